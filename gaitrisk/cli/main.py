@@ -1,0 +1,253 @@
+"""``gaitrisk`` command group.  Heavy libraries are imported inside commands so
+that ``gaitrisk --help`` starts fast."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .. import __version__
+
+
+class Context:
+    def __init__(self, db: str | None, verbose: int, quiet: bool) -> None:
+        self.db = db
+        self.verbose = verbose
+        self.quiet = quiet
+
+    def store(self):
+        from ..store import Store, StoreError
+
+        try:
+            return Store(self.db)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+db_option = click.option(
+    "--db", "db", type=click.Path(dir_okay=False), envvar="GAITRISK_DB", default=None,
+    help="SQLite database to use (default: gaitrisk.db in your data folder; env GAITRISK_DB).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@db_option
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@click.version_option(__version__, prog_name="gaitrisk")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, verbose: int, quiet: bool) -> None:
+    """gaitrisk: connect your watch data with how your hip feels.
+
+    Import FIT, GPX and TCX exports (files, folders, .gz, Garmin and Strava
+    export zips) into a private local store, then look at your runs.
+    Decision support, not a diagnosis.
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    ctx.obj = Context(db, verbose, quiet)
+
+
+def _pass_db(f):
+    """Let ``--db`` be given after the subcommand too (``gaitrisk import --db x.db ...``)."""
+
+    @db_option
+    @click.pass_obj
+    def wrapper(obj: Context, db: str | None, *args, **kwargs):
+        if db is not None:
+            obj.db = db
+        return f(obj, *args, **kwargs)
+
+    wrapper.__name__ = f.__name__
+    wrapper.__doc__ = f.__doc__
+    return wrapper
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--athlete", default="me", show_default=True, help="Whose runs these are.")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Decode in N processes (0 = all cores).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (a stable contract).")
+@_pass_db
+def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int, as_json: bool) -> None:
+    """Import activity files, folders, .gz and export zips.
+
+    Re-importing the same file, or the same run in another format, adds
+    nothing.  A damaged file is imported up to the damage and reported; it
+    never stops the batch.  Exit status is non-zero only when nothing could be
+    imported and something failed.
+    """
+    from ..executor import make_executor
+    from ..ingest.pipeline import import_paths
+
+    progress = _Progress(enabled=not (obj.quiet or as_json) and sys.stderr.isatty())
+    executor = make_executor(workers)
+    try:
+        with obj.store() as store:
+            report = import_paths(list(paths), store, athlete, executor=executor, on_file=progress.update)
+    finally:
+        progress.done()
+        getattr(executor, "close", lambda: None)()
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        _print_import_summary(report)
+    nothing_done = report.imported == 0 and report.duplicates == 0 and report.skipped == 0
+    if report.failed and nothing_done:
+        sys.exit(1)
+
+
+class _Progress:
+    """A one-line counter on stderr, shown only on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.n = 0
+
+    def update(self, outcome) -> None:
+        self.n += 1
+        if self.enabled:
+            click.echo(f"\r{self.n} files read ... {outcome.file[-50:]:<50}", nl=False, err=True)
+
+    def done(self) -> None:
+        if self.enabled and self.n:
+            click.echo("\r" + " " * 80 + "\r", nl=False, err=True)
+
+
+def _print_import_summary(report) -> None:
+    click.echo(f"{report.imported} imported, {report.duplicates} duplicate, {report.skipped} skipped "
+               f"(not a run or nothing to import), {report.partial} partial, {len(report.failed)} failed")
+    for o in report.outcomes:
+        if o.partial:
+            click.echo(f"  partial: {o.file}: {'; '.join(o.problems)}")
+    for o in report.outcomes:
+        if o.status == "skipped":
+            click.echo(f"  skipped: {o.file}: {o.reason}")
+    for f in report.failed:
+        click.echo(f"  failed:  {f['file']}: {f['reason']}", err=True)
+
+
+def _fmt_duration(s: float | None) -> str:
+    if s is None:
+        return "-"
+    s = int(round(s))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def _num(v: float | None, fmt: str) -> str:
+    return "-" if v is None else format(v, fmt)
+
+
+def activity_json(rec) -> dict:
+    """The ``activities --json`` contract (one object per activity)."""
+    from ..store.sqlite import _iso
+
+    return {
+        "id": rec.id, "athlete": rec.athlete, "sport": rec.sport, "sub_sport": rec.sub_sport,
+        "name": rec.name, "device": rec.device, "format": rec.fmt,
+        "start_time": _iso(rec.start_time), "duration_s": rec.duration_s, "moving_time_s": rec.moving_time_s,
+        "distance_m": rec.distance_m, "avg_cadence_spm": rec.avg_cadence_spm,
+        "avg_stance_time_ms": rec.avg_stance_time_ms, "sources": list(rec.sources), "partial": rec.partial,
+    }
+
+
+@cli.command("activities")
+@click.option("--athlete", default=None, help="Only this athlete's activities.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list (a stable contract).")
+@_pass_db
+def activities_cmd(obj: Context, athlete: str | None, as_json: bool) -> None:
+    """List stored activities, oldest first."""
+    with obj.store() as store:
+        recs = store.activities(athlete)
+    if as_json:
+        click.echo(json.dumps([activity_json(r) for r in recs], indent=2))
+        return
+    if not recs:
+        click.echo("No activities stored yet. Try: gaitrisk import PATH")
+        return
+    header = f"{'id':<12} {'athlete':<10} {'start (UTC)':<16} {'km':>6} {'time':>8} {'moving':>8} {'spm':>5} {'GCT ms':>6} fmt  note"
+    click.echo(header)
+    for r in recs:
+        note = ("partial " if r.partial else "") + (f"{len(r.sources)} sources" if len(r.sources) > 1 else "")
+        click.echo(f"{r.id[:12]:<12} {r.athlete[:10]:<10} {r.start_time:%Y-%m-%d %H:%M} "
+                   f"{_num(r.distance_m and r.distance_m / 1000, '6.2f'):>6} {_fmt_duration(r.duration_s):>8} "
+                   f"{_fmt_duration(r.moving_time_s):>8} {_num(r.avg_cadence_spm, '5.0f'):>5} "
+                   f"{_num(r.avg_stance_time_ms, '6.0f'):>6} {r.fmt:<4} {note}".rstrip())
+
+
+@cli.command("show")
+@click.argument("activity_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_pass_db
+def show_cmd(obj: Context, activity_id: str, as_json: bool) -> None:
+    """Show one activity (ID may be abbreviated): totals, the device's summary, laps and problems."""
+    with obj.store() as store:
+        found = store.find(activity_id)
+        if not found:
+            raise click.ClickException(f"no activity with id {activity_id!r}")
+        if len(found) > 1:
+            raise click.ClickException(f"id {activity_id!r} is ambiguous ({len(found)} activities); give more characters")
+        rec = found[0]
+        samples = store.samples(rec.id)
+    out = activity_json(rec)
+    out["device_summary"] = rec.summary.as_dict() if rec.summary else None
+    out["laps"] = len(rec.laps)
+    out["problems"] = list(rec.problems)
+    out["samples"] = {"rows": len(samples), "columns": [c for c in samples.columns]}
+    if as_json:
+        click.echo(json.dumps(out, indent=2, default=str))
+        return
+    for key, value in out.items():
+        if key == "device_summary" and value:
+            click.echo("device_summary:")
+            for k, v in value.items():
+                if v is not None:
+                    click.echo(f"  {k}: {v}")
+        elif key == "samples":
+            click.echo(f"samples: {value['rows']} rows; columns: {', '.join(value['columns'])}")
+        elif isinstance(value, list):
+            click.echo(f"{key}: {', '.join(map(str, value)) if value else '-'}")
+        else:
+            click.echo(f"{key}: {'-' if value is None else value}")
+
+
+@cli.command("demo")
+@click.option("--keep", type=click.Path(file_okay=False), default=None,
+              help="Keep the demo store in this folder instead of a throw-away one.")
+def demo_cmd(keep: str | None) -> None:
+    """Import the bundled synthetic runs into a throw-away store and list them."""
+    import tempfile
+
+    from ..ingest.pipeline import import_paths
+    from ..store import Store
+
+    data = bundled_fixtures()
+    with tempfile.TemporaryDirectory(prefix="gaitrisk-demo-") as tmp:
+        folder = Path(keep) if keep else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        db = folder / "demo.db"
+        click.echo(f"Importing the bundled demo runs from {data} into {db}")
+        with Store(db) as store:
+            report = import_paths([str(data)], store, "demo-runner")
+        _print_import_summary(report)
+        click.echo("")
+        ctx = click.get_current_context()
+        ctx.obj = Context(str(db), 0, True)
+        ctx.invoke(activities_cmd, athlete=None, as_json=False)
+
+
+def bundled_fixtures() -> Path:
+    """The demo season: inside an installed package, or the repo's ``fixtures/runs`` in a checkout."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "_fixtures" / "runs", package.parent / "fixtures" / "runs"):
+        if candidate.is_dir():
+            return candidate
+    raise click.ClickException("the bundled demo runs are missing from this installation; reinstall gaitrisk")
+
+
+def main() -> None:  # pragma: no cover - console-script entry
+    cli()

@@ -1,0 +1,61 @@
+"""The decoder seam: format -> function(bytes, name) -> DecodeResult.
+
+fitparse is the reference FIT decoder; a faster one can be swapped in by
+building another :class:`Decoders` (the pipeline never names a library).
+A decoder bug on one hostile file must not abort a batch, so :func:`decode`
+turns any exception into an error result.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from ..records import DecodeResult
+
+log = logging.getLogger(__name__)
+
+DecodeFn = Callable[[bytes, str], DecodeResult]
+
+
+def _fit(data: bytes, name: str) -> DecodeResult:
+    from .fit_fitparse import decode_fit
+
+    return decode_fit(data, name)
+
+
+def _gpx(data: bytes, name: str) -> DecodeResult:
+    from .gpx_reader import decode_gpx
+
+    return decode_gpx(data, name)
+
+
+def _tcx(data: bytes, name: str) -> DecodeResult:
+    from .tcx_reader import decode_tcx
+
+    return decode_tcx(data, name)
+
+
+@dataclass(frozen=True)
+class Decoders:
+    """One decode function per format; module-level functions so they pickle to worker processes."""
+
+    fit: DecodeFn = _fit
+    gpx: DecodeFn = _gpx
+    tcx: DecodeFn = _tcx
+
+    def decode(self, fmt: str, data: bytes, name: str) -> DecodeResult:
+        fn = getattr(self, fmt, None)
+        if fn is None:
+            return DecodeResult(error=f"unsupported format {fmt!r}")
+        try:
+            return fn(data, name)
+        except MemoryError:
+            return DecodeResult(error="file too large to decode in memory")
+        except Exception as exc:  # a reader bug must cost one file, not the batch
+            log.exception("decoder crashed on %s", name)
+            return DecodeResult(error=f"decoder error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+
+
+REFERENCE = Decoders()

@@ -1,0 +1,152 @@
+"""Build the canonical samples frame and the run-level totals every reader shares.
+
+Readers hand over plain column arrays; this module owns the unit rules that
+apply to all formats (per-foot cadence to steps/min, absent-not-zero, time
+ordering) so that FIT, GPX and TCX cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+
+log = logging.getLogger(__name__)
+
+# Above this median, a "cadence" channel already counts both feet: per-foot running
+# cadence is 75-100 strides/min and nobody runs at 240+ spm (evidence.md 1.6; real-data README).
+_ALREADY_SPM_MEDIAN = 120.0
+# GPX and TCX carry no timer events, and auto-pause often just stops logging: there a
+# recording hole longer than this is taken as a pause.  Smart recording logs at least
+# every ~16 s while moving and auto-pause holes of 58 s occur (both seen in the
+# real-data TCX files), so 30 s separates the two.  FIT files use their timer events
+# instead (an FR110 logs 52 s holes with the timer running).
+PAUSE_GAP_S = 30.0
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG), as gpxpy/geopy use
+
+
+def per_foot_to_spm(cadence: np.ndarray, fractional: np.ndarray | None = None) -> np.ndarray:
+    """Convert a per-foot cadence channel (strides/min) to steps/min.
+
+    Files that already store steps/min (some third-party apps) are detected by
+    their median and passed through unchanged.
+    """
+    cad = np.asarray(cadence, dtype=float)
+    if fractional is not None:
+        frac = np.nan_to_num(np.asarray(fractional, dtype=float), nan=0.0)
+        cad = cad + frac
+    nonzero = cad[np.isfinite(cad) & (cad > 0)]
+    if nonzero.size and np.median(nonzero) > _ALREADY_SPM_MEDIAN:
+        log.debug("cadence channel already in steps/min (median %.0f)", np.median(nonzero))
+        return cad
+    return 2.0 * cad
+
+
+def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance in metres between arrays of points in degrees."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp = p2 - p1
+    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def cumulative_distance(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Cumulative path length (m) along positions; points without a fix add nothing."""
+    lat = np.asarray(lat, float)
+    lon = np.asarray(lon, float)
+    out = np.full(lat.shape, np.nan)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    idx = np.flatnonzero(ok)
+    if idx.size == 0:
+        return out
+    steps = np.concatenate([[0.0], haversine_m(lat[idx[:-1]], lon[idx[:-1]], lat[idx[1:]], lon[idx[1:]])])
+    out[idx] = np.cumsum(steps)
+    # Samples without a fix inherit the distance reached so far.
+    return pd.Series(out).ffill().fillna(0.0).to_numpy()
+
+
+def build_samples(timestamps: np.ndarray, columns: Mapping[str, np.ndarray],
+                  pause_gap_s: float | None = None) -> pd.DataFrame:
+    """Assemble the canonical frame from a UTC timestamp array and named columns.
+
+    Rows are sorted by time (stable) and exact duplicate timestamps dropped;
+    columns that hold no finite value are left out (absent, never zero).  With
+    ``pause_gap_s``, a recording hole longer than that starts a new timer segment
+    (for formats without timer events).
+    """
+    ts = pd.to_datetime(np.asarray(timestamps, dtype="datetime64[ns]"), utc=True)
+    data: dict[str, object] = {S.TIMESTAMP: ts}
+    for name, values in columns.items():
+        if name not in S.COLUMNS_BY_NAME:
+            raise KeyError(f"unknown sample column {name!r}; add it to gaitrisk.schema first")
+        arr = np.asarray(values)
+        if name == S.TIMER_SEGMENT:
+            data[name] = arr.astype(np.int64)
+            continue
+        data[name] = arr.astype(float)
+    df = pd.DataFrame(data)
+    df = df[df[S.TIMESTAMP].notna()]
+    df = df.sort_values(S.TIMESTAMP, kind="stable").drop_duplicates(S.TIMESTAMP, keep="first")
+    df = df.reset_index(drop=True)
+    # Only now, after rows without a time are gone, can a column turn out empty.
+    empty = [c for c in df.columns if c in S.FLOAT_COLUMNS and not np.isfinite(df[c].to_numpy()).any()]
+    df = df.drop(columns=empty)
+    if S.TIMER_SEGMENT not in df:
+        df[S.TIMER_SEGMENT] = np.zeros(len(df), dtype=np.int64)
+    if len(df):
+        t0 = df[S.TIMESTAMP].iloc[0]
+        df.insert(1, S.ELAPSED, (df[S.TIMESTAMP] - t0).dt.total_seconds().to_numpy())
+    else:
+        df.insert(1, S.ELAPSED, np.array([], dtype=float))
+    if pause_gap_s is not None and len(df) > 1:
+        seg = df[S.TIMER_SEGMENT].to_numpy()
+        # A hole where the reader already starts a new segment is the same pause, not a second one.
+        hole = (np.diff(df[S.ELAPSED].to_numpy()) > pause_gap_s) & (np.diff(seg) == 0)
+        df[S.TIMER_SEGMENT] = seg + np.concatenate([[0], np.cumsum(hole)])
+    if S.DISTANCE not in df and S.LAT in df and S.LON in df:
+        df[S.DISTANCE] = cumulative_distance(df[S.LAT].to_numpy(), df[S.LON].to_numpy())
+    ordered = [c.name for c in S.SAMPLE_COLUMNS if c.name in df.columns]
+    return df[ordered]
+
+
+def totals(samples: pd.DataFrame) -> dict[str, float | None]:
+    """Run-level totals from samples: what ``gaitrisk activities`` shows.
+
+    ``moving_time_s`` is the time the recorder was running: the sample
+    intervals inside one timer segment (readers mark pauses as segment changes).
+    ``avg_cadence_spm`` averages every recorded cadence sample, zeros included:
+    that is how Garmin computes the session average (checked on the real-data
+    files to within 0.2 spm), so the device summary can serve as an oracle;
+    gait features compute their own running-only cadence.  ``avg_stance_time_ms``
+    skips zeros, as the devices do (no ground contact is measured while standing).
+    """
+    n = len(samples)
+    if n == 0:
+        return dict(duration_s=0.0, moving_time_s=0.0, distance_m=None,
+                    avg_cadence_spm=None, avg_stance_time_ms=None)
+    el = samples[S.ELAPSED].to_numpy()
+    duration = float(el[-1] - el[0])
+    dt = np.diff(el)
+    same_seg = np.diff(samples[S.TIMER_SEGMENT].to_numpy()) == 0
+    moving = float(dt[same_seg].sum())
+    distance = None
+    if S.DISTANCE in samples:
+        d = samples[S.DISTANCE].to_numpy()
+        if np.isfinite(d).any():
+            distance = float(np.nanmax(d) - np.nanmin(d))
+
+    def mean(col: str, skip_zeros: bool) -> float | None:
+        if col not in samples:
+            return None
+        v = samples[col].to_numpy()
+        v = v[np.isfinite(v) & ((v > 0) if skip_zeros else True)]
+        return float(v.mean()) if v.size else None
+
+    return dict(duration_s=duration, moving_time_s=moving, distance_m=distance,
+                avg_cadence_spm=mean(S.CADENCE, skip_zeros=False),
+                avg_stance_time_ms=mean(S.STANCE_TIME, skip_zeros=True))

@@ -1,0 +1,105 @@
+"""GPX reader built on gpxpy (the reference), after a safe parse by defusedxml.
+
+One GPX file is one activity: all tracks and segments in document order,
+each segment a timer segment (apps start a new segment after a pause).
+Garmin's TrackPointExtension ``hr``/``cad`` are read; ``cad`` is per foot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import numpy as np
+
+from .. import schema as S
+from ..records import DecodedActivity, DecodeResult
+from . import xmlsafe
+from .frame import PAUSE_GAP_S, build_samples, per_foot_to_spm
+from .sports import is_running, normalise_sport
+
+log = logging.getLogger(__name__)
+
+
+def _ext_value(point, name: str) -> float:
+    """A TrackPointExtension child value by local name, NaN when absent."""
+    for ext in point.extensions or ():
+        for el in ext.iter():
+            if xmlsafe.local(el.tag) == name and el.text:
+                try:
+                    return float(el.text)
+                except ValueError:
+                    return np.nan
+    return np.nan
+
+
+def decode_gpx(data: bytes, name: str = "<gpx>") -> DecodeResult:
+    import gpxpy
+    import gpxpy.gpx
+
+    result = DecodeResult()
+    try:
+        _root, text, notes = xmlsafe.parse(data)
+    except ValueError as exc:  # includes UnsafeXmlError
+        result.error = str(exc)
+        return result
+    result.problems.extend(notes)
+    try:
+        gpx = gpxpy.parse(text.decode("utf-8", errors="replace"))
+    except (gpxpy.gpx.GPXException, ValueError) as exc:
+        result.error = f"not a readable GPX file: {str(exc).splitlines()[0]}"
+        return result
+
+    rows: list[tuple] = []
+    seg_index = 0
+    for track in gpx.tracks:
+        for segment in track.segments:
+            if not segment.points:
+                continue
+            for p in segment.points:
+                rows.append((p.time, p.latitude, p.longitude, p.elevation,
+                             _ext_value(p, "hr"), _ext_value(p, "cad"), seg_index))
+            seg_index += 1
+    if not rows:
+        kind = "a route" if gpx.routes else ("waypoints only" if gpx.waypoints else "no points")
+        result.skipped_reason = f"no track points ({kind}); nothing to import"
+        return result
+
+    timed = [r for r in rows if r[0] is not None]
+    if not timed:
+        result.skipped_reason = "track points carry no timestamps; the run cannot be placed in time"
+        return result
+    if len(timed) < len(rows):
+        result.problems.append(f"{len(rows) - len(timed)} of {len(rows)} points have no timestamp; dropped")
+
+    times = np.array([_utc_naive(r[0]) for r in timed], dtype="datetime64[ns]")
+    cols = np.array([r[1:] for r in timed], dtype=float)
+    ele = cols[:, 2]
+    if np.isfinite(ele).any() and np.all(np.nan_to_num(ele[np.isfinite(ele)]) == 0.0):
+        # An all-zero elevation column is a placeholder written by some tools, not sea level.
+        ele = np.full_like(ele, np.nan)
+        result.problems.append("all elevations are 0 (placeholder); altitude treated as missing")
+    columns = {S.LAT: cols[:, 0], S.LON: cols[:, 1], S.ALTITUDE: ele,
+               S.HEART_RATE: cols[:, 3], S.TIMER_SEGMENT: cols[:, 5].astype(np.int64)}
+    if np.isfinite(cols[:, 4]).any():
+        columns[S.CADENCE] = per_foot_to_spm(cols[:, 4])
+    samples = build_samples(times, columns, pause_gap_s=PAUSE_GAP_S)
+    if len(samples) < 2:
+        result.skipped_reason = "fewer than 2 timed points; nothing to import"
+        return result
+
+    sport = normalise_sport(next((t.type for t in gpx.tracks if t.type), None))
+    if not is_running(sport):
+        result.skipped_reason = f"not a run (GPX type: {sport})"
+        return result
+    name_ = next((t.name for t in gpx.tracks if t.name), None) or gpx.name
+    result.activities.append(DecodedActivity(
+        fmt="gpx", sport=sport, sub_sport=None, device=gpx.creator, name=name_,
+        start_time=samples[S.TIMESTAMP].iloc[0].to_pydatetime(), samples=samples))
+    return result
+
+
+def _utc_naive(t: dt.datetime) -> np.datetime64:
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return np.datetime64(t, "ns")

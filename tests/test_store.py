@@ -1,0 +1,101 @@
+"""The SQLite store: migrations, atomic writes, user-only files, samples round trip."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import stat
+
+import numpy as np
+import pytest
+
+from gaitrisk import schema as S
+from gaitrisk.ingest.frame import build_samples
+from gaitrisk.records import ActivityRecord
+from gaitrisk.store import SourceRef, Store, StoreError
+from gaitrisk.store import codec
+from gaitrisk.store.migrations import MIGRATIONS
+
+
+def _samples(n=50):
+    ts = np.datetime64("2024-05-01T07:00:00", "ns") + np.arange(n).astype("timedelta64[s]")
+    return build_samples(ts, {S.LAT: np.linspace(46, 46.01, n), S.LON: np.full(n, 14.5),
+                              S.CADENCE: np.full(n, 170.0), S.TIMER_SEGMENT: np.zeros(n, int)})
+
+
+def _record(id_="a1", athlete="ann"):
+    return ActivityRecord(id=id_, athlete=athlete, fmt="gpx", sport="running", sub_sport=None, device=None,
+                          name=None, start_time=dt.datetime(2024, 5, 1, 7, tzinfo=dt.timezone.utc), duration_s=49.0,
+                          moving_time_s=49.0, distance_m=1112.0, avg_cadence_spm=170.0, avg_stance_time_ms=None,
+                          partial=False, sources=("x.gpx",))
+
+
+def test_new_store_is_migrated_private_and_wal(tmp_path):
+    db = tmp_path / "sub" / "g.db"
+    with Store(db) as st:
+        assert st.schema_version == len(MIGRATIONS)
+        assert st._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+
+
+def test_samples_round_trip_exactly():
+    s = _samples()
+    back = codec.decode(codec.encode(s))
+    assert back.equals(s)
+    assert str(back[S.TIMESTAMP].dt.tz) == "UTC"
+
+
+def test_activity_row_sources_and_samples_written_together(tmp_path):
+    with Store(tmp_path / "g.db") as st:
+        st.add_activity(_record(), _samples(), SourceRef("ab" * 32, 0, "x.gpx", "gpx", 123))
+        [rec] = st.activities("ann")
+        assert rec.sources == ("x.gpx",) and rec.avg_cadence_spm == 170.0
+        assert rec.start_time == dt.datetime(2024, 5, 1, 7, tzinfo=dt.timezone.utc)
+        assert len(st.samples(rec.id)) == 50
+        assert st.known_source("ann", "ab" * 32) == ["a1"]
+        assert st.known_source("bob", "ab" * 32) == []
+
+
+def test_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
+    with Store(tmp_path / "g.db") as st:
+        def interrupted(*args, **kwargs):  # Ctrl-C after the activity row is written
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(Store, "_insert_source", staticmethod(interrupted))
+        with pytest.raises(KeyboardInterrupt):
+            st.add_activity(_record(), _samples(), SourceRef("cd" * 32, 0, "x.gpx", "gpx", 1))
+        monkeypatch.undo()
+        assert st.activities() == []
+        assert st._conn.execute("SELECT count(*) FROM samples").fetchone()[0] == 0
+        assert st._conn.execute("SELECT count(*) FROM activity_sources").fetchone()[0] == 0
+        # A duplicate id aborts the whole transaction too: the first activity is untouched.
+        st.add_activity(_record(), _samples(), SourceRef("ab" * 32, 0, "x.gpx", "gpx", 1))
+        with pytest.raises(sqlite3.IntegrityError):
+            st.add_activity(_record(), _samples(10), SourceRef("ef" * 32, 0, "y.gpx", "gpx", 1))
+        assert len(st.samples("a1")) == 50
+        assert st._conn.execute("SELECT count(*) FROM activity_sources").fetchone()[0] == 1
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    p = tmp_path / "notes.db"
+    p.write_text("hello, I am not SQLite " * 100)
+    with pytest.raises(StoreError, match="not a usable gaitrisk database"):
+        Store(p)
+
+
+def test_newer_schema_is_refused(tmp_path):
+    p = tmp_path / "g.db"
+    Store(p).close()
+    con = sqlite3.connect(p)
+    con.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
+    con.close()
+    with pytest.raises(StoreError, match="newer than this gaitrisk"):
+        Store(p)
+
+
+def test_abbreviated_ids_and_like_wildcards(tmp_path):
+    with Store(tmp_path / "g.db") as st:
+        st.add_activity(_record("abc123"), _samples(), SourceRef("ab" * 32, 0, "x.gpx", "gpx", 1))
+        assert [r.id for r in st.find("abc")] == ["abc123"]
+        assert st.find("%") == [] and st.find("_bc") == []
