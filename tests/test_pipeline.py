@@ -168,3 +168,15 @@ def test_parallel_import_matches_serial(tmp_path):
         ra, rb = a.activities(), b.activities()
         assert [r.id for r in ra] == [r.id for r in rb]
         assert [r.distance_m for r in ra] == [r.distance_m for r in rb]
+
+
+def test_estimate_count_for_the_progress_bar(tmp_path):
+    from gaitrisk.ingest.sources import estimate_count
+
+    runs = _season(tmp_path / "runs", n=3)
+    (runs / "notes.txt").write_text("not an activity")
+    with zipfile.ZipFile(tmp_path / "export.zip", "w") as z:
+        z.writestr("a/1.fit", b"x")
+        z.writestr("a/2.gpx.gz", b"x")
+        z.writestr("a/readme.json", b"{}")
+    assert estimate_count([str(runs), str(tmp_path / "export.zip")]) == 5

@@ -84,14 +84,18 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
     from ..executor import make_executor
     from ..ingest.pipeline import import_paths
 
-    progress = _Progress(enabled=not (obj.quiet or as_json) and sys.stderr.isatty())
+    from ..ingest.sources import estimate_count
+
+    show = not (obj.quiet or as_json) and sys.stderr.isatty()
     executor = make_executor(workers)
-    try:
-        with obj.store() as store:
-            report = import_paths(list(paths), store, athlete, executor=executor, on_file=progress.update)
-    finally:
-        progress.done()
-        getattr(executor, "close", lambda: None)()
+    with click.progressbar(length=estimate_count(paths) if show else 0, label="Importing", file=sys.stderr,
+                           hidden=not show, show_pos=True, item_show_func=lambda name: name and name[-40:]) as bar:
+        try:
+            with obj.store() as store:
+                report = import_paths(list(paths), store, athlete, executor=executor,
+                                      on_file=lambda outcome: bar.update(1, outcome.file))
+        finally:
+            getattr(executor, "close", lambda: None)()
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
     else:
@@ -99,23 +103,6 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
     nothing_done = report.imported == 0 and report.duplicates == 0 and report.skipped == 0
     if report.failed and nothing_done:
         sys.exit(1)
-
-
-class _Progress:
-    """A one-line counter on stderr, shown only on a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.n = 0
-
-    def update(self, outcome) -> None:
-        self.n += 1
-        if self.enabled:
-            click.echo(f"\r{self.n} files read ... {outcome.file[-50:]:<50}", nl=False, err=True)
-
-    def done(self) -> None:
-        if self.enabled and self.n:
-            click.echo("\r" + " " * 80 + "\r", nl=False, err=True)
 
 
 def _print_import_summary(report) -> None:
@@ -247,6 +234,11 @@ def bundled_fixtures() -> Path:
         if candidate.is_dir():
             return candidate
     raise click.ClickException("the bundled demo runs are missing from this installation; reinstall gaitrisk")
+
+
+# Command groups that live in their own modules register here.
+from . import features as _features  # noqa: E402,F401
+from . import load as _load  # noqa: E402,F401
 
 
 def main() -> None:  # pragma: no cover - console-script entry

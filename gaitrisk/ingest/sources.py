@@ -675,3 +675,38 @@ def _index_strava_zip(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], di
         problems.extend(csv_problems)
         index.update({_relative_key(posixpath.join(prefix, rel)): meta for rel, meta in rows.items()})
     return index, problems
+
+
+# --------------------------------------------------------------------------
+# A cheap size estimate for progress bars
+
+
+def estimate_count(paths: Iterable[str | os.PathLike[str]]) -> int:
+    """About how many activity files :func:`iter_sources` will yield, for a progress bar.
+
+    Counts by name only: folder entries, and the members listed in a top-level
+    zip's central directory (a nested zip counts as one).  Nothing is
+    decompressed, so this costs a directory walk; errors count as one file.
+    """
+    total = 0
+    for raw in paths:
+        path = os.fsdecode(raw)
+        if os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                total += sum(_counts(os.path.join(root, f)) for f in files if not f.startswith("."))
+        else:
+            total += max(_counts(path), 1)
+    return total
+
+
+def _counts(path: str) -> int:
+    if _format_from_name(path):
+        return 1
+    if not _is_zip_name(path):
+        return 0
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return sum(1 for n in zf.namelist() if _format_from_name(n) or _is_zip_name(n))
+    except (OSError, zipfile.BadZipFile):
+        return 1

@@ -1,0 +1,1 @@
+"""CLI for athlete profiles and per-run features (``gaitrisk athlete``, ``gaitrisk features``)."""

@@ -1,0 +1,1 @@
+"""CLI for the training-load table, the pain log and data gaps (``gaitrisk load``, ``pain``, ``gap``)."""
