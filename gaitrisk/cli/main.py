@@ -109,7 +109,7 @@ def _print_import_summary(report) -> None:
     click.echo(f"{report.imported} imported, {report.duplicates} duplicate, {report.skipped} skipped "
                f"(not a run or nothing to import), {report.partial} partial, {len(report.failed)} failed")
     for o in report.outcomes:
-        if o.partial:
+        if o.partial and o.status == "imported":
             click.echo(f"  partial: {o.file}: {'; '.join(o.problems)}")
     for o in report.outcomes:
         if o.status == "skipped":
@@ -219,7 +219,7 @@ def demo_cmd(keep: str | None) -> None:
         db = folder / "demo.db"
         click.echo(f"Importing the bundled demo runs from {data} into {db}")
         with Store(db) as store:
-            report = import_paths([str(data)], store, "demo-runner")
+            report = import_paths([str(data)], store, "demo")
         _print_import_summary(report)
         click.echo("")
         ctx = click.get_current_context()

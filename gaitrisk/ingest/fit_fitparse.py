@@ -132,7 +132,7 @@ def decode_fit(data: bytes, name: str = "<fit>") -> DecodeResult:
     result = DecodeResult()
     msgs, exc = _read_messages(data, check_crc=True)
     if exc is not None and type(exc).__name__ == "FitCRCError":
-        result.problems.append(f"CRC mismatch ({exc}); data read without verification")
+        result.problems.append(f"file checksum wrong ({exc}); data read without verification")
         result.partial = True
         msgs, exc = _read_messages(data, check_crc=False)
     if exc is not None:
