@@ -25,6 +25,12 @@ def _fit(data: bytes, name: str) -> DecodeResult:
     return decode_fit(data, name)
 
 
+def _fit_fast(data: bytes, name: str) -> DecodeResult:
+    from .fit_fast import decode_fit_fast
+
+    return decode_fit_fast(data, name)
+
+
 def _gpx(data: bytes, name: str) -> DecodeResult:
     from .gpx_reader import decode_gpx
 
@@ -59,3 +65,6 @@ class Decoders:
 
 
 REFERENCE = Decoders()
+# The vectorised FIT decoder (same results as fitparse, which it falls back to for
+# what it cannot read exactly).  Not the default until it has been proven on more files.
+FAST = Decoders(fit=_fit_fast)
