@@ -1,1 +1,159 @@
-"""CLI for athlete profiles and per-run features (``gaitrisk athlete``, ``gaitrisk features``)."""
+"""CLI for athlete profiles and per-run features (``gaitrisk athlete``, ``gaitrisk features``).
+
+A thin layer: parsing and printing only; the work is in :mod:`gaitrisk.features`.
+pandas/numpy are imported inside the commands so that ``gaitrisk --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .main import _pass_db, cli
+
+
+@cli.group("athlete")
+def athlete_group() -> None:
+    """Athlete profile: height, leg length, mass, birth year, driving side, road-side habit.
+
+    Features that need a value you have not set use a documented default and say so
+    (``gaitrisk athlete show``, and the ``profile_notes`` of every feature record).
+    """
+
+
+@athlete_group.command("set")
+@click.option("--athlete", default="me", show_default=True, help="Whose profile.")
+@click.option("--height-cm", type=float, default=None, help="Body height in cm.")
+@click.option("--leg-length-cm", type=float, default=None,
+              help="Leg length (greater trochanter to floor) in cm; default 0.53 x height.")
+@click.option("--mass-kg", type=float, default=None, help="Body mass in kg.")
+@click.option("--birth-year", type=int, default=None, help="Year of birth.")
+@click.option("--driving-side", type=click.Choice(["right", "left"]), default=None,
+              help="Which side traffic drives on where you run (default right).")
+@click.option("--road-side", type=click.Choice(["facing", "with"]), default=None,
+              help="Do you usually run facing traffic or with it? (default facing)")
+@click.option("--hr-max", type=float, default=None, help="Maximum heart rate, beats/min.")
+@click.option("--hr-threshold", type=float, default=None, help="Threshold heart rate, beats/min.")
+@_pass_db
+def athlete_set(obj, athlete: str, height_cm, leg_length_cm, mass_kg, birth_year, driving_side, road_side,
+                hr_max, hr_threshold) -> None:
+    """Set profile values (only those given change).  Stored features are recomputed on the next
+    ``gaitrisk features --update``."""
+    from ..features.profile import AthleteProfile
+
+    with obj.store() as store:
+        current = AthleteProfile.from_dict(store.profile(athlete))
+        try:
+            new = current.updated(height_m=height_cm / 100 if height_cm else None,
+                                  leg_length_m=leg_length_cm / 100 if leg_length_cm else None,
+                                  mass_kg=mass_kg, birth_year=birth_year, driving_side=driving_side,
+                                  road_side=road_side, hr_max_bpm=hr_max, hr_threshold_bpm=hr_threshold)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+        store.set_profile(athlete, new.as_dict())
+    click.echo(f"profile of {athlete} saved")
+
+
+@athlete_group.command("show")
+@click.option("--athlete", default="me", show_default=True, help="Whose profile.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: the stored values, the resolved ones and notes.")
+@_pass_db
+def athlete_show(obj, athlete: str, as_json: bool) -> None:
+    """Show the profile, the values features will use and which defaults fill the gaps."""
+    from ..features.profile import AthleteProfile, resolve
+
+    with obj.store() as store:
+        stored = store.profile(athlete)
+    prof = AthleteProfile.from_dict(stored)
+    res = resolve(prof)
+    out = {"athlete": athlete, "stored": prof.as_dict(),
+           "resolved": {k: v for k, v in res.__dict__.items() if k != "notes"} | {"low_side_foot": res.low_side_foot},
+           "notes": list(res.notes)}
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return
+    click.echo(f"athlete: {athlete}")
+    for k, v in out["resolved"].items():
+        set_ = out["stored"].get(k) is not None
+        shown = "-" if v is None else (f"{v:.3g}" if isinstance(v, float) else v)
+        click.echo(f"  {k}: {shown}{'' if set_ or k in ('age_years', 'low_side_foot') else '  (default)'}")
+    for n in res.notes:
+        click.echo(f"  note: {n}")
+
+
+def _fmt(v, spec: str = ".1f") -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return format(v, spec)
+    return str(v)
+
+
+@cli.command("features")
+@click.argument("activity_id", required=False)
+@click.option("--update", is_flag=True, help="Compute features for runs that have none or stale ones.")
+@click.option("--force", is_flag=True, help="With --update: recompute every run.")
+@click.option("--athlete", default=None, help="With --update: only this athlete.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the feature record; a stable contract).")
+@_pass_db
+def features_cmd(obj, activity_id: str | None, update: bool, force: bool, athlete: str | None, as_json: bool) -> None:
+    """Per-run gait, terrain, camber and intensity features.
+
+    ``gaitrisk features --update`` computes them for every stored run (again
+    when gaitrisk's feature version or your profile changed);
+    ``gaitrisk features ID`` prints one run's record (ID may be abbreviated).
+    Values that cannot be computed from a file are null / "-".
+    """
+    if not update and not activity_id:
+        raise click.UsageError("give an ACTIVITY_ID or --update")
+    with obj.store() as store:
+        if update:
+            from ..features.compute import compute_and_store_features
+
+            report = compute_and_store_features(store, athlete, force=force)
+            if as_json and not activity_id:
+                click.echo(json.dumps(report.as_json(), indent=2))
+            elif not as_json:
+                click.echo(f"{report.computed} computed, {report.up_to_date} up to date, {len(report.failed)} failed")
+                for f in report.failed:
+                    click.echo(f"  failed: {f['activity_id']}: {f['reason']}", err=True)
+        if not activity_id:
+            return
+        found = store.find(activity_id)
+        if not found:
+            raise click.ClickException(f"no activity with id {activity_id!r}")
+        if len(found) > 1:
+            raise click.ClickException(
+                f"id {activity_id!r} is ambiguous ({len(found)} activities); give more characters")
+        row = store.features(found[0].id)
+    if row is None:
+        raise click.ClickException(f"no features for {found[0].id} yet; run: gaitrisk features --update")
+    rec = row[1]
+    if as_json:
+        click.echo(json.dumps(rec, indent=2, sort_keys=True))
+        return
+    lines = [
+        ("distance / moving", f"{_fmt(rec['distance_m'], '.0f')} m in {_fmt(rec['moving_time_s'], '.0f')} s "
+                              f"(paused {_fmt(rec['pause_s'], '.0f')} s, stopped {_fmt(rec['stopped_s'], '.0f')} s)"),
+        ("cadence", f"{_fmt(rec['cadence_spm'])} spm; level residual {_fmt(rec['cadence_residual_pct'])} % "
+                    f"vs {rec['cadence_baseline'] or '-'} model"),
+        ("step length", f"{_fmt(rec['step_length_m'], '.2f')} m ({rec['step_length_source'] or '-'})"),
+        ("GCT", f"{_fmt(rec['gct_ms'], '.0f')} ms ({rec['gct_source'] or '-'}); "
+                f"balance {_fmt(rec['gct_balance_pct'])} %"),
+        ("overstride score", f"{_fmt(rec['overstride_score'], '.2f')} {'; '.join(rec['overstride_flags'])}"),
+        ("ascent / descent", f"{_fmt(rec['ascent_m'], '.0f')} / {_fmt(rec['descent_m'], '.0f')} m; "
+                             f"<= -5 %: {_fmt(rec['distance_m_grade_le_minus5'], '.0f')} m"),
+        ("GAP", f"{_fmt(rec['gap_pace_s_per_km'], '.0f')} s/km "
+                f"({_fmt(rec['gap_distance_m'], '.0f')} m grade-adjusted)"),
+        ("track CCW / CW", f"{_fmt(rec['track_ccw_m'], '.0f')} / {_fmt(rec['track_cw_m'], '.0f')} m"),
+        ("road left / right low", f"{_fmt(rec['road_left_low_m'], '.0f')} / {_fmt(rec['road_right_low_m'], '.0f')} m "
+                                  f"({rec['road_low_side_source'] or '-'})"),
+        ("surface", f"{rec['surface']} ({rec['surface_reason']}); long run: {rec['long_run']}; "
+                    f"speed work {_fmt(rec['speed_work_s'], '.0f')} s"),
+        ("HR zones (s)", ", ".join(_fmt(v, ".0f") for v in rec["hr_zone_s"]) if rec["hr_zone_s"] else "-"),
+    ]
+    for k, v in lines:
+        click.echo(f"{k + ':':<22} {v}")
+    for n in rec["profile_notes"]:
+        click.echo(f"note: {n}")

@@ -83,7 +83,6 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
     """
     from ..executor import make_executor
     from ..ingest.pipeline import import_paths
-
     from ..ingest.sources import estimate_count
 
     show = not (obj.quiet or as_json) and sys.stderr.isatty()
@@ -94,6 +93,7 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
             with obj.store() as store:
                 report = import_paths(list(paths), store, athlete, executor=executor,
                                       on_file=lambda outcome: bar.update(1, outcome.file))
+                _update_features(store, athlete, report)
         finally:
             getattr(executor, "close", lambda: None)()
     if as_json:
@@ -103,6 +103,20 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
     nothing_done = report.imported == 0 and report.duplicates == 0 and report.skipped == 0
     if report.failed and nothing_done:
         sys.exit(1)
+
+
+def _update_features(store, athlete: str, report) -> None:
+    """Bring the per-run feature records up to date after an import that changed something.
+
+    Feature failures are reported on stderr but never undo or fail the import.
+    """
+    if not (report.imported or report.duplicates):
+        return
+    from ..features.compute import compute_and_store_features
+
+    feats = compute_and_store_features(store, athlete)
+    for f in feats.failed:
+        click.echo(f"  features not computed for {f.get('activity_id', '?')}: {f.get('reason', '')}", err=True)
 
 
 def _print_import_summary(report) -> None:
@@ -220,6 +234,7 @@ def demo_cmd(keep: str | None) -> None:
         click.echo(f"Importing the bundled demo runs from {data} into {db}")
         with Store(db) as store:
             report = import_paths([str(data)], store, "demo")
+            _update_features(store, "demo", report)
         _print_import_summary(report)
         click.echo("")
         ctx = click.get_current_context()

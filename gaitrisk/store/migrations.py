@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-MIGRATIONS: tuple[str, ...] = (
+V1_ACTIVITIES = (
     # 1: athletes, activities, their source files and samples.
     """
     CREATE TABLE athletes (
@@ -60,5 +60,65 @@ MIGRATIONS: tuple[str, ...] = (
         n_rows INTEGER NOT NULL,
         blob BLOB NOT NULL
     );
-    """,
+    """
 )
+
+# 2: pain log and data gaps (the load and pain issue).
+# The vocabularies (region, side, when, behaviour) are checked in gaitrisk.pain.vocab,
+# their single source of truth; the table only guards what can never change.
+V2_PAIN = """
+    CREATE TABLE pain_entries (
+        id INTEGER PRIMARY KEY,
+        athlete_id INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+        time_utc TEXT NOT NULL,            -- ISO 8601 UTC with Z
+        ts REAL NOT NULL,                  -- epoch seconds, for range queries
+        date_only INTEGER NOT NULL DEFAULT 0,
+        zone TEXT NOT NULL,                -- IANA zone the entry was made in
+        score INTEGER NOT NULL CHECK (score BETWEEN 0 AND 10),
+        region TEXT NOT NULL,
+        side TEXT NOT NULL,
+        context TEXT NOT NULL,             -- when it hurts (during_run, next_morning, ...)
+        behaviour TEXT,
+        note TEXT,
+        created_at TEXT NOT NULL,
+        -- the same report twice (a CSV imported again) is one entry
+        UNIQUE (athlete_id, ts, region, side, context)
+    );
+    CREATE INDEX pain_entries_athlete_ts ON pain_entries(athlete_id, ts);
+    CREATE TABLE data_gaps (
+        id INTEGER PRIMARY KEY,
+        athlete_id INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+        first_day TEXT NOT NULL,           -- local calendar date, inclusive
+        last_day TEXT NOT NULL,            -- local calendar date, inclusive
+        reason TEXT,
+        created_at TEXT NOT NULL,
+        CHECK (first_day <= last_day)
+    );
+    CREATE INDEX data_gaps_athlete ON data_gaps(athlete_id, first_day);
+"""
+
+# 3: athlete profiles and per-run features (the features issue).
+V3_FEATURES = """
+    CREATE TABLE athlete_profiles (
+        athlete_id INTEGER PRIMARY KEY REFERENCES athletes(id) ON DELETE CASCADE,
+        profile_json TEXT NOT NULL,        -- gaitrisk.features.profile.AthleteProfile fields, null = not set
+        updated_at TEXT NOT NULL
+    );
+    -- One feature record per activity.  feature_version is the code's FEATURE_VERSION when the
+    -- record was computed: an older version is recomputed.  The record is JSON (the contract
+    -- printed by gaitrisk features --json), with the columns other stages query kept beside it.
+    CREATE TABLE run_features (
+        activity_id TEXT PRIMARY KEY REFERENCES activities(id) ON DELETE CASCADE,
+        athlete_id INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+        feature_version INTEGER NOT NULL,
+        computed_at TEXT NOT NULL,
+        distance_m REAL,
+        moving_time_s REAL,
+        descent_m REAL,
+        gap_distance_m REAL,
+        record_json TEXT NOT NULL
+    );
+    CREATE INDEX run_features_athlete ON run_features(athlete_id)
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_ACTIVITIES, V2_PAIN, V3_FEATURES)

@@ -277,6 +277,169 @@ class Store:
     def integrity_check(self) -> str:
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0]
 
+    # -- pain log (issue 3) ------------------------------------------------------
+    _PAIN_COLS = ("p.id, ath.name, p.time_utc, p.score, p.region, p.side, p.context, p.behaviour, p.note,"
+                  " p.date_only, p.zone")
+
+    @staticmethod
+    def _pain_values(e) -> tuple:
+        return (_iso(e.time_utc), e.time_utc.timestamp(), int(e.date_only), e.zone, e.score, e.region, e.side,
+                e.when, e.behaviour, e.note)
+
+    @staticmethod
+    def _pain_record(row: tuple):
+        from ..pain.model import PainEntry
+
+        return PainEntry(id=row[0], athlete=row[1], time_utc=_parse_iso(row[2]), score=row[3], region=row[4],
+                         side=row[5], when=row[6], behaviour=row[7], note=row[8], date_only=bool(row[9]),
+                         zone=row[10])
+
+    def add_pain_entries(self, entries) -> list[int | None]:
+        """Store pain entries in one transaction; the id of each, ``None`` where it was already stored."""
+        ids: list[int | None] = []
+        if not entries:
+            return ids
+        aids = {name: self.athlete_id(name) for name in {e.athlete for e in entries}}
+        now = _iso(dt.datetime.now(dt.timezone.utc))
+        with self.transaction() as c:
+            for e in entries:
+                cur = c.execute(
+                    "INSERT INTO pain_entries(athlete_id, time_utc, ts, date_only, zone, score, region, side, context,"
+                    " behaviour, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT(athlete_id, ts, region, side, context) DO NOTHING",
+                    (aids[e.athlete], *self._pain_values(e), now))
+                ids.append(cur.lastrowid if cur.rowcount else None)
+        return ids
+
+    def pain_entries(self, athlete: str, since: dt.datetime | None = None,
+                     until: dt.datetime | None = None) -> list:
+        """An athlete's pain entries, oldest first, optionally within [since, until)."""
+        sql = (f"SELECT {self._PAIN_COLS} FROM pain_entries p JOIN athletes ath ON ath.id=p.athlete_id"
+               " WHERE ath.name=?")
+        args: list = [athlete]
+        if since is not None:
+            sql += " AND p.ts >= ?"
+            args.append(since.timestamp())
+        if until is not None:
+            sql += " AND p.ts < ?"
+            args.append(until.timestamp())
+        return [self._pain_record(r) for r in self._conn.execute(sql + " ORDER BY p.ts, p.id", args)]
+
+    def pain_entry(self, athlete: str, entry_id: int):
+        row = self._conn.execute(f"SELECT {self._PAIN_COLS} FROM pain_entries p JOIN athletes ath"
+                                 " ON ath.id=p.athlete_id WHERE ath.name=? AND p.id=?", (athlete, entry_id)).fetchone()
+        return self._pain_record(row) if row else None
+
+    def update_pain_entry(self, entry) -> bool:
+        """Overwrite a stored entry (matched by id and athlete).  False when there is no such entry."""
+        aid = self.athlete_id(entry.athlete, create=False)
+        if aid is None or entry.id is None:
+            return False
+        with self.transaction() as c:
+            cur = c.execute("UPDATE pain_entries SET time_utc=?, ts=?, date_only=?, zone=?, score=?, region=?,"
+                            " side=?, context=?, behaviour=?, note=? WHERE id=? AND athlete_id=?",
+                            (*self._pain_values(entry), entry.id, aid))
+        return cur.rowcount == 1
+
+    def delete_pain_entry(self, athlete: str, entry_id: int) -> bool:
+        aid = self.athlete_id(athlete, create=False)
+        if aid is None:
+            return False
+        with self.transaction() as c:
+            cur = c.execute("DELETE FROM pain_entries WHERE id=? AND athlete_id=?", (entry_id, aid))
+        return cur.rowcount == 1
+
+    # -- data gaps (issue 3) -----------------------------------------------------
+    def add_gap(self, gap) -> int:
+        aid = self.athlete_id(gap.athlete)
+        with self.transaction() as c:
+            cur = c.execute("INSERT INTO data_gaps(athlete_id, first_day, last_day, reason, created_at)"
+                            " VALUES (?,?,?,?,?)", (aid, gap.first_day.isoformat(), gap.last_day.isoformat(),
+                                                    gap.reason, _iso(dt.datetime.now(dt.timezone.utc))))
+        return int(cur.lastrowid)
+
+    def gaps(self, athlete: str) -> list:
+        from ..load.gaps import DataGap
+
+        rows = self._conn.execute(
+            "SELECT g.id, ath.name, g.first_day, g.last_day, g.reason FROM data_gaps g JOIN athletes ath"
+            " ON ath.id=g.athlete_id WHERE ath.name=? ORDER BY g.first_day, g.id", (athlete,))
+        return [DataGap(id=r[0], athlete=r[1], first_day=dt.date.fromisoformat(r[2]),
+                        last_day=dt.date.fromisoformat(r[3]), reason=r[4]) for r in rows]
+
+    def delete_gap(self, athlete: str, gap_id: int) -> bool:
+        aid = self.athlete_id(athlete, create=False)
+        if aid is None:
+            return False
+        with self.transaction() as c:
+            cur = c.execute("DELETE FROM data_gaps WHERE id=? AND athlete_id=?", (gap_id, aid))
+        return cur.rowcount == 1
+
+    # -- athlete profiles and per-run features (issue 8) ---------------------------
+    def profile(self, athlete: str) -> dict | None:
+        """The athlete's stored profile fields (``None`` where not set), or ``None`` if never set."""
+        aid = self.athlete_id(athlete, create=False)
+        if aid is None:
+            return None
+        row = self._conn.execute("SELECT profile_json FROM athlete_profiles WHERE athlete_id=?", (aid,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_profile(self, athlete: str, profile: dict) -> None:
+        """Store the athlete's profile fields (replacing the previous ones)."""
+        aid = self.athlete_id(athlete)
+        now = _iso(dt.datetime.now(dt.timezone.utc))
+        with self.transaction() as c:
+            c.execute("INSERT INTO athlete_profiles(athlete_id, profile_json, updated_at) VALUES (?,?,?)"
+                      " ON CONFLICT(athlete_id) DO UPDATE SET profile_json=excluded.profile_json,"
+                      " updated_at=excluded.updated_at", (aid, json.dumps(profile, sort_keys=True), now))
+
+    def feature_versions(self, athlete: str | None = None) -> dict[str, int]:
+        """activity id -> feature version of its stored record."""
+        sql = "SELECT f.activity_id, f.feature_version FROM run_features f"
+        args: tuple = ()
+        if athlete is not None:
+            sql += " JOIN athletes ath ON ath.id=f.athlete_id WHERE ath.name=?"
+            args = (athlete,)
+        return {r[0]: r[1] for r in self._conn.execute(sql, args)}
+
+    def save_features(self, activity_id: str, athlete: str, version: int, record: dict) -> None:
+        """Store (or replace) one activity's feature record; ``record`` must be JSON-serialisable."""
+        aid = self.athlete_id(athlete)
+        now = _iso(dt.datetime.now(dt.timezone.utc))
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO run_features(activity_id, athlete_id, feature_version, computed_at,"
+                      " distance_m, moving_time_s, descent_m, gap_distance_m, record_json) VALUES (?,?,?,?,?,?,?,?,?)",
+                      (activity_id, aid, version, now, record.get("distance_m"), record.get("moving_time_s"),
+                       record.get("descent_m"), record.get("gap_distance_m"),
+                       json.dumps(record, sort_keys=True, allow_nan=False)))
+
+    def features(self, activity_id: str) -> tuple[int, dict] | None:
+        """(feature version, record) of one activity, or ``None`` when not computed yet."""
+        row = self._conn.execute("SELECT feature_version, record_json FROM run_features WHERE activity_id=?",
+                                 (activity_id,)).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def run_features(self, athlete: str):
+        """The athlete's feature records as a DataFrame indexed by ``activity_id``, oldest run first.
+
+        One column per scalar key of the record (lists and dicts stay as Python objects);
+        ``descent_m`` and ``gap_distance_m`` (grade-adjusted distance, m) are always present,
+        NaN where not computable.
+        """
+        import pandas as pd
+
+        rows = self._conn.execute(
+            "SELECT f.activity_id, f.feature_version, f.record_json FROM run_features f"
+            " JOIN activities a ON a.id=f.activity_id JOIN athletes ath ON ath.id=f.athlete_id"
+            " WHERE ath.name=? ORDER BY a.start_ts, a.id", (athlete,)).fetchall()
+        records = [json.loads(r[2]) | {"activity_id": r[0], "feature_version": r[1]} for r in rows]
+        df = pd.DataFrame.from_records(records, columns=None if records else ["activity_id"])
+        for col in ("descent_m", "gap_distance_m", "distance_m", "moving_time_s"):
+            if col not in df:
+                df[col] = pd.Series(dtype=float)
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+        return df.set_index("activity_id")
+
 
 def _statements(script: str) -> list[str]:
     """Split a migration script on ';' (the scripts hold no ';' inside literals)."""

@@ -1,0 +1,231 @@
+"""Camber proxies: track direction, road-side exposure, out-and-back pairing.
+
+Follows evidence.md section 5 (5.4 track direction, 5.5 the exposure variable,
+5.6 the proxies and how plausible each is).  Every proxy carries a confidence:
+track/turning direction is "high", road side from out-and-back geometry
+"moderate", road side from the athlete's habit and the driving side "low"
+(an assumption, not a measurement).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .clean import CleanRun
+
+Side = Literal["left", "right"]
+
+GRID_M = 5.0
+# Heading change is measured over +-10 m (4 grid steps in all): shorter windows turn GPS
+# jitter into curvature, longer ones smear a 36.5 m bend.
+CURVE_HALF_STEPS = 2
+# evidence.md 5.6: "curve-metres with radius < 50 m".
+CURVE_RADIUS_M = 50.0
+# evidence.md 5.4 / 5.6: a standard outdoor track is a ~400 m oval with bends of radius ~36.5 m.
+TRACK_LAP_M = 400.0
+TRACK_BEND_RADIUS_RANGE_M = (30.0, 45.0)
+# A point is "on a lap" when the point one lap along the path (either way) lies within this
+# distance: GPS error is a few metres (evidence.md 4.1, 5.6); lane 8 is ~9 m out of lane 1.
+TRACK_CLOSURE_M = 20.0
+TRACK_MIN_SHARE = 0.5  # at least half the run's points must close a lap
+# Out-and-back pairing (evidence.md 5.6): the same road in the opposite direction, within
+# this distance, headings opposed (cos < -0.9, i.e. within ~25 degrees of anti-parallel),
+# and at least a lap-like distance apart along the path (not the U-turn itself).
+PAIR_MAX_M = 15.0
+PAIR_MIN_COS = -0.9
+PAIR_MIN_APART_M = 100.0
+# evidence.md 5.6: use only sustained, consistent offsets averaged over >= 200-300 m; the two
+# legs must be further apart than GPS jitter alone makes them (2 m) to name a side.
+PAIR_MIN_M = 300.0
+PAIR_MIN_SEPARATION_M = 2.0
+PAIR_MIN_CONSISTENCY = 0.8
+
+
+@dataclass(frozen=True)
+class Camber:
+    """Camber proxies of one run (metres); ``None`` = not computable (no positions)."""
+
+    is_track: bool | None
+    track_laps: float | None
+    track_bend_radius_m: float | None
+    track_ccw_m: float | None
+    track_cw_m: float | None
+    curve_ccw_m: float | None  # all curves of radius < 50 m, track or not
+    curve_cw_m: float | None
+    out_and_back_paired_m: float | None
+    out_and_back_side: Side | None  # the runner's side of the road from the pairing geometry
+    out_and_back_separation_m: float | None
+    balance_out_pct: float | None  # GCT balance on the first and the second pass of paired road
+    balance_back_pct: float | None
+    road_m: float | None
+    road_low_side: Side | None
+    road_low_side_source: str | None
+    road_left_low_m: float | None
+    road_right_low_m: float | None
+    camber_exposure_index: float | None  # (left-low - right-low) / (left-low + right-low), -1..1
+    confidence: dict[str, str]
+
+
+def _path_grid(run: CleanRun) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Positions resampled every GRID_M metres of moving distance: (s, x, y, sample index)."""
+    ok = np.isfinite(run.x_m) & np.isfinite(run.y_m)
+    if ok.sum() < 3:
+        return None
+    s = run.cum_dist_m
+    s_u, first = np.unique(s[ok], return_index=True)
+    idx = np.flatnonzero(ok)[first]
+    if s_u[-1] < 4 * GRID_M:
+        return None
+    grid = np.arange(0.0, s_u[-1], GRID_M)
+    x = np.interp(grid, s_u, run.x_m[idx])
+    y = np.interp(grid, s_u, run.y_m[idx])
+    sample = np.clip(np.searchsorted(s, grid), 0, run.n - 1)
+    return grid, x, y, sample
+
+
+def _heading(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Unwrapped heading (rad, counter-clockwise from east) at each grid point."""
+    h = np.arctan2(np.gradient(y), np.gradient(x))
+    return np.unwrap(h)
+
+
+@dataclass(frozen=True)
+class PathGeometry:
+    """The run's path every GRID_M metres: heading, signed curvature and the track test."""
+
+    s: np.ndarray  # moving distance of each grid point, m
+    x: np.ndarray
+    y: np.ndarray
+    sample: np.ndarray  # index of the sample at each grid point
+    heading: np.ndarray  # rad, counter-clockwise from east, unwrapped
+    curvature: np.ndarray  # 1/m, > 0 turning left (counter-clockwise)
+    on_track: np.ndarray  # grid point on a detected track lap
+    is_track: bool
+    bend_radius_m: float | None
+
+
+def path_geometry(run: CleanRun) -> PathGeometry | None:
+    """Resample the path and run the 400 m-oval test (evidence.md 5.4, 5.6); ``None`` without positions."""
+    pg = _path_grid(run)
+    if pg is None:
+        return None
+    s, x, y, sample = pg
+    n = s.size
+    head = _heading(x, y)
+    k = CURVE_HALF_STEPS
+    curv = np.zeros(n)
+    if n > 2 * k:
+        curv[k:n - k] = (head[2 * k:] - head[:-2 * k]) / (2 * k * GRID_M)
+    curve = np.abs(curv) >= 1.0 / CURVE_RADIUS_M
+    # Track: points whose position one lap along the path (either way) is within reach.
+    lap = int(round(TRACK_LAP_M / GRID_M))
+    closes = np.zeros(n, dtype=bool)
+    if n > lap:
+        d = np.hypot(x[lap:] - x[:-lap], y[lap:] - y[:-lap]) <= TRACK_CLOSURE_M
+        closes[:-lap] |= d
+        closes[lap:] |= d
+    radius = float(np.median(1.0 / np.abs(curv[curve]))) if curve.any() else None
+    lo, hi = TRACK_BEND_RADIUS_RANGE_M
+    on_track = closes & (radius is not None and lo <= radius <= hi)
+    is_track = bool(on_track.mean() >= TRACK_MIN_SHARE)
+    if not is_track:
+        on_track = np.zeros(n, dtype=bool)
+    return PathGeometry(s=s, x=x, y=y, sample=sample, heading=head, curvature=curv, on_track=on_track,
+                        is_track=is_track, bend_radius_m=radius if is_track else None)
+
+
+def _partners(g: PathGeometry) -> np.ndarray:
+    """For each grid point, the nearest point of the path heading the other way (-1: none).
+
+    Vectorised over all point pairs within PAIR_MAX_M (a k-d tree's pair list).
+    """
+    n = g.s.size
+    partner = np.full(n, -1)
+    pairs = cKDTree(np.column_stack([g.x, g.y])).query_pairs(PAIR_MAX_M, output_type="ndarray")
+    if pairs.size == 0:
+        return partner
+    i = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    j = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    ux, uy = np.cos(g.heading), np.sin(g.heading)
+    keep = (np.abs(g.s[j] - g.s[i]) >= PAIR_MIN_APART_M) & (ux[i] * ux[j] + uy[i] * uy[j] <= PAIR_MIN_COS)
+    i, j = i[keep], j[keep]
+    if i.size == 0:
+        return partner
+    d = np.hypot(g.x[j] - g.x[i], g.y[j] - g.y[i])
+    order = np.lexsort((d, i))  # by point, nearest first
+    first = np.unique(i[order], return_index=True)[1]
+    partner[i[order][first]] = j[order][first]
+    return partner
+
+
+def camber(run: CleanRun, *, surface_is_road: bool, habit_low_side: Side,
+           balance: np.ndarray | None = None, geometry: PathGeometry | None = None) -> Camber:
+    """Camber proxies from a cleaned run.
+
+    ``surface_is_road``: the run's surface class is road (only then is there road
+    exposure).  ``habit_low_side``: the low-side foot implied by the athlete's
+    road-side habit and the driving side (:attr:`ResolvedProfile.low_side_foot`).
+    ``balance``: per-sample GCT balance (left share, %) when recorded.
+    ``geometry``: :func:`path_geometry` of the run, when the caller already has it.
+    """
+    conf = {"track": "high (turning direction from GPS; evidence.md 5.6)"}
+    g = geometry if geometry is not None else path_geometry(run)
+    if g is None:
+        return Camber(None, None, None, None, None, None, None, None, None, None, None, None,
+                      None, None, None, None, None, None, {"all": "no positions"})
+    curve = np.abs(g.curvature) >= 1.0 / CURVE_RADIUS_M
+    ccw, cw = curve & (g.curvature > 0), curve & (g.curvature < 0)
+    on_track, s, x, y = g.on_track, g.s, g.x, g.y
+    ux, uy = np.cos(g.heading), np.sin(g.heading)
+
+    partner = _partners(g)
+    paired = (partner >= 0) & ~on_track
+    side = sep = None
+    bal_out = bal_back = None
+    paired_m = float(paired.sum() * GRID_M)
+    if paired.any():
+        i = np.flatnonzero(paired)
+        j = partner[i]
+        # Cross product: > 0 when the other pass lies to the runner's left, i.e. the runner
+        # keeps to the right of the road (both passes on their own right-hand side).
+        cross = ux[i] * (y[j] - y[i]) - uy[i] * (x[j] - x[i])
+        sep = float(np.median(np.abs(cross)))
+        right_share = float(np.mean(cross > 0))
+        consistency = max(right_share, 1 - right_share)
+        if paired_m >= PAIR_MIN_M and sep >= PAIR_MIN_SEPARATION_M and consistency >= PAIR_MIN_CONSISTENCY:
+            side = "right" if right_share >= 0.5 else "left"
+        if balance is not None:
+            b = balance[g.sample]
+            first = s[i] < s[j]
+            with np.errstate(invalid="ignore"):
+                bal_out = float(np.nanmean(b[i[first]])) if np.isfinite(b[i[first]]).any() else None
+                bal_back = float(np.nanmean(b[i[~first]])) if np.isfinite(b[i[~first]]).any() else None
+
+    road_m = low = source = left_m = right_m = index = None
+    if surface_is_road:
+        road_m = float((~on_track).sum() * GRID_M)
+        if side is not None:
+            # On a crowned road the surface falls towards the edge the runner is on.
+            low, source = side, "out-and-back geometry"
+            conf["road_side"] = "moderate (sustained lateral offset between the two passes; evidence.md 5.6)"
+        else:
+            low, source = habit_low_side, "road-side habit and driving side"
+            conf["road_side"] = "low (assumed from the athlete's habit and the country's driving side)"
+        left_m = road_m if low == "left" else 0.0
+        right_m = road_m if low == "right" else 0.0
+        index = (left_m - right_m) / road_m if road_m > 0 else None
+    if paired.any():
+        conf["out_and_back"] = "moderate (needs GCT balance from a strap or pod to test a flip)"
+
+    return Camber(is_track=g.is_track, track_laps=float(on_track.sum() * GRID_M / TRACK_LAP_M) if g.is_track else 0.0,
+                  track_bend_radius_m=g.bend_radius_m,
+                  track_ccw_m=float((ccw & on_track).sum() * GRID_M), track_cw_m=float((cw & on_track).sum() * GRID_M),
+                  curve_ccw_m=float(ccw.sum() * GRID_M), curve_cw_m=float(cw.sum() * GRID_M),
+                  out_and_back_paired_m=paired_m, out_and_back_side=side, out_and_back_separation_m=sep,
+                  balance_out_pct=bal_out, balance_back_pct=bal_back, road_m=road_m, road_low_side=low,
+                  road_low_side_source=source, road_left_low_m=left_m, road_right_low_m=right_m,
+                  camber_exposure_index=index, confidence=conf)

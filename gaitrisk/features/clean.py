@@ -1,0 +1,256 @@
+"""Cleaning: pauses, stops and GPS spikes removed; steady-state windows for gait metrics.
+
+Every later module works on a :class:`CleanRun`: per-sample arrays in which a
+sample's *interval* (``dt_s``, ``dist_m``) is the stretch that ends at it, and
+intervals that span a timer pause are zero -- so pause time and the distance
+moved while the timer was stopped never enter a sum (evidence.md 1.5, step 1:
+"drop stops").
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..ingest.frame import EARTH_RADIUS_M, cumulative_distance
+
+log = logging.getLogger(__name__)
+
+# Below this (smoothed) speed the runner is standing or milling about: the sample is a
+# stop and leaves moving time.  Slowest purposeful walking is ~1 m/s (3.6 km/h);
+# project convention [D].
+STOP_SPEED_MPS = 1.0
+# Below this speed a sample counts as walking and is left out of gait averages: the lower
+# validity bound of the speed-expected cadence model (evidence.md 1.3, VU Garmin data,
+# valid 1.64-4.68 m/s).
+RUN_SPEED_MPS = 1.64
+# A fix that implies more than this speed both into and out of it, while its neighbours
+# are consistent with each other, is a GPS spike.  12.5 m/s is above the fastest human
+# running speed (~12.4 m/s peak in a 100 m world record) [D].
+SPIKE_SPEED_MPS = 12.5
+# Samples of the centred rolling median that smooths speed before the stop test.
+SPEED_MEDIAN_SAMPLES = 5
+# Steady-state windows (evidence.md 1.5, step 1): 30-60 s; 2.0-5.0 m/s; speed CV <= 10 %;
+# the first 5 min dropped.
+WINDOW_S = 30.0
+WINDOW_MIN_COVER = 0.8  # a window must hold >= 80 % of its length of running time
+STEADY_SPEED_RANGE_MPS = (2.0, 5.0)
+STEADY_MAX_CV = 0.10
+WARMUP_S = 300.0
+
+
+@dataclass(frozen=True)
+class CleanRun:
+    """Per-sample arrays of one run after cleaning (length = number of samples).
+
+    ``dt_s``/``dist_m``: time (s) and distance (m) of the interval ending at each
+    sample, zero across pauses and for the first sample.  ``moving``: the
+    interval counts as moving (not a pause, not a stop).  ``running``: moving at
+    running speed.  ``timer_s``: cumulative moving time at each sample.  ``x_m``,
+    ``y_m``: local east/north metres (NaN without a fix), spikes replaced.
+    """
+
+    elapsed_s: np.ndarray
+    dt_s: np.ndarray
+    dist_m: np.ndarray
+    speed_mps: np.ndarray
+    moving: np.ndarray
+    running: np.ndarray
+    timer_s: np.ndarray
+    x_m: np.ndarray
+    y_m: np.ndarray
+    spikes: np.ndarray
+    speed_smooth_mps: np.ndarray
+    pause_s: float
+    stopped_s: float
+    distance_source: str  # "device", "positions" or "speed" or "none"
+
+    @property
+    def n(self) -> int:
+        return len(self.elapsed_s)
+
+    @property
+    def has_positions(self) -> bool:
+        return bool(np.isfinite(self.x_m).sum() >= 2)
+
+    @property
+    def timer_running(self) -> np.ndarray:
+        """The interval ending at each sample had the timer running (stops included)."""
+        return self.dt_s > 0
+
+    @property
+    def cum_dist_m(self) -> np.ndarray:
+        """Cumulative moving distance (m) at each sample."""
+        return np.cumsum(np.where(self.moving, self.dist_m, 0.0))
+
+
+def _col(samples: pd.DataFrame, name: str) -> np.ndarray | None:
+    if name not in samples:
+        return None
+    v = samples[name].to_numpy(dtype=float)
+    return v if np.isfinite(v).any() else None
+
+
+def local_xy(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Equirectangular east/north metres about the median fix (NaN stays NaN).
+
+    Over a run's extent (tens of km) the scale error is far below GPS noise.
+    """
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if not ok.any():
+        return np.full(lat.shape, np.nan), np.full(lat.shape, np.nan)
+    lat0, lon0 = np.median(lat[ok]), np.median(lon[ok])
+    x = np.radians(lon - lon0) * EARTH_RADIUS_M * np.cos(np.radians(lat0))
+    y = np.radians(lat - lat0) * EARTH_RADIUS_M
+    return x, y
+
+
+def reject_spikes(x: np.ndarray, y: np.ndarray, t: np.ndarray,
+                  max_speed: float = SPIKE_SPEED_MPS) -> np.ndarray:
+    """Mask of fixes that are single-sample GPS spikes (vectorised over all fixes).
+
+    A fix is a spike when the speed implied into it *and* out of it exceeds
+    ``max_speed`` while its two neighbours are consistent with each other (the
+    path skipping it is plausible).  Runs of several bad fixes in a row are not
+    caught by this test.
+    """
+    out = np.zeros(len(x), dtype=bool)
+    idx = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if idx.size < 3:
+        return out
+    px, py, pt = x[idx], y[idx], t[idx]
+    d = np.hypot(np.diff(px), np.diff(py))
+    dt = np.maximum(np.diff(pt), 1e-3)
+    v = d / dt
+    skip = np.hypot(px[2:] - px[:-2], py[2:] - py[:-2]) / np.maximum(pt[2:] - pt[:-2], 1e-3)
+    spike = (v[:-1] > max_speed) & (v[1:] > max_speed) & (skip <= max_speed)
+    out[idx[1:-1][spike]] = True
+    return out
+
+
+def clean(samples: pd.DataFrame) -> CleanRun:
+    """Clean one run's samples (canonical columns of :mod:`gaitrisk.schema`)."""
+    n = len(samples)
+    el = samples[S.ELAPSED].to_numpy(dtype=float) if n else np.zeros(0)
+    seg = samples[S.TIMER_SEGMENT].to_numpy() if S.TIMER_SEGMENT in samples else np.zeros(n, dtype=np.int64)
+    same_seg = np.concatenate([[False], np.diff(seg) == 0]) if n else np.zeros(0, bool)
+    raw_dt = np.concatenate([[0.0], np.diff(el)]) if n else np.zeros(0)
+    # Across a timer stop the recorder still ran for up to one sample interval (the first
+    # sample after the restart follows one interval after it): credit that, not the hole.
+    interval = float(np.median(raw_dt[1:][same_seg[1:]])) if same_seg[1:].any() else 0.0
+    boundary = ~same_seg
+    boundary[:1] = False
+    dt = np.where(same_seg, raw_dt, np.where(boundary, np.minimum(raw_dt, interval), 0.0))
+    pause_s = float((raw_dt - dt).sum()) if n else 0.0
+
+    lat, lon = _col(samples, S.LAT), _col(samples, S.LON)
+    if lat is not None and lon is not None:
+        x, y = local_xy(lat, lon)
+    else:
+        x = y = np.full(n, np.nan)
+    spikes = reject_spikes(x, y, el)
+    if spikes.any():
+        log.info("rejected %d GPS spike(s)", int(spikes.sum()))
+        good = np.isfinite(x) & ~spikes
+        x = np.where(spikes, np.interp(el, el[good], x[good]), x)
+        y = np.where(spikes, np.interp(el, el[good], y[good]), y)
+
+    # Distance: the device's channel when it has one (it already ignores spikes and is what
+    # the session summary reports); positions when the channel was itself derived from them.
+    dev = _col(samples, S.DISTANCE)
+    source = "none"
+    inc = np.zeros(n)
+    if dev is not None:
+        derived = lat is not None and lon is not None and np.allclose(
+            dev, cumulative_distance(lat, lon), rtol=0, atol=1e-6, equal_nan=True)
+        if derived:
+            ok = np.isfinite(x)
+            seg_d = np.hypot(np.diff(x), np.diff(y))
+            inc = np.concatenate([[0.0], np.where(np.isfinite(seg_d), seg_d, 0.0)])
+            inc[~ok] = 0.0
+            source = "positions"
+        else:
+            filled = pd.Series(dev).ffill().fillna(0.0).to_numpy()
+            inc = np.concatenate([[0.0], np.clip(np.diff(filled), 0.0, None)])
+            source = "device"
+    dev_speed = _col(samples, S.SPEED)
+    if source == "none" and dev_speed is not None:
+        inc = np.nan_to_num(dev_speed) * dt
+        source = "speed"
+    inc = np.where(dt > 0, inc, 0.0)
+    if boundary.any():
+        # Across a pause, at most what the runner covers in the credited interval counts
+        # (a position-derived step would include wherever they walked while stopped).
+        typical = float(np.median(inc[same_seg] / np.maximum(dt[same_seg], 1e-9))) if same_seg.any() else 0.0
+        inc = np.where(boundary, np.minimum(inc, typical * dt), inc)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        derived_speed = np.where(dt > 0, inc / np.where(dt > 0, dt, 1.0), np.nan)
+    speed = dev_speed.copy() if dev_speed is not None else derived_speed
+    if dev_speed is not None:
+        speed = np.where(np.isfinite(speed), speed, derived_speed)
+    speed = pd.Series(speed).interpolate(limit_direction="both").to_numpy() if n else speed
+    if not np.isfinite(speed).any():
+        speed = np.zeros(n)
+    smooth = pd.Series(speed).rolling(SPEED_MEDIAN_SAMPLES, center=True, min_periods=1).median().to_numpy()
+
+    moving = (dt > 0) & (smooth >= STOP_SPEED_MPS)
+    running = moving & (smooth >= RUN_SPEED_MPS)
+    stopped_s = float(dt[(dt > 0) & ~moving].sum())
+    timer = np.cumsum(np.where(moving, dt, 0.0))
+    return CleanRun(elapsed_s=el, dt_s=dt, dist_m=inc, speed_mps=speed, moving=moving, running=running,
+                    timer_s=timer, x_m=x, y_m=y, spikes=spikes, speed_smooth_mps=smooth, pause_s=pause_s,
+                    stopped_s=stopped_s,
+                    distance_source=source)
+
+
+def weighted_mean(values: np.ndarray | None, weights: np.ndarray, mask: np.ndarray | None = None) -> float | None:
+    """Time-weighted mean of the finite values (``None`` when nothing is left)."""
+    if values is None:
+        return None
+    ok = np.isfinite(values) & (weights > 0)
+    if mask is not None:
+        ok &= mask
+    w = weights[ok]
+    if w.sum() <= 0:
+        return None
+    return float(np.sum(values[ok] * w) / w.sum())
+
+
+def windows(run: CleanRun, channels: dict[str, np.ndarray | None],
+            window_s: float = WINDOW_S) -> pd.DataFrame:
+    """Running time cut into ``window_s`` windows with their time-weighted channel means.
+
+    Columns: ``window``, ``t0_s`` (moving time at the start), ``run_s`` (running
+    seconds inside), ``speed_mps``, ``speed_cv``, one column per channel, and
+    ``steady`` (evidence.md 1.5, step 1: speed 2-5 m/s, CV <= 10 %, the first
+    5 min dropped -- when the run is long enough to keep windows after it).
+    """
+    w = np.where(run.running, run.dt_s, 0.0)
+    wid = np.floor(run.timer_s / window_s).astype(np.int64)
+    k = int(wid.max()) + 1 if run.n else 0
+    tot = np.bincount(wid, weights=w, minlength=k)
+    def mean(v: np.ndarray) -> np.ndarray:
+        ok = np.isfinite(v) & (w > 0)
+        num = np.bincount(wid, weights=np.where(ok, v * w, 0.0), minlength=k)
+        den = np.bincount(wid, weights=np.where(ok, w, 0.0), minlength=k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / den, np.nan)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v_mean = mean(run.speed_mps)
+        v_sq = mean(run.speed_mps ** 2)
+        cv = np.sqrt(np.clip(v_sq - v_mean ** 2, 0.0, None)) / v_mean
+    out = pd.DataFrame({"window": np.arange(k), "t0_s": np.arange(k) * window_s, "run_s": tot,
+                        "speed_mps": v_mean, "speed_cv": cv})
+    for name, values in channels.items():
+        out[name] = mean(values) if values is not None else np.nan
+    warmup = WARMUP_S if run.timer_s[-1:].sum() > 2 * WARMUP_S else 0.0
+    lo, hi = STEADY_SPEED_RANGE_MPS
+    out["steady"] = ((out["run_s"] >= WINDOW_MIN_COVER * window_s) & (out["speed_cv"] <= STEADY_MAX_CV)
+                     & out["speed_mps"].between(lo, hi) & (out["t0_s"] >= warmup))
+    return out

@@ -1,0 +1,196 @@
+"""Compute every run's feature record and store it; recomputed when the code's
+:data:`FEATURE_VERSION` or the athlete's profile changes.
+
+Two passes per athlete.  The first (clean + terrain + gait with the population
+models) gathers what depends on more than one run: the athlete's maximum heart
+rate from the data, the measured/Hoyt GCT ratio (evidence.md 2.2: calibrate the
+estimate per athlete wherever pod data exist), and each run's level-ground
+speed and cadence for the personal cadence baseline (evidence.md 1.5 step 2,
+strictly past runs only).  The second computes and stores the records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..records import ActivityRecord
+from . import FEATURE_VERSION
+from .camber import camber, path_geometry
+from .clean import clean
+from .gait import CadenceBaseline, fit_personal_baseline, gait
+from .intensity import intensity, is_long_run, rolling_max_hr, surface_class
+from .profile import AthleteProfile, ResolvedProfile, resolve
+from .record import RunFeatures
+from .terrain import terrain
+
+log = logging.getLogger(__name__)
+
+# evidence.md 1.5 step 2: the personal baseline uses the rolling 60-90 days before the run.
+BASELINE_DAYS = 90
+# The data's highest 30 s heart rate stands in for an unset maximum only over this many runs
+# with heart rate (project convention [D]); with fewer, the age formula or no zones.
+HR_MAX_MIN_RUNS = 10
+# evidence.md 2.3: a balance shift counts over >= 3 runs, so the baseline needs at least 3.
+MIN_BALANCE_RUNS = 3
+
+
+def _col(samples: pd.DataFrame, name: str) -> np.ndarray | None:
+    if name not in samples:
+        return None
+    v = samples[name].to_numpy(dtype=float)
+    return v if np.isfinite(v).any() else None
+
+
+def profile_fingerprint(profile: AthleteProfile) -> str:
+    """A short hash of the stored profile: a changed profile makes stored records stale."""
+    return hashlib.sha256(json.dumps(profile.as_dict(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def compute_features(rec: ActivityRecord, samples: pd.DataFrame, profile: ResolvedProfile, *,
+                     baseline: CadenceBaseline | None = None, gct_scale: float = 1.0,
+                     week_distance_m: float | None = None, fingerprint: str = "") -> RunFeatures:
+    """All features of one run (pure: no store access)."""
+    run = clean(samples)
+    ter = terrain(run, _col(samples, S.ALTITUDE))
+    gt = gait(samples, run, ter.grade, height_m=profile.height_m, leg_length_m=profile.leg_length_m,
+              baseline=baseline, gct_scale=gct_scale)
+    moving_s = float(np.where(run.moving, run.dt_s, 0.0).sum())
+    running_s = float(np.where(run.running, run.dt_s, 0.0).sum())
+    # Distance over all timer-running time, stops included: what the device's session total
+    # counts (a slow shuffle between stops is still distance on the legs).
+    dist = float(run.dist_m.sum()) if run.distance_source != "none" else None
+    moving_dist = float(np.where(run.moving, run.dist_m, 0.0).sum())
+    # The surface needs the track test, and road exposure needs the surface: the path geometry
+    # (with the track test) first, then the surface, then the road-side proxies.
+    geo = path_geometry(run)
+    surface, reason = surface_class(rec.sub_sport, run.has_positions, geo.is_track if geo else None,
+                                    ter.grade_roughness_pct)
+    cam = camber(run, surface_is_road=surface == "road", habit_low_side=profile.low_side_foot,
+                 balance=_col(samples, S.STANCE_BALANCE), geometry=geo)
+    inten = intensity(run, _col(samples, S.HEART_RATE), profile.hr_max_bpm)
+    return RunFeatures(
+        activity_id=rec.id, feature_version=FEATURE_VERSION, distance_m=dist, moving_time_s=moving_s,
+        pause_s=run.pause_s, stopped_s=run.stopped_s, gps_spikes_rejected=int(run.spikes.sum()),
+        running_time_s=running_s, distance_source=run.distance_source,
+        avg_speed_mps=moving_dist / moving_s if moving_s > 0 else None,
+        gait=gt, terrain=ter, camber=cam, intensity=inten, surface=surface, surface_reason=reason,
+        long_run=is_long_run(moving_s, dist, week_distance_m), profile_notes=profile.notes,
+        profile_fingerprint=fingerprint)
+
+
+def balance_shift(balance: float | None, past: list[float]) -> dict[str, float | None]:
+    """GCT balance minus the athlete's own baseline (camber proxy 4; evidence.md 2.3, 5.6).
+
+    The baseline is the median balance of the athlete's runs in the previous
+    :data:`BASELINE_DAYS` days, once there are :data:`MIN_BALANCE_RUNS` of them.  Only a shift
+    from one's own baseline means anything (evidence.md 2.3: flag a shift >= 1.5 points
+    sustained over >= 3 runs; asymmetry alone predicts no injury, Malisoux 2024).
+    """
+    if balance is None or len(past) < MIN_BALANCE_RUNS:
+        return {"gct_balance_baseline_pct": None, "gct_balance_shift_pct": None}
+    base = float(np.median(past))
+    return {"gct_balance_baseline_pct": base, "gct_balance_shift_pct": balance - base}
+
+
+@dataclass
+class FeatureReport:
+    computed: int = 0
+    up_to_date: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"computed": self.computed, "up_to_date": self.up_to_date, "failed": self.failed}
+
+
+@dataclass(frozen=True)
+class _FirstPass:
+    level_speed: float | None
+    level_cadence: float | None
+    gct_ratio: float | None  # measured / Hoyt estimate, runs with a sensor only
+    hr_max_30s: float | None
+    balance: float | None  # mean GCT balance (left share, %), runs with a strap or pod only
+
+
+def _week_distance(recs: list[ActivityRecord], i: int) -> float:
+    t = recs[i].start_time
+    return float(sum(r.distance_m or 0.0 for r in recs[:i + 1] if t - dt.timedelta(days=7) < r.start_time <= t))
+
+
+def compute_and_store_features(store, athlete: str | None = None, *, force: bool = False) -> FeatureReport:
+    """Compute and store the feature records of ``athlete``'s runs (every athlete when ``None``).
+
+    Only runs without a record, with a record of another FEATURE_VERSION, or
+    computed under another profile are (re)computed, unless ``force``.  A run
+    that fails is reported and the rest continue.
+    """
+    report = FeatureReport()
+    for name in ([athlete] if athlete else store.athletes()):
+        _athlete(store, name, force, report)
+    return report
+
+
+def _athlete(store, name: str, force: bool, report: FeatureReport) -> None:
+    recs = store.activities(name)
+    if not recs:
+        return
+    profile = AthleteProfile.from_dict(store.profile(name))
+    fp = profile_fingerprint(profile)
+    stale = []
+    for r in recs:
+        row = store.features(r.id)
+        stale.append(force or row is None or row[0] != FEATURE_VERSION or row[1].get("profile_fingerprint") != fp)
+    report.up_to_date += stale.count(False)
+    if not any(stale):
+        return
+
+    base = resolve(profile)
+    first: list[_FirstPass | None] = []
+    for r in recs:
+        try:
+            smp = store.samples(r.id)
+            run = clean(smp)
+            ter = terrain(run, _col(smp, S.ALTITUDE))
+            g = gait(smp, run, ter.grade, height_m=base.height_m, leg_length_m=base.leg_length_m)
+            ratio = None
+            if g.gct_source == "measured" and g.gct_estimated_ms:
+                ratio = g.gct_ms / g.gct_estimated_ms
+            first.append(_FirstPass(g.level_speed_mps, g.level_cadence_spm, ratio,
+                                    rolling_max_hr(run.elapsed_s, _col(smp, S.HEART_RATE)), g.gct_balance_pct))
+        except Exception as exc:  # noqa: BLE001 - one bad run must not stop the athlete's batch
+            log.warning("features: first pass failed for %s: %s", r.id, exc)
+            first.append(None)
+    hrs = [f.hr_max_30s for f in first if f and f.hr_max_30s]
+    # A few easy runs rarely hold a near-maximal effort: estimate only from enough runs.
+    resolved = resolve(profile, hr_max_from_data=max(hrs) if len(hrs) >= HR_MAX_MIN_RUNS else None)
+    ratios = [f.gct_ratio for f in first if f and f.gct_ratio]
+    gct_scale = float(np.median(ratios)) if ratios else 1.0
+    notes = resolved.notes + ((f"gct estimate calibrated x{gct_scale:.3f} on {len(ratios)} run(s) with measured GCT",)
+                              if ratios else ("gct estimate: Hoyt 2000 prior, not calibrated (no measured GCT)",))
+    resolved = ResolvedProfile(**{**resolved.__dict__, "notes": notes})
+
+    for i, r in enumerate(recs):
+        if not stale[i]:
+            continue
+        past = [j for j in range(i) if first[j] is not None
+                and r.start_time - dt.timedelta(days=BASELINE_DAYS) <= recs[j].start_time < r.start_time]
+        baseline = fit_personal_baseline(np.array([first[j].level_speed or np.nan for j in past]),
+                                         np.array([first[j].level_cadence or np.nan for j in past]))
+        past_balance = [first[j].balance for j in past if first[j].balance is not None]
+        try:
+            feats = compute_features(r, store.samples(r.id), resolved, baseline=baseline, gct_scale=gct_scale,
+                                     week_distance_m=_week_distance(recs, i), fingerprint=fp)
+            record = feats.to_record()
+            record |= balance_shift(record["gct_balance_pct"], past_balance)
+            store.save_features(r.id, name, FEATURE_VERSION, record)
+            report.computed += 1
+        except Exception as exc:  # noqa: BLE001 - reported per run, the batch continues
+            log.warning("features failed for %s: %s", r.id, exc)
+            report.failed.append({"activity_id": r.id, "reason": f"{type(exc).__name__}: {exc}"})

@@ -1,0 +1,217 @@
+"""Gait: cadence, step length, ground-contact time (measured or Hoyt-estimated), balance,
+vertical oscillation/ratio, the speed-matched cadence residual, drift and an overstride score.
+
+Follows evidence.md section 1 (1.3 cadence vs speed, 1.5 the recommended detection
+method) and section 2 (2.2 GCT estimation, 2.3 balance).  Averages are
+time-weighted over *running* samples (see :mod:`.clean`): unlike the device's
+session average they leave out stops and walking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from .clean import CleanRun, weighted_mean, windows
+
+# evidence.md table 0 #1 and 1.3: population speed-expected cadence, steps/min, v in m/s.
+POP_CADENCE_INTERCEPT = 150.0
+POP_CADENCE_SLOPE = 6.01
+POP_CADENCE_SD = 8.0  # evidence.md table 0 #2: between-runner SD at a fixed speed
+# evidence.md 1.5 step 2: a personal cadence-speed fit once >= 10 level sessions exist.
+MIN_PERSONAL_RUNS = 10
+# evidence.md table 0 #3 / 1.5 step 2: residual <= -5 % notable, <= -10 % marked (Heiderscheit 2011).
+RESIDUAL_NOTABLE_PCT = -5.0
+RESIDUAL_MARKED_PCT = -10.0
+# evidence.md 10 (cadence_low_for_speed): sustained for >= 10 % of level running time.
+LOW_SHARE = 0.10
+# evidence.md table 0 #4 / 10 (cadence_abs_low): < 153 spm (Garmin red) at >= 2.5 m/s.
+ABS_LOW_CADENCE_SPM = 153.0
+ABS_LOW_MIN_SPEED_MPS = 2.5
+# evidence.md 1.5 step 1: level ground is |grade| <= 2 %.
+LEVEL_GRADE = 0.02
+# evidence.md 2.2 / table 0 #6: Hoyt et al. 2000, tc = 0.80 L^0.84 / v^0.87 (s; L, v in m, m/s).
+HOYT_A, HOYT_L_EXP, HOYT_V_EXP = 0.80, 0.84, 0.87
+
+GctSource = Literal["measured", "estimated"]
+
+
+@dataclass(frozen=True)
+class CadenceBaseline:
+    """Expected cadence ``a + b*v`` (steps/min) and where it came from."""
+
+    a: float = POP_CADENCE_INTERCEPT
+    b: float = POP_CADENCE_SLOPE
+    source: Literal["population", "personal"] = "population"
+    n_runs: int = 0
+
+    def expected(self, v: np.ndarray | float) -> np.ndarray:
+        return self.a + self.b * np.asarray(v, dtype=float)
+
+
+def fit_personal_baseline(level_speed: np.ndarray, level_cadence: np.ndarray) -> CadenceBaseline:
+    """Personal linear cadence-speed fit from per-run level-ground means (evidence.md 1.5 step 2).
+
+    Falls back to the population model with fewer than :data:`MIN_PERSONAL_RUNS`
+    runs or too narrow a speed range to fit a slope (< 0.3 m/s: the slope is then
+    the population's and only the intercept is personal).
+    """
+    v = np.asarray(level_speed, float)
+    c = np.asarray(level_cadence, float)
+    ok = np.isfinite(v) & np.isfinite(c)
+    v, c = v[ok], c[ok]
+    if v.size < MIN_PERSONAL_RUNS:
+        return CadenceBaseline()
+    if np.ptp(v) < 0.3:
+        a = float(np.mean(c - POP_CADENCE_SLOPE * v))
+        return CadenceBaseline(a=a, b=POP_CADENCE_SLOPE, source="personal", n_runs=int(v.size))
+    b, a = np.polyfit(v, c, 1)
+    return CadenceBaseline(a=float(a), b=float(b), source="personal", n_runs=int(v.size))
+
+
+def hoyt_gct_ms(speed_mps: np.ndarray | float, leg_length_m: float) -> np.ndarray:
+    """Hoyt et al. 2000 contact time (ms) at ``speed_mps`` for leg length ``leg_length_m`` (evidence.md 2.2)."""
+    v = np.asarray(speed_mps, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 1000.0 * HOYT_A * leg_length_m**HOYT_L_EXP / np.where(v > 0, v, np.nan) ** HOYT_V_EXP
+
+
+@dataclass(frozen=True)
+class Gait:
+    """Gait features of one run; ``None`` = not computable (channel absent, no running)."""
+
+    cadence_spm: float | None
+    step_length_m: float | None
+    step_length_source: str | None  # "measured" or "speed/cadence"
+    step_length_per_height: float | None
+    gct_ms: float | None
+    gct_source: GctSource | None
+    gct_estimated_ms: float | None  # the Hoyt estimate, also where GCT is measured (for calibration)
+    gct_balance_pct: float | None
+    vertical_oscillation_mm: float | None
+    vertical_ratio_pct: float | None
+    level_speed_mps: float | None  # level steady-state windows: for the personal baseline
+    level_cadence_spm: float | None
+    cadence_expected_spm: float | None
+    cadence_residual_pct: float | None
+    cadence_low_share: float | None  # share of level steady time with residual <= -5 %
+    cadence_baseline: str | None
+    drift: dict[str, float | None]
+    overstride_score: float | None
+    overstride_flags: tuple[str, ...]
+
+
+def _channel(samples: pd.DataFrame, name: str, positive: bool = True) -> np.ndarray | None:
+    if name not in samples:
+        return None
+    v = samples[name].to_numpy(dtype=float)
+    if positive:
+        # Zero means "not measured" for gait channels (no ground contact while standing).
+        v = np.where(v > 0, v, np.nan)
+    return v if np.isfinite(v).any() else None
+
+
+def _drift(run: CleanRun, values: np.ndarray | None) -> float | None:
+    """Last third minus first third of running time (evidence.md 1.5 step 5)."""
+    if values is None:
+        return None
+    t = np.cumsum(np.where(run.running, run.dt_s, 0.0))
+    total = t[-1] if t.size else 0.0
+    if total <= 0:
+        return None
+    first = weighted_mean(values, run.dt_s, run.running & (t <= total / 3))
+    last = weighted_mean(values, run.dt_s, run.running & (t > 2 * total / 3))
+    return None if first is None or last is None else last - first
+
+
+def gait(samples: pd.DataFrame, run: CleanRun, grade: np.ndarray, *, height_m: float, leg_length_m: float,
+         baseline: CadenceBaseline | None = None, gct_scale: float = 1.0) -> Gait:
+    """Gait features of one run.
+
+    ``grade`` is the per-sample grade (fraction; NaN without altitude: the
+    residual then uses every steady window and says so in the flags).
+    ``gct_scale`` is the athlete's measured/Hoyt ratio from runs with a sensor
+    (1.0 = the uncalibrated Hoyt prior; evidence.md 2.2 "calibrate per athlete").
+    """
+    baseline = baseline or CadenceBaseline()
+    w = run.dt_s
+    runm = run.running
+    cad = _channel(samples, S.CADENCE)
+    cadence = weighted_mean(cad, w, runm)
+    # Step length: the device's where recorded, else distance / steps over running time.
+    sl = _channel(samples, S.STEP_LENGTH)
+    step_len, step_src = None, None
+    if sl is not None and weighted_mean(sl, w, runm) is not None:
+        step_len, step_src = weighted_mean(sl, w, runm) / 1000.0, "measured"
+    elif cad is not None:
+        ok = runm & np.isfinite(cad)
+        steps = float(np.sum(cad[ok] / 60.0 * w[ok]))
+        if steps > 0:
+            step_len, step_src = float(run.dist_m[ok].sum() / steps), "speed/cadence"
+
+    # The smoothed speed: a single slow GPS sample would blow up v^-0.87.
+    est = hoyt_gct_ms(run.speed_smooth_mps, leg_length_m) * gct_scale
+    gct_est = weighted_mean(est, w, runm)
+    gct_meas = weighted_mean(_channel(samples, S.STANCE_TIME), w, runm)
+    gct, gct_src = (gct_meas, "measured") if gct_meas is not None else (gct_est, "estimated" if gct_est else None)
+    balance = weighted_mean(_channel(samples, S.STANCE_BALANCE), w, runm)
+    vo = weighted_mean(_channel(samples, S.VERTICAL_OSCILLATION), w, runm)
+    vr = weighted_mean(_channel(samples, S.VERTICAL_RATIO), w, runm)
+
+    # Cadence residual on level steady-state windows (evidence.md 1.5 steps 1-3).
+    flags: list[str] = []
+    level_v = level_c = expected = residual = low_share = None
+    if cad is not None:
+        win = windows(run, {"cadence": cad, "grade": grade})
+        has_grade = np.isfinite(win["grade"]).any()
+        sel = win["steady"] & np.isfinite(win["cadence"])
+        if has_grade:
+            sel &= win["grade"].abs() <= LEVEL_GRADE
+        else:
+            flags.append("no altitude: cadence residual over all steady windows, not level ground only")
+        lw = win[sel]
+        if len(lw):
+            wt = lw["run_s"].to_numpy()
+            level_v = float(np.average(lw["speed_mps"], weights=wt))
+            level_c = float(np.average(lw["cadence"], weights=wt))
+            exp_w = baseline.expected(lw["speed_mps"].to_numpy())
+            r = (lw["cadence"].to_numpy() / exp_w - 1.0) * 100.0
+            residual = float(np.average(r, weights=wt))
+            expected = float(np.average(exp_w, weights=wt))
+            low_share = float(wt[r <= RESIDUAL_NOTABLE_PCT].sum() / wt.sum())
+
+    drift = {"cadence_spm": _drift(run, cad),
+             "gct_ms": _drift(run, _channel(samples, S.STANCE_TIME)),
+             "gct_balance_pct": _drift(run, _channel(samples, S.STANCE_BALANCE))}
+
+    # Overstride score (0-1): the evidence's flags, each worth one point of four.
+    score = None
+    if residual is not None or cadence is not None:
+        points = 0
+        if residual is not None and low_share is not None and low_share >= LOW_SHARE:
+            points += 1
+            flags.append(f"cadence residual <= {RESIDUAL_NOTABLE_PCT:g} % for >= {LOW_SHARE:.0%} of level time")
+        if residual is not None and residual <= RESIDUAL_MARKED_PCT:
+            points += 1
+            flags.append(f"mean level cadence residual <= {RESIDUAL_MARKED_PCT:g} % (marked)")
+        if level_c is not None and level_v is not None and level_c < ABS_LOW_CADENCE_SPM \
+                and level_v >= ABS_LOW_MIN_SPEED_MPS:
+            points += 1
+            flags.append(f"level cadence < {ABS_LOW_CADENCE_SPM:g} spm at >= {ABS_LOW_MIN_SPEED_MPS} m/s")
+        dc = drift["cadence_spm"]
+        if dc is not None and cadence and dc / cadence * 100.0 <= RESIDUAL_NOTABLE_PCT:
+            points += 1
+            flags.append("cadence fell >= 5 % from the first to the last third")
+        score = points / 4.0
+
+    return Gait(cadence_spm=cadence, step_length_m=step_len, step_length_source=step_src,
+                step_length_per_height=step_len / height_m if step_len else None,
+                gct_ms=gct, gct_source=gct_src, gct_estimated_ms=gct_est, gct_balance_pct=balance,
+                vertical_oscillation_mm=vo, vertical_ratio_pct=vr, level_speed_mps=level_v,
+                level_cadence_spm=level_c, cadence_expected_spm=expected, cadence_residual_pct=residual,
+                cadence_low_share=low_share, cadence_baseline=baseline.source if residual is not None else None,
+                drift=drift, overstride_score=score, overstride_flags=tuple(flags))

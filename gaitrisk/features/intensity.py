@@ -1,0 +1,124 @@
+"""Intensity and surface: heart-rate zones, speed work, the long-run marker, surface class.
+
+The questions a physio asks (issue 8): did it hurt after intervals, after long runs,
+after trails?  The zone and speed-work thresholds are conventions [D] (the evidence
+base has no injury-linked intensity thresholds); each constant names its source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .clean import CleanRun, weighted_mean
+
+Surface = Literal["road", "track", "trail", "treadmill", "unknown"]
+
+# Five heart-rate zones as fractions of maximum heart rate: the common 50-60-70-80-90 %
+# scheme (Garmin's and most watch makers' default %HRmax zones) [D].  Time below 50 % is in
+# no zone.
+HR_ZONE_EDGES = (0.50, 0.60, 0.70, 0.80, 0.90)
+# The athlete's max HR estimated from the data: the highest 30 s rolling mean over every run
+# (a single-sample maximum is often a strap artefact) [D].
+HR_MAX_WINDOW_S = 30.0
+# Speed work: a stretch of >= 20 s at >= 1.15 x the run's median running speed, at least twice
+# in a run (strides are 15-30 s; intervals longer).  Project heuristic [D].
+FAST_FACTOR = 1.15
+FAST_MIN_S = 20.0
+FAST_MIN_REPS = 2
+# Long run (issue 8): >= 90 min moving, or >= 25 % of the 7-day distance (this run included).
+LONG_RUN_S = 90 * 60.0
+LONG_RUN_WEEK_SHARE = 0.25
+# Trail by elevation roughness: the SD of grade changes between 5 m grid points above this
+# (percentage points) is rough, uneven ground.  Road loops with noisy barometers stay below
+# 1 pp in the fixtures; project heuristic [D], to be tuned on labelled runs.
+TRAIL_ROUGHNESS_PCT = 3.0
+_TREADMILL_SUBSPORTS = {"treadmill", "indoor_running", "virtual_activity"}
+_TRACK_SUBSPORTS = {"track", "indoor_track"}
+_TRAIL_SUBSPORTS = {"trail", "mountain"}
+
+
+@dataclass(frozen=True)
+class Intensity:
+    hr_avg_bpm: float | None
+    hr_zone_s: list[float] | None  # seconds in zones 1-5 (moving time only)
+    hr_zone_m: list[float] | None
+    speed_work_s: float | None
+    speed_work_reps: int | None
+
+
+def rolling_max_hr(elapsed_s: np.ndarray, hr: np.ndarray | None) -> float | None:
+    """Highest ``HR_MAX_WINDOW_S`` rolling mean of heart rate (bpm) in one run."""
+    if hr is None or not np.isfinite(hr).any():
+        return None
+    s = pd.Series(hr, index=pd.to_timedelta(elapsed_s, unit="s"))
+    r = s.rolling(f"{int(HR_MAX_WINDOW_S)}s", min_periods=1).mean()
+    # Windows at the very start hold a sample or two: require half a window of data.
+    full = elapsed_s >= elapsed_s[0] + HR_MAX_WINDOW_S / 2
+    vals = r.to_numpy()[full]
+    return float(np.nanmax(vals)) if np.isfinite(vals).any() else None
+
+
+def _runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) indices of the True stretches of ``mask`` (vectorised)."""
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+
+
+def intensity(run: CleanRun, hr: np.ndarray | None, hr_max_bpm: float | None) -> Intensity:
+    w = np.where(run.moving, run.dt_s, 0.0)
+    hr_avg = zones_s = zones_m = None
+    if hr is not None and np.isfinite(hr).any():
+        # The run's average over all timer-running time (stops included), as the device's
+        # session average is; the zones count moving time only.
+        hr_avg = weighted_mean(hr, run.dt_s)
+        ok = np.isfinite(hr) & (w > 0)
+        if hr_max_bpm:
+            z = np.digitize(hr / hr_max_bpm, HR_ZONE_EDGES)  # 0 = below zone 1, 5 = zone 5
+            zones_s = [float(w[ok & (z == k)].sum()) for k in range(1, 6)]
+            dm = np.where(run.moving, run.dist_m, 0.0)
+            zones_m = [float(dm[ok & (z == k)].sum()) for k in range(1, 6)]
+    speed_s = reps = None
+    if run.running.any():
+        v = pd.Series(run.speed_mps).rolling(5, center=True, min_periods=1).median().to_numpy()
+        med = float(np.median(v[run.running]))
+        fast = run.running & (v >= FAST_FACTOR * med)
+        starts, ends = _runs_of(fast)
+        t = np.cumsum(w)
+        dur = t[np.maximum(ends - 1, 0)] - t[starts] + w[starts] if starts.size else np.zeros(0)
+        long_enough = dur >= FAST_MIN_S
+        reps = int(long_enough.sum())
+        speed_s = float(dur[long_enough].sum()) if reps >= FAST_MIN_REPS else 0.0
+    return Intensity(hr_avg_bpm=hr_avg, hr_zone_s=zones_s, hr_zone_m=zones_m, speed_work_s=speed_s,
+                     speed_work_reps=reps)
+
+
+def is_long_run(moving_s: float, distance_m: float | None, week_distance_m: float | None) -> bool:
+    """Long run: >= 90 min moving or >= 25 % of the 7 days' distance ending with this run (issue 8)."""
+    if moving_s >= LONG_RUN_S:
+        return True
+    return bool(distance_m and week_distance_m and distance_m >= LONG_RUN_WEEK_SHARE * week_distance_m
+                and week_distance_m > distance_m)  # a lone run in its week is not "long" by share
+
+
+def surface_class(sub_sport: str | None, has_positions: bool, is_track: bool | None,
+                  grade_roughness_pct: float | None) -> tuple[Surface, str]:
+    """Surface class and the reason (sub-sport first, then geometry, then elevation roughness)."""
+    sub = (sub_sport or "").lower()
+    if sub in _TREADMILL_SUBSPORTS:
+        return "treadmill", f"sub-sport {sub}"
+    if sub in _TRACK_SUBSPORTS:
+        return "track", f"sub-sport {sub}"
+    if sub in _TRAIL_SUBSPORTS:
+        return "trail", f"sub-sport {sub}"
+    if not has_positions:
+        # Without GPS it may be a treadmill or an outdoor run with a foot pod: do not guess.
+        return "unknown", "no GPS positions and no sub-sport saying where"
+    if is_track:
+        return "track", "400 m oval geometry"
+    if grade_roughness_pct is not None and grade_roughness_pct > TRAIL_ROUGHNESS_PCT:
+        return "trail", f"elevation roughness {grade_roughness_pct:.1f} pp > {TRAIL_ROUGHNESS_PCT:g}"
+    return "road", "GPS route, not a track, smooth elevation"

@@ -1,0 +1,206 @@
+"""Load metrics: pure, vectorised functions on a daily series (evidence base §3).
+
+Every function takes a daily ``Series`` indexed by consecutive local calendar days
+(see :mod:`.daily`) and returns values aligned to that index.  A value on day *d*
+uses days <= *d* only (the day itself once it is over) -- never a centred or
+future window; the single-run spike compares a run with the 30 days *before* its
+day.  Windows count calendar days, not ISO weeks (§3.5).
+
+"Not enough history" is NaN (``<NA>`` for flags): a window of N days needs N
+known days.  Days before the first run are not in the series and days in a
+declared gap are NaN, so both make every window that touches them NaN -- the
+rolling functions' ``min_periods=N`` does that without any special case.
+
+Thresholds and their sources:
+
+============================  =======================  ==========================================
+metric                        threshold / window       source (evidence base)
+============================  =======================  ==========================================
+single-run spike              > 10 / 30 / 100 % over   Frandsen et al. 2025 BJSM (§3.2; §0 row 9)
+                              longest run, prev. 30 d
+week-to-week change           > 30 % (7 d vs prev 7 d)  Nielsen et al. 2014 JOSPT (§3.1; §0 row 10)
+ACWR, uncoupled               7 d : days t-27..t-7     Windt & Gabbett via Lolli 2019 (§3.3)
+ACWR, EWMA                    N = 7 / 28, λ = 2/(N+1)  Williams et al. 2017 (§3.3; §0 row 12)
+ACWR caution (display only)   > 1.5, low evidence      Gabbett 2016 (§3.3; §0 row 12)
+monotony / strain             7 d; SD floored          Foster 1998 (§3.4; §0 row 13)
+monotony soft flag            > 2.0                    convention, Fellrnr/Afitpilot [D] (§3.4)
+return to run                 >= 21 days without a run design default (§0 row 14; §10)
+descent spike                 7 d > 1.5 x 28-d weekly  heuristic (§8 rolling features; §10)
+                              mean
+============================  =======================  ==========================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# --- thresholds (each names its source; see the table above) -------------------
+SPIKE_WINDOW_DAYS = 30                 # Frandsen 2025: longest run in the previous 30 days (§3.2)
+SPIKE_TIERS = ((1.00, "large"), (0.30, "moderate"), (0.10, "small"))  # Frandsen 2025 (§3.2): > 100/30/10 %
+TIER_NONE, TIER_INSUFFICIENT = "none", "insufficient_history"
+WEEK_DAYS = 7                          # rolling 7 calendar days (§3.5)
+WEEK_JUMP = 0.30                       # Nielsen 2014: > 30 % over the previous 7 days (§3.1)
+ACUTE_DAYS, CHRONIC_DAYS = 7, 21       # uncoupled 7:21 (§3.3, Lolli 2019 / Windt & Gabbett)
+EWMA_ACUTE_N, EWMA_CHRONIC_N = 7, 28   # Williams 2017: λ = 2/(N+1) = 0.25 / 0.069 (§3.3)
+ACWR_CAUTION = 1.5                     # Gabbett 2016 "danger zone"; low evidence for runners (§0 row 12)
+MONOTONY_CAP = 10.0                    # Foster: SD floored so that monotony <= 10 (§3.4)
+MONOTONY_HIGH = 2.0                    # convention [D] (§3.4)
+RETURN_BREAK_DAYS = 21                 # >= 21 days without a run (§0 row 14; §10 return_from_break)
+DESCENT_WEEKS = 4                      # 28-day window as a mean week (§8: "7 days vs 28-day mean")
+DESCENT_SPIKE = 1.5                    # §10 downhill_exposure heuristic
+# "Exactly 10 %" as a person writes it must not become a spike through float rounding
+# (11000 / 10000 - 1 == 0.10000000000000009).
+_EPS = 1e-9
+# Running sums leave rounding residue (1e-12 m) after a big value leaves the window;
+# micrometres are far below any distance a watch measures.
+_SUM_DECIMALS = 6
+
+
+def rolling_sum(x: pd.Series, days: int) -> pd.Series:
+    """Sum over the ``days`` calendar days ending on each day; NaN unless all of them are known."""
+    return x.rolling(days, min_periods=days).sum().round(_SUM_DECIMALS)
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    """num / den, NaN where den is 0 or unknown (a ratio to nothing is not a number)."""
+    return num / den.where(den > 0)
+
+
+def _flag(values: pd.Series, threshold: float) -> pd.Series:
+    """Nullable boolean: value > threshold (to _EPS); <NA> where the value is unknown."""
+    return (values > threshold + _EPS).astype("boolean").mask(values.isna())
+
+
+def week_change(distance: pd.Series) -> pd.DataFrame:
+    """7-day distance vs the previous 7 days (Nielsen 2014, evidence §3.1).  Needs 14 days.
+
+    Columns: ``dist_7d``, ``dist_prev_7d``, ``week_ratio``, ``week_change_pct``,
+    ``week_jump`` (ratio > 1.30).  The ratio is NaN when the previous 7 days hold no
+    running: any increase from nothing is undefined, not infinite.
+    """
+    d7 = rolling_sum(distance, WEEK_DAYS)
+    prev = d7.shift(WEEK_DAYS)
+    ratio = _ratio(d7, prev)
+    return pd.DataFrame({"dist_7d": d7, "dist_prev_7d": prev, "week_ratio": ratio,
+                         "week_change_pct": (ratio - 1.0) * 100.0,
+                         "week_jump": _flag(ratio, 1.0 + WEEK_JUMP)})
+
+
+def longest_previous(daily_longest: pd.Series, days: int = SPIKE_WINDOW_DAYS) -> pd.Series:
+    """Longest single run on the ``days`` calendar days *before* each day (Frandsen 2025, §3.2)."""
+    return daily_longest.rolling(days, min_periods=days).max().shift(1)
+
+
+def spike_tier(ratio: np.ndarray) -> np.ndarray:
+    """Frandsen 2025 tiers from ``distance / longest previous run``; NaN -> insufficient_history.
+
+    "> 10 %" is strict: a run exactly 10 % longer is ``none`` (the study's reference
+    category is "regression or <= 10 % increase").
+    """
+    ratio = np.asarray(ratio, float)
+    known = ~np.isnan(ratio)
+    conds = [known & (ratio > 1.0 + t + _EPS) for t, _ in SPIKE_TIERS]
+    return np.select(conds + [known], [name for _, name in SPIKE_TIERS] + [TIER_NONE], TIER_INSUFFICIENT)
+
+
+def run_spikes(run_day: pd.Series, run_distance: pd.Series, daily_longest: pd.Series) -> pd.DataFrame:
+    """Each run against the longest run of the 30 days before its day (Frandsen 2025, §3.2).
+
+    ``run_day``/``run_distance``: per run (same index, e.g. the activity id);
+    ``daily_longest``: the daily series' longest run.  Needs the full 30 days before
+    the run's day (so the first 30 days of history are ``insufficient_history``).
+    Earlier runs on the same day do not count: the window is calendar days before the
+    run's day, like every other window here.  When those 30 days hold no run at all
+    there is no reference either (``longest_prev_30d_m`` 0, tier
+    ``insufficient_history``); the return-to-run flag covers that case.
+    """
+    prev = longest_previous(daily_longest).reindex(pd.DatetimeIndex(run_day.to_numpy())).to_numpy()
+    dist = run_distance.to_numpy(float)
+    ratio = dist / np.where(prev > 0, prev, np.nan)
+    return pd.DataFrame({"longest_prev_30d_m": prev, "spike_pct": (ratio - 1.0) * 100.0,
+                         "spike_tier": spike_tier(ratio)}, index=run_day.index)
+
+
+def acwr_uncoupled(load: pd.Series) -> pd.Series:
+    """Mean of days t-6..t over mean of days t-27..t-7 (uncoupled 7:21, §3.3).  Needs 28 days.
+
+    A feature for display and models only: the evidence for runners is weak
+    (Frandsen 2025 found a negative dose-response; Impellizzeri 2020).
+    """
+    acute = rolling_sum(load, ACUTE_DAYS) / ACUTE_DAYS
+    chronic = (rolling_sum(load, CHRONIC_DAYS) / CHRONIC_DAYS).shift(ACUTE_DAYS)
+    return _ratio(acute, chronic)
+
+
+def ewma(load: pd.Series, n: int, warmup: int | None = None) -> pd.Series:
+    """Exponentially weighted load, ``λ = 2/(n+1)`` (Williams et al. 2017, §3.3).
+
+    ``EWMA_t = λ·load_t + (1-λ)·EWMA_{t-1}``, started at the first known day's load.
+    A gap (NaN) restarts it: what happened during the gap is unknown, so the average
+    must warm up again.  NaN until ``warmup`` (default ``n``) known days have been seen
+    -- evidence §0 row 14 asks for 28 days before chronic load is used.
+    """
+    warmup = n if warmup is None else warmup
+    known = load.notna()
+    segment = (~known).cumsum()  # a new segment starts at every unknown day
+    smoothed = load[known].groupby(segment[known]).transform(
+        lambda s: s.ewm(alpha=2.0 / (n + 1.0), adjust=False).mean())
+    seen = known.astype(int).groupby(segment).cumsum()
+    return smoothed.reindex(load.index).where(seen >= warmup)
+
+
+def acwr_ewma(load: pd.Series) -> pd.DataFrame:
+    """EWMA 7 and EWMA 28 and their ratio (§3.3).  Both need 28 known days (§0 row 14)."""
+    acute = ewma(load, EWMA_ACUTE_N, warmup=EWMA_CHRONIC_N)
+    chronic = ewma(load, EWMA_CHRONIC_N)
+    return pd.DataFrame({"ewma_7": acute, "ewma_28": chronic, "acwr_ewma": _ratio(acute, chronic)})
+
+
+def monotony_strain(load: pd.Series) -> pd.DataFrame:
+    """Foster 1998 monotony and strain over the last 7 days (§3.4).  Needs 7 days.
+
+    monotony = mean daily load / SD (sample SD of the 7 days, rest days as 0);
+    strain = 7-day load x monotony.  The SD is floored at mean/10 so that a week of
+    identical days gives monotony 10 instead of infinity (§3.4: "floor the SD or cap
+    monotony at 10").  A week without load has monotony 0 and strain 0.
+    """
+    total = rolling_sum(load, WEEK_DAYS)
+    mean = total / WEEK_DAYS
+    sd = load.rolling(WEEK_DAYS, min_periods=WEEK_DAYS).std(ddof=1)
+    monotony = mean / np.maximum(sd, mean / MONOTONY_CAP)
+    monotony = monotony.mask(mean == 0, 0.0)
+    return pd.DataFrame({"monotony": monotony, "strain": total * monotony,
+                         "monotony_high": _flag(monotony, MONOTONY_HIGH)})
+
+
+def return_to_run(runs: pd.Series) -> pd.Series:
+    """True on a day with a run after >= 21 days without one (§0 row 14; §10).  Needs 21 days.
+
+    "21 days without a run" counts the run-free days in between: runs on day 0 and
+    day 22 are 21 days apart without running (flag); day 0 and day 21 are not.
+    """
+    before = runs.rolling(RETURN_BREAK_DAYS, min_periods=RETURN_BREAK_DAYS).sum().shift(1)
+    ran = runs > 0
+    flag = (ran & (before == 0)).astype("boolean")
+    # A rest day is known not to be a return; a run day needs its 21 days of history.
+    return flag.mask(runs.isna() | (ran & before.isna()))
+
+
+def descent_spike(descent: pd.Series) -> pd.DataFrame:
+    """7-day descent vs the mean week of the last 28 days (§8; §10 downhill_exposure).  Needs 28 days."""
+    d7 = rolling_sum(descent, WEEK_DAYS)
+    week_mean = rolling_sum(descent, DESCENT_WEEKS * WEEK_DAYS) / DESCENT_WEEKS
+    ratio = _ratio(d7, week_mean)
+    return pd.DataFrame({"descent_7d": d7, "descent_ratio": ratio, "descent_spike": _flag(ratio, DESCENT_SPIKE)})
+
+
+def daily_metrics(daily: pd.DataFrame) -> pd.DataFrame:
+    """Every daily metric for a daily series (:func:`gaitrisk.load.daily.daily_series`).
+
+    Load is distance in metres, the unit Frandsen and Nielsen used (§3.5).
+    """
+    dist = daily["distance_m"]
+    return pd.concat([week_change(dist), acwr_uncoupled(dist).rename("acwr_7_21"), acwr_ewma(dist),
+                      monotony_strain(dist), return_to_run(daily["runs"]).rename("return_to_run"),
+                      descent_spike(daily["descent_m"])], axis=1)

@@ -1,0 +1,11 @@
+"""The pain log: a fixed vocabulary, validated entries, CSV import (issue 3; evidence base §6).
+
+Times are entered in the athlete's local zone and stored in UTC.  Nothing here
+imports pandas, so the CLI's cold start stays fast.
+"""
+
+from .csvio import CsvImport, RowError, read_pain_csv
+from .model import PainEntry, build_entry
+from . import vocab
+
+__all__ = ["CsvImport", "PainEntry", "RowError", "build_entry", "read_pain_csv", "vocab"]

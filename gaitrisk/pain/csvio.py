@@ -1,0 +1,109 @@
+"""Pain log CSV import (columns documented in docs/pain_csv.md).
+
+Errors are values: :func:`read_pain_csv` never stores anything and never raises
+for bad input.  It returns the valid entries with their line numbers, one
+:class:`RowError` per bad row, and a ``fatal`` reason when the file as a whole
+cannot be read (empty, not UTF-8, wrong header) -- then no row is usable.
+Whether good rows are stored next to bad ones (default) or nothing is stored
+(``strict``) is the caller's decision, made before the single write transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from .model import PainEntry, build_entry
+
+REQUIRED = ("date", "score", "region", "side", "when")
+OPTIONAL = ("time", "behaviour", "note")
+COLUMNS = REQUIRED + OPTIONAL
+_ALIASES = {"behavior": "behaviour", "notes": "note", "comment": "note"}
+MAX_BYTES = 5 * 1024 * 1024  # a pain diary is a few kB; anything bigger is the wrong file
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int  # 1-based physical line in the file where the row starts
+    reason: str
+
+
+@dataclass
+class CsvImport:
+    entries: list[tuple[int, PainEntry]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    fatal: str | None = None
+
+
+def read_pain_csv(data: bytes, athlete: str, zone: ZoneInfo) -> CsvImport:
+    """Parse and validate a pain CSV (bytes as read from disk)."""
+    out = CsvImport()
+    if len(data) > MAX_BYTES:
+        out.fatal = f"file is {len(data)} bytes; a pain CSV larger than {MAX_BYTES // 1024 // 1024} MB is refused"
+        return out
+    try:
+        # utf-8-sig: spreadsheet programs write a byte-order mark.
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        out.fatal = (f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+                     "save the file as 'CSV UTF-8' and import it again")
+        return out
+    if not text.strip():
+        out.fatal = f"empty file: expected a header line with the columns {', '.join(COLUMNS)}"
+        return out
+    try:
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # one column or an odd header: let the header check explain
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        out.fatal = f"line 1: unreadable header ({exc})"
+        return out
+    names = [_ALIASES.get(h.strip().lower(), h.strip().lower()) for h in header]
+    problems = []
+    missing = [c for c in REQUIRED if c not in names]
+    unknown = [h for h, n in zip(header, names) if n not in COLUMNS]
+    repeated = sorted({n for n in names if names.count(n) > 1 and n in COLUMNS})
+    if missing:
+        problems.append(f"missing column(s) {', '.join(missing)}")
+    if unknown:
+        problems.append(f"unknown column(s) {', '.join(map(repr, unknown))}")
+    if repeated:
+        problems.append(f"repeated column(s) {', '.join(repeated)}")
+    if problems:
+        out.fatal = (f"line 1: wrong header: {'; '.join(problems)} "
+                     f"(expected {', '.join(REQUIRED)} and optionally {', '.join(OPTIONAL)})")
+        return out
+    last_line = reader.line_num
+    while True:
+        start = last_line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            out.errors.append(RowError(start, f"unreadable CSV ({exc})"))
+            break  # the csv module cannot resynchronise after e.g. an unclosed quote
+        last_line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines are layout, not data
+        if len(row) != len(names):
+            out.errors.append(RowError(start, f"{len(row)} fields, the header has {len(names)}"))
+            continue
+        fields = dict(zip(names, row))
+        try:
+            entry = build_entry(athlete, zone, date=fields["date"], time=fields.get("time"), score=fields["score"],
+                                region=fields["region"], side=fields["side"], when=fields["when"],
+                                behaviour=fields.get("behaviour"), note=fields.get("note"))
+        except ValueError as exc:
+            out.errors.append(RowError(start, str(exc)))
+            continue
+        out.entries.append((start, entry))
+    if not out.entries and not out.errors:
+        out.fatal = "no data rows below the header"
+    return out

@@ -1,0 +1,133 @@
+"""Camber proxies and surface against known geometry: CCW/CW track laps, an out-and-back run on
+the right-hand side, road loops with the low side from habit and driving side."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from gaitrisk.features.camber import camber
+from gaitrisk.features.clean import clean
+from gaitrisk.features.compute import compute_features
+from gaitrisk.features.profile import AthleteProfile, resolve
+from gaitrisk.ingest.decoders import REFERENCE
+from gaitrisk.records import ActivityRecord
+from gaitrisk.synth import RunSpec, generate_run
+from gaitrisk.synth.runs import TRACK_LINE_RADIUS_M
+
+from .conftest import FIXTURES
+
+TRUTH = json.loads((FIXTURES / "truth" / "truth.json").read_text())
+
+
+def _decode(name: str):
+    path = FIXTURES / "truth" / name
+    return REFERENCE.decode(path.suffix[1:], path.read_bytes(), str(path)).activities[0]
+
+
+def _features(samples, profile=None, sub_sport=None):
+    rec = ActivityRecord(id="x", athlete="me", fmt="fit", sport="running", sub_sport=sub_sport, device=None,
+                         name=None, start_time=samples["timestamp"].iloc[0].to_pydatetime(), duration_s=0.0,
+                         moving_time_s=0.0, distance_m=None, avg_cadence_spm=None, avg_stance_time_ms=None,
+                         partial=False, sources=())
+    return compute_features(rec, samples, resolve(profile))
+
+
+def _bend_m(laps: int) -> float:
+    return laps * 2 * math.pi * TRACK_LINE_RADIUS_M  # two half-circle bends per lap
+
+
+def test_ccw_track_fixture_direction_laps_and_bend_metres():
+    truth = TRUTH["track_ccw.fit"]
+    f = _features(_decode("track_ccw.fit").samples)  # sub-sport not given: geometry alone
+    c = f.camber
+    assert c.is_track and f.surface == "track"
+    assert c.track_laps == pytest.approx(truth["track_laps"], abs=0.2)
+    assert c.track_bend_radius_m == pytest.approx(TRACK_LINE_RADIUS_M, abs=2.0)
+    # The +-10 m heading window trims ~6 m off each end of a bend: within 10 % of the true bend metres.
+    assert c.track_ccw_m == pytest.approx(_bend_m(truth["track_laps"]), rel=0.10)
+    assert c.track_cw_m == 0
+    assert c.road_left_low_m is None and c.camber_exposure_index is None  # a track is no road
+
+
+def test_cw_track_generated_here_reads_clockwise():
+    syn = generate_run(RunSpec(seed=41, route="track", laps=3, direction="cw", speed_mps=4.0))
+    c = camber(clean(syn.samples), surface_is_road=False, habit_low_side="left")
+    assert c.is_track and c.track_ccw_m == 0
+    assert c.track_cw_m == pytest.approx(_bend_m(3), rel=0.10)
+
+
+def test_a_road_loop_is_not_a_track_even_though_it_closes():
+    syn = generate_run(RunSpec(seed=42, route="road_loop", distance_m=4000.0, loop_size_m=(120.0, 80.0),
+                               loop_corner_radius_m=10.0))
+    c = camber(clean(syn.samples), surface_is_road=True, habit_low_side="left")
+    assert c.is_track is False and c.track_ccw_m == 0
+    assert c.curve_ccw_m > 0 and c.curve_cw_m == 0  # its corners still count as CCW curve metres
+
+
+def test_out_and_back_fixture_pairs_both_passes_and_finds_the_right_hand_side():
+    truth = TRUTH["out_and_back.gpx"]
+    f = _features(_decode("out_and_back.gpx").samples)
+    c = f.camber
+    assert f.surface == "road"
+    assert c.out_and_back_side == truth["out_and_back_side"]
+    assert c.out_and_back_separation_m == pytest.approx(2 * truth["lateral_offset_m"], abs=1.0)
+    # All but the U-turn and the first/last ~50 m (less than 100 m apart along the path) pair up.
+    assert c.out_and_back_paired_m >= 0.85 * truth["distance_m"]
+    # Geometry outranks the habit default (facing traffic on the left): right foot low.
+    assert c.road_low_side_source == "out-and-back geometry"
+    assert c.road_right_low_m == pytest.approx(truth["distance_m"], rel=0.01) and c.road_left_low_m == 0
+    assert c.camber_exposure_index == -1.0
+    assert "moderate" in c.confidence["road_side"]
+
+
+@pytest.mark.parametrize("driving,low", [("right", "left"), ("left", "right")])
+def test_road_loop_low_side_from_habit_and_driving_side(driving, low):
+    truth = TRUTH["no_dynamics.gpx"]
+    f = _features(_decode("no_dynamics.gpx").samples, AthleteProfile(driving_side=driving))
+    c = f.camber
+    assert f.surface == "road" and c.out_and_back_side is None
+    assert c.road_low_side == low and "habit" in c.road_low_side_source and "low" in c.confidence["road_side"]
+    on_low = c.road_left_low_m if low == "left" else c.road_right_low_m
+    assert on_low == pytest.approx(truth["distance_m"], rel=0.01)
+    assert c.camber_exposure_index == (1.0 if low == "left" else -1.0)
+
+
+def test_sub_sport_decides_the_surface_before_geometry():
+    smp = _decode("no_dynamics.gpx").samples
+    assert _features(smp, sub_sport="trail").surface == "trail"
+    assert _features(smp, sub_sport="treadmill").surface == "treadmill"
+    f = _features(smp, sub_sport="treadmill")
+    assert f.camber.road_m is None  # no road exposure off the road
+
+
+def test_no_positions_gives_null_camber_and_unknown_surface():
+    smp = _decode("hill.fit").samples.drop(columns=["lat_deg", "lon_deg"])
+    f = _features(smp)
+    assert f.surface == "unknown"
+    assert f.camber.track_ccw_m is None and f.camber.road_left_low_m is None
+    assert f.gait.cadence_spm == pytest.approx(TRUTH["hill.fit"]["cadence_spm"], abs=1.0)
+
+
+def test_out_and_back_reports_the_balance_of_each_pass():
+    # An out-and-back with a pod: 51 % left on the way out, 49 % on the way back (a flip).
+    syn = generate_run(RunSpec(seed=43, route="out_and_back", distance_m=2000.0, noise_scale=0.0))
+    smp = syn.samples.copy()
+    half = smp["distance_m"] <= syn.truth["turnaround_distance_m"]
+    smp["stance_time_balance_pct"] = half.map({True: 51.0, False: 49.0})
+    c = camber(clean(smp), surface_is_road=True, habit_low_side="left",
+               balance=smp["stance_time_balance_pct"].to_numpy())
+    assert c.balance_out_pct == pytest.approx(51.0) and c.balance_back_pct == pytest.approx(49.0)
+    assert c.out_and_back_side == "right"
+
+
+def test_balance_shift_against_the_athletes_own_baseline():
+    from gaitrisk.features.compute import balance_shift
+
+    assert balance_shift(51.0, [50.0, 49.8]) == {"gct_balance_baseline_pct": None, "gct_balance_shift_pct": None}
+    out = balance_shift(51.9, [50.0, 50.2, 49.9, 50.4])
+    assert out["gct_balance_baseline_pct"] == pytest.approx(50.1)
+    assert out["gct_balance_shift_pct"] == pytest.approx(1.8)
+    assert balance_shift(None, [50.0] * 5)["gct_balance_shift_pct"] is None

@@ -1,0 +1,54 @@
+"""Heart-rate zones, speed work and the long-run marker on runs whose truth is built here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gaitrisk import schema as S
+from gaitrisk.features.clean import clean
+from gaitrisk.features.intensity import intensity, is_long_run, rolling_max_hr, surface_class
+
+from .test_features_clean import line_frame
+
+
+def test_hr_zones_split_moving_time_by_percent_of_max():
+    smp = line_frame(np.full(400, 3.0))
+    # 100 s in each of 55 %, 65 %, 85 %, 95 % of a 200 bpm maximum.
+    smp[S.HEART_RATE] = np.repeat([110.0, 130.0, 170.0, 190.0], [101, 100, 100, 100])
+    out = intensity(clean(smp), smp[S.HEART_RATE].to_numpy(), 200.0)
+    assert out.hr_zone_s == pytest.approx([100, 100, 0, 100, 100], abs=1)
+    assert out.hr_zone_m == pytest.approx([300, 300, 0, 300, 300], abs=3)
+    assert intensity(clean(smp), smp[S.HEART_RATE].to_numpy(), None).hr_zone_s is None
+
+
+def test_speed_work_counts_repeated_fast_stretches_only():
+    easy = np.full(120, 3.0)
+    reps = np.concatenate([easy, np.full(40, 4.5), easy, np.full(40, 4.5), easy, np.full(40, 4.5), easy])
+    out = intensity(clean(line_frame(reps)), None, None)
+    assert out.speed_work_reps == 3
+    assert out.speed_work_s == pytest.approx(120, abs=8)  # the 5-sample median blurs each edge
+    single = np.concatenate([easy, np.full(40, 4.5), easy])
+    assert intensity(clean(line_frame(single)), None, None).speed_work_s == 0.0
+    steady = intensity(clean(line_frame(np.full(600, 3.0))), None, None)
+    assert steady.speed_work_reps == 0
+
+
+def test_long_run_marker():
+    assert is_long_run(90 * 60, 15000, None)
+    assert not is_long_run(60 * 60, 12000, 60000)  # 20 % of the week
+    assert is_long_run(60 * 60, 16000, 60000)  # 27 % of the week
+    assert not is_long_run(30 * 60, 6000, 6000)  # the only run of its week is not "long" by share
+
+
+def test_rolling_max_hr_ignores_a_single_spike():
+    el = np.arange(600.0)
+    hr = np.full(600, 150.0)
+    hr[300] = 230.0  # a strap artefact
+    assert rolling_max_hr(el, hr) < 155
+
+
+def test_surface_from_roughness():
+    assert surface_class(None, True, False, 5.0)[0] == "trail"
+    assert surface_class(None, True, False, 0.5)[0] == "road"
+    assert surface_class("street", True, True, 0.5)[0] == "track"  # geometry beats a generic sub-sport
