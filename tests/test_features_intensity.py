@@ -52,3 +52,19 @@ def test_surface_from_roughness():
     assert surface_class(None, True, False, 5.0)[0] == "trail"
     assert surface_class(None, True, False, 0.5)[0] == "road"
     assert surface_class("street", True, True, 0.5)[0] == "track"  # geometry beats a generic sub-sport
+
+
+def test_pace_zones_split_moving_time_by_fraction_of_threshold_speed():
+    from gaitrisk.features.intensity import best_window_speed
+
+    # 300 s at each of 2.8, 3.4, 3.7, 4.0 and 4.2 m/s against a 4.0 m/s threshold:
+    # 70 %, 85 %, 92.5 %, 100 %, 105 % -> Friel zones 1, 2, 3, 4, 5.
+    smp = line_frame(np.repeat([2.8, 3.4, 3.7, 4.0, 4.2], 300))
+    run = clean(smp)
+    out = intensity(run, None, None, threshold_speed_mps=4.0)
+    assert out.pace_zone_s == pytest.approx([300, 300, 300, 300, 300], abs=2)
+    assert out.pace_zone_m == pytest.approx([840, 1020, 1110, 1200, 1260], rel=0.01)
+    assert intensity(run, None, None).pace_zone_s is None
+    # The best 20 min of this 25 min run: the fastest 1200 s are its last four blocks.
+    assert best_window_speed(run) == pytest.approx((3.4 + 3.7 + 4.0 + 4.2) / 4, rel=0.01)
+    assert best_window_speed(clean(line_frame(np.full(600, 3.0)))) is None  # only 10 min long

@@ -152,6 +152,7 @@ def features_cmd(obj, activity_id: str | None, update: bool, force: bool, athlet
         ("surface", f"{rec['surface']} ({rec['surface_reason']}); long run: {rec['long_run']}; "
                     f"speed work {_fmt(rec['speed_work_s'], '.0f')} s"),
         ("HR zones (s)", ", ".join(_fmt(v, ".0f") for v in rec["hr_zone_s"]) if rec["hr_zone_s"] else "-"),
+        ("pace zones (s)", ", ".join(_fmt(v, ".0f") for v in rec["pace_zone_s"]) if rec.get("pace_zone_s") else "-"),
     ]
     for k, v in lines:
         click.echo(f"{k + ':':<22} {v}")

@@ -26,7 +26,7 @@ from . import FEATURE_VERSION
 from .camber import camber, path_geometry
 from .clean import clean
 from .gait import CadenceBaseline, fit_personal_baseline, gait
-from .intensity import intensity, is_long_run, rolling_max_hr, surface_class
+from .intensity import best_window_speed, intensity, is_long_run, rolling_max_hr, surface_class
 from .profile import AthleteProfile, ResolvedProfile, resolve
 from .record import RunFeatures
 from .terrain import terrain
@@ -56,7 +56,8 @@ def profile_fingerprint(profile: AthleteProfile) -> str:
 
 def compute_features(rec: ActivityRecord, samples: pd.DataFrame, profile: ResolvedProfile, *,
                      baseline: CadenceBaseline | None = None, gct_scale: float = 1.0,
-                     week_distance_m: float | None = None, fingerprint: str = "") -> RunFeatures:
+                     week_distance_m: float | None = None, fingerprint: str = "",
+                     threshold_speed_mps: float | None = None) -> RunFeatures:
     """All features of one run (pure: no store access)."""
     run = clean(samples)
     ter = terrain(run, _col(samples, S.ALTITUDE))
@@ -75,7 +76,7 @@ def compute_features(rec: ActivityRecord, samples: pd.DataFrame, profile: Resolv
                                     ter.grade_roughness_pct)
     cam = camber(run, surface_is_road=surface == "road", habit_low_side=profile.low_side_foot,
                  balance=_col(samples, S.STANCE_BALANCE), geometry=geo)
-    inten = intensity(run, _col(samples, S.HEART_RATE), profile.hr_max_bpm)
+    inten = intensity(run, _col(samples, S.HEART_RATE), profile.hr_max_bpm, threshold_speed_mps)
     return RunFeatures(
         activity_id=rec.id, feature_version=FEATURE_VERSION, distance_m=dist, moving_time_s=moving_s,
         pause_s=run.pause_s, stopped_s=run.stopped_s, gps_spikes_rejected=int(run.spikes.sum()),
@@ -83,7 +84,7 @@ def compute_features(rec: ActivityRecord, samples: pd.DataFrame, profile: Resolv
         avg_speed_mps=moving_dist / moving_s if moving_s > 0 else None,
         gait=gt, terrain=ter, camber=cam, intensity=inten, surface=surface, surface_reason=reason,
         long_run=is_long_run(moving_s, dist, week_distance_m), profile_notes=profile.notes,
-        profile_fingerprint=fingerprint)
+        profile_fingerprint=fingerprint, threshold_speed_mps=threshold_speed_mps)
 
 
 def balance_shift(balance: float | None, past: list[float]) -> dict[str, float | None]:
@@ -117,6 +118,7 @@ class _FirstPass:
     gct_ratio: float | None  # measured / Hoyt estimate, runs with a sensor only
     hr_max_30s: float | None
     balance: float | None  # mean GCT balance (left share, %), runs with a strap or pod only
+    best_20min_speed: float | None  # m/s, runs with >= 20 min of moving time only
 
 
 def _week_distance(recs: list[ActivityRecord], i: int) -> float:
@@ -163,7 +165,8 @@ def _athlete(store, name: str, force: bool, report: FeatureReport) -> None:
             if g.gct_source == "measured" and g.gct_estimated_ms:
                 ratio = g.gct_ms / g.gct_estimated_ms
             first.append(_FirstPass(g.level_speed_mps, g.level_cadence_spm, ratio,
-                                    rolling_max_hr(run.elapsed_s, _col(smp, S.HEART_RATE)), g.gct_balance_pct))
+                                    rolling_max_hr(run.elapsed_s, _col(smp, S.HEART_RATE)), g.gct_balance_pct,
+                                    best_window_speed(run)))
         except Exception as exc:  # noqa: BLE001 - one bad run must not stop the athlete's batch
             log.warning("features: first pass failed for %s: %s", r.id, exc)
             first.append(None)
@@ -174,6 +177,10 @@ def _athlete(store, name: str, force: bool, report: FeatureReport) -> None:
     gct_scale = float(np.median(ratios)) if ratios else 1.0
     notes = resolved.notes + ((f"gct estimate calibrated x{gct_scale:.3f} on {len(ratios)} run(s) with measured GCT",)
                               if ratios else ("gct estimate: Hoyt 2000 prior, not calibrated (no measured GCT)",))
+    best = [f.best_20min_speed for f in first if f and f.best_20min_speed]
+    threshold = max(best) if best else None
+    notes += ((f"pace zones: threshold speed {threshold:.2f} m/s = the best 20 min over {len(best)} run(s)",)
+              if threshold else ("pace zones: none (no run with 20 min of moving time)",))
     resolved = ResolvedProfile(**{**resolved.__dict__, "notes": notes})
 
     for i, r in enumerate(recs):
@@ -186,7 +193,8 @@ def _athlete(store, name: str, force: bool, report: FeatureReport) -> None:
         past_balance = [first[j].balance for j in past if first[j].balance is not None]
         try:
             feats = compute_features(r, store.samples(r.id), resolved, baseline=baseline, gct_scale=gct_scale,
-                                     week_distance_m=_week_distance(recs, i), fingerprint=fp)
+                                     week_distance_m=_week_distance(recs, i), fingerprint=fp,
+                                     threshold_speed_mps=threshold)
             record = feats.to_record()
             record |= balance_shift(record["gct_balance_pct"], past_balance)
             store.save_features(r.id, name, FEATURE_VERSION, record)

@@ -21,6 +21,13 @@ Surface = Literal["road", "track", "trail", "treadmill", "unknown"]
 # scheme (Garmin's and most watch makers' default %HRmax zones) [D].  Time below 50 % is in
 # no zone.
 HR_ZONE_EDGES = (0.50, 0.60, 0.70, 0.80, 0.90)
+# Five pace zones as fractions of the athlete's threshold speed: Friel's running pace zones
+# (zone edges at 129 / 114 / 106 / 99 % of threshold pace, i.e. 77.5 / 87.7 / 94.3 / 101 % of
+# threshold speed) [D].  Zone 1 is everything slower than the first edge while moving.
+PACE_ZONE_EDGES = (1 / 1.29, 1 / 1.14, 1 / 1.06, 1 / 0.99)
+# Threshold speed estimated from the data: the best 20 min of continuous moving time (the
+# common field test for threshold pace) over the athlete's runs [D].
+THRESHOLD_WINDOW_S = 20 * 60.0
 # The athlete's max HR estimated from the data: the highest 30 s rolling mean over every run
 # (a single-sample maximum is often a strap artefact) [D].
 HR_MAX_WINDOW_S = 30.0
@@ -46,6 +53,8 @@ class Intensity:
     hr_avg_bpm: float | None
     hr_zone_s: list[float] | None  # seconds in zones 1-5 (moving time only)
     hr_zone_m: list[float] | None
+    pace_zone_s: list[float] | None  # seconds in pace zones 1-5 (moving time only)
+    pace_zone_m: list[float] | None
     speed_work_s: float | None
     speed_work_reps: int | None
 
@@ -62,25 +71,57 @@ def rolling_max_hr(elapsed_s: np.ndarray, hr: np.ndarray | None) -> float | None
     return float(np.nanmax(vals)) if np.isfinite(vals).any() else None
 
 
+def best_window_speed(run: CleanRun, window_s: float = THRESHOLD_WINDOW_S) -> float | None:
+    """Highest mean speed (m/s) over ``window_s`` of continuous moving time, or None if shorter.
+
+    Vectorised: for every start sample, the first sample ``window_s`` of moving time
+    later is found with one ``searchsorted`` on cumulative moving time.
+    """
+    t = np.cumsum(np.where(run.moving, run.dt_s, 0.0))
+    d = np.cumsum(np.where(run.moving, run.dist_m, 0.0))
+    if t.size == 0 or t[-1] < window_s:
+        return None
+    end = np.searchsorted(t, t + window_s, side="left")
+    ok = end < t.size
+    if not ok.any():
+        return None
+    span_t = t[end[ok]] - t[ok]
+    speed = (d[end[ok]] - d[ok]) / np.where(span_t > 0, span_t, np.nan)
+    return float(np.nanmax(speed)) if np.isfinite(speed).any() else None
+
+
+def _zones(values: np.ndarray, edges: tuple[float, ...], weight_s: np.ndarray, dist_m: np.ndarray,
+           ok: np.ndarray) -> tuple[list[float], list[float]]:
+    """Seconds and metres in zones 1..5 (``values`` already a fraction of the reference)."""
+    z = np.digitize(values, edges)
+    return ([float(weight_s[ok & (z == k)].sum()) for k in range(len(edges) + 1)],
+            [float(dist_m[ok & (z == k)].sum()) for k in range(len(edges) + 1)])
+
+
 def _runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive) indices of the True stretches of ``mask`` (vectorised)."""
     d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
 
 
-def intensity(run: CleanRun, hr: np.ndarray | None, hr_max_bpm: float | None) -> Intensity:
+def intensity(run: CleanRun, hr: np.ndarray | None, hr_max_bpm: float | None,
+              threshold_speed_mps: float | None = None) -> Intensity:
     w = np.where(run.moving, run.dt_s, 0.0)
-    hr_avg = zones_s = zones_m = None
+    dm = np.where(run.moving, run.dist_m, 0.0)
+    hr_avg = zones_s = zones_m = pace_s = pace_m = None
+    if threshold_speed_mps:
+        # Interval speed (distance / time of the interval ending at each sample): what the
+        # runner covered, not the device's instantaneous speed channel.
+        v = np.divide(run.dist_m, run.dt_s, out=np.full(run.dt_s.shape, np.nan), where=run.dt_s > 0)
+        pace_s, pace_m = _zones(v / threshold_speed_mps, PACE_ZONE_EDGES, w, dm, np.isfinite(v) & (w > 0))
     if hr is not None and np.isfinite(hr).any():
         # The run's average over all timer-running time (stops included), as the device's
         # session average is; the zones count moving time only.
         hr_avg = weighted_mean(hr, run.dt_s)
         ok = np.isfinite(hr) & (w > 0)
         if hr_max_bpm:
-            z = np.digitize(hr / hr_max_bpm, HR_ZONE_EDGES)  # 0 = below zone 1, 5 = zone 5
-            zones_s = [float(w[ok & (z == k)].sum()) for k in range(1, 6)]
-            dm = np.where(run.moving, run.dist_m, 0.0)
-            zones_m = [float(dm[ok & (z == k)].sum()) for k in range(1, 6)]
+            # Bin 0 is below zone 1 (under 50 % of max) and counts in no zone.
+            zones_s, zones_m = (z[1:] for z in _zones(hr / hr_max_bpm, HR_ZONE_EDGES, w, dm, ok))
     speed_s = reps = None
     if run.running.any():
         v = pd.Series(run.speed_mps).rolling(5, center=True, min_periods=1).median().to_numpy()
@@ -92,7 +133,8 @@ def intensity(run: CleanRun, hr: np.ndarray | None, hr_max_bpm: float | None) ->
         long_enough = dur >= FAST_MIN_S
         reps = int(long_enough.sum())
         speed_s = float(dur[long_enough].sum()) if reps >= FAST_MIN_REPS else 0.0
-    return Intensity(hr_avg_bpm=hr_avg, hr_zone_s=zones_s, hr_zone_m=zones_m, speed_work_s=speed_s,
+    return Intensity(hr_avg_bpm=hr_avg, hr_zone_s=zones_s, hr_zone_m=zones_m, pace_zone_s=pace_s,
+                     pace_zone_m=pace_m, speed_work_s=speed_s,
                      speed_work_reps=reps)
 
 

@@ -39,6 +39,7 @@ class RunFeatures:
     long_run: bool
     profile_notes: tuple[str, ...]
     profile_fingerprint: str
+    threshold_speed_mps: float | None = None  # reference of the pace zones
 
     def to_record(self) -> dict[str, Any]:
         """The flat JSON record (see docs/features.md for every key)."""
@@ -112,6 +113,9 @@ class RunFeatures:
             "hr_avg_bpm": i.hr_avg_bpm,
             "hr_zone_s": i.hr_zone_s,
             "hr_zone_m": i.hr_zone_m,
+            "pace_zone_s": i.pace_zone_s,
+            "pace_zone_m": i.pace_zone_m,
+            "threshold_speed_mps": self.threshold_speed_mps,
             "speed_work_s": i.speed_work_s,
             "speed_work_reps": i.speed_work_reps,
             "long_run": self.long_run,
