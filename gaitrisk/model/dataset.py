@@ -1,0 +1,232 @@
+"""Athlete-day rows for the risk model: features from the past, label from the next 7 days (issue 4).
+
+A row is one athlete on one local calendar day *t*, after that day is over.  Every
+feature uses days <= t only (load metrics from :mod:`gaitrisk.load.metrics`, per-run
+features summed or averaged over trailing windows, per-athlete baselines from
+earlier days); the label looks at days t+1 .. t+7 only (evidence base §7.2 item 2,
+§6.4 items 2-4; horizon 7 days, §0 row 22):
+
+* a *pain day* has a score >= ``min_score`` (3) in a target region (lateral hip,
+  groin/front hip, buttock, lateral knee/ITB; §6.3);
+* an *onset* is a pain day after >= ``pain_free_days`` (7) days that were not pain days
+  (§6.4 item 3: "NRS < 3 ... for >= 7 days");
+* a day is *at risk* when it and the 6 days before it are not pain days: only those
+  rows enter training, so the model cannot learn "pain predicts pain" (§6.4 item 3);
+* label = an onset in t+1 .. t+7.  As the day t is pain-free, the first pain day in
+  that window *is* an onset.  Rows whose window runs past the last observed day are
+  dropped (censored), never labelled 0.
+
+Lagged pain (days <= t) is a feature; pain from the label window never is (§6.4 item 2).
+Target-region pain is counted on the day the entry was made, in the athlete's zone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Sequence
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from ..load.daily import daily_series, runs_frame
+from ..load.metrics import daily_metrics, longest_previous, rolling_sum
+
+log = logging.getLogger(__name__)
+
+TARGET_REGIONS: tuple[str, ...] = ("lateral_hip", "groin_front_hip", "buttock", "lateral_knee_itb")  # §6.3
+WEEK, MONTH = 7, 28
+LOW_CADENCE_PCT = -5.0   # residual <= -5 % = "notable" (§0 row 3, Heiderscheit 2011)
+
+
+def expected_cadence(speed_mps: pd.Series | np.ndarray) -> pd.Series | np.ndarray:
+    """Population speed-expected cadence on level ground, steps/min (§0 row 1, van Oeveren)."""
+    return 150.0 + 6.01 * speed_mps
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """What counts as an onset (defaults: §6.4, §0 rows 21-22)."""
+
+    regions: tuple[str, ...] = TARGET_REGIONS
+    min_score: int = 3
+    pain_free_days: int = 7
+    horizon_days: int = 7
+
+
+# Model features and the flag each one speaks for (contributions are summed per flag).
+FEATURE_GROUPS: dict[str, str] = {
+    "dist_7d": "mileage_jump", "week_ratio": "mileage_jump", "ewma_7": "mileage_jump",
+    "ewma_28": "mileage_jump", "monotony": "mileage_jump", "dist_7d_rel": "mileage_jump",
+    "spike_max_7d": "session_spike", "spike_max_14d": "session_spike",
+    "cad_resid_7d": "overstriding", "low_cad_m_7d": "overstriding", "cad_resid_vs_base": "overstriding",
+    "dh5_m_7d": "downhill_load", "dh5_ratio": "downhill_load",
+    "camber_measured_m_7d": "camber_exposure", "camber_measured_share_28d": "camber_exposure",
+    "pain_max_7d": "pain_rising", "pain_mean_7d": "pain_rising", "days_since_pain": "pain_rising",
+    "prior_onsets": "pain_rising",
+}
+FEATURES: tuple[str, ...] = tuple(FEATURE_GROUPS)
+
+
+@dataclass
+class Dataset:
+    """Rows (index: athlete, day) with ``FEATURES``, the label ``y`` and every rule input in ``frame``."""
+
+    frame: pd.DataFrame
+    spec: LabelSpec = field(default_factory=LabelSpec)
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        """Only the at-risk, uncensored rows (what the model trains and is scored on)."""
+        return self.frame[self.frame["at_risk"] & self.frame["label"].notna()]
+
+    @property
+    def X(self) -> pd.DataFrame:
+        return self.rows.loc[:, list(FEATURES)]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.rows["label"].to_numpy(int)
+
+    @property
+    def groups(self) -> np.ndarray:
+        return self.rows.index.get_level_values("athlete").to_numpy()
+
+    @property
+    def days(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(self.rows.index.get_level_values("day"))
+
+    def onsets(self) -> pd.Series:
+        """Onsets per athlete over the whole observed span."""
+        return self.frame.groupby(level="athlete")["onset"].sum().astype(int)
+
+
+def build_dataset(store, athletes: Sequence[str] | None = None, zone: ZoneInfo | None = None,
+                  spec: LabelSpec | None = None) -> Dataset:
+    """Athlete-day rows of ``athletes`` (default: every athlete in the store with runs)."""
+    zone = zone or ZoneInfo("UTC")
+    spec = spec or LabelSpec()
+    frames = []
+    for name in (athletes if athletes is not None else store.athletes()):
+        f = athlete_days(store, name, zone, spec)
+        if not f.empty:
+            frames.append(f)
+    if not frames:
+        return Dataset(pd.DataFrame(columns=[*FEATURES, "label", "at_risk", "onset"],
+                                    index=pd.MultiIndex.from_arrays([[], []], names=["athlete", "day"])), spec)
+    return Dataset(pd.concat(frames), spec)
+
+
+def pain_days(entries: Sequence, zone: ZoneInfo, days: pd.DatetimeIndex, regions: Sequence[str]) -> pd.DataFrame:
+    """Per local day: max target score overall, per side (L/R; 'both' counts for each), 0 without an entry."""
+    cols = ["pain_max", "pain_L", "pain_R"]
+    if not entries:
+        return pd.DataFrame(0.0, index=days, columns=cols)
+    e = pd.DataFrame({"t": pd.to_datetime([x.time_utc for x in entries], utc=True),
+                      "score": [x.score for x in entries], "region": [x.region for x in entries],
+                      "side": [x.side for x in entries]})
+    e = e[e["region"].isin(regions)]
+    e["day"] = e["t"].dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
+    out = pd.DataFrame(index=days)
+    out["pain_max"] = e.groupby("day")["score"].max()
+    for side in ("L", "R"):
+        out[f"pain_{side}"] = e[e["side"].isin([side, "both"])].groupby("day")["score"].max()
+    return out.reindex(days).fillna(0.0)
+
+
+def _per_run(feats: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Per-run model inputs from the feature records (index: activity id)."""
+    f = feats.reindex(runs.index)
+
+    def col(name: str) -> pd.Series:
+        return pd.to_numeric(f[name], errors="coerce") if name in f else pd.Series(np.nan, index=f.index)
+
+    dist = runs["distance_m"]
+    resid = (col("level_cadence_spm") / expected_cadence(col("level_speed_mps")) - 1.0) * 100.0
+    source = f["road_low_side_source"] if "road_low_side_source" in f else pd.Series(None, index=f.index)
+    measured = source.fillna("").astype(str).str.startswith("out-and-back")
+    left, right = col("road_left_low_m").fillna(0.0), col("road_right_low_m").fillna(0.0)
+    return pd.DataFrame({
+        "day": runs["day"], "distance_m": dist, "cad_resid": resid, "cad_w": dist.where(resid.notna(), 0.0),
+        "cad_x": (resid * dist).fillna(0.0),
+        "low_cad_m": dist.where(resid <= LOW_CADENCE_PCT, 0.0),
+        "dh5_m": col("distance_m_grade_le_minus5"),
+        "camber_measured_m": (left + right).where(measured, 0.0),
+        "road_m": col("road_m").fillna(0.0), "road_left_low_m": left, "road_right_low_m": right,
+        "track_ccw_m": col("track_ccw_m").fillna(0.0), "track_cw_m": col("track_cw_m").fillna(0.0),
+    }, index=runs.index)
+
+
+def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.DataFrame:
+    """Every day of one athlete from the first run to the last run or pain entry, all columns."""
+    feats = store.run_features(athlete)
+    rf = runs_frame(store.activities(athlete), zone, feats)
+    runs = rf.frame
+    if runs.empty:
+        return pd.DataFrame()
+    entries = store.pain_entries(athlete)
+    last = runs["day"].max()
+    if entries:
+        last = max(last, pd.Timestamp(max(e.time_utc for e in entries).astimezone(zone).date()))
+    daily = daily_series(runs, store.gaps(athlete), start=runs["day"].min().date(), end=last.date(),
+                         not_available=rf.not_available)
+    days = daily.index
+    out = daily_metrics(daily)[["dist_7d", "week_ratio", "week_jump", "ewma_7", "ewma_28", "monotony",
+                                "descent_ratio"]].copy()
+    known = ~daily["no_data"].to_numpy(bool)
+
+    # -- per-run features over trailing windows (days <= t) -------------------------------------
+    pr = _per_run(feats, runs)
+    prev_longest = longest_previous(daily["longest_run_m"]).reindex(pd.DatetimeIndex(pr["day"])).to_numpy()
+    pr["spike_ratio"] = pr["distance_m"].to_numpy() / np.where(prev_longest > 0, prev_longest, np.nan)
+    summed = ["cad_w", "cad_x", "low_cad_m", "dh5_m", "camber_measured_m", "road_m", "road_left_low_m",
+              "road_right_low_m", "track_ccw_m", "track_cw_m"]
+    by_day = pr.groupby("day")
+    d = by_day[summed].sum(min_count=1).reindex(days)
+    d.loc[known, summed] = d.loc[known, summed].fillna(0.0)   # a rest day is 0; a gap day stays NaN
+    d["dh5_m"] = by_day["dh5_m"].sum(min_count=1).reindex(days).where(~known | daily["runs"].gt(0), 0.0)
+    spike = by_day["spike_ratio"].max().reindex(days)
+    out["spike_max_7d"] = spike.rolling(WEEK, min_periods=1).max()
+    out["spike_max_14d"] = spike.rolling(2 * WEEK, min_periods=1).max()
+    w7 = {c: rolling_sum(d[c], WEEK) for c in summed}
+    w28 = {c: rolling_sum(d[c], MONTH) for c in summed}
+    out["cad_resid_7d"] = w7["cad_x"] / w7["cad_w"].where(w7["cad_w"] > 0)
+    out["low_cad_m_7d"] = w7["low_cad_m"]
+    # Per-athlete baseline: the median residual of the runs before the 7-day window (§7.2 item 9).
+    run_base = pr["cad_resid"].expanding(min_periods=3).median()
+    base_by_day = run_base.groupby(pr["day"]).last().reindex(days).ffill().shift(WEEK)
+    out["cad_resid_vs_base"] = out["cad_resid_7d"] - base_by_day
+    out["dh5_m_7d"] = w7["dh5_m"]
+    out["dh5_ratio"] = w7["dh5_m"] / (w28["dh5_m"] / 4.0).where(w28["dh5_m"] > 0)   # §10 downhill_exposure
+    out["camber_measured_m_7d"] = w7["camber_measured_m"]
+    out["camber_measured_share_28d"] = w28["camber_measured_m"] / rolling_sum(daily["distance_m"], MONTH).where(
+        lambda s: s > 0)
+    for c in ("road_m", "road_left_low_m", "road_right_low_m", "track_ccw_m", "track_cw_m"):
+        out[f"{c}_28d"] = w28[c]
+    # Athlete baseline of weekly distance: the mean 7-day distance over the days before t.
+    out["dist_7d_rel"] = out["dist_7d"] / out["dist_7d"].expanding(min_periods=MONTH).mean().shift(1)
+
+    # -- pain: lagged features and the label ------------------------------------------------------
+    pain = pain_days(entries, zone, days, spec.regions)
+    score = pain["pain_max"]
+    out["pain_max_7d"] = score.rolling(WEEK, min_periods=1).max()
+    out["pain_mean_7d"] = score.rolling(WEEK, min_periods=1).mean()
+    for side in ("L", "R"):
+        out[f"pain_{side}_28d"] = pain[f"pain_{side}"].rolling(MONTH, min_periods=1).max()
+    idx = np.arange(len(days))
+    last_pain = pd.Series(np.where(score.to_numpy() > 0, idx, np.nan), index=days).ffill()
+    out["days_since_pain"] = np.minimum(idx - last_pain.fillna(-90).to_numpy(), 90.0)
+    is_pain = score >= spec.min_score
+    recent = is_pain.astype(float).rolling(spec.pain_free_days, min_periods=1).sum()
+    before = recent.shift(1)
+    onset = is_pain & before.eq(0) & (idx >= spec.pain_free_days)
+    out["onset"] = onset.astype(int)
+    out["prior_onsets"] = onset.cumsum().astype(float)
+    out["at_risk"] = recent.eq(0).to_numpy() & (idx >= spec.pain_free_days - 1)
+    h = spec.horizon_days
+    future = is_pain.astype(float)[::-1].rolling(h, min_periods=h).max()[::-1].shift(-1)
+    out["label"] = future.where(future.notna())
+    out["pain_today"] = score
+    out.index = pd.MultiIndex.from_arrays([[athlete] * len(days), days], names=["athlete", "day"])
+    return out

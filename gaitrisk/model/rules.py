@@ -1,0 +1,172 @@
+"""Evidence-based rules and the red flag (issue 4; evidence base §10 "suggested flag logic").
+
+Every rule reads the athlete-day frame of :func:`gaitrisk.model.dataset.athlete_days`
+(days <= t only) and fires with a severity.  Thresholds and their sources:
+
+=====================  =====================================================  ==================================
+flag                   condition (severity)                                    source
+=====================  =====================================================  ==================================
+``session_spike``      a run in 7 d > 1.10 x longest run of the 30 d before    Frandsen 2025 (§3.2, §0 row 9, §10)
+                       (info), > 1.30 (warn), > 2.0 (high)
+``mileage_jump``       7-day distance > 1.30 x previous 7 days (warn)          Nielsen 2014 (§3.1, §0 row 10)
+``overstriding``       7-day level cadence residual <= -5 % (info),            Heiderscheit 2011 (§0 row 3, §10)
+                       <= -10 % (warn); residual vs 150 + 6.01 v (§0 row 1)
+``downhill_load``      7-day metres at <= -5 % grade > 1.5 x 28-day mean week  heuristic (§10, §0 row 17) [D]
+                       (info)
+``camber_exposure``    >= 70 % of 28-day road metres on one low side and       hypothesis (§10, §5.3-5.6)
+                       same-side target pain in 28 d (info)
+``track_direction``    >= 80 % of 28-day track bend metres one way and          §10, §5.4
+                       side-specific target pain in 28 d (info)
+``pain_rising``        target NRS >= 2 points over the 7-day mean, or > 5      Farrar 2001 (§0 row 19); pain-
+                       (warn)                                                  monitoring model (§0 row 20)
+``see_a_clinician``    pain worsening run after run, pain at rest or at        §6.3 (bone stress: never modelled,
+                       night, groin pain within 7 d of a load spike (high)     always referred)
+=====================  =====================================================  ==================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+Severity = Literal["info", "warn", "high"]
+LEVEL = {"info": 1, "warn": 2, "high": 3}
+
+SPIKE_TIERS = (2.0, 1.30, 1.10)       # Frandsen 2025 (§3.2): high / warn / info
+WEEK_JUMP = 1.30                      # Nielsen 2014 (§3.1)
+CADENCE_NOTABLE, CADENCE_MARKED = -5.0, -10.0   # §0 row 3
+DOWNHILL_SPIKE = 1.5                  # §10 downhill_exposure [D]
+CAMBER_SHARE = 0.70                   # §10 camber_side_imbalance
+TRACK_SHARE = 0.80                    # §10 track_direction
+PAIN_RISE_POINTS, PAIN_HIGH = 2.0, 5.0  # §0 rows 19-20
+TARGET_PAIN = 3                       # "NRS < 3" = pain-free (§6.4 item 3)
+
+
+@dataclass(frozen=True)
+class Contributor:
+    feature: str
+    value: float | None
+    weight: float | None = None       # model contribution (log-odds) when it comes from the model
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One flag on one day: what, how serious, why (with the numbers) and one thing to do."""
+
+    code: str
+    severity: Severity
+    date: dt.date
+    explanation: str
+    suggestion: str
+    contributors: tuple[Contributor, ...] = field(default_factory=tuple)
+    source: str = ""
+
+
+def _f(row: pd.Series, key: str) -> float:
+    v = row.get(key)
+    return float(v) if v is not None and pd.notna(v) else float("nan")
+
+
+def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Vectorised: severity level (0 = off, 1 info, 2 warn, 3 high) of each risk rule on every row."""
+    spike = frame["spike_max_7d"]
+    out = pd.DataFrame(index=frame.index)
+    out["session_spike"] = np.select([spike > SPIKE_TIERS[0], spike > SPIKE_TIERS[1], spike > SPIKE_TIERS[2]],
+                                     [3, 2, 1], 0)
+    out["mileage_jump"] = np.where(frame["week_ratio"] > WEEK_JUMP, 2, 0)
+    cad = frame["cad_resid_7d"]
+    out["overstriding"] = np.select([cad <= CADENCE_MARKED, cad <= CADENCE_NOTABLE], [2, 1], 0)
+    out["downhill_load"] = np.where(frame["dh5_ratio"] > DOWNHILL_SPIKE, 1, 0)
+    road = frame["road_m_28d"].where(frame["road_m_28d"] > 0)
+    left_share, right_share = frame["road_left_low_m_28d"] / road, frame["road_right_low_m_28d"] / road
+    out["camber_exposure"] = np.where(((left_share >= CAMBER_SHARE) & (frame["pain_L_28d"] >= TARGET_PAIN))
+                                      | ((right_share >= CAMBER_SHARE) & (frame["pain_R_28d"] >= TARGET_PAIN)), 1, 0)
+    bends = (frame["track_ccw_m_28d"] + frame["track_cw_m_28d"]).where(lambda s: s > 0)
+    one_way = (np.maximum(frame["track_ccw_m_28d"], frame["track_cw_m_28d"]) / bends) >= TRACK_SHARE
+    side_pain = (frame["pain_L_28d"] >= TARGET_PAIN) != (frame["pain_R_28d"] >= TARGET_PAIN)
+    out["track_direction"] = np.where(one_way & side_pain, 1, 0)
+    base = frame["pain_today"].groupby(level="athlete").transform(lambda s: s.shift(1).rolling(7, min_periods=1).mean())
+    rising = ((frame["pain_today"] - base.fillna(0)) >= PAIN_RISE_POINTS) | (frame["pain_today"] > PAIN_HIGH)
+    out["pain_rising"] = np.where(rising, 2, 0)
+    return out
+
+
+def rule_score(frame: pd.DataFrame) -> np.ndarray:
+    """The rules-only risk score: the sum of the fired rules' severity levels."""
+    return rule_levels(frame).sum(axis=1).to_numpy(float)
+
+
+_SUGGEST = {
+    "session_spike": "cap the next long run at 10 % over your 30-day longest run",
+    "mileage_jump": "hold next week's distance at or below this week's instead of adding more",
+    "overstriding": "raise cadence 5-10 % at the same pace (shorter, quicker steps)",
+    "downhill_load": "cut steep descents this week; walk or run them slower and shorter",
+    "camber_exposure": "switch road side or run out-and-back on the same side both ways",
+    "track_direction": "alternate track direction every few laps",
+    "pain_rising": "reduce load until pain settles by the next morning; keep pain during runs <= 5/10",
+}
+
+
+def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
+    """The rule flags of one athlete-day row, with explanations naming the numbers."""
+    lv = rule_levels(row.to_frame().T.astype(float).set_axis(
+        pd.MultiIndex.from_tuples([("x", pd.Timestamp(day))], names=["athlete", "day"]))).iloc[0]
+    out: list[Flag] = []
+    sev = {1: "info", 2: "warn", 3: "high"}
+    texts = {
+        "session_spike": (f"your longest run of the last 7 days was {_f(row, 'spike_max_7d'):.2f} x the longest run "
+                          f"of the 30 days before it (flag > 1.10)", "Frandsen 2025, §3.2", "spike_max_7d"),
+        "mileage_jump": (f"last 7 days were {_f(row, 'week_ratio'):.2f} x the 7 before (flag > 1.30)",
+                         "Nielsen 2014, §3.1", "week_ratio"),
+        "overstriding": (f"7-day level cadence is {_f(row, 'cad_resid_7d'):+.1f} % against the speed-expected "
+                         f"cadence (flag <= -5 %)", "§0 row 3, Heiderscheit 2011", "cad_resid_7d"),
+        "downhill_load": (f"downhill metres at <= -5 % this week are {_f(row, 'dh5_ratio'):.1f} x your 28-day mean "
+                          f"week (flag > 1.5)", "§10 heuristic", "dh5_ratio"),
+        "camber_exposure": ("most of your road metres in 28 days had the same foot on the low side, and that side "
+                            "hurts", "§10, §5.3-5.6 (hypothesis)", "road_m_28d"),
+        "track_direction": ("most of your track bends in 28 days ran one way, and one side hurts", "§10, §5.4",
+                            "track_ccw_m_28d"),
+        "pain_rising": (f"pain today {_f(row, 'pain_today'):.0f}/10 rose >= 2 points over your 7-day level or is "
+                        f"above 5", "§0 rows 19-20", "pain_today"),
+    }
+    for code, level in lv.items():
+        if level > 0:
+            text, source, key = texts[code]
+            out.append(Flag(code, sev[int(level)], day, text, _SUGGEST[code], (Contributor(key, _f(row, key)),), source))
+    return out
+
+
+def clinician_flags(entries: Sequence, frame: pd.DataFrame, zone) -> list[Flag]:
+    """``see_a_clinician`` red flags from the pain entries (§6.3); never modelled, always referred."""
+    out: list[Flag] = []
+    for e in entries:
+        day = e.time_utc.astimezone(zone).date()
+        if e.when in ("at_rest", "at_night") and e.score > 0:
+            out.append(Flag("see_a_clinician", "high", day,
+                            f"{e.region} pain {e.score}/10 {e.when.replace('_', ' ')}: rest or night pain can mean a "
+                            "bone stress injury", "stop running and see a clinician before the next run",
+                            (Contributor("pain_score", float(e.score)),), "§6.3"))
+    runs = sorted((e for e in entries if e.when in ("during_run", "after_run") and e.score > 0),
+                  key=lambda e: e.time_utc)
+    for a, b, c in zip(runs, runs[1:], runs[2:]):
+        if a.region == b.region == c.region and a.score < b.score < c.score:
+            out.append(Flag("see_a_clinician", "high", c.time_utc.astimezone(zone).date(),
+                            f"{c.region} pain worsened run after run ({a.score} -> {b.score} -> {c.score})",
+                            "stop running and see a clinician before the next run",
+                            (Contributor("pain_score", float(c.score)),), "§6.3"))
+    if not frame.empty:
+        spikes = frame.index.get_level_values("day")[(frame["spike_max_7d"] > SPIKE_TIERS[1]).to_numpy()
+                                                     | (frame["week_ratio"] > WEEK_JUMP).to_numpy()]
+        spike_days = {d.date() for d in spikes}
+        for e in entries:
+            day = e.time_utc.astimezone(zone).date()
+            if e.region == "groin_front_hip" and e.score >= TARGET_PAIN and day in spike_days:
+                out.append(Flag("see_a_clinician", "high", day,
+                                f"groin pain {e.score}/10 within 7 days of a load spike: possible bone stress",
+                                "stop running and see a clinician before the next run",
+                                (Contributor("pain_score", float(e.score)),), "§6.3"))
+    return out

@@ -1,0 +1,92 @@
+"""Cohort -> files -> import -> features -> athlete-day rows, checked against the planted truth."""
+
+from __future__ import annotations
+
+import json
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from gaitrisk.cli.main import cli
+from gaitrisk.features.compute import compute_and_store_features
+from gaitrisk.ingest.pipeline import import_paths
+from gaitrisk.model.dataset import FEATURES, build_dataset
+from gaitrisk.store import Store
+from gaitrisk.synth.cohort import CohortConfig, plan_cohort, write_cohort
+
+SMALL = CohortConfig(seed=3, athletes=5, weeks=9, sample_interval_s=30)
+
+
+@pytest.fixture(scope="module")
+def small_cohort(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cohort")
+    truth = write_cohort(SMALL, out)
+    db = out / "c.db"
+    with Store(db) as store:
+        for name in truth["athletes"]:
+            import_paths([str(out / name / "runs")], store, name)
+    for name in truth["athletes"]:  # the real CLI reads the pain CSV
+        r = CliRunner().invoke(cli, ["--db", str(db), "pain", "import", str(out / name / "pain.csv"),
+                                     "--athlete", name, "--tz", "UTC"])
+        assert r.exit_code == 0, r.output
+    with Store(db) as store:
+        compute_and_store_features(store)
+        ds = build_dataset(store, zone=ZoneInfo("UTC"))
+    return truth, ds
+
+
+def test_cohort_is_seeded_and_plants_one_mechanism_each():
+    a, b = plan_cohort(SMALL), plan_cohort(SMALL)
+    assert [(p.name, p.onsets, len(p.runs)) for p in a] == [(p.name, p.onsets, len(p.runs)) for p in b]
+    assert {p.mechanism for p in a} == {"session_spike", "low_cadence", "camber", "downhill", "none"}
+    for p in a:
+        assert (p.mechanism == "none") == (not any(r.exposure for r in p.runs))
+        if p.mechanism == "none":
+            assert not p.onsets and not any(r.score >= 3 and r.region in ("lateral_hip", "lateral_knee_itb")
+                                            for r in p.pain)
+
+
+def test_labels_recover_every_planted_onset(small_cohort):
+    truth, ds = small_cohort
+    onsets = ds.onsets()
+    for name, t in truth["athletes"].items():
+        assert onsets[name] == len(t["onsets"]), name
+        f = ds.frame.loc[name]
+        found = [d.date().isoformat() for d in f.index[f["onset"] == 1]]
+        assert found == t["onsets"]
+
+
+def test_rows_are_at_risk_and_labelled_from_the_next_7_days_only(small_cohort):
+    truth, ds = small_cohort
+    rows = ds.rows
+    assert rows["pain_max_7d"].max() < 3          # at-risk days: no target pain >= 3 in the last 7 days
+    for name, t in truth["athletes"].items():
+        if name not in rows.index.get_level_values(0):
+            continue
+        r = rows.loc[name]
+        onset_days = np.array(t["onsets"], dtype="datetime64[D]")
+        days = r.index.values.astype("datetime64[D]")
+        ahead = (onset_days[None, :] - days[:, None]).astype(int)
+        expected = ((ahead >= 1) & (ahead <= 7)).any(axis=1).astype(int)
+        assert (r["label"].to_numpy(int) == expected).all(), name
+    assert list(ds.X.columns) == list(FEATURES)
+
+
+def test_planted_exposures_show_in_the_features(small_cohort):
+    truth, ds = small_cohort
+    f = ds.frame
+    def mean_on(name, col, exposure: bool):
+        days = set(truth["athletes"][name]["exposure_days"])
+        g = f.loc[name]
+        mask = np.array([d.date().isoformat() in days for d in g.index])
+        return g.loc[mask if exposure else ~mask, col].mean()
+    names = {t["mechanism"]: n for n, t in truth["athletes"].items()}
+    # Low-cadence block runs: 10-13 % under the expected cadence -> the 7-day residual is <= -5 % on those days.
+    assert mean_on(names["low_cadence"], "cad_resid_7d", True) < -5
+    assert mean_on(names["downhill"], "dh5_m_7d", True) > 2 * mean_on(names["downhill"], "dh5_m_7d", False)
+    assert mean_on(names["camber"], "camber_measured_m_7d", True) > 2 * mean_on(names["camber"],
+                                                                                 "camber_measured_m_7d", False)
+    assert f.loc[names["session_spike"], "spike_max_7d"].max() > 1.7
+    assert json.dumps(truth)  # the truth file is plain JSON
