@@ -159,3 +159,15 @@ def test_gaps_round_trip(tmp_path):
         assert st.delete_gap("ann", gid) and st.gaps("ann") == []
     with pytest.raises(ValueError, match="before it starts"):
         DataGap("ann", dt.date(2024, 3, 2), dt.date(2024, 3, 1))
+
+
+def test_huge_pain_csv_is_refused_before_reading(tmp_path):
+    from click.testing import CliRunner
+
+    from gaitrisk.cli import cli
+
+    big = tmp_path / "diary.csv"
+    with big.open("wb") as f:  # sparse: 2 GB on paper, nothing on disk
+        f.truncate(2 * 10**9)
+    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "pain", "import", str(big)])
+    assert res.exit_code == 1 and "too large for a pain log" in res.output and "nothing imported" in res.output
