@@ -71,9 +71,12 @@ def _pass_db(f):
 @click.option("--athlete", default="me", show_default=True, help="Whose runs these are.")
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Decode in N processes (0 = all cores).")
+@click.option("--decoder", type=click.Choice(["fast", "fitparse"]), default="fast", show_default=True,
+              help="fast: the vectorised FIT/GPX readers; fitparse: the reference readers (fitparse, gpxpy), slower.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (a stable contract).")
 @_pass_db
-def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int, as_json: bool) -> None:
+def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int, decoder: str,
+               as_json: bool) -> None:
     """Import activity files, folders, .gz and export zips.
 
     Re-importing the same file, or the same run in another format, adds
@@ -82,6 +85,7 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
     imported and something failed.
     """
     from ..executor import make_executor
+    from ..ingest.decoders import BY_NAME
     from ..ingest.pipeline import import_paths
     from ..ingest.sources import estimate_count
 
@@ -91,7 +95,7 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
                            hidden=not show, show_pos=True, item_show_func=lambda name: name and name[-40:]) as bar:
         try:
             with obj.store() as store:
-                report = import_paths(list(paths), store, athlete, executor=executor,
+                report = import_paths(list(paths), store, athlete, decoders=BY_NAME[decoder], executor=executor,
                                       on_file=lambda outcome: bar.update(1, outcome.file))
                 _update_features(store, athlete, report)
         finally:
@@ -254,6 +258,7 @@ def bundled_fixtures() -> Path:
 # Command groups that live in their own modules register here.
 from . import features as _features  # noqa: E402,F401
 from . import load as _load  # noqa: E402,F401
+from . import privacy as _privacy  # noqa: E402,F401
 
 
 def main() -> None:  # pragma: no cover - console-script entry

@@ -1,7 +1,7 @@
 """The decoder seam: format -> function(bytes, name) -> DecodeResult.
 
-fitparse is the reference FIT decoder; a faster one can be swapped in by
-building another :class:`Decoders` (the pipeline never names a library).
+fitparse/gpxpy are the reference decoders; the pipeline uses :data:`DEFAULT`
+(the fast ones, proven equal on every real file) and never names a library.
 A decoder bug on one hostile file must not abort a batch, so :func:`decode`
 turns any exception into an error result.
 """
@@ -64,7 +64,19 @@ class Decoders:
             return DecodeResult(error=f"decoder error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
 
 
+def _gpx_fast(data: bytes, name: str) -> DecodeResult:
+    from .gpx_fast import decode_gpx_fast
+
+    return decode_gpx_fast(data, name)
+
+
+# fitparse and gpxpy: the reference readers the tests compare the fast ones with.
 REFERENCE = Decoders()
-# The vectorised FIT decoder (same results as fitparse, which it falls back to for
-# what it cannot read exactly).  Not the default until it has been proven on more files.
-FAST = Decoders(fit=_fit_fast)
+# The vectorised FIT decoder and the ElementTree GPX reader: results identical to the
+# reference on every real file (tests/test_fit_fast.py, tests/test_gpx_fast.py); the
+# FIT one falls back to fitparse for what it cannot read exactly.  TCX has one reader.
+FAST = Decoders(fit=_fit_fast, gpx=_gpx_fast)
+# What the pipeline and the CLI use unless told otherwise.
+DEFAULT = FAST
+# ``gaitrisk import --decoder NAME``
+BY_NAME: dict[str, Decoders] = {"fast": FAST, "fitparse": REFERENCE}

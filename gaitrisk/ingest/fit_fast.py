@@ -1,16 +1,18 @@
 """A vectorised FIT decoder that gives exactly what the fitparse reader gives, much faster.
 
-The message-header walk jumps over runs of data messages that share one local
-definition (consecutive messages of one definition have one fixed size, so a
-run is found by comparing every ``size``-th header byte with numpy) and record
-messages are decoded per definition in bulk: one structured ``np.frombuffer``
-(or one gather, when records interleave with other messages), invalid-value
-sentinels to NaN, scale/offset, components (``enhanced_*``, compressed
-speed/distance with its accumulated distance) and compressed timestamps as
-vectorised unwraps.  The few messages the activity builder reads as dicts
-(file_id, session, lap, event, sport, activity) and the developer-field
-registry are decoded one by one with fitparse's own field objects and data
-processor, so their values are fitparse's by construction.
+The message-header walk is a pointer chase through a header-byte -> size table
+(between two definitions every message's size follows from its header byte), one
+list append per message, with runs of one header byte skipped by comparing every
+``size``-th byte with numpy; it yields every data message's position in file
+order.  Record messages are then decoded per definition in bulk: one structured
+array (a strided view, or one gather when records interleave with other
+messages), invalid-value sentinels to NaN, scale/offset, components
+(``enhanced_*``, compressed speed/distance with its accumulated distance) and
+compressed timestamps.  Of the few messages the activity builder reads as dicts
+(file_id, session, lap, event, sport, activity) only the fields behind the keys
+it reads (:data:`.fit_profile.DICT_FIELDS`) are decoded, with fitparse's profile
+objects (subfields, components, render, scale/offset) and its type processors.
+Definition layouts are cached across files by their bytes.
 
 Everything after the byte work is shared with the reference reader
 (:func:`.fit_common.decode_with`).  The fast path raises :class:`Unsupported`
@@ -24,14 +26,13 @@ from __future__ import annotations
 import logging
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import crcmod.predefined
 import numpy as np
 from fitparse.processors import FitFileDataProcessor
 from fitparse.profile import FIELD_TYPE_TIMESTAMP
-from fitparse.records import (BASE_TYPES, BaseType, DataMessage, DevField, DevFieldDefinition, FieldData,
-                              FieldDefinition)
+from fitparse.records import BASE_TYPES, BaseType, DevField
 from fitparse.utils import FitCRCError, FitEOFError, FitHeaderError, FitParseError
 
 from ..records import DecodeResult
@@ -82,6 +83,8 @@ class _Def:
     size: int                     # whole data message, header byte included
     unreadable: str | None = None  # why fitparse would read these messages differently
     _dtype: np.dtype | None = None
+    # decode plans by the names wanted (None: every field), built on first use
+    plans: dict[frozenset[str] | None, Any] = field(default_factory=dict)
 
     @property
     def mesg_type(self) -> Any | None:
@@ -102,20 +105,15 @@ class _Def:
         return self._dtype
 
 
-@dataclass(frozen=True)
-class _Run:
-    """Consecutive data messages of one definition inside one chained FIT file."""
-
-    seg: int
-    d: _Def
-    start: int
-    count: int
-    compressed: bool
-
-
 @dataclass
 class _Walk:
-    runs: list[_Run] = field(default_factory=list)
+    """Every data message in file order, as flat arrays (a Python object per message would cost more than its decode)."""
+
+    defs: list[_Def] = field(default_factory=list)
+    def_ids: dict[_Def, int] = field(default_factory=dict)  # _Def hashes by identity
+    pos: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))   # header byte position
+    def_index: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # into ``defs``
+    seg: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))   # chained file number
     # (record row, component field number): a record definition that resets an accumulator
     record_resets: list[tuple[int, int]] = field(default_factory=list)
     n_records: int = 0
@@ -138,6 +136,13 @@ def _crc_error(computed: int, read: int) -> FitCRCError:
     return FitCRCError("CRC Mismatch [computed: 0x%04X, read: 0x%04X]" % (computed, read))
 
 
+# Definition layouts already parsed (key: the definition's bytes after the header and
+# reserved byte), shared across files: a definition without developer fields depends
+# on its bytes alone, and _Def carries no per-file state.
+_DEF_CACHE: dict[bytes, tuple[_Def, tuple[int, ...]]] = {}
+_DEF_CACHE_MAX = 4096
+
+
 def _definition(buf: bytes, pos: int, header: int, walk: _Walk) -> tuple[_Def, int]:
     """Parse a definition message at ``pos``; returns it and the position after it."""
     n = len(buf)
@@ -148,10 +153,17 @@ def _definition(buf: bytes, pos: int, header: int, walk: _Walk) -> tuple[_Def, i
     _need(n, q, 3)
     mesg_num, n_fields = struct.unpack_from(endian + "HB", buf, q)
     q += 3
+    key = bytes(buf[pos + 2:q + 3 * n_fields]) if n - q >= 3 * n_fields else None
+    cached = _DEF_CACHE.get(key) if key is not None and not header & 0x20 else None
+    if cached is not None:  # the same layout again (every file of one watch repeats its definitions)
+        d, resets = cached
+        walk.record_resets.extend((walk.n_records, num) for num in resets)
+        return d, q + 3 * n_fields
     mesg_type = P.message_type(mesg_num)
     fields: list[_Field] = []
     offset = 1
     unreadable = None
+    resets_before = len(walk.record_resets)
     for _ in range(n_fields):
         _need(n, q, 3)
         num, size, base_num = buf[q], buf[q + 1], buf[q + 2]
@@ -186,7 +198,12 @@ def _definition(buf: bytes, pos: int, header: int, walk: _Walk) -> tuple[_Def, i
                 unreadable = "developer field size is not a multiple of its base type"
             dev_fields.append(_Field(num, size, base, offset, prof, dev_index))
             offset += size
-    return _Def(mesg_num, endian, tuple(fields), tuple(dev_fields), offset, unreadable), q
+    d = _Def(mesg_num, endian, tuple(fields), tuple(dev_fields), offset, unreadable)
+    if key is not None and not header & 0x20:  # developer fields depend on the file's own registry
+        if len(_DEF_CACHE) >= _DEF_CACHE_MAX:
+            _DEF_CACHE.clear()
+        _DEF_CACHE[key] = (d, tuple(num for row, num in walk.record_resets[resets_before:]))
+    return d, q
 
 
 def _eof_inside(buf: bytes, pos: int, d: _Def) -> FitEOFError:
@@ -243,24 +260,144 @@ def _file_header(buf: bytes, pos: int, check_crc: bool) -> tuple[int, int]:
     return q, q + data_size
 
 
+# Blocks with at most this many runs are listed in plain Python (cheaper than numpy setup).
+_SMALL_BLOCK = 32
+# Runs are followed in Python up to this many messages before numpy takes over.
+_PY_RUN = 8
+
+
+class _Block:
+    """Data messages between two definition messages: the local definitions cannot change inside."""
+
+    def __init__(self, walk: _Walk, seg: int) -> None:
+        self.walk, self.seg = walk, seg
+        self.starts: list[int] = []   # message positions; -(start + 1) for a run (its length in counts)
+        self.counts: list[int] = []
+        # header byte -> (message size, index into walk.defs); size 0 = leave the fast loop.
+        # Normal data headers are 0x00-0x3F (local number in the low 4 bits), 0x40-0x7F are
+        # definitions, compressed-timestamp headers 0x80-0xFF (local number in bits 5-6).
+        self.size = [0] * 256
+        self.index = [-1] * 256
+
+    def define(self, num: int, d: _Def) -> None:
+        """A definition for local number ``num`` (call after :meth:`flush`: it changes the tables)."""
+        size, index = (0, -1) if d.unreadable else (d.size, _def_index(self.walk, d))
+        headers = [num, num + 16, num + 32, num + 48] + (list(range(0x80 + 32 * num, 0xA0 + 32 * num)) if num < 4 else [])
+        for h in headers:
+            self.size[h], self.index[h] = size, index
+
+    def scan(self, buf: bytes, heads: np.ndarray, pos: int, end: int) -> int:
+        """Step over data messages from ``pos``; returns where a definition, the end or trouble starts.
+
+        Each message's size follows from its header byte alone, so this is a pointer
+        chase through a lookup table (one list append per message: interleaved files
+        have ten thousand one-message runs); runs of one header byte are skipped with
+        numpy and stored as ``-(start + 1)`` with their length in ``counts``.
+        """
+        n, size = len(buf), self.size
+        lim = min(end, n)  # a file cut at a message boundary: the walk reports the EOF
+        append = self.starts.append
+        while pos < lim:
+            h = buf[pos]
+            s = size[h]
+            if not s:
+                break
+            nxt = pos + s
+            if nxt > n:
+                break
+            if nxt < lim and buf[nxt] == h and h < 0x80 and nxt + s <= n:
+                kmax = min(-(-(end - pos) // s), (n - pos) // s)
+                k = 2
+                while k < kmax and k < _PY_RUN and buf[pos + k * s] == h:  # short runs (hrv pairs) stay in Python
+                    k += 1
+                if k == _PY_RUN and k < kmax:
+                    k = _run_length(heads, pos, s, kmax, h, False)
+                append(-pos - 1)
+                self.counts.append(k)
+                pos += k * s
+            else:
+                append(pos)
+                pos = nxt
+        return pos
+
+    def flush(self, buf: bytes, heads: np.ndarray, out: list[tuple[Any, Any]]) -> None:
+        """The block's messages as (positions, definition indices); registers developer fields met."""
+        if not self.starts:
+            return
+        walk = self.walk
+        if len(self.starts) <= _SMALL_BLOCK:  # a few runs: plain Python beats a dozen numpy calls
+            pos: Any = []
+            def_index: Any = []
+            multi = iter(self.counts)
+            for start in self.starts:
+                count = 1
+                if start < 0:
+                    start, count = -start - 1, next(multi)
+                h = buf[start]
+                k, size = self.index[h], self.size[h]
+                pos.extend(range(start, start + count * size, size))
+                def_index.extend([k] * count)
+                mesg_num = walk.defs[k].mesg_num
+                if mesg_num == P.MESG_RECORD:
+                    walk.n_records += count
+                elif mesg_num in (P.MESG_DEVELOPER_DATA_ID, P.MESG_FIELD_DESCRIPTION):
+                    for p in range(start, start + count * size, size):
+                        _register_developer_field(buf, p, walk.defs[k], walk.dev_types)
+        else:
+            starts = np.array(self.starts, np.int64)
+            runs = starts < 0
+            starts[runs] = -starts[runs] - 1
+            counts = np.ones(len(starts), np.int64)
+            counts[runs] = self.counts
+            first = heads[starts]
+            sizes = np.array(self.size, np.int64)[first]
+            defs = np.array(self.index, np.int64)[first]
+            before = np.repeat(np.cumsum(counts) - counts, counts)
+            pos = np.repeat(starts, counts) + (np.arange(int(counts.sum())) - before) * np.repeat(sizes, counts)
+            def_index = np.repeat(defs, counts)
+            kinds = np.array([d.mesg_num for d in walk.defs], np.int64)[def_index]
+            walk.n_records += int((kinds == P.MESG_RECORD).sum())
+            for i in np.flatnonzero((kinds == P.MESG_DEVELOPER_DATA_ID) | (kinds == P.MESG_FIELD_DESCRIPTION)):
+                _register_developer_field(buf, int(pos[i]), walk.defs[int(def_index[i])], walk.dev_types)
+        out.append((pos, def_index))
+        self.starts, self.counts = [], []
+
+
+def _def_index(walk: _Walk, d: _Def) -> int:
+    index = walk.def_ids.get(d)
+    if index is None:
+        index = walk.def_ids[d] = len(walk.defs)
+        walk.defs.append(d)
+    return index
+
+
 def _walk(buf: bytes, check_crc: bool) -> _Walk:
-    """Find every run of data messages, stopping (like fitparse) at the first error."""
+    """Find every data message, stopping (like fitparse) at the first error."""
     walk = _Walk()
     heads = np.frombuffer(buf, np.uint8)
     n = len(buf)
     pos, seg = 0, 0
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    segs: list[int] = []
+    block: _Block | None = None
     try:
         while True:
             seg_start = pos
             pos, end = _file_header(buf, pos, check_crc)
             local: dict[int, _Def] = {}
-            while pos < end:
+            block = _Block(walk, seg)
+            while True:
+                pos = block.scan(buf, heads, pos, end)
+                if pos >= end:
+                    break
                 _need(n, pos, 1)
                 header = buf[pos]
                 compressed = bool(header & 0x80)
                 if not compressed and header & 0x40:
+                    _flush(block, buf, heads, out, segs)
                     d, pos = _definition(buf, pos, header, walk)
                     local[header & 0x0F] = d
+                    block.define(header & 0x0F, d)
                     continue
                 num = (header >> 5) & 0x3 if compressed else header & 0x0F
                 d = local.get(num)
@@ -268,18 +405,9 @@ def _walk(buf: bytes, check_crc: bool) -> _Walk:
                     raise FitParseError("Got data message with invalid local message type %d" % num)
                 if d.unreadable:
                     raise Unsupported(d.unreadable)
-                stride = d.size
-                kmax = min(-(-(end - pos) // stride), (n - pos) // stride)
-                if kmax == 0:
-                    raise _eof_inside(buf, pos, d)
-                k = _run_length(heads, pos, stride, kmax, header, compressed)
-                run = _Run(seg, d, pos, k, compressed)
-                walk.runs.append(run)
-                if d.mesg_num == P.MESG_RECORD:
-                    walk.n_records += k
-                elif d.mesg_num in (P.MESG_DEVELOPER_DATA_ID, P.MESG_FIELD_DESCRIPTION):
-                    _register_developer_fields(buf, run, walk.dev_types)
-                pos += k * stride
+                raise _eof_inside(buf, pos, d)  # the only other reason the scan stops
+            _flush(block, buf, heads, out, segs)
+            block = None
             _need(n, pos, 2)
             if check_crc:
                 computed, read = _crc16(buf[seg_start:pos]), int.from_bytes(buf[pos:pos + 2], "little")
@@ -287,28 +415,84 @@ def _walk(buf: bytes, check_crc: bool) -> _Walk:
                     raise _crc_error(computed, read)
             pos += 2
             if pos >= n:
-                return walk
+                break
             seg += 1
     except FitParseError as exc:  # damage: keep what precedes it, as fitparse does
         walk.error = exc
+        if block is not None:
+            _flush(block, buf, heads, out, segs)
+    if out:
+        walk.pos = np.concatenate([np.asarray(p, np.int64) for p, _ in out])
+        walk.def_index = np.concatenate([np.asarray(d, np.int64) for _, d in out])
+        walk.seg = np.repeat(np.array(segs, np.int64), [len(p) for p, _ in out])
     return walk
+
+
+def _flush(block: _Block, buf: bytes, heads: np.ndarray, out: list, segs: list[int]) -> None:
+    had = len(out)
+    block.flush(buf, heads, out)
+    if len(out) > had:
+        segs.append(block.seg)
 
 
 # ---------------------------------------------------------------------------- one message as fitparse sees it
 
 
-def _raw_values(buf: bytes, pos: int, d: _Def) -> list[Any]:
-    """Raw values of one message, parsed exactly as fitparse parses them."""
-    raws = []
-    for f in d.fields + d.dev_fields:
+@dataclass(frozen=True)
+class _Plan:
+    """Which fields of a definition one message decode needs (all, or those behind some names)."""
+
+    process: tuple[int, ...]            # field indices whose values are produced, in field order
+    parse: tuple[int, ...]              # field indices whose raw values are read (process + subfield refs)
+    unpackers: tuple[Any, ...]          # struct.Struct per field index in ``parse``
+    timestamp: bool                     # whether a compressed header's timestamp is wanted
+
+
+def _profile_names(prof: Any, mesg_type: Any) -> set[str]:
+    """Every name a field can appear under in ``get_values()``: itself, its subfields, its components."""
+    names = {prof.name}
+    for variant in (prof, *(prof.subfields or ())):
+        names.add(variant.name)
+        for comp in variant.components or ():
+            target = mesg_type.fields.get(comp.def_num) if mesg_type else None
+            if target is not None:
+                names |= {target.name, *(sub.name for sub in target.subfields or ())}
+    return names
+
+
+def _plan(d: _Def, only: frozenset[str] | None) -> _Plan:
+    cached = d.plans.get(only)
+    if cached is not None:
+        return cached
+    every = d.fields + d.dev_fields
+    if only is None:
+        process = tuple(range(len(every)))
+    else:
+        process = tuple(i for i, f in enumerate(every) if f.profile is not None and (
+            f.profile.name in only if f.dev_index is not None else _profile_names(f.profile, d.mesg_type) & only))
+    refs = {ref.def_num for i in process if every[i].dev_index is None
+            for sub in (every[i].profile.subfields or ()) for ref in sub.ref_fields}
+    parse = tuple(sorted(set(process) | {i for i, f in enumerate(d.fields) if f.num in refs}))
+    unpackers = tuple(struct.Struct(f"{d.endian}{every[i].count}{every[i].base.fitparse.fmt}") for i in parse)
+    plan = _Plan(process, parse, unpackers, only is None or "timestamp" in only)
+    d.plans[only] = plan
+    return plan
+
+
+def _raw_values(buf: bytes, pos: int, d: _Def, plan: _Plan) -> list[Any]:
+    """Raw values of one message (None where the plan does not need them), parsed exactly as fitparse parses them."""
+    every = d.fields + d.dev_fields
+    raws: list[Any] = [None] * len(every)
+    for i, unpacker in zip(plan.parse, plan.unpackers):
+        f = every[i]
         bt = f.base.fitparse
-        got = struct.unpack_from(f"{d.endian}{f.count}{bt.fmt}", buf, pos + f.offset)
+        got = unpacker.unpack_from(buf, pos + f.offset)
         if bt.name == "byte":
-            raws.append(bt.parse(got))
+            raws[i] = bt.parse(got)
         elif len(got) > 1:
-            raws.append(tuple(bt.parse(v) for v in got))
+            raws[i] = tuple(bt.parse(v) for v in got)
         else:
-            raws.append(bt.parse(got[0]))
+            raws[i] = bt.parse(got[0])
     return raws
 
 
@@ -332,60 +516,104 @@ def _scale_offset(prof: Any, raw: Any) -> Any:
     return raw
 
 
-def _message(buf: bytes, pos: int, d: _Def, timestamp: int | None) -> DataMessage:
-    """One data message with fitparse's field objects and data processor (for the few non-record ones)."""
-    raws = _raw_values(buf, pos, d)
-    datas = []
-    for f, raw in zip(d.fields + d.dev_fields, raws):
-        prof, parent = f.profile, None
+def _type_processor(type_name: str) -> Callable[[Any], None] | None:
+    """fitparse's data-processor method for a field type (date_time, bool, ...), None when it has none.
+
+    The default FitFileDataProcessor only has type processors (no field or unit ones),
+    and they read and write just ``value`` and ``units``.
+    """
+    if type_name not in _TYPE_PROCESSORS:
+        _TYPE_PROCESSORS[type_name] = getattr(_PROCESSOR, "process_type_%s" % type_name, None)
+    return _TYPE_PROCESSORS[type_name]
+
+
+class _Value:
+    """What a fitparse type processor touches of a FieldData."""
+
+    __slots__ = ("value", "units")
+
+    def __init__(self, value: Any) -> None:
+        self.value, self.units = value, None
+
+
+_PROCESSOR = FitFileDataProcessor()
+_TYPE_PROCESSORS: dict[str, Callable[[Any], None] | None] = {}
+
+
+def _processed(prof: Any, value: Any) -> Any:
+    fn = _type_processor(prof.type.name)
+    if fn is None:
+        return value
+    holder = _Value(value)
+    fn(holder)
+    return holder.value
+
+
+def _message_values(buf: bytes, pos: int, d: _Def, timestamp: int | None, name: str) -> dict[str, Any]:
+    """``get_values()`` of a dict message, restricted to the keys the activity builder reads.
+
+    The same steps as :func:`_message` (subfields, components, render, scale/offset,
+    fitparse's type processors) without building fitparse's objects, for only the
+    fields behind the wanted names; tests compare both decoders on every real file.
+    """
+    only = P.DICT_FIELDS[name]
+    plan = _plan(d, only)
+    raws = _raw_values(buf, pos, d, plan)
+    every = d.fields + d.dev_fields
+    pairs: list[tuple[str, Any]] = []  # in fitparse's FieldData order: later names win
+    for i in plan.process:
+        f, raw = every[i], raws[i]
+        prof = f.profile
         if f.dev_index is not None:
-            fdef: Any = DevFieldDefinition(field=prof, dev_data_index=f.dev_index, def_num=f.num, size=f.size)
-        else:
-            fdef = FieldDefinition(field=prof, def_num=f.num, base_type=f.base.fitparse, size=f.size)
-        if prof is not None and f.dev_index is None:
-            prof, parent = _resolve_subfield(prof, d, raws)
-            for comp in prof.components or ():
-                try:
-                    craw = comp.render(raw)
-                except ValueError:
-                    continue
-                if comp.accumulate and craw is not None:
-                    raise Unsupported("accumulated component outside record messages")
-                craw = _scale_offset(comp, craw)
-                cprof, cparent = _resolve_subfield(d.mesg_type.fields[comp.def_num], d, raws)
-                datas.append(FieldData(field_def=None, field=cprof, parent_field=cparent,
-                                       value=cprof.render(craw), raw_value=craw))
-            value = _scale_offset(prof, prof.render(raw))
-        else:
-            value = raw
-        datas.append(FieldData(field_def=fdef, field=prof, parent_field=parent, value=value, raw_value=raw))
-    if timestamp is not None:
-        datas.append(FieldData(field_def=None, field=FIELD_TYPE_TIMESTAMP, parent_field=None,
-                               value=FIELD_TYPE_TIMESTAMP.render(timestamp), raw_value=timestamp))
-    processor = FitFileDataProcessor()
-    for fd in datas:
-        processor.run_type_processor(fd)
-        processor.run_field_processor(fd)
-        processor.run_unit_processor(fd)
-    return DataMessage(header=None, def_mesg=None, fields=datas)
-
-
-def _register_developer_fields(buf: bytes, run: _Run, dev_types: dict[int, dict[int, Any]]) -> None:
-    """fitparse's add_dev_data_id / add_dev_field_description, on this file's own registry."""
-    for i in range(run.count):
-        msg = _message(buf, run.start + i * run.d.size, run.d, None)
-        index = msg.get_raw_value("developer_data_index")
-        if run.d.mesg_num == P.MESG_DEVELOPER_DATA_ID:
-            dev_types[index] = {}
+            pairs.append((prof.name, _processed(prof, raw)))
             continue
-        num = msg.get_raw_value("field_definition_number")
-        base_id = msg.get_raw_value("fit_base_type_id")
-        if index is None or index not in dev_types or base_id not in BASE_TYPES:
-            raise Unsupported("developer field description fitparse would reject or resolve from earlier files")
-        dev_types[index][num] = DevField(
-            dev_data_index=index, def_num=num, type=BASE_TYPES[base_id],
-            name=msg.get_raw_value("field_name") or "unnamed_dev_field_%s" % num,
-            units=msg.get_raw_value("units"), native_field_num=msg.get_raw_value("native_field_num"))
+        prof, _parent = _resolve_subfield(prof, d, raws)
+        for comp in prof.components or ():
+            try:
+                craw = comp.render(raw)
+            except ValueError:
+                continue
+            if comp.accumulate and craw is not None:
+                raise Unsupported("accumulated component outside record messages")
+            cprof, _ = _resolve_subfield(d.mesg_type.fields[comp.def_num], d, raws)
+            pairs.append((cprof.name, _processed(cprof, cprof.render(_scale_offset(comp, craw)))))
+        pairs.append((prof.name, _processed(prof, _scale_offset(prof, prof.render(raw)))))
+    if timestamp is not None and plan.timestamp:
+        pairs.append((FIELD_TYPE_TIMESTAMP.name,
+                      _processed(FIELD_TYPE_TIMESTAMP, FIELD_TYPE_TIMESTAMP.render(timestamp))))
+    return {k: v for k, v in pairs if k in only}
+
+
+_DEV_NAMES = frozenset({"developer_data_index", "field_definition_number", "fit_base_type_id", "field_name",
+                        "units", "native_field_num"})
+
+
+def _raw_by_name(buf: bytes, pos: int, d: _Def, names: frozenset[str]) -> dict[str, Any]:
+    """fitparse's ``get_raw_value(name)`` for each of ``names`` (the first field of that name)."""
+    plan = _plan(d, names)
+    raws = _raw_values(buf, pos, d, plan)
+    every = d.fields + d.dev_fields
+    out: dict[str, Any] = {}
+    for i in plan.process:
+        out.setdefault(every[i].profile.name, raws[i])
+    return out
+
+
+def _register_developer_field(buf: bytes, pos: int, d: _Def, dev_types: dict[int, dict[int, Any]]) -> None:
+    """fitparse's add_dev_data_id / add_dev_field_description, on this file's own registry."""
+    raw = _raw_by_name(buf, pos, d, _DEV_NAMES)
+    index = raw.get("developer_data_index")
+    if d.mesg_num == P.MESG_DEVELOPER_DATA_ID:
+        dev_types[index] = {}
+        return
+    num = raw.get("field_definition_number")
+    base_id = raw.get("fit_base_type_id")
+    if index is None or index not in dev_types or base_id not in BASE_TYPES:
+        raise Unsupported("developer field description fitparse would reject or resolve from earlier files")
+    dev_types[index][num] = DevField(
+        dev_data_index=index, def_num=num, type=BASE_TYPES[base_id],
+        name=raw.get("field_name") or "unnamed_dev_field_%s" % num,
+        units=raw.get("units"), native_field_num=raw.get("native_field_num"))
 
 
 # ---------------------------------------------------------------------------- bulk decoding
@@ -416,45 +644,53 @@ def _scalar_int(values: np.ndarray, base: P.BaseInfo, what: str) -> tuple[np.nda
     return values.astype(np.int64), ok
 
 
-def _ts_raw(buf: bytes, run: _Run) -> np.ndarray | None:
-    """Field 253 (timestamp) of a run's messages as float seconds, NaN where invalid."""
-    found = [(i, f) for i, f in enumerate(run.d.fields) if f.num == P.TIMESTAMP_FIELD]
+def _messages_of(buf: bytes, d: _Def, pos: np.ndarray) -> np.ndarray:
+    """The structured array of one definition's messages at ``pos`` (a view when evenly spaced)."""
+    if len(pos) == 1 or (len(pos) > 1 and (np.diff(pos) == pos[1] - pos[0]).all() and pos[1] > pos[0]):
+        stride = int(pos[1] - pos[0]) if len(pos) > 1 else d.size
+        return np.ndarray((len(pos),), d.dtype, buf, int(pos[0]), (stride,))
+    heads = np.frombuffer(buf, np.uint8)
+    gathered = heads[pos[:, None] + np.arange(d.size)]
+    return np.ascontiguousarray(gathered).reshape(-1).view(d.dtype)
+
+
+def _ts_raw(buf: bytes, d: _Def, pos: np.ndarray) -> np.ndarray | None:
+    """Field 253 (timestamp) of one definition's messages as float seconds, NaN where invalid."""
+    found = [(i, f) for i, f in enumerate(d.fields) if f.num == P.TIMESTAMP_FIELD]
     if not found:
         return None
-    if len(found) > 1 or any(f.num == P.TIMESTAMP_FIELD for f in run.d.dev_fields):
+    if len(found) > 1 or any(f.num == P.TIMESTAMP_FIELD for f in d.dev_fields):
         raise Unsupported("several timestamp fields in one message")
     i, f = found[0]
-    recs = np.frombuffer(buf, run.d.dtype, count=run.count, offset=run.start)
-    values, ok = _scalar_int(recs[f"f{i}"], f.base, "timestamp")
+    values, ok = _scalar_int(_messages_of(buf, d, pos)[f"f{i}"], f.base, "timestamp")
     return np.where(ok, values.astype(float), np.nan)
 
 
-def _compressed_times(buf: bytes, runs: list[_Run]) -> dict[int, np.ndarray]:
-    """Timestamps of compressed-header messages, per run index (fitparse's accumulator semantics)."""
-    heads = np.frombuffer(buf, np.uint8)
-    out: dict[int, np.ndarray] = {}
+def _compressed_times(buf: bytes, walk: _Walk, by_def: list[np.ndarray]) -> np.ndarray:
+    """Timestamp of every compressed-header message (NaN elsewhere), with fitparse's accumulator.
+
+    The accumulator is sequential (each compressed header adds its 5-bit offset to the
+    last timestamp seen), so this walks the messages that carry or need a timestamp in
+    file order; only files with compressed headers (rare) pay for it.
+    """
+    stamp = np.full(len(walk.pos), np.nan)
+    for k, idx in enumerate(by_def):
+        raw = _ts_raw(buf, walk.defs[k], walk.pos[idx]) if len(idx) else None
+        if raw is not None:
+            stamp[idx] = raw
+    compressed = (np.frombuffer(buf, np.uint8)[walk.pos] & 0x80) != 0
+    offsets = np.frombuffer(buf, np.uint8)[walk.pos] & 0x1F
+    out = np.full(len(walk.pos), np.nan)
     acc, seg = 0, 0
-    for i, run in enumerate(runs):
-        if run.seg != seg:  # each chained file starts its own accumulator
-            acc, seg = 0, run.seg
-        raw = _ts_raw(buf, run)
-        if not run.compressed:
-            if raw is not None and (~np.isnan(raw)).any():
-                acc = int(raw[~np.isnan(raw)][-1])
-            continue
-        offsets = heads[run.start: run.start + run.count * run.d.size: run.d.size].astype(np.int64) & 0x1F
-        if raw is None:
-            values = _unwrap(offsets, acc, 5)
-        else:  # rare: a compressed header on a message that also carries a timestamp
-            vals = []
-            for off, t in zip(offsets, raw):
-                if not np.isnan(t):
-                    acc = int(t)
-                acc = int(_unwrap(np.array([off]), acc, 5)[0])
-                vals.append(acc)
-            values = np.array(vals, dtype=np.int64)
-        acc = int(values[-1])
-        out[i] = values.astype(float)
+    for i in np.flatnonzero(compressed | ~np.isnan(stamp)).tolist():
+        if walk.seg[i] != seg:  # each chained file starts its own accumulator
+            acc, seg = 0, int(walk.seg[i])
+        if not np.isnan(stamp[i]):
+            acc = int(stamp[i])
+        if compressed[i]:
+            off = int(offsets[i])
+            acc = off + (acc & ~0x1F) + (0x20 if off < (acc & 0x1F) else 0)
+            out[i] = acc
     return out
 
 
@@ -468,16 +704,6 @@ class _RecordColumns:
     # component field number -> (raw int64, valid, component) awaiting accumulation in file order
     pending: dict[int, tuple[np.ndarray, np.ndarray, Any]] = field(default_factory=dict)
     dev: dict[tuple[int, int], tuple[str, float, np.ndarray, Any]] = field(default_factory=dict)
-
-
-def _records_of(buf: bytes, d: _Def, runs: list[_Run]) -> np.ndarray:
-    """The structured array of a definition's record messages (a view when they are contiguous)."""
-    if len(runs) == 1:
-        return np.frombuffer(buf, d.dtype, count=runs[0].count, offset=runs[0].start)
-    heads = np.frombuffer(buf, np.uint8)
-    starts = np.concatenate([r.start + d.size * np.arange(r.count) for r in runs])
-    gathered = heads[starts[:, None] + np.arange(d.size)]
-    return np.ascontiguousarray(gathered).reshape(-1).view(d.dtype)
 
 
 def _component_raw(values: np.ndarray, f: _Field, comp: Any) -> tuple[np.ndarray, np.ndarray] | None:
@@ -602,46 +828,45 @@ def _accumulate(cols: _RecordColumns, resets: list[tuple[int, int]]) -> dict[int
 
 
 def _assemble(buf: bytes, walk: _Walk) -> FitMessages:
-    runs = walk.runs
-    ts = _compressed_times(buf, runs) if any(r.compressed for r in runs) else {}
-    msgs = FitMessages(n_records=walk.n_records)
-    cols = _RecordColumns(n=walk.n_records, time=np.full(walk.n_records, np.nan),
-                          fields={name: np.full(walk.n_records, np.nan) for name in RECORD_FIELD_NAMES})
-    by_def: dict[_Def, tuple[list[_Run], list[np.ndarray]]] = {}
-    row = 0
-    for i, run in enumerate(runs):
-        if run.d.mesg_num == P.MESG_RECORD:
-            rows = np.arange(row, row + run.count)
-            row += run.count
-            entry = by_def.setdefault(run.d, ([], []))
-            entry[0].append(run)
-            entry[1].append(rows)
-            if i in ts:
-                cols.time[rows] = ts[i]
-        elif run.d.mesg_num in P.DICT_MESSAGES:
-            for j in range(run.count):
-                stamp = int(ts[i][j]) if i in ts else None
-                _take_dict_message(msgs, P.DICT_MESSAGES[run.d.mesg_num],
-                                   _message(buf, run.start + j * run.d.size, run.d, stamp))
-    decoded = [(d, _records_of(buf, d, d_runs), np.concatenate(d_rows), d_runs, d_rows)
-               for d, (d_runs, d_rows) in by_def.items()]  # in order of each definition's first record
-    for d, recs, rows, _runs, _rows in decoded:
+    n = walk.n_records
+    msgs = FitMessages(n_records=n)
+    cols = _RecordColumns(n=n, time=np.full(n, np.nan), fields={name: np.full(n, np.nan) for name in RECORD_FIELD_NAMES})
+    kinds = np.array([d.mesg_num for d in walk.defs], np.int64)[walk.def_index]
+    order = np.argsort(walk.def_index, kind="stable")
+    split = np.searchsorted(walk.def_index[order], np.arange(len(walk.defs) + 1))
+    by_def = [order[split[k]:split[k + 1]] for k in range(len(walk.defs))]  # message indices, file order
+    compressed = (np.frombuffer(buf, np.uint8)[walk.pos] & 0x80) != 0
+    ts = _compressed_times(buf, walk, by_def) if compressed.any() else None
+    is_record = kinds == P.MESG_RECORD
+    row_of = np.cumsum(is_record) - 1  # record row of each message (file order)
+
+    for i in np.flatnonzero(np.isin(kinds, list(P.DICT_MESSAGES))).tolist():
+        d = walk.defs[int(walk.def_index[i])]
+        name = P.DICT_MESSAGES[d.mesg_num]
+        stamp = int(ts[i]) if ts is not None and compressed[i] else None
+        _take_dict_message(msgs, name, _message_values(buf, int(walk.pos[i]), d, stamp, name))
+
+    # Record definitions in order of their first record (the order fitparse meets them).
+    record_defs = sorted((k for k, idx in enumerate(by_def) if len(idx) and is_record[idx[0]]),
+                         key=lambda k: by_def[k][0])
+    decoded = [(walk.defs[k], _messages_of(buf, walk.defs[k], walk.pos[by_def[k]]), row_of[by_def[k]], by_def[k])
+               for k in record_defs]
+    for d, recs, rows, _idx in decoded:
         _collect_accumulated(recs, d, rows, cols)
     accumulated = _accumulate(cols, walk.record_resets)
-    for d, recs, rows, d_runs, d_rows in decoded:
-        compressed_rows = np.concatenate([r for r, run in zip(d_rows, d_runs) if run.compressed] or [[]]).astype(int)
-        keep = cols.time[compressed_rows].copy()
+    for d, recs, rows, idx in decoded:
         _decode_record_def(recs, d, rows, cols, accumulated)
-        cols.time[compressed_rows] = keep  # the header's timestamp is applied last, as fitparse does
+        if ts is not None:  # the header's timestamp is applied last, as fitparse does
+            c = compressed[idx]
+            cols.time[rows[c]] = ts[idx[c]]
     msgs.record_time = cols.time
     msgs.record_fields = cols.fields
     msgs.dev_columns = [(column, values) for column, _scale, values, _prof in cols.dev.values()]
     return msgs
 
 
-def _take_dict_message(msgs: FitMessages, name: str, message: DataMessage) -> None:
+def _take_dict_message(msgs: FitMessages, name: str, v: dict[str, Any]) -> None:
     """What the activity builder keeps of a non-record message (the same rules as the fitparse reader)."""
-    v = message.get_values()
     if name == "event":
         if v.get("event") == "timer" and v.get("timestamp") is not None:
             msgs.timer_events.append((v["timestamp"], str(v.get("event_type"))))

@@ -41,6 +41,20 @@ DICT_MESSAGES: dict[int, str] = {
     m.mesg_num: m.name for m in MESSAGE_TYPES.values()
     if m.name in ("file_id", "session", "lap", "event", "sport", "activity")
 }
+# The keys of those dicts that :mod:`.fit_common` reads (``get_values()`` names).
+# Decoding only these fields is what makes a 70-field session message cheap; a
+# key missing here would silently read as absent, so keep it in step with fit_common.
+DICT_FIELDS: dict[str, frozenset[str]] = {
+    "file_id": frozenset({"type", "manufacturer", "garmin_product", "product_name", "product"}),
+    "session": frozenset({
+        "start_time", "total_elapsed_time", "total_timer_time", "total_distance", "sport", "sub_sport",
+        "avg_running_cadence", "avg_cadence", "avg_fractional_cadence", "enhanced_avg_speed", "avg_speed",
+        "avg_heart_rate", "avg_stance_time", "total_ascent", "total_descent"}),
+    "lap": frozenset({"start_time", "total_elapsed_time", "total_timer_time", "total_distance", "sport"}),
+    "event": frozenset({"event", "event_type", "timestamp"}),
+    "sport": frozenset({"sport", "sub_sport"}),
+    "activity": frozenset({"local_timestamp", "timestamp"}),
+}
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,14 @@ _ALREADY_SPM_MEDIAN = 120.0
 # instead (an FR110 logs 52 s holes with the timer running).
 PAUSE_GAP_S = 30.0
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG), as gpxpy/geopy use
+# Sample times outside these years are garbage (a damaged file), not a clock that is off:
+# they are dropped, so that time arithmetic cannot overflow nanoseconds (± 292 years).
+# Plausible-but-wrong clocks (1989, 2100) are refused later, with a reason, by the pipeline.
+FIRST_YEAR, END_YEAR = 1970, 2200
+
+
+def plausible_year(year: int) -> bool:
+    return FIRST_YEAR <= year < END_YEAR
 
 
 def per_foot_to_spm(cadence: np.ndarray, fractional: np.ndarray | None = None) -> np.ndarray:
@@ -70,16 +78,35 @@ def cumulative_distance(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return pd.Series(out).ffill().fillna(0.0).to_numpy()
 
 
+def null_island_count(lat, lon) -> int:
+    """How many positions are exactly 0 deg N 0 deg E: what some devices write when they have no fix."""
+    return int(np.count_nonzero((np.asarray(lat, float) == 0.0) & (np.asarray(lon, float) == 0.0)))
+
+
+def mask_null_island(columns: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+    """Positions at exactly 0/0 become missing: nobody runs there, and one such point adds a 5000 km jump."""
+    if S.LAT not in columns or S.LON not in columns:
+        return columns
+    lat, lon = np.asarray(columns[S.LAT], float), np.asarray(columns[S.LON], float)
+    bad = (lat == 0.0) & (lon == 0.0)
+    if not bad.any():
+        return columns
+    return {**columns, S.LAT: np.where(bad, np.nan, lat), S.LON: np.where(bad, np.nan, lon)}
+
+
 def build_samples(timestamps: np.ndarray, columns: Mapping[str, np.ndarray],
                   pause_gap_s: float | None = None) -> pd.DataFrame:
     """Assemble the canonical frame from a UTC timestamp array and named columns.
 
     Rows are sorted by time (stable) and exact duplicate timestamps dropped;
-    columns that hold no finite value are left out (absent, never zero).  With
+    columns that hold no finite value are left out (absent, never zero); positions at
+    exactly 0/0 are no fix (:func:`mask_null_island`).  With
     ``pause_gap_s``, a recording hole longer than that starts a new timer segment
     (for formats without timer events).
     """
     ts = pd.to_datetime(np.asarray(timestamps, dtype="datetime64[ns]"), utc=True)
+    ts = ts.where((ts >= pd.Timestamp(FIRST_YEAR, 1, 1, tz="UTC")) & (ts < pd.Timestamp(END_YEAR, 1, 1, tz="UTC")))
+    columns = mask_null_island(columns)
     data: dict[str, object] = {S.TIMESTAMP: ts}
     for name, values in columns.items():
         if name not in S.COLUMNS_BY_NAME:

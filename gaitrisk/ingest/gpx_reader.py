@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import schema as S
 from ..records import DecodedActivity, DecodeResult
 from . import xmlsafe
-from .frame import PAUSE_GAP_S, build_samples, per_foot_to_spm
+from .frame import PAUSE_GAP_S, build_samples, null_island_count, per_foot_to_spm, plausible_year
 from .sports import is_running, normalise_sport
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ def decode_gpx(data: bytes, name: str = "<gpx>") -> DecodeResult:
     except ValueError as exc:  # includes UnsafeXmlError
         result.error = str(exc)
         return result
+    except LookupError as exc:  # expat: an unknown encoding in the XML declaration
+        result.error = f"not well-formed XML: {exc}"
+        return result
     result.problems.extend(notes)
     try:
         gpx = gpxpy.parse(text.decode("utf-8", errors="replace"))
@@ -60,20 +64,47 @@ def decode_gpx(data: bytes, name: str = "<gpx>") -> DecodeResult:
                 rows.append((p.time, p.latitude, p.longitude, p.elevation,
                              _ext_value(p, "hr"), _ext_value(p, "cad"), seg_index))
             seg_index += 1
+    meta = GpxMeta(
+        track_types=[t.type for t in gpx.tracks], track_names=[t.name for t in gpx.tracks], name=gpx.name,
+        creator=gpx.creator, has_routes=bool(gpx.routes), has_waypoints=bool(gpx.waypoints))
     if not rows:
-        kind = "a route" if gpx.routes else ("waypoints only" if gpx.waypoints else "no points")
+        return build_result(result, None, np.empty((0, 6)), meta)
+    times = np.array([_utc_naive(r[0]) if r[0] is not None else np.datetime64("NaT", "ns") for r in rows],
+                     dtype="datetime64[ns]")
+    return build_result(result, times, np.array([r[1:] for r in rows], dtype=float), meta)
+
+
+@dataclass
+class GpxMeta:
+    """What a GPX reader reports besides the points (gpxpy's names for them)."""
+
+    track_types: list[str | None]
+    track_names: list[str | None]
+    name: str | None
+    creator: str | None
+    has_routes: bool
+    has_waypoints: bool
+
+
+def build_result(result: DecodeResult, times: np.ndarray | None, cols: np.ndarray, meta: GpxMeta) -> DecodeResult:
+    """Points -> the activity, shared by the gpxpy reader and the fast one.
+
+    ``times``: datetime64[ns] UTC per point (NaT = no time); ``cols``: one row per
+    point of lat, lon, elevation, hr, cad (per foot), segment index (NaN = absent).
+    """
+    if times is None or not len(times):
+        kind = "a route" if meta.has_routes else ("waypoints only" if meta.has_waypoints else "no points")
         result.skipped_reason = f"no track points ({kind}); nothing to import"
         return result
-
-    timed = [r for r in rows if r[0] is not None]
-    if not timed:
+    timed = ~np.isnat(times)
+    if not timed.any():
         result.skipped_reason = "track points carry no timestamps; the run cannot be placed in time"
         return result
-    if len(timed) < len(rows):
-        result.problems.append(f"{len(rows) - len(timed)} of {len(rows)} points have no timestamp; dropped")
-
-    times = np.array([_utc_naive(r[0]) for r in timed], dtype="datetime64[ns]")
-    cols = np.array([r[1:] for r in timed], dtype=float)
+    if not timed.all():
+        result.problems.append(f"{len(times) - int(timed.sum())} of {len(times)} points have no timestamp; dropped")
+    times, cols = times[timed], cols[timed]
+    if zeros := null_island_count(cols[:, 0], cols[:, 1]):
+        result.problems.append(f"{zeros} of {len(cols)} positions are 0°N 0°E (no GPS fix); treated as missing")
     ele = cols[:, 2]
     if np.isfinite(ele).any() and np.all(np.nan_to_num(ele[np.isfinite(ele)]) == 0.0):
         # An all-zero elevation column is a placeholder written by some tools, not sea level.
@@ -88,13 +119,13 @@ def decode_gpx(data: bytes, name: str = "<gpx>") -> DecodeResult:
         result.skipped_reason = "fewer than 2 timed points; nothing to import"
         return result
 
-    sport = normalise_sport(next((t.type for t in gpx.tracks if t.type), None))
+    sport = normalise_sport(next((t for t in meta.track_types if t), None))
     if not is_running(sport):
         result.skipped_reason = f"not a run (GPX type: {sport})"
         return result
-    name_ = next((t.name for t in gpx.tracks if t.name), None) or gpx.name
+    name_ = next((t for t in meta.track_names if t), None) or meta.name
     result.activities.append(DecodedActivity(
-        fmt="gpx", sport=sport, sub_sport=None, device=gpx.creator, name=name_,
+        fmt="gpx", sport=sport, sub_sport=None, device=meta.creator, name=name_,
         start_time=samples[S.TIMESTAMP].iloc[0].to_pydatetime(), samples=samples))
     return result
 
@@ -102,4 +133,6 @@ def decode_gpx(data: bytes, name: str = "<gpx>") -> DecodeResult:
 def _utc_naive(t: dt.datetime) -> np.datetime64:
     if t.tzinfo is not None:
         t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if not plausible_year(t.year):  # else year 9999 silently wraps to 1815 in nanoseconds
+        return np.datetime64("NaT", "ns")
     return np.datetime64(t, "ns")

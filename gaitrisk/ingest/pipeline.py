@@ -14,6 +14,7 @@ batch goes on.  Deduplication:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from .. import schema as S
 from ..executor import MapExecutor, SerialExecutor
 from ..records import ActivityRecord, DecodedActivity, DecodeResult
 from ..store import SourceRef, Store
-from .decoders import REFERENCE, Decoders
+from .decoders import DEFAULT, Decoders
 from .frame import totals
 from .sources import Limits, SourceProblem, iter_sources
 from .sports import is_running, normalise_sport
@@ -34,6 +35,11 @@ log = logging.getLogger(__name__)
 READER_VERSION = "1"
 SAME_RUN_START_S = 60.0
 SAME_RUN_OVERLAP = 0.8
+# Plausibility limits: beyond them the clock or the file is wrong, not the runner.  Such an
+# activity fails with a one-line reason instead of entering the load metrics with wrong numbers.
+MAX_ACTIVITY_S = 4 * 86400.0  # one recording longer than 4 days (multi-day races stop the watch)
+EARLIEST_START = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)  # before GPS watches; FIT's epoch is 1989-12-31
+FUTURE_SLACK_S = 2 * 86400.0  # time zones and a slightly fast clock
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,7 @@ def import_paths(
     store: Store,
     athlete: str,
     *,
-    decoders: Decoders = REFERENCE,
+    decoders: Decoders = DEFAULT,
     limits: Limits = Limits(),
     executor: MapExecutor | None = None,
     on_file: Callable[[FileOutcome], None] | None = None,
@@ -159,8 +165,14 @@ def _store_result(store: Store, athlete: str, decoded: _Decoded, report: ImportR
         reason = res.skipped_reason or "nothing to import"
         store.remember_skipped(athlete, src.sha256, READER_VERSION, src.name, reason)
         return FileOutcome(src.name, "skipped", reason, problems=problems)
+    verdicts = [(act, _implausible(act)) for act in res.activities]
+    refused = [why for _, why in verdicts if why]
+    activities = [act for act, why in verdicts if not why]
+    if not activities:
+        return FileOutcome(src.name, "failed", refused[0], problems=problems)
+    problems += tuple(refused)
     ids, new, dups = [], 0, 0
-    for act in res.activities:
+    for act in activities:
         ref = SourceRef(src.sha256, act.leg_index, src.name, act.fmt, len(src.data))
         rec = _record(athlete, act, decoded, res, src.meta.get("activity_name"))
         existing = _same_run(store, athlete, rec)
@@ -184,6 +196,26 @@ def _store_result(store: Store, athlete: str, decoded: _Decoded, report: ImportR
     status = "imported" if new else "duplicate"
     reason = None if new else "same run already imported from another file"
     return FileOutcome(src.name, status, reason, tuple(ids), res.partial, problems)
+
+
+def _implausible(act: DecodedActivity) -> str | None:
+    """A one-line reason when an activity's times cannot be true, else ``None``."""
+    ts = act.samples[S.TIMESTAMP]
+    if ts.empty:
+        return None
+    first, last = ts.iloc[0], ts.iloc[-1]  # pandas Timestamps, UTC
+    span = (last - first).total_seconds()
+    if first < EARLIEST_START:
+        return (f"starts {first:%Y-%m-%d %H:%M} UTC, before {EARLIEST_START:%Y} (the watch's clock was "
+                f"not set?); not imported")
+    future = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=FUTURE_SLACK_S)
+    if last > future:
+        which, when = ("starts", first) if first > future else ("ends", last)
+        return f"{which} {when:%Y-%m-%d %H:%M} UTC, in the future (the watch's clock is wrong?); not imported"
+    if span > MAX_ACTIVITY_S:
+        return (f"one recording spans {span / 86400:.1f} days ({first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC), "
+                f"over the {MAX_ACTIVITY_S / 86400:g}-day limit for an activity (a clock error?); not imported")
+    return None
 
 
 def _record(athlete: str, act: DecodedActivity, decoded: _Decoded, res: DecodeResult,

@@ -549,6 +549,8 @@ def _iter_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, display: str, 
 
 def _hostile_member_reason(info: zipfile.ZipInfo) -> str | None:
     member = info.filename
+    if not member:  # zipfile's is_dir() would raise on it
+        return "zip entry with an empty name; skipped"
     traversal = None
     if member.startswith(("/", "\\")):
         traversal = "absolute path"

@@ -17,7 +17,7 @@ import pandas as pd
 from .. import schema as S
 from ..records import DecodedActivity, DecodeResult, Lap
 from . import xmlsafe
-from .frame import PAUSE_GAP_S, build_samples, per_foot_to_spm
+from .frame import PAUSE_GAP_S, build_samples, null_island_count, per_foot_to_spm, plausible_year
 from .sports import is_running, normalise_sport
 
 log = logging.getLogger(__name__)
@@ -65,10 +65,11 @@ def _time(text: str | None) -> pd.Timestamp | None:
     if not text:
         return None
     try:
-        return pd.Timestamp(text.strip()).tz_convert("UTC") if pd.Timestamp(text.strip()).tzinfo \
+        t = pd.Timestamp(text.strip()).tz_convert("UTC") if pd.Timestamp(text.strip()).tzinfo \
             else pd.Timestamp(text.strip()).tz_localize("UTC")
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
+    return t if plausible_year(t.year) else None  # else nanosecond arithmetic overflows
 
 
 def decode_tcx(data: bytes, name: str = "<tcx>") -> DecodeResult:
@@ -77,6 +78,9 @@ def decode_tcx(data: bytes, name: str = "<tcx>") -> DecodeResult:
         root, _text, notes = xmlsafe.parse(data)
     except ValueError as exc:
         result.error = str(exc)
+        return result
+    except LookupError as exc:  # expat: an unknown encoding in the XML declaration
+        result.error = f"not well-formed XML: {exc}"
         return result
     result.problems.extend(notes)
     root_name = xmlsafe.local(root.tag)
@@ -155,6 +159,8 @@ def _activity(act: Element, sport: str, result: DecodeResult) -> DecodedActivity
     if len(times) < 2:
         return None
     columns = {k: np.asarray(values[k], dtype=float) for k in (*_POINT_FIELDS, S.SPEED)}
+    if zeros := null_island_count(columns[S.LAT], columns[S.LON]):
+        result.problems.append(f"{zeros} of {len(times)} positions are 0°N 0°E (no GPS fix); treated as missing")
     columns[S.TIMER_SEGMENT] = _pause_segments(np.asarray(times, dtype="datetime64[ns]"),
                                                np.asarray(values[S.TIMER_SEGMENT], dtype=np.int64))
     cad = np.asarray(values["runcad"], dtype=float)

@@ -10,6 +10,7 @@ declaration, and namespace prefixes used without being declared.
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as DET
@@ -77,6 +78,32 @@ def parse(data: bytes) -> tuple[Element, bytes, list[str]]:
         return DET.fromstring(repaired, forbid_dtd=True), repaired, notes + more
     except ParseError as exc:
         raise ValueError(f"not well-formed XML: {exc}") from exc
+
+
+# Without a document type declaration a document cannot declare entities (internal or
+# external): expat then only knows the five predefined ones and character references.
+_DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']""")
+
+
+def parse_fast(data: bytes) -> tuple[Element, bytes, list[str]]:
+    """:func:`parse` with the same result and the same refusals, on the C parser where that is safe.
+
+    defusedxml hooks expat from Python (a Python call per element); a UTF-8 document
+    without any ``<!DOCTYPE``/``<!ENTITY`` bytes has nothing defusedxml guards against,
+    so it goes to ElementTree's C parser.  Everything else -- a DTD (refused there),
+    another encoding (where a byte search could miss the markers), XML that does not
+    parse (repairs and error messages) -- takes :func:`parse` itself.
+    """
+    cleaned, notes = clean_prefix(data)
+    declared = _DECLARED_ENCODING.match(cleaned)
+    utf8 = declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
+    if not utf8 or cleaned[:1] in (b"\x00", b"\xfe", b"\xff") or any(m in cleaned for m in _DTD_MARKERS):
+        return parse(data)
+    try:
+        return ET.fromstring(cleaned), cleaned, notes
+    except ParseError:
+        return parse(data)
 
 
 def local(tag: str) -> str:

@@ -22,6 +22,7 @@ OPTIONAL = ("time", "behaviour", "note")
 COLUMNS = REQUIRED + OPTIONAL
 _ALIASES = {"behavior": "behaviour", "notes": "note", "comment": "note"}
 MAX_BYTES = 5 * 1024 * 1024  # a pain diary is a few kB; anything bigger is the wrong file
+_SNIFF_CHARS = 1024  # a real header is < 100 characters
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ def read_pain_csv(data: bytes, athlete: str, zone: ZoneInfo) -> CsvImport:
         out.fatal = f"empty file: expected a header line with the columns {', '.join(COLUMNS)}"
         return out
     try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+        # Only the start of the header line: the sniffer is quadratic in a long line (a hang).
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0][:_SNIFF_CHARS], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel  # one column or an odd header: let the header check explain
     reader = csv.reader(io.StringIO(text, newline=""), dialect)

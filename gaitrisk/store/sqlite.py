@@ -440,6 +440,108 @@ class Store:
             df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
         return df.set_index("activity_id")
 
+    # -- privacy: an athlete's data out, and gone (issue 7) -----------------------
+    def export_athlete(self, athlete: str) -> dict | None:
+        """Everything stored for ``athlete`` as JSON-ready values, or ``None`` for an unknown athlete.
+
+        Activities (with sources, laps, device summary, problems and every sample), feature
+        records, pain entries, data gaps, the profile, and the files remembered as skipped.
+        NaN samples become ``null``; times are ISO 8601 UTC.
+        """
+        import numpy as np
+
+        aid = self.athlete_id(athlete, create=False)
+        if aid is None:
+            return None
+        activities = []
+        for rec in self.activities(athlete):
+            sources = [dict(zip(("file_name", "sha256", "leg_index", "format", "size_bytes", "imported_at"), r))
+                       for r in self._conn.execute(
+                           "SELECT file_name, sha256, leg_index, fmt, size_bytes, imported_at FROM activity_sources"
+                           " WHERE activity_id=? ORDER BY imported_at, file_name", (rec.id,))]
+            samples = self.samples(rec.id)
+            columns: dict[str, list] = {}
+            for col in samples.columns:
+                values = samples[col]
+                if hasattr(values, "dt"):
+                    columns[col] = [_iso(t.to_pydatetime()) for t in values]
+                else:
+                    arr = values.to_numpy()
+                    columns[col] = [None if isinstance(v, float) and not np.isfinite(v) else v
+                                    for v in arr.tolist()]
+            activities.append({
+                "id": rec.id, "format": rec.fmt, "sport": rec.sport, "sub_sport": rec.sub_sport,
+                "device": rec.device, "name": rec.name, "start_time": _iso(rec.start_time),
+                "duration_s": rec.duration_s, "moving_time_s": rec.moving_time_s, "distance_m": rec.distance_m,
+                "avg_cadence_spm": rec.avg_cadence_spm, "avg_stance_time_ms": rec.avg_stance_time_ms,
+                "partial": rec.partial, "problems": list(rec.problems), "sources": sources,
+                "device_summary": json.loads(json.dumps(rec.summary.as_dict(), default=str)) if rec.summary else None,
+                "laps": [{"start_time": _iso(lp.start_time), "elapsed_s": lp.elapsed_s, "timer_s": lp.timer_s,
+                          "distance_m": lp.distance_m} for lp in rec.laps],
+                "samples": {"rows": len(samples), "columns": columns},
+            })
+        features = [{"activity_id": r[0], "feature_version": r[1], "computed_at": r[2], "record": json.loads(r[3])}
+                    for r in self._conn.execute(
+                        "SELECT f.activity_id, f.feature_version, f.computed_at, f.record_json FROM run_features f"
+                        " JOIN activities a ON a.id=f.activity_id WHERE f.athlete_id=? ORDER BY a.start_ts, a.id",
+                        (aid,))]
+        pain = [{"id": e.id, "time_utc": _iso(e.time_utc), "date_only": e.date_only, "zone": e.zone,
+                 "score": e.score, "region": e.region, "side": e.side, "when": e.when, "behaviour": e.behaviour,
+                 "note": e.note} for e in self.pain_entries(athlete)]
+        gaps = [{"id": g.id, "from": g.first_day.isoformat(), "to": g.last_day.isoformat(), "reason": g.reason}
+                for g in self.gaps(athlete)]
+        skipped = [dict(zip(("file_name", "sha256", "reader_version", "reason"), r)) for r in self._conn.execute(
+            "SELECT file_name, sha256, reader_version, reason FROM skipped_files WHERE athlete_id=?"
+            " ORDER BY file_name", (aid,))]
+        return {"athlete": athlete, "exported_at": _iso(dt.datetime.now(dt.timezone.utc)),
+                "schema_version": self.schema_version, "profile": self.profile(athlete),
+                "activities": activities, "features": features, "pain": pain, "gaps": gaps,
+                "skipped_files": skipped}
+
+    def delete_athlete(self, athlete: str) -> dict[str, int] | None:
+        """Remove ``athlete`` and everything stored for them; rows deleted per table, ``None`` if unknown.
+
+        Every table with an ``athlete_id`` column, and every table with an ``activity_id``
+        column for the athlete's activities, is cleared (so tables added later are covered
+        too), in one transaction.  Freed pages are zeroed (``secure_delete``), then the
+        write-ahead log is checkpointed and truncated and the file rebuilt (``VACUUM``), so
+        that no byte of the athlete's data remains in the database or its ``-wal`` file.
+        """
+        aid = self.athlete_id(athlete, create=False)
+        if aid is None:
+            return None
+        self._conn.execute("PRAGMA secure_delete=ON")
+        tables = [r[0] for r in self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+        cols = {t: {r[1] for r in self._conn.execute(f'PRAGMA table_info("{t}")')} for t in tables}
+        counts: dict[str, int] = {}
+        with self.transaction() as c:
+            ids = [r[0] for r in c.execute("SELECT id FROM activities WHERE athlete_id=?", (aid,))]
+            c.execute("CREATE TEMP TABLE IF NOT EXISTS _gone(id TEXT PRIMARY KEY)")
+            c.execute("DELETE FROM _gone")
+            c.executemany("INSERT INTO _gone(id) VALUES (?)", [(i,) for i in ids])
+            # Children first: tables keyed by activity, then by athlete, activities, the athlete.
+            for t in sorted(tables, key=lambda t: (t == "athletes", t == "activities")):
+                if t in ("athletes", "activities"):
+                    continue
+                n = 0
+                if "activity_id" in cols[t]:
+                    n += c.execute(f'DELETE FROM "{t}" WHERE activity_id IN (SELECT id FROM _gone)').rowcount
+                if "athlete_id" in cols[t]:
+                    n += c.execute(f'DELETE FROM "{t}" WHERE athlete_id=?', (aid,)).rowcount
+                if n:
+                    counts[t] = n
+            counts["activities"] = c.execute("DELETE FROM activities WHERE athlete_id=?", (aid,)).rowcount
+            c.execute("DELETE FROM athletes WHERE id=?", (aid,))
+            c.execute("DROP TABLE _gone")
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._conn.execute("VACUUM")
+        busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if busy:
+            log.warning("another connection kept the write-ahead log busy; old pages may remain in %s-wal "
+                        "until it closes", self.path)
+        return counts
+
 
 def _statements(script: str) -> list[str]:
     """Split a migration script on ';' (the scripts hold no ';' inside literals)."""

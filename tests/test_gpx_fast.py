@@ -1,0 +1,103 @@
+"""The fast GPX reader gives exactly what the gpxpy reader gives, and keeps the XML safety rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+
+from gaitrisk.ingest import gpx_fast
+from gaitrisk.ingest.gpx_fast import decode_gpx_fast
+from gaitrisk.ingest.gpx_reader import decode_gpx
+
+from .conftest import FIXTURES, REAL_DATA, real_files
+from .gpxgen import gpx_run
+from .test_fit_fast import assert_same_result
+
+REAL_GPX = [r for r in real_files("gpx") + real_files("corrupt") if r.endswith(".gpx")]
+FIXTURE_GPX = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.glob("*/*.gpx"))
+
+
+def _version(data: bytes) -> bytes:
+    head = data[:400]
+    return b"1.1" if b'version="1.1"' in head or b"version='1.1'" in head else b"other"
+
+
+@pytest.mark.parametrize("rel", REAL_GPX or ["<absent>"])
+def test_real_file_reads_as_gpxpy_does(rel, caplog):
+    if rel == "<absent>":
+        pytest.skip(f"real GPX files not found at {REAL_DATA}")
+    data = (REAL_DATA / rel).read_bytes()
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.gpx_fast"):
+        fast = decode_gpx_fast(data, rel)
+    ref = decode_gpx(data, rel)
+    # Points, times, elevations, hr/cad extensions, segments, names and problems: all equal.
+    assert_same_result(ref, fast)
+    if rel.startswith("gpx/") and _version(data) == b"1.1":
+        assert "fell back" not in caplog.text  # the fast path itself read every GPX 1.1 file
+
+
+@pytest.mark.parametrize("rel", FIXTURE_GPX or ["<absent>"])
+def test_fixture_reads_as_gpxpy_does(rel):
+    if rel == "<absent>":
+        pytest.skip("no generated fixtures")
+    data = (FIXTURES / rel).read_bytes()
+    assert_same_result(decode_gpx(data, rel), decode_gpx_fast(data, rel))
+
+
+def test_generated_run_with_extensions():
+    data = gpx_run(dt.datetime(2024, 3, 1, 7, tzinfo=dt.timezone.utc), minutes=5)
+    fast = decode_gpx_fast(data, "gen.gpx")
+    assert fast.activities and len(fast.activities[0].samples) > 100
+    assert_same_result(decode_gpx(data, "gen.gpx"), fast)
+
+
+_BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<gpx version="1.1" creator="x"><trk><name>&lol2;</name><trkseg>
+<trkpt lat="1" lon="2"><time>2024-03-01T07:00:00Z</time></trkpt></trkseg></trk></gpx>"""
+
+_EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE gpx [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<gpx version="1.1" creator="x"><trk><name>&xxe;</name></trk></gpx>"""
+
+
+# The same in UTF-16, where a byte search for "<!DOCTYPE" finds nothing: must still be refused.
+_UTF16_LAUGHS = _BILLION_LAUGHS.replace(b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="UTF-16"?>') \
+    .decode().encode("utf-16")
+
+
+@pytest.mark.parametrize("data", [_BILLION_LAUGHS, _EXTERNAL_ENTITY, _UTF16_LAUGHS],
+                         ids=["entities", "external-entity", "utf16-entities"])
+def test_entities_and_dtds_are_refused_as_by_the_reference(data):
+    fast = decode_gpx_fast(data, "evil.gpx")
+    assert fast.error and "refused for safety" in fast.error
+    assert_same_result(decode_gpx(data, "evil.gpx"), fast)
+
+
+def test_what_the_fast_path_does_not_read_goes_to_gpxpy_and_says_so(caplog):
+    data = (b'<?xml version="1.0"?><gpx version="1.0" creator="old">'
+            b'<trk><type>running</type><trkseg>'
+            b'<trkpt lat="46.0" lon="14.0"><ele>300</ele><time>2024-03-01T07:00:00Z</time></trkpt>'
+            b'<trkpt lat="46.001" lon="14.0"><ele>301</ele><time>2024-03-01T07:00:05Z</time></trkpt>'
+            b'<trkpt lat="46.002" lon="14.0"><ele>302</ele><time>2024-03-01T07:00:10Z</time></trkpt>'
+            b'</trkseg></trk></gpx>')
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.gpx_fast"):
+        fast = decode_gpx_fast(data, "v10.gpx")
+    assert "fell back to gpxpy for v10.gpx" in caplog.text
+    assert_same_result(decode_gpx(data, "v10.gpx"), fast)
+
+
+def test_times_gpxpy_parses_point_by_point_are_equal():
+    # Offsets, fractions beyond microseconds and no zone take gpxpy's own parse_time.
+    texts = ["2024-03-01T07:00:00Z", "2024-03-01T09:00:01+02:00", "2024-03-01T07:00:02.123456789Z",
+             "2024-03-01T07:00:03", "", None, "2024-03-01T07:00:04.5Z"]
+    import gpxpy.gpxfield
+
+    from gaitrisk.ingest.gpx_reader import _utc_naive
+
+    got = gpx_fast._times(texts)
+    for t, g in zip(texts, got):
+        want = _utc_naive(gpxpy.gpxfield.parse_time(t)) if t else None
+        assert (str(g) == "NaT") if want is None else g == want
