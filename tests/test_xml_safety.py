@@ -66,3 +66,16 @@ def test_gpx_without_times_is_skipped_not_failed():
     doc = re.sub(r"<time>[^<]*</time>", "", doc)
     res = REFERENCE.decode("gpx", doc.encode(), "notimes.gpx")
     assert res.error is None and not res.activities and "no timestamps" in res.skipped_reason
+
+
+@pytest.mark.parametrize("fmt", ["gpx", "tcx"])
+def test_bomless_utf16_entity_attack_is_refused_by_the_fast_path_too(fmt):
+    from gaitrisk.ingest.decoders import DEFAULT
+    from gaitrisk.ingest.xmlsafe import parse_fast
+
+    doc = BILLION_LAUGHS.replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+    data = doc.encode("utf-16-le")  # no byte-order mark
+    with pytest.raises(UnsafeXmlError):
+        parse_fast(data)
+    res = DEFAULT.decode(fmt, data, f"evil.{fmt}")
+    assert not res.activities and res.error

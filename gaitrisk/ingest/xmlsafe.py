@@ -98,7 +98,10 @@ def parse_fast(data: bytes) -> tuple[Element, bytes, list[str]]:
     cleaned, notes = clean_prefix(data)
     declared = _DECLARED_ENCODING.match(cleaned)
     utf8 = declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
-    if not utf8 or cleaned[:1] in (b"\x00", b"\xfe", b"\xff") or any(m in cleaned for m in _DTD_MARKERS):
+    # UTF-8 text never holds a NUL byte: one anywhere means UTF-16/32 (with or without a
+    # BOM), where the byte search for the DTD markers below would see nothing.
+    if not utf8 or b"\x00" in cleaned or cleaned[:1] in (b"\xfe", b"\xff") \
+            or any(m in cleaned for m in _DTD_MARKERS):
         return parse(data)
     try:
         return ET.fromstring(cleaned), cleaned, notes
