@@ -258,6 +258,7 @@ def bundled_fixtures() -> Path:
 # Command groups that live in their own modules register here.
 from . import features as _features  # noqa: E402,F401
 from . import load as _load  # noqa: E402,F401
+from . import model as _model  # noqa: E402,F401
 from . import privacy as _privacy  # noqa: E402,F401
 
 

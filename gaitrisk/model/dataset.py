@@ -228,5 +228,6 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     future = is_pain.astype(float)[::-1].rolling(h, min_periods=h).max()[::-1].shift(-1)
     out["label"] = future.where(future.notna())
     out["pain_today"] = score
+    out["pain_base_7d"] = score.shift(1).rolling(WEEK, min_periods=1).mean()   # the pain_rising baseline
     out.index = pd.MultiIndex.from_arrays([[athlete] * len(days), days], names=["athlete", "day"])
     return out

@@ -89,7 +89,11 @@ def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
     one_way = (np.maximum(frame["track_ccw_m_28d"], frame["track_cw_m_28d"]) / bends) >= TRACK_SHARE
     side_pain = (frame["pain_L_28d"] >= TARGET_PAIN) != (frame["pain_R_28d"] >= TARGET_PAIN)
     out["track_direction"] = np.where(one_way & side_pain, 1, 0)
-    base = frame["pain_today"].groupby(level="athlete").transform(lambda s: s.shift(1).rolling(7, min_periods=1).mean())
+    if "pain_base_7d" in frame:
+        base = frame["pain_base_7d"]
+    else:  # a frame of consecutive days per athlete: the mean of the 7 days before each
+        base = frame["pain_today"].groupby(level="athlete").transform(
+            lambda s: s.shift(1).rolling(7, min_periods=1).mean())
     rising = ((frame["pain_today"] - base.fillna(0)) >= PAIN_RISE_POINTS) | (frame["pain_today"] > PAIN_HIGH)
     out["pain_rising"] = np.where(rising, 2, 0)
     return out
@@ -117,9 +121,13 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
         pd.MultiIndex.from_tuples([("x", pd.Timestamp(day))], names=["athlete", "day"]))).iloc[0]
     out: list[Flag] = []
     sev = {1: "info", 2: "warn", 3: "high"}
+    spike_limit = {3: SPIKE_TIERS[0], 2: SPIKE_TIERS[1]}.get(int(lv["session_spike"]), SPIKE_TIERS[2])
+    base = _f(row, "pain_base_7d")
+    base_text = f"{base:.1f}" if base == base else "unknown"
     texts = {
         "session_spike": (f"your longest run of the last 7 days was {_f(row, 'spike_max_7d'):.2f} x the longest run "
-                          f"of the 30 days before it (flag > 1.10)", "Frandsen 2025, §3.2", "spike_max_7d"),
+                          f"of the 30 days before it (> {spike_limit:.2f} = {sev[int(lv['session_spike']) or 1]})",
+                          "Frandsen 2025, §3.2", "spike_max_7d"),
         "mileage_jump": (f"last 7 days were {_f(row, 'week_ratio'):.2f} x the 7 before (flag > 1.30)",
                          "Nielsen 2014, §3.1", "week_ratio"),
         "overstriding": (f"7-day level cadence is {_f(row, 'cad_resid_7d'):+.1f} % against the speed-expected "
@@ -130,8 +138,8 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
                             "hurts", "§10, §5.3-5.6 (hypothesis)", "road_m_28d"),
         "track_direction": ("most of your track bends in 28 days ran one way, and one side hurts", "§10, §5.4",
                             "track_ccw_m_28d"),
-        "pain_rising": (f"pain today {_f(row, 'pain_today'):.0f}/10 rose >= 2 points over your 7-day level or is "
-                        f"above 5", "§0 rows 19-20", "pain_today"),
+        "pain_rising": (f"pain today {_f(row, 'pain_today'):.0f}/10 against a 7-day mean of {base_text}/10 "
+                        f"(flag: >= 2 points above it, or above 5)", "§0 rows 19-20", "pain_today"),
     }
     for code, level in lv.items():
         if level > 0:
@@ -150,14 +158,25 @@ def clinician_flags(entries: Sequence, frame: pd.DataFrame, zone) -> list[Flag]:
                             f"{e.region} pain {e.score}/10 {e.when.replace('_', ' ')}: rest or night pain can mean a "
                             "bone stress injury", "stop running and see a clinician before the next run",
                             (Contributor("pain_score", float(e.score)),), "§6.3"))
-    runs = sorted((e for e in entries if e.when in ("during_run", "after_run") and e.score > 0),
-                  key=lambda e: e.time_utc)
-    for a, b, c in zip(runs, runs[1:], runs[2:]):
-        if a.region == b.region == c.region and a.score < b.score < c.score:
-            out.append(Flag("see_a_clinician", "high", c.time_utc.astimezone(zone).date(),
-                            f"{c.region} pain worsened run after run ({a.score} -> {b.score} -> {c.score})",
-                            "stop running and see a clinician before the next run",
-                            (Contributor("pain_score", float(c.score)),), "§6.3"))
+    # Run after run = on consecutive days with run pain in the same region and side (one score per
+    # day: its highest), whatever other regions were logged in between.
+    by_site: dict[tuple[str, str], dict[dt.date, int]] = {}
+    for e in entries:
+        if e.when in ("during_run", "after_run") and e.score > 0:
+            days = by_site.setdefault((e.region, e.side), {})
+            day = e.time_utc.astimezone(zone).date()
+            days[day] = max(days.get(day, 0), e.score)
+    for (region, _side), days in sorted(by_site.items()):
+        seq = sorted(days.items())
+        for (_, a), (_, b), (day, c) in zip(seq, seq[1:], seq[2:]):
+            if a < b < c:
+                out.append(Flag("see_a_clinician", "high", day,
+                                f"{region} pain worsened run after run ({a} -> {b} -> {c})",
+                                "stop running and see a clinician before the next run",
+                                (Contributor("pain_score", float(c)),), "§6.3"))
+    names = {e.athlete for e in entries}
+    if not frame.empty and "athlete" in frame.index.names and len(names) == 1:
+        frame = frame[frame.index.get_level_values("athlete") == next(iter(names))]  # this athlete's spikes only
     if not frame.empty:
         spikes = frame.index.get_level_values("day")[(frame["spike_max_7d"] > SPIKE_TIERS[1]).to_numpy()
                                                      | (frame["week_ratio"] > WEEK_JUMP).to_numpy()]

@@ -1,0 +1,251 @@
+"""CLI for the risk model and the flags (``gaitrisk model train|info``, ``gaitrisk flags``; issue 4).
+
+A thin layer over :mod:`gaitrisk.model`.  pandas, scikit-learn and skops are imported
+inside the commands so that ``gaitrisk --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+
+from .main import Context, _pass_db, cli
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (a stable contract).")
+tz_option = click.option(
+    "--tz", default=None, metavar="ZONE",
+    help="IANA time zone whose calendar days count (default: $TZ or this machine's zone).")
+model_option = click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
+                            help="Model file (default: <database>.model.skops beside the database).")
+_SEV = {"info": 1, "warn": 2, "high": 3}
+
+
+def _zone(tz: str | None):
+    from .load import _zone as zone
+
+    return zone(tz)
+
+
+def _model_path(obj: Context, given: str | None) -> Path:
+    from ..model.persist import default_model_path
+    from ..store.sqlite import default_db_path
+
+    if given:
+        return Path(given)
+    return default_model_path(Path(obj.db) if obj.db else default_db_path())
+
+
+@cli.group("model")
+def model_group() -> None:
+    """The pooled risk model: train it on every athlete in the store, show its card.
+
+    The model learns which recent load, gait, terrain and pain features come before a
+    pain onset (a day >= 3/10 in lateral hip, groin, buttock or lateral knee after 7
+    pain-free days) within the next 7 days.  Decision support, not a diagnosis.
+    """
+
+
+@model_group.command("train")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="Where to save the model (default: <database>.model.skops; the card goes beside it).")
+@click.option("--folds", type=click.IntRange(0, 20), default=0, show_default=True,
+              help="Also score the model, the rules and the intercept out-of-fold over N athlete-grouped folds "
+                   "(N extra fits; 0 = skip).")
+@click.option("--model-kind", "kind", type=click.Choice(["auto", "logistic", "boosting"]), default="auto",
+              show_default=True, help="auto: the one with the lower athlete-grouped validation loss.")
+@tz_option
+@json_option
+@_pass_db
+def model_train(obj: Context, out: str | None, folds: int, kind: str, tz: str | None, as_json: bool) -> None:
+    """Train the risk model on every athlete in the store and save it with its model card.
+
+    The file is a skops archive (never a pickle) created readable by you only.
+    """
+    from ..model.estimator import GaitRiskClassifier
+    from ..model.persist import save_model, train
+
+    zone = _zone(tz)
+    path = Path(out) if out else _model_path(obj, None)
+    with obj.store() as store:
+        try:
+            est, card, _ = train(store, zone, estimator=GaitRiskClassifier(model=kind), folds=folds)
+        except ValueError as exc:
+            raise click.ClickException(f"cannot train: {exc}") from exc
+    try:
+        save_model(est, card, path)
+    except OSError as exc:
+        raise click.ClickException(f"{path}: cannot write the model ({exc.strerror or exc})") from exc
+    if as_json:
+        click.echo(json.dumps({"model_path": str(path), "card": card}, indent=2))
+        return
+    d = card["data"]
+    click.echo(f"trained {card['model']['selected']} model on {d['rows']} athlete-days of {len(d['athletes'])} "
+               f"athletes ({d['first_day']} to {d['last_day']}; {d['onsets_total']} onsets, "
+               f"{d['positive_rows']} days with an onset ahead)")
+    click.echo(f"saved to {path}")
+    _print_metrics(card)
+
+
+def _print_metrics(card: dict) -> None:
+    m = card["metrics"]
+    a = m["apparent"]
+    click.echo(f"in-sample (optimistic): ROC-AUC {_n(a['roc_auc'])}, Brier {_n(a['brier'], '.4f')}")
+    for split in m.get("validation") or []:
+        for who in ("model", "rules", "intercept"):
+            s = split[who]
+            click.echo(f"{split['split']} {who:<9}: ROC-AUC {_n(s['roc_auc'])}, PR-AUC {_n(s['pr_auc'])}, "
+                       f"Brier {_n(s['brier'], '.4f')}")
+
+
+def _n(v, spec: str = ".3f") -> str:
+    return "-" if v is None else format(v, spec)
+
+
+@model_group.command("info")
+@model_option
+@json_option
+@_pass_db
+def model_info(obj: Context, model_path: str | None, as_json: bool) -> None:
+    """Show the model card: data range, athletes, onsets, metrics, library versions."""
+    from ..model.persist import ModelFileError, read_card
+
+    path = _model_path(obj, model_path)
+    try:
+        card = read_card(path)
+    except ModelFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(card, indent=2))
+        return
+    d = card["data"]
+    click.echo(f"model: {path} ({card['model']['selected']}, trained {card['created_utc']})")
+    click.echo(f"data: {d['first_day']} to {d['last_day']}, {len(d['athletes'])} athletes, {d['rows']} athlete-days, "
+               f"{d['onsets_total']} onsets (zone {card['zone']})")
+    click.echo(f"label: onset within {card['label']['horizon_days']} days, score >= {card['label']['min_score']} "
+               f"after {card['label']['pain_free_days']} pain-free days")
+    _print_metrics(card)
+    click.echo("libraries: " + ", ".join(f"{k} {v}" for k, v in card["libraries"].items()))
+
+
+# -- flags -----------------------------------------------------------------------------
+def _flag_json(f) -> dict:
+    return {"code": f.code, "severity": f.severity, "date": f.date.isoformat(), "explanation": f.explanation,
+            "suggestion": f.suggestion, "source": f.source,
+            "contributors": [{"feature": c.feature, "value": c.value, "weight": c.weight} for c in f.contributors]}
+
+
+def _rule_flags(frame, first: dt.date, last: dt.date) -> list:
+    """Each rule's strongest (then latest) flag on the days first..last."""
+    import pandas as pd
+
+    from ..model.rules import flags_for_day, rule_levels
+
+    days = frame.index.get_level_values("day")
+    window = frame[(days >= pd.Timestamp(first)) & (days <= pd.Timestamp(last))]
+    fired = rule_levels(window).sum(axis=1) > 0
+    best: dict[str, object] = {}
+    for (_, day), row in window[fired.to_numpy()].iterrows():
+        for f in flags_for_day(row, day.date()):
+            old = best.get(f.code)
+            if old is None or (_SEV[f.severity], f.date) >= (_SEV[old.severity], old.date):
+                best[f.code] = f
+    return list(best.values())
+
+
+def _model_view(path: Path, ds, athlete: str, day: dt.date) -> tuple[dict | None, str]:
+    """The model's probability on ``day`` with its contributions, or None and the reason."""
+    import numpy as np
+    import pandas as pd
+
+    from ..model.dataset import FEATURE_GROUPS, FEATURES
+    from ..model.persist import MIN_ONSETS, ModelFileError, load_model
+
+    if not path.exists():
+        return None, "no trained model (gaitrisk model train)"
+    onsets = int(ds.onsets().get(athlete, 0))
+    if onsets < MIN_ONSETS:
+        return None, f"rules only: {onsets} labelled onset(s), the model is shown from {MIN_ONSETS}"
+    try:
+        est, card = load_model(path)
+    except ModelFileError as exc:
+        return None, str(exc)
+    if list(card.get("features", [])) != list(FEATURES):
+        return None, "the model was trained on other features; train again"
+    row = ds.frame.loc[[(athlete, pd.Timestamp(day))], list(FEATURES)].to_numpy(float)
+    groups: dict[str, list[int]] = {}
+    for j, name in enumerate(FEATURES):
+        groups.setdefault(FEATURE_GROUPS[name], []).append(j)
+    contrib = est.contributions(row, groups)[0]
+    order = np.argsort(-np.abs(contrib))
+    at_risk = bool(ds.frame.loc[(athlete, pd.Timestamp(day)), "at_risk"])
+    return {"probability": float(est.predict_proba(row)[0, 1]), "date": day.isoformat(),
+            "horizon_days": int(card["label"]["horizon_days"]), "at_risk": at_risk,
+            "base_rate": card["data"]["positive_rows"] / max(card["data"]["rows"], 1),
+            "contributions": [{"flag": list(groups)[k], "log_odds": round(float(contrib[k]), 4)} for k in order],
+            }, "" if at_risk else "already in a pain episode: the model is meant for pain-free days"
+
+
+@cli.command("flags")
+@click.option("--athlete", default="me", show_default=True, help="Whose flags.")
+@click.option("--days", type=click.IntRange(1, 3660), default=7, show_default=True,
+              help="Look back this many days, ending on --until.")
+@click.option("--until", default=None, metavar="YYYY-MM-DD",
+              help="Last day to look at (default: the athlete's last day with a run or a pain entry).")
+@model_option
+@tz_option
+@json_option
+@_pass_db
+def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_path: str | None, tz: str | None,
+              as_json: bool) -> None:
+    """Risk flags: what most likely drives the pain, with the numbers and one thing to change.
+
+    The evidence-based rules always decide the flags (session spike, weekly jump,
+    low cadence for speed, downhill, camber side, track direction, rising pain).
+    Red flags (see_a_clinician: pain at rest or at night, pain worsening run after
+    run, groin pain after a load spike) come first: stop and see a clinician.
+    When a trained model exists and the athlete has >= 5 labelled onsets, the
+    model's probability of an onset in the next 7 days is shown beside them.
+    """
+    import pandas as pd
+
+    from ..model.dataset import build_dataset
+    from ..model.rules import clinician_flags
+    from .load import _date
+
+    zone = _zone(tz)
+    with obj.store() as store:
+        ds = build_dataset(store, [athlete], zone)
+        entries = store.pain_entries(athlete)
+    if ds.frame.empty:
+        raise click.ClickException(f"no runs for {athlete}. Try: gaitrisk import PATH --athlete {athlete}")
+    frame = ds.frame.loc[[athlete]]
+    all_days = frame.index.get_level_values("day")
+    last = _date(until, "--until") or all_days.max().date()
+    last = min(last, all_days.max().date())
+    first = last - dt.timedelta(days=days - 1)
+    red = [f for f in clinician_flags(entries, frame, zone) if first <= f.date <= last]
+    rules = sorted(_rule_flags(frame, first, last), key=lambda f: (-_SEV[f.severity], -f.date.toordinal(), f.code))
+    flags = sorted(red, key=lambda f: f.date, reverse=True) + rules
+    model, note = (None, "") if pd.Timestamp(last) < all_days.min() else _model_view(
+        _model_path(obj, model_path), ds, athlete, last)
+    if as_json:
+        click.echo(json.dumps({"athlete": athlete, "from": first.isoformat(), "to": last.isoformat(),
+                               "flags": [_flag_json(f) for f in flags], "model": model, "model_note": note or None},
+                              indent=2))
+        return
+    click.echo(f"Flags of {athlete}, {first} to {last} (decision support, not a diagnosis)")
+    if not flags:
+        click.echo("  no flags: nothing in these days crossed a threshold")
+    for f in flags:
+        mark = "!!" if f.code == "see_a_clinician" else "  "
+        click.echo(f"{mark}{f.severity:<4} {f.code:<16} {f.date}  {f.explanation}")
+        click.echo(f"       -> {f.suggestion}  [{f.source}]")
+    if model:
+        top = ", ".join(f"{c['flag']} {c['log_odds']:+.2f}" for c in model["contributions"][:3])
+        click.echo(f"model: {model['probability']:.0%} chance of a pain onset in the next {model['horizon_days']} "
+                   f"days (cohort base rate {model['base_rate']:.0%}); main contributors (log-odds): {top}")
+    if note:
+        click.echo(f"model: {note}")

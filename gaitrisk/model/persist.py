@@ -1,0 +1,206 @@
+"""Saving and loading the trained risk model safely, with a model card (issue 4).
+
+The model file is a skops archive (``skops.io``): loading it never runs pickle, and
+only the types in :data:`TRUSTED_TYPES` (the estimator, the calibration wrappers and
+the boosting tree predictor; everything else skops trusts by default: numpy arrays,
+scikit-learn's own estimators) may appear in it.  A file that asks for any other type
+is refused with a one-line reason.
+
+Beside it, ``<model>.card.json`` is the model card: data range, athletes, onsets,
+rows, metrics, the library versions and the model file's SHA-256 (a card that does not
+match its model file is refused).  Both files are created user-only (0600), like the
+store, and written atomically (temporary file, then rename).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Sequence
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from .dataset import FEATURES, Dataset, LabelSpec, build_dataset
+from .estimator import GaitRiskClassifier
+
+CARD_VERSION = 1
+MIN_ONSETS = 5   # issue 4: below this many labelled onsets an athlete's flags come from the rules alone
+# Types skops does not trust by default that a GaitRiskClassifier holds (logistic or boosting head,
+# sigmoid/isotonic/no calibration).  Checked in tests/test_model_persist.py against every variant.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "gaitrisk.model.estimator.GaitRiskClassifier",
+    "numpy.dtype",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+)
+
+
+class ModelFileError(RuntimeError):
+    """The model file or its card is missing, unreadable, untrusted or does not match."""
+
+
+def default_model_path(db_path: str | os.PathLike) -> Path:
+    """``<db>.model.skops`` beside the database."""
+    return Path(str(db_path) + ".model.skops")
+
+
+def card_path(model_path: str | os.PathLike) -> Path:
+    return Path(str(model_path) + ".card.json")
+
+
+def library_versions() -> dict[str, str]:
+    import pandas
+    import skops
+    import sklearn
+
+    from .. import __version__
+
+    return {"gaitrisk": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "pandas": pandas.__version__, "scikit-learn": sklearn.__version__, "skops": skops.__version__}
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, user-only (0600) from the first byte."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)   # mkstemp creates 0600
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(estimator: GaitRiskClassifier, card: dict, path: str | os.PathLike) -> Path:
+    """Write the model (skops) and its card; returns the model path."""
+    import skops.io as sio
+
+    path = Path(path)
+    data = sio.dumps(estimator)
+    card = {**card, "model_file": path.name, "model_sha256": hashlib.sha256(data).hexdigest()}
+    _write_private(path, data)
+    _write_private(card_path(path), (json.dumps(card, indent=1, sort_keys=True) + "\n").encode())
+    return path
+
+
+def read_card(path: str | os.PathLike) -> dict:
+    """The model card of the model at ``path`` (the model itself is not loaded)."""
+    cp = card_path(path)
+    try:
+        card = json.loads(cp.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelFileError(f"no trained model at {path} (run: gaitrisk model train)") from None
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"{cp}: unreadable model card ({exc})") from exc
+    if not isinstance(card, dict) or card.get("card_version") != CARD_VERSION:
+        raise ModelFileError(f"{cp}: not a gaitrisk model card of version {CARD_VERSION}")
+    return card
+
+
+def load_model(path: str | os.PathLike) -> tuple[GaitRiskClassifier, dict]:
+    """Load a model saved by :func:`save_model`: only trusted types, and only with its matching card."""
+    import skops.io as sio
+
+    path = Path(path)
+    card = read_card(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read the model file ({exc.strerror or exc})") from exc
+    if hashlib.sha256(data).hexdigest() != card.get("model_sha256"):
+        raise ModelFileError(f"{path}: the model file does not match its card (changed after training?); "
+                             "train again")
+    try:
+        untrusted = set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
+        if untrusted:
+            raise ModelFileError(f"{path}: refused, it holds untrusted types: {', '.join(sorted(untrusted))}")
+        model = sio.loads(data, trusted=list(TRUSTED_TYPES))
+    except ModelFileError:
+        raise
+    except Exception as exc:   # a damaged archive raises zipfile/JSON/attribute errors
+        raise ModelFileError(f"{path}: not a readable model file ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(model, GaitRiskClassifier):
+        raise ModelFileError(f"{path}: holds a {type(model).__name__}, not a GaitRiskClassifier")
+    return model, card
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return None if not np.isfinite(x) else float(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+def model_card(ds: Dataset, estimator: GaitRiskClassifier, zone: ZoneInfo, validation: list | None = None) -> dict:
+    """What the model was trained on and how well it did, as plain JSON."""
+    from .evaluate import metrics
+
+    rows = ds.rows
+    days = ds.days
+    onsets = ds.onsets()
+    X = ds.X.to_numpy(float)
+    apparent = metrics(ds.y, estimator.predict_proba(X)[:, 1])
+    return _jsonable({
+        "card_version": CARD_VERSION,
+        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "libraries": library_versions(),
+        "zone": str(zone),
+        "label": asdict(ds.spec),
+        "features": list(FEATURES),
+        "data": {"first_day": days.min().date().isoformat() if len(days) else None,
+                 "last_day": days.max().date().isoformat() if len(days) else None,
+                 "athletes": sorted(set(rows.index.get_level_values("athlete"))),
+                 "rows": len(rows), "positive_rows": int(ds.y.sum()),
+                 "onsets": {str(k): int(v) for k, v in onsets.items()}, "onsets_total": int(onsets.sum())},
+        "model": {"selected": estimator.selected_, "params": estimator.get_params(),
+                  "validation_log_loss": estimator.validation_loss_},
+        "min_onsets_for_model": MIN_ONSETS,
+        "metrics": {
+            # In-sample: optimistic by construction, shown only as a sanity check.
+            "apparent": asdict(apparent),
+            # Athlete-grouped out-of-fold (model vs rules vs intercept); null unless asked for.
+            "validation": [r.as_json() for r in validation] if validation else None,
+        },
+    })
+
+
+def train(store, zone: ZoneInfo, athletes: Sequence[str] | None = None, estimator: GaitRiskClassifier | None = None,
+          spec: LabelSpec | None = None, folds: int = 0) -> tuple[GaitRiskClassifier, dict, Dataset]:
+    """Build the dataset, fit the pooled model (groups = athletes) and write its card.
+
+    ``folds`` >= 2 adds athlete-grouped out-of-fold metrics (model, rules, intercept) to the
+    card; each fold refits the model, so it costs ``folds`` extra fits.
+    Raises ``ValueError`` with a one-line reason when there is nothing to learn from.
+    """
+    ds = build_dataset(store, athletes, zone, spec)
+    y = ds.y
+    if len(y) == 0:
+        raise ValueError("no labelled athlete-days: import runs and a pain log first")
+    if y.min() == y.max():
+        raise ValueError(f"all {len(y)} labelled athlete-days have the same outcome "
+                         f"({'an onset ahead' if y[0] else 'no onset ahead'}); a risk model needs both")
+    est = (estimator or GaitRiskClassifier()).fit(ds.X.to_numpy(float), y, groups=ds.groups)
+    validation = None
+    if folds >= 2 and len(np.unique(ds.groups)) >= 2:
+        from .evaluate import SplitReport, grouped_predictions, metrics
+
+        oof = grouped_predictions(ds, est, folds)
+        validation = [SplitReport("athlete_grouped", *(metrics(y, oof[k]) for k in ("model", "rules", "intercept")))]
+    return est, model_card(ds, est, zone, validation), ds

@@ -1,0 +1,145 @@
+"""``gaitrisk model train|info`` and ``gaitrisk flags`` through click's CliRunner, from files.
+
+One small seeded cohort (6 athletes x 8 weeks) goes through the real pipeline:
+generate files -> ``gaitrisk import`` -> ``gaitrisk pain import`` -> ``gaitrisk model train``
+-> ``gaitrisk flags --json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import stat
+
+import pytest
+from click.testing import CliRunner
+
+from gaitrisk.cli.main import cli
+from gaitrisk.model.dataset import FEATURE_GROUPS
+from gaitrisk.synth.cohort import CohortConfig, write_cohort
+
+COHORT = CohortConfig(seed=3, athletes=6, weeks=8, sample_interval_s=30)
+
+
+def run(db, *args):
+    return CliRunner().invoke(cli, ["--db", str(db), *map(str, args)])
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cohort")
+    truth = write_cohort(COHORT, out)
+    db = out / "c.db"
+    for name in truth["athletes"]:
+        r = run(db, "import", out / name / "runs", "--athlete", name, "--json")
+        assert r.exit_code == 0 and json.loads(r.output)["failed"] == [], r.output
+        r = run(db, "pain", "import", out / name / "pain.csv", "--athlete", name, "--tz", "UTC")
+        assert r.exit_code == 0, r.output
+    r = run(db, "model", "train", "--tz", "UTC")
+    assert r.exit_code == 0, r.output
+    return truth, db, r.output
+
+
+def flags(db, athlete, *extra) -> dict:
+    r = run(db, "flags", "--athlete", athlete, "--tz", "UTC", "--json", *extra)
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)
+
+
+def test_help():
+    for args in (["model"], ["model", "train"], ["model", "info"], ["flags"]):
+        r = CliRunner().invoke(cli, [*args, "--help"])
+        assert r.exit_code == 0 and "Usage:" in r.output
+
+
+def test_train_saves_a_private_skops_file_and_its_card(cohort):
+    truth, db, output = cohort
+    path = db.parent / "c.db.model.skops"
+    assert f"saved to {path}" in output
+    for p in (path, db.parent / "c.db.model.skops.card.json"):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    assert path.read_bytes()[:2] == b"PK"       # a skops zip archive, not a pickle
+    r = run(db, "model", "info", "--json")
+    assert r.exit_code == 0, r.output
+    card = json.loads(r.output)
+    assert sorted(card["data"]["athletes"]) == sorted(truth["athletes"])
+    assert card["data"]["onsets_total"] == sum(len(t["onsets"]) for t in truth["athletes"].values())
+    assert card["data"]["first_day"] >= COHORT.start.isoformat() and card["libraries"]["skops"]
+    assert card["metrics"]["apparent"]["n"] == card["data"]["rows"] and card["metrics"]["validation"] is None
+    text = run(db, "model", "info").output
+    assert "6 athletes" in text and "scikit-learn" in text
+
+
+def test_end_to_end_from_files_to_flags(cohort):
+    truth, db, _ = cohort
+    spikes = [n for n, t in truth["athletes"].items() if t["mechanism"] == "session_spike"]
+    never = [n for n, t in truth["athletes"].items() if t["mechanism"] == "none"]
+    assert spikes and never
+    for name in spikes:
+        # The week of the planted spike (the long run 1.8-2.3 x the usual long run).
+        day = truth["athletes"][name]["exposure_days"][0]
+        out = flags(db, name, "--until", day)
+        spike = [f for f in out["flags"] if f["code"] == "session_spike"]
+        assert spike and spike[0]["severity"] in ("warn", "high"), (name, out["flags"])
+        assert spike[0]["contributors"][0]["feature"] == "spike_max_7d"
+        assert spike[0]["contributors"][0]["value"] > 1.3 and spike[0]["suggestion"]
+        assert out["model"] is None and "rules only" in out["model_note"]   # < 5 onsets in 8 weeks
+    for name in never:
+        out = flags(db, name, "--days", 7 * COHORT.weeks)   # the whole season
+        assert not [f for f in out["flags"] if f["severity"] == "high"], out["flags"]
+        assert not [f for f in out["flags"] if f["code"] in ("session_spike", "see_a_clinician")]
+
+
+def test_model_probability_is_shown_beside_the_rules_with_enough_onsets(cohort, monkeypatch):
+    import gaitrisk.model.persist as persist
+
+    truth, db, _ = cohort
+    name = next(n for n, t in truth["athletes"].items() if t["onsets"])
+    monkeypatch.setattr(persist, "MIN_ONSETS", 1)   # the small cohort has 1-2 onsets per athlete
+    out = flags(db, name)
+    m = out["model"]
+    assert m is not None and 0.0 <= m["probability"] <= 1.0 and m["horizon_days"] == 7
+    assert {c["flag"] for c in m["contributions"]} == set(FEATURE_GROUPS.values())
+    text = run(db, "flags", "--athlete", name, "--tz", "UTC").output
+    assert "chance of a pain onset in the next 7 days" in text
+
+
+def test_red_flags_come_first(cohort, tmp_path):
+    truth, db, _ = cohort
+    copy = tmp_path / "c.db"
+    shutil.copy(db, copy)
+    name = next(n for n, t in truth["athletes"].items() if t["mechanism"] == "session_spike")
+    day = truth["athletes"][name]["exposure_days"][0]
+    r = run(copy, "pain", "add", "--athlete", name, "--tz", "UTC", "--score", "3", "--region", "lateral hip",
+            "--side", "R", "--when", "at_night", "--date", day)
+    assert r.exit_code == 0, r.output
+    out = flags(copy, name, "--until", day, "--model", tmp_path / "none.skops")
+    assert out["flags"][0]["code"] == "see_a_clinician" and out["flags"][0]["severity"] == "high"
+    assert "night" in out["flags"][0]["explanation"] and len(out["flags"]) > 1
+    assert "no trained model" in out["model_note"]
+    text = run(copy, "flags", "--athlete", name, "--tz", "UTC", "--until", day).output
+    assert text.splitlines()[1].startswith("!!high see_a_clinician")
+
+
+def test_errors_are_one_line(cohort, tmp_path):
+    _, db, _ = cohort
+    for args in (["flags", "--athlete", "nobody"], ["model", "info"], ["model", "train"]):
+        r = run(tmp_path / "empty.db", *args)
+        assert r.exit_code == 1 and r.output.startswith("Error: ") and r.output.count("\n") == 1, r.output
+    r = run(db, "model", "info", "--model", tmp_path / "missing.skops")
+    assert r.exit_code == 1 and "gaitrisk model train" in r.output
+
+
+def test_a_damaged_model_leaves_the_rules_working(cohort, tmp_path, monkeypatch):
+    import gaitrisk.model.persist as persist
+
+    truth, db, _ = cohort
+    monkeypatch.setattr(persist, "MIN_ONSETS", 0)
+    bad = tmp_path / "m.skops"
+    shutil.copy(db.parent / "c.db.model.skops", bad)
+    shutil.copy(db.parent / "c.db.model.skops.card.json", tmp_path / "m.skops.card.json")
+    bad.write_bytes(bad.read_bytes()[:1000])
+    out = flags(db, next(iter(truth["athletes"])), "--model", bad, "--days", 30)
+    assert out["model"] is None and "does not match its card" in out["model_note"]
+    assert dt.date.fromisoformat(out["to"]) - dt.date.fromisoformat(out["from"]) == dt.timedelta(days=29)

@@ -1,0 +1,91 @@
+"""The model file: skops round trip, the card, user-only files, refusal of anything untrusted."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import stat
+
+import numpy as np
+import pytest
+
+from gaitrisk.model.estimator import GaitRiskClassifier
+from gaitrisk.model.persist import (TRUSTED_TYPES, ModelFileError, card_path, default_model_path, load_model,
+                                    read_card, save_model)
+
+
+def _data(n: int = 400, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    X[::9, 2] = np.nan
+    y = (X[:, 0] + rng.normal(size=n) > 1.0).astype(int)
+    return X, y, np.repeat(np.arange(10), n // 10)
+
+
+class Evil:
+    """Stands for any type the model file must not be allowed to construct."""
+
+    def __init__(self) -> None:
+        self.payload = "x"
+
+
+@pytest.mark.parametrize("kind, calibration", [("logistic", "sigmoid"), ("boosting", "sigmoid"),
+                                               ("boosting", "isotonic"), ("logistic", None)])
+def test_round_trip_gives_the_same_predictions_and_card(tmp_path, kind, calibration):
+    import skops.io as sio
+
+    X, y, g = _data()
+    m = GaitRiskClassifier(model=kind, calibration=calibration).fit(X, y, groups=g)
+    # Every type the file needs is either trusted by skops or in our explicit list.
+    assert set(sio.get_untrusted_types(data=sio.dumps(m))) <= set(TRUSTED_TYPES)
+    path = save_model(m, {"card_version": 1, "data": {"athletes": ["a", "b"]}}, tmp_path / "g.db.model.skops")
+    for p in (path, card_path(path)):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    back, card = load_model(path)
+    assert isinstance(back, GaitRiskClassifier) and back.selected_ == m.selected_
+    np.testing.assert_allclose(back.predict_proba(X), m.predict_proba(X))
+    np.testing.assert_allclose(back.contributions(X[:5], {"a": [0], "b": [1, 2]}),
+                               m.contributions(X[:5], {"a": [0], "b": [1, 2]}))
+    assert card["data"]["athletes"] == ["a", "b"] and card == read_card(path)
+    assert card["model_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert not list(tmp_path.glob(".*"))   # no temporary files left behind
+
+
+def test_default_path_sits_beside_the_database(tmp_path):
+    assert default_model_path(tmp_path / "x.db") == tmp_path / "x.db.model.skops"
+
+
+def test_missing_model_says_how_to_get_one(tmp_path):
+    with pytest.raises(ModelFileError, match="gaitrisk model train"):
+        load_model(tmp_path / "none.skops")
+
+
+def test_a_changed_model_file_is_refused(tmp_path):
+    X, y, g = _data()
+    path = save_model(GaitRiskClassifier(model="logistic").fit(X, y, groups=g), {"card_version": 1},
+                      tmp_path / "m.skops")
+    path.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(ModelFileError, match="does not match its card"):
+        load_model(path)
+
+
+def _forge(path, data: bytes) -> None:
+    """Write ``data`` as the model file with a card that matches it (an attacker controls both)."""
+    path.write_bytes(data)
+    card_path(path).write_text(json.dumps({"card_version": 1, "model_sha256": hashlib.sha256(data).hexdigest()}))
+
+
+def test_untrusted_types_and_pickles_are_refused(tmp_path):
+    import skops.io as sio
+
+    path = tmp_path / "m.skops"
+    _forge(path, sio.dumps({"model": Evil()}))
+    with pytest.raises(ModelFileError, match="untrusted types: .*Evil"):
+        load_model(path)
+    _forge(path, pickle.dumps(Evil()))
+    with pytest.raises(ModelFileError, match="not a readable model file"):
+        load_model(path)
+    _forge(path, sio.dumps(np.arange(3)))   # trusted, but not a model
+    with pytest.raises(ModelFileError, match="not a GaitRiskClassifier"):
+        load_model(path)

@@ -1,0 +1,205 @@
+"""The evidence-based rules and the ``see_a_clinician`` red flag on small hand-built inputs.
+
+Every expected answer is worked out here from the thresholds in gaitrisk/model/rules.py
+(evidence base §10): a rule fires strictly above (or at, where the source says ">=" / "<=")
+its threshold and not just below it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gaitrisk.model.rules import clinician_flags, flags_for_day, rule_levels, rule_score
+from gaitrisk.pain.model import PainEntry
+
+DAY = dt.date(2024, 3, 10)
+UTC = ZoneInfo("UTC")
+
+# A quiet day: nothing fires.
+NEUTRAL = {"spike_max_7d": 1.0, "week_ratio": 1.0, "cad_resid_7d": 0.0, "dh5_ratio": 1.0,
+           "road_m_28d": 10000.0, "road_left_low_m_28d": 5000.0, "road_right_low_m_28d": 5000.0,
+           "track_ccw_m_28d": 0.0, "track_cw_m_28d": 0.0, "pain_L_28d": 0.0, "pain_R_28d": 0.0,
+           "pain_today": 0.0, "pain_base_7d": 0.0}
+
+
+def row(**kw) -> pd.Series:
+    return pd.Series({**NEUTRAL, **kw}, dtype=float)
+
+
+def frame(*rows: pd.Series, athlete: str = "ann", start: dt.date = DAY) -> pd.DataFrame:
+    days = pd.date_range(start, periods=len(rows), freq="D")
+    return pd.DataFrame(list(rows)).set_axis(
+        pd.MultiIndex.from_arrays([[athlete] * len(rows), days], names=["athlete", "day"]))
+
+
+def level(code: str, **kw) -> int:
+    return int(rule_levels(frame(row(**kw)))[code].iloc[0])
+
+
+def codes(r: pd.Series) -> dict[str, str]:
+    return {f.code: f.severity for f in flags_for_day(r, DAY)}
+
+
+def test_a_quiet_day_fires_nothing():
+    assert codes(row()) == {}
+    assert rule_score(frame(row())).tolist() == [0.0]
+
+
+@pytest.mark.parametrize("ratio, expected", [
+    (1.10, 0), (1.11, 1), (1.30, 1), (1.31, 2), (2.0, 2), (2.01, 3), (np.nan, 0)])
+def test_session_spike_tiers(ratio, expected):
+    # Frandsen 2025: > 1.10 info, > 1.30 warn, > 2.0 high; a ratio at the limit stays in the tier below.
+    assert level("session_spike", spike_max_7d=ratio) == expected
+
+
+def test_session_spike_flag_names_its_numbers():
+    (f,) = flags_for_day(row(spike_max_7d=2.2), DAY)
+    assert (f.code, f.severity, f.date) == ("session_spike", "high", DAY)
+    assert "2.20" in f.explanation and "2.00" in f.explanation
+    assert "10 %" in f.suggestion and f.contributors[0].feature == "spike_max_7d"
+    assert f.contributors[0].value == pytest.approx(2.2) and f.source
+    (f,) = flags_for_day(row(spike_max_7d=1.2), DAY)
+    assert f.severity == "info" and "1.20" in f.explanation and "1.10" in f.explanation
+
+
+@pytest.mark.parametrize("ratio, expected", [(1.30, 0), (1.31, 2), (np.nan, 0)])
+def test_mileage_jump_is_a_warning_above_30_percent(ratio, expected):
+    assert level("mileage_jump", week_ratio=ratio) == expected
+
+
+def test_mileage_jump_explanation():
+    (f,) = flags_for_day(row(week_ratio=1.5), DAY)
+    assert (f.code, f.severity) == ("mileage_jump", "warn") and "1.50" in f.explanation and "1.30" in f.explanation
+
+
+@pytest.mark.parametrize("resid, expected", [(-4.9, 0), (-5.0, 1), (-9.9, 1), (-10.0, 2), (3.0, 0), (np.nan, 0)])
+def test_overstriding_cadence_residual_limits(resid, expected):
+    # <= -5 % notable (info), <= -10 % marked (warn) against 150 + 6.01 v.
+    assert level("overstriding", cad_resid_7d=resid) == expected
+
+
+def test_overstriding_explanation():
+    (f,) = flags_for_day(row(cad_resid_7d=-11.5), DAY)
+    assert f.severity == "warn" and "-11.5 %" in f.explanation and "cadence" in f.suggestion
+
+
+@pytest.mark.parametrize("ratio, expected", [(1.5, 0), (1.51, 1), (np.nan, 0)])
+def test_downhill_load(ratio, expected):
+    assert level("downhill_load", dh5_ratio=ratio) == expected
+
+
+def test_camber_needs_the_share_and_same_side_pain():
+    # 7 000 of 10 000 road metres = 70 % with the right foot on the low side: at the limit (>=) it fires ...
+    assert level("camber_exposure", road_right_low_m_28d=7000.0, road_left_low_m_28d=3000.0, pain_R_28d=3.0) == 1
+    # ... at 69.9 % it does not,
+    assert level("camber_exposure", road_right_low_m_28d=6990.0, road_left_low_m_28d=3010.0, pain_R_28d=3.0) == 0
+    # nor with pain on the other side, nor with sub-threshold pain, nor without road metres.
+    assert level("camber_exposure", road_right_low_m_28d=8000.0, road_left_low_m_28d=2000.0, pain_L_28d=4.0) == 0
+    assert level("camber_exposure", road_right_low_m_28d=8000.0, road_left_low_m_28d=2000.0, pain_R_28d=2.0) == 0
+    assert level("camber_exposure", road_m_28d=0.0, road_right_low_m_28d=0.0, road_left_low_m_28d=0.0,
+                 pain_R_28d=5.0) == 0
+    (f,) = flags_for_day(row(road_left_low_m_28d=9000.0, road_right_low_m_28d=1000.0, pain_L_28d=4.0), DAY)
+    assert (f.code, f.severity) == ("camber_exposure", "info") and "road side" in f.suggestion
+
+
+def test_track_direction_needs_one_way_bends_and_one_sided_pain():
+    assert level("track_direction", track_ccw_m_28d=800.0, track_cw_m_28d=200.0, pain_L_28d=3.0) == 1   # 80 %
+    assert level("track_direction", track_ccw_m_28d=790.0, track_cw_m_28d=210.0, pain_L_28d=3.0) == 0   # 79 %
+    assert level("track_direction", track_ccw_m_28d=100.0, track_cw_m_28d=900.0, pain_R_28d=3.0) == 1   # clockwise
+    # Pain on both sides is not side-specific; no track metres, no flag.
+    assert level("track_direction", track_ccw_m_28d=900.0, track_cw_m_28d=0.0, pain_L_28d=3.0, pain_R_28d=3.0) == 0
+    assert level("track_direction", pain_L_28d=5.0) == 0
+    (f,) = flags_for_day(row(track_ccw_m_28d=1000.0, pain_R_28d=4.0), DAY)
+    assert f.code == "track_direction" and "direction" in f.suggestion
+
+
+@pytest.mark.parametrize("today, base, expected", [
+    (3.0, 1.0, 2),   # +2 points over the 7-day mean: fires
+    (2.9, 1.0, 0),   # +1.9: does not
+    (5.0, 4.0, 0),   # 5 is not above 5 and only +1
+    (6.0, 5.5, 2),   # above 5
+    (0.0, 0.0, 0)])
+def test_pain_rising(today, base, expected):
+    assert level("pain_rising", pain_today=today, pain_base_7d=base) == expected
+
+
+def test_pain_rising_is_the_same_on_one_row_and_on_the_whole_frame():
+    # Pain 3 on eight days in a row: a steady 3 is not "rising" on the last day (3 - 3 < 2).  The
+    # single row used for the day's flags must say the same (it once compared with 0 and fired).
+    steady = [row(pain_today=3.0, pain_base_7d=0.0 if i == 0 else 3.0) for i in range(8)]
+    assert rule_levels(frame(*steady))["pain_rising"].tolist() == [2] + [0] * 7
+    without_base = frame(*[r.drop("pain_base_7d") for r in steady])
+    assert rule_levels(without_base)["pain_rising"].tolist() == [2] + [0] * 7   # computed from the frame
+    assert "pain_rising" not in codes(steady[-1])
+    (f,) = flags_for_day(row(pain_today=4.0, pain_base_7d=1.0), DAY)
+    assert f.severity == "warn" and "4/10" in f.explanation and "1.0/10" in f.explanation
+
+
+def test_rule_score_sums_the_levels_and_every_flag_is_actionable():
+    r = row(spike_max_7d=2.5, week_ratio=1.4, cad_resid_7d=-6.0)
+    assert rule_score(frame(r)).tolist() == [3 + 2 + 1]
+    flags = flags_for_day(r, DAY)
+    assert {f.code for f in flags} == {"session_spike", "mileage_jump", "overstriding"}
+    for f in flags:
+        assert f.suggestion and f.contributors and f.source and any(ch.isdigit() for ch in f.explanation)
+
+
+# -- see_a_clinician -------------------------------------------------------------------------
+def pain(day: int, score: int, region: str = "lateral_hip", when: str = "after_run", side: str = "R",
+         athlete: str = "ann") -> PainEntry:
+    t = dt.datetime.combine(DAY + dt.timedelta(days=day), dt.time(8, 0), tzinfo=dt.UTC)
+    return PainEntry(athlete, t, score, region, side, when)
+
+
+def red(entries, f: pd.DataFrame | None = None):
+    flags = clinician_flags(entries, frame() if f is None else f, UTC)
+    assert all(x.code == "see_a_clinician" and x.severity == "high" and x.suggestion and x.contributors
+               for x in flags)
+    return flags
+
+
+def test_rest_or_night_pain_is_always_referred():
+    (f,) = red([pain(0, 2, when="at_night")])
+    assert f.date == DAY and "2/10" in f.explanation and "night" in f.explanation
+    assert len(red([pain(0, 1, when="at_rest", region="shin")])) == 1
+    assert red([pain(0, 0, when="at_rest")]) == []          # 0/10 is no pain
+    assert red([pain(0, 6, when="next_morning")]) == []     # morning stiffness is not rest pain
+
+
+def test_pain_worsening_run_after_run():
+    (f,) = red([pain(0, 2), pain(2, 3), pain(4, 4)])
+    assert f.date == DAY + dt.timedelta(days=4) and "2 -> 3 -> 4" in f.explanation
+    assert red([pain(0, 2), pain(2, 3), pain(4, 3)]) == []                      # not strictly rising
+    assert red([pain(0, 2), pain(2, 3, region="buttock"), pain(4, 4)]) == []    # not one region
+
+
+def test_worsening_is_found_when_other_regions_are_logged_in_between():
+    entries = [pain(0, 2), pain(1, 1, region="shin"), pain(2, 3), pain(3, 1, region="shin"), pain(4, 4)]
+    assert len(red(entries)) == 1
+
+
+def test_during_and_after_one_run_count_once():
+    # 2 during the run and 3 after it on the same day, then 4: two run days only, no red flag yet.
+    assert red([pain(0, 2, when="during_run"), pain(0, 3), pain(2, 4)]) == []
+
+
+def test_groin_pain_within_7_days_of_a_load_spike():
+    spike = frame(row(spike_max_7d=1.35), row(spike_max_7d=1.35))  # days 0 and 1 carry a > 1.30 spike
+    (f,) = red([pain(1, 3, region="groin_front_hip")], spike)
+    assert "groin pain 3/10" in f.explanation and "bone stress" in f.explanation
+    assert red([pain(1, 2, region="groin_front_hip")], spike) == []           # below 3/10
+    assert red([pain(1, 5, region="lateral_hip")], spike) == []               # not groin
+    assert red([pain(5, 4, region="groin_front_hip")], spike) == []           # no spike that day
+    assert red([pain(1, 4, region="groin_front_hip")], frame(row(spike_max_7d=1.30), row(spike_max_7d=1.30))) == []
+    assert len(red([pain(0, 4, region="groin_front_hip")], frame(row(week_ratio=1.5)))) == 1
+
+
+def test_another_athletes_spike_is_not_this_athletes():
+    both = pd.concat([frame(row(spike_max_7d=2.5), athlete="bob"), frame(row(), athlete="ann")])
+    assert red([pain(0, 5, region="groin_front_hip", athlete="ann")], both) == []
+    assert len(red([pain(0, 5, region="groin_front_hip", athlete="bob")], both)) == 1
