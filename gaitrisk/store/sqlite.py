@@ -342,11 +342,15 @@ class Store:
         return cur.rowcount == 1
 
     def delete_pain_entry(self, athlete: str, entry_id: int) -> bool:
+        return self._delete_owned("pain_entries", athlete, entry_id)
+
+    def _delete_owned(self, table: str, athlete: str, row_id: int) -> bool:
+        """Delete one row of ``table`` only if it belongs to ``athlete``; True if one went."""
         aid = self.athlete_id(athlete, create=False)
         if aid is None:
             return False
-        with self.transaction() as c:
-            cur = c.execute("DELETE FROM pain_entries WHERE id=? AND athlete_id=?", (entry_id, aid))
+        with self.transaction() as c:  # table is one of our own names, never user input
+            cur = c.execute(f"DELETE FROM {table} WHERE id=? AND athlete_id=?", (row_id, aid))
         return cur.rowcount == 1
 
     # -- data gaps (issue 3) -----------------------------------------------------
@@ -368,12 +372,7 @@ class Store:
                         last_day=dt.date.fromisoformat(r[3]), reason=r[4]) for r in rows]
 
     def delete_gap(self, athlete: str, gap_id: int) -> bool:
-        aid = self.athlete_id(athlete, create=False)
-        if aid is None:
-            return False
-        with self.transaction() as c:
-            cur = c.execute("DELETE FROM data_gaps WHERE id=? AND athlete_id=?", (gap_id, aid))
-        return cur.rowcount == 1
+        return self._delete_owned("data_gaps", athlete, gap_id)
 
     # -- athlete profiles and per-run features (issue 8) ---------------------------
     def profile(self, athlete: str) -> dict | None:
