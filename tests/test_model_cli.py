@@ -143,3 +143,26 @@ def test_a_damaged_model_leaves_the_rules_working(cohort, tmp_path, monkeypatch)
     out = flags(db, next(iter(truth["athletes"])), "--model", bad, "--days", 30)
     assert out["model"] is None and "does not match its card" in out["model_note"]
     assert dt.date.fromisoformat(out["to"]) - dt.date.fromisoformat(out["from"]) == dt.timedelta(days=29)
+
+
+def test_evaluate_reports_both_splits_with_baselines_on_the_same_rows(cohort):
+    _, db, _ = cohort
+    r = run(db, "model", "evaluate", "--tz", "UTC", "--folds", "3", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["rows"] > 0 and 0 < out["positives"] < out["rows"] and out["athletes"] == len(cohort[0]["athletes"])
+    grouped = out["splits"][0]
+    assert grouped["split"] == "athlete_grouped"
+    assert {grouped[k]["n"] for k in ("model", "rules", "intercept")} == {out["rows"]}
+    for split in out["splits"]:
+        for who in ("model", "rules", "intercept"):
+            m = split[who]
+            assert 0.0 <= m["brier"] <= 1.0
+            assert m["roc_auc"] is None or 0.0 <= m["roc_auc"] <= 1.0
+    text = run(db, "model", "evaluate", "--tz", "UTC", "--folds", "2")
+    assert text.exit_code == 0 and "athlete_grouped model" in text.output and "intercept" in text.output
+
+
+def test_evaluate_on_an_empty_store_is_one_clear_line(tmp_path):
+    r = run(tmp_path / "empty.db", "model", "evaluate", "--tz", "UTC")
+    assert r.exit_code == 1 and "cannot evaluate" in r.output and "Traceback" not in r.output
