@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 

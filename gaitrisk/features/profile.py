@@ -103,7 +103,7 @@ def resolve(profile: AthleteProfile | None, *, on: dt.date | None = None,
     """Fill the gaps of ``profile`` with documented defaults and note each one used.
 
     ``hr_max_from_data`` is the athlete's highest sustained heart rate over all runs
-    (see :func:`gaitrisk.features.intensity.estimate_hr_max`); it is preferred to the
+    (see :func:`gaitrisk.features.intensity.rolling_max_hr`, maximised over runs in :mod:`.compute`); it is preferred to the
     age formula because it is the athlete's own.
     """
     p = profile or AthleteProfile()

@@ -7,7 +7,6 @@ ActivityExtension ``<RunCadence>`` (both per foot); speed from ``<Speed>``.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from xml.etree.ElementTree import Element
 
