@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import os
 import shutil
 import signal
 import subprocess
@@ -12,7 +11,6 @@ import sys
 import time
 import zipfile
 
-import pytest
 
 from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.store import Store
@@ -54,12 +52,12 @@ def test_same_run_other_format_keeps_richest_and_records_both(tmp_path, real_dat
     gpx, tcx = real_data / "gpx/runpandas__run.gpx", real_data / "tcx/runpandas__run.tcx"
     with Store(tmp_path / "g.db") as st:
         rep = import_paths([str(gpx), str(tcx)], st, "ann")  # the poorer format first
-        assert (rep.imported, rep.duplicates) == (1, 1)
+        assert (rep.imported, rep.duplicates, rep.replaced) == (1, 1, 1)
         [rec] = st.activities()
         assert rec.fmt == "tcx" and set(rec.sources) == {str(gpx), str(tcx)}
         assert "speed_mps" in st.samples(rec.id).columns  # the TCX speed extension won
         rep2 = import_paths([str(tcx), str(gpx)], st, "ann")
-        assert (rep2.imported, rep2.duplicates) == (0, 2)
+        assert (rep2.imported, rep2.duplicates, rep2.replaced) == (0, 2, 0)
 
 
 def test_dec_2020_tcx_and_session_gpx_are_one_history(tmp_path, real_data):

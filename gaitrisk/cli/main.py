@@ -114,7 +114,9 @@ def _update_features(store, athlete: str, report) -> None:
 
     Feature failures are reported on stderr but never undo or fail the import.
     """
-    if not (report.imported or report.duplicates):
+    # A re-import that only found duplicates changed no samples: no feature can be stale
+    # because of it, so the nightly no-op stays cheap (after an upgrade: features --update).
+    if not (report.imported or report.replaced):
         return
     from ..features.compute import compute_and_store_features
 

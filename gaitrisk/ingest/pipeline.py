@@ -67,6 +67,7 @@ class ImportReport:
     duplicates: int = 0
     skipped: int = 0
     partial: int = 0
+    replaced: int = 0  # duplicates whose richer source replaced the stored data (not in the JSON)
     failed: list[dict[str, str]] = field(default_factory=list)
     outcomes: list[FileOutcome] = field(default_factory=list)
 
@@ -186,6 +187,7 @@ def _store_result(store: Store, athlete: str, decoded: _Decoded, report: ImportR
         old_id, old_fmt = existing
         if S.FORMAT_RICHNESS.get(act.fmt, 0) > S.FORMAT_RICHNESS.get(old_fmt, 0):
             store.replace_activity_data(_with_id(rec, old_id), act.samples, ref)
+            report.replaced += 1
             log.info("%s: richer %s source replaces %s data of %s", src.name, act.fmt, old_fmt, old_id)
         else:
             store.add_source(athlete, old_id, ref)
