@@ -6,7 +6,6 @@ inside the commands so that ``gaitrisk --help`` stays fast.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -20,7 +19,6 @@ tz_option = click.option(
     help="IANA time zone whose calendar days count (default: $TZ or this machine's zone).")
 model_option = click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
                             help="Model file (default: <database>.model.skops beside the database).")
-_SEV = {"info": 1, "warn": 2, "high": 3}
 
 
 def _zone(tz: str | None):
@@ -170,63 +168,6 @@ def model_info(obj: Context, model_path: str | None, as_json: bool) -> None:
 
 
 # -- flags -----------------------------------------------------------------------------
-def _flag_json(f) -> dict:
-    return {"code": f.code, "severity": f.severity, "date": f.date.isoformat(), "explanation": f.explanation,
-            "suggestion": f.suggestion, "source": f.source,
-            "contributors": [{"feature": c.feature, "value": c.value, "weight": c.weight} for c in f.contributors]}
-
-
-def _rule_flags(frame, first: dt.date, last: dt.date) -> list:
-    """Each rule's strongest (then latest) flag on the days first..last."""
-    import pandas as pd
-
-    from ..model.rules import flags_for_day, rule_levels
-
-    days = frame.index.get_level_values("day")
-    window = frame[(days >= pd.Timestamp(first)) & (days <= pd.Timestamp(last))]
-    fired = rule_levels(window).sum(axis=1) > 0
-    best: dict[str, object] = {}
-    for (_, day), row in window[fired.to_numpy()].iterrows():
-        for f in flags_for_day(row, day.date()):
-            old = best.get(f.code)
-            if old is None or (_SEV[f.severity], f.date) >= (_SEV[old.severity], old.date):
-                best[f.code] = f
-    return list(best.values())
-
-
-def _model_view(path: Path, ds, athlete: str, day: dt.date) -> tuple[dict | None, str]:
-    """The model's probability on ``day`` with its contributions, or None and the reason."""
-    import numpy as np
-    import pandas as pd
-
-    from ..model.dataset import FEATURE_GROUPS, FEATURES
-    from ..model.persist import MIN_ONSETS, ModelFileError, load_model
-
-    if not path.exists():
-        return None, "no trained model (gaitrisk model train)"
-    onsets = int(ds.onsets().get(athlete, 0))
-    if onsets < MIN_ONSETS:
-        return None, f"rules only: {onsets} labelled onset(s), the model is shown from {MIN_ONSETS}"
-    try:
-        est, card = load_model(path)
-    except ModelFileError as exc:
-        return None, str(exc)
-    if list(card.get("features", [])) != list(FEATURES):
-        return None, "the model was trained on other features; train again"
-    row = ds.frame.loc[[(athlete, pd.Timestamp(day))], list(FEATURES)].to_numpy(float)
-    groups: dict[str, list[int]] = {}
-    for j, name in enumerate(FEATURES):
-        groups.setdefault(FEATURE_GROUPS[name], []).append(j)
-    contrib = est.contributions(row, groups)[0]
-    order = np.argsort(-np.abs(contrib))
-    at_risk = bool(ds.frame.loc[(athlete, pd.Timestamp(day)), "at_risk"])
-    return {"probability": float(est.predict_proba(row)[0, 1]), "date": day.isoformat(),
-            "horizon_days": int(card["label"]["horizon_days"]), "at_risk": at_risk,
-            "base_rate": card["data"]["positive_rows"] / max(card["data"]["rows"], 1),
-            "contributions": [{"flag": list(groups)[k], "log_odds": round(float(contrib[k]), 4)} for k in order],
-            }, "" if at_risk else "already in a pain episode: the model is meant for pain-free days"
-
-
 @cli.command("flags")
 @click.option("--athlete", default="me", show_default=True, help="Whose flags.")
 @click.option("--days", type=click.IntRange(1, 3660), default=7, show_default=True,
@@ -248,43 +189,33 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
     When a trained model exists and the athlete has >= 5 labelled onsets, the
     model's probability of an onset in the next 7 days is shown beside them.
     """
-    import pandas as pd
-
-    from ..model.dataset import build_dataset
-    from ..model.rules import clinician_flags
+    from ..model.flags import assess, flag_json
     from .load import _date
 
     zone = _zone(tz)
     with obj.store() as store:
-        ds = build_dataset(store, [athlete], zone)
-        entries = store.pain_entries(athlete)
-    if ds.frame.empty:
-        raise click.ClickException(f"no runs for {athlete}. Try: gaitrisk import PATH --athlete {athlete}")
-    frame = ds.frame.loc[[athlete]]
-    all_days = frame.index.get_level_values("day")
-    last = _date(until, "--until") or all_days.max().date()
-    last = min(last, all_days.max().date())
-    first = last - dt.timedelta(days=days - 1)
-    red = [f for f in clinician_flags(entries, frame, zone) if first <= f.date <= last]
-    rules = sorted(_rule_flags(frame, first, last), key=lambda f: (-_SEV[f.severity], -f.date.toordinal(), f.code))
-    flags = sorted(red, key=lambda f: f.date, reverse=True) + rules
-    model, note = (None, "") if pd.Timestamp(last) < all_days.min() else _model_view(
-        _model_path(obj, model_path), ds, athlete, last)
+        try:
+            a = assess(store, athlete, zone, last=_date(until, "--until"), days=days,
+                       model_path=_model_path(obj, model_path))
+        except LookupError:
+            raise click.ClickException(f"no runs for {athlete}. Try: gaitrisk import PATH --athlete {athlete}")
     if as_json:
-        click.echo(json.dumps({"athlete": athlete, "from": first.isoformat(), "to": last.isoformat(),
-                               "flags": [_flag_json(f) for f in flags], "model": model, "model_note": note or None},
+        click.echo(json.dumps({"athlete": athlete, "from": a.first.isoformat(), "to": a.last.isoformat(),
+                               "flags": [flag_json(f) for f in a.flags],
+                               "model": a.model.as_json() if a.model else None, "model_note": a.model_note or None},
                               indent=2))
         return
-    click.echo(f"Flags of {athlete}, {first} to {last} (decision support, not a diagnosis)")
-    if not flags:
+    click.echo(f"Flags of {athlete}, {a.first} to {a.last} (decision support, not a diagnosis)")
+    if not a.flags:
         click.echo("  no flags: nothing in these days crossed a threshold")
-    for f in flags:
+    for f in a.flags:
         mark = "!!" if f.code == "see_a_clinician" else "  "
         click.echo(f"{mark}{f.severity:<4} {f.code:<16} {f.date}  {f.explanation}")
         click.echo(f"       -> {f.suggestion}  [{f.source}]")
-    if model:
-        top = ", ".join(f"{c['flag']} {c['log_odds']:+.2f}" for c in model["contributions"][:3])
-        click.echo(f"model: {model['probability']:.0%} chance of a pain onset in the next {model['horizon_days']} "
-                   f"days (cohort base rate {model['base_rate']:.0%}); main contributors (log-odds): {top}")
-    if note:
-        click.echo(f"model: {note}")
+    if a.model:
+        m = a.model
+        top = ", ".join(f"{k} {v:+.2f}" for k, v in m.contributions[:3])
+        click.echo(f"model: {m.probability:.0%} chance of a pain onset in the next {m.horizon_days} "
+                   f"days (cohort base rate {m.base_rate:.0%}); main contributors (log-odds): {top}")
+    if a.model_note:
+        click.echo(f"model: {a.model_note}")
