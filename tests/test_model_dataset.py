@@ -90,3 +90,23 @@ def test_planted_exposures_show_in_the_features(small_cohort):
                                                                                  "camber_measured_m_7d", False)
     assert f.loc[names["session_spike"], "spike_max_7d"].max() > 1.7
     assert json.dumps(truth)  # the truth file is plain JSON
+
+
+def test_return_ratio_marks_the_first_week_after_a_21_day_break():
+    import pandas as pd
+
+    from gaitrisk.model.dataset import return_ratio
+
+    days = pd.to_datetime(["2024-01-01", "2024-01-10", "2024-02-01", "2024-02-05", "2024-02-09", "2024-02-12"])
+    runs = pd.Series(days, index=range(6))
+    dist = pd.Series([10000.0, 12000.0, 7000.0, 5000.0, 9000.0, 9000.0], index=runs.index)
+    longest = pd.Series(dist.to_numpy(), index=days).reindex(pd.date_range("2024-01-01", "2024-02-12"))
+    r = return_ratio(runs, dist, longest)
+    # 2024-01-10 -> 2024-02-01: 21 days without a run in between (22 days apart): a break.
+    # Pre-break longest (30 days up to 2024-01-10) = 12 km; the first week back is 02-01 .. 02-07.
+    assert np.isnan(r.iloc[0]) and np.isnan(r.iloc[1])
+    np.testing.assert_allclose(r.iloc[2:4], [7000 / 12000, 5000 / 12000])
+    assert np.isnan(r.iloc[4]) and np.isnan(r.iloc[5])
+    # 20 days without a run is not a break.
+    short = pd.Series(pd.to_datetime(["2024-01-10", "2024-01-31"]), index=[0, 1])
+    assert np.isnan(return_ratio(short, dist.iloc[:2], longest).to_numpy()).all()

@@ -52,3 +52,34 @@ def test_bad_options_are_refused():
     X, y, _ = _planted(200)
     with pytest.raises(ValueError, match="model must be"):
         GaitRiskClassifier(model="forest").fit(X, y)
+
+
+def test_auto_takes_boosting_only_when_it_is_clearly_better():
+    # An interaction (risk when columns 0 and 1 share a sign) no linear model can express.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(1200, 3))
+    y = (rng.random(1200) < np.where(X[:, 0] * X[:, 1] > 0, 0.35, 0.05)).astype(int)
+    groups = np.repeat(np.arange(30), 40)
+    m = GaitRiskClassifier(random_state=0).fit(X, y, groups=groups)
+    loss = m.validation_loss_
+    assert loss["boosting"] < loss["logistic"] * (1 - m.select_margin) and m.selected_ == "boosting"
+    # The same data with a margin boosting cannot meet: the simpler model is kept.
+    strict = GaitRiskClassifier(random_state=0, select_margin=0.99).fit(X, y, groups=groups)
+    assert strict.selected_ == "logistic" and strict.validation_loss_ == loss
+
+
+def test_calibration_is_fitted_out_of_fold_and_auto_picks_by_size():
+    X, y, groups = _planted()
+    m = GaitRiskClassifier(model="logistic").fit(X, y, groups=groups)
+    assert m.calibration_ == "sigmoid"          # < ISOTONIC_MIN_POSITIVES rows of the rarer class
+    big_X, big_y, big_g = _planted(n=6000, seed=2)
+    big = GaitRiskClassifier(model="logistic").fit(big_X, big_y, groups=big_g)
+    assert big.calibration_ == "isotonic" and np.bincount(big_y).min() >= 400
+    p = big.predict_proba(big_X)[:, 1]
+    assert abs(p.mean() - big_y.mean()) < 0.01 and np.all(np.diff(p[np.argsort(big.decision_function(big_X))]) >= 0)
+
+
+def test_multiclass_is_refused_with_the_standard_message():
+    X, _, _ = _planted(300)
+    with pytest.raises(ValueError, match="Only binary classification is supported"):
+        GaitRiskClassifier(model="logistic").fit(X, np.arange(300) % 3)

@@ -203,3 +203,42 @@ def test_another_athletes_spike_is_not_this_athletes():
     both = pd.concat([frame(row(spike_max_7d=2.5), athlete="bob"), frame(row(), athlete="ann")])
     assert red([pain(0, 5, region="groin_front_hip", athlete="ann")], both) == []
     assert len(red([pain(0, 5, region="groin_front_hip", athlete="bob")], both)) == 1
+
+
+# -- the §10 rules added later: return from a break, absolute low cadence, next-morning pain -----
+
+@pytest.mark.parametrize("ratio, expected", [(0.49, 0), (0.50, 2), (1.2, 2), (np.nan, 0)])
+def test_return_from_break_warns_from_half_the_pre_break_longest(ratio, expected):
+    # §10: no run for >= 21 days, then a session >= 50 % of the pre-break longest run (warn).
+    assert level("return_from_break", return_ratio_7d=ratio) == expected
+
+
+def test_return_from_break_shows_as_a_session_spike_with_its_numbers():
+    (f,) = flags_for_day(row(return_ratio_7d=0.8), DAY)
+    assert (f.code, f.severity) == ("session_spike", "warn")
+    assert "80%" in f.explanation and "21 days" in f.explanation and "§10" in f.source
+    assert f.contributors[0].feature == "return_ratio_7d" and "half" in f.suggestion
+
+
+@pytest.mark.parametrize("cadence, expected", [(152.9, 1), (153.0, 0), (170.0, 0), (np.nan, 0)])
+def test_absolute_low_cadence_backstop(cadence, expected):
+    # §0 row 4 / §10 cadence_abs_low: < 153 spm (at >= 2.5 m/s, applied when the feature is built).
+    assert level("cadence_abs_low", cad_level_7d=cadence) == expected
+
+
+def test_absolute_low_cadence_is_an_overstriding_info_flag():
+    (f,) = flags_for_day(row(cad_level_7d=150.0), DAY)
+    assert (f.code, f.severity) == ("overstriding", "info") and "150 steps/min" in f.explanation
+
+
+def test_camber_counts_lateral_hip_and_knee_pain_only():
+    road = {"road_right_low_m_28d": 8000.0, "road_left_low_m_28d": 2000.0}
+    # Same-side groin pain (pain_R_28d) without lateral pain: not camber (§10: lateral hip/knee).
+    assert level("camber_exposure", **road, pain_R_28d=5.0, lat_pain_R_28d=0.0, lat_pain_L_28d=0.0) == 0
+    assert level("camber_exposure", **road, pain_R_28d=5.0, lat_pain_R_28d=3.0, lat_pain_L_28d=0.0) == 1
+
+
+@pytest.mark.parametrize("morning, base, expected", [(2.0, 1.0, 2), (1.5, 1.0, 0), (1.0, 0.0, 2), (0.0, 0.0, 0)])
+def test_next_morning_pain_above_baseline(morning, base, expected):
+    # §0 row 20: next-morning pain above baseline -> reduce; "above" = by the minimal change (1 point, §0 row 19).
+    assert level("pain_rising", pain_morning=morning, pain_base_7d=base, pain_today=morning) == expected

@@ -53,7 +53,8 @@ def model_group() -> None:
               help="Also score the model, the rules and the intercept out-of-fold over N athlete-grouped folds "
                    "(N extra fits; 0 = skip).")
 @click.option("--model-kind", "kind", type=click.Choice(["auto", "logistic", "boosting"]), default="auto",
-              show_default=True, help="auto: the one with the lower athlete-grouped validation loss.")
+              show_default=True,
+              help="auto: logistic unless boosting's athlete-grouped validation loss is > 2 % lower.")
 @tz_option
 @json_option
 @_pass_db

@@ -32,10 +32,12 @@ import pandas as pd
 
 from ..load.daily import daily_series, runs_frame
 from ..load.metrics import daily_metrics, longest_previous, rolling_sum
+from .rules import ABS_CADENCE_MIN_SPEED, BREAK_DAYS, BREAK_WINDOW, PRE_BREAK_DAYS
 
 log = logging.getLogger(__name__)
 
 TARGET_REGIONS: tuple[str, ...] = ("lateral_hip", "groin_front_hip", "buttock", "lateral_knee_itb")  # §6.3
+LATERAL_REGIONS: tuple[str, ...] = ("lateral_hip", "lateral_knee_itb")
 WEEK, MONTH = 7, 28
 LOW_CADENCE_PCT = -5.0   # residual <= -5 % = "notable" (§0 row 3, Heiderscheit 2011)
 
@@ -147,8 +149,10 @@ def _per_run(feats: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     source = f["road_low_side_source"] if "road_low_side_source" in f else pd.Series(None, index=f.index)
     measured = source.fillna("").astype(str).str.startswith("out-and-back")
     left, right = col("road_left_low_m").fillna(0.0), col("road_right_low_m").fillna(0.0)
+    level_cad = col("level_cadence_spm").where(col("level_speed_mps") >= ABS_CADENCE_MIN_SPEED)
     return pd.DataFrame({
-        "day": runs["day"], "distance_m": dist, "cad_resid": resid, "cad_w": dist.where(resid.notna(), 0.0),
+        "day": runs["day"], "distance_m": dist,
+        "abs_cad_w": dist.where(level_cad.notna(), 0.0), "abs_cad_x": (level_cad * dist).fillna(0.0), "cad_resid": resid, "cad_w": dist.where(resid.notna(), 0.0),
         "cad_x": (resid * dist).fillna(0.0),
         "low_cad_m": dist.where(resid <= LOW_CADENCE_PCT, 0.0),
         "dh5_m": col("distance_m_grade_le_minus5"),
@@ -156,6 +160,24 @@ def _per_run(feats: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
         "road_m": col("road_m").fillna(0.0), "road_left_low_m": left, "road_right_low_m": right,
         "track_ccw_m": col("track_ccw_m").fillna(0.0), "track_cw_m": col("track_cw_m").fillna(0.0),
     }, index=runs.index)
+
+
+def return_ratio(run_day: pd.Series, distance: pd.Series, longest_run_m: pd.Series) -> pd.Series:
+    """Per run: distance / the longest run of the 30 days before a >= ``BREAK_DAYS`` break, for runs in
+    the first ``BREAK_WINDOW`` days back (NaN otherwise; §10 ``return_from_break``, §0 row 14)."""
+    day = pd.DatetimeIndex(run_day)
+    unique = pd.DatetimeIndex(np.unique(day))
+    prev = unique.to_series().shift(1)
+    gap = (unique.to_series() - prev).dt.days
+    back = gap > BREAK_DAYS                    # >= BREAK_DAYS whole days without a run before this one
+    longest30 = longest_run_m.rolling(PRE_BREAK_DAYS, min_periods=1).max()   # the 30 days up to the last run
+    pre = pd.Series(longest30.reindex(pd.DatetimeIndex(prev[back])).to_numpy(), index=unique[back])
+    start = pd.Series(unique[back], index=unique[back]).reindex(unique).ffill()
+    first_days = (unique.to_series() - start).dt.days < BREAK_WINDOW
+    ref = pre.reindex(start.to_numpy()).to_numpy()
+    per_day = pd.Series(np.where(first_days.to_numpy(), ref, np.nan), index=unique)
+    ref_run = per_day.reindex(day).to_numpy()
+    return pd.Series(distance.to_numpy() / np.where(ref_run > 0, ref_run, np.nan), index=run_day.index)
 
 
 def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.DataFrame:
@@ -180,7 +202,8 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     pr = _per_run(feats, runs)
     prev_longest = longest_previous(daily["longest_run_m"]).reindex(pd.DatetimeIndex(pr["day"])).to_numpy()
     pr["spike_ratio"] = pr["distance_m"].to_numpy() / np.where(prev_longest > 0, prev_longest, np.nan)
-    summed = ["cad_w", "cad_x", "low_cad_m", "dh5_m", "camber_measured_m", "road_m", "road_left_low_m",
+    pr["return_ratio"] = return_ratio(pr["day"], pr["distance_m"], daily["longest_run_m"])
+    summed = ["abs_cad_w", "abs_cad_x", "cad_w", "cad_x", "low_cad_m", "dh5_m", "camber_measured_m", "road_m", "road_left_low_m",
               "road_right_low_m", "track_ccw_m", "track_cw_m"]
     by_day = pr.groupby("day")
     d = by_day[summed].sum(min_count=1).reindex(days)
@@ -189,10 +212,12 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     spike = by_day["spike_ratio"].max().reindex(days)
     out["spike_max_7d"] = spike.rolling(WEEK, min_periods=1).max()
     out["spike_max_14d"] = spike.rolling(2 * WEEK, min_periods=1).max()
+    out["return_ratio_7d"] = by_day["return_ratio"].max().reindex(days).rolling(WEEK, min_periods=1).max()
     w7 = {c: rolling_sum(d[c], WEEK) for c in summed}
     w28 = {c: rolling_sum(d[c], MONTH) for c in summed}
     out["cad_resid_7d"] = w7["cad_x"] / w7["cad_w"].where(w7["cad_w"] > 0)
     out["low_cad_m_7d"] = w7["low_cad_m"]
+    out["cad_level_7d"] = w7["abs_cad_x"] / w7["abs_cad_w"].where(w7["abs_cad_w"] > 0)   # runs at >= 2.5 m/s
     # Per-athlete baseline: the median residual of the runs before the 7-day window (§7.2 item 9).
     run_base = pr["cad_resid"].expanding(min_periods=3).median()
     base_by_day = run_base.groupby(pr["day"]).last().reindex(days).ffill().shift(WEEK)
@@ -214,6 +239,12 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     out["pain_mean_7d"] = score.rolling(WEEK, min_periods=1).mean()
     for side in ("L", "R"):
         out[f"pain_{side}_28d"] = pain[f"pain_{side}"].rolling(MONTH, min_periods=1).max()
+    # Camber speaks for lateral hip and lateral knee pain only (§10 camber_side_imbalance).
+    lateral = pain_days(entries, zone, days, [r for r in spec.regions if r in LATERAL_REGIONS])
+    for side in ("L", "R"):
+        out[f"lat_pain_{side}_28d"] = lateral[f"pain_{side}"].rolling(MONTH, min_periods=1).max()
+    morning = pain_days([e for e in entries if e.when == "next_morning"], zone, days, spec.regions)
+    out["pain_morning"] = morning["pain_max"]
     idx = np.arange(len(days))
     last_pain = pd.Series(np.where(score.to_numpy() > 0, idx, np.nan), index=days).ffill()
     out["days_since_pain"] = np.minimum(idx - last_pain.fillna(-90).to_numpy(), 90.0)

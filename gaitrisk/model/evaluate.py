@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
-from .dataset import FEATURES, Dataset
+from .dataset import FEATURE_GROUPS, FEATURES, Dataset
 from .estimator import GaitRiskClassifier, fresh
 from .rules import rule_score
 
@@ -77,17 +77,34 @@ def _rules_proba(score_train: np.ndarray, y_train: np.ndarray, score_test: np.nd
     return lr.predict_proba(score_test.reshape(-1, 1))[:, 1]
 
 
-def grouped_predictions(ds: Dataset, estimator: GaitRiskClassifier | None = None, n_splits: int = 5
-                        ) -> dict[str, np.ndarray]:
-    """Out-of-fold probabilities for every at-risk row: model, rules, intercept (athlete-grouped)."""
+def flag_groups() -> dict[str, list[int]]:
+    """Column positions of ``FEATURES`` per flag code (the model's contribution groups)."""
+    groups: dict[str, list[int]] = {}
+    for j, name in enumerate(FEATURES):
+        groups.setdefault(FEATURE_GROUPS[name], []).append(j)
+    return groups
+
+
+def grouped_predictions(ds: Dataset, estimator: GaitRiskClassifier | None = None, n_splits: int = 5,
+                        contributions: bool = False) -> dict[str, np.ndarray]:
+    """Out-of-fold probabilities for every at-risk row: model, rules, intercept (athlete-grouped).
+
+    With ``contributions``, also ``"contributions"``: (rows, flag groups in :func:`flag_groups`
+    order) log-odds contributions, each from the fold model that never saw the row's athlete.
+    """
     X, y, groups = ds.X.to_numpy(float), ds.y, ds.groups
     score = rule_score(ds.rows)
     est = estimator or GaitRiskClassifier()
     out = {k: np.zeros(len(y)) for k in ("model", "rules", "intercept")}
+    cols = flag_groups()
+    if contributions:
+        out["contributions"] = np.zeros((len(y), len(cols)))
     n = min(n_splits, len(np.unique(groups)))
     for tr, te in GroupKFold(n_splits=n).split(X, y, groups):
         m = fresh(est).fit(X[tr], y[tr], groups=groups[tr])
         out["model"][te] = m.predict_proba(X[te])[:, 1]
+        if contributions:
+            out["contributions"][te] = m.contributions(X[te], cols)
         out["rules"][te] = _rules_proba(score[tr], y[tr], score[te])
         out["intercept"][te] = y[tr].mean()
     return out
@@ -115,4 +132,4 @@ def evaluate(ds: Dataset, estimator: GaitRiskClassifier | None = None, n_splits:
     return reports
 
 
-__all__ = ["FEATURES", "Metrics", "SplitReport", "evaluate", "grouped_predictions", "metrics"]
+__all__ = ["FEATURES", "Metrics", "SplitReport", "evaluate", "flag_groups", "grouped_predictions", "metrics"]

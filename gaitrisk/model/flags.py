@@ -6,24 +6,47 @@ The library entry point behind ``gaitrisk flags``, the reports and the nightly r
 model's probability with its per-flag contributions when a trained model exists
 and the athlete has enough labelled onsets (``MIN_ONSETS``; below that the rules
 decide alone).
+
+When the model view exists it is merged into the flags (:func:`merge_model`):
+
+* every rule flag whose code is a model feature group gets the model's features of that
+  group as extra ``contributors`` (``weight`` = the feature's log-odds contribution,
+  largest first), after the rule's own number (``weight`` None);
+* a group the model leans on strongly (>= ``MODEL_FLAG_LOG_ODDS`` log-odds, i.e. the
+  odds x 1.65 or more) while no rule of that code fired in the window becomes an
+  ``info`` flag of that code with ``source = "model"``: the explanation names the
+  log-odds and the features, the suggestion is the rule's.  It never raises a severity
+  and never stands in for a red flag.  Only on an at-risk day (not inside a pain episode).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from .dataset import FEATURE_GROUPS, FEATURES, Dataset, build_dataset
-from .rules import LEVEL, Flag, clinician_flags, flags_for_day, rule_levels
+from .rules import (
+    _SUGGEST,
+    LEVEL,
+    Contributor,
+    Flag,
+    clinician_flags,
+    flags_for_day,
+    rule_levels,
+)
 
 log = logging.getLogger(__name__)
+
+MODEL_FLAG_LOG_ODDS = 0.5      # a model-only info flag from this group contribution up (odds x 1.65)
+MODEL_FEATURES_PER_FLAG = 3    # the model features listed per flag
 
 
 @dataclass(frozen=True)
@@ -36,6 +59,8 @@ class ModelView:
     at_risk: bool
     base_rate: float
     contributions: tuple[tuple[str, float], ...]  # (flag code, log-odds), largest magnitude first
+    # (flag code, feature, value, log-odds) per model feature, largest magnitude first; value None = missing
+    features: tuple[tuple[str, str, float | None, float], ...] = ()
 
     def as_json(self) -> dict:
         return {"probability": self.probability, "date": self.date.isoformat(), "horizon_days": self.horizon_days,
@@ -80,6 +105,30 @@ def rule_flags(frame: pd.DataFrame, first: dt.date, last: dt.date) -> list[Flag]
     return list(best.values())
 
 
+def _model_contributors(view: ModelView, code: str) -> tuple[Contributor, ...]:
+    picked = [(f, v, w) for g, f, v, w in view.features if g == code][:MODEL_FEATURES_PER_FLAG]
+    return tuple(Contributor(f, v, round(w, 4)) for f, v, w in picked)
+
+
+def merge_model(flags: Sequence[Flag], view: ModelView, last: dt.date) -> list[Flag]:
+    """Rule flags with the model's contributors of their group, plus model-only info flags (see the module doc)."""
+    groups = dict(view.contributions)
+    out = [dataclasses.replace(f, contributors=tuple(f.contributors) + _model_contributors(view, f.code))
+           if f.code in groups else f for f in flags]
+    fired = {f.code for f in flags}
+    for code, log_odds in view.contributions:
+        if not view.at_risk or log_odds < MODEL_FLAG_LOG_ODDS or code in fired or code not in _SUGGEST:
+            continue
+        contributors = _model_contributors(view, code)
+        named = ", ".join(f"{c.feature} = {c.value:.3g}" if c.value is not None else f"{c.feature} missing"
+                          for c in contributors if c.weight and c.weight > 0)
+        out.append(Flag(code, "info", last,
+                        f"the model raises your odds of a pain onset in the next {view.horizon_days} days "
+                        f"x{np.exp(log_odds):.1f} (log-odds {log_odds:+.2f}) from these features: {named}; "
+                        f"no rule of this kind fired", _SUGGEST[code], contributors, "model"))
+    return out
+
+
 def model_view(path: Path | None, ds: Dataset, athlete: str, day: dt.date) -> tuple[ModelView | None, str]:
     """The model's probability on ``day`` with its contributions, or None and the reason."""
     from .persist import MIN_ONSETS, ModelFileError, load_model
@@ -104,10 +153,14 @@ def model_view(path: Path | None, ds: Dataset, athlete: str, day: dt.date) -> tu
         groups.setdefault(FEATURE_GROUPS[name], []).append(j)
     contrib = est.contributions(row, groups)[0]
     order = np.argsort(-np.abs(contrib))
+    single = est.contributions(row, {name: [j] for j, name in enumerate(FEATURES)})[0]
+    per_feature = tuple((FEATURE_GROUPS[FEATURES[j]], FEATURES[j],
+                         float(row[0, j]) if np.isfinite(row[0, j]) else None, float(single[j]))
+                        for j in np.argsort(-np.abs(single)))
     at_risk = bool(ds.frame.loc[key, "at_risk"])
     view = ModelView(float(est.predict_proba(row)[0, 1]), day, int(card["label"]["horizon_days"]), at_risk,
                      card["data"]["positive_rows"] / max(card["data"]["rows"], 1),
-                     tuple((list(groups)[k], float(contrib[k])) for k in order))
+                     tuple((list(groups)[k], float(contrib[k])) for k in order), per_feature)
     return view, "" if at_risk else "already in a pain episode: the model is meant for pain-free days"
 
 
@@ -136,4 +189,6 @@ def assess(store, athlete: str, zone: ZoneInfo, *, last: dt.date | None = None, 
         model, note = None, ""
     else:
         model, note = model_view(Path(model_path) if model_path else None, ds, athlete, last)
+    if model is not None:
+        flags = merge_model(flags, model, last)
     return Assessment(athlete, first, last, tuple(flags), model, note)

@@ -32,13 +32,11 @@ from .estimator import GaitRiskClassifier
 
 CARD_VERSION = 1
 MIN_ONSETS = 5   # issue 4: below this many labelled onsets an athlete's flags come from the rules alone
-# Types skops does not trust by default that a GaitRiskClassifier holds (logistic or boosting head,
-# sigmoid/isotonic/no calibration).  Checked in tests/test_model_persist.py against every variant.
+# Types skops does not trust by default that a GaitRiskClassifier holds (logistic or boosting head;
+# the calibration is plain arrays).  Checked in tests/test_model_persist.py against every variant.
 TRUSTED_TYPES: tuple[str, ...] = (
     "gaitrisk.model.estimator.GaitRiskClassifier",
     "numpy.dtype",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 )
 
@@ -170,6 +168,8 @@ def model_card(ds: Dataset, estimator: GaitRiskClassifier, zone: ZoneInfo, valid
                  "rows": len(rows), "positive_rows": int(ds.y.sum()),
                  "onsets": {str(k): int(v) for k, v in onsets.items()}, "onsets_total": int(onsets.sum())},
         "model": {"selected": estimator.selected_, "params": estimator.get_params(),
+                  "calibration": estimator.calibration_,
+                  # athlete-grouped OOF log loss after a 2-parameter recalibration (the model choice)
                   "validation_log_loss": estimator.validation_loss_},
         "min_onsets_for_model": MIN_ONSETS,
         "metrics": {

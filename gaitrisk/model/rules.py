@@ -8,20 +8,31 @@ flag                   condition (severity)                                    s
 =====================  =====================================================  ==================================
 ``session_spike``      a run in 7 d > 1.10 x longest run of the 30 d before    Frandsen 2025 (§3.2, §0 row 9, §10)
                        (info), > 1.30 (warn), > 2.0 (high)
+``session_spike``      return from a break: a run in the first 7 days after    §10 return_from_break, §0 row 14
+(return_from_break)    >= 21 days without a run >= 50 % of the longest run of   (heuristic) [D]
+                       the 30 days before the break (warn)
 ``mileage_jump``       7-day distance > 1.30 x previous 7 days (warn)          Nielsen 2014 (§3.1, §0 row 10)
 ``overstriding``       7-day level cadence residual <= -5 % (info),            Heiderscheit 2011 (§0 row 3, §10)
                        <= -10 % (warn); residual vs 150 + 6.01 v (§0 row 1)
+``overstriding``       7-day mean level cadence < 153 spm on runs at >= 2.5    §10 cadence_abs_low, §0 row 4
+(cadence_abs_low)      m/s level speed (info; absolute backstop)               (Garmin "red" < 5th pct) [C]
 ``downhill_load``      7-day metres at <= -5 % grade > 1.5 x 28-day mean week  heuristic (§10, §0 row 17) [D]
                        (info)
 ``camber_exposure``    >= 70 % of 28-day road metres on one low side and       hypothesis (§10, §5.3-5.6)
-                       same-side target pain in 28 d (info)
+                       same-side lateral hip/knee pain >= 3 in 28 d (info)
 ``track_direction``    >= 80 % of 28-day track bend metres one way and          §10, §5.4
                        side-specific target pain in 28 d (info)
-``pain_rising``        target NRS >= 2 points over the 7-day mean, or > 5      Farrar 2001 (§0 row 19); pain-
-                       (warn)                                                  monitoring model (§0 row 20)
+``pain_rising``        target NRS >= 2 points over the 7-day mean, or > 5,     Farrar 2001 (§0 row 19); pain-
+                       or next-morning pain >= 1 point (the minimal change)    monitoring model (§0 row 20, §10)
+                       over the 7-day mean (warn)
 ``see_a_clinician``    pain worsening run after run, pain at rest or at        §6.3 (bone stress: never modelled,
                        night, groin pain within 7 d of a load spike (high)     always referred)
 =====================  =====================================================  ==================================
+
+The two §10 rules without a flag code of their own in the issue's list show under the
+nearest one (the report schema enumerates the codes): ``return_from_break`` is a session
+spike whose 30-day reference is missing or stale, ``cadence_abs_low`` is low cadence.
+:func:`rule_levels` keeps them as separate columns; :data:`RULE_CODE` maps them to codes.
 """
 
 from __future__ import annotations
@@ -43,6 +54,13 @@ DOWNHILL_SPIKE = 1.5                  # §10 downhill_exposure [D]
 CAMBER_SHARE = 0.70                   # §10 camber_side_imbalance
 TRACK_SHARE = 0.80                    # §10 track_direction
 PAIN_RISE_POINTS, PAIN_HIGH = 2.0, 5.0  # §0 rows 19-20
+MORNING_RISE_POINTS = 1.0             # "next-morning pain above baseline" (§0 row 20); 1 point = minimal change (§0 row 19)
+BREAK_DAYS = 21                       # §10 return_from_break: no run for >= 21 days (§0 row 14: 21-30)
+BREAK_WINDOW = 7                      # the first week back counts as "the first runs"
+PRE_BREAK_DAYS = 30                   # the pre-break longest run: the Frandsen 30-day window (§3.2)
+BREAK_SHARE = 0.50                    # §10: session >= 50 % of the pre-break longest run
+ABS_CADENCE_SPM = 153.0               # §0 row 4: Garmin "red" (< 5th percentile)
+ABS_CADENCE_MIN_SPEED = 2.5           # §10 cadence_abs_low: at >= 2.5 m/s
 TARGET_PAIN = 3                       # "NRS < 3" = pain-free (§6.4 item 3)
 
 
@@ -71,20 +89,33 @@ def _f(row: pd.Series, key: str) -> float:
     return float(v) if v is not None and pd.notna(v) else float("nan")
 
 
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column, or NaN (= the rule cannot fire) when the frame predates it."""
+    return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
+
+
+# rule_levels column -> flag code (the two §10 rules without a code of their own; see the docstring)
+RULE_CODE = {"return_from_break": "session_spike", "cadence_abs_low": "overstriding"}
+
+
 def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
     """Vectorised: severity level (0 = off, 1 info, 2 warn, 3 high) of each risk rule on every row."""
     spike = frame["spike_max_7d"]
     out = pd.DataFrame(index=frame.index)
     out["session_spike"] = np.select([spike > SPIKE_TIERS[0], spike > SPIKE_TIERS[1], spike > SPIKE_TIERS[2]],
                                      [3, 2, 1], 0)
+    out["return_from_break"] = np.where(_col(frame, "return_ratio_7d") >= BREAK_SHARE, 2, 0)
     out["mileage_jump"] = np.where(frame["week_ratio"] > WEEK_JUMP, 2, 0)
     cad = frame["cad_resid_7d"]
     out["overstriding"] = np.select([cad <= CADENCE_MARKED, cad <= CADENCE_NOTABLE], [2, 1], 0)
+    out["cadence_abs_low"] = np.where(_col(frame, "cad_level_7d") < ABS_CADENCE_SPM, 1, 0)
     out["downhill_load"] = np.where(frame["dh5_ratio"] > DOWNHILL_SPIKE, 1, 0)
     road = frame["road_m_28d"].where(frame["road_m_28d"] > 0)
     left_share, right_share = frame["road_left_low_m_28d"] / road, frame["road_right_low_m_28d"] / road
-    out["camber_exposure"] = np.where(((left_share >= CAMBER_SHARE) & (frame["pain_L_28d"] >= TARGET_PAIN))
-                                      | ((right_share >= CAMBER_SHARE) & (frame["pain_R_28d"] >= TARGET_PAIN)), 1, 0)
+    lat_l = frame["lat_pain_L_28d"] if "lat_pain_L_28d" in frame else frame["pain_L_28d"]
+    lat_r = frame["lat_pain_R_28d"] if "lat_pain_R_28d" in frame else frame["pain_R_28d"]
+    out["camber_exposure"] = np.where(((left_share >= CAMBER_SHARE) & (lat_l >= TARGET_PAIN))
+                                      | ((right_share >= CAMBER_SHARE) & (lat_r >= TARGET_PAIN)), 1, 0)
     bends = (frame["track_ccw_m_28d"] + frame["track_cw_m_28d"]).where(lambda s: s > 0)
     one_way = (np.maximum(frame["track_ccw_m_28d"], frame["track_cw_m_28d"]) / bends) >= TRACK_SHARE
     side_pain = (frame["pain_L_28d"] >= TARGET_PAIN) != (frame["pain_R_28d"] >= TARGET_PAIN)
@@ -94,7 +125,9 @@ def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
     else:  # a frame of consecutive days per athlete: the mean of the 7 days before each
         base = frame["pain_today"].groupby(level="athlete").transform(
             lambda s: s.shift(1).rolling(7, min_periods=1).mean())
-    rising = ((frame["pain_today"] - base.fillna(0)) >= PAIN_RISE_POINTS) | (frame["pain_today"] > PAIN_HIGH)
+    rising = (((frame["pain_today"] - base.fillna(0)) >= PAIN_RISE_POINTS) | (frame["pain_today"] > PAIN_HIGH)
+              | ((_col(frame, "pain_morning").fillna(0) > 0)
+                 & (_col(frame, "pain_morning") - base.fillna(0) >= MORNING_RISE_POINTS)))
     out["pain_rising"] = np.where(rising, 2, 0)
     return out
 
@@ -106,6 +139,8 @@ def rule_score(frame: pd.DataFrame) -> np.ndarray:
 
 _SUGGEST = {
     "session_spike": "cap the next long run at 10 % over your 30-day longest run",
+    "return_from_break": "keep the first runs back under half of your longest run before the break",
+    "cadence_abs_low": "raise cadence 5-10 % at the same pace (shorter, quicker steps)",
     "mileage_jump": "hold next week's distance at or below this week's instead of adding more",
     "overstriding": "raise cadence 5-10 % at the same pace (shorter, quicker steps)",
     "downhill_load": "cut steep descents this week; walk or run them slower and shorter",
@@ -117,7 +152,9 @@ _SUGGEST = {
 
 def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
     """The rule flags of one athlete-day row, with explanations naming the numbers."""
-    lv = rule_levels(row.to_frame().T.astype(float).set_axis(
+    # One float per column; a nullable column's NA (e.g. week_jump before 14 days of data) is NaN.
+    values = pd.Series([np.nan if v is None or pd.isna(v) else float(v) for v in row.to_numpy()], index=row.index)
+    lv = rule_levels(values.to_frame().T.set_axis(
         pd.MultiIndex.from_tuples([("x", pd.Timestamp(day))], names=["athlete", "day"]))).iloc[0]
     out: list[Flag] = []
     sev = {1: "info", 2: "warn", 3: "high"}
@@ -128,6 +165,12 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
         "session_spike": (f"your longest run of the last 7 days was {_f(row, 'spike_max_7d'):.2f} x the longest run "
                           f"of the 30 days before it (> {spike_limit:.2f} = {sev[int(lv['session_spike']) or 1]})",
                           "Frandsen 2025, §3.2", "spike_max_7d"),
+        "return_from_break": (f"a run in your first week back after >= {BREAK_DAYS} days without running was "
+                              f"{_f(row, 'return_ratio_7d'):.0%} of your longest run before the break (flag >= 50 %)",
+                              "§10 return_from_break, §0 row 14 (heuristic)", "return_ratio_7d"),
+        "cadence_abs_low": (f"7-day level cadence is {_f(row, 'cad_level_7d'):.0f} steps/min at >= 2.5 m/s "
+                            f"(flag < 153, the lowest 5 % of runners)", "§10 cadence_abs_low, §0 row 4",
+                            "cad_level_7d"),
         "mileage_jump": (f"last 7 days were {_f(row, 'week_ratio'):.2f} x the 7 before (flag > 1.30)",
                          "Nielsen 2014, §3.1", "week_ratio"),
         "overstriding": (f"7-day level cadence is {_f(row, 'cad_resid_7d'):+.1f} % against the speed-expected "
@@ -138,13 +181,16 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
                             "hurts", "§10, §5.3-5.6 (hypothesis)", "road_m_28d"),
         "track_direction": ("most of your track bends in 28 days ran one way, and one side hurts", "§10, §5.4",
                             "track_ccw_m_28d"),
-        "pain_rising": (f"pain today {_f(row, 'pain_today'):.0f}/10 against a 7-day mean of {base_text}/10 "
-                        f"(flag: >= 2 points above it, or above 5)", "§0 rows 19-20", "pain_today"),
+        "pain_rising": (f"pain today {_f(row, 'pain_today'):.0f}/10"
+                        + (f" (next morning {_f(row, 'pain_morning'):.0f}/10)" if _f(row, "pain_morning") > 0 else "")
+                        + f" against a 7-day mean of {base_text}/10 (flag: >= 2 points above it, above 5, or "
+                        "next-morning pain above it)", "§0 rows 19-20, §10", "pain_today"),
     }
     for code, level in lv.items():
         if level > 0:
             text, source, key = texts[code]
-            out.append(Flag(code, sev[int(level)], day, text, _SUGGEST[code], (Contributor(key, _f(row, key)),), source))
+            out.append(Flag(RULE_CODE.get(code, code), sev[int(level)], day, text, _SUGGEST[code],
+                            (Contributor(key, _f(row, key)),), source))
     return out
 
 

@@ -48,6 +48,10 @@ MECHANISMS: tuple[str, ...] = ("session_spike", "low_cadence", "camber", "downhi
 # distance jumps; gluteal tendinopathy (lateral hip) with low cadence; camber -> lateral hip/knee).
 MECHANISM_REGION = {"session_spike": "lateral_knee_itb", "low_cadence": "lateral_hip", "camber": "lateral_hip",
                     "downhill": "lateral_knee_itb"}
+# The flag (and model feature group, gaitrisk.model.dataset.FEATURE_GROUPS) that speaks for each
+# mechanism: what the model's top contributions should name for an athlete with that mechanism.
+MECHANISM_GROUP = {"session_spike": "session_spike", "low_cadence": "overstriding", "camber": "camber_exposure",
+                   "downhill": "downhill_load"}
 # The out-and-back route keeps the right-hand side of the road, which the features measure as the
 # right foot on the low side (docs/features.md, camber proxies).
 CAMBER_SIDE = "R"
