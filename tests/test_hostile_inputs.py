@@ -135,7 +135,7 @@ def test_zip_bomb_by_ratio_and_gz_bomb_through_import(tmp_path):
 def test_zip_bomb_by_total_size_through_import(tmp_path, monkeypatch):
     real = pipeline.iter_sources
     small = Limits(max_entry_bytes=2 << 20, max_total_bytes=3 << 20)
-    monkeypatch.setattr(pipeline, "iter_sources", lambda paths, limits: real(paths, small))
+    monkeypatch.setattr(pipeline, "iter_sources", lambda paths, limits, **kw: real(paths, small, **kw))
     import os
 
     chunk = os.urandom(1 << 20)  # incompressible: each entry passes the size and ratio limits
@@ -152,7 +152,7 @@ def test_overlapping_entries_zip_bomb_is_bounded(tmp_path, monkeypatch):
     """Fifield's construction: many central-directory entries share one local file's data."""
     real = pipeline.iter_sources
     monkeypatch.setattr(pipeline, "iter_sources",
-                        lambda paths, limits: real(paths, Limits(max_total_bytes=8 << 20)))
+                        lambda paths, limits, **kw: real(paths, Limits(max_total_bytes=8 << 20), **kw))
     import os
 
     kernel = os.urandom(1 << 20)

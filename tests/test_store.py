@@ -99,3 +99,41 @@ def test_abbreviated_ids_and_like_wildcards(tmp_path):
         st.add_activity(_record("abc123"), _samples(), SourceRef("ab" * 32, 0, "x.gpx", "gpx", 1))
         assert [r.id for r in st.find("abc")] == ["abc123"]
         assert st.find("%") == [] and st.find("_bc") == []
+
+
+def test_samples_encoded_elsewhere_are_stored_as_given(tmp_path):
+    enc = codec.encoded(_samples())
+    assert enc.blob == codec.encode(_samples())  # deterministic: the same frame, the same bytes
+    with Store(tmp_path / "g.db") as st:
+        st.add_activity(_record(), enc, SourceRef("ab" * 32, 0, "x.gpx", "gpx", 1))
+        assert st.samples("a1").equals(_samples())
+        assert st._conn.execute("SELECT n_rows, blob FROM samples").fetchone() == (50, enc.blob)
+
+
+def test_a_batch_of_writes_commits_whole_or_not_at_all(tmp_path):
+    with Store(tmp_path / "g.db") as st:
+        with pytest.raises(sqlite3.IntegrityError), st.transaction():
+            st.add_activity(_record("a1"), _samples(), SourceRef("ab" * 32, 0, "x.gpx", "gpx", 1))
+            assert st.known_source("ann", "ab" * 32) == ["a1"]  # the batch sees its own writes
+            st.add_activity(_record("a1"), _samples(), SourceRef("cd" * 32, 0, "y.gpx", "gpx", 1))
+        assert st.activities() == [] and st.known_source("ann", "ab" * 32) == []
+        with st.transaction():
+            st.add_activity(_record("a1"), _samples(), SourceRef("ab" * 32, 0, "x.gpx", "gpx", 1))
+            st.add_activity(_record("a2"), _samples(), SourceRef("cd" * 32, 0, "y.gpx", "gpx", 1))
+        assert [r.id for r in st.activities()] == ["a1", "a2"]
+
+
+def test_file_index_round_trip_per_athlete(tmp_path):
+    from gaitrisk.store.sqlite import FileIndexEntry
+
+    plain = FileIndexEntry("/data/a.fit", 123, 1_700_000_000_123_456_789, "ab" * 32)
+    archive = FileIndexEntry("/data/export.zip", 9, 5, None, (("!a/1.gpx", "cd" * 32, None),
+                                                             ("!a/2.gpx", None, "not a run (Strava type: Ride)")))
+    with Store(tmp_path / "g.db") as st:
+        st.index_file("ann", plain)
+        st.index_file("ann", archive)
+        assert st.file_index("ann") == {plain.path: plain, archive.path: archive}
+        assert st.file_index("bob") == {}
+        moved = FileIndexEntry(plain.path, 124, plain.mtime_ns + 1, "ef" * 32)
+        st.index_file("ann", moved)  # the file changed: its entry is replaced
+        assert st.file_index("ann")[plain.path] == moved

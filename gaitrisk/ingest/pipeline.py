@@ -1,4 +1,10 @@
-"""Import: sources -> decode (in an executor) -> dedup -> store (single writer).
+"""Import: sources -> decode, check, encode (in an executor) -> dedup -> store (single writer, batched).
+
+Workers do all the per-file work that needs no store and return small picklable
+results (the activity record and its encoded samples); this process only
+deduplicates and writes, one transaction per batch.  A file whose path, size and
+mtime match one already fully imported is reported from the store's file index
+without being read (the nightly no-op).
 
 Outcomes per file are values, not exceptions: one bad file is reported and the
 batch goes on.  Deduplication:
@@ -17,16 +23,27 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+import time
+from collections import deque
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterator, Sequence
 
 from .. import schema as S
 from ..executor import MapExecutor, SerialExecutor
 from ..records import ActivityRecord, DecodedActivity, DecodeResult
-from ..store import SourceRef, Store
+from ..store import SourceRef, Store, codec
+from ..store.sqlite import FileIndexEntry
 from .decoders import DEFAULT, Decoders
-from .frame import totals
-from .sources import Limits, SourceProblem, iter_sources
+from .sources import (
+    DiskFile,
+    Limits,
+    SourceFile,
+    SourcePath,
+    SourceProblem,
+    iter_sources,
+    read_plain,
+)
 from .sports import is_running, normalise_sport
 
 log = logging.getLogger(__name__)
@@ -40,6 +57,16 @@ SAME_RUN_OVERLAP = 0.8
 MAX_ACTIVITY_S = 4 * 86400.0  # one recording longer than 4 days (multi-day races stop the watch)
 EARLIEST_START = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)  # before GPS watches; FIT's epoch is 1989-12-31
 FUTURE_SLACK_S = 2 * 86400.0  # time zones and a slightly fast clock
+# Writes are grouped: one transaction per batch of up to BATCH_FILES decoded files, fewer when
+# their encoded samples reach BATCH_BYTES (memory) or the batch is BATCH_SECONDS old (a slow
+# import still commits as it goes).  A batch commits whole or not at all.
+BATCH_FILES = 64
+BATCH_BYTES = 64 << 20
+BATCH_SECONDS = 2.0
+# A file modified this recently may change again within its file system's timestamp resolution
+# without its mtime changing ("racy" files, as git calls them): it is not entered in the file index.
+RACY_S = 2.0
+SHIP = ("bytes", "paths")
 
 
 @dataclass(frozen=True)
@@ -68,6 +95,7 @@ class ImportReport:
     skipped: int = 0
     partial: int = 0
     replaced: int = 0  # duplicates whose richer source replaced the stored data (not in the JSON)
+    unread: int = 0  # files reported from the file index without reading them (not in the JSON)
     failed: list[dict[str, str]] = field(default_factory=list)
     outcomes: list[FileOutcome] = field(default_factory=list)
 
@@ -78,14 +106,47 @@ class ImportReport:
 
 @dataclass(frozen=True)
 class _Job:
-    """One file's work, in plain picklable values so it can run in another process."""
+    """One file's work, in plain picklable values so it can run in another process.
+
+    ``data`` is ``None`` when the worker reads ``path`` itself (``ship="paths"``); the worker
+    then also computes ``sha256``.
+    """
 
     name: str
     fmt: str
-    data: bytes
+    data: bytes | None
     meta: dict[str, str]
-    sha256: str
+    sha256: str | None
     decoders: Decoders
+    athlete: str
+    path: str | None = None
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass(frozen=True)
+class _Leg:
+    """One activity of a file ready to store (record + encoded samples), or why it was refused."""
+
+    fmt: str
+    leg_index: int
+    record: ActivityRecord | None = None
+    samples: codec.Encoded | None = None
+    refused: str | None = None
+
+
+@dataclass(frozen=True)
+class _Done:
+    """A worker's answer for one file: small and picklable (no DataFrame crosses back)."""
+
+    name: str
+    sha256: str | None
+    size: int
+    error: str | None = None
+    skipped_reason: str | None = None
+    partial: bool = False
+    problems: tuple[str, ...] = ()
+    legs: tuple[_Leg, ...] = ()
+    prechecked: bool = True  # the parent already looked these bytes up in the store
 
 
 @dataclass(frozen=True)
@@ -95,13 +156,82 @@ class _Decoded:
 
 
 def _decode_job(job: _Job) -> _Decoded:
-    """Runs in a worker: pure, no store access."""
+    """Decode one job that carries its bytes: pure, no store access."""
+    assert job.data is not None
     return _Decoded(job, job.decoders.decode(job.fmt, job.data, job.name))
+
+
+def _process_job(job: _Job) -> _Done:
+    """Runs in a worker: read (``ship="paths"``), decode, check, summarise and encode; no store access."""
+    prechecked = job.sha256 is not None
+    if job.data is None:
+        read = read_plain(job.path or job.name, job.limits)
+        if isinstance(read, SourceProblem):
+            return _Done(job.name, None, 0, error=read.reason, prechecked=False)
+        job = replace(job, data=read, sha256=hashlib.sha256(read).hexdigest())
+    data, sha = job.data, job.sha256
+    assert data is not None and sha is not None
+    res = _decode_job(job).result
+    legs: list[_Leg] = []
+    if not res.error:
+        for act in res.activities:
+            why = _implausible(act)
+            if why:
+                legs.append(_Leg(act.fmt, act.leg_index, refused=why))
+                continue
+            rec = _record(job.athlete, act, sha, job.name, res, job.meta.get("activity_name"))
+            legs.append(_Leg(act.fmt, act.leg_index, rec, codec.encoded(act.samples)))
+    return _Done(job.name, sha, len(data), res.error, res.skipped_reason, res.partial, tuple(res.problems),
+                 tuple(legs), prechecked)
 
 
 def activity_id(athlete: str, sha256: str, leg_index: int) -> str:
     """Stable id: the same file imported for the same athlete always gets the same id."""
     return hashlib.sha256(f"{athlete}\0{sha256}\0{leg_index}".encode()).hexdigest()[:16]
+
+
+@dataclass
+class _FileState:
+    """What became of the items read from one file on disk, to decide whether to index it."""
+
+    members: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    complete: bool = True
+
+    def note(self, name: str, sha: str | None, outcome: FileOutcome, meta_skip: bool = False) -> None:
+        if outcome.status == "failed" or (sha is None and not meta_skip):
+            self.complete = False
+        else:
+            self.members.append((name, sha, outcome.reason if meta_skip else None))
+
+
+@dataclass(frozen=True)
+class _Note:
+    """An outcome known before decoding (a problem, same bytes, a Strava type), kept in file order."""
+
+    outcome: FileOutcome
+    state: _FileState
+    sha: str | None = None
+    meta_skip: bool = False
+    duplicates: int = 0
+
+
+@dataclass(frozen=True)
+class _Result:
+    """A worker's answer, to store."""
+
+    done: _Done
+    state: _FileState
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A file on disk whose items are all ahead of it: index it, or replay it when ``disk.known``."""
+
+    disk: DiskFile
+    state: _FileState
+
+
+_Op = _Note | _Result | _Seen
 
 
 def import_paths(
@@ -113,10 +243,39 @@ def import_paths(
     limits: Limits = Limits(),
     executor: MapExecutor | None = None,
     on_file: Callable[[FileOutcome], None] | None = None,
+    ship: str = "bytes",
+    use_file_index: bool = True,
+    batch_files: int = BATCH_FILES,
 ) -> ImportReport:
-    """Import every activity file found under ``paths`` for ``athlete``."""
+    """Import every activity file found under ``paths`` for ``athlete``.
+
+    Workers decode, check and encode each file; this process writes to the store in batches
+    (one transaction per ``batch_files`` files, committed whole or not at all).
+    ``ship="paths"`` sends workers the path of each plain activity file instead of its bytes
+    (shared storage on a cluster); archive members and ``.gz`` files always go as bytes.
+    ``use_file_index``: files whose path, size and modification time match a fully imported
+    file are reported from the store without being read (``ImportReport.unread``).
+    """
+    if ship not in SHIP:
+        raise ValueError(f"ship must be one of {', '.join(SHIP)}, not {ship!r}")
+    if batch_files < 1:
+        raise ValueError(f"batch_files must be at least 1, not {batch_files!r}")
     report = ImportReport()
     executor = executor or SerialExecutor()
+    index = store.file_index(athlete) if use_file_index else {}
+    by_sha = store.source_index(athlete) if index else {}
+    skips = store.skipped_index(athlete, READER_VERSION) if index else {}
+    replays: dict[str, list[_Note]] = {}
+
+    def on_disk(disk: DiskFile) -> bool:
+        entry = index.get(disk.key)
+        if entry is None or (entry.size, entry.mtime_ns) != (disk.size, disk.mtime_ns):
+            return False
+        notes = _replay(disk, entry, by_sha, skips)
+        if notes is None:  # something it pointed to is gone (or a newer reader): read it again
+            return False
+        replays[disk.key] = notes
+        return True
 
     def record(outcome: FileOutcome) -> None:
         report.outcomes.append(outcome)
@@ -127,68 +286,170 @@ def import_paths(
         if on_file:
             on_file(outcome)
 
-    def jobs() -> Iterable[_Job]:
-        for item in iter_sources(paths, limits):
+    # Outcomes and index entries wait in ``events`` behind the job issued before them, so that
+    # everything is handled in file order however far the executor runs ahead.
+    events: deque[tuple[int, _Note | _Seen]] = deque()
+    job_state: dict[int, _FileState] = {}
+    issued = -1
+
+    def jobs() -> Iterator[_Job]:
+        nonlocal issued
+        state = _FileState()
+        for item in iter_sources(paths, limits, on_disk=on_disk if use_file_index else None,
+                                 defer_plain=ship == "paths"):
+            if isinstance(item, DiskFile):
+                events.append((issued, _Seen(item, state)))
+                if not item.known:
+                    state = _FileState()
+                continue
             if isinstance(item, SourceProblem):
-                record(FileOutcome(item.name, "failed", item.reason))
-                continue
-            sha = hashlib.sha256(item.data).hexdigest()
-            known = store.known_source(athlete, sha)
-            if known:  # same bytes: no need to decode again
-                report.duplicates += len(known)
-                record(FileOutcome(item.name, "duplicate", "already imported (same file)", tuple(known)))
-                continue
-            reason = store.skipped_reason(athlete, sha, READER_VERSION)
-            if reason:
-                record(FileOutcome(item.name, "skipped", reason))
+                events.append((issued, _Note(FileOutcome(item.name, "failed", item.reason), state)))
                 continue
             strava_type = item.meta.get("activity_type")
+            data = item.data if isinstance(item, SourceFile) else None
+            sha = hashlib.sha256(data).hexdigest() if data is not None else None
+            if sha is not None:
+                known = store.known_source(athlete, sha)
+                if known:  # same bytes: no need to decode again
+                    events.append((issued, _Note(FileOutcome(item.name, "duplicate", "already imported (same file)",
+                                                             tuple(known)), state, sha, duplicates=len(known))))
+                    continue
+                reason = store.skipped_reason(athlete, sha, READER_VERSION)
+                if reason:
+                    events.append((issued, _Note(FileOutcome(item.name, "skipped", reason), state, sha)))
+                    continue
             if strava_type and not is_running(normalise_sport(strava_type)):
-                record(FileOutcome(item.name, "skipped", f"not a run (Strava type: {strava_type})"))
+                events.append((issued, _Note(FileOutcome(item.name, "skipped", f"not a run (Strava type: {strava_type})"),
+                                             state, sha, meta_skip=True)))
                 continue
-            yield _Job(item.name, item.fmt, item.data, dict(item.meta), sha, decoders)
+            issued += 1
+            job_state[issued] = state
+            yield _Job(item.name, item.fmt, data, dict(item.meta), sha, decoders, athlete,
+                       item.path if isinstance(item, SourcePath) else None, limits)
 
-    for decoded in executor.map(_decode_job, jobs()):
-        record(_store_result(store, athlete, decoded, report))
+    batch: list[_Op] = []
+    size = {"files": 0, "bytes": 0, "started": 0.0}
+
+    def flush() -> None:
+        if not batch:
+            return
+        writes = any(isinstance(op, _Result) or (isinstance(op, _Seen) and not op.disk.known) for op in batch)
+        outcomes: list[FileOutcome] = []
+        with store.transaction() if writes else nullcontext():
+            for op in batch:
+                outcomes.extend(_handle(store, athlete, op, report, replays))
+        for outcome in outcomes:  # after the commit: what callers see is stored
+            record(outcome)
+        batch.clear()
+        size.update(files=0, bytes=0)
+
+    def add(op: _Op) -> None:
+        if not batch:
+            size["started"] = time.monotonic()
+        batch.append(op)
+        if isinstance(op, _Result):
+            size["files"] += 1
+            size["bytes"] += sum(len(leg.samples.blob) for leg in op.done.legs if leg.samples is not None)
+            if (size["files"] >= batch_files or size["bytes"] >= BATCH_BYTES
+                    or time.monotonic() - size["started"] >= BATCH_SECONDS):
+                flush()
+
+    for k, done in enumerate(executor.map(_process_job, jobs())):
+        while events and events[0][0] < k:
+            add(events.popleft()[1])
+        add(_Result(done, job_state.pop(k)))
+    while events:
+        add(events.popleft()[1])
+    flush()
     return report
 
 
-def _store_result(store: Store, athlete: str, decoded: _Decoded, report: ImportReport) -> FileOutcome:
-    src, res = decoded.job, decoded.result
-    problems = tuple(res.problems)
-    if res.error:
-        return FileOutcome(src.name, "failed", res.error, problems=problems)
-    known = store.known_source(athlete, src.sha256)
+def _replay(disk: DiskFile, entry: FileIndexEntry, by_sha: dict[str, list[str]],
+            skips: dict[str, str]) -> list[_Note] | None:
+    """The outcomes of an unchanged, fully imported file, from the store alone; ``None`` if not possible."""
+    members = [("", entry.sha256, None)] if entry.members is None else entry.members
+    state = _FileState()
+    notes = []
+    for suffix, sha, reason in members:
+        name = disk.name + suffix if disk.archive else disk.item_name
+        if reason:
+            notes.append(_Note(FileOutcome(name, "skipped", reason), state))
+        elif sha in by_sha:
+            ids = by_sha[sha]
+            notes.append(_Note(FileOutcome(name, "duplicate", "already imported (same file)", tuple(ids)), state,
+                               duplicates=len(ids)))
+        elif sha in skips:
+            notes.append(_Note(FileOutcome(name, "skipped", skips[sha]), state))
+        else:
+            return None
+    return notes
+
+
+def _handle(store: Store, athlete: str, op: _Op, report: ImportReport,
+            replays: dict[str, list[_Note]]) -> list[FileOutcome]:
+    """One step of a batch, inside its transaction; the outcomes to report after the commit."""
+    if isinstance(op, _Note):
+        report.duplicates += op.duplicates
+        op.state.note(op.outcome.file, op.sha, op.outcome, op.meta_skip)
+        return [op.outcome]
+    if isinstance(op, _Result):
+        outcome = _store_result(store, athlete, op.done, report)
+        op.state.note(op.done.name, op.done.sha256, outcome)
+        return [outcome]
+    disk, state = op.disk, op.state
+    if disk.known:
+        report.unread += 1
+        notes = replays.pop(disk.key)
+        report.duplicates += sum(n.duplicates for n in notes)
+        return [n.outcome for n in notes]
+    if state.complete and disk.stat_ns - disk.mtime_ns > RACY_S * 1e9:
+        if disk.archive:
+            members = tuple((name[len(disk.name):], sha, reason) for name, sha, reason in state.members)
+            store.index_file(athlete, FileIndexEntry(disk.key, disk.size, disk.mtime_ns, None, members))
+        elif len(state.members) == 1 and state.members[0][2] is None:
+            store.index_file(athlete, FileIndexEntry(disk.key, disk.size, disk.mtime_ns, state.members[0][1]))
+    return []
+
+
+def _store_result(store: Store, athlete: str, done: _Done, report: ImportReport) -> FileOutcome:
+    problems = done.problems
+    if done.error or done.sha256 is None:
+        return FileOutcome(done.name, "failed", done.error or "unknown error", problems=problems)
+    known = store.known_source(athlete, done.sha256)
     if known:  # the same bytes came twice in one batch (e.g. a file and its .gz copy)
         report.duplicates += len(known)
-        return FileOutcome(src.name, "duplicate", "already imported (same file)", tuple(known))
-    if not res.activities:
-        reason = res.skipped_reason or "nothing to import"
-        store.remember_skipped(athlete, src.sha256, READER_VERSION, src.name, reason)
-        return FileOutcome(src.name, "skipped", reason, problems=problems)
-    verdicts = [(act, _implausible(act)) for act in res.activities]
-    refused = [why for _, why in verdicts if why]
-    activities = [act for act, why in verdicts if not why]
-    if not activities:
-        return FileOutcome(src.name, "failed", refused[0], problems=problems)
+        return FileOutcome(done.name, "duplicate", "already imported (same file)", tuple(known))
+    if not done.prechecked:  # shipped as a path: the parent could not look the bytes up
+        reason = store.skipped_reason(athlete, done.sha256, READER_VERSION)
+        if reason:
+            return FileOutcome(done.name, "skipped", reason)
+    if not done.legs:
+        reason = done.skipped_reason or "nothing to import"
+        store.remember_skipped(athlete, done.sha256, READER_VERSION, done.name, reason)
+        return FileOutcome(done.name, "skipped", reason, problems=problems)
+    refused = [leg.refused for leg in done.legs if leg.refused]
+    legs = [leg for leg in done.legs if not leg.refused]
+    if not legs:
+        return FileOutcome(done.name, "failed", refused[0], problems=problems)
     problems += tuple(refused)
     ids, new, dups = [], 0, 0
-    for act in activities:
-        ref = SourceRef(src.sha256, act.leg_index, src.name, act.fmt, len(src.data))
-        rec = _record(athlete, act, decoded, res, src.meta.get("activity_name"))
+    for leg in legs:
+        rec, samples = leg.record, leg.samples
+        assert rec is not None and samples is not None
+        ref = SourceRef(done.sha256, leg.leg_index, done.name, leg.fmt, done.size)
         existing = _same_run(store, athlete, rec)
         if existing is None:
-            store.add_activity(rec, act.samples, ref)
+            store.add_activity(rec, samples, ref)
             ids.append(rec.id)
             new += 1
-            if res.partial:
+            if done.partial:
                 report.partial += 1
             continue
         old_id, old_fmt = existing
-        if S.FORMAT_RICHNESS.get(act.fmt, 0) > S.FORMAT_RICHNESS.get(old_fmt, 0):
-            store.replace_activity_data(_with_id(rec, old_id), act.samples, ref)
+        if S.FORMAT_RICHNESS.get(leg.fmt, 0) > S.FORMAT_RICHNESS.get(old_fmt, 0):
+            store.replace_activity_data(_with_id(rec, old_id), samples, ref)
             report.replaced += 1
-            log.info("%s: richer %s source replaces %s data of %s", src.name, act.fmt, old_fmt, old_id)
+            log.info("%s: richer %s source replaces %s data of %s", done.name, leg.fmt, old_fmt, old_id)
         else:
             store.add_source(athlete, old_id, ref)
         ids.append(old_id)
@@ -197,7 +458,7 @@ def _store_result(store: Store, athlete: str, decoded: _Decoded, report: ImportR
     report.duplicates += dups
     status = "imported" if new else "duplicate"
     reason = None if new else "same run already imported from another file"
-    return FileOutcome(src.name, status, reason, tuple(ids), res.partial, problems)
+    return FileOutcome(done.name, status, reason, tuple(ids), done.partial, problems)
 
 
 def _implausible(act: DecodedActivity) -> str | None:
@@ -220,20 +481,20 @@ def _implausible(act: DecodedActivity) -> str | None:
     return None
 
 
-def _record(athlete: str, act: DecodedActivity, decoded: _Decoded, res: DecodeResult,
+def _record(athlete: str, act: DecodedActivity, sha256: str, name: str, res: DecodeResult,
             strava_name: str | None) -> ActivityRecord:
+    from .frame import totals  # numpy/pandas: only where files are decoded
+
     t = totals(act.samples)
     return ActivityRecord(
-        id=activity_id(athlete, decoded.job.sha256, act.leg_index), athlete=athlete, fmt=act.fmt, sport=act.sport,
+        id=activity_id(athlete, sha256, act.leg_index), athlete=athlete, fmt=act.fmt, sport=act.sport,
         sub_sport=act.sub_sport, device=act.device, name=strava_name or act.name, start_time=act.start_time,
         duration_s=t["duration_s"], moving_time_s=t["moving_time_s"], distance_m=t["distance_m"],
         avg_cadence_spm=t["avg_cadence_spm"], avg_stance_time_ms=t["avg_stance_time_ms"], partial=res.partial,
-        sources=(decoded.job.name,), laps=act.laps, summary=act.summary, problems=tuple(res.problems))
+        sources=(name,), laps=act.laps, summary=act.summary, problems=tuple(res.problems))
 
 
 def _with_id(rec: ActivityRecord, new_id: str) -> ActivityRecord:
-    from dataclasses import replace
-
     return replace(rec, id=new_id)
 
 

@@ -25,14 +25,15 @@ import re
 import stat
 import struct
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import IO
 
-__all__ = ["Limits", "SourceFile", "SourceProblem", "iter_sources"]
+__all__ = ["DiskFile", "Limits", "SourceFile", "SourcePath", "SourceProblem", "iter_sources", "read_plain"]
 
 logger = logging.getLogger("gaitrisk.ingest.sources")
 
@@ -128,11 +129,65 @@ class SourceProblem:
     reason: str
 
 
-_Item = SourceFile | SourceProblem
+@dataclass(frozen=True)
+class SourcePath:
+    """A plain activity file on disk, not read yet (``iter_sources(..., defer_plain=True)``).
+
+    Whoever decodes it reads it with :func:`read_plain`, under the same limits: on a
+    cluster with shared storage a worker reads the file itself instead of receiving
+    its bytes.
+    """
+
+    name: str
+    fmt: str
+    path: str
+    meta: Mapping[str, str] = field(default_factory=_empty_meta, hash=False)
+
+
+@dataclass(frozen=True)
+class DiskFile:
+    """One file on disk that :func:`iter_sources` opened (only with ``on_disk=``).
+
+    ``key`` is the absolute path; ``size`` and ``mtime_ns`` come from one ``stat`` taken
+    before reading.  Yielded after all the items read from the file, or alone with
+    ``known=True`` when ``on_disk`` recognised it (then the file was not read at all).
+    ``archive`` says whether the items' names are ``name + "!" + member``.  ``stat_ns`` lets a
+    caller tell files modified just before the stat (whose next change may keep the same mtime).
+    """
+
+    name: str
+    key: str
+    size: int
+    mtime_ns: int
+    archive: bool
+    known: bool = False
+    stat_ns: int = 0  # when the stat was taken (time.time_ns())
+
+    @property
+    def item_name(self) -> str:
+        """The name a plain file's :class:`SourceFile` has (without ``.gz``)."""
+        return _strip_gz(self.name)
+
+
+_Item = SourceFile | SourceProblem | SourcePath | DiskFile
+
+
+@dataclass(frozen=True)
+class _Options:
+    limits: Limits
+    on_disk: Callable[[DiskFile], bool] | None = None
+    defer_plain: bool = False
+
+
+def read_plain(path: str, limits: Limits = Limits()) -> bytes | SourceProblem:
+    """The bytes of a plain activity file (``.gz`` decompressed), under ``limits``; a problem if refused."""
+    return _read_local(path, limits)
 
 
 def iter_sources(paths: Iterable[str | os.PathLike[str]],
-                 limits: Limits = Limits()) -> Iterator[SourceFile | SourceProblem]:
+                 limits: Limits = Limits(), *,
+                 on_disk: Callable[[DiskFile], bool] | None = None,
+                 defer_plain: bool = False) -> Iterator[_Item]:
     """Yield every activity file found under ``paths``, and a problem for each skip.
 
     Each path may be an activity file (``.fit``, ``.gpx``, ``.tcx``, each
@@ -142,12 +197,18 @@ def iter_sources(paths: Iterable[str | os.PathLike[str]],
     silently ignored; a path given explicitly that is of no supported kind
     (by extension, or failing that by content) is reported.  Bad input never
     raises: it becomes a :class:`SourceProblem` and iteration goes on.
+
+    ``on_disk`` (optional) is asked about every file on disk before it is read; when it
+    returns True the file is not read and a ``DiskFile(known=True)`` stands in for its
+    items; otherwise a ``DiskFile`` follows the file's items.  ``defer_plain`` yields
+    plain (not gzipped) activity files as :class:`SourcePath` without reading them.
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         # Iterating a single str would walk its characters: a caller bug.
         raise TypeError("iter_sources() takes an iterable of paths, not a single path")
+    opts = _Options(limits, on_disk, defer_plain)
     for raw_path in paths:
-        for item in _iter_path(os.fsdecode(raw_path), limits):
+        for item in _iter_path(os.fsdecode(raw_path), opts):
             if isinstance(item, SourceProblem):
                 logger.info("skipped %s: %s", item.name, item.reason)
             yield item
@@ -309,11 +370,11 @@ class _Budget:
 # Paths, files and folders
 
 
-def _iter_path(path: str, limits: Limits) -> Iterator[_Item]:
+def _iter_path(path: str, opts: _Options) -> Iterator[_Item]:
     if os.path.isdir(path):
-        yield from _iter_folder(path, limits)
+        yield from _iter_folder(path, opts)
     elif os.path.isfile(path):
-        yield from _iter_file(path, limits, explicit=True, meta=_empty_meta())
+        yield from _iter_file(path, opts, explicit=True, meta=_empty_meta())
     elif os.path.islink(path):
         yield SourceProblem(path, "no such file or folder (broken symbolic link)")
     elif os.path.lexists(path):
@@ -322,8 +383,29 @@ def _iter_path(path: str, limits: Limits) -> Iterator[_Item]:
         yield SourceProblem(path, "no such file or folder")
 
 
-def _iter_file(path: str, limits: Limits, *, explicit: bool,
+def _iter_file(path: str, opts: _Options, *, explicit: bool,
                meta: Mapping[str, str]) -> Iterator[_Item]:
+    archive = _is_zip_name(path)
+    if opts.on_disk is None or not (archive or explicit or _format_from_name(path)):
+        yield from _iter_file_items(path, opts, explicit=explicit, meta=meta)
+        return
+    try:
+        st = os.stat(path)
+    except OSError:  # reading it will say what is wrong
+        yield from _iter_file_items(path, opts, explicit=explicit, meta=meta)
+        return
+    # The stat is taken before reading: a file changed while we read it looks changed next time.
+    disk = DiskFile(path, os.path.abspath(path), st.st_size, st.st_mtime_ns, archive, stat_ns=time.time_ns())
+    if opts.on_disk(disk):
+        yield replace(disk, known=True)
+        return
+    yield from _iter_file_items(path, opts, explicit=explicit, meta=meta)
+    yield disk
+
+
+def _iter_file_items(path: str, opts: _Options, *, explicit: bool,
+                     meta: Mapping[str, str]) -> Iterator[_Item]:
+    limits = opts.limits
     if _is_zip_name(path):
         yield from _iter_top_zip(path, limits)
         return
@@ -333,6 +415,9 @@ def _iter_file(path: str, limits: Limits, *, explicit: bool,
             yield _sniffed_file(path, limits)
         else:
             logger.debug("ignoring %s: not an activity file", path)
+        return
+    if opts.defer_plain and not _is_gz(path):
+        yield SourcePath(path, fmt, path, meta)
         return
     data = _read_local(path, limits)
     yield data if isinstance(data, SourceProblem) else SourceFile(_strip_gz(path), fmt, data, meta)
@@ -376,11 +461,11 @@ def _read_local(path: str, limits: Limits, *, head_only: bool = False) -> bytes 
     return result
 
 
-def _iter_folder(root: str, limits: Limits) -> Iterator[_Item]:
+def _iter_folder(root: str, opts: _Options) -> Iterator[_Item]:
     """Depth-first walk in sorted order, using an explicit stack (no recursion limit)."""
     meta_index: dict[str, Mapping[str, str]] = {}
     pending: list[Iterator[os.DirEntry[str]]] = []
-    yield from _enter_folder(root, pending, meta_index, limits)
+    yield from _enter_folder(root, pending, meta_index, opts.limits)
     while pending:
         entry = next(pending[-1], None)
         if entry is None:
@@ -390,10 +475,10 @@ def _iter_folder(root: str, limits: Limits) -> Iterator[_Item]:
             continue
         kind = _entry_kind(entry)
         if kind == "dir":
-            yield from _enter_folder(entry.path, pending, meta_index, limits)
+            yield from _enter_folder(entry.path, pending, meta_index, opts.limits)
         elif kind == "file":
             meta = meta_index.get(_path_key(entry.path), _empty_meta())
-            yield from _iter_file(entry.path, limits, explicit=False, meta=meta)
+            yield from _iter_file(entry.path, opts, explicit=False, meta=meta)
 
 
 def _entry_kind(entry: os.DirEntry[str]) -> str:

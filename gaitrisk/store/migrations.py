@@ -121,4 +121,23 @@ V3_FEATURES = """
     CREATE INDEX run_features_athlete ON run_features(athlete_id)
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_ACTIVITIES, V2_PAIN, V3_FEATURES)
+# 4: which files on disk were fully imported (the parallel import issue).  A re-import that finds
+# a file with the same path, size and modification time trusts this row instead of reading and
+# hashing the file again; the activities it points to (by sha256) must still be stored for that.
+# Plain files carry their sha256; an archive carries members_json, a list of
+# [member name suffix, sha256 or null, skip reason or null], and is only entered once every
+# member was fully processed.
+V4_FILE_INDEX = """
+    CREATE TABLE file_index (
+        athlete_id INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,                -- absolute path when it was imported
+        size_bytes INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT,
+        members_json TEXT,
+        indexed_at TEXT NOT NULL,
+        PRIMARY KEY (athlete_id, path)
+    )
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_ACTIVITIES, V2_PAIN, V3_FEATURES, V4_FILE_INDEX)

@@ -55,6 +55,21 @@ class SourceRef:
     size_bytes: int
 
 
+@dataclass(frozen=True)
+class FileIndexEntry:
+    """A file on disk that was fully imported: a plain file's ``sha256``, or an archive's ``members``.
+
+    ``members`` holds (name suffix after the archive's path, sha256 or ``None``, skip reason or
+    ``None``) per activity member; ``None`` for a plain file.
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str | None
+    members: tuple[tuple[str, str | None, str | None], ...] | None = None
+
+
 class StoreError(RuntimeError):
     """The database cannot be opened or is not a gaitrisk store."""
 
@@ -121,7 +136,15 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any exception, Ctrl-C included."""
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any exception, Ctrl-C included.
+
+        Nested use joins the outer transaction, so a batch of writes (``with store.transaction():
+        store.add_activity(...); ...``) commits whole or not at all; reads on this store inside
+        it see the batch's own uncommitted writes (deduplication within a batch relies on that).
+        """
+        if self._conn.in_transaction:
+            yield self._conn  # the outer transaction commits or rolls back
+            return
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             yield self._conn
@@ -162,6 +185,44 @@ class Store:
             (aid, sha256, reader_version)).fetchone()
         return row[0] if row else None
 
+    def source_index(self, athlete: str) -> dict[str, list[str]]:
+        """sha256 -> activity ids, for every source file imported for ``athlete`` (one query)."""
+        aid = self.athlete_id(athlete, create=False)
+        out: dict[str, list[str]] = {}
+        if aid is None:
+            return out
+        for sha, act in self._conn.execute("SELECT DISTINCT sha256, activity_id FROM activity_sources"
+                                           " WHERE athlete_id=?", (aid,)):
+            out.setdefault(sha, []).append(act)
+        return out
+
+    def skipped_index(self, athlete: str, reader_version: str) -> dict[str, str]:
+        """sha256 -> reason, for every file skipped for ``athlete`` by this reader version."""
+        aid = self.athlete_id(athlete, create=False)
+        if aid is None:
+            return {}
+        return dict(self._conn.execute("SELECT sha256, reason FROM skipped_files WHERE athlete_id=?"
+                                       " AND reader_version=?", (aid, reader_version)))
+
+    def file_index(self, athlete: str) -> dict[str, FileIndexEntry]:
+        """Absolute path -> what was imported from it for ``athlete`` (see :meth:`index_file`)."""
+        aid = self.athlete_id(athlete, create=False)
+        if aid is None:
+            return {}
+        return {r[0]: FileIndexEntry(r[0], r[1], r[2], r[3],
+                                     tuple(tuple(m) for m in json.loads(r[4])) if r[4] is not None else None)
+                for r in self._conn.execute("SELECT path, size_bytes, mtime_ns, sha256, members_json FROM file_index"
+                                            " WHERE athlete_id=?", (aid,))}
+
+    def index_file(self, athlete: str, entry: FileIndexEntry) -> None:
+        """Remember that the file at ``entry.path`` with this size and mtime was fully imported."""
+        aid = self.athlete_id(athlete)
+        members = None if entry.members is None else json.dumps([list(m) for m in entry.members])
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO file_index(athlete_id, path, size_bytes, mtime_ns, sha256, members_json,"
+                      " indexed_at) VALUES (?,?,?,?,?,?,?)", (aid, entry.path, entry.size, entry.mtime_ns, entry.sha256,
+                                                             members, _iso(dt.datetime.now(dt.timezone.utc))))
+
     def remember_skipped(self, athlete: str, sha256: str, reader_version: str, file_name: str, reason: str) -> None:
         aid = self.athlete_id(athlete)
         with self.transaction() as c:
@@ -180,9 +241,12 @@ class Store:
 
     # -- writing -----------------------------------------------------------------
     def add_activity(self, rec: ActivityRecord, samples, source: SourceRef) -> None:
-        """Insert a new activity with its source and samples, atomically."""
+        """Insert a new activity with its source and samples, atomically.
+
+        ``samples``: the samples frame, or :class:`codec.Encoded` samples (encoded elsewhere).
+        """
         aid = self.athlete_id(rec.athlete)
-        blob = codec.encode(samples)
+        enc = samples if isinstance(samples, codec.Encoded) else codec.encoded(samples)
         now = _iso(dt.datetime.now(dt.timezone.utc))
         with self.transaction() as c:
             c.execute(
@@ -192,12 +256,15 @@ class Store:
                 (rec.id, aid, *self._activity_values(rec), now))
             self._insert_source(c, aid, rec.id, source, now)
             c.execute("INSERT INTO samples(activity_id, format, n_rows, blob) VALUES (?,?,?,?)",
-                      (rec.id, codec.FORMAT, len(samples), blob))
+                      (rec.id, enc.format, enc.n_rows, enc.blob))
 
     def replace_activity_data(self, rec: ActivityRecord, samples, source: SourceRef) -> None:
-        """Swap an activity's data for a richer source's, keeping its id and all its sources."""
+        """Swap an activity's data for a richer source's, keeping its id and all its sources.
+
+        ``samples`` as for :meth:`add_activity`.
+        """
         aid = self.athlete_id(rec.athlete)
-        blob = codec.encode(samples)
+        enc = samples if isinstance(samples, codec.Encoded) else codec.encoded(samples)
         now = _iso(dt.datetime.now(dt.timezone.utc))
         with self.transaction() as c:
             c.execute(
@@ -207,7 +274,7 @@ class Store:
                 (*self._activity_values(rec), rec.id))
             self._insert_source(c, aid, rec.id, source, now)
             c.execute("UPDATE samples SET format=?, n_rows=?, blob=? WHERE activity_id=?",
-                      (codec.FORMAT, len(samples), blob, rec.id))
+                      (enc.format, enc.n_rows, enc.blob, rec.id))
 
     def add_source(self, athlete: str, activity_id: str, source: SourceRef) -> None:
         aid = self.athlete_id(athlete)
