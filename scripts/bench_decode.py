@@ -5,12 +5,17 @@ Usage: python scripts/bench_decode.py [FOLDER_OR_FILE ...]   (default: ../shared
 Each decoder reads every file into messages (gaitrisk's two readers: into the
 shared column form, CRC checked; garmin-fit-sdk: its message dicts) and the
 table reports records/s and the speed-up over fitparse measured in the same
-run.  Plain Python, no extra tools; garmin-fit-sdk is optional
+run.  Every decoder is timed as the best of repeated calls (at least
+``--min-seconds`` per file and decoder), so a load spike from other work on the
+machine does not land in one decoder's column only.  The fallback count is how many
+files the default decoder (``decode_fit_fast``) handed to fitparse (each is logged with
+its reason).  Plain Python, no extra tools; garmin-fit-sdk is optional
 (`pip install garmin-fit-sdk`).
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from pathlib import Path
@@ -19,22 +24,36 @@ from typing import Callable
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gaitrisk.ingest.fit_fast import Unsupported, read_fast  # noqa: E402
+from gaitrisk.ingest.fit_fast import Unsupported, decode_fit_fast, read_fast  # noqa: E402
 from gaitrisk.ingest.fit_fitparse import read_fitparse  # noqa: E402
 
-# Repeat fast decodes until at least this long, so that small files are timed reliably.
-_MIN_SECONDS = 0.2
+# Repeat each decoder's calls until at least this long (best call counts), per file.
+_MIN_SECONDS = 0.3
+# A file below this many times fitparse's speed is listed as slow.
+_SLOW = 50
 
 
-def _timed(fn: Callable[[], object], min_seconds: float) -> float:
-    """Seconds per call (best of repeated calls, at least ``min_seconds`` in total)."""
-    best, spent = float("inf"), 0.0
-    while spent < min_seconds or best == float("inf"):
+def _timed(fn: Callable[[], object], min_seconds: float, min_calls: int = 3) -> float:
+    """Seconds per call: the best of at least ``min_calls`` calls and ``min_seconds`` in total."""
+    best, spent, calls = float("inf"), 0.0, 0
+    while spent < min_seconds or calls < min_calls:
         t0 = time.perf_counter()
         fn()
         dt = time.perf_counter() - t0
-        best, spent = min(best, dt), spent + dt
+        best, spent, calls = min(best, dt), spent + dt, calls + 1
     return best
+
+
+class _Fallbacks(logging.Handler):
+    """Counts the fast decoder's logged fallbacks to fitparse."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.reasons: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "fell back" in record.getMessage():
+            self.reasons.append(record.getMessage())
 
 
 def _garmin_sdk() -> Callable[[bytes], object] | None:
@@ -61,19 +80,25 @@ def main(argv: list[str]) -> int:
     sdk = _garmin_sdk()
     rows = []
     totals = {"records": 0, "fast": 0.0, "fitparse": 0.0, "sdk": 0.0}
-    for path in _files(argv):
+    fallbacks = _Fallbacks()
+    fast_log = logging.getLogger("gaitrisk.ingest.fit_fast")
+    fast_log.addHandler(fallbacks)
+    fast_log.setLevel(logging.INFO)
+    files = _files(argv)
+    for path in files:
         data = path.read_bytes()
+        decode_fit_fast(data, path.name)  # the pipeline's call: counts a fallback if there is one
         msgs, _ = read_fitparse(data, True)
         n = msgs.n_records
         if n == 0:
             continue
-        t_ref = _timed(lambda: read_fitparse(data, True), 0.0)
+        t_ref = _timed(lambda data=data: read_fitparse(data, True), _MIN_SECONDS)
         try:
-            t_fast = _timed(lambda: read_fast(data, True), _MIN_SECONDS)
+            t_fast = _timed(lambda data=data: read_fast(data, True), _MIN_SECONDS)
             note = ""
         except Unsupported as exc:
             t_fast, note = t_ref, f"fallback: {exc}"
-        t_sdk = _timed(lambda: sdk(data), 0.0) if sdk else float("nan")
+        t_sdk = _timed(lambda data=data: sdk(data), _MIN_SECONDS) if sdk else float("nan")
         totals["records"] += n
         totals["fast"] += t_fast
         totals["fitparse"] += t_ref
@@ -90,6 +115,10 @@ def main(argv: list[str]) -> int:
         print(f"| **aggregate** | {n:,} | {n / totals['fast']:,.0f} | {n / totals['fitparse']:,.0f} | "
               f"{totals['fitparse'] / totals['fast']:,.0f}× | {sdk_cell} | "
               f"slowest file {min(r[4] for r in rows):,.0f}× |")
+        slow = [f"{r[0]} ({r[4]:,.0f}×, {r[1]} records)" for r in rows if r[4] < _SLOW]
+        print(f"\nBelow {_SLOW}× fitparse: {len(slow)} of {len(rows)} files" + (": " + "; ".join(slow) if slow else ""))
+    print(f"Fallbacks to fitparse: {len(fallbacks.reasons)} of {len(files)} files"
+          + "".join(f"\n  {r}" for r in fallbacks.reasons))
     return 0
 
 

@@ -3,7 +3,7 @@
 Usage::
 
     python scripts/fuzz.py --seconds 60                    # every target, coverage-guided (atheris)
-    python scripts/fuzz.py --seconds 60 --target fit       # one target: fit, gpx, tcx, zip or pain
+    python scripts/fuzz.py --seconds 60 --target fit_fast  # one target: fit, fit_fast, fit_fitparse, gpx, tcx, zip, pain
     python scripts/fuzz.py --seconds 20 --engine classes   # the fault-class campaign: a table of outcomes
 
 Engines:
@@ -19,6 +19,11 @@ Engines:
   Used for the counts in docs/reliability.md.  Needs nothing beyond gaitrisk.
 
 Seeds are the real watch files in ``../shared/real-data`` when present, else the repo's ``fixtures/``.
+
+FIT targets: ``fit_fast`` is the vectorised decoder with its fitparse fallback switched off
+(``decode_fit_fast(..., fallback=False)``), so that an exception in the fast path is a crash
+here instead of a silent, logged fallback; a deliberate "unsupported" is a one-line error.
+``fit_fitparse`` is the reference reader, and ``fit`` runs both (the fault-class table).
 
 The contract checked on every input (:func:`check`): the reader returns a result and never
 raises; an error is one non-empty line; imported samples are time-ordered, no more rows than
@@ -51,7 +56,11 @@ if str(REPO) not in sys.path:
 REAL_DATA = REPO.parent / "shared" / "real-data"
 FIXTURES = REPO / "fixtures"
 REGRESSIONS = REPO / "tests" / "regressions"
-TARGETS = ("fit", "gpx", "tcx", "zip", "pain")
+TARGETS = ("fit", "fit_fast", "fit_fitparse", "gpx", "tcx", "zip", "pain")
+# What "--target all" runs: the fault-class table counts FIT once (both decoders per case);
+# libFuzzer's coverage feedback is per process, so atheris fuzzes each FIT decoder on its own.
+ALL_TARGETS = {"classes": ("fit", "gpx", "tcx", "zip", "pain"),
+               "atheris": ("fit_fast", "fit_fitparse", "gpx", "tcx", "zip", "pain")}
 # Outcomes of one input.  The first four keep the contract; the last two are bugs.
 OUTCOMES = ("error", "partial", "imported", "skipped", "crash", "hang")
 
@@ -100,7 +109,7 @@ def _zip(members: list[tuple[str, bytes]]) -> bytes:
 
 def seeds(target: str, max_bytes: int = 64_000) -> list[tuple[str, bytes]]:
     """Seed inputs of one target, smallest real files first (they mutate fastest)."""
-    if target == "fit":
+    if target.startswith("fit"):
         found = _files((".fit",), max_bytes)
     elif target in ("gpx", "tcx"):
         found = _files((f".{target}",), max(max_bytes, 120_000))
@@ -307,6 +316,7 @@ CLASSES = {
     "zip": ("bit flips", "truncation", "inserted bytes", "header size lies"),
     "pain": ("bit flips", "truncation", "inserted bytes", "absurd values", "broken markup"),
 }
+CLASSES["fit_fast"] = CLASSES["fit_fitparse"] = CLASSES["fit"]
 
 
 def mutate(data: bytes, rng: random.Random, fault: str | None = None, target: str = "fit") -> bytes:
@@ -354,14 +364,31 @@ def _check_result(res, data: bytes) -> str:
     return "partial" if res.partial else "imported"
 
 
-def check_fit(data: bytes) -> str:
+def check_fit_fast(data: bytes) -> str:
+    """The fast decoder alone: no fallback to fitparse may hide an exception in it."""
     from gaitrisk.ingest.fit_fast import decode_fit_fast
+
+    return _check_result(decode_fit_fast(data, "fuzz.fit", fallback=False), data)
+
+
+def check_fit_fitparse(data: bytes) -> str:
     from gaitrisk.ingest.fit_fitparse import decode_fit
 
-    ref = _check_result(decode_fit(data, "fuzz.fit"), data)
-    fast = _check_result(decode_fit_fast(data, "fuzz.fit"), data)
+    return _check_result(decode_fit(data, "fuzz.fit"), data)
+
+
+def check_fit(data: bytes) -> str:
+    ref = check_fit_fitparse(data)
+    fast = check_fit_fast(data)
     # Both must keep the contract; where they disagree the worse outcome is reported.
     return ref if OUTCOMES.index(ref) <= OUTCOMES.index(fast) else fast
+
+
+def fast_fit_unsupported(data: bytes) -> bool:
+    """Whether the fast decoder refuses these bytes on purpose (where the pipeline falls back to fitparse)."""
+    from gaitrisk.ingest.fit_fast import UNSUPPORTED_PREFIX, decode_fit_fast
+
+    return (decode_fit_fast(data, "fuzz.fit", fallback=False).error or "").startswith(UNSUPPORTED_PREFIX)
 
 
 def check_gpx(data: bytes) -> str:
@@ -436,7 +463,7 @@ def check_pain(data: bytes) -> str:
 
 
 CHECKS: dict[str, Callable[[bytes], str]] = {
-    "fit": check_fit, "gpx": check_gpx, "tcx": check_tcx, "zip": check_zip, "pain": check_pain}
+    "fit": check_fit, "fit_fast": check_fit_fast, "fit_fitparse": check_fit_fitparse, "gpx": check_gpx, "tcx": check_tcx, "zip": check_zip, "pain": check_pain}
 
 
 def check(target: str, data: bytes, timeout_s: float = 10.0) -> str:
@@ -552,6 +579,7 @@ def run_atheris(target: str, seconds: int, timeout_s: int, rss_mb: int, malloc_m
     REGRESSIONS.mkdir(parents=True, exist_ok=True)
     argv = [sys.argv[0], str(seed_dir), f"-max_total_time={seconds}", f"-timeout={timeout_s}",
             f"-rss_limit_mb={rss_mb}", f"-malloc_limit_mb={malloc_mb}", "-max_len=2000000",
+            f"-report_slow_units={timeout_s}",  # slow-but-finished inputs are not findings
             f"-artifact_prefix={REGRESSIONS}/{target}-", "-print_final_stats=1"]
     atheris.Setup(argv, one_input, custom_mutator=custom_mutator)
     atheris.Fuzz()
@@ -582,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError:
             engine = "classes"
             print("atheris is not installed (pip install '.[fuzz]'); using the classes engine", file=sys.stderr)
-    targets = TARGETS if args.target == "all" else (args.target,)
+    targets = ALL_TARGETS[engine] if args.target == "all" else (args.target,)
     print(f"seeds from {seed_root()}", file=sys.stderr)
 
     if engine == "atheris":

@@ -11,7 +11,12 @@ import pytest
 
 from gaitrisk.ingest import fit_fast
 from gaitrisk.ingest.fit_common import dev_target
-from gaitrisk.ingest.fit_fast import Unsupported, decode_fit_fast, read_fast
+from gaitrisk.ingest.fit_fast import (
+    UNSUPPORTED_PREFIX,
+    Unsupported,
+    decode_fit_fast,
+    read_fast,
+)
 from gaitrisk.ingest.fit_fitparse import decode_fit
 
 from .conftest import FIXTURES, REAL_DATA, real_files
@@ -92,6 +97,43 @@ def _fit_file(body: bytes) -> bytes:
     header = struct.pack("<BBHI4s", 12, 0x10, 2100, len(body), b".FIT")
     crc = crcmod.predefined.mkCrcFun("crc-16")(header + body)
     return header + body + struct.pack("<H", crc)
+
+
+def _definition(local: int, mesg_num: int, fields: list[tuple[int, int, int]]) -> bytes:
+    """A little-endian definition message: (field number, size, base type) per field."""
+    return bytes([0x40 | local, 0, 0]) + struct.pack("<HB", mesg_num, len(fields)) + b"".join(bytes(f) for f in fields)
+
+
+def test_where_fitparse_fails_on_a_session_value_the_fast_path_stops_too():
+    # A session whose avg_speed (uint16 with an enhanced_avg_speed component) is declared as
+    # two uint8s, the second invalid: fitparse's component render adds None and raises,
+    # and its reader keeps only what precedes that message.  Found by fuzzing without fallback.
+    t0 = 1_000_000_000
+    body = _definition(0, 0, [(0, 1, 0x00)]) + bytes([0, 4])  # file_id: activity
+    body += _definition(1, 20, [(253, 4, 0x86), (3, 1, 0x02)])  # record: timestamp, heart_rate
+    body += b"".join(bytes([1]) + struct.pack("<IB", t0 + i, 150) for i in range(3))
+    body += _definition(2, 18, [(2, 4, 0x86), (14, 2, 0x02)]) + bytes([2]) + struct.pack("<I", t0) + bytes([5, 0xFF])
+    body += b"".join(bytes([1]) + struct.pack("<IB", t0 + i, 150) for i in range(3, 6))
+    data = _fit_file(body)
+    msgs, error = read_fast(data, True)  # no Unsupported: the fast path handles it itself
+    assert msgs.n_records == 3 and isinstance(error, TypeError)
+    fast = decode_fit_fast(data, "stop.fit", fallback=False)
+    assert fast.partial and "file damaged after 3 records (TypeError" in fast.problems[0]
+    assert_same_result(decode_fit(data, "stop.fit"), fast)
+
+
+def test_without_fallback_a_refusal_is_an_error_and_a_bug_is_raised(monkeypatch, real_data):
+    definition = _definition(0, 20, [(3, 0, 2)])  # a zero-size field: refused on purpose
+    res = decode_fit_fast(_fit_file(definition + bytes([0x00])), "zero-size.fit", fallback=False)
+    assert res.error.startswith(UNSUPPORTED_PREFIX) and "zero-size field" in res.error and not res.activities
+
+    def broken(*_args):
+        raise IndexError("simulated bug")
+
+    monkeypatch.setattr(fit_fast, "_assemble", broken)
+    data = (real_data / "fit/fitparse__garmin-fenix-5-run.fit").read_bytes()
+    with pytest.raises(IndexError, match="simulated bug"):
+        decode_fit_fast(data, "run.fit", fallback=False)
 
 
 def test_file_the_fast_path_refuses_falls_back_to_fitparse_and_says_so(caplog):

@@ -2,7 +2,8 @@
 
 Property: whatever the bytes, FIT (both decoders), GPX, TCX, the archive walker and the
 pain CSV import end in a clean one-line error, a skip or a (partial) import -- never an
-exception, a hang (each input has a 10 s limit) or more rows than input bytes.
+exception, a hang (each input has a 10 s limit) or more rows than input bytes.  The fast
+FIT decoder runs with its fitparse fallback off, so that a fallback cannot hide a crash in it.
 Hypothesis runs derandomized with a fixed number of examples, so every run tries the
 same cases; ``scripts/fuzz.py`` (atheris, or its fault-class engine) is the open-ended
 version and shares the mutators and the contract checked here.

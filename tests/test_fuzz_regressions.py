@@ -21,11 +21,29 @@ EXPECTED = {
     "long-header": "error",           # csv.Sniffer is quadratic in a 54 kB header line: a 30 s hang
     "time-overflow": "imported",      # a TCX time ~300 years off overflowed pandas' nanoseconds
     "empty-member-name": "error",     # a zip entry with an empty name raised IndexError in zipfile
+    # fast FIT decoder without fallback: fitparse's date_time processors raised TypeError inside the
+    # fast path for a date/time field declared as an array or a string; now refused up front
+    # (with fallback the file goes to fitparse, which stops there as before)
+    "datetime-array": "error",
+    "datetime-string": "error",
+    "local-datetime-array": "error",
 }
 
 
 def test_there_are_regressions_to_replay():
-    assert {p.name.split("-")[0] for p in FILES} >= {"gpx", "tcx", "zip", "pain"}
+    assert {p.name.split("-")[0] for p in FILES} >= {"gpx", "tcx", "zip", "pain", "fit_fast"}
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if p.name.startswith("fit")], ids=lambda p: p.name)
+def test_fit_regression_is_refused_without_fallback_and_read_as_fitparse_reads_it_with(path):
+    from gaitrisk.ingest.fit_fast import UNSUPPORTED_PREFIX, decode_fit_fast
+    from gaitrisk.ingest.fit_fitparse import decode_fit
+
+    from .test_fit_fast import assert_same_result
+
+    data = path.read_bytes()
+    assert decode_fit_fast(data, path.name, fallback=False).error.startswith(UNSUPPORTED_PREFIX)
+    assert_same_result(decode_fit(data, path.name), decode_fit_fast(data, path.name))
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])

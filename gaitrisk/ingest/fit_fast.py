@@ -55,6 +55,42 @@ class Unsupported(Exception):
     """A file feature the fast path does not reproduce exactly; fitparse reads the file instead."""
 
 
+class _ReferenceFailed(Exception):
+    """fitparse's own parse/render/type-processor code raised on a message's values.
+
+    fitparse's reader stops at such a message as at any damage (it reads messages in
+    order), so the fast path stops there too, with the very same exception.
+    """
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _StopAt(Exception):
+    """Message ``index`` (in file order) is where fitparse's reader would stop, with ``error``."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(str(error))
+        self.index, self.error = index, error
+
+
+# Type processors that do arithmetic on the value (fitparse's FitFileDataProcessor):
+# they raise for an array, a string, and can overflow for 64-bit or float values.
+_ARITHMETIC_TYPES = frozenset({"date_time", "local_date_time", "localtime_into_day"})
+
+
+def _processor_may_fail(prof: Any, base: P.BaseInfo, count: int) -> bool:
+    """Whether fitparse's type processor could raise on this field's values, in any message type.
+
+    Checked per definition, so fitparse's failure on such messages (which the fast path
+    does not otherwise decode) is reproduced exactly by handing the file to fitparse.
+    """
+    if prof is None or not (base.is_array_type or base.is_float or base.size == 8 or count > 1):
+        return False
+    return any(v.type.name in _ARITHMETIC_TYPES for v in (prof, *(prof.subfields or ())))
+
+
 # ---------------------------------------------------------------------------- definitions
 
 
@@ -82,9 +118,14 @@ class _Def:
     dev_fields: tuple[_Field, ...]
     size: int                     # whole data message, header byte included
     unreadable: str | None = None  # why fitparse would read these messages differently
+    def_size: int = 0              # the definition message itself, without its header byte
     _dtype: np.dtype | None = None
     # decode plans by the names wanted (None: every field), built on first use
     plans: dict[frozenset[str] | None, Any] = field(default_factory=dict)
+    # record decoding steps and accumulated components, built on first use: a cached
+    # definition is met again in every file of one watch, so this is per-watch work
+    _record_steps: tuple[Any, ...] | None = None
+    _accumulated: tuple[Any, ...] | None = None
 
     @property
     def mesg_type(self) -> Any | None:
@@ -138,9 +179,37 @@ def _crc_error(computed: int, read: int) -> FitCRCError:
 
 # Definition layouts already parsed (key: the definition's bytes after the header and
 # reserved byte), shared across files: a definition without developer fields depends
-# on its bytes alone, and _Def carries no per-file state.
-_DEF_CACHE: dict[bytes, tuple[_Def, tuple[int, ...]]] = {}
+# on its bytes alone, and _Def carries no per-file state.  A definition with developer
+# fields also depends on the descriptions the file registered for them, so its key adds
+# those (by value: every file of one app repeats the same descriptions).
+_DEF_CACHE: dict[Any, tuple[_Def, tuple[int, ...]]] = {}
 _DEF_CACHE_MAX = 4096
+
+
+def _dev_key(prof: Any) -> tuple[Any, ...]:
+    """A developer field description by value (what a decode depends on)."""
+    return (prof.dev_data_index, prof.def_num, prof.type.identifier, prof.name, prof.units, prof.native_field_num)
+
+
+def _cache_key(buf: bytes, pos: int, header: int, fields_end: int, walk: _Walk) -> Any:
+    """The definition's cache key, or None when it is cut off or uses an undescribed developer field."""
+    n = len(buf)
+    if fields_end > n:
+        return None
+    if not header & 0x20:
+        return bytes(buf[pos + 2:fields_end])
+    if fields_end >= n:
+        return None
+    dev_end = fields_end + 1 + 3 * buf[fields_end]
+    if dev_end > n:
+        return None
+    profs = []
+    for j in range(fields_end + 1, dev_end, 3):
+        prof = walk.dev_types.get(buf[j + 2], {}).get(buf[j])
+        if prof is None:
+            return None
+        profs.append(_dev_key(prof))
+    return (bytes(buf[pos + 2:dev_end]), tuple(profs))
 
 
 def _definition(buf: bytes, pos: int, header: int, walk: _Walk) -> tuple[_Def, int]:
@@ -153,12 +222,12 @@ def _definition(buf: bytes, pos: int, header: int, walk: _Walk) -> tuple[_Def, i
     _need(n, q, 3)
     mesg_num, n_fields = struct.unpack_from(endian + "HB", buf, q)
     q += 3
-    key = bytes(buf[pos + 2:q + 3 * n_fields]) if n - q >= 3 * n_fields else None
-    cached = _DEF_CACHE.get(key) if key is not None and not header & 0x20 else None
+    key = _cache_key(buf, pos, header, q + 3 * n_fields, walk)
+    cached = _DEF_CACHE.get(key) if key is not None else None
     if cached is not None:  # the same layout again (every file of one watch repeats its definitions)
         d, resets = cached
         walk.record_resets.extend((walk.n_records, num) for num in resets)
-        return d, q + 3 * n_fields
+        return d, pos + 1 + d.def_size
     mesg_type = P.message_type(mesg_num)
     fields: list[_Field] = []
     offset = 1
@@ -175,6 +244,8 @@ def _definition(buf: bytes, pos: int, header: int, walk: _Walk) -> tuple[_Def, i
         if size == 0:
             unreadable = "zero-size field"
         prof = mesg_type.fields.get(num) if mesg_type else None
+        if _processor_may_fail(prof, base, size // base.size):
+            unreadable = unreadable or f"field {prof.name}: a date/time of {size} byte(s) of {base.fitparse.name}"
         if prof is not None and mesg_num == P.MESG_RECORD:
             for comp in prof.components or ():
                 if comp.accumulate:  # fitparse restarts accumulation at every such definition
@@ -198,8 +269,8 @@ def _definition(buf: bytes, pos: int, header: int, walk: _Walk) -> tuple[_Def, i
                 unreadable = "developer field size is not a multiple of its base type"
             dev_fields.append(_Field(num, size, base, offset, prof, dev_index))
             offset += size
-    d = _Def(mesg_num, endian, tuple(fields), tuple(dev_fields), offset, unreadable)
-    if key is not None and not header & 0x20:  # developer fields depend on the file's own registry
+    d = _Def(mesg_num, endian, tuple(fields), tuple(dev_fields), offset, unreadable, def_size=q - pos - 1)
+    if key is not None:
         if len(_DEF_CACHE) >= _DEF_CACHE_MAX:
             _DEF_CACHE.clear()
         _DEF_CACHE[key] = (d, tuple(num for row, num in walk.record_resets[resets_before:]))
@@ -262,6 +333,12 @@ def _file_header(buf: bytes, pos: int, check_crc: bool) -> tuple[int, int]:
 
 # Blocks with at most this many runs are listed in plain Python (cheaper than numpy setup).
 _SMALL_BLOCK = 32
+# The data-message header bytes of each local number: normal headers 0x00-0x3F (local
+# number in the low 4 bits), and compressed-timestamp headers 0x80-0xFF (local number in
+# bits 5-6, so only local numbers 0-3).
+_HEADERS_OF_LOCAL = tuple(
+    (num, num + 16, num + 32, num + 48) + (tuple(range(0x80 + 32 * num, 0xA0 + 32 * num)) if num < 4 else ())
+    for num in range(16))
 # Runs are followed in Python up to this many messages before numpy takes over.
 _PY_RUN = 8
 
@@ -282,9 +359,9 @@ class _Block:
     def define(self, num: int, d: _Def) -> None:
         """A definition for local number ``num`` (call after :meth:`flush`: it changes the tables)."""
         size, index = (0, -1) if d.unreadable else (d.size, _def_index(self.walk, d))
-        headers = [num, num + 16, num + 32, num + 48] + (list(range(0x80 + 32 * num, 0xA0 + 32 * num)) if num < 4 else [])
-        for h in headers:
-            self.size[h], self.index[h] = size, index
+        sizes, indices = self.size, self.index
+        for h in _HEADERS_OF_LOCAL[num]:
+            sizes[h], indices[h] = size, index
 
     def scan(self, buf: bytes, heads: np.ndarray, pos: int, end: int) -> int:
         """Step over data messages from ``pos``; returns where a definition, the end or trouble starts.
@@ -487,12 +564,15 @@ def _raw_values(buf: bytes, pos: int, d: _Def, plan: _Plan) -> list[Any]:
         f = every[i]
         bt = f.base.fitparse
         got = unpacker.unpack_from(buf, pos + f.offset)
-        if bt.name == "byte":
-            raws[i] = bt.parse(got)
-        elif len(got) > 1:
-            raws[i] = tuple(bt.parse(v) for v in got)
-        else:
-            raws[i] = bt.parse(got[0])
+        try:
+            if bt.name == "byte":
+                raws[i] = bt.parse(got)
+            elif len(got) > 1:
+                raws[i] = tuple(bt.parse(v) for v in got)
+            else:
+                raws[i] = bt.parse(got[0])
+        except Exception as exc:  # fitparse's parser on these bytes (e.g. a string it cannot decode)
+            raise _ReferenceFailed(exc) from exc
     return raws
 
 
@@ -545,7 +625,10 @@ def _processed(prof: Any, value: Any) -> Any:
     if fn is None:
         return value
     holder = _Value(value)
-    fn(holder)
+    try:
+        fn(holder)
+    except Exception as exc:  # e.g. a date_time beyond datetime's range
+        raise _ReferenceFailed(exc) from exc
     return holder.value
 
 
@@ -571,8 +654,10 @@ def _message_values(buf: bytes, pos: int, d: _Def, timestamp: int | None, name: 
         for comp in prof.components or ():
             try:
                 craw = comp.render(raw)
-            except ValueError:
+            except ValueError:  # fitparse skips the component
                 continue
+            except Exception as exc:  # e.g. an array with invalid (None) elements: fitparse stops here
+                raise _ReferenceFailed(exc) from exc
             if comp.accumulate and craw is not None:
                 raise Unsupported("accumulated component outside record messages")
             cprof, _ = _resolve_subfield(d.mesg_type.fields[comp.def_num], d, raws)
@@ -599,9 +684,24 @@ def _raw_by_name(buf: bytes, pos: int, d: _Def, names: frozenset[str]) -> dict[s
     return out
 
 
+# Developer field descriptions already read: (definition, message bytes) -> raw values.
+# The definition is a cached, never mutated _Def (hashed by identity), so the bytes decide.
+_DEV_RAW_CACHE: dict[tuple[_Def, bytes], dict[str, Any]] = {}
+_DEV_FIELDS: dict[tuple[Any, ...], Any] = {}
+
+
 def _register_developer_field(buf: bytes, pos: int, d: _Def, dev_types: dict[int, dict[int, Any]]) -> None:
     """fitparse's add_dev_data_id / add_dev_field_description, on this file's own registry."""
-    raw = _raw_by_name(buf, pos, d, _DEV_NAMES)
+    key = (d, bytes(buf[pos:pos + d.size]))
+    raw = _DEV_RAW_CACHE.get(key)
+    try:
+        if raw is None:
+            raw = _raw_by_name(buf, pos, d, _DEV_NAMES)
+            if len(_DEV_RAW_CACHE) >= _DEF_CACHE_MAX:
+                _DEV_RAW_CACHE.clear()
+            _DEV_RAW_CACHE[key] = raw
+    except _ReferenceFailed as exc:  # fitparse stops here; the walk has no message order to cut at yet
+        raise Unsupported(f"fitparse fails on a developer field description: {exc}") from exc
     index = raw.get("developer_data_index")
     if d.mesg_num == P.MESG_DEVELOPER_DATA_ID:
         dev_types[index] = {}
@@ -610,10 +710,15 @@ def _register_developer_field(buf: bytes, pos: int, d: _Def, dev_types: dict[int
     base_id = raw.get("fit_base_type_id")
     if index is None or index not in dev_types or base_id not in BASE_TYPES:
         raise Unsupported("developer field description fitparse would reject or resolve from earlier files")
-    dev_types[index][num] = DevField(
-        dev_data_index=index, def_num=num, type=BASE_TYPES[base_id],
-        name=raw.get("field_name") or "unnamed_dev_field_%s" % num,
-        units=raw.get("units"), native_field_num=raw.get("native_field_num"))
+    name = raw.get("field_name") or "unnamed_dev_field_%s" % num
+    value = (index, num, base_id, name, raw.get("units"), raw.get("native_field_num"))
+    prof = _DEV_FIELDS.get(value)
+    if prof is None:  # one object per description, so the definitions cached by value share it
+        if len(_DEV_FIELDS) >= _DEF_CACHE_MAX:
+            _DEV_FIELDS.clear()
+        prof = _DEV_FIELDS[value] = DevField(dev_data_index=index, def_num=num, type=BASE_TYPES[base_id],
+                                             name=name, units=value[4], native_field_num=value[5])
+    dev_types[index][num] = prof
 
 
 # ---------------------------------------------------------------------------- bulk decoding
@@ -646,8 +751,14 @@ def _scalar_int(values: np.ndarray, base: P.BaseInfo, what: str) -> tuple[np.nda
 
 def _messages_of(buf: bytes, d: _Def, pos: np.ndarray) -> np.ndarray:
     """The structured array of one definition's messages at ``pos`` (a view when evenly spaced)."""
-    if len(pos) == 1 or (len(pos) > 1 and (np.diff(pos) == pos[1] - pos[0]).all() and pos[1] > pos[0]):
-        stride = int(pos[1] - pos[0]) if len(pos) > 1 else d.size
+    if len(pos) <= _SMALL_GROUP:  # plain Python: a few numpy calls would cost more
+        p = pos.tolist()
+        stride = p[1] - p[0] if len(p) > 1 else d.size
+        even = stride > 0 and all(b - a == stride for a, b in zip(p, p[1:]))
+    else:
+        stride = int(pos[1] - pos[0])
+        even = stride > 0 and bool((np.diff(pos) == stride).all())
+    if even:
         return np.ndarray((len(pos),), d.dtype, buf, int(pos[0]), (stride,))
     heads = np.frombuffer(buf, np.uint8)
     gathered = heads[pos[:, None] + np.arange(d.size)]
@@ -669,28 +780,40 @@ def _ts_raw(buf: bytes, d: _Def, pos: np.ndarray) -> np.ndarray | None:
 def _compressed_times(buf: bytes, walk: _Walk, by_def: list[np.ndarray]) -> np.ndarray:
     """Timestamp of every compressed-header message (NaN elsewhere), with fitparse's accumulator.
 
-    The accumulator is sequential (each compressed header adds its 5-bit offset to the
-    last timestamp seen), so this walks the messages that carry or need a timestamp in
-    file order; only files with compressed headers (rare) pay for it.
+    fitparse keeps the last timestamp seen (0 at the start of each chained file) and
+    adds each compressed header's 5-bit offset to it, rolling over when the offset is
+    below the last one's low bits.  Between two anchors (a message with a timestamp
+    field, or a chained file's start) that is a 5-bit unwrap: the anchor's high bits,
+    plus the offset, plus 32 per rollover so far -- one cumulative sum for the file.
     """
-    stamp = np.full(len(walk.pos), np.nan)
+    m = len(walk.pos)
+    stamp = np.full(m, np.nan)
     for k, idx in enumerate(by_def):
         raw = _ts_raw(buf, walk.defs[k], walk.pos[idx]) if len(idx) else None
         if raw is not None:
             stamp[idx] = raw
-    compressed = (np.frombuffer(buf, np.uint8)[walk.pos] & 0x80) != 0
-    offsets = np.frombuffer(buf, np.uint8)[walk.pos] & 0x1F
-    out = np.full(len(walk.pos), np.nan)
-    acc, seg = 0, 0
-    for i in np.flatnonzero(compressed | ~np.isnan(stamp)).tolist():
-        if walk.seg[i] != seg:  # each chained file starts its own accumulator
-            acc, seg = 0, int(walk.seg[i])
-        if not np.isnan(stamp[i]):
-            acc = int(stamp[i])
-        if compressed[i]:
-            off = int(offsets[i])
-            acc = off + (acc & ~0x1F) + (0x20 if off < (acc & 0x1F) else 0)
-            out[i] = acc
+    header = np.frombuffer(buf, np.uint8)[walk.pos]
+    has_stamp = ~np.isnan(stamp)
+    anchor = has_stamp.copy()
+    anchor[0] = True
+    anchor[1:] |= walk.seg[1:] != walk.seg[:-1]
+    anchor_value = np.where(has_stamp, stamp, 0.0)[anchor].astype(np.int64)
+    group = np.cumsum(anchor) - 1
+    c = np.flatnonzero(header & 0x80)
+    g = group[c]
+    off = (header[c] & 0x1F).astype(np.int64)
+    base = anchor_value[g]
+    first = np.ones(len(c), bool)
+    first[1:] = g[1:] != g[:-1]
+    prev = np.empty(len(c), np.int64)
+    prev[1:] = off[:-1]
+    prev[first] = base[first] & 0x1F
+    roll = (off < prev).astype(np.int64)
+    rolls = np.cumsum(roll)
+    starts = np.flatnonzero(first)
+    within = rolls - (rolls - roll)[starts][np.cumsum(first) - 1]
+    out = np.full(m, np.nan)
+    out[c] = (base & ~0x1F) + off + 32 * within
     return out
 
 
@@ -732,14 +855,14 @@ def _scaled(values: np.ndarray, ok: np.ndarray, prof: Any) -> np.ndarray:
     return np.where(ok, out, np.nan)
 
 
-def _accumulated_components(d: _Def) -> list[tuple[int, _Field, Any]]:
+def _accumulated_components(d: _Def) -> tuple[tuple[int, _Field, Any], ...]:
     """(field index, field, component) of the accumulated components this definition feeds a column with."""
-    out = []
-    for i, f in enumerate(d.fields):
-        for comp in (f.profile.components if f.profile is not None else None) or ():
-            if comp.accumulate and d.mesg_type.fields[comp.def_num].name in RECORD_FIELD_NAMES:
-                out.append((i, f, comp))
-    return out
+    if d._accumulated is None:
+        d._accumulated = tuple(
+            (i, f, comp) for i, f in enumerate(d.fields)
+            for comp in (f.profile.components if f.profile is not None else None) or ()
+            if comp.accumulate and d.mesg_type.fields[comp.def_num].name in RECORD_FIELD_NAMES)
+    return d._accumulated
 
 
 def _collect_accumulated(recs: np.ndarray, d: _Def, rows: np.ndarray, cols: _RecordColumns) -> None:
@@ -754,42 +877,73 @@ def _collect_accumulated(recs: np.ndarray, d: _Def, rows: np.ndarray, cols: _Rec
         pending[0][rows], pending[1][rows] = got
 
 
-def _decode_record_def(recs: np.ndarray, d: _Def, rows: np.ndarray, cols: _RecordColumns,
-                       accumulated: dict[int, np.ndarray]) -> None:
-    """Decode every record message of one definition and scatter it into the columns."""
+# Steps of a record definition's decode (see _record_steps).
+_TIME, _ACCUMULATED, _COMPONENT, _VALUE = range(4)
+
+
+def _record_steps(d: _Def) -> tuple[tuple[Any, ...], ...]:
+    """What :func:`_decode_record_def` does with each field of a record definition, in fitparse's order.
+
+    Depends on the definition alone, so it is worked out once per (cached) definition.
+    """
+    if d._record_steps is not None:
+        return d._record_steps
     mesg_type = d.mesg_type
-    outputs: list[tuple[str, np.ndarray]] = []  # in fitparse's FieldData order; later non-NaN wins
+    steps: list[tuple[Any, ...]] = []
     for i, f in enumerate(d.fields):
         prof = f.profile
         if prof is None:
             continue
-        values = recs[f"f{i}"]
         if f.num == P.TIMESTAMP_FIELD:
-            t, ok = _scalar_int(values, f.base, "record timestamp")
-            cols.time[rows] = np.where(ok, t.astype(float), np.nan)
+            steps.append((_TIME, f"f{i}", f))
             continue
         for comp in prof.components or ():
             target = mesg_type.fields[comp.def_num]
             if target.name not in RECORD_FIELD_NAMES:
                 continue
             if comp.accumulate:
-                if comp.def_num in accumulated:
-                    outputs.append((target.name, accumulated[comp.def_num][rows]))
-                continue
-            got = _component_raw(values, f, comp)
-            if got is not None:
-                outputs.append((target.name, _scaled(got[0], got[1], comp)))
+                steps.append((_ACCUMULATED, target.name, comp.def_num))
+            else:
+                steps.append((_COMPONENT, target.name, f"f{i}", f, comp))
         if prof.name not in RECORD_FIELD_NAMES or f.base.is_array_type or f.count != 1:
             continue  # arrays and strings are not numbers to fitparse's reader either
         if not isinstance(prof.type, BaseType):
             raise Unsupported(f"record field {prof.name} has a typed (enum/bool/time) value")
-        outputs.append((prof.name, _scaled(values, _valid(values, f.base), prof)))
+        steps.append((_VALUE, prof.name, f"f{i}", f, prof))
+    d._record_steps = tuple(steps)
+    return d._record_steps
+
+
+def _decode_record_def(recs: np.ndarray, d: _Def, rows: np.ndarray, cols: _RecordColumns,
+                       accumulated: dict[int, np.ndarray]) -> None:
+    """Decode every record message of one definition and scatter it into the columns."""
+    outputs: list[tuple[str, np.ndarray]] = []  # in fitparse's FieldData order; later non-NaN wins
+    for step in _record_steps(d):
+        kind = step[0]
+        if kind == _TIME:
+            t, ok = _scalar_int(recs[step[1]], step[2].base, "record timestamp")
+            cols.time[rows] = np.where(ok, t.astype(float), np.nan)
+        elif kind == _ACCUMULATED:
+            if step[2] in accumulated:
+                outputs.append((step[1], accumulated[step[2]][rows]))
+        elif kind == _COMPONENT:
+            got = _component_raw(recs[step[2]], step[3], step[4])
+            if got is not None:
+                outputs.append((step[1], _scaled(got[0], got[1], step[4])))
+        else:
+            values = recs[step[2]]
+            outputs.append((step[1], _scaled(values, _valid(values, step[3].base), step[4])))
     merged: dict[str, np.ndarray] = {}
     for name, values in outputs:
         merged[name] = values if name not in merged else np.where(np.isnan(values), merged[name], values)
+    fields, n = cols.fields, cols.n
     for name, values in merged.items():
-        cols.fields[name][rows] = values
-    _decode_dev_fields(recs, d, rows, cols)
+        column = fields.get(name)
+        if column is None:  # columns no record carries stay absent (all NaN to fit_common)
+            column = fields[name] = np.full(n, np.nan)
+        column[rows] = values
+    if d.dev_fields:
+        _decode_dev_fields(recs, d, rows, cols)
 
 
 def _decode_dev_fields(recs: np.ndarray, d: _Def, rows: np.ndarray, cols: _RecordColumns) -> None:
@@ -804,7 +958,7 @@ def _decode_dev_fields(recs: np.ndarray, d: _Def, rows: np.ndarray, cols: _Recor
                 continue
             entry = (target[0], target[1], np.full(cols.n, np.nan), f.profile)
             cols.dev[key] = entry
-        elif entry[3] is not f.profile:
+        elif entry[3] is not f.profile and _dev_key(entry[3]) != _dev_key(f.profile):
             raise Unsupported("developer field redefined within the file")
         if f.base.is_array_type or f.count != 1:
             continue
@@ -827,33 +981,57 @@ def _accumulate(cols: _RecordColumns, resets: list[tuple[int, int]]) -> dict[int
     return out
 
 
+# Files (or definitions) with at most this many data messages are grouped in plain Python:
+# a tiny file's decode is otherwise a few dozen numpy calls of ~1 µs each.
+_SMALL_GROUP = 64
+
+
+def _group_by_def(walk: _Walk) -> list[np.ndarray]:
+    """Message indices (file order) of each definition in ``walk.defs``."""
+    if len(walk.pos) <= _SMALL_GROUP:
+        groups: list[list[int]] = [[] for _ in walk.defs]
+        for i, k in enumerate(walk.def_index.tolist()):
+            groups[k].append(i)
+        return [np.array(g, np.int64) for g in groups]
+    order = np.argsort(walk.def_index, kind="stable")
+    split = np.searchsorted(walk.def_index[order], np.arange(len(walk.defs) + 1)).tolist()
+    return [order[split[k]:split[k + 1]] for k in range(len(walk.defs))]
+
+
 def _assemble(buf: bytes, walk: _Walk) -> FitMessages:
     n = walk.n_records
     msgs = FitMessages(n_records=n)
-    cols = _RecordColumns(n=n, time=np.full(n, np.nan), fields={name: np.full(n, np.nan) for name in RECORD_FIELD_NAMES})
-    kinds = np.array([d.mesg_num for d in walk.defs], np.int64)[walk.def_index]
-    order = np.argsort(walk.def_index, kind="stable")
-    split = np.searchsorted(walk.def_index[order], np.arange(len(walk.defs) + 1))
-    by_def = [order[split[k]:split[k + 1]] for k in range(len(walk.defs))]  # message indices, file order
-    compressed = (np.frombuffer(buf, np.uint8)[walk.pos] & 0x80) != 0
+    cols = _RecordColumns(n=n, time=np.full(n, np.nan), fields={})
+    defs = walk.defs
+    by_def = _group_by_def(walk)
+    heads = np.frombuffer(buf, np.uint8)
+    compressed = (heads[walk.pos] & 0x80) != 0
     ts = _compressed_times(buf, walk, by_def) if compressed.any() else None
-    is_record = kinds == P.MESG_RECORD
+    is_record = np.array([d.mesg_num == P.MESG_RECORD for d in defs], bool)[walk.def_index]
     row_of = np.cumsum(is_record) - 1  # record row of each message (file order)
 
-    for i in np.flatnonzero(np.isin(kinds, list(P.DICT_MESSAGES))).tolist():
-        d = walk.defs[int(walk.def_index[i])]
+    dict_defs = [k for k, d in enumerate(defs) if d.mesg_num in P.DICT_MESSAGES and len(by_def[k])]
+    dict_msgs = sorted(i for k in dict_defs for i in by_def[k].tolist())  # few per file, in file order
+    pos_of = walk.pos
+    for i in dict_msgs:
+        d = defs[int(walk.def_index[i])]
         name = P.DICT_MESSAGES[d.mesg_num]
         stamp = int(ts[i]) if ts is not None and compressed[i] else None
-        _take_dict_message(msgs, name, _message_values(buf, int(walk.pos[i]), d, stamp, name))
+        try:
+            values = _message_values(buf, int(pos_of[i]), d, stamp, name)
+        except _ReferenceFailed as exc:
+            raise _StopAt(i, exc.error) from exc
+        _take_dict_message(msgs, name, values)
 
     # Record definitions in order of their first record (the order fitparse meets them).
-    record_defs = sorted((k for k, idx in enumerate(by_def) if len(idx) and is_record[idx[0]]),
-                         key=lambda k: by_def[k][0])
-    decoded = [(walk.defs[k], _messages_of(buf, walk.defs[k], walk.pos[by_def[k]]), row_of[by_def[k]], by_def[k])
+    record_defs = sorted((k for k, d in enumerate(defs) if d.mesg_num == P.MESG_RECORD and len(by_def[k])),
+                         key=lambda k: int(by_def[k][0]))
+    decoded = [(defs[k], _messages_of(buf, defs[k], pos_of[by_def[k]]), row_of[by_def[k]], by_def[k])
                for k in record_defs]
     for d, recs, rows, _idx in decoded:
-        _collect_accumulated(recs, d, rows, cols)
-    accumulated = _accumulate(cols, walk.record_resets)
+        if _accumulated_components(d):
+            _collect_accumulated(recs, d, rows, cols)
+    accumulated = _accumulate(cols, walk.record_resets) if cols.pending else {}
     for d, recs, rows, idx in decoded:
         _decode_record_def(recs, d, rows, cols, accumulated)
         if ts is not None:  # the header's timestamp is applied last, as fitparse does
@@ -886,16 +1064,43 @@ def _take_dict_message(msgs: FitMessages, name: str, v: dict[str, Any]) -> None:
 def read_fast(data: bytes, check_crc: bool) -> tuple[FitMessages, Exception | None]:
     """Read FIT bytes into the shared column form; raises :class:`Unsupported` (or a bug) for fallback."""
     walk = _walk(data, check_crc)
-    return _assemble(data, walk), walk.error
+    try:
+        return _assemble(data, walk), walk.error
+    except _StopAt as stop:  # earlier in the file than any error the walk met
+        _cut(walk, stop.index)
+        walk.error = stop.error
+        return _assemble(data, walk), walk.error
 
 
-def decode_fit_fast(data: bytes, name: str = "<fit>") -> DecodeResult:
-    """Decode FIT bytes like :func:`.fit_fitparse.decode_fit`, falling back to it where the fast path cannot."""
+def _cut(walk: _Walk, index: int) -> None:
+    """Keep only the data messages before ``index`` (file order)."""
+    walk.pos, walk.def_index, walk.seg = walk.pos[:index], walk.def_index[:index], walk.seg[:index]
+    kinds = np.array([d.mesg_num for d in walk.defs], np.int64)[walk.def_index]
+    walk.n_records = int((kinds == P.MESG_RECORD).sum())
+    walk.record_resets = [(row, num) for row, num in walk.record_resets if row <= walk.n_records]
+
+
+# Prefix of the error a no-fallback decode returns for a file the fast path refuses on purpose.
+UNSUPPORTED_PREFIX = "fast FIT decoder cannot read this file exactly"
+
+
+def decode_fit_fast(data: bytes, name: str = "<fit>", fallback: bool = True) -> DecodeResult:
+    """Decode FIT bytes like :func:`.fit_fitparse.decode_fit`, falling back to it where the fast path cannot.
+
+    Every fallback is logged (INFO) with the file name and reason.  ``fallback=False``
+    is for the fuzzers, which must see the fast path's own behaviour: a deliberate
+    :class:`Unsupported` becomes a one-line error result, and any other exception (a
+    bug that the fallback would hide) propagates.
+    """
     try:
         return decode_with(read_fast, bytes(data))
     except Unsupported as exc:
         reason = str(exc)
+        if not fallback:
+            return DecodeResult(error=f"{UNSUPPORTED_PREFIX} ({reason.splitlines()[0] if reason else 'unsupported'})")
     except Exception as exc:  # a fast-path bug must cost speed, never a file
-        reason = f"{type(exc).__name__}: {exc}"
+        if not fallback:
+            raise
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
     log.info("fast FIT decoder fell back to fitparse for %s: %s", name, reason)
     return decode_fit(data, name)
