@@ -1,0 +1,78 @@
+"""The local executors and make_executor's choices; Dask itself is in test_dask_scale.py."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from gaitrisk.executor import (
+    ExecutorError,
+    PoolExecutor,
+    SerialExecutor,
+    make_executor,
+    parse_local,
+)
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_make_executor_picks_serial_or_pool():
+    assert isinstance(make_executor(None), SerialExecutor)
+    assert isinstance(make_executor(1), SerialExecutor)
+    with make_executor(2) as pool:
+        assert isinstance(pool, PoolExecutor) and pool.workers == 2
+        assert list(pool.map(_square, range(20))) == [i * i for i in range(20)]
+
+
+def test_pool_bounds_items_in_flight_and_keeps_order():
+    pulled = []
+
+    def items():
+        for i in range(30):
+            pulled.append(i)
+            yield i
+
+    with PoolExecutor(2) as pool:
+        out = []
+        for r in pool.map(_square, items()):
+            # The k-th result is yielded with at most 2 x 2 items taken from the input.
+            assert len(pulled) - len(out) <= 4
+            out.append(r)
+    assert out == [i * i for i in range(30)]
+
+
+def test_context_manager_closes_the_pool():
+    with PoolExecutor(2) as pool:
+        pass
+    with pytest.raises(RuntimeError):
+        pool._pool.submit(_square, 1)
+
+
+@pytest.mark.parametrize("spec, n", [("local:3", 3), ("LOCAL:1", 1), ("tcp://10.0.0.5:8786", None),
+                                     ("scheduler.clinic.lan:8786", None)])
+def test_parse_local(spec, n):
+    assert parse_local(spec) == n
+
+
+def test_parse_local_defaults_to_every_core():
+    import os
+
+    assert parse_local("local") == (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize("spec", ["local:0", "local:x", "local:-2"])
+def test_bad_local_spec_is_one_line(spec):
+    with pytest.raises(ExecutorError, match="local:N") as exc:
+        make_executor(None, spec)
+    assert "\n" not in str(exc.value)
+
+
+def test_scheduler_without_the_extra_names_it(monkeypatch):
+    # A None entry in sys.modules makes `import distributed` raise ImportError, as when not installed.
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(ExecutorError, match=r"install gaitrisk\[dask\]") as exc:
+        make_executor(4, "tcp://127.0.0.1:8786")
+    assert "\n" not in str(exc.value)
