@@ -3,8 +3,8 @@
     python scripts/make_fixtures.py [--out fixtures]
 
 Writes ``runs/`` (a three-week demo season of one athlete), ``truth/`` (single
-runs with known truth, plus ``truth.json`` and ``season.json``) and
-``README.md``.  Only those are touched: other folders under ``--out`` are left
+runs with known truth, plus ``truth.json`` and ``season.json``), ``pain/demo_pain.csv``
+(the demo athlete's pain log) and ``README.md``.  Only those are touched: other folders under ``--out`` are left
 alone.  ``tests/test_synth.py`` regenerates into a temporary folder and fails
 if the committed files differ, so edit this script, never the fixtures.
 """
@@ -118,6 +118,32 @@ TRUTH: tuple[Fixture, ...] = (
             ("cycling.fit",), "a bike ride (FIT sport cycling): the importer must skip it", sport="cycling"),
 )
 
+# The demo athlete's pain log (docs/pain_csv.md), times in UTC: left lateral hip pain
+# that stays low for two weeks and reaches 5/10 during the long run.  Planted so that
+# the demo's flags are known: pain_rising on 04-19 (5/10 against a 7-day mean of 1.0,
+# §0 rows 19-20) and no see_a_clinician (the after/during-run scores never rise three
+# runs in a row).  The left-side pain matches the season's left-foot-low road camber,
+# but camber_exposure and track_direction need 28 days of history the season lacks.
+DEMO_PAIN_ZONE = "UTC"
+DEMO_PAIN: tuple[tuple[str, str, int, str, str, str, str, str], ...] = (
+    # date, time, score, region, side, when, behaviour, note
+    ("2024-04-01", "18:00", 1, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-04-03", "19:00", 2, "lateral_hip", "L", "after_run", "", "after the track session"),
+    ("2024-04-04", "07:30", 1, "lateral_hip", "L", "next_morning", "", ""),
+    ("2024-04-07", "10:00", 2, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-04-10", "08:00", 1, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-04-12", "19:00", 3, "lateral_hip", "L", "after_run", "warms_up", "stairs hurt"),
+    ("2024-04-13", "07:30", 2, "lateral_hip", "L", "next_morning", "", ""),
+    ("2024-04-16", "08:00", 2, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-04-19", "07:05", 5, "lateral_hip", "L", "during_run", "worsens", "last 10 minutes of the long run"),
+)
+
+
+def _pain_csv() -> str:
+    rows = ["date,time,score,region,side,when,behaviour,note"]
+    rows += [",".join(str(v) for v in row) for row in DEMO_PAIN]
+    return "\n".join(rows) + "\n"
+
 
 def _write(run: SyntheticRun, path: Path, sport: str) -> None:
     if path.suffix == ".fit":
@@ -178,6 +204,10 @@ def build(out: Path) -> list[Path]:
     for path, obj in ((truth_dir / "truth.json", truth), (truth_dir / "season.json", season)):
         path.write_text(_json(obj), encoding="utf-8")
         written.append(path)
+    pain = out / "pain" / "demo_pain.csv"
+    pain.parent.mkdir(parents=True, exist_ok=True)
+    pain.write_text(_pain_csv(), encoding="utf-8")
+    written.append(pain)
     readme = out / "README.md"
     readme.write_text(_readme(), encoding="utf-8")
     written.append(readme)
@@ -207,6 +237,10 @@ def _readme() -> str:
     lines += [f"| `{name}` | {fx.about} |" for fx in TRUTH for name in fx.files]
     lines += ["| `truth.json` | file name -> truth dict for the files above |",
               "| `season.json` | `runs/<file>` -> truth dict for the season |", ""]
+    lines += ["## pain/ - the demo athlete's pain log", "",
+              f"`demo_pain.csv` (docs/pain_csv.md; times in {DEMO_PAIN_ZONE}): left lateral hip pain, low for two",
+              "weeks, 5/10 during the long run of 2024-04-19. `gaitrisk demo` imports it with the runs; the",
+              "planted flag is `pain_rising` on 2024-04-19 (5/10 against a 7-day mean of 1.0), no red flag.", ""]
     return "\n".join(lines)
 
 

@@ -1,0 +1,91 @@
+"""``gaitrisk demo``: the whole main job on the bundled synthetic season, in a throw-away store.
+
+import runs -> per-run features -> pain log -> weekly load -> model (trained when the
+data allow it) and rule flags -> the text report.  Each step prints one line, then the
+report follows: what a morning report looks like, without any of your own data.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .main import _print_import_summary, _update_features, cli
+
+DEMO_ATHLETE = "demo"
+DEMO_ZONE = "UTC"   # the pain log's zone (fixtures/pain/demo_pain.csv); fixed so the demo prints the same days
+
+
+def bundled_data() -> Path:
+    """The demo data folder: inside an installed package, or the repo's ``fixtures/`` in a checkout."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "_fixtures", package.parent / "fixtures"):
+        if (candidate / "runs").is_dir() and (candidate / "pain").is_dir():
+            return candidate
+    raise click.ClickException("the bundled demo data are missing from this installation; reinstall gaitrisk")
+
+
+@cli.command("demo")
+@click.option("--keep", type=click.Path(file_okay=False), default=None,
+              help="Keep the demo store (and model) in this folder instead of a throw-away one.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
+              help="How to print the report at the end.")
+def demo_cmd(keep: str | None, fmt: str) -> None:
+    """Run the whole job on the bundled synthetic season and print the report.
+
+    Imports three weeks of runs (FIT, GPX, TCX; one run twice), computes their
+    features, imports a pain log, trains the risk model if the data allow it,
+    applies the rules and prints the report.  Nothing touches your own store.
+    """
+    import tempfile
+    from zoneinfo import ZoneInfo
+
+    from ..ingest.pipeline import import_paths
+    from ..load.weekly import load_report
+    from ..model.persist import default_model_path, save_model, train
+    from ..pain.csvio import read_pain_csv
+    from ..report import build_athlete_report, render, write_private
+    from ..store import Store
+
+    data = bundled_data()
+    zone = ZoneInfo(DEMO_ZONE)
+    with tempfile.TemporaryDirectory(prefix="gaitrisk-demo-") as tmp:
+        folder = Path(keep) if keep else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        db = folder / "demo.db"
+        model_path = default_model_path(db)
+        say = lambda text: click.echo(text, err=False)
+        say(f"1. import   {data / 'runs'} -> {db}")
+        with Store(db) as store:
+            report = import_paths([str(data / "runs")], store, DEMO_ATHLETE)
+            _print_import_summary(report)
+            _update_features(store, DEMO_ATHLETE, report)
+            n_feat = len(store.feature_versions(DEMO_ATHLETE))
+            say(f"2. features {n_feat} runs: cadence vs speed, contact time, grade, camber and track exposure")
+            pain_file = data / "pain" / "demo_pain.csv"
+            parsed = read_pain_csv(pain_file.read_bytes(), DEMO_ATHLETE, zone)
+            if parsed.fatal or parsed.errors:  # a broken installation, not a user error
+                raise click.ClickException(f"{pain_file.name}: {parsed.fatal or parsed.errors[0].reason}")
+            stored = store.add_pain_entries([e for _, e in parsed.entries])
+            say(f"3. pain     {sum(i is not None for i in stored)} entries from {pain_file.name}")
+            last_run = max(a.start_time for a in store.activities(DEMO_ATHLETE)).astimezone(zone).date()
+            weeks = load_report(store, DEMO_ATHLETE, zone, last_run, 8).weeks
+            say(f"4. load     {sum(w.runs for w in weeks)} runs in {len([w for w in weeks if w.runs])} weeks "
+                "(spikes, week-to-week change, ACWR)")
+            try:
+                est, card, _ = train(store, zone)
+                save_model(est, card, model_path)
+                say(f"5. model    trained on {card['data']['rows']} athlete-days, "
+                    f"{card['data']['onsets_total']} pain onset(s); rules apply in any case")
+            except ValueError as exc:
+                say(f"5. model    not trained, the rules decide alone: {exc}")
+            rep = build_athlete_report(store, DEMO_ATHLETE, zone, today=last_run, model_path=model_path)
+        say("6. report   (gaitrisk report --athlete demo; --format html for plots)")
+        say("")
+        colour = fmt == "text" and sys.stdout.isatty()
+        click.echo(render([rep], fmt, color=colour), nl=False, color=colour)
+        if keep:
+            write_private(folder / "demo.html", render([rep], "html"))
+            say(f"\nKept the store in {db} and the HTML report in {folder / 'demo.html'}")

@@ -1,0 +1,78 @@
+"""``gaitrisk report``: the risk report of one athlete or all, as text, JSON, HTML or Markdown (issue 5).
+
+A thin layer over :mod:`gaitrisk.report`; pandas, rich and matplotlib are imported
+inside the command so that ``gaitrisk --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+
+from .main import Context, _pass_db, cli
+
+
+@cli.command("report")
+@click.option("--athlete", default=None, help="Whose report (default: me).")
+@click.option("--all", "all_athletes", is_flag=True, help="Every athlete in the store, one after the other.")
+@click.option("--since", default=None, metavar="YYYY-MM-DD",
+              help="First day shown (default: 8 weeks before the report day).")
+@click.option("--until", default=None, metavar="YYYY-MM-DD",
+              help="Report day (default: today; capped at the athlete's last day with data).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "markdown"]), default="text",
+              show_default=True, help="text: terminal tables; json: the versioned contract "
+              "(gaitrisk/report/report.schema.json); html: one self-contained file with plots; markdown.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file (created readable by you only) instead of standard output.")
+@click.option("--with-maps", is_flag=True,
+              help="Include route sketches (HTML, JSON); the first and last 500 m of each route are cut off. "
+                   "Without it the report holds no positions at all.")
+@click.option("--tz", default=None, metavar="ZONE",
+              help="IANA time zone whose calendar days count (default: $TZ or this machine's zone).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
+              help="Model file (default: <database>.model.skops beside the database).")
+@_pass_db
+def report_cmd(obj: Context, athlete: str | None, all_athletes: bool, since: str | None, until: str | None,
+               fmt: str, output: str | None, with_maps: bool, tz: str | None, model_path: str | None) -> None:
+    """An athlete's risk report: current flags (red flags first), the last 8 weeks of load
+    with spikes marked, gait trends, camber/track exposure and the pain timeline.
+
+    Decision support, not a diagnosis.  Colour only on a terminal.
+    """
+    from ..report import build_athlete_report, render, write_private
+    from .load import _date, _zone
+    from .model import _model_path
+
+    if athlete and all_athletes:
+        raise click.UsageError("give --athlete NAME or --all, not both")
+    zone = _zone(tz)
+    first, last = _date(since, "--since"), _date(until, "--until")
+    path = _model_path(obj, model_path)
+    reports = []
+    with obj.store() as store:
+        names = store.athletes() if all_athletes else [athlete or "me"]
+        for name in names:
+            try:
+                reports.append(build_athlete_report(store, name, zone, since=first, today=last, model_path=path,
+                                                    with_maps=with_maps))
+            except LookupError as exc:
+                if not all_athletes:
+                    raise click.ClickException(f"{exc} (see: gaitrisk activities)") from exc
+                click.echo(f"skipped {name}: {exc}", err=True)
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from exc
+    if not reports:
+        raise click.ClickException("no athlete with runs in the store (import some: gaitrisk import PATH)")
+    generated = dt.datetime.now(dt.UTC)
+    colour = fmt == "text" and output is None and sys.stdout.isatty()
+    text = render(reports, fmt, with_maps=with_maps, generated_at=generated, color=colour)
+    if output is None:
+        click.echo(text, nl=False, color=colour)
+        return
+    try:
+        write_private(output, text)
+    except OSError as exc:
+        raise click.ClickException(f"{output}: cannot write the report ({exc.strerror or exc})") from exc
+    click.echo(f"wrote {output}", err=True)

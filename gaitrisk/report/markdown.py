@@ -1,0 +1,71 @@
+"""The report as Markdown: the text report's content, for a wiki, an e-mail or a pull request."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from . import fmt as F
+from .assemble import AthleteReport
+
+
+def _esc(s: str) -> str:
+    """Table cells: a pipe or a line break would end the cell."""
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
+    out += ["| " + " | ".join(_esc(c) for c in r) + " |" for r in rows]
+    return out + [""]
+
+
+def render_markdown(reports: list[AthleteReport], generated_at: dt.datetime) -> str:
+    lines = ["# gaitrisk report", "", f"Generated {generated_at:%Y-%m-%d %H:%M %Z}. {F.DISCLAIMER}", ""]
+    for rep in reports:
+        lines += athlete_markdown(rep)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def athlete_markdown(rep: AthleteReport) -> list[str]:
+    L = [f"## {_esc(rep.athlete)}: {rep.first} to {rep.last} ({rep.zone})", ""]
+    L += [f"> **{_esc(n)}**" for n in rep.notes] + ([""] if rep.notes else [])
+    span = f"{rep.flag_first} to {rep.last}" if rep.flag_first else str(rep.last)
+    L += [f"### Flags ({span})", ""]
+    if not rep.flags:
+        L += ["None. Keep logging pain after runs.", ""]
+    for f in rep.flags:
+        L += [f"- **{F.flag_title(f)}**, {f.date}: {f.explanation} [{f.source}]  ", f"  → {f.suggestion}"]
+    L += [""]
+    if rep.model is None:
+        L += [f"Model: {rep.model_note or 'not shown'}", ""]
+    else:
+        m = rep.model
+        top = ", ".join(f"{k} {v:+.2f}" for k, v in m.contributions[:3])
+        L += [f"Model: {m.probability:.0%} chance of a pain onset in the next {m.horizon_days} days (base rate "
+              f"{m.base_rate:.0%}); main contributions (log-odds): {top}" + (f" ({rep.model_note})" if rep.model_note
+                                                                          else ""), ""]
+    L += [f"### Load, last {len(rep.weeks)} weeks", ""]
+    L += _table(["week", "km", "runs", "longest km", "change", "spike", "ACWR 7:21", "pain max"],
+                [[F.week_label(w), F.km(w.distance_m), str(w.runs), F.km(w.longest_run_m), F.change_cell(w),
+                  F.spike_cell(w), F.num(w.acwr_7_21, ".2f"), F.num(w.pain_max, "d")] for w in rep.weeks])
+    L += [("▲ spike: a run > 10 % over the longest run of the 30 days before (Frandsen 2025, §3.2); change ▲: "
+           "> 30 % over the previous 7 days (Nielsen 2014, §3.1). ACWR is information only (§3.3)."), ""]
+    L += ["### Gait trends", ""]
+    L += _table(["week", "runs", "cadence vs expected %", "GCT ms", "GCT balance L %"],
+                [[F.week_label(w), str(w.runs), F.num(w.cadence_residual_pct, "+.1f"), F.num(w.gct_ms, ".0f"),
+                  F.num(w.gct_balance_pct, ".1f")] for w in rep.trends])
+    L += ["Cadence: level-ground residual vs 150 + 6.01·v steps/min (§0 row 1), ≤ -5 % notable (§0 row 3).", ""]
+    L += ["### Terrain, camber and track exposure (km)", ""]
+    L += _table(["week", "downhill ≤-5 %", "≤-10 %", "road left low", "road right low", "track CCW", "track CW"],
+                [[F.week_label(w), F.km(w.downhill5_m), F.km(w.downhill10_m), F.km(w.road_left_low_m),
+                  F.km(w.road_right_low_m), F.km(w.track_ccw_m), F.km(w.track_cw_m)] for w in rep.trends])
+    L += ["### Pain log", ""]
+    if not rep.pain:
+        L += ["No entries in this period.", ""]
+    else:
+        L += _table(["date", "score", "where", "when", "note"],
+                    [[f"{p.time:%a %d %b}" + ("" if p.date_only else f" {p.time:%H:%M}"), f"{p.score}/10",
+                      f"{F.region(p.region)} ({F.side(p.side)})",
+                      F.when(p.when) + (f", {p.behaviour.replace('_', ' ')}" if p.behaviour else ""), p.note or ""]
+                     for p in rep.pain])
+    return L

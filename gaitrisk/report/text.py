@@ -1,0 +1,136 @@
+"""The terminal report (rich tables; colour only when asked, i.e. on a TTY)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from . import fmt as F
+from .assemble import AthleteReport
+
+_STYLE = {"high": "bold red", "warn": "yellow", "info": "cyan"}
+WIDTH = 110
+
+
+def render_text(reports: list[AthleteReport], generated_at: dt.datetime, *, color: bool = False,
+                width: int = WIDTH) -> str:
+    from rich.console import Console
+
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=color, color_system="standard" if color else None,
+                      no_color=not color, highlight=False, emoji=False, legacy_windows=False)
+    console.print(f"gaitrisk report, generated {generated_at:%Y-%m-%d %H:%M %Z}. {F.DISCLAIMER}")
+    for rep in reports:
+        console.print()
+        for part in athlete_parts(rep):
+            console.print(part)
+    # rich pads table rows to their width; trailing blanks only get in the way of diffs and mail.
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+
+
+def athlete_parts(rep: AthleteReport) -> list:
+    """The rich renderables of one athlete's report, in reading order (red flags first)."""
+    from rich.rule import Rule
+    from rich.text import Text
+
+    parts: list = [Rule(Text(f"{rep.athlete}: {rep.first} to {rep.last} ({rep.zone})", style="bold"),
+                        align="left")]
+    for note in rep.notes:
+        parts.append(Text(f"! {note}", style="yellow"))
+    parts.append(_flags(rep))
+    parts.append(_model(rep))
+    parts += [_load(rep), _trends(rep), _exposure(rep), _pain(rep)]
+    return parts
+
+
+def _table(title: str, *cols: str, right_from: int = 1, wrap: tuple[int, ...] = ()):
+    """Columns before ``right_from`` are left-aligned labels; only the ``wrap`` columns may wrap."""
+    from rich import box
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    for i, c in enumerate(cols):
+        t.add_column(c, justify="right" if i >= right_from else "left", no_wrap=i not in wrap,
+                     ratio=1 if i in wrap else None)
+    return t
+
+
+def _with_note(table, note: str):
+    from rich.console import Group
+    from rich.text import Text
+
+    return Group(table, Text(note, style="dim"), Text(""))
+
+
+def _flags(rep: AthleteReport):
+    from rich.text import Text
+
+    span = f"{rep.flag_first} to {rep.last}" if rep.flag_first else str(rep.last)
+    if not rep.flags:
+        return Text(f"Flags ({span}): none. Keep logging pain after runs.", style="green")
+    t = _table(f"Flags ({span}): red flags first, then by severity", "flag", "date", "why, and what to do",
+               right_from=99, wrap=(2,))
+    for f in rep.flags:
+        style = _STYLE[f.severity]
+        why = Text(f"{f.explanation} [{f.source}]\n")
+        why.append(f"→ {f.suggestion}", style="bold")
+        t.add_row(Text(F.flag_title(f), style=style), f.date.isoformat(), why)
+    return t
+
+
+def _model(rep: AthleteReport):
+    from rich.text import Text
+
+    if rep.model is None:
+        return Text(f"Model: {rep.model_note or 'not shown'}", style="dim")
+    m = rep.model
+    top = ", ".join(f"{k} {v:+.2f}" for k, v in m.contributions[:3])
+    note = f" ({rep.model_note})" if rep.model_note else ""
+    return Text(f"Model: {m.probability:.0%} chance of a pain onset in the next {m.horizon_days} days "
+                f"(base rate {m.base_rate:.0%}); main contributions (log-odds): {top}{note}")
+
+
+def _load(rep: AthleteReport):
+    t = _table(f"Load, last {len(rep.weeks)} weeks", "week", "km", "runs", "longest km", "change", "spike",
+               "ACWR 7:21", "pain max")
+    for w in rep.weeks:
+        style = "red" if w.spike_tier_max in ("moderate", "large") or w.week_jump else None
+        t.add_row(F.week_label(w), F.km(w.distance_m), str(w.runs), F.km(w.longest_run_m), F.change_cell(w),
+                  F.spike_cell(w), F.num(w.acwr_7_21, ".2f"), F.num(w.pain_max, "d"), style=style)
+    return _with_note(t, "spike ▲: a run > 10 % over the longest run of the 30 days before it (Frandsen 2025, "
+                      "§3.2; ? = under 30 days of history); change ▲: > 30 % over the previous 7 days (Nielsen 2014, "
+                      "§3.1). ACWR is information only: weak evidence for runners (§3.3).")
+
+
+def _trends(rep: AthleteReport):
+    t = _table("Gait trends (distance-weighted week means)", "week", "runs", "cadence vs expected",
+               "GCT ms", "GCT balance L %")
+    for w in rep.trends:
+        t.add_row(F.week_label(w), str(w.runs), F.num(w.cadence_residual_pct, "+.1f") + (" %" if
+                  w.cadence_residual_pct is not None else ""), F.num(w.gct_ms, ".0f"), F.num(w.gct_balance_pct, ".1f"))
+    return _with_note(t, "Cadence: level-ground residual vs 150 + 6.01·v steps/min (§0 row 1), ≤ -5 % notable "
+                      "(§0 row 3). Balance: > 50.7 % either side is outside Garmin's green band (§0 row 8).")
+
+
+def _exposure(rep: AthleteReport):
+    t = _table("Terrain, camber and track exposure (km)", "week", "downhill ≤-5 %", "≤-10 %", "road left low",
+               "road right low", "track CCW", "track CW")
+    for w in rep.trends:
+        t.add_row(F.week_label(w), F.km(w.downhill5_m), F.km(w.downhill10_m), F.km(w.road_left_low_m),
+                  F.km(w.road_right_low_m), F.km(w.track_ccw_m), F.km(w.track_cw_m))
+    return _with_note(t, "Left low = the left foot on the low side of the road camber (§5).")
+
+
+def _pain(rep: AthleteReport):
+    from rich.text import Text
+
+    if not rep.pain:
+        return Text("Pain log: no entries in this period.", style="dim")
+    t = _table("Pain log", "date", "score", "where", "when", "note", right_from=99, wrap=(4,))
+    for p in rep.pain:
+        style = "red" if p.score > 5 else ("yellow" if p.score >= 3 else None)
+        t.add_row(f"{p.time:%a %d %b}" + ("" if p.date_only else f" {p.time:%H:%M}"),
+                  Text(f"{p.score}/10 " + "█" * p.score, style=style),
+                  f"{F.region(p.region)} ({F.side(p.side)})", F.when(p.when) +
+                  (f", {p.behaviour.replace('_', ' ')}" if p.behaviour else ""), p.note or "")
+    return t
