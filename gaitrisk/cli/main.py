@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from pathlib import Path
 
 import click
 
@@ -71,12 +70,14 @@ def _pass_db(f):
 @click.option("--athlete", default="me", show_default=True, help="Whose runs these are.")
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Decode in N processes (0 = all cores).")
+@click.option("--scheduler", default=None, envvar="GAITRISK_SCHEDULER", metavar="URL",
+              help="Decode on a Dask scheduler (tcp://host:port; env GAITRISK_SCHEDULER) instead of local processes.")
 @click.option("--decoder", type=click.Choice(["fast", "fitparse"]), default="fast", show_default=True,
               help="fast: the vectorised FIT/GPX readers; fitparse: the reference readers (fitparse, gpxpy), slower.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (a stable contract).")
 @_pass_db
-def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int, decoder: str,
-               as_json: bool) -> None:
+def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int, scheduler: str | None,
+               decoder: str, as_json: bool) -> None:
     """Import activity files, folders, .gz and export zips.
 
     Re-importing the same file, or the same run in another format, adds
@@ -84,13 +85,13 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
     never stops the batch.  Exit status is non-zero only when nothing could be
     imported and something failed.
     """
-    from ..executor import make_executor
     from ..ingest.decoders import BY_NAME
     from ..ingest.pipeline import import_paths
     from ..ingest.sources import estimate_count
+    from .nightly import make_executor
 
     show = not (obj.quiet or as_json) and sys.stderr.isatty()
-    executor = make_executor(workers)
+    executor = make_executor(workers, scheduler)
     with click.progressbar(length=estimate_count(paths) if show else 0, label="Importing", file=sys.stderr,
                            hidden=not show, show_pos=True, item_show_func=lambda name: name and name[-40:]) as bar:
         try:
@@ -222,46 +223,14 @@ def show_cmd(obj: Context, activity_id: str, as_json: bool) -> None:
             click.echo(f"{key}: {'-' if value is None else value}")
 
 
-@cli.command("demo")
-@click.option("--keep", type=click.Path(file_okay=False), default=None,
-              help="Keep the demo store in this folder instead of a throw-away one.")
-def demo_cmd(keep: str | None) -> None:
-    """Import the bundled synthetic runs into a throw-away store and list them."""
-    import tempfile
-
-    from ..ingest.pipeline import import_paths
-    from ..store import Store
-
-    data = bundled_fixtures()
-    with tempfile.TemporaryDirectory(prefix="gaitrisk-demo-") as tmp:
-        folder = Path(keep) if keep else Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        db = folder / "demo.db"
-        click.echo(f"Importing the bundled demo runs from {data} into {db}")
-        with Store(db) as store:
-            report = import_paths([str(data)], store, "demo")
-            _update_features(store, "demo", report)
-        _print_import_summary(report)
-        click.echo("")
-        ctx = click.get_current_context()
-        ctx.obj = Context(str(db), 0, True)
-        ctx.invoke(activities_cmd, athlete=None, as_json=False)
-
-
-def bundled_fixtures() -> Path:
-    """The demo season: inside an installed package, or the repo's ``fixtures/runs`` in a checkout."""
-    package = Path(__file__).resolve().parents[1]
-    for candidate in (package / "_fixtures" / "runs", package.parent / "fixtures" / "runs"):
-        if candidate.is_dir():
-            return candidate
-    raise click.ClickException("the bundled demo runs are missing from this installation; reinstall gaitrisk")
-
-
 # Command groups that live in their own modules register here.
 from . import features as _features  # noqa: E402,F401
 from . import load as _load  # noqa: E402,F401
 from . import model as _model  # noqa: E402,F401
+from . import nightly as _nightly  # noqa: E402,F401
 from . import privacy as _privacy  # noqa: E402,F401
+from . import report as _report  # noqa: E402,F401
+from . import demo as _demo  # noqa: E402,F401
 
 
 def main() -> None:  # pragma: no cover - console-script entry

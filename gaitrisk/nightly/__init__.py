@@ -1,0 +1,11 @@
+"""The scheduled nightly run (``gaitrisk nightly``): inbox -> store -> model -> reports, resumable.
+
+``inbox`` finds and moves the files, ``lock`` keeps one run per database, ``state``
+remembers what was already done, ``analysis`` is the per-athlete work that may run in
+other processes, and ``job`` puts the steps together (:func:`run_nightly`).
+"""
+
+from .job import AthleteSummary, NightlySummary, run_nightly
+from .lock import LockBusy
+
+__all__ = ["AthleteSummary", "LockBusy", "NightlySummary", "run_nightly"]

@@ -1,0 +1,439 @@
+"""The nightly run: inbox -> import -> features -> model (when new onsets) -> flags and reports.
+
+:func:`run_nightly` is the library entry point behind ``gaitrisk nightly``.  Each step
+can be interrupted at any point (a crash, SIGKILL, a full disk) and the next run
+completes the work exactly once:
+
+* a file leaves the inbox only after its import committed (one transaction per
+  activity, one per pain file); a file imported but not yet moved is a duplicate
+  next time, and is moved then;
+* features are brought up to date for every athlete on every run (only stale runs
+  are computed, so a run killed between import and features is caught up);
+* reports and flags are redone when an athlete's data fingerprint differs from the
+  one recorded after the last completed analysis (``<database>.nightly.json``);
+* the model is retrained only when some athlete has more pain onsets than the model
+  was trained on (its card records them).
+
+Only this process writes to the store; the per-athlete analysis runs through the
+executor and only reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from ..executor import MapExecutor, SerialExecutor
+from . import inbox as ib
+from .analysis import AthleteResult, AthleteTask, ReportWriter, analyse_athlete
+from .lock import nightly_lock
+from .state import NightlyState, state_path
+
+log = logging.getLogger(__name__)
+
+IMPORT_CHUNK = 16  # files per import batch: parallel decoding inside, moves after each batch
+DEFAULT_MIN_AGE_S = 60.0
+
+
+class ProgressSink(Protocol):
+    """Where long steps report progress (the CLI draws bars; the library default draws nothing)."""
+
+    def step(self, label: str, total: int) -> AbstractContextManager[Callable[[str], None]]: ...
+
+
+class NoProgress:
+    @contextmanager
+    def step(self, label: str, total: int) -> Iterator[Callable[[str], None]]:
+        yield lambda item="": None
+
+
+@dataclass
+class AthleteSummary:
+    """What one nightly run did for one athlete (counts follow ``gaitrisk import --json``)."""
+
+    athlete: str
+    imported: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    partial: int = 0
+    archived: int = 0
+    quarantined: list[dict[str, str]] = field(default_factory=list)  # {"file", "reason"}
+    member_failures: list[dict[str, str]] = field(default_factory=list)  # inside archived zips
+    pain_added: int = 0
+    pain_duplicates: int = 0
+    pain_rejected: int = 0
+    features_computed: int = 0
+    analysed: bool = False
+    flags: dict[str, int] = field(default_factory=dict)  # severity -> count
+    new_alerts: list[dict[str, str]] = field(default_factory=list)
+    reports: list[str] = field(default_factory=list)
+    note: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.imported or self.archived or self.quarantined or self.pain_added
+                    or self.features_computed or self.analysed or self.errors)
+
+    def line(self) -> str:
+        """The one summary line of this athlete."""
+        if not self.changed:
+            return f"{self.athlete}: nothing new"
+        parts = []
+        files = self.archived + len(self.quarantined)
+        if files:
+            imp = f"{self.imported} run(s) imported" + (f" ({self.partial} partial)" if self.partial else "")
+            parts.append(f"{files} file(s): {imp}, {self.duplicates} duplicate, {self.skipped} skipped, "
+                         f"{self.pain_added} pain entr{'y' if self.pain_added == 1 else 'ies'} added; "
+                         f"{self.archived} archived, {len(self.quarantined)} quarantined")
+        if self.features_computed:
+            parts.append(f"features for {self.features_computed} run(s)")
+        if self.analysed:
+            counts = ", ".join(f"{n} {sev}" for sev, n in sorted(self.flags.items())) or "none"
+            new = f" ({len(self.new_alerts)} new alert(s): " + ", ".join(
+                f"{a['code']} {a['severity']} {a['date']}" for a in self.new_alerts) + ")" if self.new_alerts else ""
+            parts.append(f"flags: {counts}{new}")
+            if self.reports:
+                parts.append("report: " + ", ".join(Path(p).name for p in self.reports))
+        if self.note:
+            parts.append(self.note)
+        parts += [f"ERROR {e}" for e in self.errors]
+        return f"{self.athlete}: " + "; ".join(parts)
+
+    def as_json(self) -> dict:
+        return {"athlete": self.athlete, "changed": self.changed, "imported": self.imported,
+                "duplicates": self.duplicates, "skipped": self.skipped, "partial": self.partial,
+                "archived": self.archived, "quarantined": self.quarantined, "member_failures": self.member_failures,
+                "pain": {"added": self.pain_added, "duplicates": self.pain_duplicates,
+                         "rejected": self.pain_rejected},
+                "features_computed": self.features_computed, "analysed": self.analysed, "flags": self.flags,
+                "new_alerts": self.new_alerts, "reports": self.reports, "note": self.note or None,
+                "errors": self.errors}
+
+
+@dataclass
+class NightlySummary:
+    athletes: list[AthleteSummary] = field(default_factory=list)
+    model: str = "unchanged"  # trained | unchanged | not_trained | failed
+    model_note: str = ""
+    errors: list[str] = field(default_factory=list)  # failures outside one athlete's work
+
+    @property
+    def nothing_new(self) -> bool:
+        return self.model != "trained" and not self.errors and not any(a.changed for a in self.athletes)
+
+    @property
+    def new_alerts(self) -> list[dict[str, str]]:
+        return [{"athlete": a.athlete, **x} for a in self.athletes for x in a.new_alerts]
+
+    @property
+    def failed(self) -> bool:
+        """A real failure: something could not be done and will be retried (not a quarantined file)."""
+        return bool(self.errors or any(a.errors for a in self.athletes))
+
+    def as_json(self) -> dict:
+        return {"nothing_new": self.nothing_new, "failed": self.failed,
+                "model": {"status": self.model, "note": self.model_note or None},
+                "new_alerts": self.new_alerts, "errors": self.errors,
+                "athletes": [a.as_json() for a in self.athletes]}
+
+
+def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive: str | os.PathLike | None = None,
+                quarantine: str | os.PathLike | None = None, report_dir: str | os.PathLike | None = None,
+                default_athlete: str = "me", flat: bool = False, zone: ZoneInfo | None = None,
+                executor: MapExecutor | None = None, report_writer: ReportWriter | None = None,
+                model_kind: str = "auto", min_age_s: float = DEFAULT_MIN_AGE_S, wait_s: float = 0.0,
+                progress: ProgressSink | None = None) -> NightlySummary:
+    """One nightly run over ``inbox`` into the store at ``db_path`` (see the module docstring).
+
+    ``archive`` defaults to ``<inbox>/../archive``, ``quarantine`` to a ``quarantine`` folder
+    beside the archive.  ``report_writer`` (default :func:`gaitrisk.report.write_report_files`)
+    must be picklable when ``executor`` runs in other processes.  Raises
+    :class:`~gaitrisk.nightly.lock.LockBusy` when another run holds the lock after ``wait_s``
+    seconds, ``FileNotFoundError`` when the inbox does not exist.
+    """
+    from ..load.calendar import resolve_zone
+    from ..store import Store
+
+    inbox = Path(inbox).expanduser()
+    if not inbox.is_dir():
+        raise FileNotFoundError(f"{inbox}: no such inbox folder")
+    archive = Path(archive).expanduser() if archive else inbox.resolve().parent / "archive"
+    quarantine = Path(quarantine).expanduser() if quarantine else archive.parent / "quarantine"
+    report = Path(report_dir).expanduser() if report_dir else None
+    zone = zone or resolve_zone(None)
+    progress = progress or NoProgress()
+    executor = executor or SerialExecutor()
+    db_path = Path(db_path)
+    summary = NightlySummary()
+    with nightly_lock(db_path, wait_s), Store(db_path) as store:
+        state_file = state_path(db_path)
+        state = NightlyState.load(state_file)
+        per: dict[str, AthleteSummary] = {}
+
+        def athlete(name: str) -> AthleteSummary:
+            return per.setdefault(name, AthleteSummary(name))
+
+        files = ib.scan(inbox, default_athlete, flat=flat, exclude=[p for p in (archive, quarantine, report) if p],
+                        min_age_s=min_age_s)
+        with progress.step("Importing", len(files)) as advance:
+            for name in sorted({f.athlete for f in files}):
+                mine = [f for f in files if f.athlete == name]
+                _import_activities(store, [f for f in mine if f.kind == ib.ACTIVITY], athlete(name), archive,
+                                   quarantine, executor, advance)
+                _import_pain(store, [f for f in mine if f.kind == ib.PAIN], athlete(name), zone, archive,
+                             quarantine, advance)
+        ib.prune_empty(inbox, [f.path.parent for f in files])
+
+        names = store.athletes()
+        with progress.step("Features", len(names)) as advance:
+            for name in names:
+                _update_features(store, name, athlete(name))
+                advance(name)
+
+        data_fp = {name: _fingerprint(store, name, zone) for name in names}
+        model_path = _model_path(db_path)
+        _maybe_train(store, zone, model_path, data_fp, state, summary, model_kind)
+        state.save(state_file)
+
+        model_sha = _model_sha(model_path)
+        tasks, fps = [], {}
+        for name in names:
+            fps[name] = _digest([data_fp[name], model_sha, str(report) if report else None])
+            seen = state.athletes.get(name, {})
+            if seen.get("fingerprint") == fps[name] and all(Path(p).exists() for p in seen.get("reports", [])):
+                continue
+            tasks.append(AthleteTask(str(db_path), name, str(zone), str(model_path) if model_path.exists() else None,
+                                     str(report) if report else None, report_writer))
+        with progress.step("Reports" if report else "Flags", len(tasks)) as advance:
+            try:
+                for result in executor.map(analyse_athlete, tasks):
+                    _record_analysis(result, athlete(result.athlete), state, fps[result.athlete])
+                    state.save(state_file)  # each athlete's alerts are remembered as soon as they are known
+                    advance(result.athlete)
+            except Exception as exc:
+                log.debug("analysis failed", exc_info=True)
+                summary.errors.append(f"analysis stopped: {type(exc).__name__}: {exc}")
+        summary.athletes = [per[n] for n in sorted(per)]
+    for a in summary.athletes:
+        log.info("%s", a.line())
+    return summary
+
+
+# -- import ------------------------------------------------------------------------------
+def _import_activities(store, files: Sequence[ib.InboxFile], out: AthleteSummary, archive: Path, quarantine: Path,
+                       executor: MapExecutor, advance: Callable[[str], None]) -> None:
+    from ..ingest.pipeline import import_paths
+
+    for start in range(0, len(files), IMPORT_CHUNK):
+        chunk = files[start:start + IMPORT_CHUNK]
+        try:
+            report = import_paths([str(f.path) for f in chunk], store, out.athlete, executor=executor)
+        except Exception as exc:
+            log.debug("import failed", exc_info=True)
+            out.errors.append(f"import of {len(chunk)} file(s) failed, left in the inbox: {type(exc).__name__}: {exc}")
+            for f in chunk:
+                advance(str(f.rel))
+            continue
+        out.imported += report.imported
+        out.duplicates += report.duplicates
+        out.skipped += report.skipped
+        out.partial += report.partial
+        outcomes = _by_file(chunk, report.outcomes)
+        for f in chunk:
+            mine = outcomes[f.path]
+            failed = [o for o in mine if o.status == "failed"]
+            done = [o for o in mine if o.status != "failed"]
+            if done:
+                out.member_failures += [{"file": o.file, "reason": o.reason or "unknown error"} for o in failed]
+                _move(f, archive, None, out)
+            else:
+                reason = (failed[0].reason or "unknown error") if failed else \
+                    "no activity file (FIT/GPX/TCX) inside"
+                if len(failed) > 1:
+                    reason += f" (and {len(failed) - 1} more problem(s))"
+                _move(f, quarantine, reason, out)
+            advance(str(f.rel))
+
+
+def _by_file(files: Sequence[ib.InboxFile], outcomes) -> dict[Path, list]:
+    """Outcome names are the path (``.gz`` stripped) or ``path!member`` for archive members."""
+    keys = {}
+    for f in files:
+        name = str(f.path)
+        keys[name] = f.path
+        if name.lower().endswith(".gz"):
+            keys[name[:-3]] = f.path
+    found: dict[Path, list] = {f.path: [] for f in files}
+    for o in outcomes:
+        path = keys.get(o.file)
+        if path is None:
+            path = next((f.path for f in files if o.file.startswith(str(f.path) + "!")), None)
+        if path is None:
+            log.warning("import outcome for an unknown file %s", o.file)
+            continue
+        found[path].append(o)
+    return found
+
+
+def _import_pain(store, files: Sequence[ib.InboxFile], out: AthleteSummary, zone: ZoneInfo, archive: Path,
+                 quarantine: Path, advance: Callable[[str], None]) -> None:
+    from ..pain.csvio import MAX_BYTES, read_pain_csv
+
+    for f in files:
+        try:
+            size = f.path.stat().st_size
+            if size > MAX_BYTES:  # checked before reading: a pain diary is kilobytes
+                parsed_fatal = f"{size} bytes is too large for a pain CSV (limit {MAX_BYTES // 2**20} MB)"
+                _move(f, quarantine, parsed_fatal, out)
+                continue
+            parsed = read_pain_csv(f.path.read_bytes(), out.athlete, zone)
+        except OSError as exc:
+            out.errors.append(f"{f.rel}: cannot read ({exc.strerror or exc}); left in the inbox")
+            continue
+        if parsed.fatal or not parsed.entries:
+            reason = parsed.fatal or f"no valid row (line {parsed.errors[0].line}: {parsed.errors[0].reason})"
+            _move(f, quarantine, reason, out)
+        else:
+            ids = store.add_pain_entries([e for _, e in parsed.entries])
+            added = sum(1 for i in ids if i is not None)
+            out.pain_added += added
+            out.pain_duplicates += len(ids) - added
+            out.pain_rejected += len(parsed.errors)
+            for e in parsed.errors:
+                out.member_failures.append({"file": f"{f.rel}, line {e.line}", "reason": e.reason})
+            _move(f, archive, None, out)
+        advance(str(f.rel))
+
+
+def _move(f: ib.InboxFile, root: Path, reason: str | None, out: AthleteSummary) -> None:
+    try:
+        where = ib.move_unique(f.path, root, f.rel, reason=reason)
+    except OSError as exc:
+        out.errors.append(f"{f.rel}: could not be moved to {root} ({exc.strerror or exc}); it is imported and "
+                          "will be moved by the next run")
+        return
+    if reason is None:
+        out.archived += 1
+    else:
+        out.quarantined.append({"file": str(f.rel), "reason": reason, "moved_to": str(where)})
+        log.info("%s quarantined: %s", f.rel, reason)
+
+
+# -- features, model, analysis -----------------------------------------------------------
+def _update_features(store, name: str, out: AthleteSummary) -> None:
+    from ..features.compute import compute_and_store_features
+
+    feats = compute_and_store_features(store, name)
+    out.features_computed += feats.computed
+    for f in feats.failed:
+        log.warning("%s: features not computed for %s: %s", name, f.get("activity_id", "?"), f.get("reason", ""))
+
+
+def _digest(parts) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _fingerprint(store, name: str, zone: ZoneInfo) -> str:
+    """Changes whenever anything a report or a flag of ``name`` is made from changes."""
+    return _digest([str(zone), [repr(r) for r in store.activities(name)], [repr(e) for e in store.pain_entries(name)],
+                    [repr(g) for g in store.gaps(name)], store.profile(name),
+                    sorted(store.feature_versions(name).items())])
+
+
+def _model_path(db_path: Path) -> Path:
+    from ..model.persist import default_model_path
+
+    return default_model_path(db_path)
+
+
+def _model_sha(model_path: Path) -> str | None:
+    from ..model.persist import ModelFileError, read_card
+
+    try:
+        return read_card(model_path).get("model_sha256")
+    except ModelFileError:
+        return None
+
+
+def _maybe_train(store, zone: ZoneInfo, model_path: Path, data_fp: dict[str, str], state: NightlyState,
+                 summary: NightlySummary, model_kind: str) -> None:
+    """Retrain the pooled model when some athlete has more pain onsets than it was trained on."""
+    from ..model.persist import ModelFileError, read_card
+
+    key = _digest([sorted(data_fp.items()), _model_sha(model_path)])
+    if state.model.get("data_key") == key:
+        summary.model_note = "no new data since the last check"
+        return
+    try:
+        trained_on = read_card(model_path)["data"]["onsets"]
+    except (ModelFileError, KeyError, TypeError):
+        trained_on = {}
+    from ..model.dataset import build_dataset
+
+    onsets = {str(a): int(n) for a, n in build_dataset(store, None, zone).onsets().items() if int(n) > 0}
+    tried = state.model.get("tried_onsets") or {}
+    new = {a: n - max(int(trained_on.get(a, 0)), int(tried.get(a, 0))) for a, n in onsets.items()}
+    new = {a: n for a, n in new.items() if n > 0}
+    if not new:
+        summary.model_note = f"no new pain onsets since the last training ({sum(onsets.values())} in all)"
+    else:
+        _train(store, zone, model_path, summary, model_kind, new)
+        state.model["tried_onsets"] = onsets
+        state.model["tried_utc"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        state.model["result"] = summary.model
+    state.model["data_key"] = _digest([sorted(data_fp.items()), _model_sha(model_path)])
+
+
+def _train(store, zone: ZoneInfo, model_path: Path, summary: NightlySummary, model_kind: str,
+           new: dict[str, int]) -> None:
+    from ..model.estimator import GaitRiskClassifier
+    from ..model.persist import save_model, train
+
+    what = ", ".join(f"{a} +{n}" for a, n in sorted(new.items()))
+    try:
+        est, card, _ = train(store, zone, estimator=GaitRiskClassifier(model=model_kind))
+        save_model(est, card, model_path)
+    except ValueError as exc:  # nothing to learn from yet: not a failure of the run
+        summary.model, summary.model_note = "not_trained", f"new onsets ({what}) but cannot train: {exc}"
+        return
+    except Exception as exc:
+        log.debug("training failed", exc_info=True)
+        summary.model, summary.model_note = "failed", f"training failed: {type(exc).__name__}: {exc}"
+        summary.errors.append(summary.model_note)
+        return
+    d = card["data"]
+    summary.model = "trained"
+    summary.model_note = (f"retrained ({what} new onset(s)): {card['model']['selected']} on {d['rows']} athlete-days "
+                          f"of {len(d['athletes'])} athlete(s), {d['onsets_total']} onsets")
+    log.info("model %s", summary.model_note)
+
+
+def _record_analysis(result: AthleteResult, out: AthleteSummary, state: NightlyState, fingerprint: str) -> None:
+    seen = state.athletes.get(result.athlete, {})
+    before = {tuple(k) for k in seen.get("flags", [])}
+    out.analysed = True
+    out.note = result.note
+    out.reports = list(result.reports)
+    counts: dict[str, int] = {}
+    for f in result.flags:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+        if f.alerting and tuple(f.key()) not in before:
+            out.new_alerts.append({"code": f.code, "severity": f.severity, "date": f.date})
+    out.flags = counts
+    if result.error:
+        out.errors.append(result.error)
+    entry = {"flags": sorted({tuple(f.key()) for f in result.flags} | (before if result.error and not result.flags
+                                                                        else set()))}
+    # A failed report is retried next run (no fingerprint), but the flags it saw are remembered.
+    entry.update({"fingerprint": None if result.error else fingerprint, "reports": list(result.reports)})
+    state.athletes[result.athlete] = entry

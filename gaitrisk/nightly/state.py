@@ -1,0 +1,60 @@
+"""What the nightly run remembers between runs, in ``<database>.nightly.json``.
+
+Per athlete: the fingerprint of the data the last report and flags were made from, the
+flags seen then (for ``--fail-on-new-high``) and the report files written.  For the
+model: the pain onsets per athlete it was last trained on (or last tried to train on).
+The store stays the single source of truth for the data; this file only says what was
+already done with it.  Losing it costs one full night of work, never data.  It is
+written atomically and user-only, like the store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+
+
+def state_path(db_path: str | os.PathLike) -> Path:
+    return Path(str(db_path) + ".nightly.json")
+
+
+@dataclass
+class NightlyState:
+    athletes: dict[str, dict] = field(default_factory=dict)
+    model: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> NightlyState:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError) as exc:
+            log.warning("%s: unreadable (%s); starting afresh (reports are rewritten, flags count as new)",
+                        path, exc)
+            return cls()
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            return cls()
+        return cls(dict(data.get("athletes") or {}), dict(data.get("model") or {}))
+
+    def save(self, path: Path) -> None:
+        text = json.dumps({"version": STATE_VERSION, "athletes": self.athletes, "model": self.model},
+                          indent=1, sort_keys=True) + "\n"
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # 0600 from the start
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
