@@ -139,3 +139,39 @@ def test_balance_shift_is_stored_once_three_earlier_runs_have_balance(season):
     assert len(earlier) >= 3
     assert last["gct_balance_shift_pct"] == pytest.approx(51.4 - earlier.median(), abs=0.1)
     assert np.isnan(float(df["gct_balance_shift_pct"].iloc[0]))  # no baseline yet: null, not 0
+
+
+def test_a_new_run_reads_only_its_own_samples_and_gives_the_records_of_a_full_recompute(tmp_path, monkeypatch):
+    """Incremental update (the nightly run): the earlier runs' first pass comes from their stored
+    records, so one new run costs one run's samples, and its record equals a full recompute's
+    (earlier records are kept as they were: athlete-level values such as the GCT calibration
+    move on only with ``features --update --force``)."""
+    runs = sorted(p for p in (FIXTURES / "runs").iterdir() if p.suffix in (".fit", ".gpx", ".tcx"))
+    with Store(tmp_path / "inc.db") as st:
+        import_paths([str(p) for p in runs[:-1]], st, "demo")
+        compute_and_store_features(st, "demo")
+        import_paths([str(runs[-1])], st, "demo")
+        read: list[str] = []
+        real = st.samples
+        monkeypatch.setattr(st, "samples", lambda aid: read.append(aid) or real(aid))
+        done: list[str] = []
+        rep = compute_and_store_features(st, "demo", on_run=done.append)
+        monkeypatch.undo()
+        new = [r.id for r in st.activities("demo") if r.id in done]
+        assert rep.computed == len(done) == len(new) >= 1
+        assert set(read) == set(new)  # the new run only, read once per pass
+        incremental = st.run_features("demo")
+    with Store(tmp_path / "full.db") as st:
+        import_paths([str(p) for p in runs], st, "demo")
+        compute_and_store_features(st, "demo")
+        full = st.run_features("demo")
+    assert not any(c.startswith("_") for c in full.columns)  # the cache is not a feature
+    assert sorted(incremental.index) == sorted(full.index)
+    cols = sorted(set(full.columns) - {"profile_notes"})
+    a, b = incremental.loc[new, cols], full.loc[new, cols]
+    for c in cols:
+        for x, y in zip(a[c], b[c]):
+            if isinstance(y, float) and np.isnan(y):
+                assert isinstance(x, float) and np.isnan(x), c
+            else:
+                assert x == y, (c, x, y)

@@ -7,6 +7,7 @@ pandas/numpy are imported inside the commands so that ``gaitrisk --help`` stays 
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -109,9 +110,14 @@ def features_cmd(obj, activity_id: str | None, update: bool, force: bool, athlet
         raise click.UsageError("give an ACTIVITY_ID or --update")
     with obj.store() as store:
         if update:
-            from ..features.compute import compute_and_store_features
+            from ..features.compute import compute_and_store_features, stale_count
 
-            report = compute_and_store_features(store, athlete, force=force)
+            show = not (obj.quiet or as_json) and sys.stderr.isatty()
+            total = (sum(stale_count(store, a) for a in ([athlete] if athlete else store.athletes()))
+                     if show and not force else len(store.activities(athlete)) if show else 0)
+            with click.progressbar(length=total, label="Features", file=sys.stderr, hidden=not show,
+                                   show_pos=True) as bar:
+                report = compute_and_store_features(store, athlete, force=force, on_run=lambda _id: bar.update(1))
             if as_json and not activity_id:
                 click.echo(json.dumps(report.as_json(), indent=2))
             elif not as_json:
@@ -129,7 +135,7 @@ def features_cmd(obj, activity_id: str | None, update: bool, force: bool, athlet
         row = store.features(found[0].id)
     if row is None:
         raise click.ClickException(f"no features for {found[0].id} yet; run: gaitrisk features --update")
-    rec = row[1]
+    rec = {k: v for k, v in row[1].items() if not k.startswith("_")}  # "_" keys: the feature code's cache
     if as_json:
         click.echo(json.dumps(rec, indent=2, sort_keys=True))
         return

@@ -98,9 +98,10 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
             with obj.store() as store:
                 report = import_paths(list(paths), store, athlete, decoders=BY_NAME[decoder], executor=executor,
                                       on_file=lambda outcome: bar.update(1, outcome.file))
-                _update_features(store, athlete, report)
         finally:
             getattr(executor, "close", lambda: None)()
+    with obj.store() as store:
+        _update_features(store, athlete, report, show=show)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
     else:
@@ -110,7 +111,7 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
         sys.exit(1)
 
 
-def _update_features(store, athlete: str, report) -> None:
+def _update_features(store, athlete: str, report, *, show: bool = False) -> None:
     """Bring the per-run feature records up to date after an import that changed something.
 
     Feature failures are reported on stderr but never undo or fail the import.
@@ -119,9 +120,11 @@ def _update_features(store, athlete: str, report) -> None:
     # because of it, so the nightly no-op stays cheap (after an upgrade: features --update).
     if not (report.imported or report.replaced):
         return
-    from ..features.compute import compute_and_store_features
+    from ..features.compute import compute_and_store_features, stale_count
 
-    feats = compute_and_store_features(store, athlete)
+    with click.progressbar(length=stale_count(store, athlete) if show else 0, label="Features ", file=sys.stderr,
+                           hidden=not show, show_pos=True) as bar:
+        feats = compute_and_store_features(store, athlete, on_run=lambda _id: bar.update(1))
     for f in feats.failed:
         click.echo(f"  features not computed for {f.get('activity_id', '?')}: {f.get('reason', '')}", err=True)
 

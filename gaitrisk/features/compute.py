@@ -15,7 +15,8 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,8 @@ BASELINE_DAYS = 90
 HR_MAX_MIN_RUNS = 10
 # evidence.md 2.3: a balance shift counts over >= 3 runs, so the baseline needs at least 3.
 MIN_BALANCE_RUNS = 3
+# Where a stored record keeps its run's first-pass values (internal: not a feature column).
+FIRST_PASS_KEY = "_first_pass"
 
 
 def _col(samples: pd.DataFrame, name: str) -> np.ndarray | None:
@@ -126,47 +129,69 @@ def _week_distance(recs: list[ActivityRecord], i: int) -> float:
     return float(sum(r.distance_m or 0.0 for r in recs[:i + 1] if t - dt.timedelta(days=7) < r.start_time <= t))
 
 
-def compute_and_store_features(store, athlete: str | None = None, *, force: bool = False) -> FeatureReport:
+def compute_and_store_features(store, athlete: str | None = None, *, force: bool = False,
+                               on_run: Callable[[str], None] | None = None) -> FeatureReport:
     """Compute and store the feature records of ``athlete``'s runs (every athlete when ``None``).
 
     Only runs without a record, with a record of another FEATURE_VERSION, or
     computed under another profile are (re)computed, unless ``force``.  A run
-    that fails is reported and the rest continue.
+    that fails is reported and the rest continue.  ``on_run(activity_id)`` is
+    called after each computed run (progress bars).
     """
     report = FeatureReport()
     for name in ([athlete] if athlete else store.athletes()):
-        _athlete(store, name, force, report)
+        _athlete(store, name, force, report, on_run)
     return report
 
 
-def _athlete(store, name: str, force: bool, report: FeatureReport) -> None:
+def stale_count(store, athlete: str) -> int:
+    """How many of ``athlete``'s runs need their record (re)computed: the length of a progress bar."""
+    fp = profile_fingerprint(AthleteProfile.from_dict(store.profile(athlete)))
+    n = 0
+    for r in store.activities(athlete):
+        row = store.features(r.id)
+        n += row is None or row[0] != FEATURE_VERSION or row[1].get("profile_fingerprint") != fp
+    return n
+
+
+def _first_pass(smp: pd.DataFrame, base: ResolvedProfile) -> _FirstPass:
+    run = clean(smp)
+    ter = terrain(run, _col(smp, S.ALTITUDE))
+    g = gait(smp, run, ter.grade, height_m=base.height_m, leg_length_m=base.leg_length_m)
+    ratio = None
+    if g.gct_source == "measured" and g.gct_estimated_ms:
+        ratio = g.gct_ms / g.gct_estimated_ms
+    return _FirstPass(g.level_speed_mps, g.level_cadence_spm, ratio,
+                      rolling_max_hr(run.elapsed_s, _col(smp, S.HEART_RATE)), g.gct_balance_pct,
+                      best_window_speed(run))
+
+
+def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Callable[[str], None] | None) -> None:
     recs = store.activities(name)
     if not recs:
         return
     profile = AthleteProfile.from_dict(store.profile(name))
     fp = profile_fingerprint(profile)
-    stale = []
+    stale, kept = [], []
     for r in recs:
         row = store.features(r.id)
-        stale.append(force or row is None or row[0] != FEATURE_VERSION or row[1].get("profile_fingerprint") != fp)
+        is_stale = force or row is None or row[0] != FEATURE_VERSION or row[1].get("profile_fingerprint") != fp
+        stale.append(is_stale)
+        kept.append(None if is_stale else row[1].get(FIRST_PASS_KEY))
     report.up_to_date += stale.count(False)
     if not any(stale):
         return
 
     base = resolve(profile)
     first: list[_FirstPass | None] = []
-    for r in recs:
+    for r, cached in zip(recs, kept):
+        # An up-to-date record carries its run's first pass (same version, same profile): the
+        # nightly run with one new run then reads one run's samples, not the athlete's history.
+        if cached is not None:
+            first.append(_FirstPass(**cached) if cached else None)
+            continue
         try:
-            smp = store.samples(r.id)
-            run = clean(smp)
-            ter = terrain(run, _col(smp, S.ALTITUDE))
-            g = gait(smp, run, ter.grade, height_m=base.height_m, leg_length_m=base.leg_length_m)
-            ratio = None
-            if g.gct_source == "measured" and g.gct_estimated_ms:
-                ratio = g.gct_ms / g.gct_estimated_ms
-            first.append(_FirstPass(g.level_speed_mps, g.level_cadence_spm, ratio,
-                                    rolling_max_hr(run.elapsed_s, _col(smp, S.HEART_RATE)), g.gct_balance_pct,
-                                    best_window_speed(run)))
+            first.append(_first_pass(store.samples(r.id), base))
         except Exception as exc:  # noqa: BLE001 - one bad run must not stop the athlete's batch
             log.warning("features: first pass failed for %s: %s", r.id, exc)
             first.append(None)
@@ -197,8 +222,11 @@ def _athlete(store, name: str, force: bool, report: FeatureReport) -> None:
                                      threshold_speed_mps=threshold)
             record = feats.to_record()
             record |= balance_shift(record["gct_balance_pct"], past_balance)
+            record[FIRST_PASS_KEY] = asdict(first[i]) if first[i] is not None else {}
             store.save_features(r.id, name, FEATURE_VERSION, record)
             report.computed += 1
         except Exception as exc:  # noqa: BLE001 - reported per run, the batch continues
             log.warning("features failed for %s: %s", r.id, exc)
             report.failed.append({"activity_id": r.id, "reason": f"{type(exc).__name__}: {exc}"})
+        if on_run:
+            on_run(r.id)

@@ -77,11 +77,34 @@ class StoreError(RuntimeError):
 class Store:
     """A gaitrisk database.  Use as a context manager or call :meth:`close`."""
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False) -> None:
+        """Open (creating and migrating when needed) the store at ``path``.
+
+        ``read_only``: open an existing store of the current schema for reading only (a
+        missing file or another schema level is a :class:`StoreError`; nothing is created,
+        migrated or written, and a write raises).
+        """
         self.path = Path(path) if path is not None else default_db_path()
-        self._conn = self._open()
+        self._conn = self._open_read_only() if read_only else self._open()
 
     # -- connection and schema -------------------------------------------------
+    def _open_read_only(self) -> sqlite3.Connection:
+        # Never create: a worker given a path it cannot see must fail, not analyse an empty store.
+        if not self.path.is_file():
+            raise StoreError(f"{self.path}: no such gaitrisk database")
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                   timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn.execute("PRAGMA query_only=ON")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a usable gaitrisk database ({exc})") from exc
+        if version != len(MIGRATIONS):
+            conn.close()
+            raise StoreError(f"{self.path}: database schema v{version}, this gaitrisk reads v{len(MIGRATIONS)} "
+                             "(opened read-only: not migrated)")
+        return conn
+
     def _open(self) -> sqlite3.Connection:
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -498,7 +521,9 @@ class Store:
             "SELECT f.activity_id, f.feature_version, f.record_json FROM run_features f"
             " JOIN activities a ON a.id=f.activity_id JOIN athletes ath ON ath.id=f.athlete_id"
             " WHERE ath.name=? ORDER BY a.start_ts, a.id", (athlete,)).fetchall()
-        records = [json.loads(r[2]) | {"activity_id": r[0], "feature_version": r[1]} for r in rows]
+        # Keys starting with "_" are the feature code's own cache, not features.
+        records = [{k: v for k, v in json.loads(r[2]).items() if not k.startswith("_")}
+                   | {"activity_id": r[0], "feature_version": r[1]} for r in rows]
         df = pd.DataFrame.from_records(records, columns=None if records else ["activity_id"])
         for col in ("descent_m", "gap_distance_m", "distance_m", "moving_time_s"):
             if col not in df:
@@ -564,6 +589,39 @@ class Store:
                 "activities": activities, "features": features, "pain": pain, "gaps": gaps,
                 "skipped_files": skipped}
 
+    def snapshot_athlete(self, athlete: str, *, samples: bool = False) -> bytes:
+        """``athlete``'s rows as the bytes of a stand-alone database of this schema (for a worker).
+
+        What the flags and the reports read -- the athlete, activities with their sources,
+        feature records, pain entries, data gaps, the profile -- and with ``samples`` the
+        samples (only route maps read them).  Never the file index (paths on this machine)
+        or the skipped files.  Write the bytes to a user-only file and open it with
+        ``Store(path, read_only=True)``.  Reads what is committed (its own read-only
+        connection, in one read transaction).  ``LookupError`` for an unknown athlete.
+        """
+        aid = self.athlete_id(athlete, create=False)
+        if aid is None:
+            raise LookupError(f"{self.path}: no athlete {athlete!r}")
+        if str(self.path) == ":memory:":
+            raise StoreError("an in-memory store cannot be snapshotted")
+        rows = dict(_SNAPSHOT_ROWS, **({"samples": _SNAPSHOT_SAMPLES} if samples else {}))
+        # The new database lives in memory and leaves as bytes: nothing of it touches this disk.
+        snap = sqlite3.connect(":memory:", uri=True, isolation_level=None)  # uri: ATTACH takes a URI
+        try:
+            self._migrate(snap)
+            snap.execute("ATTACH DATABASE ? AS src", (f"{self.path.resolve().as_uri()}?mode=ro",))
+            snap.execute("BEGIN")
+            # Same MIGRATIONS on both sides, tables only ever created or appended to: same column order.
+            for table, where in rows.items():
+                snap.execute(f"INSERT INTO main.{table} SELECT * FROM src.{table} WHERE {where}", (aid,))
+            snap.execute("COMMIT")
+            snap.execute("DETACH DATABASE src")
+            return snap.serialize()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot snapshot {athlete!r} ({exc})") from exc
+        finally:
+            snap.close()
+
     def delete_athlete(self, athlete: str) -> dict[str, int] | None:
         """Remove ``athlete`` and everything stored for them; rows deleted per table, ``None`` if unknown.
 
@@ -607,6 +665,19 @@ class Store:
             log.warning("another connection kept the write-ahead log busy; old pages may remain in %s-wal "
                         "until it closes", self.path)
         return counts
+
+
+# Rows of one athlete in a snapshot (table -> condition on the athlete's id); our own SQL, no user input.
+_SNAPSHOT_ROWS = {
+    "athletes": "id=?",
+    "activities": "athlete_id=?",
+    "activity_sources": "athlete_id=?",
+    "run_features": "athlete_id=?",
+    "pain_entries": "athlete_id=?",
+    "data_gaps": "athlete_id=?",
+    "athlete_profiles": "athlete_id=?",
+}
+_SNAPSHOT_SAMPLES = "activity_id IN (SELECT id FROM src.activities WHERE athlete_id=?)"
 
 
 def _statements(script: str) -> list[str]:
