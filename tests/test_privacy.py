@@ -136,7 +136,7 @@ _NO_NETWORK = textwrap.dedent("""
 """)
 
 
-def test_no_socket_is_opened_during_import_report_export_and_delete(tmp_path):
+def test_no_socket_is_opened_during_import_report_nightly_export_and_delete(tmp_path):
     db = tmp_path / "g.db"
     xxe = tmp_path / "xxe.gpx"
     xxe.write_text('<?xml version="1.0"?><!DOCTYPE g [<!ENTITY e SYSTEM "http://127.0.0.1:9/x">]><gpx c="&e;"/>')
@@ -149,13 +149,27 @@ def test_no_socket_is_opened_during_import_report_export_and_delete(tmp_path):
     def run(*args):
         return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=300)
 
+    inbox = tmp_path / "inbox" / "bob"
+    inbox.mkdir(parents=True)
+    for src in sorted((FIXTURES / "runs").glob("*.tcx"))[:2]:
+        (inbox / src.name).write_bytes(src.read_bytes())
+        os.utime(inbox / src.name, (0, 0))  # old enough for the nightly's --min-age
     control = run("--control", "--help")
     assert control.returncode == 99 and "NETWORK: socket" in control.stderr  # the hook does catch sockets
     for args in (["import", str(FIXTURES / "runs"), str(xxe), str(dtd), "--workers", "2"],
                  ["load", "--until", "2024-04-30", "--tz", "UTC"], ["activities", "--json"],
-                 ["features", "--update"], ["export", "--output", str(tmp_path / "e.json")],
+                 ["features", "--update"], ["flags", "--tz", "UTC"],
+                 ["report", "--format", "html", "--output", str(tmp_path / "r.html"), "--tz", "UTC"],
+                 ["report", "--format", "json", "--tz", "UTC"],
+                 ["nightly", "--inbox", str(tmp_path / "inbox"), "--report-dir", str(tmp_path / "rep"), "--tz", "UTC"],
+                 ["export", "--output", str(tmp_path / "e.json")],
                  ["delete", "--athlete", "me", "--yes"]):
         res = run("go", "--db", str(db), *args)
         assert res.returncode in (0, 1) and "NETWORK" not in res.stderr, (args, res.stderr[-2000:])
         if args[0] == "import":
             assert "refused for safety" in res.stderr and "8 imported" in res.stdout
+        if args[0] in ("report", "nightly") and args[2] != "json":
+            assert res.returncode == 0, (args, res.stderr[-2000:])
+    # The report and the nightly did their work under the hook (not a vacuous pass).
+    assert "<svg" in (tmp_path / "r.html").read_text()
+    assert (tmp_path / "rep" / "bob.html").exists() and not any((tmp_path / "inbox").rglob("*.tcx"))
