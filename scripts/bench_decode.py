@@ -1,6 +1,8 @@
-"""Decode-only FIT benchmark: the fast decoder vs fitparse (vs garmin-fit-sdk when installed).
+"""Decode-only benchmarks: the fast FIT decoder vs fitparse (vs garmin-fit-sdk when installed);
+with ``--gpx``, the fast GPX reader vs gpxpy.
 
-Usage: python scripts/bench_decode.py [FOLDER_OR_FILE ...]   (default: ../shared/real-data/fit)
+Usage: python scripts/bench_decode.py [FOLDER_OR_FILE ...]         (default: ../shared/real-data/fit)
+       python scripts/bench_decode.py --gpx [FOLDER_OR_FILE ...]   (default: ../shared/real-data/gpx)
 
 Each decoder reads every file into messages (gaitrisk's two readers: into the
 shared column form, CRC checked; garmin-fit-sdk: its message dicts) and the
@@ -11,6 +13,13 @@ machine does not land in one decoder's column only.  The fallback count is how m
 files the default decoder (``decode_fit_fast``) handed to fitparse (each is logged with
 its reason).  Plain Python, no extra tools; garmin-fit-sdk is optional
 (`pip install garmin-fit-sdk`).
+
+``--gpx``: both GPX readers decode each file into the activity (samples frame included),
+timed the same way, points/s and the speed-up over gpxpy (``gpx_reader.decode_gpx``)
+measured in the same run; a generated one-hour run (1 s samples, as ``bench_import.py``
+writes it) is added as the last row, apart from the real-file aggregate.  The TCX reader
+has no second reader to compare with: it is timed on the same one-hour run written as
+TCX, as a ratio to gpxpy reading that run's GPX.
 """
 
 from __future__ import annotations
@@ -76,7 +85,70 @@ def _files(args: list[str]) -> list[Path]:
     return out
 
 
+def _one_hour_run(folder: Path) -> tuple[Path, Path]:
+    """The one-hour run of ``bench_import.py`` (seed 900, 11.5 km), written as GPX and TCX."""
+    import datetime as dt
+
+    from gaitrisk.synth.runs import RunSpec, generate_run
+    from gaitrisk.synth.writers import write_gpx, write_tcx
+
+    start = dt.datetime(2015, 1, 1, 6, 30, tzinfo=dt.timezone.utc)
+    run = generate_run(RunSpec(seed=900, distance_m=11_500.0, speed_mps=3.2, start_time=start))
+    return write_gpx(run, folder / "one-hour-run.gpx"), write_tcx(run, folder / "one-hour-run.tcx")
+
+
+def main_gpx(argv: list[str]) -> int:
+    import tempfile
+
+    from gaitrisk.ingest.gpx_fast import decode_gpx_fast
+    from gaitrisk.ingest.gpx_reader import decode_gpx
+    from gaitrisk.ingest.tcx_reader import decode_tcx
+
+    fallbacks = _Fallbacks()
+    fast_log = logging.getLogger("gaitrisk.ingest.gpx_fast")
+    fast_log.addHandler(fallbacks)
+    fast_log.setLevel(logging.INFO)
+    roots = [Path(a) for a in argv] or [REPO.parent / "shared" / "real-data" / "gpx"]
+    files = [f for r in roots for f in (sorted(r.glob("*.gpx")) if r.is_dir() else [r])]
+
+    def row(path: Path) -> tuple[str, int, float, float] | None:
+        data = path.read_bytes()
+        n = sum(len(a.samples) for a in decode_gpx(data, path.name).activities)
+        if not n:  # routes, untimed tracks: nothing either reader imports
+            return None
+        decode_gpx_fast(data, path.name)  # counts a fallback if there is one
+        t_ref = _timed(lambda: decode_gpx(data, path.name), _MIN_SECONDS)
+        t_fast = _timed(lambda: decode_gpx_fast(data, path.name), _MIN_SECONDS)
+        return path.name, n, t_fast, t_ref
+
+    rows = [r for r in map(row, files) if r]
+    with tempfile.TemporaryDirectory() as tmp:
+        gpx, tcx = _one_hour_run(Path(tmp))
+        hour = row(gpx)
+        tcx_data = tcx.read_bytes()
+        t_tcx = _timed(lambda: decode_tcx(tcx_data, tcx.name), _MIN_SECONDS)
+    print("| file | points | fast pts/s | gpxpy pts/s | fast ÷ gpxpy |")
+    print("|---|---:|---:|---:|---:|")
+    for name, n, t_fast, t_ref in rows:
+        print(f"| {name} | {n:,} | {n / t_fast:,.0f} | {n / t_ref:,.0f} | {t_ref / t_fast:,.1f}× |")
+    if rows:
+        n, fast, ref = (sum(r[i] for r in rows) for i in (1, 2, 3))
+        print(f"| **aggregate, {len(rows)} real files** | {n:,} | {n / fast:,.0f} | {n / ref:,.0f} | "
+              f"{ref / fast:,.1f}× (slowest file {min(r[3] / r[2] for r in rows):,.1f}×) |")
+    if hour:
+        name, n, t_fast, t_ref = hour
+        print(f"| **generated one-hour run (GPX)** | {n:,} | {n / t_fast:,.0f} | {n / t_ref:,.0f} | "
+              f"{t_ref / t_fast:,.1f}× |")
+        print(f"| generated one-hour run as TCX (TCX reader; ÷ gpxpy on the GPX) | {n:,} | {n / t_tcx:,.0f} | "
+              f"{n / t_ref:,.0f} | {t_ref / t_tcx:,.1f}× |")
+    print(f"Fallbacks to gpxpy: {len(fallbacks.reasons)} of {len(files)} files"
+          + "".join(f"\n  {r}" for r in fallbacks.reasons))
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--gpx"]:
+        return main_gpx(argv[1:])
     sdk = _garmin_sdk()
     rows = []
     totals = {"records": 0, "fast": 0.0, "fitparse": 0.0, "sdk": 0.0}

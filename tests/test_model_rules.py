@@ -213,9 +213,9 @@ def test_return_from_break_warns_from_half_the_pre_break_longest(ratio, expected
     assert level("return_from_break", return_ratio_7d=ratio) == expected
 
 
-def test_return_from_break_shows_as_a_session_spike_with_its_numbers():
+def test_return_from_break_is_its_own_flag_with_its_numbers():
     (f,) = flags_for_day(row(return_ratio_7d=0.8), DAY)
-    assert (f.code, f.severity) == ("session_spike", "warn")
+    assert (f.code, f.severity) == ("return_from_break", "warn")
     assert "80%" in f.explanation and "21 days" in f.explanation and "§10" in f.source
     assert f.contributors[0].feature == "return_ratio_7d" and "half" in f.suggestion
 
@@ -226,9 +226,9 @@ def test_absolute_low_cadence_backstop(cadence, expected):
     assert level("cadence_abs_low", cad_level_7d=cadence) == expected
 
 
-def test_absolute_low_cadence_is_an_overstriding_info_flag():
+def test_absolute_low_cadence_is_its_own_info_flag():
     (f,) = flags_for_day(row(cad_level_7d=150.0), DAY)
-    assert (f.code, f.severity) == ("overstriding", "info") and "150 steps/min" in f.explanation
+    assert (f.code, f.severity) == ("cadence_abs_low", "info") and "150 steps/min" in f.explanation
 
 
 def test_camber_counts_lateral_hip_and_knee_pain_only():

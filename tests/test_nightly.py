@@ -34,17 +34,12 @@ UTC = ZoneInfo("UTC")
 REPO = Path(__file__).resolve().parents[1]
 
 
-def json_report_writer(store, athlete, directory, *, zone, model_path=None, formats=("html", "json"), since=None,
-                       today=None):
-    """Stands in for gaitrisk.report.write_report_files (injected): what the store holds for the athlete."""
+def json_report_renderer(store, athlete, *, zone, model_path=None, formats=("html", "json"), generated_at=None):
+    """Stands in for gaitrisk.nightly.analysis.render_reports (injected): what the worker's store holds."""
     body = {"athlete": athlete, "runs": len(store.activities(athlete)), "pain": len(store.pain_entries(athlete)),
             "model": Path(model_path).name if model_path else None}
-    out = []
-    for fmt in formats:
-        path = Path(directory) / f"{athlete}.{fmt}"
-        path.write_text(json.dumps(body) if fmt == "json" else f"<html><body>{athlete}</body></html>")
-        out.append(path)
-    return out
+    return [(f"{athlete}.{fmt}", json.dumps(body) if fmt == "json" else f"<html><body>{athlete}</body></html>")
+            for fmt in formats]
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +75,7 @@ def _digests(*roots: Path) -> list[str]:
 
 
 def _run(root: Path, **kw):
-    kw.setdefault("report_writer", json_report_writer)
+    kw.setdefault("report_renderer", json_report_renderer)
     kw.setdefault("model_kind", "logistic")
     return run_nightly(root / "g.db", root / "inbox", report_dir=root / "reports", zone=UTC, min_age_s=0, **kw)
 
@@ -131,7 +126,12 @@ def test_second_run_over_the_same_inbox_does_nothing(cohort, tmp_path):
     assert _digests(tmp_path / "archive") == originals and _digests(inbox) == []
     assert not any(a.analysed for a in again.athletes) and again.model != "trained"
 
+    # A run killed inside the state file's save left its temp file; ours are removed, nothing else is.
+    stray, other = tmp_path / ".g.db.nightly.json.k1ll_3d0", tmp_path / ".g.db.nightly.json.bak"
+    stray.write_text("{")
+    other.write_text("{}")
     third = _run(tmp_path)
+    assert not stray.exists() and other.exists()
     assert third.nothing_new and all(a.line().endswith("nothing new") for a in third.athletes)
     assert _store_state(tmp_path / "g.db") == state
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "reports").iterdir()} == reports
@@ -352,10 +352,10 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 from gaitrisk.nightly import run_nightly
-from tests.test_nightly import json_report_writer
+from tests.test_nightly import json_report_renderer
 root = Path(sys.argv[1])
 run_nightly(root / "g.db", root / "inbox", report_dir=root / "reports", zone=ZoneInfo("UTC"), min_age_s=0,
-            model_kind="logistic", report_writer=json_report_writer)
+            model_kind="logistic", report_renderer=json_report_renderer)
 """
 
 
@@ -428,15 +428,19 @@ def test_killed_at_random_points_then_rerun_completes_exactly_once(cohort, tmp_p
     assert dup == 0
     # The completed state is final: one more run finds nothing to do.
     assert run_nightly(db, inbox, report_dir=root / "reports", zone=UTC, min_age_s=0,
-                       report_writer=json_report_writer).nothing_new
+                       report_renderer=json_report_renderer).nothing_new
 
 
-def test_real_report_writer_writes_html_and_json(cohort, tmp_path):
-    report = pytest.importorskip("gaitrisk.report", reason="gaitrisk.report is not written yet")
-    if not hasattr(report, "write_report_files"):
-        pytest.skip("gaitrisk.report.write_report_files does not exist yet")
-    _inbox(cohort, tmp_path, athletes=1)
-    summary = _run(tmp_path, report_writer=None)  # the default: gaitrisk.report.write_report_files
+@pytest.fixture(scope="module")
+def real_run(cohort, tmp_path_factory):
+    """One nightly run of two athletes with the real reports (gaitrisk.report): (root, summary)."""
+    root = tmp_path_factory.mktemp("real")
+    _inbox(cohort, root, athletes=2)
+    return root, _run(root, report_renderer=None)  # the default: render_reports (gaitrisk.report)
+
+
+def test_real_reports_are_written_as_html_and_json(real_run):
+    root, summary = real_run
     assert not summary.failed, [a.errors for a in summary.athletes]
     for a in summary.athletes:
         suffixes = sorted(Path(p).suffix for p in a.reports)
@@ -444,7 +448,62 @@ def test_real_report_writer_writes_html_and_json(cohort, tmp_path):
         doc = json.loads(next(Path(p) for p in a.reports if p.endswith(".json")).read_text())
         assert a.athlete in json.dumps(doc)
         assert all(Path(p).stat().st_mode & 0o077 == 0 for p in a.reports)  # health data: user-only
-    assert (tmp_path / "reports").stat().st_mode & 0o077 == 0
+    assert (root / "reports").stat().st_mode & 0o077 == 0
+
+
+_WORKER = """
+import pickle, sys
+from gaitrisk.nightly.analysis import analyse_athlete
+sys.stdout.buffer.write(pickle.dumps(analyse_athlete(pickle.loads(sys.stdin.buffer.read()))))
+"""
+
+
+def test_analysis_task_carries_the_data_and_runs_where_the_database_is_not(real_run, tmp_path):
+    """A "remote" worker: the task holds no path to the database, which is gone when the task runs elsewhere.
+
+    Its flags and reports must equal those made from the full store on the client (a worker that
+    opened the path would find nothing there and answer "no runs yet").
+    """
+    import datetime as dt
+    import pickle
+    import zlib
+
+    from gaitrisk.model.flags import assess
+    from gaitrisk.nightly.analysis import AthleteTask, ModelFiles, RenderedReport, SeenFlag, analyse_athlete, \
+        render_reports
+
+    root, summary = real_run
+    client = tmp_path / "client"
+    client.mkdir()
+    for p in root.glob("g.db*"):
+        if p.is_file() and not p.name.endswith(".lock"):
+            shutil.copy(p, client / p.name)
+    db, model_path = client / "g.db", client / "g.db.model.skops"
+    assert summary.model == "trained" and model_path.exists()  # the model travels too
+    name = summary.athletes[0].athlete
+    when = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
+    with Store(db) as st:
+        task = AthleteTask.build(st, name, "UTC", ModelFiles.read(model_path), ("html", "json"), when)
+        truth_flags = tuple(SeenFlag(f.code, f.severity, f.date.isoformat())
+                            for f in assess(st, name, UTC, model_path=model_path).flags)
+        truth_reports = tuple(RenderedReport(n, t) for n, t in render_reports(
+            st, name, zone=UTC, model_path=model_path, formats=("html", "json"), generated_at=when))
+    shipped = pickle.dumps(task)
+    for blob in (shipped, zlib.decompress(task.snapshot), task.model.model, task.model.card):
+        assert str(client).encode() not in blob and str(root).encode() not in blob
+    local = analyse_athlete(task)
+    assert local.error is None and local.note == "" and local.flags == truth_flags
+    assert local.reports == truth_reports and len(local.reports) == 2
+
+    shutil.rmtree(client)  # the client's disk, as seen from another machine
+    worker, worker_tmp = tmp_path / "worker", tmp_path / "worker-tmp"
+    worker.mkdir()
+    worker_tmp.mkdir()
+    out = subprocess.run([sys.executable, "-c", _WORKER], input=shipped, capture_output=True, cwd=worker,
+                         env={**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(worker_tmp)}, check=True)
+    remote = pickle.loads(out.stdout)
+    assert remote == local
+    assert not client.exists() and list(worker_tmp.iterdir()) == [] and list(worker.iterdir()) == []
 
 
 def test_import_and_nightly_take_workers_and_scheduler(tmp_path):

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 import stat
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gaitrisk import schema as S
 from gaitrisk.ingest.frame import build_samples
 from gaitrisk.records import ActivityRecord
 from gaitrisk.store import SourceRef, Store, StoreError
+from gaitrisk.store.sqlite import FileIndexEntry
 from gaitrisk.store import codec
 from gaitrisk.store.migrations import MIGRATIONS
 
@@ -137,3 +140,56 @@ def test_file_index_round_trip_per_athlete(tmp_path):
         moved = FileIndexEntry(plain.path, 124, plain.mtime_ns + 1, "ef" * 32)
         st.index_file("ann", moved)  # the file changed: its entry is replaced
         assert st.file_index("ann")[plain.path] == moved
+
+
+def test_athlete_snapshot_holds_their_rows_only_and_opens_read_only(tmp_path):
+    """A worker's copy of one athlete: every read the analysis makes gives what the full store gives."""
+    from gaitrisk.load.gaps import DataGap
+    from gaitrisk.pain.model import PainEntry
+
+    utc = dt.timezone.utc
+    with Store(tmp_path / "g.db") as st:
+        for name, ids in (("ann", ("a1", "a2")), ("bob", ("b1",))):
+            for i, id_ in enumerate(ids):
+                rec = dataclasses.replace(_record(id_, name), start_time=dt.datetime(2024, 5, 1 + i, 7, tzinfo=utc))
+                st.add_activity(rec, _samples(), SourceRef(f"{id_:0>64}", 0, f"{id_}.gpx", "gpx", 1))
+                st.save_features(id_, name, 3, {"distance_m": 1112.0 + i, "cadence_spm": [170, 171]})
+            st.add_pain_entries([PainEntry(name, dt.datetime(2024, 5, 2, 8, tzinfo=utc), 3, "lateral_hip", "L",
+                                           "during_run")])
+            st.add_gap(DataGap(name, dt.date(2024, 5, 10), dt.date(2024, 5, 12), "holiday"))
+            st.set_profile(name, {"mass_kg": 60.0 if name == "ann" else 80.0})
+            st.index_file(name, FileIndexEntry(f"/home/{name}/a.fit", 1, 2, "ab" * 32))
+        data = st.snapshot_athlete("ann")
+        with_samples = st.snapshot_athlete("ann", samples=True)
+        with pytest.raises(LookupError):
+            st.snapshot_athlete("cy")
+        snap = tmp_path / "ann.db"
+        snap.write_bytes(data)
+        with Store(snap, read_only=True) as ro:
+            assert ro.athletes() == ["ann"]
+            assert ro.activities("ann") == st.activities("ann") and len(ro.activities("ann")) == 2
+            assert ro.pain_entries("ann") == st.pain_entries("ann") and ro.gaps("ann") == st.gaps("ann")
+            assert ro.profile("ann") == st.profile("ann") == {"mass_kg": 60.0}
+            assert ro.feature_versions("ann") == st.feature_versions("ann") == {"a1": 3, "a2": 3}
+            pd.testing.assert_frame_equal(ro.run_features("ann"), st.run_features("ann"))
+            assert ro.file_index("ann") == {}  # paths on the client's disk stay there
+            with pytest.raises(KeyError):  # samples only when asked for
+                ro.samples("a1")
+            with pytest.raises(sqlite3.OperationalError, match="readonly"):
+                ro.set_profile("ann", {})
+        snap.write_bytes(with_samples)
+        with Store(snap, read_only=True) as ro:
+            assert ro.samples("a1").equals(st.samples("a1")) and ro.activities("bob") == []
+    assert len(with_samples) > len(data)
+
+
+def test_read_only_open_never_creates_or_migrates(tmp_path):
+    missing = tmp_path / "elsewhere" / "g.db"
+    with pytest.raises(StoreError, match="no such gaitrisk database"):
+        Store(missing, read_only=True)
+    assert not missing.parent.exists()  # nothing created: not the file, not its folder
+    old = tmp_path / "old.db"
+    sqlite3.connect(old).execute("CREATE TABLE t(x)").connection.close()  # schema v0
+    with pytest.raises(StoreError, match="not migrated"):
+        Store(old, read_only=True)
+    assert sqlite3.connect(old).execute("PRAGMA user_version").fetchone()[0] == 0

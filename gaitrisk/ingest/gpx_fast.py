@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # UTC times with whole or up-to-microsecond seconds: what numpy parses exactly as gpxpy
 # does (gpxpy keeps 6 fraction digits); years kept inside datetime64[ns]'s range.
 _PLAIN_UTC = re.compile(r"(?:19|20)\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z")
+_ALL_PLAIN_UTC = re.compile(f"(?:{_PLAIN_UTC.pattern}\n)*")
 _ENCODING = re.compile(rb"""^<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']""")
 _UTF8 = {"utf-8", "utf8"}
 
@@ -67,25 +68,39 @@ def _read(root: Element, text: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta]:
         raise Unsupported(f"GPX version {root.get('version')!r} (only 1.1 is read here)")
     tag = {n: ns + n for n in ("trk", "trkseg", "trkpt", "ele", "time", "extensions", "name", "type",
                                "metadata", "rte", "wpt")}
-    time_text: list[str | None] = []
-    rows: list[tuple[float, float, float, float, float, int]] = []
-    seg_index = 0
     tracks = root.findall(tag["trk"])
+    points: list[Element] = []
+    per_segment: list[int] = []  # points per non-empty segment: the segment index per point
     for track in tracks:
         for segment in track.findall(tag["trkseg"]):
-            points = segment.findall(tag["trkpt"])
-            if not points:
-                continue
-            for p in points:
-                rows.append(_point(p, tag, time_text, seg_index))
-            seg_index += 1
+            found = segment.findall(tag["trkpt"])
+            if found:
+                points += found
+                per_segment.append(len(found))
     metadata = root.find(tag["metadata"])
     meta = GpxMeta(
         track_types=[_text(t, tag["type"]) for t in tracks], track_names=[_text(t, tag["name"]) for t in tracks],
         name=_text(metadata, tag["name"]) if metadata is not None else None, creator=root.get("creator"),
         has_routes=root.find(tag["rte"]) is not None, has_waypoints=root.find(tag["wpt"]) is not None)
-    cols = np.array(rows, dtype=float).reshape(-1, 6)
-    return _times(time_text), cols, meta
+    # One column at a time, each a comprehension over C-level finds, converted in bulk:
+    # no per-point Python function call or tuple.
+    lat = [p.get("lat") for p in points]
+    lon = [p.get("lon") for p in points]
+    if None in lat or None in lon:
+        raise Unsupported("track point without lat/lon")  # gpxpy rejects the file
+    ele_tag, time_tag, ext_tag = tag["ele"], tag["time"], tag["extensions"]
+    eles = [p.find(ele_tag) for p in points]
+    ele_text = [e.text if e is not None else None for e in eles]
+    times = [p.find(time_tag) for p in points]
+    hr, cad = _extensions([p.find(ext_tag) for p in points])
+    cols = np.empty((len(points), 6))
+    cols[:, 0] = _floats(lat)
+    cols[:, 1] = _floats(lon)
+    cols[:, 2] = _floats(ele_text)  # a value float() rejects: gpxpy's business (ValueError -> fallback)
+    cols[:, 3] = hr
+    cols[:, 4] = cad
+    cols[:, 5] = np.repeat(np.arange(len(per_segment)), per_segment)
+    return _times([t.text if t is not None else None for t in times]), cols, meta
 
 
 def _text(el: Element, tag: str) -> str | None:
@@ -93,44 +108,68 @@ def _text(el: Element, tag: str) -> str | None:
     return child.text if child is not None else None
 
 
-def _point(p: Element, tag: dict[str, str], time_text: list[str | None], seg: int) -> tuple:
-    lat, lon = p.get("lat"), p.get("lon")
-    if lat is None or lon is None:
-        raise Unsupported("track point without lat/lon")  # gpxpy rejects the file
-    ele = p.find(tag["ele"])
-    t = p.find(tag["time"])
-    time_text.append(t.text if t is not None else None)
-    hr = cad = np.nan
-    ext = p.find(tag["extensions"])
-    if ext is not None:
-        hr, cad = _ext_value(ext, "hr"), _ext_value(ext, "cad")
-    return (float(lat), float(lon), float(ele.text) if ele is not None and ele.text is not None else np.nan,
-            hr, cad, seg)
+def _floats(texts: list[str | None]) -> np.ndarray:
+    """``float`` of each text (the reference's conversion), NaN for ``None``; ValueError as float's."""
+    try:
+        return np.fromiter(map(float, texts), float, len(texts))
+    except TypeError:  # a None among them: the slower way
+        return np.array([np.nan if t is None else float(t) for t in texts], dtype=float)
+
+
+def _lenient_floats(texts: list[str | None]) -> np.ndarray:
+    """As :func:`_floats`, but a text ``float`` rejects is NaN (how extension values are read)."""
+    try:
+        return _floats(texts)
+    except ValueError:
+        out = np.full(len(texts), np.nan)
+        for i, t in enumerate(texts):
+            try:
+                out[i] = float(t) if t is not None else np.nan
+            except ValueError:
+                pass
+        return out
 
 
 _LOCAL: dict[str, str] = {}  # tag -> local name (a handful of distinct tags per file)
+_WANTED = {"hr": 0, "cad": 1}
 
 
-def _ext_value(ext: Element, name: str) -> float:
-    """As the reference reader: the first element of that local name with text, below each extension."""
-    for child in ext:
-        for el in child.iter():
+def _extensions(exts: list[Element | None]) -> tuple[np.ndarray, np.ndarray]:
+    """hr and cad per point as the reference reader finds them.
+
+    The reference takes, below each child of ``<extensions>``, the first element of that
+    local name whose text is not empty (a text ``float`` rejects gives NaN, it does not
+    look further).  ``ext.iter()`` visits the same elements in the same order, plus
+    ``<extensions>`` itself first, whose local name is neither.
+    """
+    found: list[list[str | None]] = [[None] * len(exts), [None] * len(exts)]
+    for i, ext in enumerate(exts):
+        if ext is None:
+            continue
+        todo = 2
+        for el in ext.iter():
             tag = el.tag
             short = _LOCAL.get(tag) if isinstance(tag, str) else None
             if short is None:
-                short = xmlsafe.local(tag)
+                short = xmlsafe.local(tag) if isinstance(tag, str) else ""
                 if isinstance(tag, str) and len(_LOCAL) < 1024:
                     _LOCAL[tag] = short
-            if short == name and el.text:
-                try:
-                    return float(el.text)
-                except ValueError:
-                    return np.nan
-    return np.nan
+            k = _WANTED.get(short)
+            if k is not None and el.text and found[k][i] is None:
+                found[k][i] = el.text
+                todo -= 1
+                if not todo:
+                    break
+    return _lenient_floats(found[0]), _lenient_floats(found[1])
 
 
 def _times(texts: list[str | None]) -> np.ndarray:
     """Point times as UTC datetime64[ns] (NaT = none), exactly as gpxpy's parse_time reads them."""
+    # The usual file: every point has a plain UTC time; one regex over all of them decides
+    # (the newline count rules out a text that itself holds newlines).
+    joined = "\n".join(texts) + "\n" if texts and None not in texts else ""
+    if joined and joined.count("\n") == len(texts) and _ALL_PLAIN_UTC.fullmatch(joined):
+        return np.array([t[:-1] for t in texts], dtype="datetime64[ns]")
     out = np.full(len(texts), np.datetime64("NaT", "ns"))
     plain = [i for i, t in enumerate(texts) if t and _PLAIN_UTC.fullmatch(t)]
     if plain:

@@ -8,14 +8,14 @@ flag                   condition (severity)                                    s
 =====================  =====================================================  ==================================
 ``session_spike``      a run in 7 d > 1.10 x longest run of the 30 d before    Frandsen 2025 (§3.2, §0 row 9, §10)
                        (info), > 1.30 (warn), > 2.0 (high)
-``session_spike``      return from a break: a run in the first 7 days after    §10 return_from_break, §0 row 14
-(return_from_break)    >= 21 days without a run >= 50 % of the longest run of   (heuristic) [D]
-                       the 30 days before the break (warn)
+``return_from_break``  a run in the first 7 days after >= 21 days without a   §10 return_from_break, §0 row 14
+                       run >= 50 % of the longest run of the 30 days before    (heuristic) [D]
+                       the break (warn)
 ``mileage_jump``       7-day distance > 1.30 x previous 7 days (warn)          Nielsen 2014 (§3.1, §0 row 10)
 ``overstriding``       7-day level cadence residual <= -5 % (info),            Heiderscheit 2011 (§0 row 3, §10)
                        <= -10 % (warn); residual vs 150 + 6.01 v (§0 row 1)
-``overstriding``       7-day mean level cadence < 153 spm on runs at >= 2.5    §10 cadence_abs_low, §0 row 4
-(cadence_abs_low)      m/s level speed (info; absolute backstop)               (Garmin "red" < 5th pct) [C]
+``cadence_abs_low``    7-day mean level cadence < 153 spm on runs at >= 2.5    §10 cadence_abs_low, §0 row 4
+                       m/s level speed (info; absolute backstop)               (Garmin "red" < 5th pct) [C]
 ``downhill_load``      7-day metres at <= -5 % grade > 1.5 x 28-day mean week  heuristic (§10, §0 row 17) [D]
                        (info)
 ``camber_exposure``    >= 70 % of 28-day road metres on one low side and       hypothesis (§10, §5.3-5.6)
@@ -29,10 +29,10 @@ flag                   condition (severity)                                    s
                        night, groin pain within 7 d of a load spike (high)     always referred)
 =====================  =====================================================  ==================================
 
-The two §10 rules without a flag code of their own in the issue's list show under the
-nearest one (the report schema enumerates the codes): ``return_from_break`` is a session
-spike whose 30-day reference is missing or stale, ``cadence_abs_low`` is low cadence.
-:func:`rule_levels` keeps them as separate columns; :data:`RULE_CODE` maps them to codes.
+The two §10 rules beyond the issue's list keep their own codes (``return_from_break``,
+``cadence_abs_low``; the report schema enumerates both): a return from a break is a session
+spike whose 30-day reference is missing or stale, and an absolute cadence floor is not the
+speed-relative residual of ``overstriding``, so a reader should see which rule fired.
 """
 
 from __future__ import annotations
@@ -92,10 +92,6 @@ def _f(row: pd.Series, key: str) -> float:
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     """A column, or NaN (= the rule cannot fire) when the frame predates it."""
     return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
-
-
-# rule_levels column -> flag code (the two §10 rules without a code of their own; see the docstring)
-RULE_CODE = {"return_from_break": "session_spike", "cadence_abs_low": "overstriding"}
 
 
 def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
@@ -189,7 +185,7 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
     for code, level in lv.items():
         if level > 0:
             text, source, key = texts[code]
-            out.append(Flag(RULE_CODE.get(code, code), sev[int(level)], day, text, _SUGGEST[code],
+            out.append(Flag(code, sev[int(level)], day, text, _SUGGEST[code],
                             (Contributor(key, _f(row, key)),), source))
     return out
 

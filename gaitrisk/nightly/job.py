@@ -14,8 +14,9 @@ completes the work exactly once:
 * the model is retrained only when some athlete has more pain onsets than the model
   was trained on (its card records them).
 
-Only this process writes to the store; the per-athlete analysis runs through the
-executor and only reads.
+Only this process writes (the store, the state file, the report files); the per-athlete
+analysis runs through the executor on a snapshot of the athlete's rows shipped in its task
+(:mod:`.analysis`), so workers need no access to this machine's disk.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from zoneinfo import ZoneInfo
 
 from ..executor import MapExecutor, SerialExecutor
 from . import inbox as ib
-from .analysis import AthleteResult, AthleteTask, ReportWriter, analyse_athlete
+from .analysis import REPORT_FORMATS, AthleteResult, AthleteTask, ModelFiles, ReportRenderer, analyse_athlete
 from .lock import nightly_lock
-from .state import NightlyState, state_path
+from .state import NightlyState, remove_stale_temps, state_path
 
 log = logging.getLogger(__name__)
 
@@ -150,14 +151,15 @@ class NightlySummary:
 def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive: str | os.PathLike | None = None,
                 quarantine: str | os.PathLike | None = None, report_dir: str | os.PathLike | None = None,
                 default_athlete: str = "me", flat: bool = False, zone: ZoneInfo | None = None,
-                executor: MapExecutor | None = None, report_writer: ReportWriter | None = None,
+                executor: MapExecutor | None = None, report_renderer: ReportRenderer | None = None,
                 model_kind: str = "auto", min_age_s: float = DEFAULT_MIN_AGE_S, wait_s: float = 0.0,
                 progress: ProgressSink | None = None) -> NightlySummary:
     """One nightly run over ``inbox`` into the store at ``db_path`` (see the module docstring).
 
     ``archive`` defaults to ``<inbox>/../archive``, ``quarantine`` to a ``quarantine`` folder
-    beside the archive.  ``report_writer`` (default :func:`gaitrisk.report.write_report_files`)
-    must be picklable when ``executor`` runs in other processes.  Raises
+    beside the archive.  ``report_renderer`` (default :func:`.analysis.render_reports`) returns
+    each report as (file name, text); it must be picklable when ``executor`` runs in other
+    processes.  Raises
     :class:`~gaitrisk.nightly.lock.LockBusy` when another run holds the lock after ``wait_s``
     seconds, ``FileNotFoundError`` when the inbox does not exist.
     """
@@ -177,6 +179,7 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
     summary = NightlySummary()
     with nightly_lock(db_path, wait_s), Store(db_path) as store:
         state_file = state_path(db_path)
+        remove_stale_temps(state_file)  # a run killed while saving the state left one behind
         state = NightlyState.load(state_file)
         per: dict[str, AthleteSummary] = {}
 
@@ -206,18 +209,35 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
         state.save(state_file)
 
         model_sha = _model_sha(model_path)
-        tasks, fps = [], {}
+        todo, fps = [], {}
         for name in names:
             fps[name] = _digest([data_fp[name], model_sha, str(report) if report else None])
             seen = state.athletes.get(name, {})
             if seen.get("fingerprint") == fps[name] and all(Path(p).exists() for p in seen.get("reports", [])):
                 continue
-            tasks.append(AthleteTask(str(db_path), name, str(zone), str(model_path) if model_path.exists() else None,
-                                     str(report) if report else None, report_writer))
-        with progress.step("Reports" if report else "Flags", len(tasks)) as advance:
+            todo.append(name)
+        try:
+            model = ModelFiles.read(model_path)
+        except OSError as exc:  # a model that exists but cannot be read: no reports without it tonight
+            summary.errors.append(f"analysis not started: cannot read the model ({exc.strerror or exc})")
+            model, todo = None, []
+        generated_at = dt.datetime.now(dt.UTC)
+
+        def tasks() -> Iterator[AthleteTask]:
+            # Lazily: the executors keep a few tasks in flight, so a few snapshots are in memory at a time.
+            for name in todo:
+                try:
+                    yield AthleteTask.build(store, name, str(zone), model, REPORT_FORMATS if report else (),
+                                            generated_at, report_renderer)
+                except Exception as exc:
+                    log.debug("snapshot failed", exc_info=True)
+                    athlete(name).errors.append(f"analysis not started: {type(exc).__name__}: {exc}")
+
+        with progress.step("Reports" if report else "Flags", len(todo)) as advance:
             try:
-                for result in executor.map(analyse_athlete, tasks):
-                    _record_analysis(result, athlete(result.athlete), state, fps[result.athlete])
+                for result in executor.map(analyse_athlete, tasks()):
+                    paths, error = _write_reports(result, report)
+                    _record_analysis(result, paths, error, athlete(result.athlete), state, fps[result.athlete])
                     state.save(state_file)  # each athlete's alerts are remembered as soon as they are known
                     advance(result.athlete)
             except Exception as exc:
@@ -418,22 +438,42 @@ def _train(store, zone: ZoneInfo, model_path: Path, summary: NightlySummary, mod
     log.info("model %s", summary.model_note)
 
 
-def _record_analysis(result: AthleteResult, out: AthleteSummary, state: NightlyState, fingerprint: str) -> None:
+def _write_reports(result: AthleteResult, report: Path | None) -> tuple[list[str], str | None]:
+    """Write the reports the worker rendered into ``report``; (paths written, error or ``None``)."""
+    from ..report import write_private
+
+    if report is None or not result.reports:
+        return [], result.error
+    paths: list[str] = []
+    try:
+        ib.private_dirs(report)
+        for r in result.reports:
+            if Path(r.name).name != r.name or r.name.startswith("."):  # a worker names a file, never a place
+                raise ValueError(f"refused report file name {r.name!r}")
+            paths.append(str(write_private(report / r.name, r.text)))  # atomic, 0600
+    except (OSError, ValueError) as exc:
+        log.debug("report not written", exc_info=True)
+        return paths, f"report not written: {type(exc).__name__}: {exc}"
+    return paths, result.error
+
+
+def _record_analysis(result: AthleteResult, reports: list[str], error: str | None, out: AthleteSummary,
+                     state: NightlyState, fingerprint: str) -> None:
     seen = state.athletes.get(result.athlete, {})
     before = {tuple(k) for k in seen.get("flags", [])}
     out.analysed = True
     out.note = result.note
-    out.reports = list(result.reports)
+    out.reports = list(reports)
     counts: dict[str, int] = {}
     for f in result.flags:
         counts[f.severity] = counts.get(f.severity, 0) + 1
         if f.alerting and tuple(f.key()) not in before:
             out.new_alerts.append({"code": f.code, "severity": f.severity, "date": f.date})
     out.flags = counts
-    if result.error:
-        out.errors.append(result.error)
-    entry = {"flags": sorted({tuple(f.key()) for f in result.flags} | (before if result.error and not result.flags
+    if error:
+        out.errors.append(error)
+    entry = {"flags": sorted({tuple(f.key()) for f in result.flags} | (before if error and not result.flags
                                                                         else set()))}
     # A failed report is retried next run (no fingerprint), but the flags it saw are remembered.
-    entry.update({"fingerprint": None if result.error else fingerprint, "reports": list(result.reports)})
+    entry.update({"fingerprint": None if error else fingerprint, "reports": list(reports)})
     state.athletes[result.athlete] = entry

@@ -10,9 +10,11 @@ written atomically and user-only, like the store.
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,36 @@ STATE_VERSION = 1
 
 def state_path(db_path: str | os.PathLike) -> Path:
     return Path(str(db_path) + ".nightly.json")
+
+
+def _temp_name(path: Path) -> re.Pattern[str]:
+    # What NightlyState.save's mkstemp names: the prefix, then 8 characters of tempfile's alphabet.
+    return re.compile(re.escape(f".{path.name}.") + r"[a-z0-9_]{8}")
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Remove the temp files that runs killed inside :meth:`NightlyState.save` left beside ``path``.
+
+    Only names :meth:`~NightlyState.save` makes are touched.  Call it holding the nightly
+    lock: no other run can be saving then.  Returns the files removed.
+    """
+    pattern = _temp_name(path)
+    gone = []
+    try:
+        candidates = list(path.parent.glob(f".{glob.escape(path.name)}.*"))
+    except OSError:
+        return gone
+    for p in candidates:
+        if not pattern.fullmatch(p.name) or p.is_symlink() or not p.is_file():
+            continue
+        try:
+            p.unlink()
+        except OSError as exc:  # harmless: only a stray file stays
+            log.warning("%s: stale temp file not removed (%s)", p, exc.strerror or exc)
+            continue
+        gone.append(p)
+        log.info("%s: removed, left by a run killed while saving its state", p)
+    return gone
 
 
 @dataclass
