@@ -14,10 +14,9 @@ import pytest
 from gaitrisk import schema as S
 from gaitrisk.ingest.frame import build_samples
 from gaitrisk.records import ActivityRecord
-from gaitrisk.store import SourceRef, Store, StoreError
-from gaitrisk.store.sqlite import FileIndexEntry
-from gaitrisk.store import codec
+from gaitrisk.store import SourceRef, Store, StoreError, codec
 from gaitrisk.store.migrations import MIGRATIONS
+from gaitrisk.store.sqlite import FileIndexEntry
 
 
 def _samples(n=50):
@@ -147,7 +146,7 @@ def test_athlete_snapshot_holds_their_rows_only_and_opens_read_only(tmp_path):
     from gaitrisk.load.gaps import DataGap
     from gaitrisk.pain.model import PainEntry
 
-    utc = dt.timezone.utc
+    utc = dt.UTC
     with Store(tmp_path / "g.db") as st:
         for name, ids in (("ann", ("a1", "a2")), ("bob", ("b1",))):
             for i, id_ in enumerate(ids):

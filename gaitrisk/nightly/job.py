@@ -35,7 +35,14 @@ from zoneinfo import ZoneInfo
 
 from ..executor import MapExecutor, SerialExecutor
 from . import inbox as ib
-from .analysis import REPORT_FORMATS, AthleteResult, AthleteTask, ModelFiles, ReportRenderer, analyse_athlete
+from .analysis import (
+    REPORT_FORMATS,
+    AthleteResult,
+    AthleteTask,
+    ModelFiles,
+    ReportRenderer,
+    analyse_athlete,
+)
 from .lock import nightly_lock
 from .state import NightlyState, remove_stale_temps, state_path
 
@@ -227,11 +234,13 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
             # Lazily: the executors keep a few tasks in flight, so a few snapshots are in memory at a time.
             for name in todo:
                 try:
-                    yield AthleteTask.build(store, name, str(zone), model, REPORT_FORMATS if report else (),
-                                            generated_at, report_renderer)
-                except Exception as exc:
+                    task = AthleteTask.build(store, name, str(zone), model, REPORT_FORMATS if report else (),
+                                             generated_at, report_renderer)
+                except Exception as exc:  # one athlete's snapshot failing must not stop the others
                     log.debug("snapshot failed", exc_info=True)
                     athlete(name).errors.append(f"analysis not started: {type(exc).__name__}: {exc}")
+                    continue
+                yield task
 
         with progress.step("Reports" if report else "Flags", len(todo)) as advance:
             try:
