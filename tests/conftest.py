@@ -43,3 +43,43 @@ def real_files(folder: str) -> list[str]:
     if not (REAL_DATA / folder).is_dir():
         return []
     return sorted(f"{folder}/{p.name}" for p in (REAL_DATA / folder).iterdir() if p.is_file())
+
+
+# The seeded synthetic cohort of issue 4 (docs/model.md), built once per session and shared by
+# tests/test_model_cohort.py, test_model_cli.py and test_model_dataset.py, which only read it.
+SYNTHETIC_COHORT = {"seed": 2, "athletes": 15, "weeks": 14, "sample_interval_s": 30}
+
+
+@pytest.fixture(scope="session")
+def synthetic_cohort(tmp_path_factory):
+    """Files -> ``gaitrisk import`` -> ``pain import`` -> ``model train`` -> athlete-day rows.
+
+    Returns (config, truth, db, dataset, card).  Tests that write to the store copy ``db`` first.
+    """
+    from zoneinfo import ZoneInfo
+
+    from click.testing import CliRunner
+
+    from gaitrisk.cli.main import cli
+    from gaitrisk.model.dataset import build_dataset
+    from gaitrisk.store import Store
+    from gaitrisk.synth.cohort import CohortConfig, write_cohort
+
+    def run(*args):
+        return CliRunner().invoke(cli, ["--db", str(db), *map(str, args)])
+
+    cfg = CohortConfig(**SYNTHETIC_COHORT)
+    out = tmp_path_factory.mktemp("cohort15")
+    truth = write_cohort(cfg, out)
+    db = out / "c.db"
+    for name in truth["athletes"]:
+        r = run("import", out / name / "runs", "--athlete", name, "--json")
+        assert r.exit_code == 0 and json.loads(r.output)["failed"] == [], r.output
+        r = run("pain", "import", out / name / "pain.csv", "--athlete", name, "--tz", "UTC")
+        assert r.exit_code == 0, r.output
+    r = run("model", "train", "--tz", "UTC", "--json")
+    assert r.exit_code == 0, r.output
+    card = json.loads(r.output)["card"]
+    with Store(db) as store:
+        ds = build_dataset(store, zone=ZoneInfo("UTC"))
+    return cfg, truth, db, ds, card

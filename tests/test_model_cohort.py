@@ -1,43 +1,47 @@
 """Issue 4 "done when": the model recovers the planted mechanisms of a seeded cohort, from files.
 
-One cohort (``COHORT``: 15 athletes x 14 weeks, three per planted mechanism and three never
-hurt) is written through the real file writers and goes through the real pipeline once per
-module: ``gaitrisk import`` -> ``gaitrisk pain import`` -> features -> ``gaitrisk model train``
--> ``gaitrisk flags``.  The assertions use athlete-grouped out-of-fold predictions only (every
-athlete is scored by a model that never saw them).
+One cohort (``synthetic_cohort`` in conftest.py: seed 2, 15 athletes x 14 weeks, three per
+planted mechanism and three never hurt) is written through the real file writers and goes
+through the real pipeline once per test session: ``gaitrisk import`` -> ``gaitrisk pain
+import`` -> features -> ``gaitrisk model train`` -> ``gaitrisk flags``.  The assertions use
+athlete-grouped out-of-fold predictions only (every athlete is scored by a model that never
+saw them).
 
-Margins (``MARGINS``) hold on every seed measured offline with the same code (seeds 1-5 of
-this configuration; docs/model.md, "Measured"), so the fixed seed here is not a lucky draw.
-They are modest because 15 athletes are few: the spread between seeds is large (model
-minus rules ROC-AUC +0.005 .. +0.11; mechanism match 25 % .. 91 %).  The out-of-fold model
-here is the logistic one (what ``auto`` keeps unless boosting is clearly better), which
-keeps this module's cost to one cohort plus 5 cheap fits.
+Margins (``MARGINS``) hold on every seed measured offline with the same code: the default
+``C`` was chosen on seeds 1-5 and everything checked again on the held-out seeds 6-10
+(docs/model.md, "Measured"), so the fixed seed here is not a lucky draw.  Spread over
+seeds 1-10: model minus intercept ROC-AUC +0.17 .. +0.37; model minus rules +0.001 ..
++0.144 (mean +0.084; +0.04 or more on 8 of 10, but +0.016 on seed 6 and +0.001 on seed
+10).  The margins below are for this fixed seed (seed 2: +0.109 over the rules, measured
+before the margin was set) and are stated with that spread: "beats the rules by >= 0.05" is a
+claim about this cohort, not about every seed (on all 10 the model is ahead, by 0.001 at
+least).  The out-of-fold model is the logistic one (what ``auto`` keeps unless boosting is
+clearly better), which keeps this module's cost to 5 cheap fits on the shared cohort.
 """
 
 from __future__ import annotations
 
 import json
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from gaitrisk.cli.main import cli
-from gaitrisk.model.dataset import FEATURE_GROUPS, build_dataset
+from gaitrisk.model.dataset import FEATURE_GROUPS
 from gaitrisk.model.estimator import GaitRiskClassifier
 from gaitrisk.model.evaluate import flag_groups, grouped_predictions, metrics
-from gaitrisk.store import Store
-from gaitrisk.synth.cohort import MECHANISM_GROUP, CohortConfig, write_cohort
+from gaitrisk.synth.cohort import MECHANISM_GROUP
 
-COHORT = CohortConfig(seed=2, athletes=15, weeks=14, sample_interval_s=30)
 FOLDS = 5
 FLAGGED_SHARE = 0.2          # an athlete-day is "flagged" when its OOF risk is in the top 20 %
 MARGINS = {
-    "auc_over_intercept": 0.10,   # ROC-AUC model - intercept-only ("clearly"); seeds 1-5: +0.13 .. +0.29
-    "auc_over_rules": 0.0,        # ROC-AUC model - rules-only; seeds 1-5: +0.005 .. +0.11
-    "mechanism_match": 0.25,      # flagged mechanism athletes whose top group is the planted one; chance ~ 1/7
+    "auc_over_intercept": 0.15,   # ROC-AUC model - intercept-only ("clearly"); seeds 1-10: see the docstring
+    "auc_over_rules": 0.05,       # ROC-AUC model - rules-only at seed 2 (+0.109); seeds 1-10: +0.001 .. +0.144
+    "mechanism_match": 0.35,      # flagged mechanism athletes whose top group is the planted one; chance ~ 1/7
 }
+CALIBRATION_SLOPE = (0.4, 2.0)    # out of fold; seeds 1-10: 0.45 .. 0.99 (docs/model.md)
+BRIER_TOLERANCE = 0.005           # model Brier - intercept Brier; seeds 1-10: -0.035 .. +0.003
 # The planted spike is also a week jump (the long run is ~half the week): both load groups speak for it.
 PLANTED_GROUPS = {m: {g} for m, g in MECHANISM_GROUP.items()} | {"session_spike": {"session_spike", "mileage_jump"}}
 
@@ -47,20 +51,8 @@ def run(db, *args):
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cohort15")
-    truth = write_cohort(COHORT, out)
-    db = out / "c.db"
-    for name in truth["athletes"]:
-        r = run(db, "import", out / name / "runs", "--athlete", name, "--json")
-        assert r.exit_code == 0 and json.loads(r.output)["failed"] == [], r.output
-        r = run(db, "pain", "import", out / name / "pain.csv", "--athlete", name, "--tz", "UTC")
-        assert r.exit_code == 0, r.output
-    r = run(db, "model", "train", "--tz", "UTC", "--json")
-    assert r.exit_code == 0, r.output
-    card = json.loads(r.output)["card"]
-    with Store(db) as store:
-        ds = build_dataset(store, zone=ZoneInfo("UTC"))
+def pipeline(synthetic_cohort):
+    _, truth, db, ds, card = synthetic_cohort
     return truth, db, ds, card
 
 
@@ -74,12 +66,12 @@ def test_model_beats_intercept_clearly_and_rules_measurably(pipeline, oof):
     _, _, ds, _ = pipeline
     m, rules, intercept = (metrics(ds.y, oof[k]) for k in ("model", "rules", "intercept"))
     assert m.roc_auc >= intercept.roc_auc + MARGINS["auc_over_intercept"], (m, intercept)
-    assert m.roc_auc > rules.roc_auc + MARGINS["auc_over_rules"], (m, rules)
+    assert m.roc_auc >= rules.roc_auc + MARGINS["auc_over_rules"], (m, rules)
     assert m.pr_auc > intercept.pr_auc
-    # Calibrated on athletes the fold model never saw: a better Brier score than the base rate, and
-    # no gross miscalibration (seeds 1-5: slope 0.9 .. 1.8, see docs/model.md).
-    assert m.brier < intercept.brier
-    assert 0.5 <= m.calibration_slope <= 2.2, m
+    # Calibrated on athletes the fold model never saw: a Brier score no worse than the base rate's
+    # (better on 9 of seeds 1-10; seed 6: 0.148 vs 0.145) and no gross miscalibration.
+    assert m.brier <= intercept.brier + BRIER_TOLERANCE
+    assert CALIBRATION_SLOPE[0] <= m.calibration_slope <= CALIBRATION_SLOPE[1], m
 
 
 def test_flagged_athletes_are_explained_by_their_planted_mechanism(pipeline, oof):

@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 import json
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from gaitrisk.cli.main import cli
-from gaitrisk.features.compute import compute_and_store_features
-from gaitrisk.ingest.pipeline import import_paths
-from gaitrisk.model.dataset import FEATURES, build_dataset
-from gaitrisk.store import Store
-from gaitrisk.synth.cohort import CohortConfig, plan_cohort, write_cohort
+from gaitrisk.model.dataset import FEATURES
+from gaitrisk.synth.cohort import CohortConfig, plan_cohort
 
 SMALL = CohortConfig(seed=3, athletes=5, weeks=9, sample_interval_s=30)
 
 
 @pytest.fixture(scope="module")
-def small_cohort(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cohort")
-    truth = write_cohort(SMALL, out)
-    db = out / "c.db"
-    with Store(db) as store:
-        for name in truth["athletes"]:
-            import_paths([str(out / name / "runs")], store, name)
-    for name in truth["athletes"]:  # the real CLI reads the pain CSV
-        r = CliRunner().invoke(cli, ["--db", str(db), "pain", "import", str(out / name / "pain.csv"),
-                                     "--athlete", name, "--tz", "UTC"])
-        assert r.exit_code == 0, r.output
-    with Store(db) as store:
-        compute_and_store_features(store)
-        ds = build_dataset(store, zone=ZoneInfo("UTC"))
+def small_cohort(synthetic_cohort):
+    """The session's cohort (conftest.py): files -> CLI import -> pain import -> athlete-day rows."""
+    _, truth, _, ds, _ = synthetic_cohort
     return truth, ds
 
 

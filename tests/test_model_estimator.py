@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from gaitrisk.model.estimator import GaitRiskClassifier
+from gaitrisk.model.estimator import GaitRiskClassifier, _sigmoid_fit
 
 
 # The logistic path with calibration; "auto"/"boosting" share every code path but the head and
@@ -83,3 +83,22 @@ def test_multiclass_is_refused_with_the_standard_message():
     X, _, _ = _planted(300)
     with pytest.raises(ValueError, match="Only binary classification is supported"):
         GaitRiskClassifier(model="logistic").fit(X, np.arange(300) % 3)
+
+
+def test_calibration_never_inverts_the_ranking_when_the_out_of_fold_slope_is_negative():
+    # Three athletes whose level of x and base rate differ (0: low x, 15 %; 1: mid x, 50 %;
+    # 2: high x, 25 %): pooled, more x means more onsets, but every leave-one-athlete-out model
+    # scores the held-out athlete against their rate, so the out-of-fold slope is negative.
+    rng = np.random.default_rng(0)
+    parts = [(rng.normal(mu, 0.3, 300), rng.random(300) < p) for mu, p in ((0.0, 0.15), (1.0, 0.5), (2.0, 0.25))]
+    X = np.concatenate([x for x, _ in parts]).reshape(-1, 1)
+    y = np.concatenate([b for _, b in parts]).astype(int)
+    groups = np.repeat([0, 1, 2], 300)
+    est = GaitRiskClassifier(model="logistic", C=1.0)
+    oof = est._oof_score("logistic", X, y, est._splits(X, y, groups))
+    assert _sigmoid_fit(oof, y)[0] < 0                       # the planted trap is real
+    m = est.fit(X, y, groups=groups)
+    assert m.estimator_[-1].coef_[0, 0] > 0 and m.calibration_ab_[0] > 0
+    p = m.predict_proba(X)[:, 1]
+    order = np.argsort(X[:, 0])
+    assert np.all(np.diff(p[order]) >= 0)                    # same ranking as the refit model
