@@ -68,8 +68,8 @@ def _pass_db(f):
 @cli.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--athlete", default="me", show_default=True, help="Whose runs these are.")
-@click.option("--workers", type=int, default=1, show_default=True,
-              help="Decode in N processes (0 = all cores).")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Decode in N processes (0 = all cores; a handful of files is done in-process).")
 @click.option("--scheduler", default=None, envvar="GAITRISK_SCHEDULER", metavar="URL",
               help="Decode on a Dask scheduler (tcp://host:port; env GAITRISK_SCHEDULER) instead of local processes.")
 @click.option("--decoder", type=click.Choice(["fast", "fitparse"]), default="fast", show_default=True,
@@ -91,8 +91,9 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
     from .nightly import make_executor
 
     show = not (obj.quiet or as_json) and sys.stderr.isatty()
-    executor = make_executor(workers, scheduler)
-    with click.progressbar(length=estimate_count(paths) if show else 0, label="Importing", file=sys.stderr,
+    n_files = estimate_count(paths)
+    executor = make_executor(workers, scheduler, n_files)
+    with click.progressbar(length=n_files if show else 0, label="Importing", file=sys.stderr,
                            hidden=not show, show_pos=True, item_show_func=lambda name: name and name[-40:]) as bar:
         try:
             with obj.store() as store:

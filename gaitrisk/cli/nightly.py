@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
@@ -19,14 +20,22 @@ EXIT_LOCKED = 75        # EX_TEMPFAIL: another nightly run holds the lock; try a
 scheduler_option = click.option(
     "--scheduler", default=None, envvar="GAITRISK_SCHEDULER", metavar="URL",
     help="Run the per-file and per-athlete work on a Dask scheduler (tcp://host:port; env GAITRISK_SCHEDULER).")
-workers_option = click.option("--workers", type=int, default=1, show_default=True,
-                              help="Work in N processes (0 = all cores).")
+workers_option = click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+                              help="Work in N processes (0 = all cores; a handful of files is done in-process).")
+# Below this many files a process pool costs more to start than it saves (docs/performance.md).
+POOL_MIN_FILES = 16
 
 
-def make_executor(workers: int, scheduler: str | None):
-    """The executor of ``--workers``/``--scheduler`` (the scheduler argument only when given)."""
+def make_executor(workers: int, scheduler: str | None, n_files: int | None = None):
+    """The executor of ``--workers``/``--scheduler`` (the scheduler argument only when given).
+
+    ``workers=0`` (the default) means all cores, except for fewer than ``POOL_MIN_FILES``
+    files (``n_files``, when known), which run in-process.
+    """
     from .. import executor
 
+    if workers == 0 and n_files is not None and n_files < POOL_MIN_FILES:
+        workers = 1
     try:
         return executor.make_executor(workers, scheduler) if scheduler else executor.make_executor(workers)
     except (ValueError, OSError, RuntimeError) as exc:  # the executor's errors name the scheduler
@@ -100,7 +109,9 @@ def nightly_cmd(obj: Context, inbox, archive, quarantine, report_dir, athlete, f
     except TimeZoneError as exc:
         raise click.ClickException(str(exc)) from exc
     show = not (quiet or obj.quiet or as_json) and sys.stderr.isatty()
-    executor = make_executor(workers, scheduler)
+    from ..ingest.sources import estimate_count
+
+    executor = make_executor(workers, scheduler, estimate_count([inbox]) if Path(inbox).is_dir() else 0)
     try:
         summary = run_nightly(obj.db or default_db_path(), inbox, archive=archive, quarantine=quarantine,
                               report_dir=report_dir, default_athlete=athlete, flat=flat, zone=zone,
