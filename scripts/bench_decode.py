@@ -15,7 +15,7 @@ its reason).  Plain Python, no extra tools; garmin-fit-sdk is optional
 (`pip install garmin-fit-sdk`).
 
 ``--gpx``: both GPX readers decode each file into the activity (samples frame included),
-timed the same way, points/s and the speed-up over gpxpy (``gpx_reader.decode_gpx``)
+their calls alternating (best of each), points/s and the speed-up over gpxpy (``gpx_reader.decode_gpx``)
 measured in the same run; a generated one-hour run (1 s samples, as ``bench_import.py``
 writes it) is added as the last row, apart from the real-file aggregate.  The TCX reader
 has no second reader to compare with: it is timed on the same one-hour run written as
@@ -85,6 +85,21 @@ def _files(args: list[str]) -> list[Path]:
     return out
 
 
+def _timed_pair(ref: Callable[[], object], fast: Callable[[], object],
+                min_seconds: float = _MIN_SECONDS) -> tuple[float, float]:
+    """Best seconds per call of each, the calls alternating: a load spike hits both columns."""
+    best = [float("inf"), float("inf")]
+    spent, calls = 0.0, 0
+    while spent < 2 * min_seconds or calls < 3:
+        for i, fn in enumerate((ref, fast)):
+            t0 = time.perf_counter()
+            fn()
+            dt = time.perf_counter() - t0
+            best[i], spent = min(best[i], dt), spent + dt
+        calls += 1
+    return best[0], best[1]
+
+
 def _one_hour_run(folder: Path) -> tuple[Path, Path]:
     """The one-hour run of ``bench_import.py`` (seed 900, 11.5 km), written as GPX and TCX."""
     import datetime as dt
@@ -106,7 +121,6 @@ def main_gpx(argv: list[str]) -> int:
 
     fallbacks = _Fallbacks()
     fast_log = logging.getLogger("gaitrisk.ingest.gpx_fast")
-    fast_log.addHandler(fallbacks)
     fast_log.setLevel(logging.INFO)
     roots = [Path(a) for a in argv] or [REPO.parent / "shared" / "real-data" / "gpx"]
     files = [f for r in roots for f in (sorted(r.glob("*.gpx")) if r.is_dir() else [r])]
@@ -116,9 +130,10 @@ def main_gpx(argv: list[str]) -> int:
         n = sum(len(a.samples) for a in decode_gpx(data, path.name).activities)
         if not n:  # routes, untimed tracks: nothing either reader imports
             return None
-        decode_gpx_fast(data, path.name)  # counts a fallback if there is one
-        t_ref = _timed(lambda: decode_gpx(data, path.name), _MIN_SECONDS)
-        t_fast = _timed(lambda: decode_gpx_fast(data, path.name), _MIN_SECONDS)
+        fast_log.addHandler(fallbacks)  # counts a fallback once, not once per timed call
+        decode_gpx_fast(data, path.name)
+        fast_log.removeHandler(fallbacks)
+        t_ref, t_fast = _timed_pair(lambda: decode_gpx(data, path.name), lambda: decode_gpx_fast(data, path.name))
         return path.name, n, t_fast, t_ref
 
     rows = [r for r in map(row, files) if r]
@@ -126,7 +141,8 @@ def main_gpx(argv: list[str]) -> int:
         gpx, tcx = _one_hour_run(Path(tmp))
         hour = row(gpx)
         tcx_data = tcx.read_bytes()
-        t_tcx = _timed(lambda: decode_tcx(tcx_data, tcx.name), _MIN_SECONDS)
+        gpx_data = gpx.read_bytes()
+        t_gpxpy, t_tcx = _timed_pair(lambda: decode_gpx(gpx_data, gpx.name), lambda: decode_tcx(tcx_data, tcx.name))
     print("| file | points | fast pts/s | gpxpy pts/s | fast ÷ gpxpy |")
     print("|---|---:|---:|---:|---:|")
     for name, n, t_fast, t_ref in rows:
@@ -140,8 +156,8 @@ def main_gpx(argv: list[str]) -> int:
         print(f"| **generated one-hour run (GPX)** | {n:,} | {n / t_fast:,.0f} | {n / t_ref:,.0f} | "
               f"{t_ref / t_fast:,.1f}× |")
         print(f"| generated one-hour run as TCX (TCX reader; ÷ gpxpy on the GPX) | {n:,} | {n / t_tcx:,.0f} | "
-              f"{n / t_ref:,.0f} | {t_ref / t_tcx:,.1f}× |")
-    print(f"Fallbacks to gpxpy: {len(fallbacks.reasons)} of {len(files)} files"
+              f"{n / t_gpxpy:,.0f} | {t_gpxpy / t_tcx:,.1f}× |")
+    print(f"Fallbacks to gpxpy: {len(fallbacks.reasons)} of {len(rows) + bool(hour)} files"
           + "".join(f"\n  {r}" for r in fallbacks.reasons))
     return 0
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from gaitrisk import schema as S
 from gaitrisk.ingest.decoders import REFERENCE
 from gaitrisk.ingest.xmlsafe import UnsafeXmlError, parse
 
@@ -79,3 +82,66 @@ def test_bomless_utf16_entity_attack_is_refused_by_the_fast_path_too(fmt):
         parse_fast(data)
     res = DEFAULT.decode(fmt, data, f"evil.{fmt}")
     assert not res.activities and res.error
+
+
+# --- TCX: read on the C parser (xmlsafe.parse_fast), with the same refusals -------------------
+
+_TCX_LAUGHS = ('<?xml version="1.0" encoding="{enc}"?>\n<!DOCTYPE t [<!ENTITY a "aaaaaaaaaa">'
+               '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+               '<TrainingCenterDatabase><Activities><Activity Sport="Running"><Notes>&b;</Notes>'
+               '</Activity></Activities></TrainingCenterDatabase>')
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "UTF-16"])
+def test_tcx_entities_are_refused_by_the_reader(encoding):
+    from gaitrisk.ingest.tcx_reader import decode_tcx
+
+    res = decode_tcx(_TCX_LAUGHS.format(enc=encoding).encode(encoding.lower()), "evil.tcx")
+    assert res.error and "refused for safety" in res.error and not res.activities
+
+
+_TCX_NS = "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"
+_AX_NS = "http://www.garmin.com/xmlschemas/ActivityExtension/v2"
+
+
+def _tcx(position_ns: list[str]) -> bytes:
+    """A small TCX run; point i's <Position> is in namespace ``position_ns[i]``."""
+    pts = []
+    for i, ns in enumerate(position_ns):
+        hr = f"<HeartRateBpm><Value>{140 + i}</Value></HeartRateBpm>" if i != 3 else ""
+        time = f"2024-05-01T07:00:{i * 2:02d}.000Z" if i != 5 else "2024-05-01T09:00:10+02:00"
+        pts.append(f'<Trackpoint><Time>{time}</Time><Position xmlns="{ns}"><LatitudeDegrees>46.{i:03d}'
+                   f'</LatitudeDegrees><LongitudeDegrees>14.5</LongitudeDegrees></Position>'
+                   f"<AltitudeMeters>{300 + i}</AltitudeMeters><DistanceMeters>{i * 6.5}</DistanceMeters>{hr}"
+                   f"<Cadence>{'x' if i == 4 else 85}</Cadence><Extensions><ax:TPX><ax:Speed>3.{i}</ax:Speed>"
+                   f"<ax:RunCadence>{86 if i % 2 else ''}</ax:RunCadence></ax:TPX></Extensions></Trackpoint>")
+    return (f'<?xml version="1.0" encoding="UTF-8"?><TrainingCenterDatabase xmlns="{_TCX_NS}" xmlns:ax="{_AX_NS}">'
+            f'<Activities><Activity Sport="Running"><Lap StartTime="2024-05-01T07:00:00Z"><Track>{"".join(pts[:6])}'
+            f'</Track><Track>{"".join(pts[6:])}</Track></Lap></Activity></Activities></TrainingCenterDatabase>').encode()
+
+
+def test_tcx_points_read_by_column_equal_points_read_one_by_one():
+    # One namespace per name: read a column at a time; one <Position> elsewhere: point by point.
+    # Local names decide in both, so the values are the same (sloppy values included).
+    import xml.etree.ElementTree as ET
+
+    from gaitrisk.ingest import tcx_reader
+
+    uniform, mixed = _tcx([_TCX_NS] * 10), _tcx([_TCX_NS] * 9 + ["urn:elsewhere"])
+    assert tcx_reader._point_tags(ET.fromstring(uniform)) is not None
+    assert tcx_reader._point_tags(ET.fromstring(mixed)) is None
+    a, b = tcx_reader.decode_tcx(uniform, "u.tcx"), tcx_reader.decode_tcx(mixed, "m.tcx")
+    assert not a.error and not b.error and a.problems == b.problems
+    pd.testing.assert_frame_equal(a.activities[0].samples, b.activities[0].samples, check_exact=True)
+    smp = a.activities[0].samples
+    assert len(smp) == 10 and smp[S.HEART_RATE].isna().sum() == 1 and smp[S.SPEED].iloc[-1] == 3.9
+
+
+def test_floats_follow_float_and_say_none_is_missing():
+    from gaitrisk.ingest.xmlsafe import floats
+
+    got = floats(["1.5", " 2 ", None, "1_0", "nan"])
+    assert got[:2].tolist() == [1.5, 2.0] and np.isnan(got[2]) and got[3] == 10.0 and np.isnan(got[4])
+    with pytest.raises(ValueError):
+        floats(["1", "x"])
+    assert np.isnan(floats(["1", "x", None], lenient=True)[1:]).all()

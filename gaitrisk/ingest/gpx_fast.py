@@ -1,16 +1,19 @@
-"""A fast GPX reader: the defusedxml tree walked directly into arrays, gpxpy's results.
+"""A fast GPX reader: the safely parsed tree read a column at a time, gpxpy's results.
 
 :func:`.gpx_reader.decode_gpx` parses every file twice (defusedxml for safety, then
-gpxpy on the text) and builds a Python object per point.  This reader walks the
-tree defusedxml already built (so the safety guarantees are the same: no DTD, no
-entities) and reads each point the way gpxpy 1.1 does: the first child of each
-name, ``float`` for coordinates and elevation, gpxpy's own ``parse_time`` for
-times that are not plain UTC (plain ``...Z`` times are parsed in one numpy call),
-and TrackPointExtension ``hr``/``cad`` as the reference reader finds them.
+gpxpy on the text) and builds a Python object per point.  This reader reads the tree
+:func:`.xmlsafe.parse_fast` built (same refusals: no DTD, no entities) once: each
+column (lat, lon, ele, time, hr, cad) is one comprehension over ElementTree's C-level
+``find``, converted with ``float`` in bulk, and plain ``...Z`` times are checked with one
+regex over all of them and parsed in one numpy call (others with gpxpy's own
+``parse_time``).  Each value is what gpxpy reads: the first child of each name, by the
+GPX 1.1 rules when the file says version "1.1" and by the 1.0 rules otherwise (gpxpy's
+choice: no <metadata>, track <type> or <extensions>); TrackPointExtension ``hr``/``cad``
+as the reference reader finds them.
 
-Anything it does not reproduce exactly (GPX 1.0, non-UTF-8 text, a value gpxpy
-would reject, ...) raises :class:`Unsupported` and the file is read with gpxpy
-instead, logged -- as the FIT fast path does with fitparse.
+Anything it does not reproduce exactly (non-UTF-8 text, a value gpxpy would reject,
+...) raises :class:`Unsupported` and the file is read with gpxpy instead, logged -- as
+the FIT fast path does with fitparse.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from .gpx_reader import GpxMeta, build_result, decode_gpx
 log = logging.getLogger(__name__)
 
 # UTC times with whole or up-to-microsecond seconds: what numpy parses exactly as gpxpy
-# does (gpxpy keeps 6 fraction digits); years kept inside datetime64[ns]'s range.
-_PLAIN_UTC = re.compile(r"(?:19|20)\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z")
+# does (gpxpy keeps 6 fraction digits); years 1970-2099, which the reference reader keeps
+# (frame.plausible_year: it makes earlier ones "no timestamp").
+_PLAIN_UTC = re.compile(r"(?:19[7-9]\d|20\d\d)-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z")
 _ALL_PLAIN_UTC = re.compile(f"(?:{_PLAIN_UTC.pattern}\n)*")
 _ENCODING = re.compile(rb"""^<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']""")
 _UTF8 = {"utf-8", "utf8"}
@@ -64,8 +68,12 @@ def _read(root: Element, text: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta]:
     # namespace (a prefixed <g:gpx>) are invisible to it.
     if ns and not re.search(rb"""\sxmlns=(['"])""" + re.escape(ns[1:-1].encode()) + rb"\1", text):
         raise Unsupported("GPX elements not in the default namespace")
-    if root.tag != ns + "gpx" or root.get("version") != "1.1":
-        raise Unsupported(f"GPX version {root.get('version')!r} (only 1.1 is read here)")
+    if root.tag != ns + "gpx":
+        raise Unsupported(f"root element {root.tag!r}")
+    # gpxpy reads a file by the GPX 1.1 rules only when its version says exactly "1.1", by
+    # the 1.0 rules otherwise: no <metadata> (the name is the root's), no track <type>,
+    # no <extensions> (so no hr/cad).
+    v11 = root.get("version") == "1.1"
     tag = {n: ns + n for n in ("trk", "trkseg", "trkpt", "ele", "time", "extensions", "name", "type",
                                "metadata", "rte", "wpt")}
     tracks = root.findall(tag["trk"])
@@ -77,9 +85,10 @@ def _read(root: Element, text: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta]:
             if found:
                 points += found
                 per_segment.append(len(found))
-    metadata = root.find(tag["metadata"])
+    metadata = root.find(tag["metadata"]) if v11 else root
     meta = GpxMeta(
-        track_types=[_text(t, tag["type"]) for t in tracks], track_names=[_text(t, tag["name"]) for t in tracks],
+        track_types=[_text(t, tag["type"]) if v11 else None for t in tracks],
+        track_names=[_text(t, tag["name"]) for t in tracks],
         name=_text(metadata, tag["name"]) if metadata is not None else None, creator=root.get("creator"),
         has_routes=root.find(tag["rte"]) is not None, has_waypoints=root.find(tag["wpt"]) is not None)
     # One column at a time, each a comprehension over C-level finds, converted in bulk:
@@ -92,11 +101,11 @@ def _read(root: Element, text: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta]:
     eles = [p.find(ele_tag) for p in points]
     ele_text = [e.text if e is not None else None for e in eles]
     times = [p.find(time_tag) for p in points]
-    hr, cad = _extensions([p.find(ext_tag) for p in points])
+    hr, cad = _extensions([p.find(ext_tag) for p in points] if v11 else [None] * len(points))
     cols = np.empty((len(points), 6))
-    cols[:, 0] = _floats(lat)
-    cols[:, 1] = _floats(lon)
-    cols[:, 2] = _floats(ele_text)  # a value float() rejects: gpxpy's business (ValueError -> fallback)
+    cols[:, 0] = xmlsafe.floats(lat)
+    cols[:, 1] = xmlsafe.floats(lon)
+    cols[:, 2] = xmlsafe.floats(ele_text)  # a value float() rejects: gpxpy's business (ValueError -> fallback)
     cols[:, 3] = hr
     cols[:, 4] = cad
     cols[:, 5] = np.repeat(np.arange(len(per_segment)), per_segment)
@@ -108,30 +117,7 @@ def _text(el: Element, tag: str) -> str | None:
     return child.text if child is not None else None
 
 
-def _floats(texts: list[str | None]) -> np.ndarray:
-    """``float`` of each text (the reference's conversion), NaN for ``None``; ValueError as float's."""
-    try:
-        return np.fromiter(map(float, texts), float, len(texts))
-    except TypeError:  # a None among them: the slower way
-        return np.array([np.nan if t is None else float(t) for t in texts], dtype=float)
-
-
-def _lenient_floats(texts: list[str | None]) -> np.ndarray:
-    """As :func:`_floats`, but a text ``float`` rejects is NaN (how extension values are read)."""
-    try:
-        return _floats(texts)
-    except ValueError:
-        out = np.full(len(texts), np.nan)
-        for i, t in enumerate(texts):
-            try:
-                out[i] = float(t) if t is not None else np.nan
-            except ValueError:
-                pass
-        return out
-
-
-_LOCAL: dict[str, str] = {}  # tag -> local name (a handful of distinct tags per file)
-_WANTED = {"hr": 0, "cad": 1}
+_WANTED = ("hr", "cad")
 
 
 def _extensions(exts: list[Element | None]) -> tuple[np.ndarray, np.ndarray]:
@@ -140,27 +126,37 @@ def _extensions(exts: list[Element | None]) -> tuple[np.ndarray, np.ndarray]:
     The reference takes, below each child of ``<extensions>``, the first element of that
     local name whose text is not empty (a text ``float`` rejects gives NaN, it does not
     look further).  ``ext.iter()`` visits the same elements in the same order, plus
-    ``<extensions>`` itself first, whose local name is neither.
+    ``<extensions>`` itself first, whose local name is neither.  When the file writes a
+    name in one namespace only (as watches do), ``ext.iter(tag)`` finds it in C.
     """
-    found: list[list[str | None]] = [[None] * len(exts), [None] * len(exts)]
-    for i, ext in enumerate(exts):
-        if ext is None:
+    present = [x for x in exts if x is not None]
+    tags: dict[str, list[str]] = {name: [] for name in _WANTED}
+    for tag in {el.tag for x in present for el in x.iter()}:
+        short = xmlsafe.local(tag) if isinstance(tag, str) else None
+        if short in tags:
+            tags[short].append(tag)
+    out = []
+    for name in _WANTED:
+        if not tags[name]:
+            out.append(np.full(len(exts), np.nan))
             continue
-        todo = 2
-        for el in ext.iter():
-            tag = el.tag
-            short = _LOCAL.get(tag) if isinstance(tag, str) else None
-            if short is None:
-                short = xmlsafe.local(tag) if isinstance(tag, str) else ""
-                if isinstance(tag, str) and len(_LOCAL) < 1024:
-                    _LOCAL[tag] = short
-            k = _WANTED.get(short)
-            if k is not None and el.text and found[k][i] is None:
-                found[k][i] = el.text
-                todo -= 1
-                if not todo:
-                    break
-    return _lenient_floats(found[0]), _lenient_floats(found[1])
+        if len(tags[name]) == 1:
+            tag = tags[name][0]
+            firsts = [next(x.iter(tag), None) if x is not None else None for x in exts]
+            texts = [e.text if e is not None else None for e in firsts]
+            for i in [i for i, e in enumerate(firsts) if e is not None and not e.text]:
+                texts[i] = _first_text(exts[i], name)  # an empty one first: look further
+        else:
+            texts = [_first_text(x, name) if x is not None else None for x in exts]
+        out.append(xmlsafe.floats(texts, lenient=True))
+    return out[0], out[1]
+
+
+def _first_text(ext: Element, name: str) -> str | None:
+    for el in ext.iter():
+        if isinstance(el.tag, str) and xmlsafe.local(el.tag) == name and el.text:
+            return el.text
+    return None
 
 
 def _times(texts: list[str | None]) -> np.ndarray:

@@ -1,13 +1,19 @@
-"""TCX reader (Garmin Training Center Database v2), safe-parsed with defusedxml.
+"""TCX reader (Garmin Training Center Database v2), safe-parsed (:func:`.xmlsafe.parse_fast`).
 
 Each ``<Activity>`` is one activity.  Devices start a new ``<Track>`` after a
 pause (and at every lap), so a track boundary with a time hole is a pause.  Cadence comes from ``<Cadence>`` or the
 ActivityExtension ``<RunCadence>`` (both per foot); speed from ``<Speed>``.
+
+Elements are matched by local name (exports disagree on namespaces).  When each name the
+track points are read by has one namespace in the file (every real file), the points are
+read a column at a time with ElementTree's C ``find`` and converted in bulk; otherwise
+point by point.  Both give the same values.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from xml.etree.ElementTree import Element
 
 import numpy as np
@@ -16,7 +22,13 @@ import pandas as pd
 from .. import schema as S
 from ..records import DecodedActivity, DecodeResult, Lap
 from . import xmlsafe
-from .frame import PAUSE_GAP_S, build_samples, null_island_count, per_foot_to_spm, plausible_year
+from .frame import (
+    PAUSE_GAP_S,
+    build_samples,
+    null_island_count,
+    per_foot_to_spm,
+    plausible_year,
+)
 from .sports import is_running, normalise_sport
 
 log = logging.getLogger(__name__)
@@ -74,7 +86,7 @@ def _time(text: str | None) -> pd.Timestamp | None:
 def decode_tcx(data: bytes, name: str = "<tcx>") -> DecodeResult:
     result = DecodeResult()
     try:
-        root, _text, notes = xmlsafe.parse(data)
+        root, _text, notes = xmlsafe.parse_fast(data)
     except ValueError as exc:
         result.error = str(exc)
         return result
@@ -98,12 +110,13 @@ def decode_tcx(data: bytes, name: str = "<tcx>") -> DecodeResult:
         result.skipped_reason = "no <Activity> in the file (a course or workout?)"
         return result
     skipped = []
+    tags = _point_tags(root)
     for act in activities:
         sport = normalise_sport(act.get("Sport"))
         if not is_running(sport):
             skipped.append(sport)
             continue
-        decoded = _activity(act, sport, result)
+        decoded = _activity(act, sport, result, tags)
         if decoded is not None:
             result.activities.append(decoded)
     if not result.activities and result.error is None:
@@ -127,12 +140,93 @@ def _pause_segments(times: np.ndarray, track: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(pause)]).astype(np.int64)
 
 
-def _activity(act: Element, sport: str, result: DecodeResult) -> DecodedActivity | None:
-    times: list[np.datetime64] = []
-    values: dict[str, list[float]] = {k: [] for k in (*_POINT_FIELDS, S.SPEED, "cad", "runcad", S.TIMER_SEGMENT)}
+# Local names the track point columns are read by.
+_POINT_NAMES = frozenset(("Time", "Position", "LatitudeDegrees", "LongitudeDegrees", "AltitudeMeters",
+                          "DistanceMeters", "HeartRateBpm", "Value", "Cadence", "Extensions", "Speed", "RunCadence"))
+_ABSENT = "\0absent"  # a tag no element has: ``find`` gives None
+
+
+def _point_tags(root: Element) -> dict[str, str] | None:
+    """The one full tag of each point name in this document, or None when a name has several.
+
+    With one tag per local name, ``el.find(tag)`` is exactly "the first child of that
+    local name" and ``el.iter(tag)`` "the first descendant of that local name".
+    """
+    tags: dict[str, str] = {}
+    for tag in {el.tag for el in root.iter()}:
+        name = xmlsafe.local(tag) if isinstance(tag, str) else None
+        if name in _POINT_NAMES and tags.setdefault(name, tag) != tag:
+            return None
+    return {name: tags.get(name, _ABSENT) for name in _POINT_NAMES}
+
+
+# UTC times pandas and numpy read alike, inside the plausible years (frame.FIRST_YEAR..END_YEAR).
+_PLAIN_UTC = r"(?:19[7-9]\d|20\d\d|21\d\d)-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z"
+_ALL_PLAIN_UTC = re.compile(f"(?:{_PLAIN_UTC}\n)*")
+
+
+def _times(texts: list[str | None]) -> np.ndarray:
+    """UTC datetime64[ns] per point, NaT where :func:`_time` gives None."""
+    joined = "\n".join(texts) + "\n" if texts and None not in texts else ""
+    if joined and joined.count("\n") == len(texts) and _ALL_PLAIN_UTC.fullmatch(joined):
+        try:
+            return np.array([t[:-1] for t in texts], dtype="datetime64[ns]")
+        except ValueError:  # a day that does not exist: pandas' verdict, point by point
+            pass
+    out = np.full(len(texts), np.datetime64("NaT", "ns"))
+    for i, text in enumerate(texts):
+        t = _time(text)
+        if t is not None:
+            out[i] = np.datetime64(t.tz_convert(None).to_datetime64(), "ns")
+    return out
+
+
+def _text(el: Element | None) -> str | None:
+    return el.text if el is not None else None
+
+
+def _point_columns(points: list[Element], tags: dict[str, str]) -> tuple[list[str | None], dict[str, np.ndarray]]:
+    """Time texts and float columns of the track points, a column at a time (see :func:`_point_tags`)."""
+    def child(els: list[Element | None], name: str) -> list[Element | None]:
+        tag = tags[name]
+        return [e.find(tag) if e is not None else None for e in els]
+
+    def ext(name: str) -> list[str | None]:
+        tag = tags[name]  # as _ext: the first such element below <Extensions>, text or not
+        return [_text(next(x.iter(tag), None)) if x is not None else None for x in exts]
+
+    def values(els: list[Element | None]) -> np.ndarray:
+        return xmlsafe.floats([_text(e) for e in els], lenient=True)
+
+    pts: list[Element | None] = list(points)
+    position = child(pts, "Position")
+    exts = child(pts, "Extensions")
+    cols = {S.LAT: values(child(position, "LatitudeDegrees")), S.LON: values(child(position, "LongitudeDegrees")),
+            S.ALTITUDE: values(child(pts, "AltitudeMeters")), S.DISTANCE: values(child(pts, "DistanceMeters")),
+            S.HEART_RATE: values(child(child(pts, "HeartRateBpm"), "Value")),
+            S.SPEED: xmlsafe.floats(ext("Speed"), lenient=True), "cad": values(child(pts, "Cadence")),
+            "runcad": xmlsafe.floats(ext("RunCadence"), lenient=True)}
+    return [_text(e) for e in child(pts, "Time")], cols
+
+
+def _point_columns_by_local_name(points: list[Element]) -> tuple[list[str | None], dict[str, np.ndarray]]:
+    """As :func:`_point_columns`, point by point, for files that mix namespaces."""
+    texts = []
+    values: dict[str, list[float]] = {k: [] for k in (*_POINT_FIELDS, S.SPEED, "cad", "runcad")}
+    for pt in points:
+        texts.append(_text(_find(pt, "Time")))
+        for col, path in _POINT_FIELDS.items():
+            values[col].append(_float(_find(pt, *path)))
+        values[S.SPEED].append(_ext(pt, "Speed"))
+        values["cad"].append(_float(_find(pt, "Cadence")))
+        values["runcad"].append(_ext(pt, "RunCadence"))
+    return texts, {k: np.asarray(v, dtype=float) for k, v in values.items()}
+
+
+def _activity(act: Element, sport: str, result: DecodeResult, tags: dict[str, str] | None) -> DecodedActivity | None:
     laps = []
-    seg = 0
-    untimed = 0
+    points: list[Element] = []
+    per_track: list[int] = []  # points per <Track>: a point's track index
     for lap in _children(act, "Lap"):
         start = _time(lap.get("StartTime"))
         if start is not None:
@@ -140,33 +234,28 @@ def _activity(act: Element, sport: str, result: DecodeResult) -> DecodedActivity
                             timer_s=_float(_find(lap, "TotalTimeSeconds")),
                             distance_m=_float(_find(lap, "DistanceMeters"))))
         for track in _children(lap, "Track"):
-            for pt in _children(track, "Trackpoint"):
-                t = _time((_find(pt, "Time").text if _find(pt, "Time") is not None else None))
-                if t is None:
-                    untimed += 1
-                    continue
-                times.append(np.datetime64(t.tz_convert(None).to_datetime64(), "ns"))
-                for col, path in _POINT_FIELDS.items():
-                    values[col].append(_float(_find(pt, *path)))
-                values[S.SPEED].append(_ext(pt, "Speed"))
-                values["cad"].append(_float(_find(pt, "Cadence")))
-                values["runcad"].append(_ext(pt, "RunCadence"))
-                values[S.TIMER_SEGMENT].append(seg)
-            seg += 1
-    if untimed:
+            found = _children(track, "Trackpoint")
+            points += found
+            per_track.append(len(found))
+    texts, values = _point_columns(points, tags) if tags is not None else _point_columns_by_local_name(points)
+    all_times = _times(texts)
+    timed = ~np.isnat(all_times)
+    if untimed := len(points) - int(timed.sum()):
         result.problems.append(f"{untimed} track point(s) without a time dropped")
-    if len(times) < 2:
+    if timed.sum() < 2:
         return None
-    columns = {k: np.asarray(values[k], dtype=float) for k in (*_POINT_FIELDS, S.SPEED)}
+    times = all_times[timed]
+    values = {k: v[timed] for k, v in values.items()}
+    track = np.repeat(np.arange(len(per_track)), per_track)[timed]
+    columns = {k: values[k] for k in (*_POINT_FIELDS, S.SPEED)}
     if zeros := null_island_count(columns[S.LAT], columns[S.LON]):
         result.problems.append(f"{zeros} of {len(times)} positions are 0°N 0°E (no GPS fix); treated as missing")
-    columns[S.TIMER_SEGMENT] = _pause_segments(np.asarray(times, dtype="datetime64[ns]"),
-                                               np.asarray(values[S.TIMER_SEGMENT], dtype=np.int64))
-    cad = np.asarray(values["runcad"], dtype=float)
-    cad = np.where(np.isfinite(cad), cad, np.asarray(values["cad"], dtype=float))
+    columns[S.TIMER_SEGMENT] = _pause_segments(times, track)
+    cad = values["runcad"]
+    cad = np.where(np.isfinite(cad), cad, values["cad"])
     if np.isfinite(cad).any():
         columns[S.CADENCE] = per_foot_to_spm(cad)
-    samples = build_samples(np.asarray(times, dtype="datetime64[ns]"), columns, pause_gap_s=PAUSE_GAP_S)
+    samples = build_samples(times, columns, pause_gap_s=PAUSE_GAP_S)
     creator = _find(act, "Creator", "Name")
     notes = _find(act, "Notes")
     return DecodedActivity(

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as DET
+import numpy as np
 from defusedxml import DefusedXmlException
 
 _KNOWN_PREFIXES = {
@@ -112,3 +114,23 @@ def parse_fast(data: bytes) -> tuple[Element, bytes, list[str]]:
 def local(tag: str) -> str:
     """Tag name without its namespace: exports disagree on namespaces, never on names."""
     return tag.rsplit("}", 1)[-1]
+
+
+def floats(texts: Sequence[str | None], lenient: bool = False) -> np.ndarray:
+    """Element texts as floats in one C-level pass: ``float`` of each (its rules: whitespace,
+    ``nan``, ``1_0``), NaN for ``None``.  A text ``float`` rejects raises its ValueError, or
+    with ``lenient`` becomes NaN."""
+    try:
+        return np.fromiter(map(float, texts), float, len(texts))
+    except (TypeError, ValueError) as exc:  # a None (or a bad text) among them: one by one
+        if isinstance(exc, ValueError) and not lenient:
+            raise
+    out = np.full(len(texts), np.nan)
+    for i, t in enumerate(texts):
+        if t is not None:
+            try:
+                out[i] = float(t)
+            except ValueError:
+                if not lenient:
+                    raise
+    return out
