@@ -137,7 +137,7 @@ def test_second_run_over_the_same_inbox_does_nothing(cohort, tmp_path):
     assert not any(a.analysed for a in again.athletes) and again.model != "trained"
 
     # A run killed inside the state file's save left its temp file; ours are removed, nothing else is.
-    stray, other = tmp_path / ".g.db.nightly.json.k1ll_3d0", tmp_path / ".g.db.nightly.json.bak"
+    stray, other = tmp_path / ".g.db.nightly.json.k1ll_3d0.tmp", tmp_path / ".g.db.nightly.json.bak"
     stray.write_text("{")
     other.write_text("{}")
     third = _run(tmp_path)

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import platform
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
@@ -27,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from ..privatefile import write_private
 from .dataset import FEATURES, Dataset, LabelSpec, build_dataset
 from .estimator import GaitRiskClassifier
 
@@ -66,19 +66,9 @@ def library_versions() -> dict[str, str]:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, user-only (0600) from the first byte."""
+    """Write ``data`` to ``path`` atomically, user-only (0600), in a 0700 folder if it must create one."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)   # mkstemp creates 0600
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_private(path, data)
 
 
 def save_model(estimator: GaitRiskClassifier, card: dict, path: str | os.PathLike) -> Path:

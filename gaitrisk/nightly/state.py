@@ -15,9 +15,10 @@ import json
 import logging
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..privatefile import write_private
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,8 @@ def state_path(db_path: str | os.PathLike) -> Path:
 
 
 def _temp_name(path: Path) -> re.Pattern[str]:
-    # What NightlyState.save's mkstemp names: the prefix, then 8 characters of tempfile's alphabet.
-    return re.compile(re.escape(f".{path.name}.") + r"[a-z0-9_]{8}")
+    # What write_private's mkstemp names: the prefix, 8 characters of tempfile's alphabet, ".tmp".
+    return re.compile(re.escape(f".{path.name}.") + r"[a-z0-9_]{8}\.tmp")
 
 
 def remove_stale_temps(path: Path) -> list[Path]:
@@ -80,13 +81,4 @@ class NightlyState:
     def save(self, path: Path) -> None:
         text = json.dumps({"version": STATE_VERSION, "athletes": self.athletes, "model": self.model},
                           indent=1, sort_keys=True) + "\n"
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # 0600 from the start
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private(path, text)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..privatefile import write_private
 from .assemble import (
     PRIVACY_ZONE_M,
     AthleteReport,
@@ -63,29 +63,6 @@ def _without_routes(rep: AthleteReport) -> AthleteReport:
     from dataclasses import replace
 
     return rep if rep.routes is None else replace(rep, routes=None)
-
-
-def write_private(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (temp file in the same folder + ``os.replace``), mode 0600.
-
-    A reader never sees half a report, and a crash leaves the previous file in place.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mkstemp: 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
 
 
 def write_report_files(store, athlete: str, directory: str | os.PathLike, *, zone, model_path=None,
