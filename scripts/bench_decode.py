@@ -163,6 +163,9 @@ def main_gpx(argv: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
     if argv[:1] == ["--gpx"]:
         return main_gpx(argv[1:])
     sdk = _garmin_sdk()
