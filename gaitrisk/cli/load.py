@@ -269,9 +269,6 @@ def pain_delete(obj: Context, entry_id, athlete) -> None:
     click.echo(f"deleted pain entry {entry_id}")
 
 
-# Ten years of several entries a day is well under 1 MB; 20 MB leaves room for long notes.
-MAX_PAIN_CSV_BYTES = 20 * 10**6
-
 
 @pain_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
@@ -288,15 +285,11 @@ def pain_import(obj: Context, file, strict, athlete, tz, as_json) -> None:
     are stored (with --strict: nothing is stored when any row is bad).  Rows already
     in the log count as duplicates.  Times are local (--tz).
     """
-    from ..pain.csvio import read_pain_csv
+    from ..pain.csvio import read_pain_file
 
     zone = _zone(tz)
     path = Path(file)
-    size = path.stat().st_size
-    if size > MAX_PAIN_CSV_BYTES:  # checked before reading: a pain diary is kilobytes, never gigabytes
-        raise click.ClickException(f"{path.name}: {size / 1e6:.0f} MB is too large for a pain log "
-                                   f"(limit {MAX_PAIN_CSV_BYTES // 10**6} MB); nothing imported")
-    parsed = read_pain_csv(path.read_bytes(), athlete, zone)
+    parsed = read_pain_file(path, athlete, zone)
     if parsed.fatal:
         raise click.ClickException(f"{path.name}: {parsed.fatal}; nothing imported")
     stored: list[int | None] = []

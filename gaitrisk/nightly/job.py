@@ -316,16 +316,11 @@ def _by_file(files: Sequence[ib.InboxFile], outcomes) -> dict[Path, list]:
 
 def _import_pain(store, files: Sequence[ib.InboxFile], out: AthleteSummary, zone: ZoneInfo, archive: Path,
                  quarantine: Path, advance: Callable[[str], None]) -> None:
-    from ..pain.csvio import MAX_BYTES, read_pain_csv
+    from ..pain.csvio import read_pain_file
 
     for f in files:
         try:
-            size = f.path.stat().st_size
-            if size > MAX_BYTES:  # checked before reading: a pain diary is kilobytes
-                parsed_fatal = f"{size} bytes is too large for a pain CSV (limit {MAX_BYTES // 2**20} MB)"
-                _move(f, quarantine, parsed_fatal, out)
-                continue
-            parsed = read_pain_csv(f.path.read_bytes(), out.athlete, zone)
+            parsed = read_pain_file(f.path, out.athlete, zone)
         except OSError as exc:
             out.errors.append(f"{f.rel}: cannot read ({exc.strerror or exc}); left in the inbox")
             continue

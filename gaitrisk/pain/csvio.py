@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -38,11 +39,27 @@ class CsvImport:
     fatal: str | None = None
 
 
+def _too_large(size: int) -> str:
+    return f"{size} bytes is too large for a pain log (limit {MAX_BYTES // 2**20} MB)"
+
+
+def read_pain_file(path: str | os.PathLike, athlete: str, zone: ZoneInfo) -> CsvImport:
+    """:func:`read_pain_csv` of a file, whose size is checked before a byte is read.
+
+    Raises ``OSError`` when the file cannot be read.
+    """
+    size = os.stat(path).st_size
+    if size > MAX_BYTES:  # a pain diary is kilobytes: a huge file is the wrong file, never read
+        return CsvImport(fatal=_too_large(size))
+    with open(path, "rb") as f:
+        return read_pain_csv(f.read(), athlete, zone)
+
+
 def read_pain_csv(data: bytes, athlete: str, zone: ZoneInfo) -> CsvImport:
     """Parse and validate a pain CSV (bytes as read from disk)."""
     out = CsvImport()
     if len(data) > MAX_BYTES:
-        out.fatal = f"file is {len(data)} bytes; a pain CSV larger than {MAX_BYTES // 1024 // 1024} MB is refused"
+        out.fatal = _too_large(len(data))
         return out
     try:
         # utf-8-sig: spreadsheet programs write a byte-order mark.
