@@ -65,13 +65,37 @@ def _pass_db(f):
     return wrapper
 
 
+scheduler_option = click.option(
+    "--scheduler", default=None, envvar="GAITRISK_SCHEDULER", metavar="URL",
+    help="Run the per-file and per-athlete work on a Dask scheduler (tcp://host:port; env GAITRISK_SCHEDULER).")
+workers_option = click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+                              help="Work in N processes (0 = all cores; a handful of files is done in-process).")
+# Below this many files the work runs in-process: starting a process pool is not worth it for a
+# handful of files (a project choice, not benchmarked).
+POOL_MIN_FILES = 16
+
+
+def make_executor(workers: int, scheduler: str | None, n_files: int | None = None):
+    """The executor of ``--workers``/``--scheduler`` (``import`` and ``nightly``).
+
+    ``workers=0`` (the default) means all cores, except for fewer than ``POOL_MIN_FILES``
+    files (``n_files``, when known), which run in-process.
+    """
+    from .. import executor
+
+    if workers == 0 and n_files is not None and n_files < POOL_MIN_FILES:
+        workers = 1
+    try:
+        return executor.make_executor(workers, scheduler)
+    except (ValueError, OSError, RuntimeError) as exc:  # the executor's errors name the scheduler
+        raise click.ClickException(str(exc)) from exc
+
+
 @cli.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--athlete", default="me", show_default=True, help="Whose runs these are.")
-@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Decode in N processes (0 = all cores; a handful of files is done in-process).")
-@click.option("--scheduler", default=None, envvar="GAITRISK_SCHEDULER", metavar="URL",
-              help="Decode on a Dask scheduler (tcp://host:port; env GAITRISK_SCHEDULER) instead of local processes.")
+@workers_option
+@scheduler_option
 @click.option("--decoder", type=click.Choice(["fast", "fitparse"]), default="fast", show_default=True,
               help="fast: the vectorised FIT/GPX readers; fitparse: the reference readers (fitparse, gpxpy), slower.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (a stable contract).")
@@ -88,7 +112,6 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
     from ..ingest.decoders import BY_NAME
     from ..ingest.pipeline import import_paths
     from ..ingest.sources import estimate_count
-    from .nightly import make_executor
 
     show = not (obj.quiet or as_json) and sys.stderr.isatty()
     n_files = estimate_count(paths)

@@ -10,37 +10,12 @@ from pathlib import Path
 
 import click
 
-from .main import Context, _pass_db, cli
+from .main import Context, _pass_db, cli, make_executor, scheduler_option, workers_option
 
 # Exit codes (docs/nightly.md); 2 is click's usage error.
 EXIT_FAILURE = 1        # something could not be done (it is retried by the next run)
 EXIT_NEW_ALERT = 3      # --fail-on-new-high: a new high or see_a_clinician flag
 EXIT_LOCKED = 75        # EX_TEMPFAIL: another nightly run holds the lock; try again later
-
-scheduler_option = click.option(
-    "--scheduler", default=None, envvar="GAITRISK_SCHEDULER", metavar="URL",
-    help="Run the per-file and per-athlete work on a Dask scheduler (tcp://host:port; env GAITRISK_SCHEDULER).")
-workers_option = click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
-                              help="Work in N processes (0 = all cores; a handful of files is done in-process).")
-# Below this many files a process pool costs more to start than it saves (docs/performance.md).
-POOL_MIN_FILES = 16
-
-
-def make_executor(workers: int, scheduler: str | None, n_files: int | None = None):
-    """The executor of ``--workers``/``--scheduler`` (the scheduler argument only when given).
-
-    ``workers=0`` (the default) means all cores, except for fewer than ``POOL_MIN_FILES``
-    files (``n_files``, when known), which run in-process.
-    """
-    from .. import executor
-
-    if workers == 0 and n_files is not None and n_files < POOL_MIN_FILES:
-        workers = 1
-    try:
-        return executor.make_executor(workers, scheduler) if scheduler else executor.make_executor(workers)
-    except (ValueError, OSError, RuntimeError) as exc:  # the executor's errors name the scheduler
-        raise click.ClickException(str(exc)) from exc
-
 
 class ClickProgress:
     """One click progress bar per long step, on stderr; drawn only on a terminal and without --quiet."""
