@@ -144,14 +144,15 @@ def compute_and_store_features(store, athlete: str | None = None, *, force: bool
     return report
 
 
+def _is_stale(row: tuple[int, dict] | None, fingerprint: str) -> bool:
+    """A stored record (``Store.features``) needs computing again: none, another version or profile."""
+    return row is None or row[0] != FEATURE_VERSION or row[1].get("profile_fingerprint") != fingerprint
+
+
 def stale_count(store, athlete: str) -> int:
     """How many of ``athlete``'s runs need their record (re)computed: the length of a progress bar."""
     fp = profile_fingerprint(AthleteProfile.from_dict(store.profile(athlete)))
-    n = 0
-    for r in store.activities(athlete):
-        row = store.features(r.id)
-        n += row is None or row[0] != FEATURE_VERSION or row[1].get("profile_fingerprint") != fp
-    return n
+    return sum(_is_stale(store.features(r.id), fp) for r in store.activities(athlete))
 
 
 def _first_pass(smp: pd.DataFrame, base: ResolvedProfile) -> _FirstPass:
@@ -175,7 +176,7 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
     stale, kept = [], []
     for r in recs:
         row = store.features(r.id)
-        is_stale = force or row is None or row[0] != FEATURE_VERSION or row[1].get("profile_fingerprint") != fp
+        is_stale = force or _is_stale(row, fp)
         stale.append(is_stale)
         kept.append(None if is_stale else row[1].get(FIRST_PASS_KEY))
     report.up_to_date += stale.count(False)
