@@ -216,7 +216,7 @@ def test_return_from_break_warns_from_half_the_pre_break_longest(ratio, expected
 def test_return_from_break_is_its_own_flag_with_its_numbers():
     (f,) = flags_for_day(row(return_ratio_7d=0.8), DAY)
     assert (f.code, f.severity) == ("return_from_break", "warn")
-    assert "80%" in f.explanation and "21 days" in f.explanation and "§10" in f.source
+    assert "80 %" in f.explanation and "21 days" in f.explanation and "§10" in f.source
     assert f.contributors[0].feature == "return_ratio_7d" and "half" in f.suggestion
 
 

@@ -162,7 +162,7 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
                           f"of the 30 days before it (> {spike_limit:.2f} = {sev[int(lv['session_spike']) or 1]})",
                           "Frandsen 2025, §3.2", "spike_max_7d"),
         "return_from_break": (f"a run in your first week back after >= {BREAK_DAYS} days without running was "
-                              f"{_f(row, 'return_ratio_7d'):.0%} of your longest run before the break (flag >= 50 %)",
+                              f"{100 * _f(row, 'return_ratio_7d'):.0f} % of your longest run before the break (flag >= 50 %)",
                               "§10 return_from_break, §0 row 14 (heuristic)", "return_ratio_7d"),
         "cadence_abs_low": (f"7-day level cadence is {_f(row, 'cad_level_7d'):.0f} steps/min at >= 2.5 m/s "
                             f"(flag < 153, the lowest 5 % of runners)", "§10 cadence_abs_low, §0 row 4",
