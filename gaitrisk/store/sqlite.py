@@ -360,9 +360,12 @@ class Store:
         row = self._conn.execute("SELECT format, blob FROM samples WHERE activity_id=?", (activity_id,)).fetchone()
         if row is None:
             raise KeyError(activity_id)
-        if row[0] != codec.FORMAT:
+        if row[0] not in codec.FORMATS:
             raise StoreError(f"samples of {activity_id} are in an unknown format {row[0]!r}")
-        return codec.decode(row[1])
+        try:
+            return codec.decode(row[1], row[0])
+        except codec.CodecError as e:
+            raise StoreError(f"samples of {activity_id} are damaged: {e}") from None
 
     def integrity_check(self) -> str:
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0]
