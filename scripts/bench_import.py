@@ -5,10 +5,11 @@ Usage:
 
   (a) FIT decode only: fast vs fitparse, records/s over the real files (as scripts/bench_decode.py)
   (b) GPX: fast reader vs gpxpy, points/s over the real GPX files
-  (c) end-to-end import of N generated one-hour runs (1 s samples, FIT and GPX alternating) with
-      the default decoders at each worker count, vs the same pipeline forced onto fitparse/gpxpy
-      (timed on the first M runs, compared per file: fitparse needs ~1 s per one-hour FIT run)
-      (and the same at 2 workers with ship="paths": workers read the files themselves)
+  (c) end-to-end import of N generated one-hour runs (1 s samples) with the default decoders at
+      each worker count, vs the same pipeline forced onto fitparse/gpxpy (timed on the first M
+      runs, compared per file: fitparse needs ~1 s per one-hour FIT run), for two corpora: FIT
+      only (what a Garmin bulk export holds) and FIT and GPX alternating (a mixed folder)
+      (and the mixed one at 2 workers with ship="paths": workers read the files themselves)
   (d) a nightly-style re-import that finds nothing new, on a store of N activities (small
       generated GPX runs), with the file index and without it, in-process and through the CLI
   (e) peak memory (ru_maxrss) of a fresh process importing one export zip of all the generated
@@ -101,8 +102,13 @@ def _cached(folder: Path, n: int, build) -> list[Path]:
     return paths
 
 
-def make_runs(folder: Path, n: int) -> list[Path]:
-    """N one-hour runs at 1 s, one a day, FIT and GPX alternating (distinct days: no cross-format dedup).
+def make_fit_runs(folder: Path, n: int) -> list[Path]:
+    """N one-hour runs at 1 s, one a day, all FIT: a Garmin bulk export."""
+    return make_runs(folder, n, formats=("fit",))
+
+
+def make_runs(folder: Path, n: int, formats: tuple[str, ...] = ("fit", "gpx")) -> list[Path]:
+    """N one-hour runs at 1 s, one a day, the formats alternating (distinct days: no cross-format dedup).
 
     gaitrisk.synth.writers writes one FIT file in seconds, so two runs are written and
     re-dated: GPX by rewriting the date in the text, FIT by shifting every date_time
@@ -120,8 +126,9 @@ def make_runs(folder: Path, n: int) -> list[Path]:
     paths = []
     for i in range(n):
         day = dt.timedelta(days=i)
-        path = folder / f"run{i:05d}.{'fit' if i % 2 == 0 else 'gpx'}"
-        path.write_bytes(_shift_fit(fit, int(day.total_seconds())) if i % 2 == 0
+        fmt = formats[i % len(formats)]
+        path = folder / f"run{i:05d}.{fmt}"
+        path.write_bytes(_shift_fit(fit, int(day.total_seconds())) if fmt == "fit"
                          else gpx.replace(b"2015-01-01T", (start + day).strftime("%Y-%m-%dT").encode()))
         paths.append(path)
     return paths
@@ -234,7 +241,11 @@ def main(argv: list[str]) -> int:
         if not {"c", "e"} <= skip:
             paths = _cached(CACHE / "runs", max(args.runs, 1), make_runs)
         if "c" not in skip:
-            rows.extend(_end_to_end(tmp, paths, args))
+            fit_paths = _cached(CACHE / "fitruns", max(args.runs, 1), make_fit_runs)
+            rows.extend(_end_to_end(tmp, fit_paths, args, "FIT only (a Garmin export)", by_format=False,
+                                    with_paths=False))
+            rows.extend(_end_to_end(tmp, paths, args, "FIT+GPX alternating", by_format=True,
+                                    with_paths=not args.skip_paths))
         if "d" not in skip:
             rows.extend(_nightly(args.nightly))
         if "e" not in skip:
@@ -248,7 +259,8 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _end_to_end(tmp: Path, paths: list[Path], args) -> list[tuple[str, str, str, str]]:
+def _end_to_end(tmp: Path, paths: list[Path], args, label: str, *, by_format: bool,
+                with_paths: bool) -> list[tuple[str, str, str, str]]:
     """Wall-time ratios, and CPU-time ratios, which a machine shared with other work disturbs less.
 
     With N workers the import can go no faster than the single writer: its CPU per file
@@ -261,13 +273,13 @@ def _end_to_end(tmp: Path, paths: list[Path], args) -> list[tuple[str, str, str,
     per_worker: dict[int, Timing] = {}
     for w in [int(x) for x in args.workers.split(",")]:
         t = per_worker[w] = timed_import(paths, DEFAULT, w, tmp / f"fast{w}.db")
-        rows.append((f"(c) import {n} one-hour runs, {w} worker(s)",
+        rows.append((f"(c) {label}: import {n} one-hour runs, {w} worker(s)",
                      f"{t.wall:.1f} s wall: {t.wall / n * 1e3:.0f} ms/file vs {base * 1e3:.0f} ms/file "
                      f"fitparse/gpxpy ({m} files); CPU {t.cpu / n * 1e3:.0f} vs {base_cpu * 1e3:.0f} ms/file, "
                      f"writer {t.parent_cpu / n * 1e3:.1f} ms/file",
                      f"{base * n / t.wall:,.0f}× wall, {base_cpu * n / t.cpu:,.0f}× CPU",
                      "≥ 50×; whole batch well under 60 s on 2 cores"))
-    for fmt in ("fit", "gpx"):  # the mix hides how differently the two formats compare
+    for fmt in ("fit", "gpx") if by_format else ():  # the mix hides how differently the formats compare
         sub = [p for p in paths if p.suffix == f".{fmt}"]
         ref = timed_import(sub[:max(m // 2, 1)], REFERENCE, 1, tmp / f"ref-{fmt}.db")
         fast = timed_import(sub, DEFAULT, 1, tmp / f"fast-{fmt}.db")
@@ -277,10 +289,10 @@ def _end_to_end(tmp: Path, paths: list[Path], args) -> list[tuple[str, str, str,
     if 1 in per_worker and 2 in per_worker:
         one, two = per_worker[1], per_worker[2]
         bound = two.cpu / max(two.parent_cpu, 1e-9)
-        rows.append(("(c) 2 workers ÷ 1 worker", f"single-writer bound {bound:.1f}× (CPU: writer "
+        rows.append((f"(c) {label}: 2 workers ÷ 1 worker", f"single-writer bound {bound:.1f}× (CPU: writer "
                      f"{two.parent_cpu / n * 1e3:.1f} of {two.cpu / n * 1e3:.0f} ms/file)",
                      f"{one.wall / two.wall:.2f}× wall", "≥ 1.7×"))
-    if 2 in per_worker and not args.skip_paths:
+    if 2 in per_worker and with_paths:
         t = timed_import(paths, DEFAULT, 2, tmp / "paths2.db", ship="paths")
         rows.append(('(c) same, 2 workers, ship="paths"', f"{t.wall:.1f} s ({t.wall / n * 1e3:.0f} ms/file), "
                      f"writer CPU {t.parent_cpu / n * 1e3:.1f} ms/file", f"{per_worker[2].wall / t.wall:.2f}× bytes",
