@@ -140,8 +140,17 @@ def test_second_run_over_the_same_inbox_does_nothing(cohort, tmp_path):
     stray, other = tmp_path / ".g.db.nightly.json.k1ll_3d0.tmp", tmp_path / ".g.db.nightly.json.bak"
     stray.write_text("{")
     other.write_text("{}")
+    # ... and one killed while writing a report (the report folder's temp files go; a user's own stay)
+    name = min(truth["athletes"])
+    half_report = tmp_path / "reports" / f".{name}.html.x7_q2m9z.tmp"
+    half_report.write_text("<html")
+    users = [tmp_path / "reports" / n for n in (f".{name}.html.notes.tmp", "draft.tmp", f".{name}.pdf.x7_q2m9z.tmp")]
+    for p in users:
+        p.write_text("mine")
+    reports = {p: p.stat().st_mtime_ns for p in (tmp_path / "reports").iterdir() if p != half_report}
     third = _run(tmp_path)
     assert not stray.exists() and other.exists()
+    assert not half_report.exists() and all(p.exists() for p in users)
     assert third.nothing_new and all(a.line().endswith("nothing new") for a in third.athletes)
     assert _store_state(tmp_path / "g.db") == state
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "reports").iterdir()} == reports

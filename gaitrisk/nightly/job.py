@@ -44,7 +44,12 @@ from .analysis import (
     analyse_athlete,
 )
 from .lock import nightly_lock
-from .state import NightlyState, remove_stale_temps, state_path
+from .state import (
+    NightlyState,
+    remove_stale_report_temps,
+    remove_stale_temps,
+    state_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +192,8 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
     with nightly_lock(db_path, wait_s), Store(db_path) as store:
         state_file = state_path(db_path)
         remove_stale_temps(state_file)  # a run killed while saving the state left one behind
+        if report is not None and report.is_dir():
+            remove_stale_report_temps(report, REPORT_FORMATS)
         state = NightlyState.load(state_file)
         per: dict[str, AthleteSummary] = {}
 

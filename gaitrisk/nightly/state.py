@@ -29,9 +29,8 @@ def state_path(db_path: str | os.PathLike) -> Path:
     return Path(str(db_path) + ".nightly.json")
 
 
-def _temp_name(path: Path) -> re.Pattern[str]:
-    # What write_private's mkstemp names: the prefix, 8 characters of tempfile's alphabet, ".tmp".
-    return re.compile(re.escape(f".{path.name}.") + r"[a-z0-9_]{8}\.tmp")
+# What write_private's mkstemp adds to a name: 8 characters of tempfile's alphabet and ".tmp".
+_MKSTEMP = r"\.[a-z0-9_]{8}\.tmp"
 
 
 def remove_stale_temps(path: Path) -> list[Path]:
@@ -40,10 +39,26 @@ def remove_stale_temps(path: Path) -> list[Path]:
     Only names :meth:`~NightlyState.save` makes are touched.  Call it holding the nightly
     lock: no other run can be saving then.  Returns the files removed.
     """
-    pattern = _temp_name(path)
-    gone = []
+    return _sweep(path.parent, f".{glob.escape(path.name)}.*", re.escape(f".{path.name}") + _MKSTEMP,
+                  "left by a run killed while saving its state")
+
+
+def remove_stale_report_temps(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """Remove the report temp files (``.<name>.<suffix>.XXXXXXXX.tmp``, suffixes without the dot) a killed run left.
+
+    A report is written to a temp file and renamed; a run killed between the two leaves the
+    temp file, which no later run would ever overwrite.  Call it holding the nightly lock.
+    """
+    kinds = "|".join(re.escape(s) for s in suffixes)
+    return _sweep(folder, ".*.tmp", r"\.[^/]+\.(?:" + kinds + ")" + _MKSTEMP,
+                  "report left half-written by a killed run")
+
+
+def _sweep(folder: Path, shell_glob: str, name_pattern: str, why: str) -> list[Path]:
+    pattern = re.compile(name_pattern)
+    gone: list[Path] = []
     try:
-        candidates = list(path.parent.glob(f".{glob.escape(path.name)}.*"))
+        candidates = list(folder.glob(shell_glob))
     except OSError:
         return gone
     for p in candidates:
@@ -55,7 +70,7 @@ def remove_stale_temps(path: Path) -> list[Path]:
             log.warning("%s: stale temp file not removed (%s)", p, exc.strerror or exc)
             continue
         gone.append(p)
-        log.info("%s: removed, left by a run killed while saving its state", p)
+        log.info("%s: removed, %s", p, why)
     return gone
 
 
