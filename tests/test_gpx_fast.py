@@ -6,6 +6,8 @@ import datetime as dt
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gaitrisk.ingest import gpx_fast
 from gaitrisk.ingest.gpx_fast import decode_gpx_fast
@@ -119,3 +121,59 @@ def test_times_gpxpy_parses_point_by_point_are_equal():
     for t, g in zip(texts, got):
         want = _utc_naive(gpxpy.gpxfield.parse_time(t)) if t else None
         assert (str(g) == "NaT") if want is None or str(want) == "NaT" else g == want
+
+
+_GAPS = (b'<?xml version="1.0"?><gpx version="1.1" creator="gaps" xmlns="http://www.topografix.com/GPX/1/1" '
+         b'xmlns:t="http://www.garmin.com/xmlschemas/TrackPointExtension/v1"><trk><type>running</type><trkseg>'
+         b'<trkpt lat="46.0" lon="14.0"><ele>300</ele><time>2024-03-01T07:00:00Z</time>'
+         b'<extensions><t:TrackPointExtension><t:hr>150</t:hr><t:cad>85</t:cad></t:TrackPointExtension></extensions></trkpt>'
+         b'<trkpt lat="46.001" lon="14.0"><ele/><time>2024-03-01T07:00:05Z</time>'
+         b'<extensions><t:TrackPointExtension><t:hr/><t:x><t:hr>151</t:hr></t:x></t:TrackPointExtension></extensions></trkpt>'
+         b'<trkpt lat="46.002" lon="14.0"><time>2024-03-01T07:00:10Z</time><ele>302</ele><ele>999</ele></trkpt>'
+         b'<trkpt lat="46.003" lon="14.0"><ele>303<!-- fix -->.5</ele><time></time></trkpt>'
+         b'<trkpt lat="46.004" lon="14.0"><ele>304</ele><time>2024-03-01T07:00:20Z</time>'
+         b'<extensions><t:TrackPointExtension><t:cad>86</t:cad></t:TrackPointExtension></extensions></trkpt>'
+         b'</trkseg></trk></gpx>')
+
+
+def test_missing_and_empty_children_read_as_gpxpy_does_without_falling_back(caplog):
+    # Per point: an empty <ele/>, no <ele>, two of them, a comment inside one, an empty <time>,
+    # an empty <hr/> before a filled one, no <extensions>: each column stays aligned with its point.
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.gpx_fast"):
+        fast = decode_gpx_fast(_GAPS, "gaps.gpx")
+    assert "fell back" not in caplog.text
+    ref = decode_gpx(_GAPS, "gaps.gpx")
+    assert_same_result(ref, fast)
+    s = fast.activities[0].samples
+    assert len(s) == 4 and any("1 of 5 points have no timestamp" in p for p in fast.problems)
+    assert s["altitude_m"].isna().tolist() == [False, True, False, False]
+    assert s["altitude_m"].iloc[2] == 302 and s["heart_rate_bpm"].iloc[1] == 151
+
+
+# Each point's children, drawn: absent, empty, a value, a value float() rejects, twice.
+_CHILD = st.sampled_from(["", "<{t}/>", "<{t}>{v}</{t}>", "<{t}>{v}</{t}><{t}>7</{t}>", "<{t}> x </{t}>"])
+
+
+@st.composite
+def _gpx_points(draw):
+    pts = []
+    for i in range(draw(st.integers(2, 8))):
+        t = f"2024-03-01T07:00:{i * 5:02d}Z"
+        ele = draw(_CHILD.filter(lambda c: " x " not in c)).format(t="ele", v=300 + i)  # else gpxpy reads it
+        time = draw(st.sampled_from(["<time>{v}</time>", "<time/>", ""])).format(v=t)
+        ext = "".join(draw(_CHILD).format(t=f"x:{n}", v=v) for n, v in (("hr", 140 + i), ("cad", 85)))
+        ext = draw(st.sampled_from(["", f"<extensions><x:TrackPointExtension>{ext}</x:TrackPointExtension></extensions>",
+                                    f"<extensions><x:A>{ext}</x:A><x:B><x:hr>99</x:hr></x:B></extensions>"]))
+        pts.append(f'<trkpt lat="46.{i:03d}" lon="14.5">{ele}{time}{ext}</trkpt>')
+    cut = draw(st.integers(0, len(pts)))  # two segments: the segment index per point too
+    return ('<?xml version="1.0"?><gpx version="1.1" creator="c" xmlns="http://www.topografix.com/GPX/1/1" '
+            'xmlns:x="http://www.garmin.com/xmlschemas/TrackPointExtension/v1"><trk><type>running</type>'
+            f'<trkseg>{"".join(pts[:cut])}</trkseg><trkseg>{"".join(pts[cut:])}</trkseg></trk></gpx>').encode()
+
+
+@settings(derandomize=True, deadline=None, database=None, max_examples=80)
+@given(_gpx_points())
+def test_points_missing_any_child_read_as_gpxpy_does(data):
+    # Columns are read one at a time for all points: a child absent, empty or doubled in
+    # some points must not shift any value onto another point.
+    assert_same_result(decode_gpx(data, "drawn.gpx"), decode_gpx_fast(data, "drawn.gpx"))

@@ -145,3 +145,22 @@ def test_floats_follow_float_and_say_none_is_missing():
     with pytest.raises(ValueError):
         floats(["1", "x"])
     assert np.isnan(floats(["1", "x", None], lenient=True)[1:]).all()
+
+
+def test_tcx_empty_elements_read_by_column_as_one_by_one():
+    # Empty elements (text None, "" from the column path's findtext) read as missing in both paths.
+    from gaitrisk.ingest import tcx_reader
+
+    def emptied(doc: bytes) -> bytes:
+        return (doc.replace(b"<AltitudeMeters>302</AltitudeMeters>", b"<AltitudeMeters/>")
+                .replace(b"<Time>2024-05-01T07:00:14.000Z</Time>", b"<Time></Time>")
+                .replace(b"<Value>148</Value>", b"<Value/>").replace(b"<Cadence>85</Cadence>", b"<Cadence/>", 1))
+
+    uniform, mixed = emptied(_tcx([_TCX_NS] * 10)), emptied(_tcx([_TCX_NS] * 9 + ["urn:elsewhere"]))
+    a, b = tcx_reader.decode_tcx(uniform, "u.tcx"), tcx_reader.decode_tcx(mixed, "m.tcx")
+    assert not a.error and a.problems == b.problems
+    assert any("1 track point(s) without a time dropped" in p for p in a.problems)
+    pd.testing.assert_frame_equal(a.activities[0].samples, b.activities[0].samples, check_exact=True)
+    smp = a.activities[0].samples
+    assert len(smp) == 9 and np.isnan(smp[S.ALTITUDE].iloc[2]) and smp[S.ALTITUDE].iloc[3] == 303
+    assert smp[S.HEART_RATE].isna().sum() == 2  # point 3 has none, point 8's is empty

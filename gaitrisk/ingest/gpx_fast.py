@@ -91,17 +91,18 @@ def _read(root: Element, text: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta]:
         track_names=[_text(t, tag["name"]) for t in tracks],
         name=_text(metadata, tag["name"]) if metadata is not None else None, creator=root.get("creator"),
         has_routes=root.find(tag["rte"]) is not None, has_waypoints=root.find(tag["wpt"]) is not None)
-    # One column at a time, each a comprehension over C-level finds, converted in bulk:
-    # no per-point Python function call or tuple.
+    # One column at a time, each a comprehension over C-level finds (``findtext`` is find +
+    # text in one call), converted in bulk: no per-point Python function call or tuple.
     lat = [p.get("lat") for p in points]
     lon = [p.get("lon") for p in points]
     if None in lat or None in lon:
         raise Unsupported("track point without lat/lon")  # gpxpy rejects the file
-    ele_tag, time_tag, ext_tag = tag["ele"], tag["time"], tag["extensions"]
-    eles = [p.find(ele_tag) for p in points]
-    ele_text = [e.text if e is not None else None for e in eles]
-    times = [p.find(time_tag) for p in points]
-    hr, cad = _extensions([p.find(ext_tag) for p in points] if v11 else [None] * len(points))
+    ele_text = _texts(points, tag["ele"])
+    time_text = _texts(points, tag["time"])
+    if v11:
+        hr, cad = _extensions([p.find(tag["extensions"]) for p in points])
+    else:
+        hr = cad = np.full(len(points), np.nan)
     cols = np.empty((len(points), 6))
     cols[:, 0] = xmlsafe.floats(lat)
     cols[:, 1] = xmlsafe.floats(lon)
@@ -109,7 +110,15 @@ def _read(root: Element, text: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta]:
     cols[:, 3] = hr
     cols[:, 4] = cad
     cols[:, 5] = np.repeat(np.arange(len(per_segment)), per_segment)
-    return _times([t.text if t is not None else None for t in times]), cols, meta
+    return _times(time_text), cols, meta
+
+
+def _texts(elements: list[Element], tag: str) -> list[str | None]:
+    """``.text`` of each element's first ``tag`` child, None when there is none."""
+    texts = [e.findtext(tag) for e in elements]
+    # findtext says "" for a child without text: the reference reads None there (ET's text
+    # is never "").
+    return [t or None for t in texts] if "" in texts else texts
 
 
 def _text(el: Element, tag: str) -> str | None:

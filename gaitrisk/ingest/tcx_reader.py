@@ -141,7 +141,7 @@ def _pause_segments(times: np.ndarray, track: np.ndarray) -> np.ndarray:
 
 
 # Local names the track point columns are read by.
-_POINT_NAMES = frozenset(("Time", "Position", "LatitudeDegrees", "LongitudeDegrees", "AltitudeMeters",
+_POINT_NAMES = frozenset(("Trackpoint", "Time", "Position", "LatitudeDegrees", "LongitudeDegrees", "AltitudeMeters",
                           "DistanceMeters", "HeartRateBpm", "Value", "Cadence", "Extensions", "Speed", "RunCadence"))
 _ABSENT = "\0absent"  # a tag no element has: ``find`` gives None
 
@@ -186,27 +186,36 @@ def _text(el: Element | None) -> str | None:
 
 
 def _point_columns(points: list[Element], tags: dict[str, str]) -> tuple[list[str | None], dict[str, np.ndarray]]:
-    """Time texts and float columns of the track points, a column at a time (see :func:`_point_tags`)."""
+    """Time texts and float columns of the track points, a column at a time (see :func:`_point_tags`).
+
+    ``findtext`` is find + text in one C call; it says "" for an element without text,
+    which :func:`_times` and the lenient float conversion read as they read None.
+    """
     def child(els: list[Element | None], name: str) -> list[Element | None]:
         tag = tags[name]
         return [e.find(tag) if e is not None else None for e in els]
 
+    def text(els: list[Element | None], name: str) -> list[str | None]:
+        tag = tags[name]
+        return [e.findtext(tag) if e is not None else None for e in els]
+
+    no_text = Element(_ABSENT)  # what ext() takes when there is no such element
+
     def ext(name: str) -> list[str | None]:
         tag = tags[name]  # as _ext: the first such element below <Extensions>, text or not
-        return [_text(next(x.iter(tag), None)) if x is not None else None for x in exts]
+        return [next(x.iter(tag), no_text).text if x is not None else None for x in exts]
 
-    def values(els: list[Element | None]) -> np.ndarray:
-        return xmlsafe.floats([_text(e) for e in els], lenient=True)
+    def values(texts: list[str | None]) -> np.ndarray:
+        return xmlsafe.floats(texts, lenient=True)
 
     pts: list[Element | None] = list(points)
     position = child(pts, "Position")
     exts = child(pts, "Extensions")
-    cols = {S.LAT: values(child(position, "LatitudeDegrees")), S.LON: values(child(position, "LongitudeDegrees")),
-            S.ALTITUDE: values(child(pts, "AltitudeMeters")), S.DISTANCE: values(child(pts, "DistanceMeters")),
-            S.HEART_RATE: values(child(child(pts, "HeartRateBpm"), "Value")),
-            S.SPEED: xmlsafe.floats(ext("Speed"), lenient=True), "cad": values(child(pts, "Cadence")),
-            "runcad": xmlsafe.floats(ext("RunCadence"), lenient=True)}
-    return [_text(e) for e in child(pts, "Time")], cols
+    cols = {S.LAT: values(text(position, "LatitudeDegrees")), S.LON: values(text(position, "LongitudeDegrees")),
+            S.ALTITUDE: values(text(pts, "AltitudeMeters")), S.DISTANCE: values(text(pts, "DistanceMeters")),
+            S.HEART_RATE: values(text(child(pts, "HeartRateBpm"), "Value")),
+            S.SPEED: values(ext("Speed")), "cad": values(text(pts, "Cadence")), "runcad": values(ext("RunCadence"))}
+    return text(pts, "Time"), cols
 
 
 def _point_columns_by_local_name(points: list[Element]) -> tuple[list[str | None], dict[str, np.ndarray]]:
@@ -234,7 +243,8 @@ def _activity(act: Element, sport: str, result: DecodeResult, tags: dict[str, st
                             timer_s=_float(_find(lap, "TotalTimeSeconds")),
                             distance_m=_float(_find(lap, "DistanceMeters"))))
         for track in _children(lap, "Track"):
-            found = _children(track, "Trackpoint")
+            # One tag per name (see _point_tags): the C findall finds the same children.
+            found = track.findall(tags["Trackpoint"]) if tags is not None else _children(track, "Trackpoint")
             points += found
             per_track.append(len(found))
     texts, values = _point_columns(points, tags) if tags is not None else _point_columns_by_local_name(points)
