@@ -167,3 +167,65 @@ def test_crc_library_computes_fits_checksum(real_data):
 
     data = (real_data / "fit/fitparse__garmin-fenix-5-run.fit").read_bytes()
     assert fit_fast._crc16(data[:-2]) == Crc.calculate(data[:-2]) == int.from_bytes(data[-2:], "little")
+
+
+def _messages_equal(a, b) -> None:
+    """Two reads of one file hold the same record columns, bit for bit (NaN where NaN)."""
+    assert a.n_records == b.n_records
+    np.testing.assert_array_equal(a.record_time, b.record_time)
+    assert sorted(a.record_fields) == sorted(b.record_fields)
+    for name, values in a.record_fields.items():
+        np.testing.assert_array_equal(b.record_fields[name], values, err_msg=name)
+    assert [c for c, _ in a.dev_columns] == [c for c, _ in b.dev_columns]
+    for (_, x), (_, y) in zip(a.dev_columns, b.dev_columns):
+        np.testing.assert_array_equal(y, x)
+
+
+@pytest.mark.parametrize("rel", [r for r in REAL_FIT if r.startswith("fit/")] or ["<absent>"])
+def test_record_decode_one_message_at_a_time_equals_the_bulk_decode(rel, monkeypatch):
+    # Record definitions with few messages are decoded in plain Python (_SMALL_RECORDS);
+    # forcing every definition down each path must give the same columns on every real file.
+    if rel == "<absent>":
+        pytest.skip(f"real watch files not found at {REAL_DATA}")
+    data = (REAL_DATA / rel).read_bytes()
+    monkeypatch.setattr(fit_fast, "_SMALL_RECORDS", 0)
+    bulk, bulk_error = read_fast(data, True)
+    monkeypatch.setattr(fit_fast, "_SMALL_RECORDS", 10**9)
+    small, small_error = read_fast(data, True)
+    assert repr(small_error) == repr(bulk_error)
+    _messages_equal(bulk, small)
+
+
+def _tiny_run_with_developer_power() -> bytes:
+    """Five records (invalid heart rate and speed in some, components, a developer power field) and a session."""
+    t0 = 1_000_000_000
+    body = _definition(0, 0, [(0, 1, 0x00)]) + bytes([0, 4])  # file_id: activity
+    body += _definition(1, 207, [(3, 1, 0x02)]) + bytes([1, 0])  # developer_data_id: index 0
+    name, units = b"Power\x00\x00\x00", b"Watts\x00\x00\x00"
+    body += _definition(2, 206, [(0, 1, 0x02), (1, 1, 0x02), (2, 1, 0x02), (3, 8, 0x07), (8, 8, 0x07)])
+    body += bytes([2, 0, 0, 0x84]) + name + units  # field_description: field 0 of index 0, uint16
+    fields = [(253, 4, 0x86), (0, 4, 0x85), (3, 1, 0x02), (6, 2, 0x84), (2, 2, 0x84), (4, 1, 0x02), (53, 1, 0x02)]
+    body += bytes([0x60 | 3, 0, 0]) + struct.pack("<HB", 20, len(fields)) + b"".join(bytes(f) for f in fields)
+    body += bytes([1, 0, 2, 0])  # one developer field: number 0, 2 bytes, index 0
+    rows = [(150, 3100, 2600, 85, 64, 250), (0xFF, 3150, 2610, 86, 0, 0xFFFF), (152, 0xFFFF, 2620, 0xFF, 128, 260),
+            (153, 3200, 0xFFFF, 87, 0xFF, 265), (154, 3210, 2640, 88, 32, 270)]
+    for i, (hr, speed, alt, cad, frac, power) in enumerate(rows):
+        body += bytes([3]) + struct.pack("<IiBHHBBH", t0 + i, 400_000_000 + 1000 * i, hr, speed, alt, cad, frac, power)
+    body += _definition(4, 18, [(2, 4, 0x86), (7, 4, 0x86), (5, 1, 0x00)])  # session: start, elapsed, running
+    body += bytes([4]) + struct.pack("<IIB", t0, 4000, 1)
+    return _fit_file(body)
+
+
+@pytest.mark.parametrize("small_records", [0, 10**9])
+def test_tiny_run_decodes_as_fitparse_does_on_either_record_path(small_records, monkeypatch):
+    # Invalid values (NaN), scale/offset, components (enhanced speed/altitude) and a developer
+    # power field, decoded one message at a time (10**9) or in bulk (0): fitparse's result both ways.
+    data = _tiny_run_with_developer_power()
+    monkeypatch.setattr(fit_fast, "_SMALL_RECORDS", small_records)
+    fast = decode_fit_fast(data, "tiny.fit", fallback=False)
+    ref = decode_fit(data, "tiny.fit")
+    assert len(ref.activities) == 1 and len(ref.activities[0].samples) == 5
+    samples = ref.activities[0].samples  # the developer field filled the power column, invalids are NaN
+    np.testing.assert_array_equal(samples["power_w"].to_numpy(float), [250, np.nan, 260, 265, 270])
+    np.testing.assert_array_equal(samples["heart_rate_bpm"].to_numpy(float), [150, np.nan, 152, 153, 154])
+    assert_same_result(ref, fast)

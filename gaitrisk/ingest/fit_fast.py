@@ -126,6 +126,7 @@ class _Def:
     # definition is met again in every file of one watch, so this is per-watch work
     _record_steps: tuple[Any, ...] | None = None
     _accumulated: tuple[Any, ...] | None = None
+    _small: tuple[Any, ...] | None = None  # (struct.Struct of the message, steps by field index)
 
     @property
     def mesg_type(self) -> Any | None:
@@ -333,12 +334,6 @@ def _file_header(buf: bytes, pos: int, check_crc: bool) -> tuple[int, int]:
 
 # Blocks with at most this many runs are listed in plain Python (cheaper than numpy setup).
 _SMALL_BLOCK = 32
-# The data-message header bytes of each local number: normal headers 0x00-0x3F (local
-# number in the low 4 bits), and compressed-timestamp headers 0x80-0xFF (local number in
-# bits 5-6, so only local numbers 0-3).
-_HEADERS_OF_LOCAL = tuple(
-    (num, num + 16, num + 32, num + 48) + (tuple(range(0x80 + 32 * num, 0xA0 + 32 * num)) if num < 4 else ())
-    for num in range(16))
 # Runs are followed in Python up to this many messages before numpy takes over.
 _PY_RUN = 8
 
@@ -359,9 +354,15 @@ class _Block:
     def define(self, num: int, d: _Def) -> None:
         """A definition for local number ``num`` (call after :meth:`flush`: it changes the tables)."""
         size, index = (0, -1) if d.unreadable else (d.size, _def_index(self.walk, d))
-        sizes, indices = self.size, self.index
-        for h in _HEADERS_OF_LOCAL[num]:
-            sizes[h], indices[h] = size, index
+        # The data-message header bytes of local number ``num``: normal headers 0x00-0x3F (local
+        # number in the low 4 bits), compressed-timestamp headers 0x80-0xFF (local number in
+        # bits 5-6, so only local numbers 0-3).
+        self.size[num:64:16] = (size,) * 4
+        self.index[num:64:16] = (index,) * 4
+        if num < 4:
+            lo = 0x80 + 32 * num
+            self.size[lo:lo + 32] = (size,) * 32
+            self.index[lo:lo + 32] = (index,) * 32
 
     def scan(self, buf: bytes, heads: np.ndarray, pos: int, end: int) -> int:
         """Step over data messages from ``pos``; returns where a definition, the end or trouble starts.
@@ -448,6 +449,10 @@ def _def_index(walk: _Walk, d: _Def) -> int:
     return index
 
 
+# A file with at most this many data messages has its positions converted to arrays once.
+_SMALL_FILE = 256
+
+
 def _walk(buf: bytes, check_crc: bool) -> _Walk:
     """Find every data message, stopping (like fitparse) at the first error."""
     walk = _Walk()
@@ -498,7 +503,12 @@ def _walk(buf: bytes, check_crc: bool) -> _Walk:
         walk.error = exc
         if block is not None:
             _flush(block, buf, heads, out, segs)
-    if out:
+    if out and sum(len(p) for p, _ in out) <= _SMALL_FILE and all(type(p) is list for p, _ in out):
+        # a small file: one conversion, not one per block
+        walk.pos = np.array([x for p, _ in out for x in p], np.int64)
+        walk.def_index = np.array([x for _, d in out for x in d], np.int64)
+        walk.seg = np.array([g for (p, _), g in zip(out, segs) for _ in p], np.int64)
+    elif out:
         walk.pos = np.concatenate([np.asarray(p, np.int64) for p, _ in out])
         walk.def_index = np.concatenate([np.asarray(d, np.int64) for _, d in out])
         walk.seg = np.repeat(np.array(segs, np.int64), [len(p) for p, _ in out])
@@ -946,9 +956,144 @@ def _decode_record_def(recs: np.ndarray, d: _Def, rows: np.ndarray, cols: _Recor
         _decode_dev_fields(recs, d, rows, cols)
 
 
+# A record definition with at most this many messages (and no accumulated
+# components) is decoded message by message in plain Python: a few dozen
+# numpy calls per definition are most of a tiny file's decode.
+_SMALL_RECORDS = 12
+_NAN = float("nan")
+_COMPONENT_TIME = _VALUE + 1  # a 64-bit record timestamp, checked value by value
+
+
+def _decodes_small(d: _Def, count: int) -> bool:
+    return count <= _SMALL_RECORDS and not _accumulated_components(d)
+
+
+def _small_plan(d: _Def) -> tuple[Any, ...]:
+    """(struct.Struct of the whole message, steps), once per definition.
+
+    The steps are :func:`_record_steps` with field indices and what a value needs
+    spelled out: (kind, column name, field index, invalid sentinel (None: float), scale,
+    offset) for values, (kind, column name, field index, field, component, None) for components.
+    """
+    if d._small is None:
+        codes = "".join(f"{f.size}s" if f.base.is_array_type or f.count != 1 else f.base.fitparse.fmt
+                        for f in d.fields + d.dev_fields)
+        index = {f"f{i}": i for i in range(len(d.fields))}
+        steps: list[tuple[Any, ...]] = []
+        for step in _record_steps(d):
+            if step[0] == _TIME:
+                f = step[2]
+                if f.base.kind == "u8":  # may hold values beyond int64: the checked path
+                    steps.append((_COMPONENT_TIME, None, index[step[1]], f, None, None))
+                else:
+                    _int1(0, f, "record timestamp")  # raises here if it is not a single integer
+                    steps.append((_TIME, None, index[step[1]], f.base.invalid, None, None))
+            elif step[0] == _VALUE:
+                f, prof = step[3], step[4]
+                steps.append((_VALUE, step[1], index[step[2]], None if f.base.is_float else f.base.invalid,
+                              prof.scale, prof.offset))
+            elif step[0] == _COMPONENT:
+                steps.append((_COMPONENT, step[1], index[step[2]], step[3], step[4], None))
+        d._small = (struct.Struct(d.endian + "x" + codes), tuple(steps))
+    return d._small
+
+
+def _int1(v: Any, f: _Field, what: str) -> tuple[int, bool]:
+    """:func:`_scalar_int` for one value."""
+    base = f.base
+    if base.is_float or base.is_array_type or f.count != 1:
+        raise Unsupported(f"{what} is not a single integer")
+    ok = v != base.invalid
+    if ok and base.kind == "u8" and v >= 2**63:
+        raise Unsupported(f"{what} beyond int64")
+    return v, ok
+
+
+def _scaled1(v: float, ok: bool, prof: Any) -> float:
+    """:func:`_scaled` for one value (the same float64 operations in the same order)."""
+    if not ok:
+        return _NAN
+    out = float(v)
+    if prof.scale:
+        out = out / prof.scale
+    if prof.offset:
+        out = out - prof.offset
+    return out
+
+
+def _component1(v: Any, f: _Field, comp: Any) -> tuple[int, bool] | None:
+    """:func:`_component_raw` for one value."""
+    if f.base.number == P.BYTE:
+        if comp.bit_offset and comp.bit_offset >= f.size * 8:
+            return None
+        if f.size > 7:
+            raise Unsupported("component of a byte array wider than 56 bits")
+        whole, ok = int.from_bytes(v, "little"), v != b"\xff" * f.size
+    else:
+        whole, ok = _int1(v, f, f"component source {f.profile.name}")
+    return (whole >> comp.bit_offset) & ((1 << comp.bits) - 1), ok
+
+
+def _decode_record_small(buf: bytes, d: _Def, pos: list[int], rows: list[int], cols: _RecordColumns) -> None:
+    """:func:`_decode_record_def` for a few messages, one at a time (see :data:`_SMALL_RECORDS`).
+
+    The same float64 operations in the same order as :func:`_scaled`, so the values are identical.
+    """
+    unpack, steps = _small_plan(d)
+    fields, n, time = cols.fields, cols.n, cols.time
+    nan = _NAN
+    dev = [(i, None if f.base.is_float else f.base.invalid, entry[1], entry[2])
+           for i, f, entry in _dev_entries(d, cols)] if d.dev_fields else ()
+    for p, row in zip(pos, rows):
+        raw = unpack.unpack_from(buf, p)
+        for i, invalid, scale, column in dev:
+            v = raw[i]
+            # v != v: NaN, without a function call per value
+            column[row] = nan if ((v != v) if invalid is None else (v == invalid)) else float(v) * scale  # noqa: PLR0124
+        merged: dict[str, float] = {}  # later non-NaN wins, as in _decode_record_def
+        for kind, name, i, a, b, c in steps:
+            v = raw[i]
+            if kind == _VALUE:
+                if (v != v) if a is None else (v == a):  # noqa: PLR0124
+                    value = nan
+                else:
+                    value = float(v)
+                    if b:
+                        value = value / b
+                    if c:
+                        value = value - c
+            elif kind == _TIME:
+                time[row] = nan if v == a else float(v)
+                continue
+            elif kind == _COMPONENT_TIME:
+                t, ok = _int1(v, a, "record timestamp")
+                time[row] = float(t) if ok else nan
+                continue
+            else:
+                got = _component1(v, a, b)
+                if got is None:
+                    continue
+                value = _scaled1(got[0], got[1], b)
+            if value == value or name not in merged:  # noqa: PLR0124 (not NaN)
+                merged[name] = value
+        for name, value in merged.items():
+            column = fields.get(name)
+            if column is None:
+                column = fields[name] = np.full(n, np.nan)
+            column[row] = value
+
+
 def _decode_dev_fields(recs: np.ndarray, d: _Def, rows: np.ndarray, cols: _RecordColumns) -> None:
+    for i, f, entry in _dev_entries(d, cols):
+        values = recs[f"f{i}"]
+        entry[2][rows] = np.where(_valid(values, f.base), values.astype(float) * entry[1], np.nan)
+
+
+def _dev_entries(d: _Def, cols: _RecordColumns) -> list[tuple[int, _Field, Any]]:
+    """(field index, field, column entry) of each developer field of ``d`` that fills a column."""
     # Keyed by (developer index, field number), never by name alone, so that a
     # developer field called "speed" can never overwrite the device's speed.
+    out = []
     for i, f in enumerate(d.dev_fields, start=len(d.fields)):
         key = (f.dev_index, f.num)
         entry = cols.dev.get(key)
@@ -962,8 +1107,8 @@ def _decode_dev_fields(recs: np.ndarray, d: _Def, rows: np.ndarray, cols: _Recor
             raise Unsupported("developer field redefined within the file")
         if f.base.is_array_type or f.count != 1:
             continue
-        values = recs[f"f{i}"]
-        entry[2][rows] = np.where(_valid(values, f.base), values.astype(float) * entry[1], np.nan)
+        out.append((i, f, entry))
+    return out
 
 
 def _accumulate(cols: _RecordColumns, resets: list[tuple[int, int]]) -> dict[int, np.ndarray]:
@@ -1026,14 +1171,18 @@ def _assemble(buf: bytes, walk: _Walk) -> FitMessages:
     # Record definitions in order of their first record (the order fitparse meets them).
     record_defs = sorted((k for k, d in enumerate(defs) if d.mesg_num == P.MESG_RECORD and len(by_def[k])),
                          key=lambda k: int(by_def[k][0]))
-    decoded = [(defs[k], _messages_of(buf, defs[k], pos_of[by_def[k]]), row_of[by_def[k]], by_def[k])
+    decoded = [(defs[k], None if _decodes_small(defs[k], len(by_def[k])) else
+                _messages_of(buf, defs[k], pos_of[by_def[k]]), row_of[by_def[k]], by_def[k])
                for k in record_defs]
     for d, recs, rows, _idx in decoded:
-        if _accumulated_components(d):
+        if recs is not None and _accumulated_components(d):
             _collect_accumulated(recs, d, rows, cols)
     accumulated = _accumulate(cols, walk.record_resets) if cols.pending else {}
     for d, recs, rows, idx in decoded:
-        _decode_record_def(recs, d, rows, cols, accumulated)
+        if recs is None:
+            _decode_record_small(buf, d, pos_of[idx].tolist(), rows.tolist(), cols)
+        else:
+            _decode_record_def(recs, d, rows, cols, accumulated)
         if ts is not None:  # the header's timestamp is applied last, as fitparse does
             c = compressed[idx]
             cols.time[rows[c]] = ts[idx[c]]
