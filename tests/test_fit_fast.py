@@ -92,10 +92,10 @@ def test_developer_field_named_speed_does_not_replace_the_device_speed(real_data
 
 def _fit_file(body: bytes) -> bytes:
     """A minimal FIT container (12-byte header, no header CRC) around ``body``."""
-    import crcmod.predefined
+    from fitparse.records import Crc  # the reference's own CRC, independent of the decoder's
 
     header = struct.pack("<BBHI4s", 12, 0x10, 2100, len(body), b".FIT")
-    crc = crcmod.predefined.mkCrcFun("crc-16")(header + body)
+    crc = Crc.calculate(header + body)
     return header + body + struct.pack("<H", crc)
 
 
