@@ -45,6 +45,22 @@ def test_round_trip_is_exact_for_every_schema_column():
     assert codec.encode(back) == blob  # deterministic
 
 
+def test_blobs_are_little_endian_whatever_the_machine():
+    s = _every_column(5)
+    blob = codec.encode(s)
+    h = struct.unpack_from("<I", blob, 4)[0]
+    body = zstandard.ZstdDecompressor().decompress(blob[8 + h:])
+    first = json.loads(blob[8:8 + h])["cols"][0]
+    assert first == [S.TIMESTAMP, "int64"]
+    # the first column's 5 low bytes come first (shuffled), as on any little-endian machine
+    ns = s[S.TIMESTAMP].to_numpy("datetime64[ns]").view(np.int64)
+    assert body[:5] == bytes(int(v) & 0xFF for v in ns)
+    # a big-endian column in the frame encodes to the same bytes
+    swapped = s.copy()
+    swapped[S.LAT] = s[S.LAT].to_numpy().astype(">f8")
+    assert codec.encode(swapped) == blob
+
+
 def test_empty_and_one_row_frames_round_trip():
     for n in (0, 1):
         s = _every_column(n)

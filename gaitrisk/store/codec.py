@@ -5,7 +5,7 @@ Import workers call :func:`encoded` and ship the bytes to the single writer inst
 
 Format ``zcol-v1`` (written since issue 9): ``MAGIC``, a 4-byte little-endian header length, a
 JSON header ``{"n": rows, "cols": [[name, dtype], ...]}``, then one zstd frame holding every
-column's bytes in order, each column byte-shuffled (all first bytes of its values, then all second
+column's little-endian bytes in order, each column byte-shuffled (all first bytes of its values, then all second
 bytes, ...).  Shuffling puts the slowly varying high bytes of neighbouring samples side by side,
 which is what lets a fast compressor level work: on a one-hour 1 s run it encodes in ≈ 2 ms
 instead of the 13 ms the former zlib ``.npz`` took, and the blob is ≈ 20 % smaller.  Column names
@@ -82,8 +82,10 @@ def encode(samples: pd.DataFrame) -> bytes:
     n = len(samples)
     header = json.dumps({"n": n, "cols": [[k, str(a.dtype)] for k, a in arrays.items()]},
                         separators=(",", ":")).encode()
-    # (n, itemsize) bytes -> transposed: byte 0 of every value, then byte 1, ...
-    body = b"".join(a.view(np.uint8).reshape(n, a.itemsize).T.tobytes() for a in arrays.values())
+    # Little-endian whatever the machine (a store moves between machines), then (n, itemsize)
+    # bytes -> transposed: byte 0 of every value, then byte 1, ...
+    body = b"".join(a.astype(a.dtype.newbyteorder("<"), copy=False).view(np.uint8).reshape(n, a.itemsize).T.tobytes()
+                    for a in arrays.values())
     packed = zstandard.ZstdCompressor(level=_ZSTD_LEVEL).compress(body)
     return MAGIC + struct.pack("<I", len(header)) + header + packed
 
@@ -134,8 +136,10 @@ def _decode_zcol(blob: bytes) -> dict:
     data, at = {}, 0
     for (name, dtype), size in zip(cols, sizes):
         item = np.dtype(dtype).itemsize
-        # Undo the shuffle: (itemsize, n) -> (n, itemsize), contiguous, then the real dtype.
-        data[name] = raw[at:at + size].reshape(item, n).T.copy().view(dtype).reshape(n)
+        # Undo the shuffle: (itemsize, n) -> (n, itemsize), contiguous, then the stored
+        # little-endian dtype, then this machine's.
+        little = np.dtype(dtype).newbyteorder("<")
+        data[name] = raw[at:at + size].reshape(item, n).T.copy().view(little).reshape(n).astype(dtype, copy=False)
         at += size
     return data
 
