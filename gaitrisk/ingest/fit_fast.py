@@ -1,10 +1,11 @@
 """A vectorised FIT decoder that gives exactly what the fitparse reader gives, much faster.
 
 The message-header walk is a pointer chase through a header-byte -> size table
-(between two definitions every message's size follows from its header byte), one
-list append per message, with runs of one header byte skipped by comparing every
-``size``-th byte with numpy; it yields every data message's position in file
-order.  Record messages are then decoded per definition in bulk: one structured
+(between two definitions every message's size follows from its header byte).  It
+runs in C (``_fitwalk.c``, a few ns per message) where setup.py could build it, and
+otherwise in Python: one list append per message, with runs of one header byte
+skipped by comparing every ``size``-th byte with numpy.  Either way it yields every
+data message's position in file order.  Record messages are then decoded per definition in bulk: one structured
 array (a strided view, or one gather when records interleave with other
 messages), invalid-value sentinels to NaN, scale/offset, components
 (``enhanced_*``, compressed speed/distance with its accumulated distance) and
@@ -39,6 +40,11 @@ from ..records import DecodeResult
 from . import fit_profile as P
 from .fit_common import RECORD_FIELD_NAMES, FitMessages, decode_with, dev_target, device_name
 from .fit_fitparse import decode_fit
+
+try:
+    from . import _fitwalk  # the message walk in C, built by setup.py where a compiler is present
+except ImportError:  # pragma: no cover - depends on the install
+    _fitwalk = None
 
 log = logging.getLogger(__name__)
 
@@ -442,6 +448,78 @@ class _Block:
         self.starts, self.counts = [], []
 
 
+# Flags the C walk counts per header byte (see _fitwalk.c); _FLAG_READ marks the messages
+# a later definition may depend on, read at the end of their block.
+_FLAG_RECORD, _FLAG_READ = 1, 2
+_READ_FIRST = (P.MESG_DEVELOPER_DATA_ID, P.MESG_FIELD_DESCRIPTION)
+# The data-message header bytes of each local number (see :meth:`_Block.define`).
+_HEADERS_OF = [np.array(list(range(num, 64, 16)) + (list(range(0x80 + 32 * num, 0xA0 + 32 * num)) if num < 4 else []),
+                        np.intp) for num in range(16)]
+
+
+class _Sink:
+    """The message arrays the C walk writes into, one pair per file, grown when full."""
+
+    def __init__(self, n_bytes: int) -> None:
+        cap = max(64, n_bytes // 16)  # one-hour record files: ≈ 25-40 bytes per message
+        self.pos = np.empty(cap, np.int64)
+        self.defs = np.empty(cap, np.int32)
+        self.count = 0
+
+    def grow(self) -> None:
+        cap = 2 * len(self.pos)
+        pos, defs = np.empty(cap, np.int64), np.empty(cap, np.int32)
+        pos[:self.count], defs[:self.count] = self.pos[:self.count], self.defs[:self.count]
+        self.pos, self.defs = pos, defs
+
+
+class _CBlock:
+    """:class:`_Block` with the walk in C: the same messages, without a Python step per message."""
+
+    def __init__(self, walk: _Walk, seg: int, sink: _Sink) -> None:
+        self.walk, self.seg, self.sink = walk, seg, sink
+        # per header byte: size | flag << 24 | definition index << 32 (the layout _fitwalk.c reads)
+        self.table = np.zeros(256, np.int64)
+        self.start = sink.count  # the block's first message in the sink
+        self.records = self.flagged = 0
+
+    def define(self, num: int, d: _Def) -> None:
+        """A definition for local number ``num`` (header bytes as in :meth:`_Block.define`)."""
+        if d.unreadable:
+            entry = 0
+        else:
+            flag = (_FLAG_RECORD if d.mesg_num == P.MESG_RECORD else
+                    _FLAG_READ if d.mesg_num in _READ_FIRST else 0)
+            entry = d.size | flag << 24 | _def_index(self.walk, d) << 32
+        self.table[_HEADERS_OF[num]] = entry
+
+    def scan(self, buf: bytes, heads: np.ndarray, pos: int, end: int) -> int:
+        sink = self.sink
+        while True:
+            pos, sink.count, records, flagged = _fitwalk.scan(buf, pos, end, self.table, sink.pos, sink.defs, sink.count)
+            self.records += records
+            self.flagged += flagged
+            if sink.count < len(sink.pos):
+                return pos
+            sink.grow()
+
+    def flush(self, buf: bytes, heads: np.ndarray, out: list[tuple[Any, Any]]) -> None:
+        sink, walk = self.sink, self.walk
+        if sink.count == self.start:
+            return
+        pos, def_index = sink.pos[self.start:sink.count], sink.defs[self.start:sink.count]
+        walk.n_records += self.records
+        if self.flagged:  # developer field descriptions: read before the next definition needs them
+            if len(pos) <= _SMALL_BLOCK:  # most such blocks: a few numpy calls would cost more
+                found = [i for i, k in enumerate(def_index.tolist()) if walk.defs[k].mesg_num in _READ_FIRST]
+            else:
+                found = np.flatnonzero(((self.table[heads[pos]] >> 24) & 0xFF) == _FLAG_READ).tolist()
+            for i in found:
+                _register_developer_field(buf, int(pos[i]), walk.defs[int(def_index[i])], walk.dev_types)
+        out.append((pos, def_index))
+        self.start, self.records, self.flagged = sink.count, 0, 0
+
+
 def _def_index(walk: _Walk, d: _Def) -> int:
     index = walk.def_ids.get(d)
     if index is None:
@@ -454,21 +532,25 @@ def _def_index(walk: _Walk, d: _Def) -> int:
 _SMALL_FILE = 256
 
 
-def _walk(buf: bytes, check_crc: bool) -> _Walk:
-    """Find every data message, stopping (like fitparse) at the first error."""
+def _walk(buf: bytes, check_crc: bool, native: bool | None = None) -> _Walk:
+    """Find every data message, stopping (like fitparse) at the first error.
+
+    ``native``: walk in C (True) or Python (False); by default in C where it was built.
+    """
     walk = _Walk()
+    sink = _Sink(len(buf)) if (_fitwalk is not None if native is None else native) else None
     heads = np.frombuffer(buf, np.uint8)
     n = len(buf)
     pos, seg = 0, 0
     out: list[tuple[np.ndarray, np.ndarray]] = []
     segs: list[int] = []
-    block: _Block | None = None
+    block: _Block | _CBlock | None = None
     try:
         while True:
             seg_start = pos
             pos, end = _file_header(buf, pos, check_crc)
             local: dict[int, _Def] = {}
-            block = _Block(walk, seg)
+            block = _CBlock(walk, seg, sink) if sink is not None else _Block(walk, seg)
             while True:
                 pos = block.scan(buf, heads, pos, end)
                 if pos >= end:
@@ -504,7 +586,11 @@ def _walk(buf: bytes, check_crc: bool) -> _Walk:
         walk.error = exc
         if block is not None:
             _flush(block, buf, heads, out, segs)
-    if out and sum(len(p) for p, _ in out) <= _SMALL_FILE and all(type(p) is list for p, _ in out):
+    if sink is not None:  # the blocks' messages lie one after another in the sink
+        walk.pos = sink.pos[:sink.count].copy()
+        walk.def_index = sink.defs[:sink.count].astype(np.int64)
+        walk.seg = np.repeat(np.array(segs, np.int64), [len(p) for p, _ in out])
+    elif out and sum(len(p) for p, _ in out) <= _SMALL_FILE and all(type(p) is list for p, _ in out):
         # a small file: one conversion, not one per block
         walk.pos = np.array([x for p, _ in out for x in p], np.int64)
         walk.def_index = np.array([x for _, d in out for x in d], np.int64)
@@ -516,7 +602,7 @@ def _walk(buf: bytes, check_crc: bool) -> _Walk:
     return walk
 
 
-def _flush(block: _Block, buf: bytes, heads: np.ndarray, out: list, segs: list[int]) -> None:
+def _flush(block: _Block | _CBlock, buf: bytes, heads: np.ndarray, out: list, segs: list[int]) -> None:
     had = len(out)
     block.flush(buf, heads, out)
     if len(out) > had:
