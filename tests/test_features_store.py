@@ -152,8 +152,8 @@ def test_a_new_run_reads_only_its_own_samples_and_gives_the_records_of_a_full_re
         compute_and_store_features(st, "demo")
         import_paths([str(runs[-1])], st, "demo")
         read: list[str] = []
-        real = st.samples
-        monkeypatch.setattr(st, "samples", lambda aid: read.append(aid) or real(aid))
+        real = st.samples_blob  # what the feature passes read (and ship to workers)
+        monkeypatch.setattr(st, "samples_blob", lambda aid: read.append(aid) or real(aid))
         done: list[str] = []
         rep = compute_and_store_features(st, "demo", on_run=done.append)
         monkeypatch.undo()
@@ -175,3 +175,37 @@ def test_a_new_run_reads_only_its_own_samples_and_gives_the_records_of_a_full_re
                 assert isinstance(x, float) and np.isnan(x), c
             else:
                 assert x == y, (c, x, y)
+
+
+def test_records_computed_in_worker_processes_equal_the_in_process_ones(season, tmp_path):
+    """Both passes run through the executor (issue 9: per-run features in the process pool)."""
+    from gaitrisk.executor import PoolExecutor
+
+    with Store(season) as st:
+        serial = compute_and_store_features(st, "demo")
+        expected = st.run_features("demo")
+        with PoolExecutor(2) as pool:
+            pooled = compute_and_store_features(st, "demo", force=True, executor=pool)
+        got = st.run_features("demo")
+    assert pooled.computed == serial.computed == len(expected) and not pooled.failed
+    assert list(got.index) == list(expected.index)
+    for col in sorted(set(expected.columns) - {"computed_at"}):
+        assert [repr(v) for v in got[col]] == [repr(v) for v in expected[col]], col
+
+
+def test_a_run_whose_samples_are_damaged_is_reported_and_the_others_are_stored(season):
+    with Store(season) as st:
+        ids = [r.id for r in st.activities("demo")]
+        with st.transaction() as c:
+            c.execute("UPDATE samples SET blob=? WHERE activity_id=?", (b"GRZC garbage", ids[2]))
+        rep = compute_and_store_features(st, "demo")
+        assert rep.computed == len(ids) - 1
+        assert [f["activity_id"] for f in rep.failed] == [ids[2]]
+        assert "damaged" in rep.failed[0]["reason"]
+        assert st.features(ids[2]) is None and st.features(ids[3]) is not None
+
+
+def test_cli_features_update_runs_in_worker_processes(season):
+    res = CliRunner().invoke(cli, ["--db", str(season), "features", "--update", "--workers", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output) == {"computed": len(SEASON) - 1, "up_to_date": 0, "failed": []}

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from .main import _pass_db, cli
+from .main import _pass_db, cli, make_executor, scheduler_option, workers_option
 
 
 @cli.group("athlete")
@@ -97,8 +97,11 @@ def _fmt(v, spec: str = ".1f") -> str:
 @click.option("--force", is_flag=True, help="With --update: recompute every run.")
 @click.option("--athlete", default=None, help="With --update: only this athlete.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the feature record; a stable contract).")
+@workers_option
+@scheduler_option
 @_pass_db
-def features_cmd(obj, activity_id: str | None, update: bool, force: bool, athlete: str | None, as_json: bool) -> None:
+def features_cmd(obj, activity_id: str | None, update: bool, force: bool, athlete: str | None, as_json: bool,
+                 workers: int, scheduler: str | None) -> None:
     """Per-run gait, terrain, camber and intensity features.
 
     ``gaitrisk features --update`` computes them for every stored run (again
@@ -113,11 +116,17 @@ def features_cmd(obj, activity_id: str | None, update: bool, force: bool, athlet
             from ..features.compute import compute_and_store_features, stale_count
 
             show = not (obj.quiet or as_json) and sys.stderr.isatty()
-            total = (sum(stale_count(store, a) for a in ([athlete] if athlete else store.athletes()))
-                     if show and not force else len(store.activities(athlete)) if show else 0)
-            with click.progressbar(length=total, label="Features", file=sys.stderr, hidden=not show,
-                                   show_pos=True) as bar:
-                report = compute_and_store_features(store, athlete, force=force, on_run=lambda _id: bar.update(1))
+            names = [athlete] if athlete else store.athletes()
+            total = (sum(len(store.activities(a)) for a in names) if force
+                     else sum(stale_count(store, a) for a in names))
+            executor = make_executor(workers, scheduler, total)
+            try:
+                with click.progressbar(length=total if show else 0, label="Features", file=sys.stderr,
+                                       hidden=not show, show_pos=True) as bar:
+                    report = compute_and_store_features(store, athlete, force=force, executor=executor,
+                                                        on_run=lambda _id: bar.update(1))
+            finally:
+                getattr(executor, "close", lambda: None)()
             if as_json and not activity_id:
                 click.echo(json.dumps(report.as_json(), indent=2))
             elif not as_json:

@@ -116,16 +116,16 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
     show = not (obj.quiet or as_json) and sys.stderr.isatty()
     n_files = estimate_count(paths)
     executor = make_executor(workers, scheduler, n_files)
-    with click.progressbar(length=n_files if show else 0, label="Importing", file=sys.stderr,
-                           hidden=not show, show_pos=True, item_show_func=lambda name: name and name[-40:]) as bar:
-        try:
+    try:
+        with click.progressbar(length=n_files if show else 0, label="Importing", file=sys.stderr,
+                               hidden=not show, show_pos=True, item_show_func=lambda name: name and name[-40:]) as bar:
             with obj.store() as store:
                 report = import_paths(list(paths), store, athlete, decoders=BY_NAME[decoder], executor=executor,
                                       on_file=lambda outcome: bar.update(1, outcome.file))
-        finally:
-            getattr(executor, "close", lambda: None)()
-    with obj.store() as store:
-        _update_features(store, athlete, report, show=show)
+        with obj.store() as store:
+            _update_features(store, athlete, report, show=show, executor=executor)
+    finally:
+        getattr(executor, "close", lambda: None)()
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
     else:
@@ -135,10 +135,11 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
         sys.exit(1)
 
 
-def _update_features(store, athlete: str, report, *, show: bool = False) -> None:
+def _update_features(store, athlete: str, report, *, show: bool = False, executor=None) -> None:
     """Bring the per-run feature records up to date after an import that changed something.
 
-    Feature failures are reported on stderr but never undo or fail the import.
+    The import's ``executor`` computes them too.  Feature failures are reported on stderr but
+    never undo or fail the import.
     """
     # A re-import that only found duplicates changed no samples: no feature can be stale
     # because of it, so the nightly no-op stays cheap (after an upgrade: features --update).
@@ -148,7 +149,7 @@ def _update_features(store, athlete: str, report, *, show: bool = False) -> None
 
     with click.progressbar(length=stale_count(store, athlete) if show else 0, label="Features ", file=sys.stderr,
                            hidden=not show, show_pos=True) as bar:
-        feats = compute_and_store_features(store, athlete, on_run=lambda _id: bar.update(1))
+        feats = compute_and_store_features(store, athlete, on_run=lambda _id: bar.update(1), executor=executor)
     for f in feats.failed:
         click.echo(f"  features not computed for {f.get('activity_id', '?')}: {f.get('reason', '')}", err=True)
 

@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from ..executor import MapExecutor, SerialExecutor
 from ..records import ActivityRecord
+from ..store import decode_samples
 from . import FEATURE_VERSION
 from .camber import camber, path_geometry
 from .clean import clean
@@ -43,6 +45,8 @@ HR_MAX_MIN_RUNS = 10
 MIN_BALANCE_RUNS = 3
 # Where a stored record keeps its run's first-pass values (internal: not a feature column).
 FIRST_PASS_KEY = "_first_pass"
+# Records written per transaction.
+_SAVE_BATCH = 64
 
 
 def _col(samples: pd.DataFrame, name: str) -> np.ndarray | None:
@@ -130,17 +134,21 @@ def _week_distance(recs: list[ActivityRecord], i: int) -> float:
 
 
 def compute_and_store_features(store, athlete: str | None = None, *, force: bool = False,
-                               on_run: Callable[[str], None] | None = None) -> FeatureReport:
+                               on_run: Callable[[str], None] | None = None,
+                               executor: MapExecutor | None = None) -> FeatureReport:
     """Compute and store the feature records of ``athlete``'s runs (every athlete when ``None``).
 
     Only runs without a record, with a record of another FEATURE_VERSION, or
     computed under another profile are (re)computed, unless ``force``.  A run
     that fails is reported and the rest continue.  ``on_run(activity_id)`` is
-    called after each computed run (progress bars).
+    called after each computed run (progress bars).  ``executor`` runs the
+    per-run work (both passes) in other processes or on a cluster; this process
+    reads the samples, gathers what spans runs and writes the records.
     """
     report = FeatureReport()
+    executor = executor or SerialExecutor()
     for name in ([athlete] if athlete else store.athletes()):
-        _athlete(store, name, force, report, on_run)
+        _athlete(store, name, force, report, on_run, executor)
     return report
 
 
@@ -167,7 +175,63 @@ def _first_pass(smp: pd.DataFrame, base: ResolvedProfile) -> _FirstPass:
                       best_window_speed(run))
 
 
-def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Callable[[str], None] | None) -> None:
+@dataclass(frozen=True)
+class _FirstPassJob:
+    """One run's first pass, as shipped to a worker: its encoded samples and the population profile."""
+
+    activity_id: str
+    samples: tuple[str, bytes] | None  # (format, blob); None: none stored
+    base: ResolvedProfile
+
+
+@dataclass(frozen=True)
+class _FeatureJob:
+    """One run's feature record, as shipped to a worker: everything that spans runs is already resolved."""
+
+    rec: ActivityRecord
+    samples: tuple[str, bytes] | None
+    profile: ResolvedProfile
+    baseline: CadenceBaseline | None
+    gct_scale: float
+    week_distance_m: float
+    fingerprint: str
+    threshold_speed_mps: float | None
+
+
+def _decoded(activity_id: str, samples: tuple[str, bytes] | None) -> pd.DataFrame:
+    if samples is None:
+        raise KeyError(f"no samples stored for {activity_id}")
+    return decode_samples(activity_id, *samples)
+
+
+def _run_first_pass(job: _FirstPassJob) -> tuple[_FirstPass | None, str | None]:
+    """Runs in a worker: (first pass, None), or (None, why) -- errors as values, so one run cannot stop a map."""
+    try:
+        return _first_pass(_decoded(job.activity_id, job.samples), job.base), None
+    except Exception as exc:  # noqa: BLE001 - reported per run, the batch continues
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _run_features(job: _FeatureJob) -> tuple[dict | None, str | None]:
+    """Runs in a worker: (feature record, None), or (None, why)."""
+    try:
+        feats = compute_features(job.rec, _decoded(job.rec.id, job.samples), job.profile, baseline=job.baseline,
+                                 gct_scale=job.gct_scale, week_distance_m=job.week_distance_m,
+                                 fingerprint=job.fingerprint, threshold_speed_mps=job.threshold_speed_mps)
+        return feats.to_record(), None
+    except Exception as exc:  # noqa: BLE001 - reported per run, the batch continues
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _blob(store, activity_id: str) -> tuple[str, bytes] | None:
+    try:
+        return store.samples_blob(activity_id)
+    except KeyError:
+        return None
+
+
+def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Callable[[str], None] | None,
+             executor: MapExecutor) -> None:
     recs = store.activities(name)
     if not recs:
         return
@@ -184,18 +248,16 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
         return
 
     base = resolve(profile)
-    first: list[_FirstPass | None] = []
-    for r, cached in zip(recs, kept):
-        # An up-to-date record carries its run's first pass (same version, same profile): the
-        # nightly run with one new run then reads one run's samples, not the athlete's history.
-        if cached is not None:
-            first.append(_FirstPass(**cached) if cached else None)
-            continue
-        try:
-            first.append(_first_pass(store.samples(r.id), base))
-        except Exception as exc:  # noqa: BLE001 - one bad run must not stop the athlete's batch
-            log.warning("features: first pass failed for %s: %s", r.id, exc)
-            first.append(None)
+    # An up-to-date record carries its run's first pass (same version, same profile): the
+    # nightly run with one new run then reads one run's samples, not the athlete's history.
+    first: list[_FirstPass | None] = [(_FirstPass(**c) if c else None) if c is not None else None for c in kept]
+    todo = [i for i, c in enumerate(kept) if c is None]
+    # Samples are read lazily: the executor keeps a few runs in flight, not the athlete's history.
+    jobs = (_FirstPassJob(recs[i].id, _blob(store, recs[i].id), base) for i in todo)
+    for i, (result, why) in zip(todo, executor.map(_run_first_pass, jobs)):
+        if why:
+            log.warning("features: first pass failed for %s: %s", recs[i].id, why)
+        first[i] = result
     hrs = [f.hr_max_30s for f in first if f and f.hr_max_30s]
     # A few easy runs rarely hold a near-maximal effort: estimate only from enough runs.
     resolved = resolve(profile, hr_max_from_data=max(hrs) if len(hrs) >= HR_MAX_MIN_RUNS else None)
@@ -209,25 +271,44 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
               if threshold else ("pace zones: none (no run with 20 min of moving time)",))
     resolved = ResolvedProfile(**{**resolved.__dict__, "notes": notes})
 
-    for i, r in enumerate(recs):
-        if not stale[i]:
-            continue
-        past = [j for j in range(i) if first[j] is not None
-                and r.start_time - dt.timedelta(days=BASELINE_DAYS) <= recs[j].start_time < r.start_time]
-        baseline = fit_personal_baseline(np.array([first[j].level_speed or np.nan for j in past]),
-                                         np.array([first[j].level_cadence or np.nan for j in past]))
-        past_balance = [first[j].balance for j in past if first[j].balance is not None]
-        try:
-            feats = compute_features(r, store.samples(r.id), resolved, baseline=baseline, gct_scale=gct_scale,
-                                     week_distance_m=_week_distance(recs, i), fingerprint=fp,
-                                     threshold_speed_mps=threshold)
-            record = feats.to_record()
+    todo = [i for i in range(len(recs)) if stale[i]]
+    past_of = {i: [j for j in range(i) if first[j] is not None
+                   and recs[i].start_time - dt.timedelta(days=BASELINE_DAYS) <= recs[j].start_time < recs[i].start_time]
+               for i in todo}
+
+    def feature_jobs():
+        for i in todo:
+            past = past_of[i]
+            baseline = fit_personal_baseline(np.array([first[j].level_speed or np.nan for j in past]),
+                                             np.array([first[j].level_cadence or np.nan for j in past]))
+            yield _FeatureJob(recs[i], _blob(store, recs[i].id), resolved, baseline, gct_scale,
+                              _week_distance(recs, i), fp, threshold)
+
+    done: list[tuple[str, dict]] = []
+
+    def save() -> None:
+        with store.transaction():  # one commit per batch, not per run
+            for activity_id, record in done:
+                try:
+                    store.save_features(activity_id, name, FEATURE_VERSION, record)
+                    report.computed += 1
+                except (TypeError, ValueError) as exc:  # not JSON (NaN, ...): refused before any write
+                    log.warning("features failed for %s: %s", activity_id, exc)
+                    report.failed.append({"activity_id": activity_id, "reason": f"{type(exc).__name__}: {exc}"})
+        done.clear()
+
+    for i, (record, why) in zip(todo, executor.map(_run_features, feature_jobs())):
+        r = recs[i]
+        if why:
+            log.warning("features failed for %s: %s", r.id, why)
+            report.failed.append({"activity_id": r.id, "reason": why})
+        else:
+            past_balance = [first[j].balance for j in past_of[i] if first[j].balance is not None]
             record |= balance_shift(record["gct_balance_pct"], past_balance)
             record[FIRST_PASS_KEY] = asdict(first[i]) if first[i] is not None else {}
-            store.save_features(r.id, name, FEATURE_VERSION, record)
-            report.computed += 1
-        except Exception as exc:  # noqa: BLE001 - reported per run, the batch continues
-            log.warning("features failed for %s: %s", r.id, exc)
-            report.failed.append({"activity_id": r.id, "reason": f"{type(exc).__name__}: {exc}"})
+            done.append((r.id, record))
+            if len(done) >= _SAVE_BATCH:
+                save()
         if on_run:
             on_run(r.id)
+    save()

@@ -214,7 +214,7 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
         names = store.athletes()
         with progress.step("Features", len(names)) as advance:
             for name in names:
-                _update_features(store, name, athlete(name))
+                _update_features(store, name, athlete(name), executor)
                 advance(name)
 
         data_fp = {name: _fingerprint(store, name, zone) for name in names}
@@ -361,10 +361,10 @@ def _move(f: ib.InboxFile, root: Path, reason: str | None, out: AthleteSummary) 
 
 
 # -- features, model, analysis -----------------------------------------------------------
-def _update_features(store, name: str, out: AthleteSummary) -> None:
+def _update_features(store, name: str, out: AthleteSummary, executor: MapExecutor) -> None:
     from ..features.compute import compute_and_store_features
 
-    feats = compute_and_store_features(store, name)
+    feats = compute_and_store_features(store, name, executor=executor)
     out.features_computed += feats.computed
     for f in feats.failed:
         log.warning("%s: features not computed for %s: %s", name, f.get("activity_id", "?"), f.get("reason", ""))

@@ -74,6 +74,16 @@ class StoreError(RuntimeError):
     """The database cannot be opened or is not a gaitrisk store."""
 
 
+def decode_samples(activity_id: str, fmt: str, blob: bytes):
+    """The samples frame from :meth:`Store.samples_blob`'s bytes (pure: runs in worker processes too)."""
+    if fmt not in codec.FORMATS:
+        raise StoreError(f"samples of {activity_id} are in an unknown format {fmt!r}")
+    try:
+        return codec.decode(blob, fmt)
+    except codec.CodecError as e:
+        raise StoreError(f"samples of {activity_id} are damaged: {e}") from None
+
+
 class Store:
     """A gaitrisk database.  Use as a context manager or call :meth:`close`."""
 
@@ -357,15 +367,14 @@ class Store:
         return [self._record(r) for r in rows]
 
     def samples(self, activity_id: str):
+        return decode_samples(activity_id, *self.samples_blob(activity_id))
+
+    def samples_blob(self, activity_id: str) -> tuple[str, bytes]:
+        """(format, encoded bytes) of one activity's samples, undecoded: what a worker process is sent."""
         row = self._conn.execute("SELECT format, blob FROM samples WHERE activity_id=?", (activity_id,)).fetchone()
         if row is None:
             raise KeyError(activity_id)
-        if row[0] not in codec.FORMATS:
-            raise StoreError(f"samples of {activity_id} are in an unknown format {row[0]!r}")
-        try:
-            return codec.decode(row[1], row[0])
-        except codec.CodecError as e:
-            raise StoreError(f"samples of {activity_id} are damaged: {e}") from None
+        return row[0], row[1]
 
     def integrity_check(self) -> str:
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0]
