@@ -8,9 +8,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gaitrisk import schema as S
-from gaitrisk.features.clean import STOP_SPEED_MPS, clean, reject_spikes, windows
+from gaitrisk.features.clean import STOP_SPEED_MPS, clean, reject_spikes, rolling_median, windows
 from gaitrisk.ingest.decoders import REFERENCE
 from gaitrisk.ingest.frame import cumulative_distance
 from gaitrisk.synth import RunSpec, generate_run
@@ -119,3 +121,16 @@ def test_files_without_positions_speed_or_distance_do_not_crash():
     run = clean(bare)
     assert run.distance_source == "none" and not run.has_positions and run.timer_s[-1] == 0
     assert clean(bare.iloc[:0]).n == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.floats(-50, 50), st.just(float("nan"))), max_size=80),
+       st.sampled_from([1, 2, 3, 5, 11, 31]))
+def test_rolling_median_is_pandas_centred_rolling_median(values, k):
+    """The fast path (scipy's median_filter, truncated windows at the ends) and the pandas fallback."""
+    v = np.round(np.array(values, dtype=float), 1)  # ties, as in real altitude/speed channels
+    expected = pd.Series(v).rolling(k, center=True, min_periods=1).median().to_numpy()
+    np.testing.assert_array_equal(rolling_median(v, k), expected)
+    finite = np.nan_to_num(v)
+    np.testing.assert_array_equal(rolling_median(finite, k),
+                                  pd.Series(finite).rolling(k, center=True, min_periods=1).median().to_numpy())

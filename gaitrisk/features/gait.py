@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from .clean import CleanRun, weighted_mean, windows
+from .clean import CleanRun, weighted_mean, window_arrays
 
 # evidence.md table 0 #1 and 1.3: population speed-expected cadence, steps/min, v in m/s.
 POP_CADENCE_INTERCEPT = 150.0
@@ -166,20 +166,19 @@ def gait(samples: pd.DataFrame, run: CleanRun, grade: np.ndarray, *, height_m: f
     flags: list[str] = []
     level_v = level_c = expected = residual = low_share = None
     if cad is not None:
-        win = windows(run, {"cadence": cad, "grade": grade})
+        win = window_arrays(run, {"cadence": cad, "grade": grade})
         has_grade = np.isfinite(win["grade"]).any()
         sel = win["steady"] & np.isfinite(win["cadence"])
         if has_grade:
-            sel &= win["grade"].abs() <= LEVEL_GRADE
+            sel &= np.abs(win["grade"]) <= LEVEL_GRADE
         else:
             flags.append("no altitude: cadence residual over all steady windows, not level ground only")
-        lw = win[sel]
-        if len(lw):
-            wt = lw["run_s"].to_numpy()
-            level_v = float(np.average(lw["speed_mps"], weights=wt))
-            level_c = float(np.average(lw["cadence"], weights=wt))
-            exp_w = baseline.expected(lw["speed_mps"].to_numpy())
-            r = (lw["cadence"].to_numpy() / exp_w - 1.0) * 100.0
+        if sel.any():
+            wt, speed, cadence_w = win["run_s"][sel], win["speed_mps"][sel], win["cadence"][sel]
+            level_v = float(np.average(speed, weights=wt))
+            level_c = float(np.average(cadence_w, weights=wt))
+            exp_w = baseline.expected(speed)
+            r = (cadence_w / exp_w - 1.0) * 100.0
             residual = float(np.average(r, weights=wt))
             expected = float(np.average(exp_w, weights=wt))
             low_share = float(wt[r <= RESIDUAL_NOTABLE_PCT].sum() / wt.sum())

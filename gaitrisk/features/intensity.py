@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .clean import CleanRun, weighted_mean
+from .clean import CleanRun, rolling_median, weighted_mean
 
 Surface = Literal["road", "track", "trail", "treadmill", "unknown"]
 
@@ -124,7 +124,7 @@ def intensity(run: CleanRun, hr: np.ndarray | None, hr_max_bpm: float | None,
             zones_s, zones_m = (z[1:] for z in _zones(hr / hr_max_bpm, HR_ZONE_EDGES, w, dm, ok))
     speed_s = reps = None
     if run.running.any():
-        v = pd.Series(run.speed_mps).rolling(5, center=True, min_periods=1).median().to_numpy()
+        v = rolling_median(run.speed_mps, 5)
         med = float(np.median(v[run.running]))
         fast = run.running & (v >= FAST_FACTOR * med)
         starts, ends = _runs_of(fast)
