@@ -148,11 +148,13 @@ def _partners(g: PathGeometry) -> np.ndarray:
     pairs = cKDTree(np.column_stack([g.x, g.y])).query_pairs(PAIR_MAX_M, output_type="ndarray")
     if pairs.size == 0:
         return partner
-    i = np.concatenate([pairs[:, 0], pairs[:, 1]])
-    j = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    # Both tests are symmetric in the pair: test each pair once, then list it both ways (in the
+    # order the doubled list had, so that ties keep resolving the same way).
+    a, b = pairs[:, 0], pairs[:, 1]
     ux, uy = np.cos(g.heading), np.sin(g.heading)
-    keep = (np.abs(g.s[j] - g.s[i]) >= PAIR_MIN_APART_M) & (ux[i] * ux[j] + uy[i] * uy[j] <= PAIR_MIN_COS)
-    i, j = i[keep], j[keep]
+    keep = (np.abs(g.s[b] - g.s[a]) >= PAIR_MIN_APART_M) & (ux[a] * ux[b] + uy[a] * uy[b] <= PAIR_MIN_COS)
+    a, b = a[keep], b[keep]
+    i, j = np.concatenate([a, b]), np.concatenate([b, a])
     if i.size == 0:
         return partner
     d = np.hypot(g.x[j] - g.x[i], g.y[j] - g.y[i])

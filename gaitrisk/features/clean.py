@@ -35,10 +35,16 @@ def rolling_median(v: np.ndarray, k: int) -> np.ndarray:
 
     out = median_filter(v, size=k, mode="nearest")
     if h:
-        cols = np.arange(2 * h)
-        keep = cols[None, :] <= np.arange(h)[:, None] + h  # row i: the window [0, i + h]
-        out[:h] = np.nanmedian(np.where(keep, v[None, :2 * h], np.nan), axis=1)
-        out[n - h:] = np.nanmedian(np.where(keep, v[::-1][None, :2 * h], np.nan), axis=1)[::-1]
+        rows = np.arange(h)
+        count = rows + h + 1  # row i: the window [0, i + h]
+        keep = np.arange(2 * h)[None, :] < count[:, None]
+
+        def ends(x: np.ndarray) -> np.ndarray:
+            srt = np.sort(np.where(keep, x[None, :2 * h], np.nan), axis=1)  # NaN (outside) sorts last
+            return (srt[rows, (count - 1) // 2] + srt[rows, count // 2]) / 2.0
+
+        out[:h] = ends(v)
+        out[n - h:] = ends(v[::-1])[::-1]
     return out
 
 log = logging.getLogger(__name__)
