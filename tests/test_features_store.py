@@ -209,3 +209,29 @@ def test_cli_features_update_runs_in_worker_processes(season):
     res = CliRunner().invoke(cli, ["--db", str(season), "features", "--update", "--workers", "2", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output) == {"computed": len(SEASON) - 1, "up_to_date": 0, "failed": []}
+
+
+def test_baseline_window_and_week_distance_by_bisection_equal_the_plain_scan():
+    """_past / _week_distance use the runs' sorted start times; the answer is the O(n^2) scan's."""
+    import datetime as dt
+    import random
+
+    from gaitrisk.features.compute import BASELINE_DAYS, _past, _week_distance
+
+    rnd = random.Random(7)
+    t0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    # Ties (two runs at one start) and gaps longer than the windows, like real histories.
+    times = sorted(t0 + dt.timedelta(hours=rnd.choice([0, 0, 6, 30, 24 * 40]) * k // 3) for k in range(300))
+
+    class Rec:
+        def __init__(self, t):
+            self.start_time, self.distance_m = t, rnd.choice([None, 5000.0, 10123.5, 21097.5])
+
+    recs = [Rec(t) for t in times]
+    first = [rnd.choice([None, object()]) for _ in recs]
+    for i, r in enumerate(recs):
+        t = r.start_time
+        assert _past(first, times, i) == [j for j in range(i) if first[j] is not None
+                                          and t - dt.timedelta(days=BASELINE_DAYS) <= recs[j].start_time < t]
+        assert _week_distance(recs, times, i) == float(sum(x.distance_m or 0.0 for x in recs[:i + 1]
+                                                           if t - dt.timedelta(days=7) < x.start_time <= t))

@@ -11,6 +11,7 @@ strictly past runs only).  The second computes and stores the records.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import json
@@ -128,9 +129,17 @@ class _FirstPass:
     best_20min_speed: float | None  # m/s, runs with >= 20 min of moving time only
 
 
-def _week_distance(recs: list[ActivityRecord], i: int) -> float:
-    t = recs[i].start_time
-    return float(sum(r.distance_m or 0.0 for r in recs[:i + 1] if t - dt.timedelta(days=7) < r.start_time <= t))
+def _week_distance(recs: list[ActivityRecord], times: list[dt.datetime], i: int) -> float:
+    """Distance of the runs in the 7 days up to run ``i`` (itself included); ``times`` sorted, as ``recs``."""
+    lo = bisect.bisect_right(times, times[i] - dt.timedelta(days=7))
+    return float(sum(r.distance_m or 0.0 for r in recs[lo:i + 1]))
+
+
+def _past(first: list, times: list[dt.datetime], i: int) -> list[int]:
+    """Earlier runs with a first pass in the :data:`BASELINE_DAYS` before run ``i`` (strictly earlier starts)."""
+    lo = bisect.bisect_left(times, times[i] - dt.timedelta(days=BASELINE_DAYS))
+    hi = min(i, bisect.bisect_left(times, times[i]))
+    return [j for j in range(lo, hi) if first[j] is not None]
 
 
 def compute_and_store_features(store, athlete: str | None = None, *, force: bool = False,
@@ -272,9 +281,8 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
     resolved = ResolvedProfile(**{**resolved.__dict__, "notes": notes})
 
     todo = [i for i in range(len(recs)) if stale[i]]
-    past_of = {i: [j for j in range(i) if first[j] is not None
-                   and recs[i].start_time - dt.timedelta(days=BASELINE_DAYS) <= recs[j].start_time < recs[i].start_time]
-               for i in todo}
+    times = [r.start_time for r in recs]  # sorted: the store lists runs oldest first
+    past_of = {i: _past(first, times, i) for i in todo}
 
     def feature_jobs():
         for i in todo:
@@ -282,7 +290,7 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
             baseline = fit_personal_baseline(np.array([first[j].level_speed or np.nan for j in past]),
                                              np.array([first[j].level_cadence or np.nan for j in past]))
             yield _FeatureJob(recs[i], _blob(store, recs[i].id), resolved, baseline, gct_scale,
-                              _week_distance(recs, i), fp, threshold)
+                              _week_distance(recs, times, i), fp, threshold)
 
     done: list[tuple[str, dict]] = []
 
