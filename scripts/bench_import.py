@@ -5,11 +5,13 @@ Usage:
 
   (a) FIT decode only: fast vs fitparse, records/s over the real files (as scripts/bench_decode.py)
   (b) GPX: fast reader vs gpxpy, points/s over the real GPX files
-  (c) end-to-end import of N generated one-hour runs (1 s samples) with the default decoders at
-      each worker count, vs the same pipeline forced onto fitparse/gpxpy (timed on the first M
-      runs, compared per file: fitparse needs ~1 s per one-hour FIT run), for two corpora: FIT
-      only (what a Garmin bulk export holds) and FIT and GPX alternating (a mixed folder)
-      (and the mixed one at 2 workers with ship="paths": workers read the files themselves)
+  (c) end to end, what `gaitrisk import` does: the ingest of N generated one-hour runs (1 s
+      samples) and then their features, both on the executor, with the default decoders at each
+      worker count, vs the same pipeline forced onto fitparse/gpxpy (timed on the first M runs,
+      compared per file: fitparse needs ~1 s per one-hour FIT run), for two corpora: FIT only
+      (what a Garmin bulk export holds) and FIT and GPX alternating (a mixed folder) (and the
+      mixed one at 2 workers with ship="paths": workers read the files themselves); the ingest
+      alone is reported beside it
   (d) a nightly-style re-import that finds nothing new, on a store of N activities (small
       generated GPX runs), with the file index and without it, in-process and through the CLI
   (e) peak memory (ru_maxrss) of a fresh process importing one export zip of all the generated
@@ -41,6 +43,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 from bench_decode import _files, _timed  # noqa: E402
 
 from gaitrisk.executor import make_executor  # noqa: E402
+from gaitrisk.features.compute import compute_and_store_features  # noqa: E402
 from gaitrisk.ingest.decoders import DEFAULT, REFERENCE, Decoders  # noqa: E402
 from gaitrisk.ingest.fit_fast import read_fast  # noqa: E402
 from gaitrisk.ingest.fit_fitparse import read_fitparse  # noqa: E402
@@ -180,6 +183,7 @@ class Timing:
     wall: float
     parent_cpu: float
     worker_cpu: float
+    ingest_wall: float  # the part before the features
 
     @property
     def cpu(self) -> float:
@@ -191,8 +195,10 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def timed_import(paths: list[Path], decoders: Decoders, workers: int, db: Path, **kw) -> Timing:
-    """One import into a new store.  Worker CPU is counted once the pool has exited (reaped children)."""
+def timed_import(paths: list[Path], decoders: Decoders, workers: int, db: Path, *, features: bool = False,
+                 **kw) -> Timing:
+    """One import into a new store, as ``gaitrisk import`` does it when ``features`` (the ingest, then
+    every new run's features on the same executor).  Worker CPU is counted once the pool has exited."""
     if db.exists():
         db.unlink()
     kids0 = _children_cpu()
@@ -201,12 +207,17 @@ def timed_import(paths: list[Path], decoders: Decoders, workers: int, db: Path, 
         with Store(db) as store:
             t0, c0 = time.perf_counter(), time.process_time()
             report = import_paths([str(p) for p in paths], store, "bench", decoders=decoders, executor=executor, **kw)
+            ingest = time.perf_counter() - t0
+            if features:
+                feats = compute_and_store_features(store, "bench", executor=executor)
+                if feats.failed or feats.computed != report.imported:
+                    log.warning("features: %s", feats.as_json())
             elapsed, parent = time.perf_counter() - t0, time.process_time() - c0
     finally:
         getattr(executor, "close", lambda: None)()
     if report.failed or report.imported != len(paths):
         log.warning("import: %s", report.as_json())
-    return Timing(elapsed, parent, _children_cpu() - kids0)
+    return Timing(elapsed, parent, _children_cpu() - kids0, ingest)
 
 
 def main(argv: list[str]) -> int:
@@ -268,32 +279,36 @@ def _end_to_end(tmp: Path, paths: list[Path], args, label: str, *, by_format: bo
     """
     rows = []
     n, m = len(paths), min(args.baseline_runs, len(paths))
-    t = timed_import(paths[:m], REFERENCE, 1, tmp / "ref.db")
-    base, base_cpu = t.wall / m, t.cpu / m
+    t = timed_import(paths[:m], REFERENCE, 1, tmp / "ref.db", features=True)
+    base, base_cpu, base_ingest = t.wall / m, t.cpu / m, t.ingest_wall / m
     per_worker: dict[int, Timing] = {}
     for w in [int(x) for x in args.workers.split(",")]:
-        t = per_worker[w] = timed_import(paths, DEFAULT, w, tmp / f"fast{w}.db")
-        rows.append((f"(c) {label}: import {n} one-hour runs, {w} worker(s)",
+        t = per_worker[w] = timed_import(paths, DEFAULT, w, tmp / f"fast{w}.db", features=True)
+        rows.append((f"(c) {label}: `gaitrisk import` (ingest + features) of {n} one-hour runs, {w} worker(s)",
                      f"{t.wall:.1f} s wall: {t.wall / n * 1e3:.0f} ms/file vs {base * 1e3:.0f} ms/file "
                      f"fitparse/gpxpy ({m} files); CPU {t.cpu / n * 1e3:.0f} vs {base_cpu * 1e3:.0f} ms/file, "
-                     f"writer {t.parent_cpu / n * 1e3:.1f} ms/file",
+                     f"this process {t.parent_cpu / n * 1e3:.1f} ms/file",
                      f"{base * n / t.wall:,.0f}× wall, {base_cpu * n / t.cpu:,.0f}× CPU",
                      "≥ 50×; whole batch well under 60 s on 2 cores"))
+        rows.append((f"(c) {label}: of which the ingest (decode, check, encode, store), {w} worker(s)",
+                     f"{t.ingest_wall:.1f} s wall: {t.ingest_wall / n * 1e3:.1f} ms/file vs {base_ingest * 1e3:.0f} "
+                     f"ms/file; features {(t.wall - t.ingest_wall) / n * 1e3:.1f} ms/file vs "
+                     f"{base - base_ingest:.3f} s/file", f"{base_ingest * n / t.ingest_wall:,.0f}× wall", ""))
     for fmt in ("fit", "gpx") if by_format else ():  # the mix hides how differently the formats compare
         sub = [p for p in paths if p.suffix == f".{fmt}"]
-        ref = timed_import(sub[:max(m // 2, 1)], REFERENCE, 1, tmp / f"ref-{fmt}.db")
-        fast = timed_import(sub, DEFAULT, 1, tmp / f"fast-{fmt}.db")
+        ref = timed_import(sub[:max(m // 2, 1)], REFERENCE, 1, tmp / f"ref-{fmt}.db", features=True)
+        fast = timed_import(sub, DEFAULT, 1, tmp / f"fast-{fmt}.db", features=True)
         ref_cpu, fast_cpu = ref.cpu / max(m // 2, 1), fast.cpu / len(sub)
         rows.append((f"(c) {fmt.upper()} only, 1 worker, CPU per file", f"{fast_cpu * 1e3:.0f} ms vs "
                      f"{ref_cpu * 1e3:.0f} ms fitparse/gpxpy", f"{ref_cpu / fast_cpu:,.0f}× CPU", ""))
     if 1 in per_worker and 2 in per_worker:
         one, two = per_worker[1], per_worker[2]
         bound = two.cpu / max(two.parent_cpu, 1e-9)
-        rows.append((f"(c) {label}: 2 workers ÷ 1 worker", f"single-writer bound {bound:.1f}× (CPU: writer "
-                     f"{two.parent_cpu / n * 1e3:.1f} of {two.cpu / n * 1e3:.0f} ms/file)",
-                     f"{one.wall / two.wall:.2f}× wall", "≥ 1.7×"))
+        rows.append((f"(c) {label}: 2 workers ÷ 1 worker", f"single-writer bound {bound:.1f}× (CPU: this process "
+                     f"{two.parent_cpu / n * 1e3:.1f} of {two.cpu / n * 1e3:.0f} ms/file); ingest alone "
+                     f"{one.ingest_wall / two.ingest_wall:.2f}×", f"{one.wall / two.wall:.2f}× wall", "≥ 1.7×"))
     if 2 in per_worker and with_paths:
-        t = timed_import(paths, DEFAULT, 2, tmp / "paths2.db", ship="paths")
+        t = timed_import(paths, DEFAULT, 2, tmp / "paths2.db", ship="paths", features=True)
         rows.append(('(c) same, 2 workers, ship="paths"', f"{t.wall:.1f} s ({t.wall / n * 1e3:.0f} ms/file), "
                      f"writer CPU {t.parent_cpu / n * 1e3:.1f} ms/file", f"{per_worker[2].wall / t.wall:.2f}× bytes",
                      "results identical (tests)"))
@@ -347,7 +362,7 @@ def _memory(tmp: Path, paths: list[Path]) -> list[tuple[str, str, str, str]]:
 
 
 def _memory_one(tmp: Path, paths: list[Path]) -> tuple[str, str, str, str]:
-    """Peak RSS importing one export zip (the runs, stored) in a fresh process, 2 workers."""
+    """Peak RSS importing one export zip (the runs, stored) in a fresh process, 2 workers, features included."""
     import zipfile
 
     archive = tmp / f"export{len(paths)}.zip"
@@ -371,6 +386,7 @@ def _memory_child(archive: Path) -> int:
         with Store(db) as store:
             t0 = time.perf_counter()
             report = import_paths([str(archive)], store, "bench", executor=executor)
+            compute_and_store_features(store, "bench", executor=executor)  # as `gaitrisk import` does
             secs = time.perf_counter() - t0
     finally:
         executor.close()
