@@ -54,12 +54,12 @@ def _ship(how: str) -> dict:
 
 
 def _import_cohort(cohort_dir, athletes, db, executor, ship: str = "bytes") -> dict:
-    """Import every athlete's runs with ``executor``, bring features up to date, return what the store holds."""
+    """Import every athlete's runs and bring features up to date with ``executor``; what the store holds."""
     opts = _ship(ship)
     with Store(db) as store:
         reports = {a: import_paths([str(cohort_dir / a / "runs")], store, a, executor=executor, **opts).as_json()
                    for a in athletes}
-        compute_and_store_features(store)
+        compute_and_store_features(store, executor=executor)  # both passes on the cluster too
         snap = {"reports": reports, "integrity": store.integrity_check(), "activities": store.activities(),
                 "features": {a: store.run_features(a) for a in athletes}}
         snap["samples"] = {r.id: store.samples(r.id) for r in snap["activities"]}
