@@ -808,6 +808,8 @@ def _register_developer_field(buf: bytes, pos: int, d: _Def, dev_types: dict[int
     base_id = raw.get("fit_base_type_id")
     if index is None or index not in dev_types or base_id not in BASE_TYPES:
         raise Unsupported("developer field description fitparse would reject or resolve from earlier files")
+    if not isinstance(num, int):  # an array of field numbers: fitparse fails on it (a TypeError)
+        raise Unsupported(f"developer field description with field number {num!r}")
     name = raw.get("field_name") or "unnamed_dev_field_%s" % num
     value = (index, num, base_id, name, raw.get("units"), raw.get("native_field_num"))
     prof = _DEV_FIELDS.get(value)
