@@ -17,8 +17,10 @@ from gaitrisk.ingest import fit_fast
 
 from .conftest import FIXTURES, REAL_DATA, real_files
 
-needs_c = pytest.mark.skipif(fit_fast._fitwalk is None,
-                             reason="the C walk (gaitrisk.ingest._fitwalk) was not built at install: no compiler")
+needs_c = pytest.mark.skipif(
+    fit_fast._fitwalk is None,
+    reason=f"the C walk (gaitrisk.ingest._fitwalk) is not built in {fit_fast.__file__.rsplit('/', 1)[0]}: "
+           "pip install -e . builds it there (needs a C compiler and the Python headers)")
 
 REAL_FIT = [r for r in real_files("fit") + real_files("corrupt") if ".fit" in r]
 FIXTURE_FIT = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.glob("*/*.fit"))
