@@ -342,6 +342,15 @@ def _file_header(buf: bytes, pos: int, check_crc: bool) -> tuple[int, int]:
 
 # Blocks with at most this many runs are listed in plain Python (cheaper than numpy setup).
 _SMALL_BLOCK = 32
+# The data-message header bytes of each local number, as (slice of the 256 header bytes, its
+# length): normal headers 0x00-0x3F (local number in the low 4 bits; 0x40-0x7F are
+# definitions) and compressed-timestamp headers 0x80-0xFF (local number in bits 5-6, so
+# only local numbers 0-3).
+_HEADER_SLICES = tuple(((slice(num, 64, 16), 4),) + (((slice(0x80 + 32 * num, 0xA0 + 32 * num), 32),) if num < 4 else ())
+                       for num in range(16))
+# Messages a later definition may depend on (developer field descriptions): each block
+# reads them before the next definition is parsed.
+_READ_FIRST = (P.MESG_DEVELOPER_DATA_ID, P.MESG_FIELD_DESCRIPTION)
 # Runs are followed in Python up to this many messages before numpy takes over.
 _PY_RUN = 8
 
@@ -362,15 +371,9 @@ class _Block:
     def define(self, num: int, d: _Def) -> None:
         """A definition for local number ``num`` (call after :meth:`flush`: it changes the tables)."""
         size, index = (0, -1) if d.unreadable else (d.size, _def_index(self.walk, d))
-        # The data-message header bytes of local number ``num``: normal headers 0x00-0x3F (local
-        # number in the low 4 bits), compressed-timestamp headers 0x80-0xFF (local number in
-        # bits 5-6, so only local numbers 0-3).
-        self.size[num:64:16] = (size,) * 4
-        self.index[num:64:16] = (index,) * 4
-        if num < 4:
-            lo = 0x80 + 32 * num
-            self.size[lo:lo + 32] = (size,) * 32
-            self.index[lo:lo + 32] = (index,) * 32
+        for headers, count in _HEADER_SLICES[num]:
+            self.size[headers] = (size,) * count
+            self.index[headers] = (index,) * count
 
     def scan(self, buf: bytes, heads: np.ndarray, pos: int, end: int) -> int:
         """Step over data messages from ``pos``; returns where a definition, the end or trouble starts.
@@ -426,7 +429,7 @@ class _Block:
                 mesg_num = walk.defs[k].mesg_num
                 if mesg_num == P.MESG_RECORD:
                     walk.n_records += count
-                elif mesg_num in (P.MESG_DEVELOPER_DATA_ID, P.MESG_FIELD_DESCRIPTION):
+                elif mesg_num in _READ_FIRST:
                     for p in range(start, start + count * size, size):
                         _register_developer_field(buf, p, walk.defs[k], walk.dev_types)
         else:
@@ -443,19 +446,14 @@ class _Block:
             def_index = np.repeat(defs, counts)
             kinds = np.array([d.mesg_num for d in walk.defs], np.int64)[def_index]
             walk.n_records += int((kinds == P.MESG_RECORD).sum())
-            for i in np.flatnonzero((kinds == P.MESG_DEVELOPER_DATA_ID) | (kinds == P.MESG_FIELD_DESCRIPTION)):
+            for i in np.flatnonzero(np.isin(kinds, _READ_FIRST)):
                 _register_developer_field(buf, int(pos[i]), walk.defs[int(def_index[i])], walk.dev_types)
         out.append((pos, def_index))
         self.starts, self.counts = [], []
 
 
-# Flags the C walk counts per header byte (see _fitwalk.c); _FLAG_READ marks the messages
-# a later definition may depend on, read at the end of their block.
+# Flags the C walk counts per header byte (see _fitwalk.c): records, and _READ_FIRST messages.
 _FLAG_RECORD, _FLAG_READ = 1, 2
-_READ_FIRST = (P.MESG_DEVELOPER_DATA_ID, P.MESG_FIELD_DESCRIPTION)
-# The data-message header bytes of each local number (see :meth:`_Block.define`).
-_HEADERS_OF = [np.array(list(range(num, 64, 16)) + (list(range(0x80 + 32 * num, 0xA0 + 32 * num)) if num < 4 else []),
-                        np.intp) for num in range(16)]
 
 
 class _Sink:
@@ -492,7 +490,8 @@ class _CBlock:
             flag = (_FLAG_RECORD if d.mesg_num == P.MESG_RECORD else
                     _FLAG_READ if d.mesg_num in _READ_FIRST else 0)
             entry = d.size | flag << 24 | _def_index(self.walk, d) << 32
-        self.table[_HEADERS_OF[num]] = entry
+        for headers, _count in _HEADER_SLICES[num]:
+            self.table[headers] = entry
 
     def scan(self, buf: bytes, heads: np.ndarray, pos: int, end: int) -> int:
         sink = self.sink
