@@ -195,10 +195,9 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def timed_import(paths: list[Path], decoders: Decoders, workers: int, db: Path, *, features: bool = False,
-                 **kw) -> Timing:
-    """One import into a new store, as ``gaitrisk import`` does it when ``features`` (the ingest, then
-    every new run's features on the same executor).  Worker CPU is counted once the pool has exited."""
+def timed_import(paths: list[Path], decoders: Decoders, workers: int, db: Path, **kw) -> Timing:
+    """One import into a new store as ``gaitrisk import`` does it: the ingest, then every new run's
+    features on the same executor.  Worker CPU is counted once the pool has exited."""
     if db.exists():
         db.unlink()
     kids0 = _children_cpu()
@@ -208,10 +207,9 @@ def timed_import(paths: list[Path], decoders: Decoders, workers: int, db: Path, 
             t0, c0 = time.perf_counter(), time.process_time()
             report = import_paths([str(p) for p in paths], store, "bench", decoders=decoders, executor=executor, **kw)
             ingest = time.perf_counter() - t0
-            if features:
-                feats = compute_and_store_features(store, "bench", executor=executor)
-                if feats.failed or feats.computed != report.imported:
-                    log.warning("features: %s", feats.as_json())
+            feats = compute_and_store_features(store, "bench", executor=executor)
+            if feats.failed or feats.computed != report.imported:
+                log.warning("features: %s", feats.as_json())
             elapsed, parent = time.perf_counter() - t0, time.process_time() - c0
     finally:
         getattr(executor, "close", lambda: None)()
@@ -282,11 +280,11 @@ def _end_to_end(tmp: Path, paths: list[Path], args, label: str, *, by_format: bo
     """
     rows = []
     n, m = len(paths), min(args.baseline_runs, len(paths))
-    t = timed_import(paths[:m], REFERENCE, 1, tmp / "ref.db", features=True)
+    t = timed_import(paths[:m], REFERENCE, 1, tmp / "ref.db")
     base, base_cpu, base_ingest = t.wall / m, t.cpu / m, t.ingest_wall / m
     per_worker: dict[int, Timing] = {}
     for w in [int(x) for x in args.workers.split(",")]:
-        t = per_worker[w] = timed_import(paths, DEFAULT, w, tmp / f"fast{w}.db", features=True)
+        t = per_worker[w] = timed_import(paths, DEFAULT, w, tmp / f"fast{w}.db")
         rows.append((f"(c) {label}: `gaitrisk import` (ingest + features) of {n} one-hour runs, {w} worker(s)",
                      f"{t.wall:.1f} s wall: {t.wall / n * 1e3:.0f} ms/file vs {base * 1e3:.0f} ms/file "
                      f"fitparse/gpxpy ({m} files); CPU {t.cpu / n * 1e3:.0f} vs {base_cpu * 1e3:.0f} ms/file, "
@@ -299,8 +297,8 @@ def _end_to_end(tmp: Path, paths: list[Path], args, label: str, *, by_format: bo
                      f"{base - base_ingest:.3f} s/file", f"{base_ingest * n / t.ingest_wall:,.0f}× wall", ""))
     for fmt in ("fit", "gpx") if by_format else ():  # the mix hides how differently the formats compare
         sub = [p for p in paths if p.suffix == f".{fmt}"]
-        ref = timed_import(sub[:max(m // 2, 1)], REFERENCE, 1, tmp / f"ref-{fmt}.db", features=True)
-        fast = timed_import(sub, DEFAULT, 1, tmp / f"fast-{fmt}.db", features=True)
+        ref = timed_import(sub[:max(m // 2, 1)], REFERENCE, 1, tmp / f"ref-{fmt}.db")
+        fast = timed_import(sub, DEFAULT, 1, tmp / f"fast-{fmt}.db")
         ref_cpu, fast_cpu = ref.cpu / max(m // 2, 1), fast.cpu / len(sub)
         rows.append((f"(c) {fmt.upper()} only, 1 worker, CPU per file", f"{fast_cpu * 1e3:.0f} ms vs "
                      f"{ref_cpu * 1e3:.0f} ms fitparse/gpxpy", f"{ref_cpu / fast_cpu:,.0f}× CPU", ""))
@@ -317,12 +315,12 @@ def _end_to_end(tmp: Path, paths: list[Path], args, label: str, *, by_format: bo
         best = {1: float("inf"), 2: float("inf")}
         for _ in range(args.ratio_repeats):
             for w in (1, 2):
-                best[w] = min(best[w], timed_import(sub, DEFAULT, w, tmp / f"alt{w}.db", features=True).wall)
+                best[w] = min(best[w], timed_import(sub, DEFAULT, w, tmp / f"alt{w}.db").wall)
         rows.append((f"(c) {label}: 2 workers ÷ 1 worker, alternating", f"{len(sub)} runs, 1 and 2 workers "
                      f"{args.ratio_repeats}× each in turn, best of each: {best[1]:.1f} s / {best[2]:.1f} s",
                      f"{best[1] / best[2]:.2f}× wall", "≥ 1.7×"))
     if 2 in per_worker and with_paths:
-        t = timed_import(paths, DEFAULT, 2, tmp / "paths2.db", ship="paths", features=True)
+        t = timed_import(paths, DEFAULT, 2, tmp / "paths2.db", ship="paths")
         rows.append(('(c) same, 2 workers, ship="paths"', f"{t.wall:.1f} s ({t.wall / n * 1e3:.0f} ms/file), "
                      f"writer CPU {t.parent_cpu / n * 1e3:.1f} ms/file", f"{per_worker[2].wall / t.wall:.2f}× bytes",
                      "results identical (tests)"))

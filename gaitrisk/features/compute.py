@@ -259,7 +259,7 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
     base = resolve(profile)
     # An up-to-date record carries its run's first pass (same version, same profile): the
     # nightly run with one new run then reads one run's samples, not the athlete's history.
-    first: list[_FirstPass | None] = [(_FirstPass(**c) if c else None) if c is not None else None for c in kept]
+    first: list[_FirstPass | None] = [_FirstPass(**c) if c else None for c in kept]  # {}: kept, none possible
     todo = [i for i, c in enumerate(kept) if c is None]
     # Samples are read lazily: the executor keeps a few runs in flight, not the athlete's history.
     jobs = (_FirstPassJob(recs[i].id, _blob(store, recs[i].id), base) for i in todo)
