@@ -141,40 +141,56 @@ def test_balance_shift_is_stored_once_three_earlier_runs_have_balance(season):
     assert np.isnan(float(df["gct_balance_shift_pct"].iloc[0]))  # no baseline yet: null, not 0
 
 
-def test_a_new_run_reads_only_its_own_samples_and_gives_the_records_of_a_full_recompute(tmp_path, monkeypatch):
+def test_a_run_a_night_gives_the_records_of_one_import_of_everything(tmp_path, monkeypatch):
     """Incremental update (the nightly run): the earlier runs' first pass comes from their stored
-    records, so one new run costs one run's samples, and its record equals a full recompute's
-    (earlier records are kept as they were: athlete-level values such as the GCT calibration
-    move on only with ``features --update --force``)."""
+    records, so one new run costs one run's samples; and what spans runs (GCT calibration,
+    threshold speed, maximum heart rate, cadence baseline) is causal, so importing the season a
+    run at a time gives every record of importing it at once."""
     runs = sorted(p for p in (FIXTURES / "runs").iterdir() if p.suffix in (".fit", ".gpx", ".tcx"))
     with Store(tmp_path / "inc.db") as st:
-        import_paths([str(p) for p in runs[:-1]], st, "demo")
-        compute_and_store_features(st, "demo")
-        import_paths([str(runs[-1])], st, "demo")
-        read: list[str] = []
-        real = st.samples_blob  # what the feature passes read (and ship to workers)
-        monkeypatch.setattr(st, "samples_blob", lambda aid: read.append(aid) or real(aid))
-        done: list[str] = []
-        rep = compute_and_store_features(st, "demo", on_run=done.append)
-        monkeypatch.undo()
-        new = [r.id for r in st.activities("demo") if r.id in done]
-        assert rep.computed == len(done) == len(new) >= 1
-        assert set(read) == set(new)  # the new run only, read once per pass
+        for path in runs:  # the file names sort by date: a run a night
+            import_paths([str(path)], st, "demo")
+            before = {r.id for r in st.activities("demo")} - set(st.feature_versions("demo"))
+            read: list[str] = []
+            real = st.samples_blob  # what the feature pass reads (and ships to workers)
+            monkeypatch.setattr(st, "samples_blob", lambda aid: read.append(aid) or real(aid))
+            done: list[str] = []
+            rep = compute_and_store_features(st, "demo", on_run=done.append)
+            monkeypatch.undo()
+            assert rep.computed == len(done) == len(before) and read == done == sorted(before)
         incremental = st.run_features("demo")
     with Store(tmp_path / "full.db") as st:
         import_paths([str(p) for p in runs], st, "demo")
         compute_and_store_features(st, "demo")
         full = st.run_features("demo")
     assert not any(c.startswith("_") for c in full.columns)  # the cache is not a feature
-    assert sorted(incremental.index) == sorted(full.index)
-    cols = sorted(set(full.columns) - {"profile_notes"})
-    a, b = incremental.loc[new, cols], full.loc[new, cols]
+    assert sorted(incremental.index) == sorted(full.index) and len(full) == 8
+    cols = sorted(set(full.columns) - {"computed_at"})
+    assert "profile_notes" in cols and "threshold_speed_mps" in cols and "gct_estimated_ms" in cols
     for c in cols:
-        for x, y in zip(a[c], b[c]):
-            if isinstance(y, float) and np.isnan(y):
-                assert isinstance(x, float) and np.isnan(x), c
-            else:
-                assert x == y, (c, x, y)
+        for x, y in zip(incremental.loc[full.index, c], full[c]):
+            assert repr(x) == repr(y), (c, x, y)
+
+
+def test_athlete_values_use_the_run_and_the_runs_before_it_only(season):
+    """The pace zones' threshold speed is the best 20 min of this run and the earlier ones, the GCT
+    scale the median measured/Hoyt ratio of the same runs (evidence.md 2.2), never a later run's."""
+    with Store(season) as st:
+        compute_and_store_features(st, "demo")
+        recs = [st.features(r.id)[1] for r in st.activities("demo")]
+    best = [r[compute_mod.FIRST_PASS_KEY]["best_20min_speed"] for r in recs]
+    ratios = [r[compute_mod.FIRST_PASS_KEY]["gct_ratio"] for r in recs]
+    thresholds = [r["threshold_speed_mps"] for r in recs]
+    assert thresholds[0] == best[0] and len(set(thresholds)) > 1  # the season's best comes later
+    for i, rec in enumerate(recs):
+        so_far = [b for b in best[:i + 1] if b]
+        assert rec["threshold_speed_mps"] == (max(so_far) if so_far else None)
+        measured = [x for x in ratios[:i + 1] if x]
+        if measured and rec["gct_source"] == "estimated":
+            hoyt = rec["gct_estimated_ms"] / float(np.median(measured))
+            assert any(f"x{float(np.median(measured)):.3f} on {len(measured)} run(s)" in n
+                       for n in rec["profile_notes"])
+            assert 150 < hoyt < 400  # the uncalibrated Hoyt estimate of a run at 2-5 m/s, ms
 
 
 def test_records_computed_in_worker_processes_equal_the_in_process_ones(season, tmp_path):

@@ -1,12 +1,16 @@
 """Compute every run's feature record and store it; recomputed when the code's
 :data:`FEATURE_VERSION` or the athlete's profile changes.
 
-Two passes per athlete.  The first (clean + terrain + gait with the population
-models) gathers what depends on more than one run: the athlete's maximum heart
-rate from the data, the measured/Hoyt GCT ratio (evidence.md 2.2: calibrate the
-estimate per athlete wherever pod data exist), and each run's level-ground
-speed and cadence for the personal cadence baseline (evidence.md 1.5 step 2,
-strictly past runs only).  The second computes and stores the records.
+One pass over each run's samples (:func:`run_pass`, in a worker) does all the
+sample-level work and keeps small summaries of what depends on the athlete's
+other runs; this process then finishes the records in time order
+(:func:`finish`).  What spans runs is causal -- a run's record depends on it and
+the runs before it only, so importing a history at once or a run a night gives
+the same records: the athlete's maximum heart rate from the data, the
+measured/Hoyt GCT ratio (evidence.md 2.2: calibrate the estimate per athlete
+wherever pod data exist), the threshold speed of the pace zones, and the
+personal cadence baseline from level-ground speed and cadence (evidence.md 1.5
+step 2, strictly past runs only).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -27,20 +31,21 @@ from ..executor import MapExecutor, SerialExecutor
 from ..records import ActivityRecord
 from ..store import decode_samples
 from . import FEATURE_VERSION
-from .camber import camber, path_geometry
+from .camber import Camber, camber, path_geometry
 from .clean import clean
-from .gait import CadenceBaseline, fit_personal_baseline, gait
-from .intensity import best_window_speed, intensity, is_long_run, rolling_max_hr, surface_class
+from .gait import CadenceBaseline, GaitCore, finish_gait, fit_personal_baseline, gait_core
+from .intensity import (IntensityCore, best_window_speed, finish_intensity, intensity_core, is_long_run,
+                        rolling_max_hr, surface_class)
 from .profile import AthleteProfile, ResolvedProfile, resolve
 from .record import RunFeatures
-from .terrain import terrain
+from .terrain import Terrain, terrain
 
 log = logging.getLogger(__name__)
 
 # evidence.md 1.5 step 2: the personal baseline uses the rolling 60-90 days before the run.
 BASELINE_DAYS = 90
-# The data's highest 30 s heart rate stands in for an unset maximum only over this many runs
-# with heart rate (project convention [D]); with fewer, the age formula or no zones.
+# The data's highest 30 s heart rate stands in for an unset maximum only once this many runs
+# with heart rate precede or are the run (project convention [D]); before, the age formula or no zones.
 HR_MAX_MIN_RUNS = 10
 # evidence.md 2.3: a balance shift counts over >= 3 runs, so the baseline needs at least 3.
 MIN_BALANCE_RUNS = 3
@@ -62,15 +67,51 @@ def profile_fingerprint(profile: AthleteProfile) -> str:
     return hashlib.sha256(json.dumps(profile.as_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
 
-def compute_features(rec: ActivityRecord, samples: pd.DataFrame, profile: ResolvedProfile, *,
-                     baseline: CadenceBaseline | None = None, gct_scale: float = 1.0,
-                     week_distance_m: float | None = None, fingerprint: str = "",
-                     threshold_speed_mps: float | None = None) -> RunFeatures:
-    """All features of one run (pure: no store access)."""
+@dataclass(frozen=True)
+class _FirstPass:
+    """What a run gives the athlete-wide values (kept in its stored record, so that a new run
+    needs no earlier run's samples)."""
+
+    level_speed: float | None
+    level_cadence: float | None
+    gct_ratio: float | None  # measured / Hoyt estimate, runs with a sensor only
+    hr_max_30s: float | None
+    balance: float | None  # mean GCT balance (left share, %), runs with a strap or pod only
+    best_20min_speed: float | None  # m/s, runs with >= 20 min of moving time only
+
+
+@dataclass(frozen=True)
+class RunPass:
+    """One run's sample-level work: everything but what depends on the athlete's other runs.
+
+    Small -- no per-sample array -- so that a worker can ship it back; :func:`finish`
+    completes it into a :class:`RunFeatures`.
+    """
+
+    activity_id: str
+    distance_m: float | None
+    moving_time_s: float
+    running_time_s: float
+    pause_s: float
+    stopped_s: float
+    gps_spikes_rejected: int
+    distance_source: str
+    avg_speed_mps: float | None
+    gait: GaitCore
+    terrain: Terrain  # without its per-sample grade
+    camber: Camber
+    intensity: IntensityCore
+    surface: str
+    surface_reason: str
+    first: _FirstPass
+
+
+def run_pass(rec: ActivityRecord, samples: pd.DataFrame, profile: ResolvedProfile) -> RunPass:
+    """The sample-level work of one run (pure).  Of ``profile`` it uses the body and road-side
+    values only, never the maximum heart rate: that may come from other runs."""
     run = clean(samples)
     ter = terrain(run, _col(samples, S.ALTITUDE))
-    gt = gait(samples, run, ter.grade, height_m=profile.height_m, leg_length_m=profile.leg_length_m,
-              baseline=baseline, gct_scale=gct_scale)
+    gc = gait_core(samples, run, ter.grade, height_m=profile.height_m, leg_length_m=profile.leg_length_m)
     moving_s = float(np.where(run.moving, run.dt_s, 0.0).sum())
     running_s = float(np.where(run.running, run.dt_s, 0.0).sum())
     # Distance over all timer-running time, stops included: what the device's session total
@@ -84,15 +125,44 @@ def compute_features(rec: ActivityRecord, samples: pd.DataFrame, profile: Resolv
                                     ter.grade_roughness_pct)
     cam = camber(run, surface_is_road=surface == "road", habit_low_side=profile.low_side_foot,
                  balance=_col(samples, S.STANCE_BALANCE), geometry=geo)
-    inten = intensity(run, _col(samples, S.HEART_RATE), profile.hr_max_bpm, threshold_speed_mps)
-    return RunFeatures(
-        activity_id=rec.id, feature_version=FEATURE_VERSION, distance_m=dist, moving_time_s=moving_s,
-        pause_s=run.pause_s, stopped_s=run.stopped_s, gps_spikes_rejected=int(run.spikes.sum()),
-        running_time_s=running_s, distance_source=run.distance_source,
+    hr = _col(samples, S.HEART_RATE)
+    ratio = None
+    if gc.gct_measured_ms is not None and gc.gct_hoyt_ms:
+        ratio = gc.gct_measured_ms / gc.gct_hoyt_ms
+    first = _FirstPass(gc.level_speed_mps, gc.level_cadence_spm, ratio, rolling_max_hr(run.elapsed_s, hr),
+                       gc.gct_balance_pct, best_window_speed(run))
+    return RunPass(
+        activity_id=rec.id, distance_m=dist, moving_time_s=moving_s,
+        running_time_s=running_s, pause_s=run.pause_s, stopped_s=run.stopped_s,
+        gps_spikes_rejected=int(run.spikes.sum()), distance_source=run.distance_source,
         avg_speed_mps=moving_dist / moving_s if moving_s > 0 else None,
-        gait=gt, terrain=ter, camber=cam, intensity=inten, surface=surface, surface_reason=reason,
-        long_run=is_long_run(moving_s, dist, week_distance_m), profile_notes=profile.notes,
+        gait=gc, terrain=replace(ter, grade=np.empty(0)), camber=cam, intensity=intensity_core(run, hr),
+        surface=surface, surface_reason=reason, first=first)
+
+
+def finish(p: RunPass, profile: ResolvedProfile, *, baseline: CadenceBaseline | None = None,
+           gct_scale: float = 1.0, week_distance_m: float | None = None, fingerprint: str = "",
+           threshold_speed_mps: float | None = None) -> RunFeatures:
+    """The run's features from its :class:`RunPass` and the values that span runs (pure)."""
+    return RunFeatures(
+        activity_id=p.activity_id, feature_version=FEATURE_VERSION, distance_m=p.distance_m,
+        moving_time_s=p.moving_time_s, pause_s=p.pause_s, stopped_s=p.stopped_s,
+        gps_spikes_rejected=p.gps_spikes_rejected, running_time_s=p.running_time_s,
+        distance_source=p.distance_source, avg_speed_mps=p.avg_speed_mps,
+        gait=finish_gait(p.gait, baseline=baseline, gct_scale=gct_scale), terrain=p.terrain, camber=p.camber,
+        intensity=finish_intensity(p.intensity, profile.hr_max_bpm, threshold_speed_mps),
+        surface=p.surface, surface_reason=p.surface_reason,
+        long_run=is_long_run(p.moving_time_s, p.distance_m, week_distance_m), profile_notes=profile.notes,
         profile_fingerprint=fingerprint, threshold_speed_mps=threshold_speed_mps)
+
+
+def compute_features(rec: ActivityRecord, samples: pd.DataFrame, profile: ResolvedProfile, *,
+                     baseline: CadenceBaseline | None = None, gct_scale: float = 1.0,
+                     week_distance_m: float | None = None, fingerprint: str = "",
+                     threshold_speed_mps: float | None = None) -> RunFeatures:
+    """All features of one run (pure: no store access): :func:`run_pass` then :func:`finish`."""
+    return finish(run_pass(rec, samples, profile), profile, baseline=baseline, gct_scale=gct_scale,
+                  week_distance_m=week_distance_m, fingerprint=fingerprint, threshold_speed_mps=threshold_speed_mps)
 
 
 def balance_shift(balance: float | None, past: list[float]) -> dict[str, float | None]:
@@ -117,16 +187,6 @@ class FeatureReport:
 
     def as_json(self) -> dict:
         return {"computed": self.computed, "up_to_date": self.up_to_date, "failed": self.failed}
-
-
-@dataclass(frozen=True)
-class _FirstPass:
-    level_speed: float | None
-    level_cadence: float | None
-    gct_ratio: float | None  # measured / Hoyt estimate, runs with a sensor only
-    hr_max_30s: float | None
-    balance: float | None  # mean GCT balance (left share, %), runs with a strap or pod only
-    best_20min_speed: float | None  # m/s, runs with >= 20 min of moving time only
 
 
 def _week_distance(recs: list[ActivityRecord], times: list[dt.datetime], i: int) -> float:
@@ -172,64 +232,63 @@ def stale_count(store, athlete: str) -> int:
     return sum(_is_stale(store.features(r.id), fp) for r in store.activities(athlete))
 
 
-def _first_pass(smp: pd.DataFrame, base: ResolvedProfile) -> _FirstPass:
-    run = clean(smp)
-    ter = terrain(run, _col(smp, S.ALTITUDE))
-    g = gait(smp, run, ter.grade, height_m=base.height_m, leg_length_m=base.leg_length_m)
-    ratio = None
-    if g.gct_source == "measured" and g.gct_estimated_ms:
-        ratio = g.gct_ms / g.gct_estimated_ms
-    return _FirstPass(g.level_speed_mps, g.level_cadence_spm, ratio,
-                      rolling_max_hr(run.elapsed_s, _col(smp, S.HEART_RATE)), g.gct_balance_pct,
-                      best_window_speed(run))
-
-
 @dataclass(frozen=True)
-class _FirstPassJob:
-    """One run's first pass, as shipped to a worker: its encoded samples and the population profile."""
-
-    activity_id: str
-    samples: tuple[str, bytes] | None  # (format, blob); None: none stored
-    base: ResolvedProfile
-
-
-@dataclass(frozen=True)
-class _FeatureJob:
-    """One run's feature record, as shipped to a worker: everything that spans runs is already resolved."""
+class _RunJob:
+    """One run's pass, as shipped to a worker: its encoded samples and the athlete's profile."""
 
     rec: ActivityRecord
-    samples: tuple[str, bytes] | None
+    samples: tuple[str, bytes] | None  # (format, blob); None: none stored
     profile: ResolvedProfile
-    baseline: CadenceBaseline | None
-    gct_scale: float
-    week_distance_m: float
-    fingerprint: str
-    threshold_speed_mps: float | None
 
 
-def _decoded(activity_id: str, samples: tuple[str, bytes] | None) -> pd.DataFrame:
-    if samples is None:
-        raise KeyError(f"no samples stored for {activity_id}")
-    return decode_samples(activity_id, *samples)
-
-
-def _run_first_pass(job: _FirstPassJob) -> tuple[_FirstPass | None, str | None]:
-    """Runs in a worker: (first pass, None), or (None, why) -- errors as values, so one run cannot stop a map."""
+def _run_pass(job: _RunJob) -> tuple[RunPass | None, str | None]:
+    """Runs in a worker: (pass, None), or (None, why) -- errors as values, so one run cannot stop a map."""
     try:
-        return _first_pass(_decoded(job.activity_id, job.samples), job.base), None
+        if job.samples is None:
+            raise KeyError(f"no samples stored for {job.rec.id}")
+        return run_pass(job.rec, decode_samples(job.rec.id, *job.samples), job.profile), None
     except Exception as exc:  # noqa: BLE001 - reported per run, the batch continues
         return None, f"{type(exc).__name__}: {exc}"
 
 
-def _run_features(job: _FeatureJob) -> tuple[dict | None, str | None]:
-    """Runs in a worker: (feature record, None), or (None, why)."""
-    try:
-        feats = compute_features(job.rec, _decoded(job.rec.id, job.samples), job.profile, baseline=job.baseline,
-                                 gct_scale=job.gct_scale, week_distance_m=job.week_distance_m,
-                                 fingerprint=job.fingerprint, threshold_speed_mps=job.threshold_speed_mps)
-        return feats.to_record(), None
-    except Exception as exc:  # noqa: BLE001 - reported per run, the batch continues
-        return None, f"{type(exc).__name__}: {exc}"
+class _History:
+    """The athlete-wide values over the runs added so far, oldest first (a run's record then
+    depends on it and the earlier runs only)."""
+
+    def __init__(self, profile: AthleteProfile) -> None:
+        self._profile = profile
+        self._hr_runs = 0
+        self._hr_max: float | None = None
+        self._ratios: list[float] = []  # sorted
+        self._best_runs = 0
+        self._best: float | None = None
+
+    def add(self, f: _FirstPass | None) -> None:
+        if f is None:
+            return
+        if f.hr_max_30s:
+            self._hr_runs += 1
+            self._hr_max = max(self._hr_max or f.hr_max_30s, f.hr_max_30s)
+        if f.gct_ratio:
+            bisect.insort(self._ratios, f.gct_ratio)
+        if f.best_20min_speed:
+            self._best_runs += 1
+            self._best = max(self._best or f.best_20min_speed, f.best_20min_speed)
+
+    def values(self) -> tuple[ResolvedProfile, float, float | None]:
+        """(profile resolved with the data, GCT scale, threshold speed), with notes saying where each came from."""
+        # A few easy runs rarely hold a near-maximal effort: estimate only from enough runs.
+        resolved = resolve(self._profile,
+                           hr_max_from_data=self._hr_max if self._hr_runs >= HR_MAX_MIN_RUNS else None)
+        ratios = self._ratios
+        gct_scale = float(np.median(ratios)) if ratios else 1.0
+        notes = resolved.notes + (
+            (f"gct estimate calibrated x{gct_scale:.3f} on {len(ratios)} run(s) with measured GCT",) if ratios
+            else ("gct estimate: Hoyt 2000 prior, not calibrated (no measured GCT)",))
+        threshold = self._best
+        notes += ((f"pace zones: threshold speed {threshold:.2f} m/s = the best 20 min over {self._best_runs} run(s)",)
+                  if threshold else ("pace zones: none (no run with 20 min of moving time)",))
+        return replace(resolved, notes=notes), gct_scale, threshold
 
 
 def _blob(store, activity_id: str) -> tuple[str, bytes] | None:
@@ -260,38 +319,10 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
     # An up-to-date record carries its run's first pass (same version, same profile): the
     # nightly run with one new run then reads one run's samples, not the athlete's history.
     first: list[_FirstPass | None] = [_FirstPass(**c) if c else None for c in kept]  # {}: kept, none possible
-    todo = [i for i, c in enumerate(kept) if c is None]
-    # Samples are read lazily: the executor keeps a few runs in flight, not the athlete's history.
-    jobs = (_FirstPassJob(recs[i].id, _blob(store, recs[i].id), base) for i in todo)
-    for i, (result, why) in zip(todo, executor.map(_run_first_pass, jobs)):
-        if why:
-            log.warning("features: first pass failed for %s: %s", recs[i].id, why)
-        first[i] = result
-    hrs = [f.hr_max_30s for f in first if f and f.hr_max_30s]
-    # A few easy runs rarely hold a near-maximal effort: estimate only from enough runs.
-    resolved = resolve(profile, hr_max_from_data=max(hrs) if len(hrs) >= HR_MAX_MIN_RUNS else None)
-    ratios = [f.gct_ratio for f in first if f and f.gct_ratio]
-    gct_scale = float(np.median(ratios)) if ratios else 1.0
-    notes = resolved.notes + ((f"gct estimate calibrated x{gct_scale:.3f} on {len(ratios)} run(s) with measured GCT",)
-                              if ratios else ("gct estimate: Hoyt 2000 prior, not calibrated (no measured GCT)",))
-    best = [f.best_20min_speed for f in first if f and f.best_20min_speed]
-    threshold = max(best) if best else None
-    notes += ((f"pace zones: threshold speed {threshold:.2f} m/s = the best 20 min over {len(best)} run(s)",)
-              if threshold else ("pace zones: none (no run with 20 min of moving time)",))
-    resolved = ResolvedProfile(**{**resolved.__dict__, "notes": notes})
-
     todo = [i for i in range(len(recs)) if stale[i]]
     times = [r.start_time for r in recs]  # sorted: the store lists runs oldest first
-    past_of = {i: _past(first, times, i) for i in todo}
-
-    def feature_jobs():
-        for i in todo:
-            past = past_of[i]
-            baseline = fit_personal_baseline(np.array([first[j].level_speed or np.nan for j in past]),
-                                             np.array([first[j].level_cadence or np.nan for j in past]))
-            yield _FeatureJob(recs[i], _blob(store, recs[i].id), resolved, baseline, gct_scale,
-                              _week_distance(recs, times, i), fp, threshold)
-
+    history = _History(profile)
+    added = 0
     done: list[tuple[str, dict]] = []
 
     def save() -> None:
@@ -305,15 +336,31 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
                     report.failed.append({"activity_id": activity_id, "reason": f"{type(exc).__name__}: {exc}"})
         done.clear()
 
-    for i, (record, why) in zip(todo, executor.map(_run_features, feature_jobs())):
+    # Samples are read lazily: the executor keeps a few runs in flight, not the athlete's history.
+    # Results come back in the order of the jobs, oldest first, so every run before this one
+    # has its first pass when this one is finished.
+    jobs = (_RunJob(recs[i], _blob(store, recs[i].id), base) for i in todo)
+    for i, (rp, why) in zip(todo, executor.map(_run_pass, jobs)):
         r = recs[i]
-        if why:
+        if rp is not None:
+            first[i] = rp.first
+        for j in range(added, i + 1):
+            history.add(first[j])
+        added = i + 1
+        if rp is None:
             log.warning("features failed for %s: %s", r.id, why)
             report.failed.append({"activity_id": r.id, "reason": why})
         else:
-            past_balance = [first[j].balance for j in past_of[i] if first[j].balance is not None]
+            past = _past(first, times, i)
+            baseline = fit_personal_baseline(np.array([first[j].level_speed or np.nan for j in past]),
+                                             np.array([first[j].level_cadence or np.nan for j in past]))
+            resolved, gct_scale, threshold = history.values()
+            record = finish(rp, resolved, baseline=baseline, gct_scale=gct_scale,
+                            week_distance_m=_week_distance(recs, times, i), fingerprint=fp,
+                            threshold_speed_mps=threshold).to_record()
+            past_balance = [first[j].balance for j in past if first[j].balance is not None]
             record |= balance_shift(record["gct_balance_pct"], past_balance)
-            record[FIRST_PASS_KEY] = asdict(first[i]) if first[i] is not None else {}
+            record[FIRST_PASS_KEY] = asdict(rp.first)
             done.append((r.id, record))
             if len(done) >= _SAVE_BATCH:
                 save()

@@ -128,16 +128,37 @@ def _drift(run: CleanRun, values: np.ndarray | None) -> float | None:
     return None if first is None or last is None else last - first
 
 
-def gait(samples: pd.DataFrame, run: CleanRun, grade: np.ndarray, *, height_m: float, leg_length_m: float,
-         baseline: CadenceBaseline | None = None, gct_scale: float = 1.0) -> Gait:
-    """Gait features of one run.
+@dataclass(frozen=True)
+class GaitCore:
+    """The part of :class:`Gait` that needs the run's samples: everything but the cadence
+    baseline and the GCT calibration, which depend on the athlete's other runs.
 
-    ``grade`` is the per-sample grade (fraction; NaN without altitude: the
-    residual then uses every steady window and says so in the flags).
-    ``gct_scale`` is the athlete's measured/Hoyt ratio from runs with a sensor
-    (1.0 = the uncalibrated Hoyt prior; evidence.md 2.2 "calibrate per athlete").
+    Small (no per-sample arrays): a worker computes it and ships it back, and
+    :func:`finish_gait` completes it once the athlete's history is known.
     """
-    baseline = baseline or CadenceBaseline()
+
+    cadence_spm: float | None
+    step_length_m: float | None
+    step_length_source: str | None
+    step_length_per_height: float | None
+    gct_measured_ms: float | None
+    gct_hoyt_ms: float | None  # the uncalibrated Hoyt estimate
+    gct_balance_pct: float | None
+    vertical_oscillation_mm: float | None
+    vertical_ratio_pct: float | None
+    level_speed_mps: float | None
+    level_cadence_spm: float | None
+    # The level steady-state windows the residual is taken over (evidence.md 1.5 steps 1-3).
+    window_speed_mps: np.ndarray | None
+    window_cadence_spm: np.ndarray | None
+    window_run_s: np.ndarray | None
+    no_altitude: bool
+    drift: dict[str, float | None]
+
+
+def gait_core(samples: pd.DataFrame, run: CleanRun, grade: np.ndarray, *, height_m: float,
+              leg_length_m: float) -> GaitCore:
+    """The sample-level gait work of one run (see :class:`GaitCore`)."""
     w = run.dt_s
     runm = run.running
     cad = _channel(samples, S.CADENCE)
@@ -154,40 +175,61 @@ def gait(samples: pd.DataFrame, run: CleanRun, grade: np.ndarray, *, height_m: f
             step_len, step_src = float(run.dist_m[ok].sum() / steps), "speed/cadence"
 
     # The smoothed speed: a single slow GPS sample would blow up v^-0.87.
-    est = hoyt_gct_ms(run.speed_smooth_mps, leg_length_m) * gct_scale
-    gct_est = weighted_mean(est, w, runm)
-    gct_meas = weighted_mean(_channel(samples, S.STANCE_TIME), w, runm)
+    gct_hoyt = weighted_mean(hoyt_gct_ms(run.speed_smooth_mps, leg_length_m), w, runm)
+    stance = _channel(samples, S.STANCE_TIME)
+    balance_ch = _channel(samples, S.STANCE_BALANCE)
+
+    level_v = level_c = win_v = win_c = win_w = None
+    no_altitude = False
+    if cad is not None:
+        win = window_arrays(run, {"cadence": cad, "grade": grade})
+        no_altitude = not np.isfinite(win["grade"]).any()
+        sel = win["steady"] & np.isfinite(win["cadence"])
+        if not no_altitude:
+            sel &= np.abs(win["grade"]) <= LEVEL_GRADE
+        if sel.any():
+            win_w, win_v, win_c = win["run_s"][sel], win["speed_mps"][sel], win["cadence"][sel]
+            level_v = float(np.average(win_v, weights=win_w))
+            level_c = float(np.average(win_c, weights=win_w))
+
+    drift = {"cadence_spm": _drift(run, cad), "gct_ms": _drift(run, stance),
+             "gct_balance_pct": _drift(run, balance_ch)}
+    return GaitCore(cadence_spm=cadence, step_length_m=step_len, step_length_source=step_src,
+                    step_length_per_height=step_len / height_m if step_len else None,
+                    gct_measured_ms=weighted_mean(stance, w, runm), gct_hoyt_ms=gct_hoyt,
+                    gct_balance_pct=weighted_mean(balance_ch, w, runm),
+                    vertical_oscillation_mm=weighted_mean(_channel(samples, S.VERTICAL_OSCILLATION), w, runm),
+                    vertical_ratio_pct=weighted_mean(_channel(samples, S.VERTICAL_RATIO), w, runm),
+                    level_speed_mps=level_v, level_cadence_spm=level_c, window_speed_mps=win_v,
+                    window_cadence_spm=win_c, window_run_s=win_w, no_altitude=no_altitude, drift=drift)
+
+
+def finish_gait(core: GaitCore, *, baseline: CadenceBaseline | None = None, gct_scale: float = 1.0) -> Gait:
+    """:class:`Gait` from its sample-level part, the cadence baseline and the GCT calibration.
+
+    ``gct_scale`` is the athlete's measured/Hoyt ratio from runs with a sensor
+    (1.0 = the uncalibrated Hoyt prior; evidence.md 2.2 "calibrate per athlete").
+    """
+    baseline = baseline or CadenceBaseline()
+    gct_est = core.gct_hoyt_ms * gct_scale if core.gct_hoyt_ms is not None else None
+    gct_meas = core.gct_measured_ms
     gct, gct_src = (gct_meas, "measured") if gct_meas is not None else (gct_est, "estimated" if gct_est else None)
-    balance = weighted_mean(_channel(samples, S.STANCE_BALANCE), w, runm)
-    vo = weighted_mean(_channel(samples, S.VERTICAL_OSCILLATION), w, runm)
-    vr = weighted_mean(_channel(samples, S.VERTICAL_RATIO), w, runm)
 
     # Cadence residual on level steady-state windows (evidence.md 1.5 steps 1-3).
     flags: list[str] = []
-    level_v = level_c = expected = residual = low_share = None
-    if cad is not None:
-        win = window_arrays(run, {"cadence": cad, "grade": grade})
-        has_grade = np.isfinite(win["grade"]).any()
-        sel = win["steady"] & np.isfinite(win["cadence"])
-        if has_grade:
-            sel &= np.abs(win["grade"]) <= LEVEL_GRADE
-        else:
-            flags.append("no altitude: cadence residual over all steady windows, not level ground only")
-        if sel.any():
-            wt, speed, cadence_w = win["run_s"][sel], win["speed_mps"][sel], win["cadence"][sel]
-            level_v = float(np.average(speed, weights=wt))
-            level_c = float(np.average(cadence_w, weights=wt))
-            exp_w = baseline.expected(speed)
-            r = (cadence_w / exp_w - 1.0) * 100.0
-            residual = float(np.average(r, weights=wt))
-            expected = float(np.average(exp_w, weights=wt))
-            low_share = float(wt[r <= RESIDUAL_NOTABLE_PCT].sum() / wt.sum())
-
-    drift = {"cadence_spm": _drift(run, cad),
-             "gct_ms": _drift(run, _channel(samples, S.STANCE_TIME)),
-             "gct_balance_pct": _drift(run, _channel(samples, S.STANCE_BALANCE))}
+    if core.no_altitude:
+        flags.append("no altitude: cadence residual over all steady windows, not level ground only")
+    expected = residual = low_share = None
+    if core.window_run_s is not None:
+        wt, speed = core.window_run_s, core.window_speed_mps
+        exp_w = baseline.expected(speed)
+        r = (core.window_cadence_spm / exp_w - 1.0) * 100.0
+        residual = float(np.average(r, weights=wt))
+        expected = float(np.average(exp_w, weights=wt))
+        low_share = float(wt[r <= RESIDUAL_NOTABLE_PCT].sum() / wt.sum())
 
     # Overstride score (0-1): the evidence's flags, each worth one point of four.
+    cadence, level_c, level_v = core.cadence_spm, core.level_cadence_spm, core.level_speed_mps
     score = None
     if residual is not None or cadence is not None:
         points = 0
@@ -201,16 +243,28 @@ def gait(samples: pd.DataFrame, run: CleanRun, grade: np.ndarray, *, height_m: f
                 and level_v >= ABS_LOW_MIN_SPEED_MPS:
             points += 1
             flags.append(f"level cadence < {ABS_LOW_CADENCE_SPM:g} spm at >= {ABS_LOW_MIN_SPEED_MPS} m/s")
-        dc = drift["cadence_spm"]
+        dc = core.drift["cadence_spm"]
         if dc is not None and cadence and dc / cadence * 100.0 <= RESIDUAL_NOTABLE_PCT:
             points += 1
             flags.append("cadence fell >= 5 % from the first to the last third")
         score = points / 4.0
 
-    return Gait(cadence_spm=cadence, step_length_m=step_len, step_length_source=step_src,
-                step_length_per_height=step_len / height_m if step_len else None,
-                gct_ms=gct, gct_source=gct_src, gct_estimated_ms=gct_est, gct_balance_pct=balance,
-                vertical_oscillation_mm=vo, vertical_ratio_pct=vr, level_speed_mps=level_v,
-                level_cadence_spm=level_c, cadence_expected_spm=expected, cadence_residual_pct=residual,
-                cadence_low_share=low_share, cadence_baseline=baseline.source if residual is not None else None,
-                drift=drift, overstride_score=score, overstride_flags=tuple(flags))
+    return Gait(cadence_spm=cadence, step_length_m=core.step_length_m, step_length_source=core.step_length_source,
+                step_length_per_height=core.step_length_per_height,
+                gct_ms=gct, gct_source=gct_src, gct_estimated_ms=gct_est, gct_balance_pct=core.gct_balance_pct,
+                vertical_oscillation_mm=core.vertical_oscillation_mm, vertical_ratio_pct=core.vertical_ratio_pct,
+                level_speed_mps=level_v, level_cadence_spm=level_c, cadence_expected_spm=expected,
+                cadence_residual_pct=residual, cadence_low_share=low_share,
+                cadence_baseline=baseline.source if residual is not None else None,
+                drift=dict(core.drift), overstride_score=score, overstride_flags=tuple(flags))
+
+
+def gait(samples: pd.DataFrame, run: CleanRun, grade: np.ndarray, *, height_m: float, leg_length_m: float,
+         baseline: CadenceBaseline | None = None, gct_scale: float = 1.0) -> Gait:
+    """Gait features of one run: :func:`gait_core` finished by :func:`finish_gait`.
+
+    ``grade`` is the per-sample grade (fraction; NaN without altitude: the
+    residual then uses every steady window and says so in the flags).
+    """
+    return finish_gait(gait_core(samples, run, grade, height_m=height_m, leg_length_m=leg_length_m),
+                       baseline=baseline, gct_scale=gct_scale)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 
 from .clean import CleanRun, rolling_median, weighted_mean
 
@@ -60,15 +59,24 @@ class Intensity:
 
 
 def rolling_max_hr(elapsed_s: np.ndarray, hr: np.ndarray | None) -> float | None:
-    """Highest ``HR_MAX_WINDOW_S`` rolling mean of heart rate (bpm) in one run."""
+    """Highest ``HR_MAX_WINDOW_S`` rolling mean of heart rate (bpm) in one run.
+
+    The window ending at each sample is (t - 30 s, t], as pandas' time-based ``rolling("30s")``
+    has it; its mean is taken from cumulative sums of the finite values (no DataFrame per run).
+    """
     if hr is None or not np.isfinite(hr).any():
         return None
-    s = pd.Series(hr, index=pd.to_timedelta(elapsed_s, unit="s"))
-    r = s.rolling(f"{int(HR_MAX_WINDOW_S)}s", min_periods=1).mean()
+    ok = np.isfinite(hr)
+    csum = np.concatenate([[0.0], np.cumsum(np.where(ok, hr, 0.0))])
+    ccount = np.concatenate([[0], np.cumsum(ok)])
+    end = np.arange(1, hr.size + 1)
+    start = np.minimum(np.searchsorted(elapsed_s, elapsed_s - HR_MAX_WINDOW_S, side="right"), end - 1)
+    count = ccount[end] - ccount[start]
     # Windows at the very start hold a sample or two: require half a window of data.
-    full = elapsed_s >= elapsed_s[0] + HR_MAX_WINDOW_S / 2
-    vals = r.to_numpy()[full]
-    return float(np.nanmax(vals)) if np.isfinite(vals).any() else None
+    full = (elapsed_s >= elapsed_s[0] + HR_MAX_WINDOW_S / 2) & (count > 0)
+    if not full.any():
+        return None
+    return float(np.max((csum[end] - csum[start])[full] / count[full]))
 
 
 def best_window_speed(run: CleanRun, window_s: float = THRESHOLD_WINDOW_S) -> float | None:
@@ -90,12 +98,28 @@ def best_window_speed(run: CleanRun, window_s: float = THRESHOLD_WINDOW_S) -> fl
     return float(np.nanmax(speed)) if np.isfinite(speed).any() else None
 
 
-def _zones(values: np.ndarray, edges: tuple[float, ...], weight_s: np.ndarray, dist_m: np.ndarray,
-           ok: np.ndarray) -> tuple[list[float], list[float]]:
-    """Seconds and metres in zones 1..5 (``values`` already a fraction of the reference)."""
-    z = np.digitize(values, edges)
-    return ([float(weight_s[ok & (z == k)].sum()) for k in range(len(edges) + 1)],
-            [float(dist_m[ok & (z == k)].sum()) for k in range(len(edges) + 1)])
+@dataclass(frozen=True)
+class Histogram:
+    """Moving time and distance per distinct value of a channel (sorted values): zones for any
+    reference (maximum heart rate, threshold speed) follow without the samples."""
+
+    values: np.ndarray
+    time_s: np.ndarray
+    dist_m: np.ndarray
+
+
+def histogram(values: np.ndarray, weight_s: np.ndarray, dist_m: np.ndarray, ok: np.ndarray) -> Histogram:
+    v, idx = np.unique(values[ok], return_inverse=True)
+    return Histogram(v, np.bincount(idx, weights=weight_s[ok], minlength=v.size),
+                     np.bincount(idx, weights=dist_m[ok], minlength=v.size))
+
+
+def _zones(h: Histogram, reference: float, edges: tuple[float, ...]) -> tuple[list[float], list[float]]:
+    """Seconds and metres in zones 1..len(edges)+1 of ``h.values / reference``."""
+    z = np.digitize(h.values / reference, edges)
+    k = len(edges) + 1
+    return ([float(x) for x in np.bincount(z, weights=h.time_s, minlength=k)],
+            [float(x) for x in np.bincount(z, weights=h.dist_m, minlength=k)])
 
 
 def _runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,24 +128,32 @@ def _runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
 
 
-def intensity(run: CleanRun, hr: np.ndarray | None, hr_max_bpm: float | None,
-              threshold_speed_mps: float | None = None) -> Intensity:
+@dataclass(frozen=True)
+class IntensityCore:
+    """The part of :class:`Intensity` that needs the samples: the zones' references (maximum
+    heart rate, threshold speed) may come from the athlete's other runs, so the heart rate and
+    the interval speed are kept as histograms, and :func:`finish_intensity` applies them."""
+
+    hr_avg_bpm: float | None
+    hr: Histogram | None
+    speed: Histogram
+    speed_work_s: float | None
+    speed_work_reps: int | None
+
+
+def intensity_core(run: CleanRun, hr: np.ndarray | None) -> IntensityCore:
     w = np.where(run.moving, run.dt_s, 0.0)
     dm = np.where(run.moving, run.dist_m, 0.0)
-    hr_avg = zones_s = zones_m = pace_s = pace_m = None
-    if threshold_speed_mps:
-        # Interval speed (distance / time of the interval ending at each sample): what the
-        # runner covered, not the device's instantaneous speed channel.
-        v = np.divide(run.dist_m, run.dt_s, out=np.full(run.dt_s.shape, np.nan), where=run.dt_s > 0)
-        pace_s, pace_m = _zones(v / threshold_speed_mps, PACE_ZONE_EDGES, w, dm, np.isfinite(v) & (w > 0))
+    # Interval speed (distance / time of the interval ending at each sample): what the
+    # runner covered, not the device's instantaneous speed channel.
+    v = np.divide(run.dist_m, run.dt_s, out=np.full(run.dt_s.shape, np.nan), where=run.dt_s > 0)
+    speed = histogram(v, w, dm, np.isfinite(v) & (w > 0))
+    hr_avg = hr_hist = None
     if hr is not None and np.isfinite(hr).any():
         # The run's average over all timer-running time (stops included), as the device's
         # session average is; the zones count moving time only.
         hr_avg = weighted_mean(hr, run.dt_s)
-        ok = np.isfinite(hr) & (w > 0)
-        if hr_max_bpm:
-            # Bin 0 is below zone 1 (under 50 % of max) and counts in no zone.
-            zones_s, zones_m = (z[1:] for z in _zones(hr / hr_max_bpm, HR_ZONE_EDGES, w, dm, ok))
+        hr_hist = histogram(hr, w, dm, np.isfinite(hr) & (w > 0))
     speed_s = reps = None
     if run.running.any():
         v = rolling_median(run.speed_mps, 5)
@@ -133,9 +165,25 @@ def intensity(run: CleanRun, hr: np.ndarray | None, hr_max_bpm: float | None,
         long_enough = dur >= FAST_MIN_S
         reps = int(long_enough.sum())
         speed_s = float(dur[long_enough].sum()) if reps >= FAST_MIN_REPS else 0.0
-    return Intensity(hr_avg_bpm=hr_avg, hr_zone_s=zones_s, hr_zone_m=zones_m, pace_zone_s=pace_s,
-                     pace_zone_m=pace_m, speed_work_s=speed_s,
-                     speed_work_reps=reps)
+    return IntensityCore(hr_avg_bpm=hr_avg, hr=hr_hist, speed=speed, speed_work_s=speed_s, speed_work_reps=reps)
+
+
+def finish_intensity(core: IntensityCore, hr_max_bpm: float | None,
+                     threshold_speed_mps: float | None = None) -> Intensity:
+    zones_s = zones_m = pace_s = pace_m = None
+    if threshold_speed_mps:
+        pace_s, pace_m = _zones(core.speed, threshold_speed_mps, PACE_ZONE_EDGES)
+    if core.hr is not None and hr_max_bpm:
+        # Bin 0 is below zone 1 (under 50 % of max) and counts in no zone.
+        zones_s, zones_m = (z[1:] for z in _zones(core.hr, hr_max_bpm, HR_ZONE_EDGES))
+    return Intensity(hr_avg_bpm=core.hr_avg_bpm, hr_zone_s=zones_s, hr_zone_m=zones_m, pace_zone_s=pace_s,
+                     pace_zone_m=pace_m, speed_work_s=core.speed_work_s, speed_work_reps=core.speed_work_reps)
+
+
+def intensity(run: CleanRun, hr: np.ndarray | None, hr_max_bpm: float | None,
+              threshold_speed_mps: float | None = None) -> Intensity:
+    """Intensity of one run: :func:`intensity_core` finished by :func:`finish_intensity`."""
+    return finish_intensity(intensity_core(run, hr), hr_max_bpm, threshold_speed_mps)
 
 
 def is_long_run(moving_s: float, distance_m: float | None, week_distance_m: float | None) -> bool:
