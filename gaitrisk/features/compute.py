@@ -69,8 +69,8 @@ def profile_fingerprint(profile: AthleteProfile) -> str:
 
 @dataclass(frozen=True)
 class _FirstPass:
-    """What a run gives the athlete-wide values (kept in its stored record, so that a new run
-    needs no earlier run's samples)."""
+    """What a run gives the athlete-wide values (kept in its stored record under
+    :data:`FIRST_PASS_KEY`, so that a new run needs no earlier run's samples)."""
 
     level_speed: float | None
     level_cadence: float | None
@@ -210,9 +210,9 @@ def compute_and_store_features(store, athlete: str | None = None, *, force: bool
     Only runs without a record, with a record of another FEATURE_VERSION, or
     computed under another profile are (re)computed, unless ``force``.  A run
     that fails is reported and the rest continue.  ``on_run(activity_id)`` is
-    called after each computed run (progress bars).  ``executor`` runs the
-    per-run work (both passes) in other processes or on a cluster; this process
-    reads the samples, gathers what spans runs and writes the records.
+    called after each computed run (progress bars).  ``executor`` runs each
+    run's pass over its samples in other processes or on a cluster; this process
+    reads the samples, finishes the records with what spans runs and writes them.
     """
     report = FeatureReport()
     executor = executor or SerialExecutor()
