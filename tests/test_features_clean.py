@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaitrisk import schema as S
-from gaitrisk.features.clean import STOP_SPEED_MPS, clean, reject_spikes, rolling_median, windows
+from gaitrisk.features.clean import (STOP_SPEED_MPS, _derived_from_positions, clean, forward_filled, interpolated,
+                                     reject_spikes, rolling_median, windows)
 from gaitrisk.ingest.decoders import REFERENCE
 from gaitrisk.ingest.frame import cumulative_distance
 from gaitrisk.synth import RunSpec, generate_run
@@ -121,6 +122,27 @@ def test_files_without_positions_speed_or_distance_do_not_crash():
     run = clean(bare)
     assert run.distance_source == "none" and not run.has_positions and run.timer_s[-1] == 0
     assert clean(bare.iloc[:0]).n == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(-50, 50), st.just(float("nan")), st.just(float("inf"))), max_size=60))
+def test_fill_and_interpolate_are_the_pandas_calls_they_replace(values):
+    v = np.array(values, dtype=float)
+    np.testing.assert_array_equal(forward_filled(v), pd.Series(v, dtype=float).ffill().fillna(0.0).to_numpy())
+    np.testing.assert_array_equal(interpolated(v),
+                                  pd.Series(v, dtype=float).interpolate(limit_direction="both").to_numpy())
+
+
+def test_the_derived_distance_test_settles_on_the_prefix_and_checks_the_rest():
+    n = 200
+    lat = 52.0 + np.arange(n) * 1e-5
+    lon = np.full(n, 13.0)
+    exact = cumulative_distance(lat, lon)
+    assert _derived_from_positions(exact, lat, lon)
+    late = exact.copy()
+    late[150:] += 0.5  # equal over the prefix, not after it: the whole run decides
+    assert not _derived_from_positions(late, lat, lon)
+    assert not _derived_from_positions(np.round(exact, 2) + 0.01, lat, lon)  # a device's own channel
 
 
 @settings(max_examples=200, deadline=None)

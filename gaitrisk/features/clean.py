@@ -132,6 +132,42 @@ def reject_spikes(x: np.ndarray, y: np.ndarray, t: np.ndarray,
     return out
 
 
+# The first samples decide most "was the distance channel derived from the positions?" tests:
+# a device's own distance differs from the haversine path within a few samples.
+_DERIVED_PREFIX = 32
+
+
+def _derived_from_positions(dev: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> bool:
+    """The distance channel equals the cumulative haversine distance of the positions (to 1e-6 m).
+
+    The prefix is tested first: the cumulative distance of a prefix is the prefix of the
+    cumulative distance, so a mismatch there settles it without the whole run's haversine.
+    """
+    k = _DERIVED_PREFIX
+    if dev.size > k and not np.allclose(dev[:k], cumulative_distance(lat[:k], lon[:k]), rtol=0, atol=1e-6,
+                                        equal_nan=True):
+        return False
+    return bool(np.allclose(dev, cumulative_distance(lat, lon), rtol=0, atol=1e-6, equal_nan=True))
+
+
+def forward_filled(v: np.ndarray) -> np.ndarray:
+    """``pd.Series(v).ffill().fillna(0.0)``: each NaN takes the last value before it, 0 before any."""
+    last = np.maximum.accumulate(np.where(np.isnan(v), -1, np.arange(v.size)))
+    return np.where(last >= 0, v[np.maximum(last, 0)], 0.0)
+
+
+def interpolated(v: np.ndarray) -> np.ndarray:
+    """``pd.Series(v).interpolate(limit_direction="both")``: NaNs linear between their neighbours,
+    the ends held at the first and last value; all NaN stays all NaN."""
+    nan = np.isnan(v)
+    if not nan.any() or nan.all():
+        return v
+    idx = np.arange(v.size)
+    out = v.copy()
+    out[nan] = np.interp(idx[nan], idx[~nan], v[~nan])
+    return out
+
+
 def clean(samples: pd.DataFrame) -> CleanRun:
     """Clean one run's samples (canonical columns of :mod:`gaitrisk.schema`)."""
     n = len(samples)
@@ -165,8 +201,7 @@ def clean(samples: pd.DataFrame) -> CleanRun:
     source = "none"
     inc = np.zeros(n)
     if dev is not None:
-        derived = lat is not None and lon is not None and np.allclose(
-            dev, cumulative_distance(lat, lon), rtol=0, atol=1e-6, equal_nan=True)
+        derived = lat is not None and lon is not None and _derived_from_positions(dev, lat, lon)
         if derived:
             ok = np.isfinite(x)
             seg_d = np.hypot(np.diff(x), np.diff(y))
@@ -174,7 +209,7 @@ def clean(samples: pd.DataFrame) -> CleanRun:
             inc[~ok] = 0.0
             source = "positions"
         else:
-            filled = pd.Series(dev).ffill().fillna(0.0).to_numpy()
+            filled = forward_filled(dev)
             inc = np.concatenate([[0.0], np.clip(np.diff(filled), 0.0, None)])
             source = "device"
     dev_speed = _col(samples, S.SPEED)
@@ -193,7 +228,7 @@ def clean(samples: pd.DataFrame) -> CleanRun:
     speed = dev_speed.copy() if dev_speed is not None else derived_speed
     if dev_speed is not None:
         speed = np.where(np.isfinite(speed), speed, derived_speed)
-    speed = pd.Series(speed).interpolate(limit_direction="both").to_numpy() if n else speed
+    speed = interpolated(speed)
     if not np.isfinite(speed).any():
         speed = np.zeros(n)
     smooth = rolling_median(speed, SPEED_MEDIAN_SAMPLES)

@@ -176,8 +176,9 @@ def terrain(run: CleanRun, altitude: np.ndarray | None) -> Terrain:
     bins_m = {k: float(w_d[m].sum()) for k, m in bins.items()}
     bins_s = {k: float(w_t[m].sum()) for k, m in bins.items()}
     gp = g_grade[valid] * 100.0
+    p05, p95 = np.percentile(gp, [5, 95])
     stats = {"mean_abs_pct": float(np.mean(np.abs(gp))), "min_pct": float(gp.min()), "max_pct": float(gp.max()),
-             "p05_pct": float(np.percentile(gp, 5)), "p95_pct": float(np.percentile(gp, 95))}
+             "p05_pct": float(p05), "p95_pct": float(p95)}
     le5, le10 = (grade <= DOWNHILL_GRADES[0]), (grade <= DOWNHILL_GRADES[1])
     factor = minetti_cost(grade) / minetti_cost(np.zeros(1))[0]
     # Grade-adjusted distance over all timer-running distance (like the run's distance_m);
