@@ -227,9 +227,14 @@ def _is_stale(row: tuple[int, dict] | None, fingerprint: str) -> bool:
 
 
 def stale_count(store, athlete: str) -> int:
-    """How many of ``athlete``'s runs need their record (re)computed: the length of a progress bar."""
+    """How many of ``athlete``'s runs need their record (re)computed: the length of a progress bar.
+
+    Every run from the first stale one on: the up-to-date ones after it are computed again
+    once it has a record (their history changed).
+    """
     fp = profile_fingerprint(AthleteProfile.from_dict(store.profile(athlete)))
-    return sum(_is_stale(store.features(r.id), fp) for r in store.activities(athlete))
+    stale, _ = _stale(store, store.activities(athlete), fp, False)
+    return len(stale) - stale.index(True) if True in stale else 0
 
 
 @dataclass(frozen=True)
@@ -298,6 +303,18 @@ def _blob(store, activity_id: str) -> tuple[str, bytes] | None:
         return None
 
 
+def _stale(store, recs: list[ActivityRecord], fp: str, force: bool) -> tuple[list[bool], list[dict | None]]:
+    """Per run, oldest first: whether its record needs computing, and the first pass an
+    up-to-date record carries (``None`` where stale)."""
+    stale, kept = [], []
+    for r in recs:
+        row = store.features(r.id)
+        is_stale = force or _is_stale(row, fp)
+        stale.append(is_stale)
+        kept.append(None if is_stale else row[1].get(FIRST_PASS_KEY))
+    return stale, kept
+
+
 def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Callable[[str], None] | None,
              executor: MapExecutor) -> None:
     recs = store.activities(name)
@@ -305,12 +322,7 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
         return
     profile = AthleteProfile.from_dict(store.profile(name))
     fp = profile_fingerprint(profile)
-    stale, kept = [], []
-    for r in recs:
-        row = store.features(r.id)
-        is_stale = force or _is_stale(row, fp)
-        stale.append(is_stale)
-        kept.append(None if is_stale else row[1].get(FIRST_PASS_KEY))
+    stale, kept = _stale(store, recs, fp, force)
     report.up_to_date += stale.count(False)
     if not any(stale):
         return
@@ -319,10 +331,7 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
     # An up-to-date record carries its run's first pass (same version, same profile): the
     # nightly run with one new run then reads one run's samples, not the athlete's history.
     first: list[_FirstPass | None] = [_FirstPass(**c) if c else None for c in kept]  # {}: kept, none possible
-    todo = [i for i in range(len(recs)) if stale[i]]
     times = [r.start_time for r in recs]  # sorted: the store lists runs oldest first
-    history = _History(profile)
-    added = 0
     done: list[tuple[str, dict]] = []
 
     def save() -> None:
@@ -336,34 +345,51 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
                     report.failed.append({"activity_id": activity_id, "reason": f"{type(exc).__name__}: {exc}"})
         done.clear()
 
-    # Samples are read lazily: the executor keeps a few runs in flight, not the athlete's history.
-    # Results come back in the order of the jobs, oldest first, so every run before this one
-    # has its first pass when this one is finished.
-    jobs = (_RunJob(recs[i], _blob(store, recs[i].id), base) for i in todo)
-    for i, (rp, why) in zip(todo, executor.map(_run_pass, jobs)):
-        r = recs[i]
-        if rp is not None:
-            first[i] = rp.first
-        for j in range(added, i + 1):
-            history.add(first[j])
-        added = i + 1
-        if rp is None:
-            log.warning("features failed for %s: %s", r.id, why)
-            report.failed.append({"activity_id": r.id, "reason": why})
-        else:
-            past = _past(first, times, i)
-            baseline = fit_personal_baseline(np.array([first[j].level_speed or np.nan for j in past]),
-                                             np.array([first[j].level_cadence or np.nan for j in past]))
-            resolved, gct_scale, threshold = history.values()
-            record = finish(rp, resolved, baseline=baseline, gct_scale=gct_scale,
-                            week_distance_m=_week_distance(recs, times, i), fingerprint=fp,
-                            threshold_speed_mps=threshold).to_record()
-            past_balance = [first[j].balance for j in past if first[j].balance is not None]
-            record |= balance_shift(record["gct_balance_pct"], past_balance)
-            record[FIRST_PASS_KEY] = asdict(rp.first)
-            done.append((r.id, record))
-            if len(done) >= _SAVE_BATCH:
-                save()
-        if on_run:
-            on_run(r.id)
-    save()
+    def compute(todo: list[int]) -> list[int]:
+        """Compute and store the records of runs ``todo`` (indices, oldest first); those that got one."""
+        history = _History(profile)
+        added = 0
+        got: list[int] = []
+        # Samples are read lazily: the executor keeps a few runs in flight, not the athlete's
+        # history.  Results come back in the order of the jobs, oldest first, so every run
+        # before this one has its first pass when this one is finished.
+        jobs = (_RunJob(recs[i], _blob(store, recs[i].id), base) for i in todo)
+        for i, (rp, why) in zip(todo, executor.map(_run_pass, jobs)):
+            r = recs[i]
+            if rp is not None:
+                first[i] = rp.first
+            for j in range(added, i + 1):
+                history.add(first[j])
+            added = i + 1
+            if rp is None:
+                log.warning("features failed for %s: %s", r.id, why)
+                report.failed.append({"activity_id": r.id, "reason": why})
+            else:
+                past = _past(first, times, i)
+                baseline = fit_personal_baseline(np.array([first[j].level_speed or np.nan for j in past]),
+                                                 np.array([first[j].level_cadence or np.nan for j in past]))
+                resolved, gct_scale, threshold = history.values()
+                record = finish(rp, resolved, baseline=baseline, gct_scale=gct_scale,
+                                week_distance_m=_week_distance(recs, times, i), fingerprint=fp,
+                                threshold_speed_mps=threshold).to_record()
+                past_balance = [first[j].balance for j in past if first[j].balance is not None]
+                record |= balance_shift(record["gct_balance_pct"], past_balance)
+                record[FIRST_PASS_KEY] = asdict(rp.first)
+                done.append((r.id, record))
+                got.append(i)
+                if len(done) >= _SAVE_BATCH:
+                    save()
+            if on_run:
+                on_run(r.id)
+        save()
+        return got
+
+    new = compute([i for i in range(len(recs)) if stale[i]])
+    # A new run older than runs with up-to-date records (an old export imported after the
+    # nightly runs) is in those runs' history: their records are computed again.  A run that
+    # failed adds nothing to anyone's history, so it sets off nothing.
+    redo = [j for j in range(new[0] + 1, len(recs)) if not stale[j]] if new else []
+    if redo:
+        log.info("features: %d later run(s) computed again: an earlier run was added", len(redo))
+        report.up_to_date -= len(redo)
+        compute(redo)
