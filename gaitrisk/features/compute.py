@@ -31,14 +31,14 @@ from ..executor import MapExecutor, SerialExecutor
 from ..records import ActivityRecord
 from ..store import decode_samples
 from . import FEATURE_VERSION
-from .camber import Camber, camber, path_geometry
+from .camber import camber, path_geometry
 from .clean import clean
 from .gait import CadenceBaseline, GaitCore, finish_gait, fit_personal_baseline, gait_core
 from .intensity import (IntensityCore, best_window_speed, finish_intensity, intensity_core, is_long_run,
                         rolling_max_hr, surface_class)
 from .profile import AthleteProfile, ResolvedProfile, resolve
 from .record import RunFeatures
-from .terrain import Terrain, terrain
+from .terrain import terrain
 
 log = logging.getLogger(__name__)
 
@@ -84,25 +84,15 @@ class _FirstPass:
 class RunPass:
     """One run's sample-level work: everything but what depends on the athlete's other runs.
 
-    Small -- no per-sample array -- so that a worker can ship it back; :func:`finish`
-    completes it into a :class:`RunFeatures`.
+    Small -- no per-sample array -- so that a worker can ship it back.  ``features`` is the
+    run's record as far as the samples alone decide it: the gait with the population cadence
+    model and the uncalibrated GCT estimate, no zones, no long-run share; :func:`finish`
+    replaces those parts from ``gait`` and ``intensity`` and the values that span runs.
     """
 
-    activity_id: str
-    distance_m: float | None
-    moving_time_s: float
-    running_time_s: float
-    pause_s: float
-    stopped_s: float
-    gps_spikes_rejected: int
-    distance_source: str
-    avg_speed_mps: float | None
+    features: RunFeatures  # terrain without its per-sample grade
     gait: GaitCore
-    terrain: Terrain  # without its per-sample grade
-    camber: Camber
     intensity: IntensityCore
-    surface: str
-    surface_reason: str
     first: _FirstPass
 
 
@@ -131,29 +121,27 @@ def run_pass(rec: ActivityRecord, samples: pd.DataFrame, profile: ResolvedProfil
         ratio = gc.gct_measured_ms / gc.gct_hoyt_ms
     first = _FirstPass(gc.level_speed_mps, gc.level_cadence_spm, ratio, rolling_max_hr(run.elapsed_s, hr),
                        gc.gct_balance_pct, best_window_speed(run))
-    return RunPass(
-        activity_id=rec.id, distance_m=dist, moving_time_s=moving_s,
+    ic = intensity_core(run, hr)
+    features = RunFeatures(
+        activity_id=rec.id, feature_version=FEATURE_VERSION, distance_m=dist, moving_time_s=moving_s,
         running_time_s=running_s, pause_s=run.pause_s, stopped_s=run.stopped_s,
         gps_spikes_rejected=int(run.spikes.sum()), distance_source=run.distance_source,
-        avg_speed_mps=moving_dist / moving_s if moving_s > 0 else None,
-        gait=gc, terrain=replace(ter, grade=np.empty(0)), camber=cam, intensity=intensity_core(run, hr),
-        surface=surface, surface_reason=reason, first=first)
+        avg_speed_mps=moving_dist / moving_s if moving_s > 0 else None, gait=finish_gait(gc),
+        terrain=replace(ter, grade=np.empty(0)), camber=cam, intensity=finish_intensity(ic, None),
+        surface=surface, surface_reason=reason, long_run=is_long_run(moving_s, dist, None), profile_notes=(),
+        profile_fingerprint="")
+    return RunPass(features=features, gait=gc, intensity=ic, first=first)
 
 
 def finish(p: RunPass, profile: ResolvedProfile, *, baseline: CadenceBaseline | None = None,
            gct_scale: float = 1.0, week_distance_m: float | None = None, fingerprint: str = "",
            threshold_speed_mps: float | None = None) -> RunFeatures:
     """The run's features from its :class:`RunPass` and the values that span runs (pure)."""
-    return RunFeatures(
-        activity_id=p.activity_id, feature_version=FEATURE_VERSION, distance_m=p.distance_m,
-        moving_time_s=p.moving_time_s, pause_s=p.pause_s, stopped_s=p.stopped_s,
-        gps_spikes_rejected=p.gps_spikes_rejected, running_time_s=p.running_time_s,
-        distance_source=p.distance_source, avg_speed_mps=p.avg_speed_mps,
-        gait=finish_gait(p.gait, baseline=baseline, gct_scale=gct_scale), terrain=p.terrain, camber=p.camber,
-        intensity=finish_intensity(p.intensity, profile.hr_max_bpm, threshold_speed_mps),
-        surface=p.surface, surface_reason=p.surface_reason,
-        long_run=is_long_run(p.moving_time_s, p.distance_m, week_distance_m), profile_notes=profile.notes,
-        profile_fingerprint=fingerprint, threshold_speed_mps=threshold_speed_mps)
+    f = p.features
+    return replace(f, gait=finish_gait(p.gait, baseline=baseline, gct_scale=gct_scale),
+                   intensity=finish_intensity(p.intensity, profile.hr_max_bpm, threshold_speed_mps),
+                   long_run=is_long_run(f.moving_time_s, f.distance_m, week_distance_m), profile_notes=profile.notes,
+                   profile_fingerprint=fingerprint, threshold_speed_mps=threshold_speed_mps)
 
 
 def compute_features(rec: ActivityRecord, samples: pd.DataFrame, profile: ResolvedProfile, *,
