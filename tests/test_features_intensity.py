@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gaitrisk import schema as S
 from gaitrisk.features.clean import clean
@@ -68,3 +70,30 @@ def test_pace_zones_split_moving_time_by_fraction_of_threshold_speed():
     # The best 20 min of this 25 min run: the fastest 1200 s are its last four blocks.
     assert best_window_speed(run) == pytest.approx((3.4 + 3.7 + 4.0 + 4.2) / 4, rel=0.01)
     assert best_window_speed(clean(line_frame(np.full(600, 3.0)))) is None  # only 10 min long
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10_000), st.floats(120.0, 220.0), st.floats(2.0, 6.0))
+def test_zones_from_the_histograms_equal_the_per_sample_sums(seed, hr_max, threshold):
+    """The zones are taken from per-value histograms (so that the references can come from other
+    runs): the same seconds and metres as classifying every moving sample directly."""
+    from gaitrisk.features.intensity import HR_ZONE_EDGES, PACE_ZONE_EDGES
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 400))
+    speeds = rng.choice([0.0, 0.5, 2.5, 3.0, 3.3, 4.1, 5.5], size=n) + rng.normal(0, 0.2, n).round(2)
+    run = clean(line_frame(np.clip(speeds, 0.0, None)))
+    hr = rng.integers(80, 200, run.n).astype(float)
+    hr[rng.random(run.n) < 0.1] = np.nan
+    out = intensity(run, hr, hr_max, threshold)
+    w = np.where(run.moving, run.dt_s, 0.0)
+    dm = np.where(run.moving, run.dist_m, 0.0)
+    v = np.divide(run.dist_m, run.dt_s, out=np.full(run.n, np.nan), where=run.dt_s > 0)
+    for got_s, got_m, x, edges, skip in ((out.pace_zone_s, out.pace_zone_m, v / threshold, PACE_ZONE_EDGES, 0),
+                                         (out.hr_zone_s, out.hr_zone_m, hr / hr_max, HR_ZONE_EDGES, 1)):
+        ok = np.isfinite(x) & (w > 0)
+        z = np.digitize(x, edges)
+        want_s = [w[ok & (z == k)].sum() for k in range(len(edges) + 1)][skip:]
+        want_m = [dm[ok & (z == k)].sum() for k in range(len(edges) + 1)][skip:]
+        assert got_s == pytest.approx(want_s, rel=1e-12, abs=1e-9)
+        assert got_m == pytest.approx(want_m, rel=1e-12, abs=1e-9)

@@ -109,6 +109,7 @@ class Histogram:
 
 
 def histogram(values: np.ndarray, weight_s: np.ndarray, dist_m: np.ndarray, ok: np.ndarray) -> Histogram:
+    """The :class:`Histogram` of ``values`` where ``ok``, weighted by ``weight_s`` and ``dist_m``."""
     v, idx = np.unique(values[ok], return_inverse=True)
     return Histogram(v, np.bincount(idx, weights=weight_s[ok], minlength=v.size),
                      np.bincount(idx, weights=dist_m[ok], minlength=v.size))
@@ -170,6 +171,7 @@ def intensity_core(run: CleanRun, hr: np.ndarray | None) -> IntensityCore:
 
 def finish_intensity(core: IntensityCore, hr_max_bpm: float | None,
                      threshold_speed_mps: float | None = None) -> Intensity:
+    """:class:`Intensity` from its sample-level part and the zones' references (either may be None)."""
     zones_s = zones_m = pace_s = pace_m = None
     if threshold_speed_mps:
         pace_s, pace_m = _zones(core.speed, threshold_speed_mps, PACE_ZONE_EDGES)
