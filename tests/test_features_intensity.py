@@ -97,3 +97,21 @@ def test_zones_from_the_histograms_equal_the_per_sample_sums(seed, hr_max, thres
         want_m = [dm[ok & (z == k)].sum() for k in range(len(edges) + 1)][skip:]
         assert got_s == pytest.approx(want_s, rel=1e-12, abs=1e-9)
         assert got_m == pytest.approx(want_m, rel=1e-12, abs=1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.0, 0.5, 1.0, 1.0, 2.0, 5.0, 40.0]),
+                          st.one_of(st.floats(60, 210), st.just(float("nan")))), min_size=1, max_size=200))
+def test_rolling_max_hr_is_the_pandas_time_rolling_mean_it_replaced(steps):
+    """Windows (t - 30 s, t] over repeated times, gaps and missing values, as pandas' rolling("30s")."""
+    import pandas as pd
+
+    el = np.cumsum([s for s, _ in steps])
+    hr = np.array([h for _, h in steps])
+    ref = pd.Series(hr, index=pd.to_timedelta(el, unit="s")).rolling("30s", min_periods=1).mean().to_numpy()
+    vals = ref[el >= el[0] + 15.0]
+    want = float(np.nanmax(vals)) if np.isfinite(vals).any() else None
+    got = rolling_max_hr(el, hr)
+    assert (got is None) == (want is None)
+    if want is not None:
+        assert got == pytest.approx(want, rel=1e-12)
