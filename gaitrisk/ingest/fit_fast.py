@@ -6,9 +6,9 @@ runs in C (``_fitwalk.c``, a few ns per message) where setup.py could build it, 
 otherwise in Python: one list append per message, with runs of one header byte
 skipped by comparing every ``size``-th byte with numpy.  Either way it yields every
 data message's position in file order.  Record messages are then decoded per
-definition in bulk: one structured
-array (a strided view, or one gather when records interleave with other
-messages), invalid-value sentinels to NaN, scale/offset, components
+definition in bulk: one structured array (a strided view, or one gather when
+records interleave with other messages), invalid-value sentinels to NaN,
+scale/offset, components
 (``enhanced_*``, compressed speed/distance with its accumulated distance) and
 compressed timestamps.  Of the few messages the activity builder reads as dicts
 (file_id, session, lap, event, sport, activity) only the fields behind the keys
