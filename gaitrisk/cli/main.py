@@ -109,6 +109,7 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
     never stops the batch.  Exit status is non-zero only when nothing could be
     imported and something failed.
     """
+    from ..features.handoff import import_pass
     from ..ingest.decoders import BY_NAME
     from ..ingest.pipeline import import_paths
     from ..ingest.sources import estimate_count
@@ -121,7 +122,8 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
                                hidden=not show, show_pos=True, item_show_func=lambda name: name and name[-40:]) as bar:
             with obj.store() as store:
                 report = import_paths(list(paths), store, athlete, decoders=BY_NAME[decoder], executor=executor,
-                                      on_file=lambda outcome: bar.update(1, outcome.file))
+                                      on_file=lambda outcome: bar.update(1, outcome.file),
+                                      leg_hook=import_pass(store, athlete))
         with obj.store() as store:
             _update_features(store, athlete, report, show=show, executor=executor)
     finally:
@@ -149,7 +151,8 @@ def _update_features(store, athlete: str, report, *, show: bool = False, executo
 
     with click.progressbar(length=stale_count(store, athlete) if show else 0, label="Features ", file=sys.stderr,
                            hidden=not show, show_pos=True) as bar:
-        feats = compute_and_store_features(store, athlete, on_run=lambda _id: bar.update(1), executor=executor)
+        feats = compute_and_store_features(store, athlete, on_run=lambda _id: bar.update(1), executor=executor,
+                                           passes=report.leg_results)
     for f in feats.failed:
         click.echo(f"  features not computed for {f.get('activity_id', '?')}: {f.get('reason', '')}", err=True)
 

@@ -10,6 +10,7 @@ Pure functions over numpy/pandas, one job per module:
 * :mod:`.intensity` heart-rate zones, speed work, long-run marker, surface class
 * :mod:`.record`    the per-run feature record (the JSON contract)
 * :mod:`.compute`   compute every run's record and store it (recomputed on a version change)
+* :mod:`.handoff`   the run pass made in the import's own task (``import_paths(leg_hook=...)``)
 
 Formulas, sources and tolerances: ``docs/features.md`` and the evidence base
 (``../shared/docs/evidence.md``) sections cited in each docstring.

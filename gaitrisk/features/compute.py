@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import hashlib
-import json
 import logging
 from dataclasses import asdict, dataclass, field, replace
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -36,7 +34,7 @@ from .clean import clean
 from .gait import CadenceBaseline, GaitCore, finish_gait, fit_personal_baseline, gait_core
 from .intensity import (IntensityCore, best_window_speed, finish_intensity, intensity_core, is_long_run,
                         rolling_max_hr, surface_class)
-from .profile import AthleteProfile, ResolvedProfile, resolve
+from .profile import AthleteProfile, ResolvedProfile, profile_fingerprint, resolve
 from .record import RunFeatures
 from .terrain import terrain
 
@@ -60,11 +58,6 @@ def _col(samples: pd.DataFrame, name: str) -> np.ndarray | None:
         return None
     v = samples[name].to_numpy(dtype=float)
     return v if np.isfinite(v).any() else None
-
-
-def profile_fingerprint(profile: AthleteProfile) -> str:
-    """A short hash of the stored profile: a changed profile makes stored records stale."""
-    return hashlib.sha256(json.dumps(profile.as_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -192,7 +185,8 @@ def _past(first: list, times: list[dt.datetime], i: int) -> list[int]:
 
 def compute_and_store_features(store, athlete: str | None = None, *, force: bool = False,
                                on_run: Callable[[str], None] | None = None,
-                               executor: MapExecutor | None = None) -> FeatureReport:
+                               executor: MapExecutor | None = None,
+                               passes: Mapping[str, tuple[str, RunPass]] | None = None) -> FeatureReport:
     """Compute and store the feature records of ``athlete``'s runs (every athlete when ``None``).
 
     Only runs without a record, with a record of another FEATURE_VERSION, or
@@ -201,11 +195,14 @@ def compute_and_store_features(store, athlete: str | None = None, *, force: bool
     called after each computed run (progress bars).  ``executor`` runs each
     run's pass over its samples in other processes or on a cluster; this process
     reads the samples, finishes the records with what spans runs and writes them.
+    ``passes``: activity id -> what :class:`ImportPass` returned for it during the import
+    (``ImportReport.leg_results``); those runs' samples are not read again.  A pass made
+    under another profile than the stored one is not used.
     """
     report = FeatureReport()
     executor = executor or SerialExecutor()
     for name in ([athlete] if athlete else store.athletes()):
-        _athlete(store, name, force, report, on_run, executor)
+        _athlete(store, name, force, report, on_run, executor, passes or {})
     return report
 
 
@@ -304,7 +301,7 @@ def _stale(store, recs: list[ActivityRecord], fp: str, force: bool) -> tuple[lis
 
 
 def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Callable[[str], None] | None,
-             executor: MapExecutor) -> None:
+             executor: MapExecutor, passes: Mapping[str, tuple[str, RunPass]]) -> None:
     recs = store.activities(name)
     if not recs:
         return
@@ -340,9 +337,14 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
         got: list[int] = []
         # Samples are read lazily: the executor keeps a few runs in flight, not the athlete's
         # history.  Results come back in the order of the jobs, oldest first, so every run
-        # before this one has its first pass when this one is finished.
-        jobs = (_RunJob(recs[i], _blob(store, recs[i].id), base) for i in todo)
-        for i, (rp, why) in zip(todo, executor.map(_run_pass, jobs)):
+        # before this one has its first pass when this one is finished.  Runs whose pass the
+        # import made (under this profile) need no job.
+        made = ((i, passes.get(recs[i].id)) for i in todo)
+        ready = {i: hit[1] for i, hit in made if hit is not None and hit[0] == fp}
+        jobs = (_RunJob(recs[i], _blob(store, recs[i].id), base) for i in todo if i not in ready)
+        results = executor.map(_run_pass, jobs)
+        for i in todo:
+            rp, why = (ready[i], None) if i in ready else next(results)
             r = recs[i]
             if rp is not None:
                 first[i] = rp.first

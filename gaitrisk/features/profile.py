@@ -8,6 +8,8 @@ run's record, so nothing silently rests on an assumption.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -141,3 +143,8 @@ def resolve(profile: AthleteProfile | None, *, on: dt.date | None = None,
         notes.append("mass_kg: not set (no mass-scaled features)")
     return ResolvedProfile(height_m=height, leg_length_m=leg, mass_kg=p.mass_kg, age_years=age,
                            driving_side=driving, road_side=road, hr_max_bpm=hr_max, notes=tuple(notes))
+
+
+def profile_fingerprint(profile: AthleteProfile) -> str:
+    """A short hash of the stored profile: a changed profile makes stored records stale."""
+    return hashlib.sha256(json.dumps(profile.as_dict(), sort_keys=True).encode()).hexdigest()[:12]

@@ -27,7 +27,7 @@ import time
 from collections import deque
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .. import schema as S
 from ..executor import MapExecutor, SerialExecutor
@@ -46,7 +46,13 @@ from .sources import (
 )
 from .sports import is_running, normalise_sport
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 log = logging.getLogger(__name__)
+
+# (record, samples) -> anything picklable; see import_paths.
+LegHook = Callable[[ActivityRecord, "pd.DataFrame"], Any]
 
 # Bumped whenever a reader learns to import something it used to skip.
 READER_VERSION = "1"
@@ -67,6 +73,10 @@ BATCH_SECONDS = 2.0
 # without its mtime changing ("racy" files, as git calls them): it is not entered in the file index.
 RACY_S = 2.0
 SHIP = ("bytes", "paths")
+# The leg hook's results kept for the caller (``ImportReport.leg_results``): about 7 kB each for
+# the features' run pass, so a 10-year export's fit in tens of MB; beyond this many the caller
+# does that work again from the store (memory stays bounded on a clinic's 100,000 files).
+LEG_RESULTS_MAX = 5_000
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,9 @@ class ImportReport:
     unread: int = 0  # files reported from the file index without reading them (not in the JSON)
     failed: list[dict[str, str]] = field(default_factory=list)
     outcomes: list[FileOutcome] = field(default_factory=list)
+    # activity id -> what ``leg_hook`` returned for it, for new activities only (their stored
+    # samples are exactly the ones the hook saw); at most LEG_RESULTS_MAX (not in the JSON)
+    leg_results: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         return {"imported": self.imported, "duplicates": self.duplicates, "skipped": self.skipped,
@@ -121,6 +134,7 @@ class _Job:
     athlete: str
     path: str | None = None
     limits: Limits = field(default_factory=Limits)
+    leg_hook: LegHook | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +146,7 @@ class _Leg:
     record: ActivityRecord | None = None
     samples: codec.Encoded | None = None
     refused: str | None = None
+    hooked: Any = None  # what the job's leg_hook returned (None: no hook, or it failed)
 
 
 @dataclass(frozen=True)
@@ -180,9 +195,21 @@ def _process_job(job: _Job) -> _Done:
                 legs.append(_Leg(act.fmt, act.leg_index, refused=why))
                 continue
             rec = _record(job.athlete, act, sha, job.name, res, job.meta.get("activity_name"))
-            legs.append(_Leg(act.fmt, act.leg_index, rec, codec.encoded(act.samples)))
+            legs.append(_Leg(act.fmt, act.leg_index, rec, codec.encoded(act.samples), hooked=_hooked(job, rec, act)))
     return _Done(job.name, sha, len(data), res.error, res.skipped_reason, res.partial, tuple(res.problems),
                  tuple(legs), prechecked)
+
+
+def _hooked(job: _Job, rec: ActivityRecord, act: DecodedActivity) -> Any:
+    """``job.leg_hook`` on the leg while its samples are in memory; ``None`` if it raises (the
+    caller then does that work from the store, where the same failure is reported)."""
+    if job.leg_hook is None:
+        return None
+    try:
+        return job.leg_hook(rec, act.samples)
+    except Exception:  # noqa: BLE001 - the hook's work is redone, and its failure reported, from the store
+        log.debug("leg hook failed for %s", rec.id, exc_info=True)
+        return None
 
 
 def activity_id(athlete: str, sha256: str, leg_index: int) -> str:
@@ -246,6 +273,7 @@ def import_paths(
     ship: str = "bytes",
     use_file_index: bool = True,
     batch_files: int = BATCH_FILES,
+    leg_hook: LegHook | None = None,
 ) -> ImportReport:
     """Import every activity file found under ``paths`` for ``athlete``.
 
@@ -255,6 +283,11 @@ def import_paths(
     (shared storage on a cluster); archive members and ``.gz`` files always go as bytes.
     ``use_file_index``: files whose path, size and modification time match a fully imported
     file are reported from the store without being read (``ImportReport.unread``).
+    ``leg_hook(record, samples)``: run in the worker on every run it decoded, while the samples
+    are in memory (a pure, picklable function: the executor may ship it to other processes or
+    machines); what it returns for the runs that are stored as new activities is in
+    ``ImportReport.leg_results``.  The features use it to make their pass over a run's samples
+    in the same task as its decode, instead of reading them back from the store.
     """
     if ship not in SHIP:
         raise ValueError(f"ship must be one of {', '.join(SHIP)}, not {ship!r}")
@@ -325,7 +358,7 @@ def import_paths(
             issued += 1
             job_state[issued] = state
             yield _Job(item.name, item.fmt, data, dict(item.meta), sha, decoders, athlete,
-                       item.path if isinstance(item, SourcePath) else None, limits)
+                       item.path if isinstance(item, SourcePath) else None, limits, leg_hook)
 
     batch: list[_Op] = []
     size = {"files": 0, "bytes": 0, "started": 0.0}
@@ -440,6 +473,8 @@ def _store_result(store: Store, athlete: str, done: _Done, report: ImportReport)
         existing = _same_run(store, athlete, rec)
         if existing is None:
             store.add_activity(rec, samples, ref)
+            if leg.hooked is not None and len(report.leg_results) < LEG_RESULTS_MAX:
+                report.leg_results[rec.id] = leg.hooked
             ids.append(rec.id)
             new += 1
             if done.partial:
@@ -448,6 +483,7 @@ def _store_result(store: Store, athlete: str, done: _Done, report: ImportReport)
         old_id, old_fmt = existing
         if S.FORMAT_RICHNESS.get(leg.fmt, 0) > S.FORMAT_RICHNESS.get(old_fmt, 0):
             store.replace_activity_data(_with_id(rec, old_id), samples, ref)
+            report.leg_results.pop(old_id, None)  # made from the samples just replaced
             report.replaced += 1
             log.info("%s: richer %s source replaces %s data of %s", done.name, leg.fmt, old_fmt, old_id)
         else:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from ..executor import MapExecutor, SerialExecutor
@@ -200,13 +200,14 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
         def athlete(name: str) -> AthleteSummary:
             return per.setdefault(name, AthleteSummary(name))
 
+        passes: dict[str, dict[str, Any]] = {}  # athlete -> the new runs' passes made by the import
         files = ib.scan(inbox, default_athlete, flat=flat, exclude=[p for p in (archive, quarantine, report) if p],
                         min_age_s=min_age_s)
         with progress.step("Importing", len(files)) as advance:
             for name in sorted({f.athlete for f in files}):
                 mine = [f for f in files if f.athlete == name]
-                _import_activities(store, [f for f in mine if f.kind == ib.ACTIVITY], athlete(name), archive,
-                                   quarantine, executor, advance)
+                passes[name] = _import_activities(store, [f for f in mine if f.kind == ib.ACTIVITY], athlete(name),
+                                                  archive, quarantine, executor, advance)
                 _import_pain(store, [f for f in mine if f.kind == ib.PAIN], athlete(name), zone, archive,
                              quarantine, advance)
         ib.prune_empty(inbox, [f.path.parent for f in files])
@@ -214,7 +215,7 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
         names = store.athletes()
         with progress.step("Features", len(names)) as advance:
             for name in names:
-                _update_features(store, name, athlete(name), executor)
+                _update_features(store, name, athlete(name), executor, passes.pop(name, None))
                 advance(name)
 
         data_fp = {name: _fingerprint(store, name, zone) for name in names}
@@ -267,19 +268,28 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
 
 # -- import ------------------------------------------------------------------------------
 def _import_activities(store, files: Sequence[ib.InboxFile], out: AthleteSummary, archive: Path, quarantine: Path,
-                       executor: MapExecutor, advance: Callable[[str], None]) -> None:
-    from ..ingest.pipeline import import_paths
+                       executor: MapExecutor, advance: Callable[[str], None]) -> dict[str, Any]:
+    """Imports ``files`` in chunks; returns the new runs' passes made during the import (see
+    :mod:`gaitrisk.features.handoff`), for the features step."""
+    from ..features.handoff import import_pass
+    from ..ingest.pipeline import LEG_RESULTS_MAX, import_paths
 
+    passes: dict[str, Any] = {}
+    hook = import_pass(store, out.athlete) if files else None
     for start in range(0, len(files), IMPORT_CHUNK):
         chunk = files[start:start + IMPORT_CHUNK]
         try:
-            report = import_paths([str(f.path) for f in chunk], store, out.athlete, executor=executor)
+            report = import_paths([str(f.path) for f in chunk], store, out.athlete, executor=executor, leg_hook=hook)
         except Exception as exc:
             log.debug("import failed", exc_info=True)
             out.errors.append(f"import of {len(chunk)} file(s) failed, left in the inbox: {type(exc).__name__}: {exc}")
             for f in chunk:
                 advance(str(f.rel))
             continue
+        for outcome in report.outcomes:  # a richer file in this chunk may have replaced an earlier chunk's samples
+            for aid in outcome.activity_ids if outcome.status == "duplicate" else ():
+                passes.pop(aid, None)
+        passes.update(list(report.leg_results.items())[:max(LEG_RESULTS_MAX - len(passes), 0)])
         out.imported += report.imported
         out.duplicates += report.duplicates
         out.skipped += report.skipped
@@ -299,6 +309,7 @@ def _import_activities(store, files: Sequence[ib.InboxFile], out: AthleteSummary
                     reason += f" (and {len(failed) - 1} more problem(s))"
                 _move(f, quarantine, reason, out)
             advance(str(f.rel))
+    return passes
 
 
 def _by_file(files: Sequence[ib.InboxFile], outcomes) -> dict[Path, list]:
@@ -361,10 +372,11 @@ def _move(f: ib.InboxFile, root: Path, reason: str | None, out: AthleteSummary) 
 
 
 # -- features, model, analysis -----------------------------------------------------------
-def _update_features(store, name: str, out: AthleteSummary, executor: MapExecutor) -> None:
+def _update_features(store, name: str, out: AthleteSummary, executor: MapExecutor,
+                     passes: dict[str, Any] | None = None) -> None:
     from ..features.compute import compute_and_store_features
 
-    feats = compute_and_store_features(store, name, executor=executor)
+    feats = compute_and_store_features(store, name, executor=executor, passes=passes)
     out.features_computed += feats.computed
     for f in feats.failed:
         log.warning("%s: features not computed for %s: %s", name, f.get("activity_id", "?"), f.get("reason", ""))
