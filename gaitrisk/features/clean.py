@@ -88,7 +88,8 @@ class CleanRun:
         return np.cumsum(np.where(self.moving, self.dist_m, 0.0))
 
 
-def _col(samples: pd.DataFrame, name: str) -> np.ndarray | None:
+def finite_column(samples: pd.DataFrame, name: str) -> np.ndarray | None:
+    """A sample column as floats, ``None`` when the file has no finite value in it (absent, never zero)."""
     if name not in samples:
         return None
     v = samples[name].to_numpy(dtype=float)
@@ -183,7 +184,7 @@ def clean(samples: pd.DataFrame) -> CleanRun:
     dt = np.where(same_seg, raw_dt, np.where(boundary, np.minimum(raw_dt, interval), 0.0))
     pause_s = float((raw_dt - dt).sum()) if n else 0.0
 
-    lat, lon = _col(samples, S.LAT), _col(samples, S.LON)
+    lat, lon = finite_column(samples, S.LAT), finite_column(samples, S.LON)
     if lat is not None and lon is not None:
         x, y = local_xy(lat, lon)
     else:
@@ -197,7 +198,7 @@ def clean(samples: pd.DataFrame) -> CleanRun:
 
     # Distance: the device's channel when it has one (it already ignores spikes and is what
     # the session summary reports); positions when the channel was itself derived from them.
-    dev = _col(samples, S.DISTANCE)
+    dev = finite_column(samples, S.DISTANCE)
     source = "none"
     inc = np.zeros(n)
     if dev is not None:
@@ -212,7 +213,7 @@ def clean(samples: pd.DataFrame) -> CleanRun:
             filled = forward_filled(dev)
             inc = np.concatenate([[0.0], np.clip(np.diff(filled), 0.0, None)])
             source = "device"
-    dev_speed = _col(samples, S.SPEED)
+    dev_speed = finite_column(samples, S.SPEED)
     if source == "none" and dev_speed is not None:
         inc = np.nan_to_num(dev_speed) * dt
         source = "speed"

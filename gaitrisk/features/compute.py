@@ -30,7 +30,7 @@ from ..records import ActivityRecord
 from ..store import decode_samples
 from . import FEATURE_VERSION
 from .camber import camber, path_geometry
-from .clean import clean
+from .clean import clean, finite_column
 from .gait import CadenceBaseline, GaitCore, finish_gait, fit_personal_baseline, gait_core
 from .intensity import (IntensityCore, best_window_speed, finish_intensity, intensity_core, is_long_run,
                         rolling_max_hr, surface_class)
@@ -51,13 +51,6 @@ MIN_BALANCE_RUNS = 3
 FIRST_PASS_KEY = "_first_pass"
 # Records written per transaction.
 _SAVE_BATCH = 64
-
-
-def _col(samples: pd.DataFrame, name: str) -> np.ndarray | None:
-    if name not in samples:
-        return None
-    v = samples[name].to_numpy(dtype=float)
-    return v if np.isfinite(v).any() else None
 
 
 @dataclass(frozen=True)
@@ -93,7 +86,7 @@ def run_pass(rec: ActivityRecord, samples: pd.DataFrame, profile: ResolvedProfil
     """The sample-level work of one run (pure).  Of ``profile`` it uses the body and road-side
     values only, never the maximum heart rate: that may come from other runs."""
     run = clean(samples)
-    ter = terrain(run, _col(samples, S.ALTITUDE))
+    ter = terrain(run, finite_column(samples, S.ALTITUDE))
     gc = gait_core(samples, run, ter.grade, height_m=profile.height_m, leg_length_m=profile.leg_length_m)
     moving_s = float(np.where(run.moving, run.dt_s, 0.0).sum())
     running_s = float(np.where(run.running, run.dt_s, 0.0).sum())
@@ -107,8 +100,8 @@ def run_pass(rec: ActivityRecord, samples: pd.DataFrame, profile: ResolvedProfil
     surface, reason = surface_class(rec.sub_sport, run.has_positions, geo.is_track if geo else None,
                                     ter.grade_roughness_pct)
     cam = camber(run, surface_is_road=surface == "road", habit_low_side=profile.low_side_foot,
-                 balance=_col(samples, S.STANCE_BALANCE), geometry=geo)
-    hr = _col(samples, S.HEART_RATE)
+                 balance=finite_column(samples, S.STANCE_BALANCE), geometry=geo)
+    hr = finite_column(samples, S.HEART_RATE)
     ratio = None
     if gc.gct_measured_ms is not None and gc.gct_hoyt_ms:
         ratio = gc.gct_measured_ms / gc.gct_hoyt_ms
