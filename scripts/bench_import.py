@@ -442,8 +442,11 @@ def _memory_child(archive: Path) -> int:
     try:
         with Store(db) as store:
             t0 = time.perf_counter()
-            report = import_paths([str(archive)], store, "bench", executor=executor)
-            compute_and_store_features(store, "bench", executor=executor)  # as `gaitrisk import` does
+            # as `gaitrisk import` does: each new run's feature pass made in its decode task and kept
+            # here (ImportReport.leg_results) until the records are finished
+            report = import_paths([str(archive)], store, "bench", executor=executor,
+                                  leg_hook=import_pass(store, "bench"))
+            compute_and_store_features(store, "bench", executor=executor, passes=report.leg_results)
             secs = time.perf_counter() - t0
     finally:
         executor.close()

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from gaitrisk.cli import cli
 from gaitrisk.executor import PoolExecutor
 from gaitrisk.features.compute import compute_and_store_features
-from gaitrisk.features.handoff import ImportPass, import_pass
+from gaitrisk.features.handoff import ImportPass, import_pass, loaded
 from gaitrisk.ingest import pipeline
 from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.nightly import job as nightly_job
@@ -121,8 +121,9 @@ def test_results_beyond_the_cap_are_not_kept(tmp_path, monkeypatch):
 def test_a_pass_is_small_and_picklable(tmp_path):
     with Store(tmp_path / "x.db") as st:
         rep = import_paths([str(RUNS / "2024-04-19_long_loop.fit")], st, "demo", leg_hook=import_pass(st, "demo"))
-    (got,) = rep.leg_results.values()
-    assert len(pickle.dumps(got)) < 20_000  # LEG_RESULTS_MAX of them stay in tens of MB
+    ((fingerprint, kept),) = rep.leg_results.values()
+    assert isinstance(kept, bytes) and len(kept) < 20_000  # LEG_RESULTS_MAX of them stay in tens of MB
+    assert type(loaded(kept)).__name__ == "RunPass" and len(pickle.dumps(rep.leg_results)) < 20_000
 
 
 def test_cli_import_uses_the_import_pass(tmp_path, from_store, monkeypatch):

@@ -32,6 +32,7 @@ from . import FEATURE_VERSION
 from .camber import camber, path_geometry
 from .clean import clean, finite_column
 from .gait import CadenceBaseline, GaitCore, finish_gait, fit_personal_baseline, gait_core
+from .handoff import loaded
 from .intensity import (IntensityCore, best_window_speed, finish_intensity, intensity_core, is_long_run,
                         rolling_max_hr, surface_class)
 from .profile import AthleteProfile, ResolvedProfile, profile_fingerprint, resolve
@@ -179,7 +180,7 @@ def _past(first: list, times: list[dt.datetime], i: int) -> list[int]:
 def compute_and_store_features(store, athlete: str | None = None, *, force: bool = False,
                                on_run: Callable[[str], None] | None = None,
                                executor: MapExecutor | None = None,
-                               passes: Mapping[str, tuple[str, RunPass]] | None = None) -> FeatureReport:
+                               passes: Mapping[str, tuple[str, bytes]] | None = None) -> FeatureReport:
     """Compute and store the feature records of ``athlete``'s runs (every athlete when ``None``).
 
     Only runs without a record, with a record of another FEATURE_VERSION, or
@@ -294,7 +295,7 @@ def _stale(store, recs: list[ActivityRecord], fp: str, force: bool) -> tuple[lis
 
 
 def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Callable[[str], None] | None,
-             executor: MapExecutor, passes: Mapping[str, tuple[str, RunPass]]) -> None:
+             executor: MapExecutor, passes: Mapping[str, tuple[str, bytes]]) -> None:
     recs = store.activities(name)
     if not recs:
         return
@@ -337,7 +338,7 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
         jobs = (_RunJob(recs[i], _blob(store, recs[i].id), base) for i in todo if i not in ready)
         results = executor.map(_run_pass, jobs)
         for i in todo:
-            rp, why = (ready[i], None) if i in ready else next(results)
+            rp, why = (loaded(ready.pop(i)), None) if i in ready else next(results)
             r = recs[i]
             if rp is not None:
                 first[i] = rp.first

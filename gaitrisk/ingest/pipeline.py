@@ -73,9 +73,9 @@ BATCH_SECONDS = 2.0
 # without its mtime changing ("racy" files, as git calls them): it is not entered in the file index.
 RACY_S = 2.0
 SHIP = ("bytes", "paths")
-# The leg hook's results kept for the caller (``ImportReport.leg_results``): about 7 kB each for
-# the features' run pass, so a 10-year export's fit in tens of MB; beyond this many the caller
-# does that work again from the store (memory stays bounded on a clinic's 100,000 files).
+# The leg hook's results kept for the caller (``ImportReport.leg_results``): about 3 kB each for
+# the features' run pass, so a 10-year export's fit in a few tens of MB; beyond this many the
+# caller does that work again from the store (memory stays bounded on a clinic's 100,000 files).
 LEG_RESULTS_MAX = 5_000
 
 
