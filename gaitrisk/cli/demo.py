@@ -42,6 +42,7 @@ def demo_cmd(keep: str | None, fmt: str) -> None:
     import tempfile
     from zoneinfo import ZoneInfo
 
+    from ..features.handoff import import_pass
     from ..ingest.pipeline import import_paths
     from ..load.weekly import load_report
     from ..model.persist import default_model_path, save_model, train
@@ -59,7 +60,8 @@ def demo_cmd(keep: str | None, fmt: str) -> None:
         say = lambda text: click.echo(text, err=False)
         say(f"1. import   {data / 'runs'} -> {db}")
         with Store(db) as store:
-            report = import_paths([str(data / "runs")], store, DEMO_ATHLETE)
+            report = import_paths([str(data / "runs")], store, DEMO_ATHLETE,
+                                  leg_hook=import_pass(store, DEMO_ATHLETE))  # as `gaitrisk import` does
             _print_import_summary(report)
             _update_features(store, DEMO_ATHLETE, report)
             n_feat = len(store.feature_versions(DEMO_ATHLETE))
