@@ -189,7 +189,7 @@ def compute_and_store_features(store, athlete: str | None = None, *, force: bool
     called after each computed run (progress bars).  ``executor`` runs each
     run's pass over its samples in other processes or on a cluster; this process
     reads the samples, finishes the records with what spans runs and writes them.
-    ``passes``: activity id -> what :class:`ImportPass` returned for it during the import
+    ``passes``: activity id -> what :class:`.handoff.ImportPass` returned for it during the import
     (``ImportReport.leg_results``); those runs' samples are not read again.  A pass made
     under another profile than the stored one is not used.
     """
