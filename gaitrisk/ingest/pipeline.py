@@ -274,6 +274,7 @@ def import_paths(
     use_file_index: bool = True,
     batch_files: int = BATCH_FILES,
     leg_hook: LegHook | None = None,
+    leg_results: dict[str, Any] | None = None,
 ) -> ImportReport:
     """Import every activity file found under ``paths`` for ``athlete``.
 
@@ -288,12 +289,15 @@ def import_paths(
     machines); what it returns for the runs that are stored as new activities is in
     ``ImportReport.leg_results``.  The features use it to make their pass over a run's samples
     in the same task as its decode, instead of reading them back from the store.
+    ``leg_results``: an earlier call's ``ImportReport.leg_results`` to go on filling (an import
+    in chunks): a run whose samples this call replaces loses its entry there too, and the
+    LEG_RESULTS_MAX bound holds over all the calls.
     """
     if ship not in SHIP:
         raise ValueError(f"ship must be one of {', '.join(SHIP)}, not {ship!r}")
     if batch_files < 1:
         raise ValueError(f"batch_files must be at least 1, not {batch_files!r}")
-    report = ImportReport()
+    report = ImportReport() if leg_results is None else ImportReport(leg_results=leg_results)
     executor = executor or SerialExecutor()
     index = store.file_index(athlete) if use_file_index else {}
     by_sha = store.source_index(athlete) if index else {}

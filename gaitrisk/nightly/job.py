@@ -272,24 +272,22 @@ def _import_activities(store, files: Sequence[ib.InboxFile], out: AthleteSummary
     """Imports ``files`` in chunks; returns the new runs' passes made during the import (see
     :mod:`gaitrisk.features.handoff`), for the features step."""
     from ..features.handoff import import_pass
-    from ..ingest.pipeline import LEG_RESULTS_MAX, import_paths
+    from ..ingest.pipeline import import_paths
 
     passes: dict[str, Any] = {}
     hook = import_pass(store, out.athlete) if files else None
     for start in range(0, len(files), IMPORT_CHUNK):
         chunk = files[start:start + IMPORT_CHUNK]
         try:
-            report = import_paths([str(f.path) for f in chunk], store, out.athlete, executor=executor, leg_hook=hook)
+            # One dict across the chunks: a richer file in a later chunk drops the pass of the run it replaces.
+            report = import_paths([str(f.path) for f in chunk], store, out.athlete, executor=executor, leg_hook=hook,
+                                  leg_results=passes)
         except Exception as exc:
             log.debug("import failed", exc_info=True)
             out.errors.append(f"import of {len(chunk)} file(s) failed, left in the inbox: {type(exc).__name__}: {exc}")
             for f in chunk:
                 advance(str(f.rel))
             continue
-        for outcome in report.outcomes:  # a richer file in this chunk may have replaced an earlier chunk's samples
-            for aid in outcome.activity_ids if outcome.status == "duplicate" else ():
-                passes.pop(aid, None)
-        passes.update(list(report.leg_results.items())[:max(LEG_RESULTS_MAX - len(passes), 0)])
         out.imported += report.imported
         out.duplicates += report.duplicates
         out.skipped += report.skipped
