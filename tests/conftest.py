@@ -91,3 +91,37 @@ def pytest_report_header(config) -> str:
 
     where = fit_fast._fitwalk.__file__ if fit_fast._fitwalk is not None else "Python (the C extension is not built here)"
     return f"gaitrisk FIT walk: {where}"
+
+
+@pytest.fixture(autouse=True)
+def feature_records_on_their_own_runs(monkeypatch):
+    """After every test, every store the test opened holds each feature record on its own run.
+
+    The invariant is checked on the database file itself (read-only), so it covers every import
+    path a test drives in-process: the CLI, the nightly job, the library calls.
+    """
+    import sqlite3
+
+    from gaitrisk.store import sqlite as store_sqlite
+
+    opened: set[str] = set()
+    init = store_sqlite.Store.__init__
+
+    def recording_init(self, path=None, *args, **kwargs):
+        init(self, path, *args, **kwargs)
+        opened.add(str(self.path))
+
+    monkeypatch.setattr(store_sqlite.Store, "__init__", recording_init)
+    yield
+    for path in sorted(opened):
+        try:
+            conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error:
+            continue
+        try:
+            misfiled = [r[0] for r in conn.execute(store_sqlite.MISFILED_FEATURES_SQL)]
+        except sqlite3.Error:  # not a store (a hostile-input test), or one from before the features
+            continue
+        finally:
+            conn.close()
+        assert not misfiled, f"{path}: feature records on the wrong run: {misfiled[:5]}"

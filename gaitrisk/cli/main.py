@@ -138,15 +138,13 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
 
 
 def _update_features(store, athlete: str, report, *, show: bool = False, executor=None) -> None:
-    """Bring the per-run feature records up to date after an import that changed something.
+    """Bring the athlete's per-run feature records up to date after an import.
 
-    The import's ``executor`` computes them too.  Feature failures are reported on stderr but
+    Decided by the stored records, not by what this import added: an import killed after
+    its last commit left runs without records, and running it again computes them.  The
+    import's ``executor`` computes them too.  Feature failures are reported on stderr but
     never undo or fail the import.
     """
-    # A re-import that only found duplicates changed no samples: no feature can be stale
-    # because of it, so the nightly no-op stays cheap (after an upgrade: features --update).
-    if not (report.imported or report.replaced):
-        return
     from ..features.compute import compute_and_store_features, stale_count
 
     with click.progressbar(length=stale_count(store, athlete) if show else 0, label="Features ", file=sys.stderr,

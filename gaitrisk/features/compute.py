@@ -335,11 +335,16 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
         # import made (under this profile) need no job.
         made = ((i, passes.get(recs[i].id)) for i in todo)
         ready = {i: hit[1] for i, hit in made if hit is not None and hit[0] == fp}
-        jobs = (_RunJob(recs[i], _blob(store, recs[i].id), base) for i in todo if i not in ready)
+        # Fixed before the loop: the jobs are drawn lazily while the loop runs, so a filter
+        # that read ``ready`` then would see it change under it.
+        to_run = [i for i in todo if i not in ready]
+        jobs = (_RunJob(recs[i], _blob(store, recs[i].id), base) for i in to_run)
         results = executor.map(_run_pass, jobs)
         for i in todo:
             rp, why = (loaded(ready.pop(i)), None) if i in ready else next(results)
             r = recs[i]
+            if rp is not None and rp.features.activity_id != r.id:
+                raise RuntimeError(f"features: the pass of {rp.features.activity_id} came back for {r.id}")
             if rp is not None:
                 first[i] = rp.first
             for j in range(added, i + 1):

@@ -70,6 +70,14 @@ class FileIndexEntry:
     members: tuple[tuple[str, str | None, str | None], ...] | None = None
 
 
+
+# A feature record that is not its row's run (see ``Store.misfiled_features``).
+MISFILED_FEATURES_SQL = (
+    "SELECT f.activity_id FROM run_features f LEFT JOIN activities a ON a.id = f.activity_id"
+    " WHERE json_extract(f.record_json, '$.activity_id') IS NOT f.activity_id"
+    " OR a.athlete_id IS NOT f.athlete_id ORDER BY f.activity_id")
+
+
 class StoreError(RuntimeError):
     """The database cannot be opened or is not a gaitrisk store."""
 
@@ -503,8 +511,19 @@ class Store:
             args = (athlete,)
         return {r[0]: r[1] for r in self._conn.execute(sql, args)}
 
+    def misfiled_features(self) -> list[str]:
+        """Activity ids whose stored feature record is not their own: the record names another
+        activity, or the row's athlete is not the activity's.  Empty in a sound store."""
+        return [r[0] for r in self._conn.execute(MISFILED_FEATURES_SQL)]
+
     def save_features(self, activity_id: str, athlete: str, version: int, record: dict) -> None:
-        """Store (or replace) one activity's feature record; ``record`` must be JSON-serialisable."""
+        """Store (or replace) one activity's feature record; ``record`` must be JSON-serialisable.
+
+        A record that names another activity is refused (``ValueError``): a record on the wrong
+        run would pass every later check as up to date.
+        """
+        if record.get("activity_id", activity_id) != activity_id:
+            raise ValueError(f"feature record of {record['activity_id']} offered for {activity_id}")
         aid = self.athlete_id(athlete)
         now = _iso(dt.datetime.now(dt.timezone.utc))
         with self.transaction() as c:
