@@ -9,12 +9,20 @@ Every executor keeps a bounded number of items in flight (memory stays bounded
 on a 100,000-file export) and is a context manager that releases its workers.
 Dask (``pip install 'gaitrisk[dask]'``) is imported only when a scheduler is
 asked for, so the library and ``gaitrisk --help`` never pay for it.
+
+A local Dask cluster is reachable only with its own credentials: the scheduler, workers
+and client speak TLS with a certificate made in memory for this cluster alone, so another
+user of the machine who finds its loopback port can neither connect nor run code as us.
+Its spill and scratch files go to a private (0700) folder removed on close.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
+import signal
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -38,6 +46,7 @@ LOCAL = "local"
 # because decoding holds the GIL.
 LOCAL_ONLY = {"host": "127.0.0.1", "dashboard_address": None,
               "scheduler_kwargs": {"dashboard": False, "dashboard_address": "127.0.0.1:0"}}
+SCRATCH_PREFIX = "gaitrisk-dask-"
 
 
 class ExecutorError(RuntimeError):
@@ -71,7 +80,7 @@ class PoolExecutor(_Closing):
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._pool: Executor = ProcessPoolExecutor(max_workers=workers)
+        self._pool: Executor = ProcessPoolExecutor(max_workers=workers, initializer=ignore_sigint)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         pending: deque = deque()
@@ -86,6 +95,15 @@ class PoolExecutor(_Closing):
         self._pool.shutdown(cancel_futures=True)
 
 
+def ignore_sigint() -> None:
+    """Pool workers leave Ctrl-C to the parent: it stops the run and shuts the pool down.
+
+    A terminal sends SIGINT to the whole foreground process group; a worker that took it
+    would print its own ``KeyboardInterrupt`` traceback on top of the parent's message.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class DaskExecutor(_Closing):
     """``map`` on a ``dask.distributed`` cluster, with the local executors' contract.
 
@@ -98,9 +116,11 @@ class DaskExecutor(_Closing):
     """
 
     def __init__(self, client: Any, cluster: Any = None, *, retries: int = RETRIES,
-                 ahead: int = AHEAD_PER_THREAD, timeout: float = CONNECT_TIMEOUT_S) -> None:
+                 ahead: int = AHEAD_PER_THREAD, timeout: float = CONNECT_TIMEOUT_S,
+                 scratch: str | None = None) -> None:
         self.client = client
         self._cluster = cluster  # only a cluster this executor started is closed with it
+        self.scratch = scratch  # that cluster's private scratch folder, removed with it
         self.retries = retries
         self.ahead = ahead
         self.timeout = timeout
@@ -154,9 +174,13 @@ class DaskExecutor(_Closing):
             yield head()
 
     def close(self) -> None:
-        self.client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        try:
+            self.client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+        finally:
+            if self.scratch is not None:
+                shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def make_executor(workers: int | None, scheduler: str | None = None, *, retries: int = RETRIES,
@@ -192,17 +216,13 @@ def parse_local(scheduler: str) -> int | None:
 def _dask_executor(scheduler: str, *, retries: int, timeout: float) -> DaskExecutor:
     n_local = parse_local(scheduler)
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError as exc:
         raise ExecutorError(f"--scheduler {scheduler} needs Dask: install gaitrisk[dask] "
                             f"(pip install 'gaitrisk[dask]') ({exc})") from exc
+    follow_log_level()
     if n_local is not None:
-        cluster = LocalCluster(n_workers=n_local, threads_per_worker=1, processes=True, **LOCAL_ONLY)
-        try:
-            return DaskExecutor(Client(cluster, set_as_default=False), cluster, retries=retries, timeout=timeout)
-        except BaseException:
-            cluster.close()
-            raise
+        return _local_executor(n_local, retries=retries, timeout=timeout)
     try:
         # set_as_default=False: connecting must not reroute every other dask computation in the process.
         client = Client(scheduler, timeout=timeout, set_as_default=False)
@@ -216,6 +236,41 @@ def _dask_executor(scheduler: str, *, retries: int, timeout: float) -> DaskExecu
         executor.close()
         raise
     return executor
+
+
+def follow_log_level() -> None:
+    """Dask's loggers speak at gaitrisk's level, never more than INFO.
+
+    ``distributed`` sets its own loggers to INFO when imported: some thirty lines per
+    local cluster, every night in the cron mail.  Below -v they stay quiet.
+    """
+    level = max(logging.getLogger("gaitrisk").getEffectiveLevel(), logging.INFO)
+    logging.getLogger("distributed").setLevel(level)
+
+
+def _local_executor(n_workers: int, *, retries: int, timeout: float) -> DaskExecutor:
+    """A LocalCluster of ``n_workers`` processes that only this process can use (see the module docstring)."""
+    from distributed import Client, LocalCluster
+
+    try:
+        from distributed.security import Security
+
+        security = Security.temporary()
+    except ImportError as exc:   # the certificate is made with `cryptography`, part of gaitrisk[dask]
+        raise ExecutorError(f"--scheduler local needs `cryptography` for the cluster's TLS: install "
+                            f"gaitrisk[dask] (pip install 'gaitrisk[dask]') ({exc})") from exc
+    scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)  # 0700, not the shared /tmp/dask-scratch-space
+    cluster = None
+    try:
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, protocol="tls://",
+                               security=security, local_directory=scratch, **LOCAL_ONLY)
+        client = Client(cluster, security=security, set_as_default=False)
+    except BaseException:
+        if cluster is not None:
+            cluster.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return DaskExecutor(client, cluster, retries=retries, timeout=timeout, scratch=scratch)
 
 
 def _check_versions(executor: DaskExecutor) -> None:

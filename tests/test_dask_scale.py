@@ -179,10 +179,63 @@ def test_workers_with_another_gaitrisk_are_refused(cluster, monkeypatch):
 
 def test_local_spec_starts_and_stops_its_own_cluster():
     with make_executor(None, "local:2") as ex:
-        assert ex.threads() == 2 and ex.address.startswith("tcp://127.0.0.1:")
+        assert ex.threads() == 2 and ex.address.startswith("tls://127.0.0.1:")
         assert list(ex.map(abs, [-3, -2, -1])) == [3, 2, 1]
         cluster = ex._cluster
     assert cluster.status.name == "closed"
+
+
+def test_a_local_cluster_admits_no_one_without_its_own_certificate():
+    """Another user on the machine who finds the loopback port can neither connect nor run code."""
+    from distributed import Client
+    from distributed.security import Security
+
+    with make_executor(None, "local:1") as ex:
+        port = ex.address.rpartition(":")[2]
+        intruders = [(f"tcp://127.0.0.1:{port}", None),            # plain TCP to the same port
+                     (ex.address, None),                             # TLS without any certificate
+                     (ex.address, Security.temporary())]             # TLS with a certificate of its own
+        for address, security in intruders:
+            with pytest.raises((OSError, TypeError)):
+                Client(address, security=security, timeout=5, set_as_default=False).close()
+        assert list(ex.map(abs, [-4])) == [4]   # the owner's client still works
+
+
+def test_a_local_cluster_keeps_its_scratch_files_private_and_removes_them():
+    import stat
+    import tempfile
+
+    with make_executor(None, "local:1") as ex:
+        scratch = ex.scratch
+        assert os.path.dirname(scratch) == tempfile.gettempdir()
+        assert os.path.basename(scratch) != "dask-scratch-space"
+        assert stat.S_IMODE(os.stat(scratch).st_mode) == 0o700
+        # every worker spills and keeps its files below the private folder
+        dirs = ex.client.run(lambda dask_worker: dask_worker.local_directory)
+        assert dirs and all(d.startswith(scratch + os.sep) for d in dirs.values())
+    assert not os.path.exists(scratch)
+
+
+def test_quiet_local_cluster_prints_no_dask_info(tmp_path):
+    """--quiet --scheduler local:2 in a nightly cron job: Dask's INFO lines stay out of the mail."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "run.py"
+    script.write_text(textwrap.dedent("""
+        import logging, sys
+        from gaitrisk.executor import make_executor
+
+        if __name__ == "__main__":
+            logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+            with make_executor(None, "local:2") as ex:
+                print(list(ex.map(abs, [-1, -2])))
+    """))
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "[1, 2]"
+    assert "INFO" not in done.stderr and done.stderr.strip() == ""
 
 
 @pytest.fixture(scope="module")

@@ -76,3 +76,56 @@ def test_scheduler_without_the_extra_names_it(monkeypatch):
     with pytest.raises(ExecutorError, match=r"install gaitrisk\[dask\]") as exc:
         make_executor(4, "tcp://127.0.0.1:8786")
     assert "\n" not in str(exc.value)
+
+
+def _sigint_handler(_: int) -> bool:
+    import signal
+
+    return signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+
+def test_pool_workers_leave_ctrl_c_to_the_parent():
+    with PoolExecutor(2) as pool:
+        assert all(pool.map(_sigint_handler, range(4)))
+
+
+def test_ctrl_c_during_a_pool_run_prints_no_worker_tracebacks(tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group: only the parent may react to it."""
+    import os
+    import signal
+    import subprocess
+    import textwrap
+
+    ready = tmp_path / "ready"
+    script = tmp_path / "run.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, sys, time
+        from gaitrisk.executor import PoolExecutor
+
+        def work(i):
+            open({str(ready)!r} + str(os.getpid()), "w").close()
+            return i
+
+        if __name__ == "__main__":
+            try:
+                with PoolExecutor(2) as pool:
+                    for _ in pool.map(work, range(1000)):
+                        time.sleep(0.05)   # the parent writes each result: the workers wait for work
+            except KeyboardInterrupt:
+                print("interrupted", file=sys.stderr)
+                sys.exit(130)
+    """))
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    proc = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    try:
+        # Both workers are busy once each has left its mark.
+        while len(list(tmp_path.glob("ready*"))) < 2 and proc.poll() is None:
+            os.sched_yield()
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130
+    assert "Traceback" not in err and err.strip() == "interrupted", err

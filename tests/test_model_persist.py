@@ -89,3 +89,107 @@ def test_untrusted_types_and_pickles_are_refused(tmp_path):
     _forge(path, sio.dumps(np.arange(3)))   # trusted, but not a model
     with pytest.raises(ModelFileError, match="not a GaitRiskClassifier"):
         load_model(path)
+
+
+def _saved(tmp_path):
+    X, y, g = _data()
+    return save_model(GaitRiskClassifier(model="logistic").fit(X, y, groups=g), {"card_version": 1},
+                      tmp_path / "m.skops")
+
+
+def _peak_bytes(fn) -> int:
+    """Peak Python memory (bytes) allocated while ``fn`` runs."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def _refused(path, match: str) -> None:
+    with pytest.raises(ModelFileError, match=match) as exc:
+        load_model(path)
+    assert "\n" not in str(exc.value) and str(path) in str(exc.value)
+
+
+def test_an_oversized_model_file_is_refused_without_reading_it(tmp_path):
+    from gaitrisk.model import persist
+
+    path = tmp_path / "m.skops"
+    with open(path, "wb") as f:   # sparse: no disk space, but read() would return every byte
+        f.truncate(persist.MAX_MODEL_BYTES + 1)
+    card_path(path).write_text(json.dumps({"card_version": 1, "model_sha256": "0" * 64}))
+    peak = _peak_bytes(lambda: _refused(path, "larger than 64 MiB"))
+    assert peak < persist.MAX_MODEL_BYTES // 8
+
+
+def test_the_hash_is_checked_before_anything_is_parsed(tmp_path, monkeypatch):
+    import zipfile
+
+    import skops.io as sio
+
+    path = _saved(tmp_path)
+    path.write_bytes(path.read_bytes() + b"\0")
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("parsed a model file that does not match its card")
+
+    monkeypatch.setattr(sio, "get_untrusted_types", no_parsing)
+    monkeypatch.setattr(sio, "loads", no_parsing)
+    monkeypatch.setattr(zipfile, "ZipFile", no_parsing)
+    _refused(path, "does not match its card")
+
+
+def _rewrite(path, extra: dict[str, bytes] | None = None, schema_pad: int = 0) -> None:
+    """Re-pack the model archive (schema.json padded with whitespace, extra members) with a matching card."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "schema.json":
+                data += b" " * schema_pad   # still valid JSON, the same model
+            dst.writestr(info.filename, data)
+        for name, data in (extra or {}).items():
+            dst.writestr(name, data)
+    _forge(path, out.getvalue())
+
+
+def test_a_huge_schema_in_a_small_model_file_is_refused(tmp_path):
+    from gaitrisk.model import persist
+
+    path = _saved(tmp_path)
+    _rewrite(path, schema_pad=persist.MAX_SCHEMA_BYTES)
+    assert path.stat().st_size < 1 << 20            # deflate packs the padding to a few kB
+    peak = _peak_bytes(lambda: _refused(path, "schema.json unpacks to"))
+    assert peak < persist.MAX_SCHEMA_BYTES // 2   # the schema is never unpacked
+
+
+def test_an_archive_that_unpacks_too_far_is_refused(tmp_path, monkeypatch):
+    from gaitrisk.model import persist
+
+    path = _saved(tmp_path)
+    _rewrite(path, extra={f"pad{i}.bin": bytes(1 << 16) for i in range(8)})
+    monkeypatch.setattr(persist, "MAX_UNPACKED_BYTES", 1 << 19)
+    _refused(path, r"unpacks to \d+ bytes")
+    monkeypatch.setattr(persist, "MAX_UNPACKED_BYTES", 1 << 30)
+    monkeypatch.setattr(persist, "MAX_MEMBERS", 10)
+    _refused(path, "members")
+
+
+def test_an_oversized_card_is_refused(tmp_path):
+    from gaitrisk.model import persist
+
+    path = _saved(tmp_path)
+    card = card_path(path)
+    card.write_bytes(card.read_bytes() + b" " * persist.MAX_CARD_BYTES)   # still valid JSON
+    with pytest.raises(ModelFileError, match="model card larger than"):
+        load_model(path)
+    with pytest.raises(ModelFileError, match="model card larger than"):
+        read_card(path)

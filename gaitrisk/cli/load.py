@@ -201,6 +201,7 @@ def pain_list(obj: Context, since, athlete, tz, as_json) -> None:
         click.echo(f"No pain entries for {athlete}. Try: gaitrisk pain add --help")
         return
     from ..pain import vocab
+    from ..textsafe import plain  # notes come from CSV files and the command line
 
     click.echo(f"{'id':>5} {'local time':<16} {'score':>5} {'region':<17} {'side':<5} {'when':<13} "
                f"{'behaviour':<9} note")
@@ -209,7 +210,7 @@ def pain_list(obj: Context, since, athlete, tz, as_json) -> None:
         when = local.strftime("%Y-%m-%d") if e.date_only else local.strftime("%Y-%m-%d %H:%M")
         click.echo(f"{e.id:>5} {when:<16} {e.score:>5} {vocab.REGIONS[e.region]:<17} {e.side:<5} "
                    f"{vocab.WHENS[e.when]:<13} {vocab.BEHAVIOURS.get(e.behaviour or '', '-'):<9} "
-                   f"{e.note or ''}".rstrip())
+                   f"{plain(e.note or '')}".rstrip())
 
 
 @pain_group.command("edit")
@@ -303,8 +304,10 @@ def pain_import(obj: Context, file, strict, athlete, tz, as_json) -> None:
         click.echo(json.dumps(result, indent=2))
     else:
         click.echo(f"{imported} imported, {result['duplicates']} duplicate, {len(parsed.errors)} rejected")
+        from ..textsafe import plain
+
         for e in parsed.errors:
-            click.echo(f"  {path.name}, line {e.line}: {e.reason}", err=True)
+            click.echo(plain(f"  {path.name}, line {e.line}: {e.reason}"), err=True)
     if strict and parsed.errors:
         raise click.ClickException(f"{len(parsed.errors)} bad row(s) and --strict: nothing imported")
     if parsed.errors and not stored:

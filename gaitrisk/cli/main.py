@@ -151,21 +151,26 @@ def _update_features(store, athlete: str, report, *, show: bool = False, executo
                            hidden=not show, show_pos=True) as bar:
         feats = compute_and_store_features(store, athlete, on_run=lambda _id: bar.update(1), executor=executor,
                                            passes=report.leg_results)
+    from ..textsafe import plain
+
     for f in feats.failed:
-        click.echo(f"  features not computed for {f.get('activity_id', '?')}: {f.get('reason', '')}", err=True)
+        click.echo(plain(f"  features not computed for {f.get('activity_id', '?')}: {f.get('reason', '')}"),
+                   err=True)
 
 
 def _print_import_summary(report) -> None:
+    from ..textsafe import plain  # file names and reasons come from the files: no escape sequences reach the terminal
+
     click.echo(f"{report.imported} imported, {report.duplicates} duplicate, {report.skipped} skipped "
                f"(not a run or nothing to import), {report.partial} partial, {len(report.failed)} failed")
     for o in report.outcomes:
         if o.partial and o.status == "imported":
-            click.echo(f"  partial: {o.file}: {'; '.join(o.problems)}")
+            click.echo(plain(f"  partial: {o.file}: {'; '.join(o.problems)}"))
     for o in report.outcomes:
         if o.status == "skipped":
-            click.echo(f"  skipped: {o.file}: {o.reason}")
+            click.echo(plain(f"  skipped: {o.file}: {o.reason}"))
     for f in report.failed:
-        click.echo(f"  failed:  {f['file']}: {f['reason']}", err=True)
+        click.echo(plain(f"  failed:  {f['file']}: {f['reason']}"), err=True)
 
 
 def _fmt_duration(s: float | None) -> str:
@@ -206,14 +211,16 @@ def activities_cmd(obj: Context, athlete: str | None, as_json: bool) -> None:
     if not recs:
         click.echo("No activities stored yet. Try: gaitrisk import PATH")
         return
+    from ..textsafe import plain
+
     header = f"{'id':<12} {'athlete':<10} {'start (UTC)':<16} {'km':>6} {'time':>8} {'moving':>8} {'spm':>5} {'GCT ms':>6} fmt  note"
     click.echo(header)
     for r in recs:
         note = ("partial " if r.partial else "") + (f"{len(r.sources)} sources" if len(r.sources) > 1 else "")
-        click.echo(f"{r.id[:12]:<12} {r.athlete[:10]:<10} {r.start_time:%Y-%m-%d %H:%M} "
+        click.echo(f"{r.id[:12]:<12} {plain(r.athlete)[:10]:<10} {r.start_time:%Y-%m-%d %H:%M} "
                    f"{_num(r.distance_m and r.distance_m / 1000, '6.2f'):>6} {_fmt_duration(r.duration_s):>8} "
                    f"{_fmt_duration(r.moving_time_s):>8} {_num(r.avg_cadence_spm, '5.0f'):>5} "
-                   f"{_num(r.avg_stance_time_ms, '6.0f'):>6} {r.fmt:<4} {note}".rstrip())
+                   f"{_num(r.avg_stance_time_ms, '6.0f'):>6} {plain(r.fmt):<4} {note}".rstrip())
 
 
 @cli.command("show")
@@ -238,18 +245,20 @@ def show_cmd(obj: Context, activity_id: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(out, indent=2, default=str))
         return
+    from ..textsafe import plain  # names, devices, sources and problems come from the files
+
     for key, value in out.items():
         if key == "device_summary" and value:
             click.echo("device_summary:")
             for k, v in value.items():
                 if v is not None:
-                    click.echo(f"  {k}: {v}")
+                    click.echo(plain(f"  {k}: {v}"))
         elif key == "samples":
-            click.echo(f"samples: {value['rows']} rows; columns: {', '.join(value['columns'])}")
+            click.echo(plain(f"samples: {value['rows']} rows; columns: {', '.join(value['columns'])}"))
         elif isinstance(value, list):
-            click.echo(f"{key}: {', '.join(map(str, value)) if value else '-'}")
+            click.echo(plain(f"{key}: {', '.join(map(str, value)) if value else '-'}"))
         else:
-            click.echo(f"{key}: {'-' if value is None else value}")
+            click.echo(plain(f"{key}: {'-' if value is None else value}"))
 
 
 # Command groups that live in their own modules register here.

@@ -110,14 +110,16 @@ def nightly_cmd(obj: Context, inbox, archive, quarantine, report_dir, athlete, f
 
 
 def _print_summary(summary) -> None:
+    from ..textsafe import plain  # inbox file names and reasons come from the files
+
     if summary.nothing_new:
         click.echo("nothing new: the inbox held no new file and no athlete's data changed")
     for a in summary.athletes:
-        click.echo(a.line())
+        click.echo(plain(a.line()))
         for q in a.quarantined:
-            click.echo(f"  quarantined: {q['file']}: {q['reason']}", err=True)
+            click.echo(plain(f"  quarantined: {q['file']}: {q['reason']}"), err=True)
         for m in a.member_failures:
-            click.echo(f"  failed:      {m['file']}: {m['reason']}", err=True)
+            click.echo(plain(f"  failed:      {m['file']}: {m['reason']}"), err=True)
     if summary.model == "trained" or summary.model_note and summary.model != "unchanged":
         click.echo(f"model: {summary.model_note}")
     for e in summary.errors:

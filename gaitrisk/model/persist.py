@@ -10,15 +10,23 @@ Beside it, ``<model>.card.json`` is the model card: data range, athletes, onsets
 rows, metrics, the library versions and the model file's SHA-256 (a card that does not
 match its model file is refused).  Both files are created user-only (0600), like the
 store, and written atomically (temporary file, then rename).
+
+Loading costs bounded memory whatever the files hold: the card and the model file are
+read only up to a size cap, the model's SHA-256 is computed as it is read and checked
+before any of it is parsed, and the archive's own member sizes (``schema.json`` and the
+arrays, as declared in the zip directory that also bounds what unpacking may produce) are
+checked before skops opens it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import platform
+import zipfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
@@ -39,6 +47,16 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 )
+
+
+# Size caps (bytes).  A boosting model with isotonic calibration fitted on 20,000 rows of 100
+# athletes is 0.7 MB (schema.json 0.5 MB); trees are bounded by max_iter, arrays grow with rows.
+MAX_CARD_BYTES = 4 << 20
+MAX_MODEL_BYTES = 64 << 20
+MAX_SCHEMA_BYTES = 16 << 20           # skops's schema.json, parsed whole as JSON
+MAX_UNPACKED_BYTES = 256 << 20        # every member unpacked
+MAX_MEMBERS = 20_000
+READ_CHUNK = 1 << 20
 
 
 class ModelFileError(RuntimeError):
@@ -87,7 +105,11 @@ def read_card(path: str | os.PathLike) -> dict:
     """The model card of the model at ``path`` (the model itself is not loaded)."""
     cp = card_path(path)
     try:
-        card = json.loads(cp.read_text(encoding="utf-8"))
+        with open(cp, "rb") as f:
+            raw = f.read(MAX_CARD_BYTES + 1)
+        if len(raw) > MAX_CARD_BYTES:
+            raise ModelFileError(f"{cp}: model card larger than {MAX_CARD_BYTES >> 20} MiB; refused")
+        card = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise ModelFileError(f"no trained model at {path} (run: gaitrisk model train)") from None
     except (OSError, ValueError) as exc:
@@ -103,13 +125,11 @@ def load_model(path: str | os.PathLike) -> tuple[GaitRiskClassifier, dict]:
 
     path = Path(path)
     card = read_card(path)
+    data = read_model_bytes(path, card.get("model_sha256"))
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ModelFileError(f"{path}: cannot read the model file ({exc.strerror or exc})") from exc
-    if hashlib.sha256(data).hexdigest() != card.get("model_sha256"):
-        raise ModelFileError(f"{path}: the model file does not match its card (changed after training?); "
-                             "train again")
+        check_archive(data)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
     try:
         untrusted = set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
         if untrusted:
@@ -122,6 +142,52 @@ def load_model(path: str | os.PathLike) -> tuple[GaitRiskClassifier, dict]:
     if not isinstance(model, GaitRiskClassifier):
         raise ModelFileError(f"{path}: holds a {type(model).__name__}, not a GaitRiskClassifier")
     return model, card
+
+
+def read_model_bytes(path: Path, sha256: object) -> bytes:
+    """The model file's bytes, only when they hash to ``sha256`` (the card's) and fit :data:`MAX_MODEL_BYTES`.
+
+    The hash is taken over the very bytes returned, as they are read: a file swapped after
+    the check cannot slip through, and a huge file is refused before it fills memory.
+    """
+    digest = hashlib.sha256()
+    buf = bytearray()
+    try:
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size > MAX_MODEL_BYTES:
+                raise ModelFileError(f"{path}: model file larger than {MAX_MODEL_BYTES >> 20} MiB; refused")
+            while chunk := f.read(READ_CHUNK):
+                if len(buf) + len(chunk) > MAX_MODEL_BYTES:   # grew while being read
+                    raise ModelFileError(f"{path}: model file larger than {MAX_MODEL_BYTES >> 20} MiB; refused")
+                digest.update(chunk)
+                buf += chunk
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read the model file ({exc.strerror or exc})") from exc
+    if digest.hexdigest() != sha256:
+        raise ModelFileError(f"{path}: the model file does not match its card (changed after training?); "
+                             "train again")
+    return bytes(buf)
+
+
+def check_archive(data: bytes) -> None:
+    """Refuse an archive whose members would unpack beyond the caps (message without the path).
+
+    zipfile never unpacks a member past the size its directory declares, so checking the
+    declared sizes bounds what skops can make of the archive.
+    """
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise ModelFileError(f"not a readable model file (BadZipFile: {exc})") from exc
+    if len(members) > MAX_MEMBERS:
+        raise ModelFileError(f"refused, the archive has {len(members)} members (at most {MAX_MEMBERS})")
+    for m in members:
+        if m.filename == "schema.json" and m.file_size > MAX_SCHEMA_BYTES:
+            raise ModelFileError(f"refused, its schema.json unpacks to {m.file_size} bytes "
+                                 f"(at most {MAX_SCHEMA_BYTES >> 20} MiB)")
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ModelFileError(f"refused, it unpacks to {unpacked} bytes (at most {MAX_UNPACKED_BYTES >> 20} MiB)")
 
 
 def _jsonable(x):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
+from ..textsafe import plain
 from . import fmt as F
 from .assemble import AthleteReport
 from .plots import plots_for
@@ -31,10 +32,15 @@ figure{margin:1rem 0 1.5rem}figure svg{max-width:100%;height:auto}figcaption{fon
 """
 
 
+def _esc(s: str) -> str:
+    """Text for HTML: no control characters (a report may be viewed with cat or less), markup escaped."""
+    return escape(plain(s))
+
+
 def _table(head: list[str], rows: list[tuple[list[str], bool]], text_cols: int = 1) -> str:
     """A table; the first ``text_cols`` columns hold text (left-aligned), the rest numbers."""
     def cell(tag: str, i: int, c: str) -> str:
-        return f"<{tag} class='l'>{escape(c)}</{tag}>" if i < text_cols else f"<{tag}>{escape(c)}</{tag}>"
+        return f"<{tag} class='l'>{_esc(c)}</{tag}>" if i < text_cols else f"<{tag}>{_esc(c)}</{tag}>"
 
     h = "".join(cell("th", i, c) for i, c in enumerate(head))
     body = "".join(("<tr class='alert'>" if alert else "<tr>") + "".join(cell("td", i, c) for i, c in enumerate(r))
@@ -48,7 +54,7 @@ def render_html(reports: list[AthleteReport], generated_at: dt.datetime) -> str:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>gaitrisk report: {escape(names)}</title><style>{CSS}</style></head><body>",
+        f"<title>gaitrisk report: {_esc(names)}</title><style>{CSS}</style></head><body>",
         "<h1>gaitrisk report</h1>",
         f'<p class="meta">Generated {generated_at:%Y-%m-%d %H:%M %Z}. {F.DISCLAIMER}</p>',
     ]
@@ -62,34 +68,34 @@ def athlete_html(rep: AthleteReport) -> str:
     from . import safe_file_stem
 
     stem = safe_file_stem(rep.athlete)
-    out = [f'<section class="athlete" data-athlete="{escape(rep.athlete)}">',
-           f"<h2>{escape(rep.athlete)}</h2>",
-           f'<p class="meta">{rep.first} to {rep.last}, calendar days in {escape(rep.zone)}.</p>']
-    out += [f'<p class="stale">{escape(n)}</p>' for n in rep.notes]
+    out = [f'<section class="athlete" data-athlete="{_esc(rep.athlete)}">',
+           f"<h2>{_esc(rep.athlete)}</h2>",
+           f'<p class="meta">{rep.first} to {rep.last}, calendar days in {_esc(rep.zone)}.</p>']
+    out += [f'<p class="stale">{_esc(n)}</p>' for n in rep.notes]
     span = f"{rep.flag_first} to {rep.last}" if rep.flag_first else str(rep.last)
     out.append(f"<h3>Flags ({span})</h3>")
     if not rep.flags:
         out.append('<p class="flag none">No flags. Keep logging pain after runs.</p>')
     for f in rep.flags:
         red = " red" if f.code == "see_a_clinician" else ""
-        out.append(f'<div class="flag {f.severity}{red}" data-flag="{escape(f.code)}">'
-                   f'<div class="title">{escape(F.flag_title(f))}, {f.date}</div>'
-                   f"<div>{escape(f.explanation)} <span class='note'>[{escape(f.source)}]</span></div>"
-                   f'<div class="do">→ {escape(f.suggestion)}</div></div>')
+        out.append(f'<div class="flag {f.severity}{red}" data-flag="{_esc(f.code)}">'
+                   f'<div class="title">{_esc(F.flag_title(f))}, {f.date}</div>'
+                   f"<div>{_esc(f.explanation)} <span class='note'>[{_esc(f.source)}]</span></div>"
+                   f'<div class="do">→ {_esc(f.suggestion)}</div></div>')
     if rep.model is None:
-        out.append(f'<p class="note">Model: {escape(rep.model_note or "not shown")}</p>')
+        out.append(f'<p class="note">Model: {_esc(rep.model_note or "not shown")}</p>')
     else:
         m = rep.model
         top = ", ".join(f"{k} {v:+.2f}" for k, v in m.contributions[:3])
         out.append(f"<p>Model: <b>{m.probability:.0%}</b> chance of a pain onset in the next {m.horizon_days} days "
-                   f"(base rate {m.base_rate:.0%}); main contributions (log-odds): {escape(top)}"
-                   + (f" <span class='note'>({escape(rep.model_note)})</span>" if rep.model_note else "") + "</p>")
+                   f"(base rate {m.base_rate:.0%}); main contributions (log-odds): {_esc(top)}"
+                   + (f" <span class='note'>({_esc(rep.model_note)})</span>" if rep.model_note else "") + "</p>")
     plots = {p.key: p for p in plots_for(rep)}
 
     def fig(key: str) -> str:
         p = plots.pop(key)
-        return (f'<figure id="{escape(stem)}-{p.key}" data-plot="{p.key}" data-athlete="{escape(rep.athlete)}">'
-                f"{p.svg}<figcaption><b>{escape(p.title)}.</b> {escape(p.caption)}</figcaption></figure>")
+        return (f'<figure id="{_esc(stem)}-{p.key}" data-plot="{p.key}" data-athlete="{_esc(rep.athlete)}">'
+                f"{p.svg}<figcaption><b>{_esc(p.title)}.</b> {_esc(p.caption)}</figcaption></figure>")
 
     out.append("<h3>Load</h3>")
     out.append(_table(["week", "km", "runs", "longest km", "change", "spike", "ACWR 7:21", "pain max"],
@@ -112,6 +118,6 @@ def athlete_html(rep: AthleteReport) -> str:
         out += ["<h3>Routes</h3>", fig("routes")]
     notes = list(rep.load_notes)
     if notes:
-        out.append('<p class="note">' + "<br>".join(escape(n) for n in notes) + "</p>")
+        out.append('<p class="note">' + "<br>".join(_esc(n) for n in notes) + "</p>")
     out.append("</section>")
     return "\n".join(out)

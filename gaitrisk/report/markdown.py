@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..textsafe import markdown_inline as _esc
 from . import fmt as F
 from .assemble import AthleteReport
-
-
-def _esc(s: str) -> str:
-    """Table cells: a pipe or a line break would end the cell."""
-    return s.replace("|", "\\|").replace("\n", " ")
 
 
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
@@ -34,16 +30,17 @@ def athlete_markdown(rep: AthleteReport) -> list[str]:
     if not rep.flags:
         L += ["None. Keep logging pain after runs.", ""]
     for f in rep.flags:
-        L += [f"- **{F.flag_title(f)}**, {f.date}: {f.explanation} [{f.source}]  ", f"  → {f.suggestion}"]
+        L += [f"- **{F.flag_title(f)}**, {f.date}: {_esc(f.explanation)} \\[{_esc(f.source)}\\]  ",
+              f"  → {_esc(f.suggestion)}"]
     L += [""]
     if rep.model is None:
-        L += [f"Model: {rep.model_note or 'not shown'}", ""]
+        L += [f"Model: {_esc(rep.model_note or 'not shown')}", ""]
     else:
         m = rep.model
         top = ", ".join(f"{k} {v:+.2f}" for k, v in m.contributions[:3])
         L += [f"Model: {m.probability:.0%} chance of a pain onset in the next {m.horizon_days} days (base rate "
-              f"{m.base_rate:.0%}); main contributions (log-odds): {top}" + (f" ({rep.model_note})" if rep.model_note
-                                                                          else ""), ""]
+              f"{m.base_rate:.0%}); main contributions (log-odds): {_esc(top)}"
+              + (f" ({_esc(rep.model_note)})" if rep.model_note else ""), ""]
     L += [f"### Load, last {len(rep.weeks)} weeks", ""]
     L += _table(["week", "km", "runs", "longest km", "change", "spike", "ACWR 7:21", "pain max"],
                 [[F.week_label(w), F.km(w.distance_m), str(w.runs), F.km(w.longest_run_m), F.change_cell(w),

@@ -1,10 +1,17 @@
-"""The terminal report (rich tables; colour only when asked, i.e. on a TTY)."""
+"""The terminal report (rich tables; colour only when asked, i.e. on a TTY).
+
+Every string that comes from data (names, notes, flag texts) enters rich as a ``Text``
+of :func:`~gaitrisk.textsafe.plain` characters: a plain ``str`` cell would be parsed as
+rich markup (``sore [/]`` raises, ``[b]x`` loses its brackets), and a control sequence
+would reach the terminal.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 
+from ..textsafe import plain
 from . import fmt as F
 from .assemble import AthleteReport
 
@@ -33,10 +40,10 @@ def athlete_parts(rep: AthleteReport) -> list:
     from rich.rule import Rule
     from rich.text import Text
 
-    parts: list = [Rule(Text(f"{rep.athlete}: {rep.first} to {rep.last} ({rep.zone})", style="bold"),
+    parts: list = [Rule(Text(f"{plain(rep.athlete)}: {rep.first} to {rep.last} ({plain(rep.zone)})", style="bold"),
                         align="left")]
     for note in rep.notes:
-        parts.append(Text(f"! {note}", style="yellow"))
+        parts.append(Text(f"! {plain(note)}", style="yellow"))
     parts.append(_flags(rep))
     parts.append(_model(rep))
     parts += [_load(rep), _trends(rep), _exposure(rep), _pain(rep)]
@@ -72,8 +79,8 @@ def _flags(rep: AthleteReport):
                right_from=99, wrap=(2,))
     for f in rep.flags:
         style = _STYLE[f.severity]
-        why = Text(f"{f.explanation} [{f.source}]\n")
-        why.append(f"→ {f.suggestion}", style="bold")
+        why = Text(f"{plain(f.explanation)} [{plain(f.source)}]\n")
+        why.append(f"→ {plain(f.suggestion)}", style="bold")
         t.add_row(Text(F.flag_title(f), style=style), f.date.isoformat(), why)
     return t
 
@@ -82,10 +89,10 @@ def _model(rep: AthleteReport):
     from rich.text import Text
 
     if rep.model is None:
-        return Text(f"Model: {rep.model_note or 'not shown'}", style="dim")
+        return Text(f"Model: {plain(rep.model_note or 'not shown')}", style="dim")
     m = rep.model
     top = ", ".join(f"{k} {v:+.2f}" for k, v in m.contributions[:3])
-    note = f" ({rep.model_note})" if rep.model_note else ""
+    note = f" ({plain(rep.model_note)})" if rep.model_note else ""
     return Text(f"Model: {m.probability:.0%} chance of a pain onset in the next {m.horizon_days} days "
                 f"(base rate {m.base_rate:.0%}); main contributions (log-odds): {top}{note}")
 
@@ -131,6 +138,6 @@ def _pain(rep: AthleteReport):
         style = "red" if p.score > 5 else ("yellow" if p.score >= 3 else None)
         t.add_row(f"{p.time:%a %d %b}" + ("" if p.date_only else f" {p.time:%H:%M}"),
                   Text(f"{p.score}/10 " + "█" * p.score, style=style),
-                  f"{F.region(p.region)} ({F.side(p.side)})", F.when(p.when) +
-                  (f", {p.behaviour.replace('_', ' ')}" if p.behaviour else ""), p.note or "")
+                  Text(plain(f"{F.region(p.region)} ({F.side(p.side)})")), Text(plain(F.when(p.when) +
+                  (f", {p.behaviour.replace('_', ' ')}" if p.behaviour else ""))), Text(plain(p.note or "")))
     return t
