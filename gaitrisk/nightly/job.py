@@ -359,8 +359,10 @@ def _move(f: ib.InboxFile, root: Path, reason: str | None, out: AthleteSummary) 
     try:
         where = ib.move_unique(f.path, root, f.rel, reason=reason)
     except OSError as exc:
-        out.errors.append(f"{f.rel}: could not be moved to {root} ({exc.strerror or exc}); it is imported and "
-                          "will be moved by the next run")
+        why = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+        then = "it is imported and will be moved by the next run" if reason is None else \
+            "it stays in the inbox and the next run tries again"
+        out.errors.append(f"{f.rel}: could not be moved to {root} ({why}); {then}")
         return
     if reason is None:
         out.archived += 1
