@@ -1,28 +1,119 @@
 """The nightly run under attack: nothing lost, nothing mixed up, nothing leaked.
 
-Nothing written through a symbolic link in the archive or the quarantine.
+Report files unique per athlete, an alert never lost to a kill before it was delivered,
+nothing written through a symbolic link in the archive or the quarantine, and symbolic
+links in the inbox reported.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from click.testing import CliRunner
+
+from gaitrisk.cli.main import cli
+from gaitrisk.cli.nightly import EXIT_NEW_ALERT
 from gaitrisk.nightly import run_nightly
 from gaitrisk.nightly.inbox import REASON_SUFFIX
 
 from .conftest import FIXTURES
+from .test_nightly import _inbox, _night_pain, cohort  # noqa: F401 - cohort is a fixture
 
 UTC = ZoneInfo("UTC")
+REPO = Path(__file__).resolve().parents[1]
 RUNS = sorted((FIXTURES / "runs").iterdir())
 
 
 def _nightly(root: Path, **kw):
     kw.setdefault("model_kind", "logistic")
     return run_nightly(root / "g.db", root / "inbox", report_dir=root / "reports", zone=UTC, min_age_s=0, **kw)
+
+
+def test_athletes_whose_names_sanitise_alike_get_their_own_reports(tmp_path):
+    for name, runs in (("ann b", RUNS[:3]), ("ann_b", RUNS[3:4])):
+        (tmp_path / "inbox" / name).mkdir(parents=True)
+        for p in runs:
+            shutil.copy(p, tmp_path / "inbox" / name / p.name)
+    summary = _nightly(tmp_path)  # the real renderer: gaitrisk.report
+    assert not summary.failed, [a.line() for a in summary.athletes]
+    written = {a.athlete: a.reports for a in summary.athletes}
+    assert len({p for ps in written.values() for p in ps}) == 4
+    assert len(list((tmp_path / "reports").iterdir())) == 4
+    for name, n_runs in (("ann b", 3), ("ann_b", 1)):
+        rep = json.loads(Path(next(p for p in written[name] if p.endswith(".json"))).read_text())["athletes"][0]
+        assert (rep["name"], len(rep["runs"])) == (name, n_runs)
+        html = Path(next(p for p in written[name] if p.endswith(".html"))).read_text()
+        assert f'data-athlete="{name}"' in html
+
+
+_KILL_AT_DELIVERY = """
+import os, signal, sys
+import gaitrisk.cli.nightly as nightly
+from gaitrisk.cli.main import cli
+
+def killed(summary):  # SIGKILL where the summary is printed: after the state recorded the new flags
+    os.kill(os.getpid(), signal.SIGKILL)
+
+nightly._print_summary = killed
+cli(sys.argv[1:])
+"""
+
+
+def test_an_alert_found_by_a_run_killed_before_it_was_printed_is_delivered_next_time(cohort, tmp_path):
+    _, truth = cohort
+    name = min(truth["athletes"])
+    inbox = _inbox(cohort, tmp_path, pain=False, athletes=1)
+    args = ["nightly", "--db", str(tmp_path / "g.db"), "--inbox", str(inbox), "--min-age", "0", "--tz", "UTC",
+            "--model-kind", "logistic", "--fail-on-new-high"]
+    runner = CliRunner()
+    first = runner.invoke(cli, [*args, "--json"])
+    assert first.exit_code in (0, EXIT_NEW_ALERT), first.output
+
+    (inbox / name / "night.pain.csv").write_text(_night_pain(cohort, name))
+    killed = subprocess.run([sys.executable, "-c", _KILL_AT_DELIVERY, *args], cwd=REPO, capture_output=True,
+                            text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert "NEW ALERT" not in killed.stderr
+    assert not (inbox / name / "night.pain.csv").exists()  # imported: the next run has nothing new to import
+
+    after = runner.invoke(cli, [*args, "--json"])
+    assert after.exit_code == EXIT_NEW_ALERT, after.output
+    out = json.loads(after.output)
+    assert [(x["athlete"], x["code"]) for x in out["new_alerts"]] == [(name, "see_a_clinician")]
+    assert not out["nothing_new"]
+    again = runner.invoke(cli, [*args, "--json"])  # delivered now: not new any more
+    assert again.exit_code == 0 and json.loads(again.output)["new_alerts"] == [], again.output
+
+
+def test_an_alert_stays_pending_while_delivery_fails(cohort, tmp_path):
+    _, truth = cohort
+    name = min(truth["athletes"])
+    _inbox(cohort, tmp_path, pain=False, athletes=1)
+    _nightly(tmp_path)
+    (tmp_path / "inbox" / name / "night.pain.csv").write_text(_night_pain(cohort, name))
+
+    def broken(summary):
+        assert summary.new_alerts
+        raise OSError("stdout is gone")
+
+    try:
+        _nightly(tmp_path, deliver=broken)
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the delivery's error must reach the caller")
+    delivered = []
+    _nightly(tmp_path, deliver=lambda s: delivered.extend(s.new_alerts))
+    assert [(x["athlete"], x["code"]) for x in delivered] == [(name, "see_a_clinician")]
+    assert _nightly(tmp_path).new_alerts == []
 
 
 def _junk_inbox(root: Path) -> Path:
@@ -89,3 +180,17 @@ def test_loose_archive_and_quarantine_folders_are_made_user_only(tmp_path):
     assert {str(d): stat.S_IMODE(d.stat().st_mode) for d in loose} == {str(d): 0o700 for d in loose}
 
 
+def test_symlinks_in_the_inbox_are_reported_with_a_reason(tmp_path):
+    inbox = tmp_path / "inbox"
+    (inbox / "ann").mkdir(parents=True)
+    (inbox / "ann" / "link.fit").symlink_to(RUNS[0])
+    (inbox / "bob").symlink_to(FIXTURES / "runs", target_is_directory=True)
+    summary = _nightly(tmp_path)
+    left = {a.athlete: a.left_in_inbox for a in summary.athletes}
+    assert [x["file"] for x in left["ann"]] == ["ann/link.fit"] and "symbolic link" in left["ann"][0]["reason"]
+    assert [x["file"] for x in left["me"]] == ["bob"]
+    assert all("left in the inbox" in a.line() for a in summary.athletes)
+    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "nightly", "--inbox", str(inbox), "--min-age",
+                                   "0", "--tz", "UTC"])
+    assert res.exit_code == 0 and "ann/link.fit: a symbolic link, not followed" in res.output, res.output
+    assert (inbox / "ann" / "link.fit").is_symlink()
