@@ -1,8 +1,8 @@
 """The nightly run under attack: nothing lost, nothing mixed up, nothing leaked.
 
 Report files unique per athlete, an alert never lost to a kill before it was delivered,
-nothing written through a symbolic link in the archive or the quarantine, and symbolic
-links in the inbox reported.
+no trace of a deleted athlete left beside the store, nothing written through a symbolic
+link in the archive or the quarantine, and symbolic links in the inbox reported.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from gaitrisk.cli.main import cli
 from gaitrisk.cli.nightly import EXIT_NEW_ALERT
 from gaitrisk.nightly import run_nightly
 from gaitrisk.nightly.inbox import REASON_SUFFIX
+from gaitrisk.nightly.lock import nightly_lock
+from gaitrisk.store import Store
 
 from .conftest import FIXTURES
 from .test_nightly import _inbox, _night_pain, cohort  # noqa: F401 - cohort is a fixture
@@ -114,6 +116,68 @@ def test_an_alert_stays_pending_while_delivery_fails(cohort, tmp_path):
     _nightly(tmp_path, deliver=lambda s: delivered.extend(s.new_alerts))
     assert [(x["athlete"], x["code"]) for x in delivered] == [(name, "see_a_clinician")]
     assert _nightly(tmp_path).new_alerts == []
+
+
+NOTE = "zebra-crossing-4471 note"
+
+
+def _traces(root: Path, needles: list[bytes], skip: Path) -> list[str]:
+    """Every file or folder below ``root`` (but ``skip``) whose name or bytes hold one of ``needles``."""
+    found = []
+    for p in root.rglob("*"):
+        if skip == p or skip in p.parents:
+            continue
+        if any(n.decode() in str(p.relative_to(root)) for n in needles):
+            found.append(f"name: {p}")
+        if p.is_file() and not p.is_symlink():
+            data = p.read_bytes()
+            found += [f"{n!r} in {p}" for n in needles if n in data]
+    return found
+
+
+def test_delete_leaves_no_trace_of_the_athlete_beside_the_store(cohort, tmp_path, monkeypatch):
+    src, truth = cohort
+    gone, stays = sorted(truth["athletes"])[:2]  # both have pain onsets: the model is trained on both
+    x = "xavierquill"
+    inbox = tmp_path / "inbox"
+    shutil.copytree(src / gone / "runs", inbox / x / "runs")
+    shutil.copy(src / gone / "pain.csv", inbox / x / "diary.pain.csv")
+    last = max(p.name[:10] for p in (src / gone / "runs").iterdir())
+    (inbox / x / "notes.pain.csv").write_text(f"date,score,region,side,when,note\n{last},3,foot,L,after_run,{NOTE}\n")
+    (inbox / x / "junk.fit").write_bytes(b"not a fit file at all")  # quarantined
+    shutil.copytree(src / stays / "runs", inbox / stays / "runs")
+    shutil.copy(src / stays / "pain.csv", inbox / stays / "diary.pain.csv")
+    monkeypatch.chdir(tmp_path)  # the nightly run given relative folders, the delete run from elsewhere
+    first = run_nightly("g.db", "inbox", report_dir="reports", zone=UTC, min_age_s=0, model_kind="logistic")
+    monkeypatch.chdir(src)
+    assert not first.failed and first.model == "trained"
+    needles = [x.encode(), NOTE.encode()]
+    before = _traces(tmp_path, needles, inbox)
+    for where in ("reports", "archive", "quarantine", "g.db.nightly.json", "g.db.model.skops.card.json"):
+        assert any(str(tmp_path / where) in t for t in before), where  # the test looks where the traces are
+
+    with nightly_lock(tmp_path / "g.db"):  # a nightly run at work: it would write them back
+        busy = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "delete", "--athlete", x, "--yes"])
+    assert busy.exit_code == 1 and "nothing deleted" in busy.output
+    assert _traces(tmp_path, needles, inbox) == before
+    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "delete", "--athlete", x, "--yes"])
+    assert res.exit_code == 0, res.output
+    assert _traces(tmp_path, needles, inbox) == []
+    assert "removed the model" in res.output and not (tmp_path / "g.db.model.skops").exists()
+    # The other athlete keeps everything.
+    with Store(tmp_path / "g.db") as st:
+        assert st.athletes() == [stays] and len(st.activities(stays)) == truth["athletes"][stays]["runs"]
+    assert (tmp_path / "reports" / f"{stays}.json").exists()
+    assert (tmp_path / "archive" / stays / "diary.pain.csv").exists()
+    assert stat.S_IMODE((tmp_path / "g.db.nightly.json").stat().st_mode) == 0o600
+
+    # The next night trains a model without them (or says why it cannot) and writes nothing of theirs back.
+    again = _nightly(tmp_path)
+    assert again.model in ("trained", "not_trained"), again.model_note
+    assert _traces(tmp_path, needles, inbox) == []
+    # Deleting them again: nothing left to delete.
+    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "delete", "--athlete", x, "--yes"])
+    assert res.exit_code == 1 and "nothing deleted" in res.output
 
 
 def _junk_inbox(root: Path) -> Path:

@@ -51,6 +51,7 @@ from .state import (
     NightlyState,
     mark_delivered,
     pending_alerts,
+    remember_files,
     remove_stale_report_temps,
     remove_stale_temps,
     state_path,
@@ -97,6 +98,8 @@ class AthleteSummary:
     note: str = ""
     errors: list[str] = field(default_factory=list)
     left_in_inbox: list[dict[str, str]] = field(default_factory=list)  # {"file", "reason"}: links and the like
+    # Where this run put the athlete's files: (archive or quarantine root, path below it).
+    moved: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
     @property
     def changed(self) -> bool:
@@ -221,13 +224,21 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
         for e in found.left:
             athlete(e.athlete).left_in_inbox.append({"file": str(e.rel), "reason": e.reason})
 
+        def checkpoint(out: AthleteSummary) -> None:
+            # Where the files went is saved at once: delete --athlete must find every one of them.
+            if out.moved:
+                remember_files(state, out.athlete, out.moved)
+                out.moved.clear()
+                state.save(state_file)
+
         with progress.step("Importing", len(files)) as advance:
             for name in sorted({f.athlete for f in files}):
                 mine = [f for f in files if f.athlete == name]
                 passes[name] = _import_activities(store, [f for f in mine if f.kind == ib.ACTIVITY], athlete(name),
-                                                  archive, quarantine, executor, advance)
+                                                  archive, quarantine, executor, advance, checkpoint)
                 _import_pain(store, [f for f in mine if f.kind == ib.PAIN], athlete(name), zone, archive,
                              quarantine, advance)
+                checkpoint(athlete(name))
         ib.prune_empty(inbox, [f.path.parent for f in files])
 
         names = store.athletes()
@@ -293,7 +304,8 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
 
 # -- import ------------------------------------------------------------------------------
 def _import_activities(store, files: Sequence[ib.InboxFile], out: AthleteSummary, archive: Path, quarantine: Path,
-                       executor: MapExecutor, advance: Callable[[str], None]) -> dict[str, Any]:
+                       executor: MapExecutor, advance: Callable[[str], None],
+                       checkpoint: Callable[[AthleteSummary], None] = lambda out: None) -> dict[str, Any]:
     """Imports ``files`` in chunks; returns the new runs' passes made during the import (see
     :mod:`gaitrisk.features.handoff`), for the features step."""
     from ..features.handoff import import_pass
@@ -332,6 +344,7 @@ def _import_activities(store, files: Sequence[ib.InboxFile], out: AthleteSummary
                     reason += f" (and {len(failed) - 1} more problem(s))"
                 _move(f, quarantine, reason, out)
             advance(str(f.rel))
+        checkpoint(out)
     return passes
 
 
@@ -389,9 +402,11 @@ def _move(f: ib.InboxFile, root: Path, reason: str | None, out: AthleteSummary) 
             "it stays in the inbox and the next run tries again"
         out.errors.append(f"{f.rel}: could not be moved to {root} ({why}); {then}")
         return
+    out.moved.append((os.path.abspath(root), str(where.relative_to(root))))
     if reason is None:
         out.archived += 1
     else:
+        out.moved.append((os.path.abspath(root), str(where.relative_to(root)) + ib.REASON_SUFFIX))
         out.quarantined.append({"file": str(f.rel), "reason": reason, "moved_to": str(where)})
         log.info("%s quarantined: %s", f.rel, reason)
 
@@ -524,6 +539,8 @@ def _record_analysis(result: AthleteResult, reports: list[str], error: str | Non
     entry = {"flags": sorted({tuple(f.key()) for f in result.flags} | (before if error and not result.flags
                                                                         else set()))}
     # A failed report is retried next run (no fingerprint), but the flags it saw are remembered.
+    # "written": every report file ever written for them (a report folder may change), for delete --athlete.
     entry.update({"fingerprint": None if error else fingerprint, "reports": list(reports),
+                  "written": sorted(set(seen.get("written", [])) | {os.path.abspath(p) for p in reports}),
                   "pending_alerts": sorted(pending)})
     state.athletes[result.athlete] = {**seen, **entry}
