@@ -103,8 +103,38 @@ def test_write_report_files_atomic_and_private(db, tmp_path):
 def test_athlete_names_cannot_escape_the_folder():
     from gaitrisk.report import safe_file_stem
 
-    assert safe_file_stem("../../etc/passwd") == "_.._etc_passwd"
+    assert safe_file_stem("../../etc/passwd").startswith("_.._etc_passwd-")
     assert "/" not in safe_file_stem("a/b") and not safe_file_stem(".hidden").startswith(".")
+
+
+def test_names_that_sanitise_alike_get_their_own_file_names():
+    from gaitrisk.report import safe_file_stem
+
+    names = ["ann b", "ann_b", "ann/b", "ann:b", ".ann_b", "", "ann_b-" + safe_file_stem("ann b").rsplit("-", 1)[1]]
+    stems = [safe_file_stem(n) for n in names]
+    assert len(set(stems)) == len(names), stems
+    assert safe_file_stem("ann_b") == "ann_b" and safe_file_stem("Zoë-2") == "Zoë-2"  # plain names stay plain
+    assert safe_file_stem("ann b") == safe_file_stem("ann b")  # stable: the same file every night
+    assert len(safe_file_stem("ü" * 300).encode()) < 255 - len(".html.xxxxxxxx.tmp") - 1
+
+
+def test_two_athletes_whose_names_sanitise_alike_do_not_share_a_report_file(tmp_path):
+    from gaitrisk.ingest.pipeline import import_paths
+    from gaitrisk.store import Store
+
+    from .conftest import FIXTURES
+
+    runs = sorted(str(p) for p in (FIXTURES / "runs").iterdir())
+    target = tmp_path / "reports"
+    with Store(tmp_path / "g.db") as st:
+        import_paths(runs[:3], st, "ann b")
+        import_paths(runs[3:4], st, "ann_b")
+        written = {name: write_report_files(st, name, target, zone=UTC, formats=("json", "html"))
+                   for name in ("ann b", "ann_b")}
+    assert len({p for ps in written.values() for p in ps}) == 4 and len(os.listdir(target)) == 4
+    for name, n_runs in (("ann b", 3), ("ann_b", 1)):
+        rep = json.loads(written[name][0].read_text())["athletes"][0]
+        assert (rep["name"], len(rep["runs"])) == (name, n_runs)
 
 
 def test_colour_only_when_asked(db):

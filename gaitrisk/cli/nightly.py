@@ -91,7 +91,7 @@ def nightly_cmd(obj: Context, inbox, archive, quarantine, report_dir, athlete, f
         summary = run_nightly(obj.db or default_db_path(), inbox, archive=archive, quarantine=quarantine,
                               report_dir=report_dir, default_athlete=athlete, flat=flat, zone=zone,
                               executor=executor, model_kind=model_kind, min_age_s=min_age_s, wait_s=wait_s,
-                              progress=ClickProgress(show))
+                              progress=ClickProgress(show), deliver=lambda s: _deliver(s, as_json))
     except LockBusy as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
@@ -99,14 +99,18 @@ def nightly_cmd(obj: Context, inbox, archive, quarantine, report_dir, athlete, f
         raise click.ClickException(str(exc)) from exc
     finally:
         getattr(executor, "close", lambda: None)()
-    if as_json:
-        click.echo(json.dumps(summary.as_json(), indent=2))
-    else:
-        _print_summary(summary)
     if summary.failed:
         sys.exit(EXIT_FAILURE)
     if fail_on_new_high and summary.new_alerts:
         sys.exit(EXIT_NEW_ALERT)
+
+
+def _deliver(summary, as_json: bool) -> None:
+    """Print the summary: its new alerts count as delivered once this returns (the exit code follows from it)."""
+    if as_json:
+        click.echo(json.dumps(summary.as_json(), indent=2))
+    else:
+        _print_summary(summary)
 
 
 def _print_summary(summary) -> None:
@@ -120,6 +124,8 @@ def _print_summary(summary) -> None:
             click.echo(plain(f"  quarantined: {q['file']}: {q['reason']}"), err=True)
         for m in a.member_failures:
             click.echo(plain(f"  failed:      {m['file']}: {m['reason']}"), err=True)
+        for x in a.left_in_inbox:
+            click.echo(plain(f"  left:        {x['file']}: {x['reason']}"), err=True)
     if summary.model == "trained" or summary.model_note and summary.model != "unchanged":
         click.echo(f"model: {summary.model_note}")
     for e in summary.errors:

@@ -3,7 +3,8 @@
 Pain logs and watch data are health data: a person may ask for all of theirs, and ask
 for it to be erased.  The export is one JSON document (written user-only); the delete
 removes every row of the athlete and rebuilds the database file so that nothing of it
-remains on disk.
+remains on disk, then removes what the nightly run keeps of them beside the store
+(:mod:`gaitrisk.nightly.forget`) and drops the model trained on their data.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -58,19 +60,46 @@ def delete_cmd(obj: Context, athlete: str, yes: bool) -> None:
 
     Activities and their samples, features, pain entries, gaps, the profile and
     the remembered skipped files.  The database file is then rebuilt (VACUUM) so
-    the data does not linger in free pages or the write-ahead log.  Export first
-    if you want a copy: gaitrisk export --athlete NAME --output FILE.
+    the data does not linger in free pages or the write-ahead log.  What the
+    nightly run kept of them goes too: their entry in its state file, their
+    reports, their files in the archive and the quarantine; and the model, when
+    it was trained on their data (the next nightly run trains a new one).  Export
+    first if you want a copy: gaitrisk export --athlete NAME --output FILE.
     """
-    with obj.store() as store:
-        if store.athlete_id(athlete, create=False) is None:
-            raise click.ClickException(f"no athlete {athlete!r} in {store.path}; nothing deleted")
-        n = len(store.activities(athlete))
-        if not yes:
-            if not sys.stdin.isatty():
-                raise click.ClickException("refusing to delete without confirmation; add --yes")
-            click.confirm(f"Delete athlete {athlete!r} and all their data ({n} activities) from "
-                          f"{store.path}? This cannot be undone", abort=True)
-        counts = store.delete_athlete(athlete) or {}
-    pain = counts.get("pain_entries", 0)
-    click.echo(f"deleted athlete {athlete!r}: {counts.get('activities', 0)} activities, {pain} pain entries, "
-               f"{counts.get('data_gaps', 0)} gaps and all related records; the store was compacted")
+    from ..model.persist import default_model_path
+    from ..nightly.forget import forget_athlete
+    from ..nightly.lock import LockBusy, nightly_lock
+    from ..store.sqlite import default_db_path
+
+    db = Path(obj.db) if obj.db else default_db_path()
+    try:
+        with nightly_lock(db):  # a nightly run must not write the athlete back meanwhile
+            with obj.store() as store:
+                known = store.athlete_id(athlete, create=False) is not None
+                n = len(store.activities(athlete)) if known else 0
+                if known and not yes:
+                    if not sys.stdin.isatty():
+                        raise click.ClickException("refusing to delete without confirmation; add --yes")
+                    click.confirm(f"Delete athlete {athlete!r} and all their data ({n} activities) from "
+                                  f"{store.path}? This cannot be undone", abort=True)
+                counts = (store.delete_athlete(athlete) or {}) if known else None
+            # Also when the store no longer knows them: an earlier delete may have left these behind.
+            left = forget_athlete(db, athlete, default_model_path(db))
+    except LockBusy as exc:
+        raise click.ClickException(f"{exc}; nothing deleted, try again when it is done") from None
+    if counts is None and not left.found:
+        raise click.ClickException(f"no athlete {athlete!r} in {db}; nothing deleted")
+    if counts is not None:
+        pain = counts.get("pain_entries", 0)
+        click.echo(f"deleted athlete {athlete!r}: {counts.get('activities', 0)} activities, {pain} pain entries, "
+                   f"{counts.get('data_gaps', 0)} gaps and all related records; the store was compacted")
+    if left.removed:
+        click.echo(f"removed {len(left.removed)} file(s) the nightly run kept of {athlete!r}: reports, archived and "
+                   "quarantined files, its state entry")
+    if left.model_dropped:
+        click.echo(f"removed the model {left.model_dropped} and its card: it was trained on {athlete!r}'s data "
+                   "(the next nightly run, or gaitrisk model train, trains a new one)")
+    for k in left.kept:
+        click.echo(f"remains: {k}", err=True)
+    click.echo(f"not tracked, remove them yourself if you made any: reports written with gaitrisk report "
+               f"--output, models saved with gaitrisk model train --out, exports of {athlete!r}", err=True)

@@ -12,7 +12,10 @@ completes the work exactly once:
 * reports and flags are redone when an athlete's data fingerprint differs from the
   one recorded after the last completed analysis (``<database>.nightly.json``);
 * the model is retrained only when some athlete has more pain onsets than the model
-  was trained on (its card records them).
+  was trained on (its card records them);
+* a new alert (a high or see_a_clinician flag) stays pending in the state until it was
+  delivered (the ``deliver`` callback returned): a run killed before that delivers it
+  the next time.
 
 Only this process writes (the store, the state file, the report files); the per-athlete
 analysis runs through the executor on a snapshot of the athlete's rows shipped in its task
@@ -46,6 +49,9 @@ from .analysis import (
 from .lock import nightly_lock
 from .state import (
     NightlyState,
+    mark_delivered,
+    pending_alerts,
+    remember_files,
     remove_stale_report_temps,
     remove_stale_temps,
     state_path,
@@ -91,16 +97,21 @@ class AthleteSummary:
     reports: list[str] = field(default_factory=list)
     note: str = ""
     errors: list[str] = field(default_factory=list)
+    left_in_inbox: list[dict[str, str]] = field(default_factory=list)  # {"file", "reason"}: links and the like
+    # Where this run put the athlete's files: (archive or quarantine root, path below it).
+    moved: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
     @property
     def changed(self) -> bool:
         return bool(self.imported or self.archived or self.quarantined or self.pain_added
-                    or self.features_computed or self.analysed or self.errors)
+                    or self.features_computed or self.analysed or self.errors or self.new_alerts)
 
     def line(self) -> str:
         """The one summary line of this athlete."""
+        left = f"{len(self.left_in_inbox)} entr{'y' if len(self.left_in_inbox) == 1 else 'ies'} left in the " \
+            "inbox (links or special files, not followed)" if self.left_in_inbox else ""
         if not self.changed:
-            return f"{self.athlete}: nothing new"
+            return f"{self.athlete}: nothing new" + (f"; {left}" if left else "")
         parts = []
         files = self.archived + len(self.quarantined)
         if files:
@@ -110,13 +121,17 @@ class AthleteSummary:
                          f"{self.archived} archived, {len(self.quarantined)} quarantined")
         if self.features_computed:
             parts.append(f"features for {self.features_computed} run(s)")
+        new = f"{len(self.new_alerts)} new alert(s): " + ", ".join(
+            f"{a['code']} {a['severity']} {a['date']}" for a in self.new_alerts) if self.new_alerts else ""
         if self.analysed:
             counts = ", ".join(f"{n} {sev}" for sev, n in sorted(self.flags.items())) or "none"
-            new = f" ({len(self.new_alerts)} new alert(s): " + ", ".join(
-                f"{a['code']} {a['severity']} {a['date']}" for a in self.new_alerts) + ")" if self.new_alerts else ""
-            parts.append(f"flags: {counts}{new}")
+            parts.append(f"flags: {counts}" + (f" ({new})" if new else ""))
             if self.reports:
                 parts.append("report: " + ", ".join(Path(p).name for p in self.reports))
+        elif new:  # found by a run that ended before it could deliver them
+            parts.append(new)
+        if left:
+            parts.append(left)
         if self.note:
             parts.append(self.note)
         parts += [f"ERROR {e}" for e in self.errors]
@@ -130,7 +145,7 @@ class AthleteSummary:
                          "rejected": self.pain_rejected},
                 "features_computed": self.features_computed, "analysed": self.analysed, "flags": self.flags,
                 "new_alerts": self.new_alerts, "reports": self.reports, "note": self.note or None,
-                "errors": self.errors}
+                "errors": self.errors, "left_in_inbox": self.left_in_inbox}
 
 
 @dataclass
@@ -165,14 +180,16 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
                 default_athlete: str = "me", flat: bool = False, zone: ZoneInfo | None = None,
                 executor: MapExecutor | None = None, report_renderer: ReportRenderer | None = None,
                 model_kind: str = "auto", min_age_s: float = DEFAULT_MIN_AGE_S, wait_s: float = 0.0,
-                progress: ProgressSink | None = None) -> NightlySummary:
+                progress: ProgressSink | None = None,
+                deliver: Callable[[NightlySummary], None] | None = None) -> NightlySummary:
     """One nightly run over ``inbox`` into the store at ``db_path`` (see the module docstring).
 
     ``archive`` defaults to ``<inbox>/../archive``, ``quarantine`` to a ``quarantine`` folder
     beside the archive.  ``report_renderer`` (default :func:`.analysis.render_reports`) returns
     each report as (file name, text); it must be picklable when ``executor`` runs in other
-    processes.  Raises
-    :class:`~gaitrisk.nightly.lock.LockBusy` when another run holds the lock after ``wait_s``
+    processes.  ``deliver`` is called with the summary, still holding the lock, and its new
+    alerts count as delivered only once it returns (without it, once this function returns).
+    Raises :class:`~gaitrisk.nightly.lock.LockBusy` when another run holds the lock after ``wait_s``
     seconds, ``FileNotFoundError`` when the inbox does not exist.
     """
     from ..load.calendar import resolve_zone
@@ -201,15 +218,27 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
             return per.setdefault(name, AthleteSummary(name))
 
         passes: dict[str, dict[str, Any]] = {}  # athlete -> the new runs' passes made by the import
-        files = ib.scan(inbox, default_athlete, flat=flat, exclude=[p for p in (archive, quarantine, report) if p],
-                        min_age_s=min_age_s)
+        found = ib.scan_inbox(inbox, default_athlete, flat=flat,
+                              exclude=[p for p in (archive, quarantine, report) if p], min_age_s=min_age_s)
+        files = found.files
+        for e in found.left:
+            athlete(e.athlete).left_in_inbox.append({"file": str(e.rel), "reason": e.reason})
+
+        def checkpoint(out: AthleteSummary) -> None:
+            # Where the files went is saved at once: delete --athlete must find every one of them.
+            if out.moved:
+                remember_files(state, out.athlete, out.moved)
+                out.moved.clear()
+                state.save(state_file)
+
         with progress.step("Importing", len(files)) as advance:
             for name in sorted({f.athlete for f in files}):
                 mine = [f for f in files if f.athlete == name]
                 passes[name] = _import_activities(store, [f for f in mine if f.kind == ib.ACTIVITY], athlete(name),
-                                                  archive, quarantine, executor, advance)
+                                                  archive, quarantine, executor, advance, checkpoint)
                 _import_pain(store, [f for f in mine if f.kind == ib.PAIN], athlete(name), zone, archive,
                              quarantine, advance)
+                checkpoint(athlete(name))
         ib.prune_empty(inbox, [f.path.parent for f in files])
 
         names = store.athletes()
@@ -260,7 +289,14 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
             except Exception as exc:
                 log.debug("analysis failed", exc_info=True)
                 summary.errors.append(f"analysis stopped: {type(exc).__name__}: {exc}")
+        for name, alerts in pending_alerts(state).items():
+            athlete(name).new_alerts = alerts
         summary.athletes = [per[n] for n in sorted(per)]
+        if deliver is not None:
+            deliver(summary)
+        if summary.new_alerts:
+            mark_delivered(state)
+            state.save(state_file)
     for a in summary.athletes:
         log.info("%s", a.line())
     return summary
@@ -268,7 +304,8 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
 
 # -- import ------------------------------------------------------------------------------
 def _import_activities(store, files: Sequence[ib.InboxFile], out: AthleteSummary, archive: Path, quarantine: Path,
-                       executor: MapExecutor, advance: Callable[[str], None]) -> dict[str, Any]:
+                       executor: MapExecutor, advance: Callable[[str], None],
+                       checkpoint: Callable[[AthleteSummary], None] = lambda out: None) -> dict[str, Any]:
     """Imports ``files`` in chunks; returns the new runs' passes made during the import (see
     :mod:`gaitrisk.features.handoff`), for the features step."""
     from ..features.handoff import import_pass
@@ -307,6 +344,7 @@ def _import_activities(store, files: Sequence[ib.InboxFile], out: AthleteSummary
                     reason += f" (and {len(failed) - 1} more problem(s))"
                 _move(f, quarantine, reason, out)
             advance(str(f.rel))
+        checkpoint(out)
     return passes
 
 
@@ -359,12 +397,16 @@ def _move(f: ib.InboxFile, root: Path, reason: str | None, out: AthleteSummary) 
     try:
         where = ib.move_unique(f.path, root, f.rel, reason=reason)
     except OSError as exc:
-        out.errors.append(f"{f.rel}: could not be moved to {root} ({exc.strerror or exc}); it is imported and "
-                          "will be moved by the next run")
+        why = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+        then = "it is imported and will be moved by the next run" if reason is None else \
+            "it stays in the inbox and the next run tries again"
+        out.errors.append(f"{f.rel}: could not be moved to {root} ({why}); {then}")
         return
+    out.moved.append((os.path.abspath(root), str(where.relative_to(root))))
     if reason is None:
         out.archived += 1
     else:
+        out.moved.append((os.path.abspath(root), str(where.relative_to(root)) + ib.REASON_SUFFIX))
         out.quarantined.append({"file": str(f.rel), "reason": reason, "moved_to": str(where)})
         log.info("%s quarantined: %s", f.rel, reason)
 
@@ -486,15 +528,19 @@ def _record_analysis(result: AthleteResult, reports: list[str], error: str | Non
     out.note = result.note
     out.reports = list(reports)
     counts: dict[str, int] = {}
+    pending = {tuple(k) for k in seen.get("pending_alerts", [])}
     for f in result.flags:
         counts[f.severity] = counts.get(f.severity, 0) + 1
         if f.alerting and tuple(f.key()) not in before:
-            out.new_alerts.append({"code": f.code, "severity": f.severity, "date": f.date})
+            pending.add(tuple(f.key()))
     out.flags = counts
     if error:
         out.errors.append(error)
     entry = {"flags": sorted({tuple(f.key()) for f in result.flags} | (before if error and not result.flags
                                                                         else set()))}
     # A failed report is retried next run (no fingerprint), but the flags it saw are remembered.
-    entry.update({"fingerprint": None if error else fingerprint, "reports": list(reports)})
-    state.athletes[result.athlete] = entry
+    # "written": every report file ever written for them (a report folder may change), for delete --athlete.
+    entry.update({"fingerprint": None if error else fingerprint, "reports": list(reports),
+                  "written": sorted(set(seen.get("written", [])) | {os.path.abspath(p) for p in reports}),
+                  "pending_alerts": sorted(pending)})
+    state.athletes[result.athlete] = {**seen, **entry}

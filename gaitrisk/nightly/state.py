@@ -1,7 +1,9 @@
 """What the nightly run remembers between runs, in ``<database>.nightly.json``.
 
 Per athlete: the fingerprint of the data the last report and flags were made from, the
-flags seen then (for ``--fail-on-new-high``) and the report files written.  For the
+flags seen then (for ``--fail-on-new-high``), the new alerts not yet delivered, the report
+files written and where the athlete's files went (archive, quarantine), so that deleting
+the athlete can remove every one of them.  For the
 model: the pain onsets per athlete it was last trained on (or last tried to train on).
 The store stays the single source of truth for the data; this file only says what was
 already done with it.  Losing it costs one full night of work, never data.  It is
@@ -97,3 +99,21 @@ class NightlyState:
         text = json.dumps({"version": STATE_VERSION, "athletes": self.athletes, "model": self.model},
                           indent=1, sort_keys=True) + "\n"
         write_private(path, text)
+
+
+def remember_files(state: NightlyState, athlete: str, moved: list[tuple[str, str]]) -> None:
+    """Add (root, path below it) pairs of ``athlete``'s archived or quarantined files."""
+    entry = state.athletes.setdefault(athlete, {})
+    entry["files"] = sorted({tuple(x) for x in entry.get("files", [])} | {tuple(x) for x in moved})
+
+
+def pending_alerts(state: NightlyState) -> dict[str, list[dict[str, str]]]:
+    """Athlete -> the alerts found and not yet delivered, as ``{"code", "severity", "date"}``."""
+    return {name: [{"code": c, "severity": s, "date": d} for c, s, d in entry["pending_alerts"]]
+            for name, entry in sorted(state.athletes.items()) if entry.get("pending_alerts")}
+
+
+def mark_delivered(state: NightlyState) -> None:
+    """Every pending alert was delivered: none stays pending."""
+    for entry in state.athletes.values():
+        entry.pop("pending_alerts", None)
