@@ -5,13 +5,20 @@ positions stay out of a run's totals."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
+from gaitrisk import schema as S
 from gaitrisk.features.compute import compute_and_store_features
+from gaitrisk.ingest.decoders import FAST, REFERENCE
 from gaitrisk.ingest.pipeline import import_paths
+from gaitrisk.model.flags import assess
 from gaitrisk.store import Store
 from gaitrisk.synth import RunSpec, generate_run, write_fit, write_gpx
+
+from .gpxgen import gpx_run
 
 UTC = dt.timezone.utc
 
@@ -90,3 +97,48 @@ def test_a_truncated_richer_file_does_not_replace_a_complete_poorer_one(tmp_path
         [rec] = st.activities("ann")
         assert (rec.fmt, rec.partial) == ("gpx", False)
         assert rec.distance_m == pytest.approx(4000.0, rel=0.02)
+
+
+def _gpx_with(start: dt.datetime, bad: dict[int, tuple[str, str]], minutes: int = 10) -> bytes:
+    """A gpxgen run whose points ``i`` (every 2 s) get the given lat/lon texts."""
+    text = gpx_run(start, minutes=minutes).decode()
+    parts = text.split('<trkpt lat="')
+    for i, (lat, lon) in bad.items():
+        rest = parts[i + 1]
+        parts[i + 1] = f'{lat}" lon="{lon}"' + rest[rest.index('">') + 1:]
+    return '<trkpt lat="'.join(parts).encode()
+
+
+def test_one_antipodal_fix_neither_stretches_the_run_nor_fires_a_spike_flag(tmp_path):
+    start = dt.datetime(2024, 3, 1, 7, tzinfo=UTC)
+    for day in range(14):  # two weeks of 10-minute runs: the 30-day longest run is ~1.8 km
+        (tmp_path / f"run{day:02d}.gpx").write_bytes(gpx_run(start + dt.timedelta(days=day), minutes=10))
+    # 150 points into the 16th day's run, one fix on the other side of the Earth (46 N 14.5 E).
+    spiky = tmp_path / "spiky.gpx"
+    spiky.write_bytes(_gpx_with(start + dt.timedelta(days=15), {150: ("-46.0100000", "-165.5000000")}))
+    with Store(tmp_path / "g.db") as st:
+        import_paths([str(tmp_path)], st, "ann")
+        rec = max(st.activities("ann"), key=lambda r: r.start_time)
+        assert rec.sources == (str(spiky),)
+        assert rec.distance_m == pytest.approx(3.0 * 598, rel=0.01)  # 10 min at 3 m/s, not 40,030 km
+        compute_and_store_features(st, "ann")
+        assert st.features(rec.id)[1]["distance_m"] == pytest.approx(rec.distance_m, rel=0.01)
+        flags = assess(st, "ann", ZoneInfo("UTC")).flags
+        assert "session_spike" not in {f.code for f in flags}
+
+
+def test_impossible_coordinates_drop_the_position_not_the_file():
+    start = dt.datetime(2024, 3, 1, 7, tzinfo=UTC)
+    bad = {10: ("95.0", "14.5"), 11: ("46.0", "200.0"), 12: ("NaN", "14.5"), 13: ("-91", "-181")}
+    for fmt, decoders in (("fast", FAST), ("gpxpy", REFERENCE)):
+        res = decoders.decode("gpx", _gpx_with(start, bad), "bad.gpx")
+        assert not res.error, fmt
+        [act] = res.activities
+        smp = act.samples
+        assert len(smp) == 300  # every point kept, with its time, heart rate and cadence
+        lat = smp[S.LAT].to_numpy()
+        assert np.isnan(lat[10:14]).all() and np.isfinite(lat[:10]).all() and np.isfinite(lat[14:]).all()
+        assert np.isnan(smp[S.LON].to_numpy()[10:14]).all()
+        assert smp[S.HEART_RATE].notna().all()
+        assert any("4 of 300 positions are off the globe" in p for p in res.problems), (fmt, res.problems)
+        assert smp[S.DISTANCE].iloc[-1] == pytest.approx(3.0 * 598, rel=0.01)
