@@ -142,3 +142,40 @@ def test_impossible_coordinates_drop_the_position_not_the_file():
         assert smp[S.HEART_RATE].notna().all()
         assert any("4 of 300 positions are off the globe" in p for p in res.problems), (fmt, res.problems)
         assert smp[S.DISTANCE].iloc[-1] == pytest.approx(3.0 * 598, rel=0.01)
+
+
+_BOUNDED = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
+from gaitrisk.features.compute import compute_and_store_features
+from gaitrisk.ingest.pipeline import import_paths
+from gaitrisk.store import Store
+with Store(sys.argv[1]) as st:
+    rep = import_paths(sys.argv[2:], st, "ann")
+    assert rep.imported == len(sys.argv) - 2, rep.as_json()
+    feats = compute_and_store_features(st, "ann")
+    assert feats.computed == len(sys.argv) - 2 and not feats.failed, feats.as_json()
+    for rec in st.activities("ann"):
+        print(rec.id, rec.distance_m, st.features(rec.id)[1]["distance_m"])
+"""
+
+
+def test_wild_positions_cannot_make_the_features_allocate_gigabytes(tmp_path):
+    """Under a 2 GiB address-space limit: a 150 KB-class GPX with latitude 95 on a quarter of its
+    points, and one whose quarter of points jump to the other hemisphere in pairs (on the globe,
+    and no single-fix spikes) -- a path of ~1.5 million km, 5 m grids of gigabytes each."""
+    import os
+    import subprocess
+    import sys
+
+    start = dt.datetime(2024, 3, 1, 7, tzinfo=UTC)
+    off_globe = tmp_path / "lat95.gpx"
+    off_globe.write_bytes(_gpx_with(start, {i: ("95.0000000", "14.5000000") for i in range(0, 300, 4)}))
+    wild = tmp_path / "wild.gpx"
+    wild.write_bytes(_gpx_with(start + dt.timedelta(days=1),
+                               {i: ("-46.0000000", "14.5000000") for i in range(300) if i % 8 in (6, 7)}))
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-c", _BOUNDED.format(limit=2 << 30), str(tmp_path / "g.db"),
+                           str(off_globe), str(wild)], capture_output=True, text=True, env=env, cwd=os.getcwd())
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(proc.stdout.splitlines()) == 2

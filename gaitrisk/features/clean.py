@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import schema as S
 from ..ingest.frame import cumulative_distance
-from ..ingest.positions import local_xy, reject_spikes
+from ..ingest.positions import SPIKE_SPEED_MPS, local_xy, reject_spikes
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,10 @@ WINDOW_MIN_COVER = 0.8  # a window must hold >= 80 % of its length of running ti
 STEADY_SPEED_RANGE_MPS = (2.0, 5.0)
 STEADY_MAX_CV = 0.10
 WARMUP_S = 300.0
+# Nobody covers more than this in one recording (the 6-day record is about 1,000 km, and the
+# import refuses recordings over 4 days).  A longer path is a damaged file, and the features'
+# 5 m distance grids over it would take gigabytes.
+MAX_PATH_M = 1_000_000.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,13 @@ class CleanRun:
     def cum_dist_m(self) -> np.ndarray:
         """Cumulative moving distance (m) at each sample."""
         return np.cumsum(np.where(self.moving, self.dist_m, 0.0))
+
+    @property
+    def plausible_path_m(self) -> float:
+        """The longest path this run can have covered: its timer time at the GPS spike speed
+        (faster than anyone runs), never over MAX_PATH_M.  What the features allocate per metre
+        of path is bounded by it."""
+        return min(float(self.dt_s.sum()) * SPIKE_SPEED_MPS, MAX_PATH_M)
 
 
 def finite_column(samples: pd.DataFrame, name: str) -> np.ndarray | None:
