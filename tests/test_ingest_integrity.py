@@ -5,6 +5,7 @@ positions stay out of a run's totals."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -14,6 +15,7 @@ from gaitrisk import schema as S
 from gaitrisk.features.compute import compute_and_store_features
 from gaitrisk.ingest.decoders import FAST, REFERENCE
 from gaitrisk.ingest.pipeline import import_paths
+from gaitrisk.ingest.sources import Limits, SourceFile, SourceProblem, estimate_count, iter_sources
 from gaitrisk.model.flags import assess
 from gaitrisk.store import Store
 from gaitrisk.synth import RunSpec, generate_run, write_fit, write_gpx
@@ -179,3 +181,53 @@ def test_wild_positions_cannot_make_the_features_allocate_gigabytes(tmp_path):
                            str(off_globe), str(wild)], capture_output=True, text=True, env=env, cwd=os.getcwd())
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert len(proc.stdout.splitlines()) == 2
+
+
+@pytest.fixture
+def deep_tree(tmp_path):
+    """An inbox with one run at the top and one 1,000 folders down (created and removed without
+    recursion: os.makedirs and shutil.rmtree recurse once per level)."""
+    start = dt.datetime(2024, 3, 1, 7, tzinfo=UTC)
+    root = tmp_path / "inbox"
+    root.mkdir()
+    (root / "top.gpx").write_bytes(gpx_run(start, minutes=5))
+    folders = []
+    path = str(root)
+    for _ in range(1000):
+        path += "/d"
+        os.mkdir(path)
+        folders.append(path)
+    with open(path + "/deep.gpx", "wb") as f:
+        f.write(gpx_run(start + dt.timedelta(days=1), minutes=5))
+    yield root
+    os.remove(path + "/deep.gpx")
+    for folder in reversed(folders):
+        os.rmdir(folder)
+
+
+def test_a_folder_1000_levels_deep_is_skipped_with_a_reason(deep_tree):
+    assert estimate_count([deep_tree]) == 1
+    items = list(iter_sources([str(deep_tree)]))
+    files = [i.name for i in items if isinstance(i, SourceFile)]
+    problems = [i for i in items if isinstance(i, SourceProblem)]
+    assert files == [str(deep_tree / "top.gpx")]
+    [problem] = problems
+    assert problem.name == str(deep_tree) + "/d" * 65
+    assert "folder nested 65 levels deep, over the limit of 64 (max_folder_depth)" in problem.reason
+    # Within the limit the bottom file is found.
+    items = list(iter_sources([str(deep_tree)], Limits(max_folder_depth=1000)))
+    assert len([i for i in items if isinstance(i, SourceFile)]) == 2
+    assert estimate_count([deep_tree], Limits(max_folder_depth=1000)) == 2
+
+
+def test_import_of_an_inbox_with_a_1000_deep_folder_imports_the_rest(deep_tree, tmp_path):
+    from click.testing import CliRunner
+
+    from gaitrisk.cli.main import cli
+
+    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "import", "--athlete", "ann", "--json",
+                                   str(deep_tree)])
+    assert res.exit_code == 0, res.output
+    assert "RecursionError" not in res.output
+    with Store(tmp_path / "g.db") as st:
+        assert len(st.activities("ann")) == 1

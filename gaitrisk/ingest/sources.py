@@ -79,6 +79,8 @@ class Limits:
     smaller entries cannot hurt and compress unpredictably well.
     ``max_depth`` counts zips inside zips: 0 refuses any nested zip, the
     default 3 opens a zip inside a zip inside a zip inside the outer zip.
+    ``max_folder_depth`` counts folders below a folder given: a Garmin or Strava export is a
+    few levels deep, a deeper folder is skipped with a reason.
     """
 
     max_entry_bytes: int = 512 * 1024**2  # uncompressed size of one entry/file
@@ -86,9 +88,10 @@ class Limits:
     max_ratio: float = 200.0  # uncompressed/compressed ratio of one zip entry or .gz
     max_entries: int = 100_000  # entries in one archive (counting nested)
     max_depth: int = 3  # nested zip depth
+    max_folder_depth: int = 64  # folders inside a folder given
 
     def __post_init__(self) -> None:
-        for name in ("max_entry_bytes", "max_total_bytes", "max_ratio", "max_entries"):
+        for name in ("max_entry_bytes", "max_total_bytes", "max_ratio", "max_entries", "max_folder_depth"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"Limits.{name} must be positive, got {getattr(self, name)!r}")
         if self.max_depth < 0:
@@ -474,11 +477,18 @@ def _iter_folder(root: str, opts: _Options) -> Iterator[_Item]:
         if entry.name.startswith("."):
             continue
         kind = _entry_kind(entry)
-        if kind == "dir":
+        if kind == "dir" and len(pending) > opts.limits.max_folder_depth:
+            yield _too_deep(entry.path, len(pending), opts.limits)
+        elif kind == "dir":
             yield from _enter_folder(entry.path, pending, meta_index, opts.limits)
         elif kind == "file":
             meta = meta_index.get(_path_key(entry.path), _empty_meta())
             yield from _iter_file(entry.path, opts, explicit=False, meta=meta)
+
+
+def _too_deep(folder: str, depth: int, limits: Limits) -> SourceProblem:
+    return SourceProblem(folder, f"folder nested {depth} levels deep, over the limit of {limits.max_folder_depth} "
+                                 f"(max_folder_depth); skipped with everything in it")
 
 
 def _entry_kind(entry: os.DirEntry[str]) -> str:
@@ -768,22 +778,35 @@ def _index_strava_zip(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], di
 # A cheap size estimate for progress bars
 
 
-def estimate_count(paths: Iterable[str | os.PathLike[str]]) -> int:
+def estimate_count(paths: Iterable[str | os.PathLike[str]], limits: Limits = Limits()) -> int:
     """About how many activity files :func:`iter_sources` will yield, for a progress bar.
 
     Counts by name only: folder entries, and the members listed in a top-level
     zip's central directory (a nested zip counts as one).  Nothing is
-    decompressed, so this costs a directory walk; errors count as one file.
+    decompressed, so this costs a directory walk (the folders :func:`iter_sources`
+    enters: an explicit stack, so no depth of folders can exhaust the call stack);
+    errors count as one file.
     """
     total = 0
     for raw in paths:
         path = os.fsdecode(raw)
-        if os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                total += sum(_counts(os.path.join(root, f)) for f in files if not f.startswith("."))
-        else:
+        if not os.path.isdir(path):
             total += max(_counts(path), 1)
+            continue
+        stack = [(path, 0)]
+        while stack:
+            folder, depth = stack.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    entries = [e for e in listing if not e.name.startswith(".")]
+            except OSError:
+                continue
+            for entry in entries:
+                kind = _entry_kind(entry)
+                if kind == "dir" and depth < limits.max_folder_depth:
+                    stack.append((entry.path, depth + 1))
+                elif kind == "file":
+                    total += _counts(entry.path)
     return total
 
 
