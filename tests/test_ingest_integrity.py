@@ -231,3 +231,59 @@ def test_import_of_an_inbox_with_a_1000_deep_folder_imports_the_rest(deep_tree, 
     assert "RecursionError" not in res.output
     with Store(tmp_path / "g.db") as st:
         assert len(st.activities("ann")) == 1
+
+
+def test_a_gpx_or_tcx_over_128_mib_is_refused_with_one_line(tmp_path):
+    """A 500 MB GPX took 4.4 GB to decode (XML parsing holds ~9x the file): one GPX or TCX file is
+    capped at Limits.max_xml_bytes (128 MiB), before reading it when its size is known."""
+    import gzip
+    import zipfile
+
+    sizes = {"huge.gpx": 200 << 20, "huge.tcx": 129 << 20}
+    for name, size in sizes.items():
+        with open(tmp_path / name, "wb") as f:
+            f.truncate(size)  # sparse: refused from its size, never read
+    # The same cap on what a .gz or a zip member decompresses to (no size known beforehand).
+    limits = Limits(max_xml_bytes=1 << 20)
+    run = gpx_run(dt.datetime(2024, 3, 1, 7, tzinfo=UTC), minutes=180)
+    assert len(run) > 1 << 20
+    (tmp_path / "long.gpx.gz").write_bytes(gzip.compress(run))
+    with zipfile.ZipFile(tmp_path / "export.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a/long.gpx", run)
+    big_fit = tmp_path / "big.fit"
+    with open(big_fit, "wb") as f:
+        f.truncate(2 << 20)  # FIT files keep the general limit
+
+    problems = {p.name: p.reason for p in iter_sources([str(tmp_path / n) for n in sizes])
+                if isinstance(p, SourceProblem)}
+    assert problems == {
+        str(tmp_path / "huge.gpx"): "file is 200 MiB, over the 128 MiB limit (max_xml_bytes, for one GPX or TCX "
+                                    "file); skipped",
+        str(tmp_path / "huge.tcx"): "file is 129 MiB, over the 128 MiB limit (max_xml_bytes, for one GPX or TCX "
+                                    "file); skipped"}
+    items = list(iter_sources([str(tmp_path / "long.gpx.gz"), str(tmp_path / "export.zip"), str(big_fit)], limits))
+    problems = {p.name: p.reason for p in items if isinstance(p, SourceProblem)}
+    assert problems == {
+        str(tmp_path / "long.gpx.gz"): "gzip data decompresses to more than 1 MiB (max_xml_bytes, for one GPX or "
+                                       "TCX file); skipped (possible gzip bomb)",
+        str(tmp_path / "export.zip") + "!a/long.gpx": "zip entry 'a/long.gpx' declares "
+                                                      f"{len(run) / 2**20:.4g} MiB uncompressed, over the 1 MiB limit "
+                                                      "(max_xml_bytes, for one GPX or TCX file); skipped"}
+    assert [i.name for i in items if isinstance(i, SourceFile)] == [str(big_fit)]
+
+
+def test_the_cli_refuses_a_huge_gpx_and_imports_the_rest(tmp_path):
+    from click.testing import CliRunner
+
+    from gaitrisk.cli.main import cli
+
+    huge = tmp_path / "huge.gpx"
+    with open(huge, "wb") as f:
+        f.truncate(500 * 10**6)
+    good = tmp_path / "good.gpx"
+    good.write_bytes(gpx_run(dt.datetime(2024, 3, 1, 7, tzinfo=UTC), minutes=5))
+    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "import", "--athlete", "ann", "--json",
+                                   str(huge), str(good)])
+    assert res.exit_code == 0, res.output
+    assert '"imported": 1' in res.output
+    assert "over the 128 MiB limit (max_xml_bytes, for one GPX or TCX file); skipped" in res.output
