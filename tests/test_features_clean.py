@@ -15,7 +15,7 @@ from gaitrisk import schema as S
 from gaitrisk.features.clean import (STOP_SPEED_MPS, _derived_from_positions, clean, forward_filled, interpolated,
                                      reject_spikes, rolling_median, windows)
 from gaitrisk.ingest.decoders import REFERENCE
-from gaitrisk.ingest.frame import cumulative_distance
+from gaitrisk.ingest.frame import build_samples, cumulative_distance
 from gaitrisk.synth import RunSpec, generate_run
 
 from .conftest import FIXTURES
@@ -138,11 +138,12 @@ def test_the_derived_distance_test_settles_on_the_prefix_and_checks_the_rest():
     lat = 52.0 + np.arange(n) * 1e-5
     lon = np.full(n, 13.0)
     exact = cumulative_distance(lat, lon)
-    assert _derived_from_positions(exact, lat, lon)
+    none = np.zeros(n, dtype=bool)
+    assert _derived_from_positions(exact, lat, lon, none)
     late = exact.copy()
     late[150:] += 0.5  # equal over the prefix, not after it: the whole run decides
-    assert not _derived_from_positions(late, lat, lon)
-    assert not _derived_from_positions(np.round(exact, 2) + 0.01, lat, lon)  # a device's own channel
+    assert not _derived_from_positions(late, lat, lon, none)
+    assert not _derived_from_positions(np.round(exact, 2) + 0.01, lat, lon, none)  # a device's own channel
 
 
 @settings(max_examples=200, deadline=None)
@@ -156,3 +157,16 @@ def test_rolling_median_is_pandas_centred_rolling_median(values, k):
     finite = np.nan_to_num(v)
     np.testing.assert_array_equal(rolling_median(finite, k),
                                   pd.Series(finite).rolling(k, center=True, min_periods=1).median().to_numpy())
+
+
+def test_a_spike_in_an_imported_gpx_is_left_out_of_the_stored_distance_and_the_features_agree():
+    # The import derives a GPX's distance without the spike (build_samples); the features still
+    # take that channel as derived from the positions.
+    syn = generate_run(RunSpec(seed=11, route="road_loop", distance_m=1500, gps_spike_at_s=200.0))
+    smp = syn.samples
+    cols = {S.LAT: smp[S.LAT].to_numpy(), S.LON: smp[S.LON].to_numpy()}
+    built = build_samples(smp[S.TIMESTAMP].dt.tz_localize(None).to_numpy(), cols)
+    assert built[S.DISTANCE].iloc[-1] == pytest.approx(syn.truth["distance_m"], rel=0.005)
+    run = clean(built)
+    assert (run.distance_source, int(run.spikes.sum())) == ("positions", 1)
+    assert run.cum_dist_m[-1] == pytest.approx(syn.truth["distance_m"], rel=0.005)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from gaitrisk import schema as S
 from gaitrisk.ingest.frame import build_samples, cumulative_distance, haversine_m, per_foot_to_spm, totals
+from gaitrisk.ingest.positions import spikes_of
 
 
 def _ts(seconds):
@@ -77,16 +78,20 @@ def _rules_in_pandas(ts, columns, pause_gap_s):
                        **{k: np.asarray(v, dtype=np.int64 if k == S.TIMER_SEGMENT else float) for k, v in columns.items()}})
     if S.LAT in df and S.LON in df:
         df.loc[(df[S.LAT] == 0) & (df[S.LON] == 0), [S.LAT, S.LON]] = np.nan
+        # Off the globe, or half a position: no position.
+        on_globe = df[S.LAT].between(-90, 90) & df[S.LON].between(-180, 180)
+        df.loc[~on_globe & ~(df[S.LAT].isna() & df[S.LON].isna()), [S.LAT, S.LON]] = np.nan
     df = df[(df[S.TIMESTAMP] >= pd.Timestamp("1970-01-01", tz="UTC")) & (df[S.TIMESTAMP] < pd.Timestamp("2200-01-01", tz="UTC"))]
     df = df.sort_values(S.TIMESTAMP, kind="stable").drop_duplicates(S.TIMESTAMP).reset_index(drop=True)
-    df = df.drop(columns=[c for c in df if c in S.FLOAT_COLUMNS and not df[c].notna().any()])
+    df = df.drop(columns=[c for c in df if c in S.FLOAT_COLUMNS and not np.isfinite(df[c]).any()])
     seg = df[S.TIMER_SEGMENT] if S.TIMER_SEGMENT in df else pd.Series(0, index=df.index, dtype=np.int64)
     df[S.ELAPSED] = (df[S.TIMESTAMP] - df[S.TIMESTAMP].iloc[0]).dt.total_seconds() if len(df) else 0.0
     if pause_gap_s is not None:
         seg = seg + ((df[S.ELAPSED].diff() > pause_gap_s) & (seg.diff() == 0)).cumsum()
     df[S.TIMER_SEGMENT] = seg.astype(np.int64)
     if S.DISTANCE not in df and S.LAT in df and S.LON in df:
-        fix = df[[S.LAT, S.LON]].dropna()
+        spikes = spikes_of(df[S.LAT].to_numpy(), df[S.LON].to_numpy(), df[S.ELAPSED].to_numpy())
+        fix = df.loc[~spikes, [S.LAT, S.LON]].dropna()
         steps = haversine_m(fix[S.LAT].shift(), fix[S.LON].shift(), fix[S.LAT], fix[S.LON]).fillna(0.0)
         # No row with a whole fix: no distance at all (NaN), rather than a made-up 0.
         df[S.DISTANCE] = steps.cumsum().reindex(df.index).ffill().fillna(0.0) if len(fix) else np.nan
@@ -102,7 +107,7 @@ def test_frame_follows_its_rules(secs, data, gap):
     # -1: no time; 10**10 s after 2024: beyond 2200 (dropped); 0..400: duplicates and disorder.
     ts = np.array([np.datetime64("NaT") if s == -1 else np.datetime64("2024-05-01T07:00:00", "ns")
                    + np.timedelta64(s, "s") for s in secs], dtype="datetime64[ns]")
-    value = st.one_of(st.just(np.nan), st.just(0.0), st.floats(-90, 90))
+    value = st.one_of(st.just(np.nan), st.just(0.0), st.floats(-90, 90), st.sampled_from([95.0, -181.0, np.inf]))
     cols = {name: np.array(data.draw(st.lists(value, min_size=len(ts), max_size=len(ts))))
             for name in data.draw(st.sets(st.sampled_from([S.LAT, S.LON, S.HEART_RATE, S.DISTANCE])))}
     if data.draw(st.booleans()):

@@ -9,6 +9,7 @@ track/turning direction is "high", road side from out-and-back geometry
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,6 +17,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .clean import CleanRun
+
+log = logging.getLogger(__name__)
 
 Side = Literal["left", "right"]
 
@@ -79,6 +82,10 @@ def _path_grid(run: CleanRun) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     s_u, first = np.unique(s[ok], return_index=True)
     idx = np.flatnonzero(ok)[first]
     if s_u[-1] < 4 * GRID_M:
+        return None
+    if s_u[-1] > run.plausible_path_m:
+        log.info("path of %.0f km in %.0f s of recording: damaged positions; no path geometry",
+                 s_u[-1] / 1000, run.dt_s.sum())
         return None
     grid = np.arange(0.0, s_u[-1], GRID_M)
     x = np.interp(grid, s_u, run.x_m[idx])

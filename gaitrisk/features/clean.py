@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from ..ingest.frame import EARTH_RADIUS_M, cumulative_distance
+from ..ingest.frame import cumulative_distance
+from ..ingest.positions import SPIKE_SPEED_MPS, local_xy, reject_spikes
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,6 @@ STOP_SPEED_MPS = 1.0
 # validity bound of the speed-expected cadence model (evidence.md 1.3, VU Garmin data,
 # valid 1.64-4.68 m/s).
 RUN_SPEED_MPS = 1.64
-# A fix that implies more than this speed both into and out of it, while its neighbours
-# are consistent with each other, is a GPS spike.  12.5 m/s is above the fastest human
-# running speed (~12.4 m/s peak in a 100 m world record) [D].
-SPIKE_SPEED_MPS = 12.5
 # Samples of the centred rolling median that smooths speed before the stop test.
 SPEED_MEDIAN_SAMPLES = 5
 # Steady-state windows (evidence.md 1.5, step 1): 30-60 s; 2.0-5.0 m/s; speed CV <= 10 %;
@@ -41,6 +38,10 @@ WINDOW_MIN_COVER = 0.8  # a window must hold >= 80 % of its length of running ti
 STEADY_SPEED_RANGE_MPS = (2.0, 5.0)
 STEADY_MAX_CV = 0.10
 WARMUP_S = 300.0
+# Nobody covers more than this in one recording (the 6-day record is about 1,000 km, and the
+# import refuses recordings over 4 days).  A longer path is a damaged file, and the features'
+# 5 m distance grids over it would take gigabytes.
+MAX_PATH_M = 1_000_000.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,13 @@ class CleanRun:
         """Cumulative moving distance (m) at each sample."""
         return np.cumsum(np.where(self.moving, self.dist_m, 0.0))
 
+    @property
+    def plausible_path_m(self) -> float:
+        """The longest path this run can have covered: its timer time at the GPS spike speed
+        (faster than anyone runs), never over MAX_PATH_M.  What the features allocate per metre
+        of path is bounded by it."""
+        return min(float(self.dt_s.sum()) * SPIKE_SPEED_MPS, MAX_PATH_M)
+
 
 def finite_column(samples: pd.DataFrame, name: str) -> np.ndarray | None:
     """A sample column as floats, ``None`` when the file has no finite value in it (absent, never zero)."""
@@ -96,50 +104,25 @@ def finite_column(samples: pd.DataFrame, name: str) -> np.ndarray | None:
     return v if np.isfinite(v).any() else None
 
 
-def local_xy(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Equirectangular east/north metres about the median fix (NaN stays NaN).
-
-    Over a run's extent (tens of km) the scale error is far below GPS noise.
-    """
-    ok = np.isfinite(lat) & np.isfinite(lon)
-    if not ok.any():
-        return np.full(lat.shape, np.nan), np.full(lat.shape, np.nan)
-    lat0, lon0 = np.median(lat[ok]), np.median(lon[ok])
-    x = np.radians(lon - lon0) * EARTH_RADIUS_M * np.cos(np.radians(lat0))
-    y = np.radians(lat - lat0) * EARTH_RADIUS_M
-    return x, y
-
-
-def reject_spikes(x: np.ndarray, y: np.ndarray, t: np.ndarray,
-                  max_speed: float = SPIKE_SPEED_MPS) -> np.ndarray:
-    """Mask of fixes that are single-sample GPS spikes (vectorised over all fixes).
-
-    A fix is a spike when the speed implied into it *and* out of it exceeds
-    ``max_speed`` while its two neighbours are consistent with each other (the
-    path skipping it is plausible).  Runs of several bad fixes in a row are not
-    caught by this test.
-    """
-    out = np.zeros(len(x), dtype=bool)
-    idx = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-    if idx.size < 3:
-        return out
-    px, py, pt = x[idx], y[idx], t[idx]
-    d = np.hypot(np.diff(px), np.diff(py))
-    dt = np.maximum(np.diff(pt), 1e-3)
-    v = d / dt
-    skip = np.hypot(px[2:] - px[:-2], py[2:] - py[:-2]) / np.maximum(pt[2:] - pt[:-2], 1e-3)
-    spike = (v[:-1] > max_speed) & (v[1:] > max_speed) & (skip <= max_speed)
-    out[idx[1:-1][spike]] = True
-    return out
-
-
 # The first samples decide most "was the distance channel derived from the positions?" tests:
 # a device's own distance differs from the haversine path within a few samples.
 _DERIVED_PREFIX = 32
 
 
-def _derived_from_positions(dev: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> bool:
-    """The distance channel equals the cumulative haversine distance of the positions (to 1e-6 m).
+def _derived_from_positions(dev: np.ndarray, lat: np.ndarray, lon: np.ndarray, spikes: np.ndarray) -> bool:
+    """The distance channel equals the cumulative haversine distance of the positions without
+    their spikes (to 1e-6 m): what the import derives when a file has no distance channel.
+
+    Runs imported while the import still counted spikes in that distance have them in it:
+    with spikes, the positions' distance with them counts too.
+    """
+    if spikes.any() and _equals_path(dev, np.where(spikes, np.nan, lat), np.where(spikes, np.nan, lon)):
+        return True
+    return _equals_path(dev, lat, lon)
+
+
+def _equals_path(dev: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> bool:
+    """``dev`` is the cumulative haversine distance of the positions (to 1e-6 m).
 
     The prefix is tested first: the cumulative distance of a prefix is the prefix of the
     cumulative distance, so a mismatch there settles it without the whole run's haversine.
@@ -202,7 +185,7 @@ def clean(samples: pd.DataFrame) -> CleanRun:
     source = "none"
     inc = np.zeros(n)
     if dev is not None:
-        derived = lat is not None and lon is not None and _derived_from_positions(dev, lat, lon)
+        derived = lat is not None and lon is not None and _derived_from_positions(dev, lat, lon, spikes)
         if derived:
             ok = np.isfinite(x)
             seg_d = np.hypot(np.diff(x), np.diff(y))

@@ -6,11 +6,14 @@ table 0 rows 15-17.  Grade is a fraction in the arrays and percent in the record
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
 from .clean import CleanRun, rolling_median
+
+log = logging.getLogger(__name__)
 
 # evidence.md 4.2 step 2: a point more than 50 m off its neighbours' median is an outlier.
 OUTLIER_M = 50.0
@@ -140,6 +143,10 @@ def terrain(run: CleanRun, altitude: np.ndarray | None) -> Terrain:
     """Terrain features from a cleaned run and its altitude channel (m; ``None`` if absent)."""
     s = run.cum_dist_m
     if altitude is None or np.isfinite(altitude).sum() < MEDIAN_SAMPLES or s[-1:].sum() < MIN_WINDOW_M:
+        return _none(run.n)
+    if s[-1] > run.plausible_path_m:
+        log.info("distance of %.0f km in %.0f s of recording: damaged data; no terrain", s[-1] / 1000,
+                 run.dt_s.sum())
         return _none(run.n)
     alt = altitude.astype(float)
     ok = np.isfinite(alt)

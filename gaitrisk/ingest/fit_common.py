@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import schema as S
 from ..records import DecodedActivity, DecodeResult, DeviceSummary, Lap
-from .frame import build_samples, per_foot_to_spm
+from .frame import build_samples, impossible_position_problem, per_foot_to_spm
 from .sports import is_running, normalise_sport
 
 log = logging.getLogger(__name__)
@@ -179,6 +179,8 @@ def build_activities(msgs: FitMessages, result: DecodeResult) -> None:
         result.skipped_reason = "no record carries a usable timestamp; the samples cannot be placed in time"
         return
     columns = _record_columns(msgs)
+    if off := impossible_position_problem(columns[S.LAT][keep], columns[S.LON][keep]):
+        result.problems.append(off)
     columns[S.TIMER_SEGMENT] = _timer_segments(ts, msgs.timer_events, offset)
 
     legs = _legs(msgs, offset)

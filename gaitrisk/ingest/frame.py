@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from .positions import EARTH_RADIUS_M, impossible_positions, spikes_of
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,6 @@ _ALREADY_SPM_MEDIAN = 120.0
 # real-data TCX files), so 30 s separates the two.  FIT files use their timer events
 # instead (an FR110 logs 52 s holes with the timer running).
 PAUSE_GAP_S = 30.0
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG), as gpxpy/geopy use
 # Sample times outside these years are garbage (a damaged file), not a clock that is off:
 # they are dropped, so that time arithmetic cannot overflow nanoseconds (± 292 years).
 # Plausible-but-wrong clocks (1989, 2100) are refused later, with a reason, by the pipeline.
@@ -84,12 +84,25 @@ def null_island_count(lat, lon) -> int:
     return int(np.count_nonzero((np.asarray(lat, float) == 0.0) & (np.asarray(lon, float) == 0.0)))
 
 
-def mask_null_island(columns: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
-    """Positions at exactly 0/0 become missing: nobody runs there, and one such point adds a 5000 km jump."""
+def impossible_position_problem(lat, lon) -> str | None:
+    """The problem line for positions that are no place on Earth (dropped by :func:`build_samples`), if any."""
+    bad = int(np.count_nonzero(impossible_positions(lat, lon)))
+    if not bad:
+        return None
+    return (f"{bad} of {len(np.asarray(lat))} positions are off the globe (latitude beyond ±90°, longitude "
+            f"beyond ±180° or not a number); those positions dropped")
+
+
+def mask_bad_positions(columns: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+    """Positions at exactly 0/0 or off the globe become missing (the rest of their sample stays).
+
+    Nobody runs at 0/0 (what some devices write without a fix), and one such point adds a 5000 km
+    jump; a latitude of 95° is a damaged file, and its distances would be anything.
+    """
     if S.LAT not in columns or S.LON not in columns:
         return columns
     lat, lon = np.asarray(columns[S.LAT], float), np.asarray(columns[S.LON], float)
-    bad = (lat == 0.0) & (lon == 0.0)
+    bad = ((lat == 0.0) & (lon == 0.0)) | impossible_positions(lat, lon)
     if not bad.any():
         return columns
     return {**columns, S.LAT: np.where(bad, np.nan, lat), S.LON: np.where(bad, np.nan, lon)}
@@ -101,9 +114,10 @@ def build_samples(timestamps: np.ndarray, columns: Mapping[str, np.ndarray],
 
     Rows are sorted by time (stable) and exact duplicate timestamps dropped;
     columns that hold no finite value are left out (absent, never zero); positions at
-    exactly 0/0 are no fix (:func:`mask_null_island`).  With
+    exactly 0/0 or off the globe are no fix (:func:`mask_bad_positions`).  With
     ``pause_gap_s``, a recording hole longer than that starts a new timer segment
-    (for formats without timer events).
+    (for formats without timer events).  A distance derived from the positions leaves out
+    single-fix GPS spikes (:func:`.positions.spikes_of`), as the features' cleaning does.
     """
     # Everything is done on numpy arrays and the frame is built once at the end: each
     # pandas step (filter, sort, dedup, insert) costs ~0.1-1 ms whatever the row count,
@@ -123,7 +137,7 @@ def build_samples(timestamps: np.ndarray, columns: Mapping[str, np.ndarray],
         order, ts = order[first], ts[first]
         rows = order if rows is None else rows[order]
     data: dict[str, np.ndarray] = {}
-    for name, values in mask_null_island(columns).items():
+    for name, values in mask_bad_positions(columns).items():
         arr = np.asarray(values)
         arr = arr.astype(np.int64) if name == S.TIMER_SEGMENT else arr.astype(float)
         if rows is not None:
@@ -144,7 +158,9 @@ def build_samples(timestamps: np.ndarray, columns: Mapping[str, np.ndarray],
     data[S.TIMER_SEGMENT] = seg
     data[S.ELAPSED] = elapsed
     if S.DISTANCE not in data and S.LAT in data and S.LON in data:
-        data[S.DISTANCE] = cumulative_distance(data[S.LAT], data[S.LON])
+        spikes = spikes_of(data[S.LAT], data[S.LON], elapsed)
+        data[S.DISTANCE] = cumulative_distance(np.where(spikes, np.nan, data[S.LAT]),
+                                               np.where(spikes, np.nan, data[S.LON]))
     data[S.TIMESTAMP] = pd.DatetimeIndex(ts).tz_localize("UTC")
     return pd.DataFrame({c.name: data[c.name] for c in S.SAMPLE_COLUMNS if c.name in data})
 

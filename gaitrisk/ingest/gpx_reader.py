@@ -16,7 +16,8 @@ import numpy as np
 from .. import schema as S
 from ..records import DecodedActivity, DecodeResult
 from . import xmlsafe
-from .frame import PAUSE_GAP_S, build_samples, null_island_count, per_foot_to_spm, plausible_year
+from .frame import (PAUSE_GAP_S, build_samples, impossible_position_problem, null_island_count, per_foot_to_spm,
+                    plausible_year)
 from .sports import is_running, normalise_sport
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,8 @@ def build_result(result: DecodeResult, times: np.ndarray | None, cols: np.ndarra
     times, cols = times[timed], cols[timed]
     if zeros := null_island_count(cols[:, 0], cols[:, 1]):
         result.problems.append(f"{zeros} of {len(cols)} positions are 0°N 0°E (no GPS fix); treated as missing")
+    if off := impossible_position_problem(cols[:, 0], cols[:, 1]):
+        result.problems.append(off)
     ele = cols[:, 2]
     if np.isfinite(ele).any() and np.all(np.nan_to_num(ele[np.isfinite(ele)]) == 0.0):
         # An all-zero elevation column is a placeholder written by some tools, not sea level.

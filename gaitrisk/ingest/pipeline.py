@@ -15,7 +15,8 @@ batch goes on.  Deduplication:
   ``SAME_RUN_START_S`` of each other and their time spans overlap by at least
   ``SAME_RUN_OVERLAP`` of the shorter one -- nobody runs two runs at once.  The
   richest source (FIT > TCX > GPX, :data:`gaitrisk.schema.FORMAT_RICHNESS`)
-  provides the data; every source is recorded.
+  provides the data, except that a complete copy beats a partial one (a damaged
+  file) that covers less of the run (:func:`better_copy`); every source is recorded.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ LegHook = Callable[[ActivityRecord, "pd.DataFrame"], Any]
 READER_VERSION = "1"
 SAME_RUN_START_S = 60.0
 SAME_RUN_OVERLAP = 0.8
+# Two copies of one run whose durations differ by no more than this cover the same run (formats
+# and exports start and end the recording a few samples apart); beyond it, one was cut short.
+SAME_COVER_S = 30.0
 # Plausibility limits: beyond them the clock or the file is wrong, not the runner.  Such an
 # activity fails with a one-line reason instead of entering the load metrics with wrong numbers.
 MAX_ACTIVITY_S = 4 * 86400.0  # one recording longer than 4 days (multi-day races stop the watch)
@@ -485,11 +489,13 @@ def _store_result(store: Store, athlete: str, done: _Done, report: ImportReport)
                 report.partial += 1
             continue
         old_id, old_fmt = existing
-        if S.FORMAT_RICHNESS.get(leg.fmt, 0) > S.FORMAT_RICHNESS.get(old_fmt, 0):
+        old = store.find(old_id)
+        if old and better_copy(rec, old[0]):
             store.replace_activity_data(_with_id(rec, old_id), samples, ref)
             report.leg_results.pop(old_id, None)  # made from the samples just replaced
             report.replaced += 1
-            log.info("%s: richer %s source replaces %s data of %s", done.name, leg.fmt, old_fmt, old_id)
+            log.info("%s: this %s copy replaces the %s%s data of %s", done.name, leg.fmt,
+                     "partial " if old[0].partial else "", old_fmt, old_id)
         else:
             store.add_source(athlete, old_id, ref)
         ids.append(old_id)
@@ -499,6 +505,24 @@ def _store_result(store: Store, athlete: str, done: _Done, report: ImportReport)
     status = "imported" if new else "duplicate"
     reason = None if new else "same run already imported from another file"
     return FileOutcome(done.name, status, reason, tuple(ids), done.partial, problems)
+
+
+def better_copy(new: ActivityRecord, old: ActivityRecord) -> bool:
+    """Whether ``new``, another copy of the run ``old`` holds, should provide the run's data.
+
+    Between complete copies the richer format wins.  A partial copy (a damaged file) holds
+    the run up to the damage only: where one is involved, the copy that covers clearly more
+    of the run wins whatever its format, so a complete file upgrades a truncated one and a
+    truncated file never shortens a complete one.  At about the same cover the richer format
+    wins, and at the same format the complete copy.
+    """
+    richer = S.FORMAT_RICHNESS.get(new.fmt, 0) - S.FORMAT_RICHNESS.get(old.fmt, 0)
+    if new.partial or old.partial:
+        if abs(new.duration_s - old.duration_s) > SAME_COVER_S:
+            return new.duration_s > old.duration_s
+        if richer == 0:
+            return old.partial and not new.partial
+    return richer > 0
 
 
 def _implausible(act: DecodedActivity) -> str | None:

@@ -79,16 +79,24 @@ class Limits:
     smaller entries cannot hurt and compress unpredictably well.
     ``max_depth`` counts zips inside zips: 0 refuses any nested zip, the
     default 3 opens a zip inside a zip inside a zip inside the outer zip.
+    ``max_folder_depth`` counts folders below a folder given: a Garmin or Strava export is a
+    few levels deep, a deeper folder is skipped with a reason.
     """
 
     max_entry_bytes: int = 512 * 1024**2  # uncompressed size of one entry/file
+    # One GPX or TCX file: parsing XML takes ~9x the file in memory (a 38 MiB GPX peaks at
+    # 400 MiB, a 500 MB one at 4.4 GB); 128 MiB holds a 4-day recording at 1 s with heart rate
+    # and cadence, the longest activity the import accepts.
+    max_xml_bytes: int = 128 * 1024**2
     max_total_bytes: int = 8 * 1024**3  # total uncompressed bytes read from one top-level archive
     max_ratio: float = 200.0  # uncompressed/compressed ratio of one zip entry or .gz
     max_entries: int = 100_000  # entries in one archive (counting nested)
     max_depth: int = 3  # nested zip depth
+    max_folder_depth: int = 64  # folders inside a folder given
 
     def __post_init__(self) -> None:
-        for name in ("max_entry_bytes", "max_total_bytes", "max_ratio", "max_entries"):
+        for name in ("max_entry_bytes", "max_xml_bytes", "max_total_bytes", "max_ratio", "max_entries",
+                     "max_folder_depth"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"Limits.{name} must be positive, got {getattr(self, name)!r}")
         if self.max_depth < 0:
@@ -294,9 +302,19 @@ class _ArchiveStopped(Exception):
         self.problem = problem
 
 
-def _size_cap(limits: Limits) -> _Cap:
-    return _Cap(limits.max_entry_bytes,
-                f"decompresses to more than {_fmt_bytes(limits.max_entry_bytes)} (max_entry_bytes)")
+_XML_FORMATS = ("gpx", "tcx")
+
+
+def _entry_limit(limits: Limits, fmt: str | None) -> tuple[int, str]:
+    """The most bytes one entry of this format may hold, and the limit's name for messages."""
+    if fmt in _XML_FORMATS and limits.max_xml_bytes < limits.max_entry_bytes:
+        return limits.max_xml_bytes, "max_xml_bytes, for one GPX or TCX file"
+    return limits.max_entry_bytes, "max_entry_bytes"
+
+
+def _size_cap(limits: Limits, fmt: str | None = None) -> _Cap:
+    limit, what = _entry_limit(limits, fmt)
+    return _Cap(limit, f"decompresses to more than {_fmt_bytes(limit)} ({what})")
 
 
 def _ratio_cap(compressed_size: int, limits: Limits) -> _Cap:
@@ -432,24 +450,29 @@ def _sniffed_file(path: str, limits: Limits) -> _Item:
     if fmt is None:
         return SourceProblem(path, _UNSUPPORTED)
     logger.info("%s has no activity-file extension; its content looks like %s", path, fmt)
-    data = _read_local(path, limits)
+    data = _read_local(path, limits, fmt=fmt)
     return data if isinstance(data, SourceProblem) else SourceFile(_strip_gz(path), fmt, data)
 
 
-def _read_local(path: str, limits: Limits, *, head_only: bool = False) -> bytes | SourceProblem:
-    """Read a file from disk, gunzipping ``.gz``, under the entry and ratio caps."""
+def _read_local(path: str, limits: Limits, *, head_only: bool = False,
+                fmt: str | None = None) -> bytes | SourceProblem:
+    """Read a file from disk, gunzipping ``.gz``, under the entry and ratio caps.
+
+    ``fmt``: the activity format when the name does not say it (a sniffed file).
+    """
     gz = _is_gz(path)
+    limit, what = _entry_limit(limits, fmt or _format_from_name(path))
     try:
         raw = open(path, "rb")
     except OSError as err:
         return SourceProblem(path, f"cannot read the file ({err.strerror or err}); skipped")
     with raw:
         size = os.fstat(raw.fileno()).st_size
-        if not gz and not head_only and size > limits.max_entry_bytes:
-            return SourceProblem(path, f"file is {_fmt_bytes(size)}, over the "
-                                       f"{_fmt_bytes(limits.max_entry_bytes)} limit (max_entry_bytes); skipped")
+        if not gz and not head_only and size > limit:
+            return SourceProblem(path, f"file is {_fmt_bytes(size)}, over the {_fmt_bytes(limit)} limit ({what}); "
+                                       f"skipped")
         src: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
-        caps = [_size_cap(limits)] + ([_ratio_cap(size, limits)] if gz else [])
+        caps = [_size_cap(limits, fmt or _format_from_name(path))] + ([_ratio_cap(size, limits)] if gz else [])
         try:
             result = src.read(_SNIFF_BYTES) if head_only else _read_capped(src, caps)
         except _GZIP_ERRORS as err:
@@ -474,11 +497,18 @@ def _iter_folder(root: str, opts: _Options) -> Iterator[_Item]:
         if entry.name.startswith("."):
             continue
         kind = _entry_kind(entry)
-        if kind == "dir":
+        if kind == "dir" and len(pending) > opts.limits.max_folder_depth:
+            yield _too_deep(entry.path, len(pending), opts.limits)
+        elif kind == "dir":
             yield from _enter_folder(entry.path, pending, meta_index, opts.limits)
         elif kind == "file":
             meta = meta_index.get(_path_key(entry.path), _empty_meta())
             yield from _iter_file(entry.path, opts, explicit=False, meta=meta)
+
+
+def _too_deep(folder: str, depth: int, limits: Limits) -> SourceProblem:
+    return SourceProblem(folder, f"folder nested {depth} levels deep, over the limit of {limits.max_folder_depth} "
+                                 f"(max_folder_depth); skipped with everything in it")
 
 
 def _entry_kind(entry: os.DirEntry[str]) -> str:
@@ -663,9 +693,11 @@ def _member_refusal(info: zipfile.ZipInfo, limits: Limits) -> str | None:
     if info.compress_type not in _READABLE_METHODS:
         method = _METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
         return f"{subject} uses {method} compression, which is not read (only stored or deflate); skipped"
-    if info.file_size > limits.max_entry_bytes:
+    limit, what = _entry_limit(limits, _format_from_name(info.filename))
+    if info.file_size > limit:
         return (f"{subject} declares {_fmt_bytes(info.file_size)} uncompressed, over the "
-                f"{_fmt_bytes(limits.max_entry_bytes)} limit (max_entry_bytes); skipped (possible zip bomb)")
+                f"{_fmt_bytes(limit)} limit ({what}); skipped"
+                + (" (possible zip bomb)" if limit == limits.max_entry_bytes else ""))
     if info.file_size > _RATIO_FLOOR_BYTES and info.file_size > info.compress_size * limits.max_ratio:
         ratio = info.file_size / max(info.compress_size, 1)
         return (f"{subject} has a compression ratio of {ratio:.0f}x, over the {limits.max_ratio:g}x "
@@ -680,7 +712,8 @@ def _pump_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, bud
     if refusal is not None:
         return SourceProblem(name, refusal)
     budget.check_declared(info.file_size)
-    caps = [_size_cap(limits), _ratio_cap(info.compress_size, limits), budget.cap()]
+    caps = [_size_cap(limits, _format_from_name(info.filename)), _ratio_cap(info.compress_size, limits),
+            budget.cap()]
     try:
         with archive.open(info) as src:
             result = _pump(src, caps, write)
@@ -709,7 +742,7 @@ def _load_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, bud
 
 
 def _gunzip_member(raw: bytes, name: str, budget: _Budget, limits: Limits) -> bytes | SourceProblem:
-    caps = [_size_cap(limits), _ratio_cap(len(raw), limits), budget.cap()]
+    caps = [_size_cap(limits, _format_from_name(name)), _ratio_cap(len(raw), limits), budget.cap()]
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw), mode="rb") as src:
             result = _read_capped(src, caps)
@@ -768,22 +801,35 @@ def _index_strava_zip(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], di
 # A cheap size estimate for progress bars
 
 
-def estimate_count(paths: Iterable[str | os.PathLike[str]]) -> int:
+def estimate_count(paths: Iterable[str | os.PathLike[str]], limits: Limits = Limits()) -> int:
     """About how many activity files :func:`iter_sources` will yield, for a progress bar.
 
     Counts by name only: folder entries, and the members listed in a top-level
     zip's central directory (a nested zip counts as one).  Nothing is
-    decompressed, so this costs a directory walk; errors count as one file.
+    decompressed, so this costs a directory walk (the folders :func:`iter_sources`
+    enters: an explicit stack, so no depth of folders can exhaust the call stack);
+    errors count as one file.
     """
     total = 0
     for raw in paths:
         path = os.fsdecode(raw)
-        if os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                total += sum(_counts(os.path.join(root, f)) for f in files if not f.startswith("."))
-        else:
+        if not os.path.isdir(path):
             total += max(_counts(path), 1)
+            continue
+        stack = [(path, 0)]
+        while stack:
+            folder, depth = stack.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    entries = [e for e in listing if not e.name.startswith(".")]
+            except OSError:
+                continue
+            for entry in entries:
+                kind = _entry_kind(entry)
+                if kind == "dir" and depth < limits.max_folder_depth:
+                    stack.append((entry.path, depth + 1))
+                elif kind == "file":
+                    total += _counts(entry.path)
     return total
 
 

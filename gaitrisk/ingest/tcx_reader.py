@@ -25,6 +25,7 @@ from . import xmlsafe
 from .frame import (
     PAUSE_GAP_S,
     build_samples,
+    impossible_position_problem,
     null_island_count,
     per_foot_to_spm,
     plausible_year,
@@ -260,6 +261,8 @@ def _activity(act: Element, sport: str, result: DecodeResult, tags: dict[str, st
     columns = {k: values[k] for k in (*_POINT_FIELDS, S.SPEED)}
     if zeros := null_island_count(columns[S.LAT], columns[S.LON]):
         result.problems.append(f"{zeros} of {len(times)} positions are 0°N 0°E (no GPS fix); treated as missing")
+    if off := impossible_position_problem(columns[S.LAT], columns[S.LON]):
+        result.problems.append(off)
     columns[S.TIMER_SEGMENT] = _pause_segments(times, track)
     cad = values["runcad"]
     cad = np.where(np.isfinite(cad), cad, values["cad"])

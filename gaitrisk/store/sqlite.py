@@ -302,7 +302,9 @@ class Store:
     def replace_activity_data(self, rec: ActivityRecord, samples, source: SourceRef) -> None:
         """Swap an activity's data for a richer source's, keeping its id and all its sources.
 
-        ``samples`` as for :meth:`add_activity`.
+        ``samples`` as for :meth:`add_activity`.  The activity's feature record goes in the same
+        transaction: it was computed from the samples replaced, and a missing record is what
+        makes the features compute the run again.
         """
         aid = self.athlete_id(rec.athlete)
         enc = samples if isinstance(samples, codec.Encoded) else codec.encoded(samples)
@@ -316,6 +318,7 @@ class Store:
             self._insert_source(c, aid, rec.id, source, now)
             c.execute("UPDATE samples SET format=?, n_rows=?, blob=? WHERE activity_id=?",
                       (enc.format, enc.n_rows, enc.blob, rec.id))
+            c.execute("DELETE FROM run_features WHERE activity_id=?", (rec.id,))
 
     def add_source(self, athlete: str, activity_id: str, source: SourceRef) -> None:
         aid = self.athlete_id(athlete)
