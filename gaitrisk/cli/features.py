@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from .main import _pass_db, cli, make_executor, scheduler_option, workers_option
+from .main import _pass_db, cli, make_executor, name_store, scheduler_option, workers_option
 
 
 @cli.group("athlete")
@@ -44,6 +44,7 @@ def athlete_set(obj, athlete: str, height_cm, leg_length_cm, mass_kg, birth_year
     from ..features.profile import AthleteProfile
 
     with obj.store() as store:
+        name_store(store)
         current = AthleteProfile.from_dict(store.profile(athlete))
         try:
             new = current.updated(height_m=height_cm / 100 if height_cm else None,

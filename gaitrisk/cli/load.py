@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .main import Context, _pass_db, cli
+from .main import Context, _pass_db, cli, name_store
 
 athlete_option = click.option("--athlete", default="me", show_default=True, help="Whose log this is.")
 tz_option = click.option(
@@ -233,6 +233,7 @@ def pain_edit(obj: Context, entry_id, score, region, side, when, behaviour, note
     from ..pain.model import build_entry
 
     with obj.store() as store:
+        name_store(store)
         old = store.pain_entry(athlete, entry_id)
         if old is None:
             raise click.ClickException(f"no pain entry {entry_id} for {athlete}")
@@ -264,6 +265,7 @@ def pain_edit(obj: Context, entry_id, score, region, side, when, behaviour, note
 def pain_delete(obj: Context, entry_id, athlete) -> None:
     """Delete entry ENTRY_ID (see `gaitrisk pain list`)."""
     with obj.store() as store:
+        name_store(store)
         if not store.delete_pain_entry(athlete, entry_id):
             raise click.ClickException(f"no pain entry {entry_id} for {athlete}")
     click.echo(f"deleted pain entry {entry_id}")
@@ -373,6 +375,7 @@ def gap_list(obj: Context, athlete, as_json) -> None:
 def gap_delete(obj: Context, gap_id, athlete) -> None:
     """Delete gap GAP_ID (see `gaitrisk gap list`)."""
     with obj.store() as store:
+        name_store(store)
         if not store.delete_gap(athlete, gap_id):
             raise click.ClickException(f"no gap {gap_id} for {athlete}")
     click.echo(f"deleted gap {gap_id}")

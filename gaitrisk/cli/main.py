@@ -27,6 +27,12 @@ class Context:
             raise click.ClickException(str(exc)) from exc
 
 
+def name_store(store) -> None:
+    """One line on stderr naming the store a destructive command changes: ``--db`` and
+    ``GAITRISK_DB`` both choose one, and the user must be able to see which was used."""
+    click.echo(f"store: {store.path.resolve()}", err=True)
+
+
 db_option = click.option(
     "--db", "db", type=click.Path(dir_okay=False), envvar="GAITRISK_DB", default=None,
     help="SQLite database to use (default: gaitrisk.db in your data folder; env GAITRISK_DB).")
@@ -50,10 +56,17 @@ def cli(ctx: click.Context, db: str | None, verbose: int, quiet: bool) -> None:
     ctx.obj = Context(db, verbose, quiet)
 
 
+# After the command, ``--db`` reads no environment: ``GAITRISK_DB`` is the group's fallback, and an
+# explicit ``--db`` before the command must not be overridden by it.
+command_db_option = click.option(
+    "--db", "db", type=click.Path(dir_okay=False), default=None,
+    help="SQLite database to use (overrides GAITRISK_DB and a --db before the command).")
+
+
 def _pass_db(f):
     """Let ``--db`` be given after the subcommand too (``gaitrisk import --db x.db ...``)."""
 
-    @db_option
+    @command_db_option
     @click.pass_obj
     def wrapper(obj: Context, db: str | None, *args, **kwargs):
         if db is not None:

@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from .main import Context, _pass_db, cli
+from .main import Context, _pass_db, cli, name_store
 
 
 @cli.command("export")
@@ -62,6 +62,7 @@ def delete_cmd(obj: Context, athlete: str, yes: bool) -> None:
     if you want a copy: gaitrisk export --athlete NAME --output FILE.
     """
     with obj.store() as store:
+        name_store(store)
         if store.athlete_id(athlete, create=False) is None:
             raise click.ClickException(f"no athlete {athlete!r} in {store.path}; nothing deleted")
         n = len(store.activities(athlete))
