@@ -33,14 +33,19 @@ def _zone(tz: str | None):
 
 
 def _date(value: str | None, what: str) -> dt.date | None:
+    """A date option's day; refused when no data can fall on it (a typo'd year would overflow later)."""
     from ..pain.model import parse_date
+    from ..plausible import day_problem
 
     if value is None:
         return None
     try:
-        return parse_date(value)
+        day = parse_date(value)
     except ValueError as exc:
         raise click.ClickException(f"{what}: {exc}") from exc
+    if (why := day_problem(day)) is not None:
+        raise click.ClickException(f"{what}: {why}")
+    return day
 
 
 # -- load ------------------------------------------------------------------------
@@ -206,7 +211,8 @@ def pain_list(obj: Context, since, athlete, tz, as_json) -> None:
                f"{'behaviour':<9} note")
     for e in entries:
         local = e.time_utc.astimezone(zone)
-        when = local.strftime("%Y-%m-%d") if e.date_only else local.strftime("%Y-%m-%d %H:%M")
+        # isoformat: strftime("%Y") does not zero-pad a year below 1000
+        when = local.date().isoformat() + ("" if e.date_only else local.strftime(" %H:%M"))
         click.echo(f"{e.id:>5} {when:<16} {e.score:>5} {vocab.REGIONS[e.region]:<17} {e.side:<5} "
                    f"{vocab.WHENS[e.when]:<13} {vocab.BEHAVIOURS.get(e.behaviour or '', '-'):<9} "
                    f"{e.note or ''}".rstrip())

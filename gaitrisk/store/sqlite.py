@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,10 +40,18 @@ def default_db_path() -> Path:
 
 
 def _iso(t: dt.datetime) -> str:
-    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".") + "Z"
+    # isoformat, not strftime: strftime("%Y") writes year 224 as "224", which no ISO parser reads.
+    utc = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds").rstrip("0").rstrip(".") + "Z"
+
+
+_UNPADDED_YEAR = re.compile(r"(\d{1,3})-")
 
 
 def _parse_iso(s: str) -> dt.datetime:
+    # Stores written before years were zero-padded may hold "224-01-03T...": read it as 0224.
+    if (m := _UNPADDED_YEAR.match(s)) is not None:
+        s = m.group(1).zfill(4) + s[m.end(1):]
     return dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
 
 
