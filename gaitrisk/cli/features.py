@@ -65,7 +65,7 @@ def athlete_show(obj, athlete: str, as_json: bool) -> None:
     """Show the profile, the values features will use and which defaults fill the gaps."""
     from ..features.profile import AthleteProfile, resolve
 
-    with obj.store() as store:
+    with obj.reader() as store:
         stored = store.profile(athlete)
     prof = AthleteProfile.from_dict(stored)
     res = resolve(prof)
@@ -112,7 +112,7 @@ def features_cmd(obj, activity_id: str | None, update: bool, force: bool, athlet
     """
     if not update and not activity_id:
         raise click.UsageError("give an ACTIVITY_ID or --update")
-    with obj.store() as store:
+    with (obj.store() if update else obj.reader()) as store:
         if update:
             from ..features.compute import compute_and_store_features, stale_count
 

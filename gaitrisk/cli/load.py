@@ -74,7 +74,7 @@ def load_cmd(obj: Context, athlete: str, weeks: int, until: str | None, tz: str 
 
     zone = _zone(tz)
     end = _date(until, "--until") or today(zone)
-    with obj.store() as store:
+    with obj.reader() as store:
         report = load_report(store, athlete, zone, end, weeks)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
@@ -197,7 +197,7 @@ def pain_list(obj: Context, since, athlete, tz, as_json) -> None:
     start = _date(since, "--since")
     # Local midnight of that day (an aware combine: never ambiguous at midnight in practice).
     lower = None if start is None else dt.datetime.combine(start, dt.time(0, 0), tzinfo=zone).astimezone(dt.timezone.utc)
-    with obj.store() as store:
+    with obj.reader() as store:
         entries = store.pain_entries(athlete, since=lower)
     if as_json:
         click.echo(json.dumps([_entry_json(e) for e in entries], indent=2))
@@ -362,7 +362,7 @@ def gap_add(obj: Context, first, last, reason, athlete, as_json) -> None:
 @_pass_db
 def gap_list(obj: Context, athlete, as_json) -> None:
     """List declared gaps."""
-    with obj.store() as store:
+    with obj.reader() as store:
         gaps = store.gaps(athlete)
     if as_json:
         click.echo(json.dumps([_gap_json(g) for g in gaps], indent=2))

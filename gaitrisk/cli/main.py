@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
+from pathlib import Path
 
 import click
 
@@ -25,6 +27,25 @@ class Context:
             return Store(self.db)
         except StoreError as exc:
             raise click.ClickException(str(exc)) from exc
+
+    def reader(self):
+        """The store opened for reading only: works on a read-only file or folder and while another
+        program writes.  A store that does not exist yet or needs migrating is opened as by
+        :meth:`store` (created or migrated, or the reason it cannot be, in one line)."""
+        from ..store import Store, StoreError
+
+        path = self.db_path()
+        if path.is_file():
+            try:
+                return Store(path, read_only=True)
+            except StoreError:
+                pass
+        return self.store()
+
+    def db_path(self) -> Path:
+        from ..store.sqlite import default_db_path
+
+        return Path(self.db) if self.db else default_db_path()
 
 
 def name_store(store) -> None:
@@ -71,7 +92,12 @@ def _pass_db(f):
     def wrapper(obj: Context, db: str | None, *args, **kwargs):
         if db is not None:
             obj.db = db
-        return f(obj, *args, **kwargs)
+        try:
+            return f(obj, *args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            # Disk full, a read-only file or folder, a lock held too long: the transaction was
+            # rolled back; say so in one line instead of a traceback.
+            raise click.ClickException(f"{obj.db_path()}: {exc} (an unfinished change was rolled back)") from exc
 
     wrapper.__name__ = f.__name__
     wrapper.__doc__ = f.__doc__
@@ -213,7 +239,7 @@ def activity_json(rec) -> dict:
 @_pass_db
 def activities_cmd(obj: Context, athlete: str | None, as_json: bool) -> None:
     """List stored activities, oldest first."""
-    with obj.store() as store:
+    with obj.reader() as store:
         recs = store.activities(athlete)
     if as_json:
         click.echo(json.dumps([activity_json(r) for r in recs], indent=2))
@@ -237,7 +263,7 @@ def activities_cmd(obj: Context, athlete: str | None, as_json: bool) -> None:
 @_pass_db
 def show_cmd(obj: Context, activity_id: str, as_json: bool) -> None:
     """Show one activity (ID may be abbreviated): totals, the device's summary, laps and problems."""
-    with obj.store() as store:
+    with obj.reader() as store:
         found = store.find(activity_id)
         if not found:
             raise click.ClickException(f"no activity with id {activity_id!r}")

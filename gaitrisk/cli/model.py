@@ -194,7 +194,7 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
     from .load import _date
 
     zone = _zone(tz)
-    with obj.store() as store:
+    with obj.reader() as store:
         try:
             a = assess(store, athlete, zone, last=_date(until, "--until"), days=days,
                        model_path=_model_path(obj, model_path))

@@ -30,7 +30,7 @@ def export_cmd(obj: Context, athlete: str, output: str) -> None:
     skipped.  Samples are columns of values; missing values are null and times
     are ISO 8601 UTC.
     """
-    with obj.store() as store:
+    with obj.reader() as store:
         data = store.export_athlete(athlete)
     if data is None:
         raise click.ClickException(f"no athlete {athlete!r} in {obj.db or 'the store'}; nothing exported")

@@ -51,7 +51,7 @@ def report_cmd(obj: Context, athlete: str | None, all_athletes: bool, since: str
     first, last = _date(since, "--since"), _date(until, "--until")
     path = _model_path(obj, model_path)
     reports = []
-    with obj.store() as store:
+    with obj.reader() as store:
         names = store.athletes() if all_athletes else [athlete or "me"]
         for name in names:
             try:

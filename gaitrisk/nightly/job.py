@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import os
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -215,7 +216,10 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
         names = store.athletes()
         with progress.step("Features", len(names)) as advance:
             for name in names:
-                _update_features(store, name, athlete(name), executor, passes.pop(name, None))
+                try:
+                    _update_features(store, name, athlete(name), executor, passes.pop(name, None))
+                except sqlite3.Error as exc:  # a full disk or a read-only store: the other athletes go on
+                    athlete(name).errors.append(f"features not stored ({exc})")
                 advance(name)
 
         data_fp = {name: _fingerprint(store, name, zone) for name in names}
@@ -344,7 +348,12 @@ def _import_pain(store, files: Sequence[ib.InboxFile], out: AthleteSummary, zone
             reason = parsed.fatal or f"no valid row (line {parsed.errors[0].line}: {parsed.errors[0].reason})"
             _move(f, quarantine, reason, out)
         else:
-            ids = store.add_pain_entries([e for _, e in parsed.entries])
+            try:
+                ids = store.add_pain_entries([e for _, e in parsed.entries])
+            except sqlite3.Error as exc:  # a full disk or a read-only store: the other athletes go on
+                out.errors.append(f"{f.rel}: not stored ({exc}); left in the inbox")
+                advance(str(f.rel))
+                continue
             added = sum(1 for i in ids if i is not None)
             out.pain_added += added
             out.pain_duplicates += len(ids) - added

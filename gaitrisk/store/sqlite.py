@@ -79,6 +79,20 @@ class FileIndexEntry:
     members: tuple[tuple[str, str | None, str | None], ...] | None = None
 
 
+def make_private_dirs(folder: Path) -> None:
+    """Create ``folder`` and any missing parents user-only (0700), whatever the umask."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:  # made by a concurrent opener
+            continue
+        os.chmod(d, 0o700)  # mkdir's mode is masked by the umask
+
+
 class StoreError(RuntimeError):
     """The database cannot be opened or is not a gaitrisk store."""
 
@@ -111,10 +125,17 @@ class Store:
         # Never create: a worker given a path it cannot see must fail, not analyse an empty store.
         if not self.path.is_file():
             raise StoreError(f"{self.path}: no such gaitrisk database")
+        uri = self.path.resolve().as_uri()
         try:
-            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
-                                   timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            conn.execute("PRAGMA query_only=ON")
+            try:
+                conn = self._connect_read_only(f"{uri}?mode=ro")
+            except sqlite3.OperationalError:
+                # In a folder nobody may write, a WAL database cannot get its -shm file and does not
+                # open this way.  Without a -wal file beside it the file alone is the whole database,
+                # and with its folder read-only no writer can start one: read it as immutable.
+                if Path(f"{self.path}-wal").exists():
+                    raise
+                conn = self._connect_read_only(f"{uri}?mode=ro&immutable=1")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable gaitrisk database ({exc})") from exc
@@ -124,24 +145,44 @@ class Store:
                              "(opened read-only: not migrated)")
         return conn
 
+    @staticmethod
+    def _connect_read_only(uri: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            conn.execute("PRAGMA query_only=ON")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opening is lazy: read once
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
     def _open(self) -> sqlite3.Connection:
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not self.path.exists():
-                # Create the file ourselves so it is user-only from its first byte.
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            try:
+                make_private_dirs(self.path.parent)
+                if not self.path.exists():
+                    # Create the file ourselves so it is user-only from its first byte.
+                    os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError as exc:
+                raise StoreError(f"{self.path}: cannot create the store ({exc.strerror or exc})") from exc
         try:
             conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate(conn)
+        except sqlite3.OperationalError as exc:  # permissions, a full disk, a lock: not the file's fault
+            raise StoreError(f"{self.path}: cannot open the store ({exc})") from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable gaitrisk database ({exc})") from exc
         return conn
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
+        # A store at this schema needs no write lock to open: reading commands must not wait
+        # for (or fail on) another program's write transaction, nor need a writable file.
+        if conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+            return
         while True:
             # The level is read inside the write lock: two processes opening a new
             # store at once must not both apply the same migration.
