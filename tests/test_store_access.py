@@ -84,6 +84,10 @@ def _reading_commands(run_id: str) -> list[list[str]]:
             ["gap", "list", "--athlete", "ann"], ["features", run_id], ["athlete", "show", "--athlete", "ann"]]
 
 
+def _timeless(output: str) -> list[str]:
+    return [ln for ln in output.splitlines() if "generated" not in ln]  # the report's making time
+
+
 @contextmanager
 def write_locked(db: Path):
     """Another connection in the middle of a write transaction."""
@@ -109,7 +113,7 @@ def test_reading_commands_work_on_a_store_that_cannot_be_written(seeded, tmp_pat
             res = _cli(db, *args)
             assert res.exit_code == 0, (args, res.output)
             if args[0] != "export":  # the export names when it was made
-                assert res.output == expected[tuple(args)], args
+                assert _timeless(res.output) == _timeless(expected[tuple(args)]), args
         info = _cli(db, "model", "info")  # no model was trained: it says so, and only that
         assert "no trained model" in _one_line_error(info)
 

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import click
 
-from .main import Context, _pass_db, cli, name_store
+from .main import Context, _pass_db, athlete_name, cli, name_store
 
-athlete_option = click.option("--athlete", default="me", show_default=True, help="Whose log this is.")
+athlete_option = click.option("--athlete", callback=athlete_name, default="me", show_default=True,
+                              help="Whose log this is.")
 tz_option = click.option(
     "--tz", default=None, metavar="ZONE",
     help="IANA time zone whose calendar days count, e.g. Europe/Berlin (default: $TZ or this machine's zone).")

@@ -48,6 +48,13 @@ class Context:
         return Path(self.db) if self.db else default_db_path()
 
 
+def athlete_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The ``--athlete`` callback: a blank name would be stored, and reports would speak of nobody."""
+    if value is not None and not value.strip():
+        raise click.ClickException(f"{param.opts[0]}: an athlete's name cannot be empty")
+    return value
+
+
 def name_store(store) -> None:
     """One line on stderr naming the store a destructive command changes: ``--db`` and
     ``GAITRISK_DB`` both choose one, and the user must be able to see which was used."""
@@ -92,12 +99,16 @@ def _pass_db(f):
     def wrapper(obj: Context, db: str | None, *args, **kwargs):
         if db is not None:
             obj.db = db
+        from ..store import StoreError
+
         try:
             return f(obj, *args, **kwargs)
-        except sqlite3.OperationalError as exc:
+        except sqlite3.Error as exc:
             # Disk full, a read-only file or folder, a lock held too long: the transaction was
             # rolled back; say so in one line instead of a traceback.
             raise click.ClickException(f"{obj.db_path()}: {exc} (an unfinished change was rolled back)") from exc
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
 
     wrapper.__name__ = f.__name__
     wrapper.__doc__ = f.__doc__
@@ -132,7 +143,7 @@ def make_executor(workers: int, scheduler: str | None, n_files: int | None = Non
 
 @cli.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--athlete", default="me", show_default=True, help="Whose runs these are.")
+@click.option("--athlete", callback=athlete_name, default="me", show_default=True, help="Whose runs these are.")
 @workers_option
 @scheduler_option
 @click.option("--decoder", type=click.Choice(["fast", "fitparse"]), default="fast", show_default=True,
@@ -234,7 +245,7 @@ def activity_json(rec) -> dict:
 
 
 @cli.command("activities")
-@click.option("--athlete", default=None, help="Only this athlete's activities.")
+@click.option("--athlete", callback=athlete_name, default=None, help="Only this athlete's activities.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (a stable contract).")
 @_pass_db
 def activities_cmd(obj: Context, athlete: str | None, as_json: bool) -> None:

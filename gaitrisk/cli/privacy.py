@@ -14,11 +14,11 @@ import sys
 
 import click
 
-from .main import Context, _pass_db, cli, name_store
+from .main import Context, _pass_db, athlete_name, cli, name_store
 
 
 @cli.command("export")
-@click.option("--athlete", default="me", show_default=True, help="Whose data to export.")
+@click.option("--athlete", callback=athlete_name, default="me", show_default=True, help="Whose data to export.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
               help="Write the JSON here (created readable by you only); '-' is standard output.")
 @_pass_db
@@ -50,7 +50,8 @@ def export_cmd(obj: Context, athlete: str, output: str) -> None:
 
 
 @cli.command("delete")
-@click.option("--athlete", required=True, help="Whose data to delete (required: there is no default here).")
+@click.option("--athlete", callback=athlete_name, required=True,
+              help="Whose data to delete (required: there is no default here).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @_pass_db
 def delete_cmd(obj: Context, athlete: str, yes: bool) -> None:

@@ -177,7 +177,7 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
     seconds, ``FileNotFoundError`` when the inbox does not exist.
     """
     from ..load.calendar import resolve_zone
-    from ..store import Store
+    from ..store import Store, StoreError
 
     inbox = Path(inbox).expanduser()
     if not inbox.is_dir():
@@ -218,7 +218,7 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
             for name in names:
                 try:
                     _update_features(store, name, athlete(name), executor, passes.pop(name, None))
-                except sqlite3.Error as exc:  # a full disk or a read-only store: the other athletes go on
+                except (sqlite3.Error, StoreError) as exc:  # a full disk, a read-only store: the others go on
                     athlete(name).errors.append(f"features not stored ({exc})")
                 advance(name)
 
@@ -337,6 +337,7 @@ def _by_file(files: Sequence[ib.InboxFile], outcomes) -> dict[Path, list]:
 def _import_pain(store, files: Sequence[ib.InboxFile], out: AthleteSummary, zone: ZoneInfo, archive: Path,
                  quarantine: Path, advance: Callable[[str], None]) -> None:
     from ..pain.csvio import read_pain_file
+    from ..store import StoreError
 
     for f in files:
         try:
@@ -350,7 +351,7 @@ def _import_pain(store, files: Sequence[ib.InboxFile], out: AthleteSummary, zone
         else:
             try:
                 ids = store.add_pain_entries([e for _, e in parsed.entries])
-            except sqlite3.Error as exc:  # a full disk or a read-only store: the other athletes go on
+            except (sqlite3.Error, StoreError) as exc:  # a full disk, a read-only store: the others go on
                 out.errors.append(f"{f.rel}: not stored ({exc}); left in the inbox")
                 advance(str(f.rel))
                 continue

@@ -97,6 +97,10 @@ class StoreError(RuntimeError):
     """The database cannot be opened or is not a gaitrisk store."""
 
 
+class AthleteDeleted(StoreError):
+    """The athlete a store was writing for was deleted by another command."""
+
+
 def decode_samples(activity_id: str, fmt: str, blob: bytes):
     """The samples frame from :meth:`Store.samples_blob`'s bytes (pure: runs in worker processes too)."""
     if fmt not in codec.FORMATS:
@@ -118,6 +122,7 @@ class Store:
         migrated or written, and a write raises).
         """
         self.path = Path(path) if path is not None else default_db_path()
+        self._written: set[str] = set()  # every athlete this store wrote for
         self._conn = self._open_read_only() if read_only else self._open()
 
     # -- connection and schema -------------------------------------------------
@@ -229,21 +234,37 @@ class Store:
             yield self._conn  # the outer transaction commits or rolls back
             return
         self._conn.execute("BEGIN IMMEDIATE")
+        written = set(self._written)
         try:
             yield self._conn
         except BaseException:
             self._conn.execute("ROLLBACK")
+            self._written = written  # an athlete created in it never existed
             raise
         else:
             self._conn.execute("COMMIT")
 
     # -- athletes --------------------------------------------------------------
     def athlete_id(self, name: str, create: bool = True) -> int | None:
+        """The athlete's id; with ``create`` (the writers' call) created when new.
+
+        Once this store has written for an athlete, the athlete must stay: when another
+        program deleted them meanwhile (``gaitrisk delete`` during an import), a write raises
+        :class:`AthleteDeleted` instead of re-creating them, so the delete stays true.
+        """
         row = self._conn.execute("SELECT id FROM athletes WHERE name=?", (name,)).fetchone()
         if row or not create:
+            if row and create:
+                self._written.add(name)
             return row[0] if row else None
+        if name in self._written:
+            raise AthleteDeleted(f"{self.path}: athlete {name!r} was deleted by another command while this one "
+                                 "wrote for them; nothing more was stored")
+        if not name.strip():
+            raise StoreError("an athlete's name cannot be empty")
         with self.transaction() as c:
             c.execute("INSERT OR IGNORE INTO athletes(name) VALUES (?)", (name,))
+        self._written.add(name)
         return self._conn.execute("SELECT id FROM athletes WHERE name=?", (name,)).fetchone()[0]
 
     def athletes(self) -> list[str]:
@@ -720,6 +741,7 @@ class Store:
             counts["activities"] = c.execute("DELETE FROM activities WHERE athlete_id=?", (aid,)).rowcount
             c.execute("DELETE FROM athletes WHERE id=?", (aid,))
             c.execute("DROP TABLE _gone")
+        self._written.discard(athlete)  # gone by this store's own hand: writing for them again re-creates
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.execute("VACUUM")
         busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
