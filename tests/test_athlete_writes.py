@@ -17,7 +17,7 @@ from gaitrisk.store import Store, StoreError
 from gaitrisk.store.sqlite import AthleteDeleted
 
 from .conftest import FIXTURES
-from .test_db_option import _args
+from .test_db_option import command_args
 
 
 def test_store_folders_are_user_only_whatever_the_umask(tmp_path):
@@ -45,7 +45,7 @@ def _takes_athlete(command: tuple[str, ...]) -> bool:
     return any(p.name == "athlete" for p in cmd.params)
 
 
-COMMANDS = [c for c in sorted(_args(FIXTURES)) if _takes_athlete(c)]
+COMMANDS = [c for c in sorted(command_args(FIXTURES)) if _takes_athlete(c)]
 
 
 @pytest.mark.parametrize("name", ["", "   "], ids=["empty", "blank"])
@@ -54,7 +54,8 @@ def test_a_blank_athlete_is_refused_in_one_line(tmp_path, command, name):
     (tmp_path / "pain.csv").write_text("date,score,region,side,when\n2024-05-02,3,foot,L,after_run\n")
     (tmp_path / "inbox").mkdir()
     db = tmp_path / "g.db"
-    res = CliRunner().invoke(cli, ["--db", str(db), *command, *_with_athlete(_args(tmp_path)[command], name)])
+    args = _with_athlete(command_args(tmp_path)[command], name)
+    res = CliRunner().invoke(cli, ["--db", str(db), *command, *args])
     assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output
     assert res.output.strip().splitlines() == ["Error: --athlete: an athlete's name cannot be empty"]
     assert not db.exists()

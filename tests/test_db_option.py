@@ -22,7 +22,7 @@ from .conftest import FIXTURES
 NO_STORE = {("demo",)}
 
 
-def _args(tmp_path: Path) -> dict[tuple[str, ...], list[str]]:
+def command_args(tmp_path: Path) -> dict[tuple[str, ...], list[str]]:
     """Arguments that make each command reach its store (whether it then succeeds does not matter)."""
     csv, inbox = tmp_path / "pain.csv", tmp_path / "inbox"
     return {
@@ -93,11 +93,11 @@ def opened(monkeypatch):
 
 
 def test_the_table_covers_every_command(tmp_path):
-    assert _leaf_commands(cli) - NO_STORE == set(_args(tmp_path))
+    assert _leaf_commands(cli) - NO_STORE == set(command_args(tmp_path))
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
-@pytest.mark.parametrize("command", sorted(_args(Path("/nonexistent"))), ids=" ".join)
+@pytest.mark.parametrize("command", sorted(command_args(Path("/nonexistent"))), ids=" ".join)
 def test_explicit_db_beats_the_environment(tmp_path, monkeypatch, opened, command, where):
     env_db, flag_db = tmp_path / "env" / "a.db", tmp_path / "flag" / "b.db"
     for db in (env_db, flag_db):
@@ -108,7 +108,7 @@ def test_explicit_db_beats_the_environment(tmp_path, monkeypatch, opened, comman
     monkeypatch.setenv("GAITRISK_DB", str(env_db))
     (tmp_path / "pain.csv").write_text("date,score,region,side,when\n2024-05-02,3,foot,L,after_run\n")
     (tmp_path / "inbox").mkdir()
-    args = [*command, *_args(tmp_path)[command]]
+    args = [*command, *command_args(tmp_path)[command]]
     argv = ["--db", str(flag_db), *args] if where == "before" else [*args, "--db", str(flag_db)]
     res = CliRunner().invoke(cli, argv)
     assert "Traceback" not in res.output
