@@ -106,7 +106,7 @@ def test_pain_add_list_edit_delete(runner, db):
     assert bad.exit_code != 0 and "score '12'" in bad.output and len(bad.output.strip().splitlines()) == 1
     edit = _cli(runner, db, "pain", "edit", str(e["id"]), "--score", "6", "--behaviour", "worsens", "--json")
     assert edit.exit_code == 0, edit.output
-    edited = json.loads(edit.output)
+    edited = json.loads(edit.stdout)
     assert (edited["score"], edited["behaviour"], edited["time_utc"]) == (6, "worsens", "2024-05-01T05:30:00Z")
     listed = json.loads(_cli(runner, db, "pain", "list", "--json").output)
     assert [(x["id"], x["score"]) for x in listed] == [(e["id"], 6)]

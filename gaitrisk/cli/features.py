@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from .main import _pass_db, cli, make_executor, scheduler_option, workers_option
+from .main import _pass_db, athlete_name, cli, make_executor, name_store, scheduler_option, workers_option
 
 
 @cli.group("athlete")
@@ -24,7 +24,7 @@ def athlete_group() -> None:
 
 
 @athlete_group.command("set")
-@click.option("--athlete", default="me", show_default=True, help="Whose profile.")
+@click.option("--athlete", callback=athlete_name, default="me", show_default=True, help="Whose profile.")
 @click.option("--height-cm", type=float, default=None, help="Body height in cm.")
 @click.option("--leg-length-cm", type=float, default=None,
               help="Leg length (greater trochanter to floor) in cm; default 0.53 x height.")
@@ -44,6 +44,7 @@ def athlete_set(obj, athlete: str, height_cm, leg_length_cm, mass_kg, birth_year
     from ..features.profile import AthleteProfile
 
     with obj.store() as store:
+        name_store(store)
         current = AthleteProfile.from_dict(store.profile(athlete))
         try:
             new = current.updated(height_m=height_cm / 100 if height_cm else None,
@@ -57,14 +58,14 @@ def athlete_set(obj, athlete: str, height_cm, leg_length_cm, mass_kg, birth_year
 
 
 @athlete_group.command("show")
-@click.option("--athlete", default="me", show_default=True, help="Whose profile.")
+@click.option("--athlete", callback=athlete_name, default="me", show_default=True, help="Whose profile.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: the stored values, the resolved ones and notes.")
 @_pass_db
 def athlete_show(obj, athlete: str, as_json: bool) -> None:
     """Show the profile, the values features will use and which defaults fill the gaps."""
     from ..features.profile import AthleteProfile, resolve
 
-    with obj.store() as store:
+    with obj.reader() as store:
         stored = store.profile(athlete)
     prof = AthleteProfile.from_dict(stored)
     res = resolve(prof)
@@ -95,7 +96,7 @@ def _fmt(v, spec: str = ".1f") -> str:
 @click.argument("activity_id", required=False)
 @click.option("--update", is_flag=True, help="Compute features for runs that have none or stale ones.")
 @click.option("--force", is_flag=True, help="With --update: recompute every run.")
-@click.option("--athlete", default=None, help="With --update: only this athlete.")
+@click.option("--athlete", callback=athlete_name, default=None, help="With --update: only this athlete.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the feature record; a stable contract).")
 @workers_option
 @scheduler_option
@@ -111,7 +112,7 @@ def features_cmd(obj, activity_id: str | None, update: bool, force: bool, athlet
     """
     if not update and not activity_id:
         raise click.UsageError("give an ACTIVITY_ID or --update")
-    with obj.store() as store:
+    with (obj.store() if update else obj.reader()) as store:
         if update:
             from ..features.compute import compute_and_store_features, stale_count
 

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import click
 
-from .main import Context, _pass_db, cli
+from .main import Context, _pass_db, athlete_name, cli, name_store
 
-athlete_option = click.option("--athlete", default="me", show_default=True, help="Whose log this is.")
+athlete_option = click.option("--athlete", callback=athlete_name, default="me", show_default=True,
+                              help="Whose log this is.")
 tz_option = click.option(
     "--tz", default=None, metavar="ZONE",
     help="IANA time zone whose calendar days count, e.g. Europe/Berlin (default: $TZ or this machine's zone).")
@@ -33,14 +34,19 @@ def _zone(tz: str | None):
 
 
 def _date(value: str | None, what: str) -> dt.date | None:
+    """A date option's day; refused when no data can fall on it (a typo'd year would overflow later)."""
     from ..pain.model import parse_date
+    from ..plausible import day_problem
 
     if value is None:
         return None
     try:
-        return parse_date(value)
+        day = parse_date(value)
     except ValueError as exc:
         raise click.ClickException(f"{what}: {exc}") from exc
+    if (why := day_problem(day)) is not None:
+        raise click.ClickException(f"{what}: {why}")
+    return day
 
 
 # -- load ------------------------------------------------------------------------
@@ -69,7 +75,7 @@ def load_cmd(obj: Context, athlete: str, weeks: int, until: str | None, tz: str 
 
     zone = _zone(tz)
     end = _date(until, "--until") or today(zone)
-    with obj.store() as store:
+    with obj.reader() as store:
         report = load_report(store, athlete, zone, end, weeks)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
@@ -192,7 +198,7 @@ def pain_list(obj: Context, since, athlete, tz, as_json) -> None:
     start = _date(since, "--since")
     # Local midnight of that day (an aware combine: never ambiguous at midnight in practice).
     lower = None if start is None else dt.datetime.combine(start, dt.time(0, 0), tzinfo=zone).astimezone(dt.timezone.utc)
-    with obj.store() as store:
+    with obj.reader() as store:
         entries = store.pain_entries(athlete, since=lower)
     if as_json:
         click.echo(json.dumps([_entry_json(e) for e in entries], indent=2))
@@ -207,7 +213,8 @@ def pain_list(obj: Context, since, athlete, tz, as_json) -> None:
                f"{'behaviour':<9} note")
     for e in entries:
         local = e.time_utc.astimezone(zone)
-        when = local.strftime("%Y-%m-%d") if e.date_only else local.strftime("%Y-%m-%d %H:%M")
+        # isoformat: strftime("%Y") does not zero-pad a year below 1000
+        when = local.date().isoformat() + ("" if e.date_only else local.strftime(" %H:%M"))
         click.echo(f"{e.id:>5} {when:<16} {e.score:>5} {vocab.REGIONS[e.region]:<17} {e.side:<5} "
                    f"{vocab.WHENS[e.when]:<13} {vocab.BEHAVIOURS.get(e.behaviour or '', '-'):<9} "
                    f"{plain(e.note or '')}".rstrip())
@@ -234,6 +241,7 @@ def pain_edit(obj: Context, entry_id, score, region, side, when, behaviour, note
     from ..pain.model import build_entry
 
     with obj.store() as store:
+        name_store(store)
         old = store.pain_entry(athlete, entry_id)
         if old is None:
             raise click.ClickException(f"no pain entry {entry_id} for {athlete}")
@@ -265,6 +273,7 @@ def pain_edit(obj: Context, entry_id, score, region, side, when, behaviour, note
 def pain_delete(obj: Context, entry_id, athlete) -> None:
     """Delete entry ENTRY_ID (see `gaitrisk pain list`)."""
     with obj.store() as store:
+        name_store(store)
         if not store.delete_pain_entry(athlete, entry_id):
             raise click.ClickException(f"no pain entry {entry_id} for {athlete}")
     click.echo(f"deleted pain entry {entry_id}")
@@ -357,7 +366,7 @@ def gap_add(obj: Context, first, last, reason, athlete, as_json) -> None:
 @_pass_db
 def gap_list(obj: Context, athlete, as_json) -> None:
     """List declared gaps."""
-    with obj.store() as store:
+    with obj.reader() as store:
         gaps = store.gaps(athlete)
     if as_json:
         click.echo(json.dumps([_gap_json(g) for g in gaps], indent=2))
@@ -376,6 +385,7 @@ def gap_list(obj: Context, athlete, as_json) -> None:
 def gap_delete(obj: Context, gap_id, athlete) -> None:
     """Delete gap GAP_ID (see `gaitrisk gap list`)."""
     with obj.store() as store:
+        name_store(store)
         if not store.delete_gap(athlete, gap_id):
             raise click.ClickException(f"no gap {gap_id} for {athlete}")
     click.echo(f"deleted gap {gap_id}")

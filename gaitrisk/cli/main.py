@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
+from pathlib import Path
 
 import click
 
@@ -25,6 +27,38 @@ class Context:
             return Store(self.db)
         except StoreError as exc:
             raise click.ClickException(str(exc)) from exc
+
+    def reader(self):
+        """The store opened for reading only: works on a read-only file or folder and while another
+        program writes.  A store that does not exist yet or needs migrating is opened as by
+        :meth:`store` (created or migrated, or the reason it cannot be, in one line)."""
+        from ..store import Store, StoreError
+
+        path = self.db_path()
+        if path.is_file():
+            try:
+                return Store(path, read_only=True)
+            except StoreError:
+                pass
+        return self.store()
+
+    def db_path(self) -> Path:
+        from ..store.sqlite import default_db_path
+
+        return Path(self.db) if self.db else default_db_path()
+
+
+def athlete_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The ``--athlete`` callback: a blank name would be stored, and reports would speak of nobody."""
+    if value is not None and not value.strip():
+        raise click.ClickException(f"{param.opts[0]}: an athlete's name cannot be empty")
+    return value
+
+
+def name_store(store) -> None:
+    """One line on stderr naming the store a destructive command changes: ``--db`` and
+    ``GAITRISK_DB`` both choose one, and the user must be able to see which was used."""
+    click.echo(f"store: {store.path.resolve()}", err=True)
 
 
 db_option = click.option(
@@ -50,15 +84,31 @@ def cli(ctx: click.Context, db: str | None, verbose: int, quiet: bool) -> None:
     ctx.obj = Context(db, verbose, quiet)
 
 
+# After the command, ``--db`` reads no environment: ``GAITRISK_DB`` is the group's fallback, and an
+# explicit ``--db`` before the command must not be overridden by it.
+command_db_option = click.option(
+    "--db", "db", type=click.Path(dir_okay=False), default=None,
+    help="SQLite database to use (overrides GAITRISK_DB and a --db before the command).")
+
+
 def _pass_db(f):
     """Let ``--db`` be given after the subcommand too (``gaitrisk import --db x.db ...``)."""
 
-    @db_option
+    @command_db_option
     @click.pass_obj
     def wrapper(obj: Context, db: str | None, *args, **kwargs):
         if db is not None:
             obj.db = db
-        return f(obj, *args, **kwargs)
+        from ..store import StoreError
+
+        try:
+            return f(obj, *args, **kwargs)
+        except sqlite3.Error as exc:
+            # Disk full, a read-only file or folder, a lock held too long: the transaction was
+            # rolled back; say so in one line instead of a traceback.
+            raise click.ClickException(f"{obj.db_path()}: {exc} (an unfinished change was rolled back)") from exc
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
 
     wrapper.__name__ = f.__name__
     wrapper.__doc__ = f.__doc__
@@ -93,7 +143,7 @@ def make_executor(workers: int, scheduler: str | None, n_files: int | None = Non
 
 @cli.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--athlete", default="me", show_default=True, help="Whose runs these are.")
+@click.option("--athlete", callback=athlete_name, default="me", show_default=True, help="Whose runs these are.")
 @workers_option
 @scheduler_option
 @click.option("--decoder", type=click.Choice(["fast", "fitparse"]), default="fast", show_default=True,
@@ -198,12 +248,12 @@ def activity_json(rec) -> dict:
 
 
 @cli.command("activities")
-@click.option("--athlete", default=None, help="Only this athlete's activities.")
+@click.option("--athlete", callback=athlete_name, default=None, help="Only this athlete's activities.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (a stable contract).")
 @_pass_db
 def activities_cmd(obj: Context, athlete: str | None, as_json: bool) -> None:
     """List stored activities, oldest first."""
-    with obj.store() as store:
+    with obj.reader() as store:
         recs = store.activities(athlete)
     if as_json:
         click.echo(json.dumps([activity_json(r) for r in recs], indent=2))
@@ -229,7 +279,7 @@ def activities_cmd(obj: Context, athlete: str | None, as_json: bool) -> None:
 @_pass_db
 def show_cmd(obj: Context, activity_id: str, as_json: bool) -> None:
     """Show one activity (ID may be abbreviated): totals, the device's summary, laps and problems."""
-    with obj.store() as store:
+    with obj.reader() as store:
         found = store.find(activity_id)
         if not found:
             raise click.ClickException(f"no activity with id {activity_id!r}")

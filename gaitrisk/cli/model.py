@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .main import Context, _pass_db, cli
+from .main import Context, _pass_db, athlete_name, cli
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (a stable contract).")
 tz_option = click.option(
@@ -170,7 +170,7 @@ def model_info(obj: Context, model_path: str | None, as_json: bool) -> None:
 
 # -- flags -----------------------------------------------------------------------------
 @cli.command("flags")
-@click.option("--athlete", default="me", show_default=True, help="Whose flags.")
+@click.option("--athlete", callback=athlete_name, default="me", show_default=True, help="Whose flags.")
 @click.option("--days", type=click.IntRange(1, 3660), default=7, show_default=True,
               help="Look back this many days, ending on --until.")
 @click.option("--until", default=None, metavar="YYYY-MM-DD",
@@ -194,7 +194,7 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
     from .load import _date
 
     zone = _zone(tz)
-    with obj.store() as store:
+    with obj.reader() as store:
         try:
             a = assess(store, athlete, zone, last=_date(until, "--until"), days=days,
                        model_path=_model_path(obj, model_path))

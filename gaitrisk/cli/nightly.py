@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .main import Context, _pass_db, cli, make_executor, scheduler_option, workers_option
+from .main import Context, _pass_db, athlete_name, cli, make_executor, scheduler_option, workers_option
 
 # Exit codes (docs/nightly.md); 2 is click's usage error.
 EXIT_FAILURE = 1        # something could not be done (it is retried by the next run)
@@ -40,7 +40,7 @@ class ClickProgress:
               help="Where files that failed go, each with <name>.reason.txt (default: 'quarantine' beside the archive).")
 @click.option("--report-dir", type=click.Path(file_okay=False), default=None,
               help="Write each athlete's report (HTML and JSON) here; no reports without it.")
-@click.option("--athlete", default="me", show_default=True,
+@click.option("--athlete", callback=athlete_name, default="me", show_default=True,
               help="Athlete of the files directly in the inbox (sub-folders name their athlete).")
 @click.option("--flat", is_flag=True, help="Sub-folders are not athletes: every file is --athlete's.")
 @click.option("--fail-on-new-high", is_flag=True,

@@ -12,15 +12,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 
 import click
 
-from .main import Context, _pass_db, cli
+from .main import Context, _pass_db, athlete_name, cli, name_store
 
 
 @cli.command("export")
-@click.option("--athlete", default="me", show_default=True, help="Whose data to export.")
+@click.option("--athlete", callback=athlete_name, default="me", show_default=True, help="Whose data to export.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
               help="Write the JSON here (created readable by you only); '-' is standard output.")
 @_pass_db
@@ -32,7 +31,7 @@ def export_cmd(obj: Context, athlete: str, output: str) -> None:
     skipped.  Samples are columns of values; missing values are null and times
     are ISO 8601 UTC.
     """
-    with obj.store() as store:
+    with obj.reader() as store:
         data = store.export_athlete(athlete)
     if data is None:
         raise click.ClickException(f"no athlete {athlete!r} in {obj.db or 'the store'}; nothing exported")
@@ -52,7 +51,8 @@ def export_cmd(obj: Context, athlete: str, output: str) -> None:
 
 
 @cli.command("delete")
-@click.option("--athlete", required=True, help="Whose data to delete (required: there is no default here).")
+@click.option("--athlete", callback=athlete_name, required=True,
+              help="Whose data to delete (required: there is no default here).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @_pass_db
 def delete_cmd(obj: Context, athlete: str, yes: bool) -> None:
@@ -69,12 +69,11 @@ def delete_cmd(obj: Context, athlete: str, yes: bool) -> None:
     from ..model.persist import default_model_path
     from ..nightly.forget import forget_athlete
     from ..nightly.lock import LockBusy, nightly_lock
-    from ..store.sqlite import default_db_path
-
-    db = Path(obj.db) if obj.db else default_db_path()
+    db = obj.db_path()
     try:
         with nightly_lock(db):  # a nightly run must not write the athlete back meanwhile
             with obj.store() as store:
+                name_store(store)
                 known = store.athlete_id(athlete, create=False) is not None
                 n = len(store.activities(athlete)) if known else 0
                 if known and not yes:

@@ -11,11 +11,11 @@ import sys
 
 import click
 
-from .main import Context, _pass_db, cli
+from .main import Context, _pass_db, athlete_name, cli
 
 
 @cli.command("report")
-@click.option("--athlete", default=None, help="Whose report (default: me).")
+@click.option("--athlete", callback=athlete_name, default=None, help="Whose report (default: me).")
 @click.option("--all", "all_athletes", is_flag=True, help="Every athlete in the store, one after the other.")
 @click.option("--since", default=None, metavar="YYYY-MM-DD",
               help="First day shown (default: 8 weeks before the report day).")
@@ -51,7 +51,7 @@ def report_cmd(obj: Context, athlete: str | None, all_athletes: bool, since: str
     first, last = _date(since, "--since"), _date(until, "--until")
     path = _model_path(obj, model_path)
     reports = []
-    with obj.store() as store:
+    with obj.reader() as store:
         names = store.athletes() if all_athletes else [athlete or "me"]
         for name in names:
             try:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .. import schema as S
 from ..executor import MapExecutor, SerialExecutor
+from ..plausible import EARLIEST_START, FUTURE_SLACK_S
 from ..records import ActivityRecord, DecodedActivity, DecodeResult
 from ..store import SourceRef, Store, codec
 from ..store.sqlite import FileIndexEntry
@@ -65,8 +66,6 @@ SAME_COVER_S = 30.0
 # Plausibility limits: beyond them the clock or the file is wrong, not the runner.  Such an
 # activity fails with a one-line reason instead of entering the load metrics with wrong numbers.
 MAX_ACTIVITY_S = 4 * 86400.0  # one recording longer than 4 days (multi-day races stop the watch)
-EARLIEST_START = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)  # before GPS watches; FIT's epoch is 1989-12-31
-FUTURE_SLACK_S = 2 * 86400.0  # time zones and a slightly fast clock
 # Writes are grouped: one transaction per batch of up to BATCH_FILES decoded files, fewer when
 # their encoded samples reach BATCH_BYTES (memory) or the batch is BATCH_SECONDS old (a slow
 # import still commits as it goes).  A batch commits whole or not at all.

@@ -29,6 +29,7 @@ import hashlib
 import json
 import logging
 import os
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -193,7 +194,7 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
     seconds, ``FileNotFoundError`` when the inbox does not exist.
     """
     from ..load.calendar import resolve_zone
-    from ..store import Store
+    from ..store import Store, StoreError
 
     inbox = Path(inbox).expanduser()
     if not inbox.is_dir():
@@ -244,7 +245,10 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
         names = store.athletes()
         with progress.step("Features", len(names)) as advance:
             for name in names:
-                _update_features(store, name, athlete(name), executor, passes.pop(name, None))
+                try:
+                    _update_features(store, name, athlete(name), executor, passes.pop(name, None))
+                except (sqlite3.Error, StoreError) as exc:  # a full disk, a read-only store: the others go on
+                    athlete(name).errors.append(f"features not stored ({exc})")
                 advance(name)
 
         data_fp = {name: _fingerprint(store, name, zone) for name in names}
@@ -371,6 +375,7 @@ def _by_file(files: Sequence[ib.InboxFile], outcomes) -> dict[Path, list]:
 def _import_pain(store, files: Sequence[ib.InboxFile], out: AthleteSummary, zone: ZoneInfo, archive: Path,
                  quarantine: Path, advance: Callable[[str], None]) -> None:
     from ..pain.csvio import read_pain_file
+    from ..store import StoreError
 
     for f in files:
         try:
@@ -382,7 +387,12 @@ def _import_pain(store, files: Sequence[ib.InboxFile], out: AthleteSummary, zone
             reason = parsed.fatal or f"no valid row (line {parsed.errors[0].line}: {parsed.errors[0].reason})"
             _move(f, quarantine, reason, out)
         else:
-            ids = store.add_pain_entries([e for _, e in parsed.entries])
+            try:
+                ids = store.add_pain_entries([e for _, e in parsed.entries])
+            except (sqlite3.Error, StoreError) as exc:  # a full disk, a read-only store: the others go on
+                out.errors.append(f"{f.rel}: not stored ({exc}); left in the inbox")
+                advance(str(f.rel))
+                continue
             added = sum(1 for i in ids if i is not None)
             out.pain_added += added
             out.pain_duplicates += len(ids) - added

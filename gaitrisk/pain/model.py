@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from ..load.calendar import TimeZoneError, to_utc
+from ..plausible import day_problem
 from . import vocab
 
 
@@ -79,6 +80,8 @@ def build_entry(athlete: str, zone: ZoneInfo, *, date: str, time: str | None, sc
                 side: str, when: str, behaviour: str | None = None, note: str | None = None) -> PainEntry:
     """Validate raw text fields into a :class:`PainEntry`; raises ``ValueError`` with a one-line reason."""
     day = parse_date(date)
+    if (why := day_problem(day)) is not None:
+        raise ValueError(f"date {why}")
     clock = parse_time(time) if time and time.strip() else None
     try:
         utc, date_only = to_utc(day, clock, zone)

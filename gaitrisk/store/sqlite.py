@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,10 +40,18 @@ def default_db_path() -> Path:
 
 
 def _iso(t: dt.datetime) -> str:
-    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".") + "Z"
+    # isoformat, not strftime: strftime("%Y") writes year 224 as "224", which no ISO parser reads.
+    utc = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds").rstrip("0").rstrip(".") + "Z"
+
+
+_UNPADDED_YEAR = re.compile(r"(\d{1,3})-")
 
 
 def _parse_iso(s: str) -> dt.datetime:
+    # Stores written before years were zero-padded may hold "224-01-03T...": read it as 0224.
+    if (m := _UNPADDED_YEAR.match(s)) is not None:
+        s = m.group(1).zfill(4) + s[m.end(1):]
     return dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
 
 
@@ -70,7 +79,6 @@ class FileIndexEntry:
     members: tuple[tuple[str, str | None, str | None], ...] | None = None
 
 
-
 # A feature record that is not its row's run (see ``Store.misfiled_features``).
 MISFILED_FEATURES_SQL = (
     "SELECT f.activity_id FROM run_features f LEFT JOIN activities a ON a.id = f.activity_id"
@@ -78,8 +86,26 @@ MISFILED_FEATURES_SQL = (
     " OR a.athlete_id IS NOT f.athlete_id ORDER BY f.activity_id")
 
 
+def make_private_dirs(folder: Path) -> None:
+    """Create ``folder`` and any missing parents user-only (0700), whatever the umask."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:  # made by a concurrent opener
+            continue
+        os.chmod(d, 0o700)  # mkdir's mode is masked by the umask
+
+
 class StoreError(RuntimeError):
     """The database cannot be opened or is not a gaitrisk store."""
+
+
+class AthleteDeleted(StoreError):
+    """The athlete a store was writing for was deleted by another command."""
 
 
 def decode_samples(activity_id: str, fmt: str, blob: bytes):
@@ -103,6 +129,7 @@ class Store:
         migrated or written, and a write raises).
         """
         self.path = Path(path) if path is not None else default_db_path()
+        self._written: set[str] = set()  # every athlete this store wrote for
         self._conn = self._open_read_only() if read_only else self._open()
 
     # -- connection and schema -------------------------------------------------
@@ -110,10 +137,17 @@ class Store:
         # Never create: a worker given a path it cannot see must fail, not analyse an empty store.
         if not self.path.is_file():
             raise StoreError(f"{self.path}: no such gaitrisk database")
+        uri = self.path.resolve().as_uri()
         try:
-            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
-                                   timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            conn.execute("PRAGMA query_only=ON")
+            try:
+                conn = self._connect_read_only(f"{uri}?mode=ro")
+            except sqlite3.OperationalError:
+                # In a folder nobody may write, a WAL database cannot get its -shm file and does not
+                # open this way.  Without a -wal file beside it the file alone is the whole database,
+                # and with its folder read-only no writer can start one: read it as immutable.
+                if Path(f"{self.path}-wal").exists():
+                    raise
+                conn = self._connect_read_only(f"{uri}?mode=ro&immutable=1")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable gaitrisk database ({exc})") from exc
@@ -123,24 +157,44 @@ class Store:
                              "(opened read-only: not migrated)")
         return conn
 
+    @staticmethod
+    def _connect_read_only(uri: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            conn.execute("PRAGMA query_only=ON")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opening is lazy: read once
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
     def _open(self) -> sqlite3.Connection:
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not self.path.exists():
-                # Create the file ourselves so it is user-only from its first byte.
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            try:
+                make_private_dirs(self.path.parent)
+                if not self.path.exists():
+                    # Create the file ourselves so it is user-only from its first byte.
+                    os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError as exc:
+                raise StoreError(f"{self.path}: cannot create the store ({exc.strerror or exc})") from exc
         try:
             conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate(conn)
+        except sqlite3.OperationalError as exc:  # permissions, a full disk, a lock: not the file's fault
+            raise StoreError(f"{self.path}: cannot open the store ({exc})") from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable gaitrisk database ({exc})") from exc
         return conn
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
+        # A store at this schema needs no write lock to open: reading commands must not wait
+        # for (or fail on) another program's write transaction, nor need a writable file.
+        if conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+            return
         while True:
             # The level is read inside the write lock: two processes opening a new
             # store at once must not both apply the same migration.
@@ -187,21 +241,37 @@ class Store:
             yield self._conn  # the outer transaction commits or rolls back
             return
         self._conn.execute("BEGIN IMMEDIATE")
+        written = set(self._written)
         try:
             yield self._conn
         except BaseException:
             self._conn.execute("ROLLBACK")
+            self._written = written  # an athlete created in it never existed
             raise
         else:
             self._conn.execute("COMMIT")
 
     # -- athletes --------------------------------------------------------------
     def athlete_id(self, name: str, create: bool = True) -> int | None:
+        """The athlete's id; with ``create`` (the writers' call) created when new.
+
+        Once this store has written for an athlete, the athlete must stay: when another
+        program deleted them meanwhile (``gaitrisk delete`` during an import), a write raises
+        :class:`AthleteDeleted` instead of re-creating them, so the delete stays true.
+        """
         row = self._conn.execute("SELECT id FROM athletes WHERE name=?", (name,)).fetchone()
         if row or not create:
+            if row and create:
+                self._written.add(name)
             return row[0] if row else None
+        if name in self._written:
+            raise AthleteDeleted(f"{self.path}: athlete {name!r} was deleted by another command while this one "
+                                 "wrote for them; nothing more was stored")
+        if not name.strip():
+            raise StoreError("an athlete's name cannot be empty")
         with self.transaction() as c:
             c.execute("INSERT OR IGNORE INTO athletes(name) VALUES (?)", (name,))
+        self._written.add(name)
         return self._conn.execute("SELECT id FROM athletes WHERE name=?", (name,)).fetchone()[0]
 
     def athletes(self) -> list[str]:
@@ -692,6 +762,7 @@ class Store:
             counts["activities"] = c.execute("DELETE FROM activities WHERE athlete_id=?", (aid,)).rowcount
             c.execute("DELETE FROM athletes WHERE id=?", (aid,))
             c.execute("DROP TABLE _gone")
+        self._written.discard(athlete)  # gone by this store's own hand: writing for them again re-creates
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.execute("VACUUM")
         busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
