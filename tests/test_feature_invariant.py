@@ -137,3 +137,13 @@ def test_an_import_killed_before_its_features_gets_them_when_run_again(tmp_path)
     r = _cli(db, "import", *files, "--workers", "1", "--json")
     assert json.loads(r.output)["imported"] == 0
     assert_records_on_their_runs(db, len(NEWER))
+
+
+def test_a_record_naming_no_run_is_refused_by_the_store(tmp_path):
+    db = tmp_path / "g.db"
+    _cli(db, "import", RUNS / NEWER[0], "--workers", "1")
+    with Store(db) as st:
+        (a,) = st.activities("me")
+        record = {k: v for k, v in st.features(a.id)[1].items() if k != "activity_id"}
+        with pytest.raises(ValueError, match="offered for"):
+            st.save_features(a.id, "me", record["feature_version"], record)

@@ -152,7 +152,7 @@ def test_athlete_snapshot_holds_their_rows_only_and_opens_read_only(tmp_path):
             for i, id_ in enumerate(ids):
                 rec = dataclasses.replace(_record(id_, name), start_time=dt.datetime(2024, 5, 1 + i, 7, tzinfo=utc))
                 st.add_activity(rec, _samples(), SourceRef(f"{id_:0>64}", 0, f"{id_}.gpx", "gpx", 1))
-                st.save_features(id_, name, 3, {"distance_m": 1112.0 + i, "cadence_spm": [170, 171]})
+                st.save_features(id_, name, 3, {"activity_id": id_, "distance_m": 1112.0 + i, "cadence_spm": [170, 171]})
             st.add_pain_entries([PainEntry(name, dt.datetime(2024, 5, 2, 8, tzinfo=utc), 3, "lateral_hip", "L",
                                            "during_run")])
             st.add_gap(DataGap(name, dt.date(2024, 5, 10), dt.date(2024, 5, 12), "holiday"))

@@ -592,11 +592,12 @@ class Store:
     def save_features(self, activity_id: str, athlete: str, version: int, record: dict) -> None:
         """Store (or replace) one activity's feature record; ``record`` must be JSON-serialisable.
 
-        A record that names another activity is refused (``ValueError``): a record on the wrong
-        run would pass every later check as up to date.
+        The record names its run (``activity_id``); one that names another run, or none, is
+        refused (``ValueError``): a record on the wrong run would pass every later check as up
+        to date.
         """
-        if record.get("activity_id", activity_id) != activity_id:
-            raise ValueError(f"feature record of {record['activity_id']} offered for {activity_id}")
+        if record.get("activity_id") != activity_id:
+            raise ValueError(f"feature record of {record.get('activity_id')!r} offered for {activity_id}")
         aid = self.athlete_id(athlete)
         now = _iso(dt.datetime.now(dt.timezone.utc))
         with self.transaction() as c:
