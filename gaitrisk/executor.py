@@ -23,6 +23,8 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -80,7 +82,8 @@ class PoolExecutor(_Closing):
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._pool: Executor = ProcessPoolExecutor(max_workers=workers, initializer=ignore_sigint)
+        self._pool: Executor = ProcessPoolExecutor(max_workers=workers, initializer=init_worker,
+                                                   initargs=(os.getpid(),))
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         pending: deque = deque()
@@ -95,6 +98,13 @@ class PoolExecutor(_Closing):
         self._pool.shutdown(cancel_futures=True)
 
 
+def init_worker(parent_pid: int) -> None:
+    """Set up a pool worker: Ctrl-C is the parent's, and the worker ends when its parent does."""
+    ignore_sigint()
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), name="gaitrisk-orphan-watch",
+                     daemon=True).start()
+
+
 def ignore_sigint() -> None:
     """Pool workers leave Ctrl-C to the parent: it stops the run and shuts the pool down.
 
@@ -102,6 +112,18 @@ def ignore_sigint() -> None:
     would print its own ``KeyboardInterrupt`` traceback on top of the parent's message.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# How often a worker looks for its parent.  A killed parent's workers would otherwise wait on
+# their task queue for ever, holding their memory and the parent's stdout and stderr: cron,
+# or any caller reading the output, would never see the end of a killed run.
+ORPHAN_POLL_S = 0.5
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(ORPHAN_POLL_S)
+    os._exit(1)
 
 
 class DaskExecutor(_Closing):

@@ -129,3 +129,49 @@ def test_ctrl_c_during_a_pool_run_prints_no_worker_tracebacks(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130
     assert "Traceback" not in err and err.strip() == "interrupted", err
+
+
+def test_pool_workers_end_when_their_parent_is_killed(tmp_path):
+    """SIGKILL to a run leaves no worker behind: none waits on its queue for ever, holding the
+    run's stdout and stderr (a caller reading them, cron included, would never see the end)."""
+    import os
+    import signal
+    import subprocess
+    import textwrap
+
+    script = tmp_path / "run.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, time
+        from gaitrisk.executor import PoolExecutor
+
+        def work(i):
+            open({str(tmp_path)!r} + "/worker-" + str(os.getpid()), "w").close()
+            return i
+
+        if __name__ == "__main__":
+            with PoolExecutor(2) as pool:
+                for _ in pool.map(work, range(1000)):
+                    time.sleep(0.05)
+    """))
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            start_new_session=True)
+    try:
+        while len(list(tmp_path.glob("worker-*"))) < 2 and proc.poll() is None:
+            os.sched_yield()
+        workers = [int(p.name.split("-")[1]) for p in tmp_path.glob("worker-*")]
+        assert len(workers) == 2
+        proc.kill()
+        # The pipes reach end-of-file only when every process holding them has ended.
+        proc.communicate(timeout=60)
+        for pid in workers:  # gone, or a zombie left for whoever adopted it to reap
+            try:
+                state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+            except FileNotFoundError:
+                continue
+            assert state in ("Z", "X"), (pid, state)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
