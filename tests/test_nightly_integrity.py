@@ -160,9 +160,10 @@ def test_delete_leaves_no_trace_of_the_athlete_beside_the_store(cohort, tmp_path
         busy = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "delete", "--athlete", x, "--yes"])
     assert busy.exit_code == 1 and "nothing deleted" in busy.output
     assert _traces(tmp_path, needles, inbox) == before
+    assert (inbox / x).is_dir()  # emptied by the moves, and named after them
     res = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "delete", "--athlete", x, "--yes"])
     assert res.exit_code == 0, res.output
-    assert _traces(tmp_path, needles, inbox) == []
+    assert _traces(tmp_path, needles, tmp_path / "nothing skipped") == []
     assert "removed the model" in res.output and not (tmp_path / "g.db.model.skops").exists()
     # The other athlete keeps everything.
     with Store(tmp_path / "g.db") as st:
@@ -258,3 +259,22 @@ def test_symlinks_in_the_inbox_are_reported_with_a_reason(tmp_path):
                                    "0", "--tz", "UTC"])
     assert res.exit_code == 0 and "ann/link.fit: a symbolic link, not followed" in res.output, res.output
     assert (inbox / "ann" / "link.fit").is_symlink()
+
+
+def test_delete_keeps_an_inbox_folder_that_still_holds_files_and_says_so(tmp_path):
+    from gaitrisk.nightly.forget import forget_athlete
+    from gaitrisk.nightly.state import NightlyState, remember_inbox_folders, state_path
+
+    db = tmp_path / "g.db"
+    waiting, emptied = tmp_path / "inbox" / "ann", tmp_path / "inbox2" / "ann"
+    waiting.mkdir(parents=True)
+    emptied.mkdir(parents=True)
+    (waiting / "tomorrow.fit").write_bytes(b"not imported yet")
+    state = NightlyState()
+    remember_inbox_folders(state, "ann", [str(waiting), str(emptied)])
+    state.save(state_path(db))
+    out = forget_athlete(db, "ann", tmp_path / "no.model")
+    assert not emptied.exists() and str(emptied) in out.removed
+    assert (waiting / "tomorrow.fit").exists()
+    assert [k for k in out.kept if k.startswith(str(waiting)) and "imported for them again" in k]
+    assert "ann" not in NightlyState.load(state_path(db)).athletes

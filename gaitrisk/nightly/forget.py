@@ -1,9 +1,9 @@
 """What deleting an athlete removes outside the store: the nightly run's traces of them.
 
-The nightly run leaves an athlete's name and data in four places beside the store: its
+The nightly run leaves an athlete's name and data in five places beside the store: its
 state file (flag history, pending alerts, report and file paths), the report files, the
-raw files in the archive and the quarantine, and the model trained on their data (the
-model card names them and counts their pain onsets).  :func:`forget_athlete` removes all
+raw files in the archive and the quarantine, the inbox folder named after them, and the
+model trained on their data (the model card names them and counts their pain onsets).  :func:`forget_athlete` removes all
 of them -- the model is dropped, the next nightly run trains a new one without them --
 and says what it removed and what it had to leave, with why.  Call it holding the
 nightly lock, so no run writes the state meanwhile.
@@ -45,6 +45,8 @@ def forget_athlete(db_path: str | os.PathLike, athlete: str, model_path: str | o
             out.kept.append(f"{p}: a report written with a relative --report-dir; not removed, remove it yourself")
     for root, rel in entry.get("files", []):
         _remove(Path(root) / rel, out, prune_below=Path(root))
+    for folder in entry.get("inbox_folders", []):
+        _remove_inbox_folder(Path(folder), out)
     dropped = _drop_model(Path(model_path), athlete, out)
     changed = bool(entry) or dropped
     tried = state.model.get("tried_onsets") or {}
@@ -76,6 +78,19 @@ def _remove(path: Path, out: Forgotten, prune_below: Path | None = None) -> None
         out.removed.append(str(path))
     if prune_below is not None:
         _prune(path.parent, prune_below)
+
+
+def _remove_inbox_folder(folder: Path, out: Forgotten) -> None:
+    """The athlete's inbox folder goes when empty; one still holding files is the user's to clear."""
+    try:
+        folder.rmdir()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        out.kept.append(f"{folder}: the athlete's inbox folder, not removed ({exc.strerror or exc}); files left "
+                        "in it would be imported for them again by the next nightly run")
+        return
+    out.removed.append(str(folder))
 
 
 def _prune(folder: Path, root: Path) -> None:

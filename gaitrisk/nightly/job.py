@@ -53,6 +53,7 @@ from .state import (
     mark_delivered,
     pending_alerts,
     remember_files,
+    remember_inbox_folders,
     remove_stale_report_temps,
     remove_stale_temps,
     state_path,
@@ -235,6 +236,9 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
         with progress.step("Importing", len(files)) as advance:
             for name in sorted({f.athlete for f in files}):
                 mine = [f for f in files if f.athlete == name]
+                if not flat:  # <inbox>/<athlete>/: a folder named after them, for delete --athlete
+                    remember_inbox_folders(state, name, {os.path.abspath(inbox / f.rel.parts[0])
+                                                         for f in mine if len(f.rel.parts) > 1})
                 passes[name] = _import_activities(store, [f for f in mine if f.kind == ib.ACTIVITY], athlete(name),
                                                   archive, quarantine, executor, advance, checkpoint)
                 _import_pain(store, [f for f in mine if f.kind == ib.PAIN], athlete(name), zone, archive,

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +106,12 @@ def remember_files(state: NightlyState, athlete: str, moved: list[tuple[str, str
     """Add (root, path below it) pairs of ``athlete``'s archived or quarantined files."""
     entry = state.athletes.setdefault(athlete, {})
     entry["files"] = sorted({tuple(x) for x in entry.get("files", [])} | {tuple(x) for x in moved})
+
+
+def remember_inbox_folders(state: NightlyState, athlete: str, folders: Iterable[str]) -> None:
+    """Add the inbox folders (absolute paths) that bear ``athlete``'s name."""
+    entry = state.athletes.setdefault(athlete, {})
+    entry["inbox_folders"] = sorted(set(entry.get("inbox_folders", [])) | set(folders))
 
 
 def pending_alerts(state: NightlyState) -> dict[str, list[dict[str, str]]]:
