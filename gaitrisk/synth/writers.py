@@ -18,7 +18,7 @@ All writers are deterministic: the same run gives the same bytes.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -283,8 +283,44 @@ def _segments(run: SyntheticRun) -> Iterator[range]:
         yield range(a, b)
 
 
-def write_gpx(run: SyntheticRun, path: str | Path) -> Path:
-    """Write ``run`` as GPX 1.1; ``gpxtpx:cad`` is strides/min per foot (spm / 2, rounded)."""
+# The GPX flavours :func:`write_gpx` writes: the root element, its namespaces and how a point
+# carries heart rate and per-foot cadence.
+_GPX_10_HEADER = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<gpx version="1.0" creator="{creator}" xmlns="http://www.topografix.com/GPX/1/0"'
+    ' xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1">\n'
+)
+_CLUETRUST_HEADER = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<gpx version="1.1" creator="{creator}" xmlns="http://www.topografix.com/GPX/1/1"'
+    ' xmlns:gpxdata="http://www.cluetrust.com/XML/GPXDATA/1/0">\n'
+)
+GPX_FLAVOURS = ("garmin", "gpx10", "cluetrust")
+
+
+def _gpx_extensions(flavour: str, hr: float, cad: float) -> str:
+    if flavour == "cluetrust":  # Cluetrust GPXDATA: children of <extensions> itself
+        ext = ([f"<gpxdata:hr>{int(hr)}</gpxdata:hr>"] if np.isfinite(hr) else []) \
+            + ([f"<gpxdata:cadence>{int(cad)}</gpxdata:cadence>"] if np.isfinite(cad) else [])
+        return f"<extensions>{''.join(ext)}</extensions>" if ext else ""
+    ext = ([f"<gpxtpx:hr>{int(hr)}</gpxtpx:hr>"] if np.isfinite(hr) else []) \
+        + ([f"<gpxtpx:cad>{int(cad)}</gpxtpx:cad>"] if np.isfinite(cad) else [])
+    if not ext:
+        return ""
+    return "<extensions><gpxtpx:TrackPointExtension>" + "".join(ext) + "</gpxtpx:TrackPointExtension></extensions>"
+
+
+def write_gpx(run: SyntheticRun, path: str | Path, *, flavour: str = "garmin",
+              positionless: Sequence[int] = ()) -> Path:
+    """Write ``run`` as GPX; ``cad`` is strides/min per foot (spm / 2, rounded).
+
+    ``flavour``: ``garmin`` (GPX 1.1, Garmin TrackPointExtension v1), ``gpx10`` (a GPX 1.0 file
+    that uses the same TrackPointExtension, as some apps write) or ``cluetrust`` (GPX 1.1 with
+    Cluetrust GPXDATA ``hr``/``cadence``).  The points at the indices in ``positionless`` are
+    written without ``lat``/``lon`` (a point logged before the first fix).
+    """
+    if flavour not in GPX_FLAVOURS:
+        raise ValueError(f"flavour must be one of {GPX_FLAVOURS}, not {flavour!r}")
     df = run.samples
     lat, lon = df[S.LAT].to_numpy(float), df[S.LON].to_numpy(float)
     alt = df[S.ALTITUDE].to_numpy(float)
@@ -292,25 +328,26 @@ def write_gpx(run: SyntheticRun, path: str | Path) -> Path:
     # Half-up rounding (not Python's banker's rounding) as watches do.
     cad = np.floor(df[S.CADENCE].to_numpy(float) / 2.0 + 0.5)
     times = [_iso_z(t) for t in df[S.TIMESTAMP]]
+    no_position = set(positionless)
 
-    out = [_GPX_HEADER.format(creator=_CREATOR)]
-    out.append(f" <metadata><time>{times[0]}</time></metadata>\n")
-    out.append(f" <trk>\n  <name>{escape(_run_name(run))}</name>\n  <type>running</type>\n")
+    header = {"garmin": _GPX_HEADER, "gpx10": _GPX_10_HEADER, "cluetrust": _CLUETRUST_HEADER}[flavour]
+    out = [header.format(creator=_CREATOR)]
+    if flavour == "gpx10":  # 1.0 has no <metadata>: the time is the root's
+        out.append(f" <time>{times[0]}</time>\n")
+    else:
+        out.append(f" <metadata><time>{times[0]}</time></metadata>\n")
+    # 1.0 has no track <type>
+    kind = "" if flavour == "gpx10" else "  <type>running</type>\n"
+    out.append(f" <trk>\n  <name>{escape(_run_name(run))}</name>\n{kind}")
     for seg in _segments(run):
         out.append("  <trkseg>\n")
         for i in seg:
-            pt = [f'   <trkpt lat="{lat[i]:.8f}" lon="{lon[i]:.8f}">']
+            where = "" if i in no_position else f' lat="{lat[i]:.8f}" lon="{lon[i]:.8f}"'
+            pt = [f"   <trkpt{where}>"]
             if np.isfinite(alt[i]):
                 pt.append(f"<ele>{alt[i]:.2f}</ele>")
             pt.append(f"<time>{times[i]}</time>")
-            ext = []
-            if np.isfinite(hr[i]):
-                ext.append(f"<gpxtpx:hr>{int(hr[i])}</gpxtpx:hr>")
-            if np.isfinite(cad[i]):
-                ext.append(f"<gpxtpx:cad>{int(cad[i])}</gpxtpx:cad>")
-            if ext:
-                pt.append("<extensions><gpxtpx:TrackPointExtension>" + "".join(ext)
-                          + "</gpxtpx:TrackPointExtension></extensions>")
+            pt.append(_gpx_extensions(flavour, hr[i], cad[i]))
             pt.append("</trkpt>\n")
             out.append("".join(pt))
         out.append("  </trkseg>\n")
@@ -332,20 +369,57 @@ _TCX_HEADER = (
 )
 
 
-def write_tcx(run: SyntheticRun, path: str | Path) -> Path:
+def write_tcx(run: SyntheticRun, path: str | Path, *, cadence_in_steps: bool = False) -> Path:
     """Write ``run`` as TCX v2 (Sport="Running"); cadences are strides/min per foot.
 
-    ``TotalTimeSeconds`` is the lap's timer time, as Garmin writes it.
+    ``TotalTimeSeconds`` is the lap's timer time, as Garmin writes it.  ``cadence_in_steps``
+    writes ``<Cadence>``/``<RunCadence>`` in steps/min instead, as some third-party exports do.
     """
+    return write_tcx_activities([(run, "Running")], path, cadence_in_steps=cadence_in_steps)
+
+
+def write_tcx_activities(legs: Sequence[tuple[SyntheticRun, str]], path: str | Path, *,
+                         multisport: bool = False, cadence_in_steps: bool = False) -> Path:
+    """Write several activities into one TCX file: ``legs`` are (run, TCX Sport) pairs.
+
+    As separate ``<Activity>`` elements under ``<Activities>`` (an export of several runs), or
+    with ``multisport`` as one ``<MultiSportSession>``: the first leg in ``<FirstSport>``, each
+    further one in a ``<NextSport>`` after a ``<Transition>`` lap.
+    """
+    out = [_TCX_HEADER, " <Activities>\n"]
+    if multisport:
+        out.append(f"  <MultiSportSession>\n   <Id>{_iso_z(legs[0][0].samples[S.TIMESTAMP].iloc[0])}</Id>\n")
+        for n, (run, sport) in enumerate(legs):
+            if n == 0:
+                out.append("   <FirstSport>\n")
+            else:
+                start = _iso_z(run.samples[S.TIMESTAMP].iloc[0])
+                out.append(f"   <NextSport>\n    <Transition StartTime={quoteattr(start)}><TotalTimeSeconds>60.0"
+                           "</TotalTimeSeconds><DistanceMeters>0</DistanceMeters><Calories>0</Calories>"
+                           "<Intensity>Active</Intensity><TriggerMethod>Manual</TriggerMethod></Transition>\n")
+            out += _tcx_activity(run, sport, cadence_in_steps)
+            out.append("   </FirstSport>\n" if n == 0 else "   </NextSport>\n")
+        out.append("  </MultiSportSession>\n")
+    else:
+        for run, sport in legs:
+            out += _tcx_activity(run, sport, cadence_in_steps)
+    out.append(" </Activities>\n</TrainingCenterDatabase>\n")
+    path = Path(path)
+    path.write_text("".join(out), encoding="utf-8")
+    return path
+
+
+def _tcx_activity(run: SyntheticRun, sport: str, cadence_in_steps: bool) -> list[str]:
+    """One ``<Activity>`` element's lines."""
     df = run.samples
     c = {col: df[col].to_numpy(float) for col in S.FLOAT_COLUMNS if col in df}
-    cad = np.floor(c[S.CADENCE] / 2.0 + 0.5)
+    cad = np.floor(c[S.CADENCE] / (1.0 if cadence_in_steps else 2.0) + 0.5)
     times = [_iso_z(t) for t in df[S.TIMESTAMP]]
     timer = run.timer_s
     new_track_at = {i + 1 for i, _ in run.pauses}  # Garmin starts a new Track after a pause
     laps = lap_slices(run)
 
-    out = [_TCX_HEADER, " <Activities>\n  <Activity Sport=\"Running\">\n", f"   <Id>{times[0]}</Id>\n"]
+    out = [f"  <Activity Sport={quoteattr(sport)}>\n", f"   <Id>{times[0]}</Id>\n"]
     for n, lap in enumerate(laps):
         rows = slice(lap.first, lap.last + 1)
         out.append(f"   <Lap StartTime={quoteattr(times[lap.start])}>\n")
@@ -370,16 +444,14 @@ def write_tcx(run: SyntheticRun, path: str | Path) -> Path:
         lap_speed = (c[S.DISTANCE][lap.last] - c[S.DISTANCE][lap.start]) / max(timer[lap.last] - timer[lap.start], 1e-9)
         lx = [f"<ns3:AvgSpeed>{lap_speed:.3f}</ns3:AvgSpeed>"]
         if np.isfinite(lap_cad).any():
-            avg_per_foot = int(np.floor(np.nanmean(c[S.CADENCE][rows]) / 2 + 0.5))
+            avg_per_foot = int(np.floor(np.nanmean(c[S.CADENCE][rows]) / (1 if cadence_in_steps else 2) + 0.5))
             lx.append(f"<ns3:AvgRunCadence>{avg_per_foot}</ns3:AvgRunCadence>")
             lx.append(f"<ns3:MaxRunCadence>{int(np.nanmax(lap_cad))}</ns3:MaxRunCadence>")
         out.append(f"    <Extensions><ns3:LX>{''.join(lx)}</ns3:LX></Extensions>\n")
         out.append("   </Lap>\n")
     out.append(f"   <Notes>{escape(_run_name(run))}</Notes>\n")
-    out.append("  </Activity>\n </Activities>\n</TrainingCenterDatabase>\n")
-    path = Path(path)
-    path.write_text("".join(out), encoding="utf-8")
-    return path
+    out.append("  </Activity>\n")
+    return out
 
 
 def _trackpoint(time: str, c: dict[str, np.ndarray], cad: np.ndarray, i: int) -> str:
