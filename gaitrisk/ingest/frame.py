@@ -18,9 +18,16 @@ from .positions import EARTH_RADIUS_M, impossible_positions, spikes_of
 
 log = logging.getLogger(__name__)
 
-# Above this median, a "cadence" channel already counts both feet: per-foot running
-# cadence is 75-100 strides/min and nobody runs at 240+ spm (evidence.md 1.6; real-data README).
+# Without a speed to check against, a "cadence" channel whose median is above this already
+# counts both feet: per-foot running cadence is 75-100 strides/min and nobody runs at 240+ spm
+# (evidence.md 1.6; real-data README).
 _ALREADY_SPM_MEDIAN = 120.0
+# A walking or running step is 0.5-2.2 m long (a slow walker's short step to a sprinter's long one).
+STEP_LENGTH_M = (0.5, 2.2)
+# Below this speed the runner stands or shuffles: step lengths there say nothing about the unit.
+_MOVING_MPS = 1.0
+# Fewer moving samples with both speed and cadence than this: too few to judge the unit by.
+_MIN_JUDGED = 10
 # GPX and TCX carry no timer events, and auto-pause often just stops logging: there a
 # recording hole longer than this is taken as a pause.  Smart recording logs at least
 # every ~16 s while moving and auto-pause holes of 58 s occur (both seen in the
@@ -37,21 +44,67 @@ def plausible_year(year: int) -> bool:
     return FIRST_YEAR <= year < END_YEAR
 
 
-def per_foot_to_spm(cadence: np.ndarray, fractional: np.ndarray | None = None) -> np.ndarray:
+def usual_step_length_m(speed_mps: np.ndarray) -> np.ndarray:
+    """The step length usual at a speed: about 0.65 m walking at 1.4 m/s, 0.95 m at 2.5 m/s and
+    1.6 m at 5 m/s (cadences of about 130, 160 and 185 steps/min)."""
+    return 0.27 + 0.27 * np.asarray(speed_mps, dtype=float)
+
+
+def cadence_counts_steps(cadence: np.ndarray, speed_mps: np.ndarray | None = None) -> bool:
+    """Whether a cadence channel already counts both feet (steps/min) rather than one (strides/min).
+
+    Decided by what each reading makes of the step length (speed * 60 / steps per minute) while
+    moving: a reading whose step length is no human step (outside :data:`STEP_LENGTH_M`) is
+    wrong; when both give a human step, the one nearer the step length usual at that speed
+    (:func:`usual_step_length_m`) is right.  Without a usable speed, or when neither reading
+    fits (not a run on foot), a median above 120 means steps/min.
+    """
+    cad = np.asarray(cadence, dtype=float)
+    if speed_mps is not None:
+        speed = np.asarray(speed_mps, dtype=float)
+        moving = np.isfinite(cad) & (cad > 0) & np.isfinite(speed) & (speed >= _MOVING_MPS)
+        if np.count_nonzero(moving) >= _MIN_JUDGED:
+            if_steps = float(np.median(speed[moving] * 60.0 / cad[moving]))
+            if_strides = if_steps / 2.0
+            low, high = STEP_LENGTH_M
+            fits_steps, fits_strides = bool(low <= if_steps <= high), bool(low <= if_strides <= high)
+            if fits_steps != fits_strides:
+                return fits_steps
+            if fits_steps:
+                usual = float(np.median(usual_step_length_m(speed[moving])))
+                return bool(abs(np.log(if_steps / usual)) < abs(np.log(if_strides / usual)))
+    nonzero = cad[np.isfinite(cad) & (cad > 0)]
+    return bool(nonzero.size) and float(np.median(nonzero)) > _ALREADY_SPM_MEDIAN
+
+
+def per_foot_to_spm(cadence: np.ndarray, fractional: np.ndarray | None = None,
+                    speed_mps: np.ndarray | None = None) -> np.ndarray:
     """Convert a per-foot cadence channel (strides/min) to steps/min.
 
     Files that already store steps/min (some third-party apps) are detected by
-    their median and passed through unchanged.
+    :func:`cadence_counts_steps` (given the speed, by the step length each reading implies) and
+    passed through unchanged.
     """
     cad = np.asarray(cadence, dtype=float)
     if fractional is not None:
         frac = np.nan_to_num(np.asarray(fractional, dtype=float), nan=0.0)
         cad = cad + frac
-    nonzero = cad[np.isfinite(cad) & (cad > 0)]
-    if nonzero.size and np.median(nonzero) > _ALREADY_SPM_MEDIAN:
-        log.debug("cadence channel already in steps/min (median %.0f)", np.median(nonzero))
+    if cadence_counts_steps(cad, speed_mps):
+        log.debug("cadence channel already in steps/min")
         return cad
     return 2.0 * cad
+
+
+def speed_between(times: np.ndarray, distance_m: np.ndarray) -> np.ndarray:
+    """Speed (m/s) into each sample from the one before (NaN for the first, and where time stands still)."""
+    t = np.asarray(times, dtype="datetime64[ns]").astype("int64") / 1e9
+    d = np.asarray(distance_m, dtype=float)
+    out = np.full(d.shape, np.nan)
+    if d.size > 1:
+        dt_s = np.diff(t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[1:] = np.where(dt_s > 0, np.diff(d) / dt_s, np.nan)
+    return out
 
 
 def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:

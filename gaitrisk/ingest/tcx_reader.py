@@ -1,8 +1,11 @@
 """TCX reader (Garmin Training Center Database v2), safe-parsed (:func:`.xmlsafe.parse_fast`).
 
-Each ``<Activity>`` is one activity.  Devices start a new ``<Track>`` after a
-pause (and at every lap), so a track boundary with a time hole is a pause.  Cadence comes from ``<Cadence>`` or the
-ActivityExtension ``<RunCadence>`` (both per foot); speed from ``<Speed>``.
+Each ``<Activity>`` is one activity, with its own leg index (in document order, counting the
+legs of a ``<MultiSportSession>``); activities of other sports are skipped with a reason.
+Devices start a new ``<Track>`` after a pause (and at every lap), so a track boundary with a
+time hole is a pause.  Cadence comes from ``<Cadence>`` or the ActivityExtension
+``<RunCadence>`` (per foot, or steps/min in some exports: :func:`.frame.per_foot_to_spm` tells
+by the step length); speed from ``<Speed>``.
 
 Elements are matched by local name (exports disagree on namespaces).  When each name the
 track points are read by has one namespace in the file (every real file), the points are
@@ -25,10 +28,12 @@ from . import xmlsafe
 from .frame import (
     PAUSE_GAP_S,
     build_samples,
+    cumulative_distance,
     impossible_position_problem,
     null_island_count,
     per_foot_to_spm,
     plausible_year,
+    speed_between,
 )
 from .sports import is_running, normalise_sport
 
@@ -106,24 +111,46 @@ def decode_tcx(data: bytes, name: str = "<tcx>") -> DecodeResult:
     else:
         result.error = f"not a TCX file (root element <{root_name}>)"
         return result
-    activities = [a for c in containers for a in _children(c, "Activity")]
+    activities = _activities(containers)
     if not activities:
         result.skipped_reason = "no <Activity> in the file (a course or workout?)"
         return result
     skipped = []
     tags = _point_tags(root)
-    for act in activities:
+    for leg, act in enumerate(activities):
         sport = normalise_sport(act.get("Sport"))
         if not is_running(sport):
             skipped.append(sport)
+            if len(activities) > 1:
+                result.problems.append(f"activity {leg + 1} of {len(activities)} skipped: not a run "
+                                       f"(TCX Sport: {act.get('Sport')})")
             continue
         decoded = _activity(act, sport, result, tags)
         if decoded is not None:
+            decoded.leg_index = leg  # one id per activity; a one-activity file keeps leg 0
             result.activities.append(decoded)
     if not result.activities and result.error is None:
         result.skipped_reason = (f"not a run (TCX Sport: {', '.join(skipped)})" if skipped
                                  else "no timed track points; nothing to import")
     return result
+
+
+def _activities(containers: list[Element]) -> list[Element]:
+    """Every ``<Activity>`` in document order, the legs of a ``<MultiSportSession>`` included.
+
+    A multisport session holds its legs as ``<FirstSport><Activity>`` and
+    ``<NextSport><Activity>`` (after a ``<Transition>``).
+    """
+    out = []
+    for container in containers:
+        for child in container:
+            name = xmlsafe.local(child.tag) if isinstance(child.tag, str) else None
+            if name == "Activity":
+                out.append(child)
+            elif name == "MultiSportSession":
+                out += [a for sport in child if xmlsafe.local(sport.tag) in ("FirstSport", "NextSport")
+                        for a in _children(sport, "Activity")]
+    return out
 
 
 # Garmin starts a new <Track> in every <Lap>, so a track boundary alone is no pause:
@@ -233,6 +260,16 @@ def _point_columns_by_local_name(points: list[Element]) -> tuple[list[str | None
     return texts, {k: np.asarray(v, dtype=float) for k, v in values.items()}
 
 
+def _speed(times: np.ndarray, columns: dict[str, np.ndarray]) -> np.ndarray:
+    """The recorded speed, else the speed along the recorded distance, else along the positions."""
+    if np.isfinite(columns[S.SPEED]).any():
+        return columns[S.SPEED]
+    distance = columns[S.DISTANCE]
+    if not np.isfinite(distance).any():
+        distance = cumulative_distance(columns[S.LAT], columns[S.LON])
+    return speed_between(times, distance)
+
+
 def _activity(act: Element, sport: str, result: DecodeResult, tags: dict[str, str] | None) -> DecodedActivity | None:
     laps = []
     points: list[Element] = []
@@ -267,7 +304,7 @@ def _activity(act: Element, sport: str, result: DecodeResult, tags: dict[str, st
     cad = values["runcad"]
     cad = np.where(np.isfinite(cad), cad, values["cad"])
     if np.isfinite(cad).any():
-        columns[S.CADENCE] = per_foot_to_spm(cad)
+        columns[S.CADENCE] = per_foot_to_spm(cad, speed_mps=_speed(times, columns))
     samples = build_samples(times, columns, pause_gap_s=PAUSE_GAP_S)
     creator = _find(act, "Creator", "Name")
     notes = _find(act, "Notes")
