@@ -87,13 +87,14 @@ _V10 = (b'<?xml version="1.0"?><gpx version="1.0" creator="old" xmlns="http://ww
                                   _V10.replace(b'<gpx version="1.0"', b'<gpx version="2.0"')],
                          ids=["1.0", "no-version", "2.0"])
 def test_gpx_10_rules_without_gpxpy(data, caplog):
-    # Not 1.1: gpxpy ignores <metadata>, the track <type> and <extensions> -- a run, named by
-    # the track, without heart rate -- and so must the fast path, without falling back.
+    # Not 1.1: gpxpy ignores <metadata> and the track <type> -- a run, named by the track --
+    # and so must the fast path, without falling back; both read the point extensions.
     with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.gpx_fast"):
         fast = decode_gpx_fast(data, "v10.gpx")
     assert "fell back" not in caplog.text
     ref = decode_gpx(data, "v10.gpx")
     assert ref.activities and ref.activities[0].name == "track"
+    assert ref.activities[0].samples["heart_rate_bpm"].iloc[0] == 150
     assert_same_result(ref, fast)
     as_11 = decode_gpx_fast(_V10.replace(b'<gpx version="1.0"', b'<gpx version="1.1"'), "v11.gpx")
     assert as_11.skipped_reason and "cycling" in as_11.skipped_reason  # the 1.1 rules read the <type>

@@ -8,8 +8,9 @@ column (lat, lon, ele, time, hr, cad) is one comprehension over ElementTree's C-
 regex over all of them and parsed in one numpy call (others with gpxpy's own
 ``parse_time``).  Each value is what gpxpy reads: the first child of each name, by the
 GPX 1.1 rules when the file says version "1.1" and by the 1.0 rules otherwise (gpxpy's
-choice: no <metadata>, track <type> or <extensions>); TrackPointExtension ``hr``/``cad``
-as the reference reader finds them.
+choice: no <metadata> or track <type>); TrackPointExtension ``hr``/``cad`` and Cluetrust
+``hr``/``cadence`` as the reference reader finds them, in 1.0 files too.  Points without a
+position are skipped, as the reference skips them.
 
 Anything it does not reproduce exactly (non-UTF-8 text, a value gpxpy would reject,
 ...) raises :class:`Unsupported` and the file is read with gpxpy instead, logged -- as
@@ -26,7 +27,7 @@ import numpy as np
 
 from ..records import DecodeResult
 from . import xmlsafe
-from .gpx_reader import GpxMeta, build_result, decode_gpx
+from .gpx_reader import GpxMeta, build_result, decode_gpx, has_position
 
 log = logging.getLogger(__name__)
 
@@ -71,44 +72,44 @@ def _read(root: Element, text: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta]:
     if root.tag != ns + "gpx":
         raise Unsupported(f"root element {root.tag!r}")
     # gpxpy reads a file by the GPX 1.1 rules only when its version says exactly "1.1", by
-    # the 1.0 rules otherwise: no <metadata> (the name is the root's), no track <type>,
-    # no <extensions> (so no hr/cad).
+    # the 1.0 rules otherwise: no <metadata> (the name is the root's), no track <type>.  The
+    # point <extensions> are read whatever the version (the reference reads them by the 1.1 rules).
     v11 = root.get("version") == "1.1"
     tag = {n: ns + n for n in ("trk", "trkseg", "trkpt", "ele", "time", "extensions", "name", "type",
                                "metadata", "rte", "wpt")}
     tracks = root.findall(tag["trk"])
     points: list[Element] = []
     per_segment: list[int] = []  # points per non-empty segment: the segment index per point
+    positionless = 0
     for track in tracks:
         for segment in track.findall(tag["trkseg"]):
             found = segment.findall(tag["trkpt"])
-            if found:
-                points += found
-                per_segment.append(len(found))
+            placed = [p for p in found if has_position(p.get("lat"), p.get("lon"))]
+            positionless += len(found) - len(placed)
+            if placed:
+                points += placed
+                per_segment.append(len(placed))
     metadata = root.find(tag["metadata"]) if v11 else root
     meta = GpxMeta(
         track_types=[_text(t, tag["type"]) if v11 else None for t in tracks],
         track_names=[_text(t, tag["name"]) for t in tracks],
         name=_text(metadata, tag["name"]) if metadata is not None else None, creator=root.get("creator"),
-        has_routes=root.find(tag["rte"]) is not None, has_waypoints=root.find(tag["wpt"]) is not None)
+        has_routes=root.find(tag["rte"]) is not None,
+        has_waypoints=any(has_position(w.get("lat"), w.get("lon")) for w in root.iterfind(tag["wpt"])),
+        positionless=positionless)
     # One column at a time, each a comprehension over C-level finds (``findtext`` is find +
     # text in one call), converted in bulk: no per-point Python function call or tuple.
     lat = [p.get("lat") for p in points]
     lon = [p.get("lon") for p in points]
-    if None in lat or None in lon:
-        raise Unsupported("track point without lat/lon")  # gpxpy rejects the file
     ele_text = _texts(points, tag["ele"])
     time_text = _texts(points, tag["time"])
-    if v11:
-        hr, cad = _extensions([p.find(tag["extensions"]) for p in points])
-    else:
-        hr = cad = np.full(len(points), np.nan)
+    hr, cad, cadence = _extensions([p.find(tag["extensions"]) for p in points])
     cols = np.empty((len(points), 6))
     cols[:, 0] = xmlsafe.floats(lat)
     cols[:, 1] = xmlsafe.floats(lon)
     cols[:, 2] = xmlsafe.floats(ele_text)  # a value float() rejects: gpxpy's business (ValueError -> fallback)
     cols[:, 3] = hr
-    cols[:, 4] = cad
+    cols[:, 4] = np.where(np.isfinite(cad), cad, cadence)  # as extension_hr_cad
     cols[:, 5] = np.repeat(np.arange(len(per_segment)), per_segment)
     return _times(time_text), cols, meta
 
@@ -126,11 +127,11 @@ def _text(el: Element, tag: str) -> str | None:
     return child.text if child is not None else None
 
 
-_WANTED = ("hr", "cad")
+_WANTED = ("hr", "cad", "cadence")
 
 
-def _extensions(exts: list[Element | None]) -> tuple[np.ndarray, np.ndarray]:
-    """hr and cad per point as the reference reader finds them.
+def _extensions(exts: list[Element | None]) -> tuple[np.ndarray, ...]:
+    """hr, cad and cadence per point as the reference reader finds them.
 
     The reference takes, below each child of ``<extensions>``, the first element of that
     local name whose text is not empty (a text ``float`` rejects gives NaN, it does not
@@ -158,7 +159,7 @@ def _extensions(exts: list[Element | None]) -> tuple[np.ndarray, np.ndarray]:
         else:
             texts = [_first_text(x, name) if x is not None else None for x in exts]
         out.append(xmlsafe.floats(texts, lenient=True))
-    return out[0], out[1]
+    return tuple(out)
 
 
 def _first_text(ext: Element, name: str) -> str | None:

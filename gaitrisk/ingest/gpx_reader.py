@@ -2,7 +2,9 @@
 
 One GPX file is one activity: all tracks and segments in document order,
 each segment a timer segment (apps start a new segment after a pause).
-Garmin's TrackPointExtension ``hr``/``cad`` are read; ``cad`` is per foot.
+Garmin's TrackPointExtension ``hr``/``cad`` and Cluetrust's ``hr``/``cadence`` are read, in
+GPX 1.0 files too; cadence is per foot.  A point without a position (logged before the first
+fix) is skipped, and so reported, instead of failing the file.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from .sports import is_running, normalise_sport
 log = logging.getLogger(__name__)
 
 
-def _ext_value(point, name: str) -> float:
-    """A TrackPointExtension child value by local name, NaN when absent."""
-    for ext in point.extensions or ():
+def _ext_value(extensions, name: str) -> float:
+    """An extension value by local name (below the point's ``<extensions>``), NaN when absent."""
+    for ext in extensions or ():
         for el in ext.iter():
             if xmlsafe.local(el.tag) == name and el.text:
                 try:
@@ -35,13 +37,59 @@ def _ext_value(point, name: str) -> float:
     return np.nan
 
 
+def extension_hr_cad(hr: float, cad: float, cadence: float) -> tuple[float, float]:
+    """Heart rate and per-foot cadence from the extension values: Garmin's ``cad``, else
+    Cluetrust's ``cadence``."""
+    return hr, cad if np.isfinite(cad) else cadence
+
+
+def has_position(lat: str | None, lon: str | None) -> bool:
+    """Whether a point's ``lat``/``lon`` attributes are there (a point logged before the first fix has none)."""
+    return bool(lat and lat.strip() and lon and lon.strip())
+
+
+# Where gpxpy looks for points that must have a position (it rejects the whole file otherwise).
+_POSITIONED = (("gpx", "trk", "trkseg", "trkpt"), ("gpx", "rte", "rtept"), ("gpx", "wpt"))
+
+
+def _without_positionless(root, text: bytes) -> tuple[bytes, int]:
+    """The text without the points that have no position; how many track points went."""
+    if all(has_position(el.get("lat"), el.get("lon")) for el in root.iter()
+           if isinstance(el.tag, str) and xmlsafe.local(el.tag) in ("trkpt", "rtept", "wpt")):
+        return text, 0
+    track_points = 0
+    for path in _POSITIONED:
+        text, n = xmlsafe.without_elements(text, path, lambda a: not has_position(a.get("lat"), a.get("lon")))
+        track_points += n if path[-1] == "trkpt" else 0
+    return text, track_points
+
+
+def _point_extensions(gpx, text: str, version: str | None) -> list:
+    """Each track point's extension elements.  gpxpy reads them only by the GPX 1.1 rules,
+    but GPX 1.0 files carry them too (a TrackPointExtension or Cluetrust values): those are
+    read by parsing the file again by the 1.1 rules, which find the same points."""
+    import gpxpy
+    import gpxpy.gpx
+
+    points = [p for t in gpx.tracks for s in t.segments for p in s.points]
+    if version == "1.1" or "extensions" not in text:
+        return [p.extensions for p in points]
+    try:
+        as_11 = gpxpy.parse(text, version="1.1")
+    except (gpxpy.gpx.GPXException, ValueError) as exc:
+        log.info("extensions of a GPX %s file not read: %s", version, str(exc).splitlines()[0] if str(exc) else "")
+        return [None] * len(points)
+    again = [p.extensions for t in as_11.tracks for s in t.segments for p in s.points]
+    return again if len(again) == len(points) else [None] * len(points)
+
+
 def decode_gpx(data: bytes, name: str = "<gpx>") -> DecodeResult:
     import gpxpy
     import gpxpy.gpx
 
     result = DecodeResult()
     try:
-        _root, text, notes = xmlsafe.parse(data)
+        root, text, notes = xmlsafe.parse(data)
     except ValueError as exc:  # includes UnsafeXmlError
         result.error = str(exc)
         return result
@@ -49,25 +97,30 @@ def decode_gpx(data: bytes, name: str = "<gpx>") -> DecodeResult:
         result.error = f"not well-formed XML: {exc}"
         return result
     result.problems.extend(notes)
+    text, positionless = _without_positionless(root, text)
     try:
-        gpx = gpxpy.parse(text.decode("utf-8", errors="replace"))
+        decoded = text.decode("utf-8", errors="replace")
+        gpx = gpxpy.parse(decoded)
     except (gpxpy.gpx.GPXException, ValueError) as exc:
         result.error = f"not a readable GPX file: {str(exc).splitlines()[0]}"
         return result
 
     rows: list[tuple] = []
     seg_index = 0
+    extensions = iter(_point_extensions(gpx, decoded, root.get("version")))
     for track in gpx.tracks:
         for segment in track.segments:
             if not segment.points:
                 continue
             for p in segment.points:
-                rows.append((p.time, p.latitude, p.longitude, p.elevation,
-                             _ext_value(p, "hr"), _ext_value(p, "cad"), seg_index))
+                ext = next(extensions)
+                hr, cad = extension_hr_cad(_ext_value(ext, "hr"), _ext_value(ext, "cad"), _ext_value(ext, "cadence"))
+                rows.append((p.time, p.latitude, p.longitude, p.elevation, hr, cad, seg_index))
             seg_index += 1
     meta = GpxMeta(
         track_types=[t.type for t in gpx.tracks], track_names=[t.name for t in gpx.tracks], name=gpx.name,
-        creator=gpx.creator, has_routes=bool(gpx.routes), has_waypoints=bool(gpx.waypoints))
+        creator=gpx.creator, has_routes=bool(gpx.routes), has_waypoints=bool(gpx.waypoints),
+        positionless=positionless)
     if not rows:
         return build_result(result, None, np.empty((0, 6)), meta)
     times = np.array([_utc_naive(r[0]) if r[0] is not None else np.datetime64("NaT", "ns") for r in rows],
@@ -85,6 +138,7 @@ class GpxMeta:
     creator: str | None
     has_routes: bool
     has_waypoints: bool
+    positionless: int = 0  # track points without a position, skipped
 
 
 def build_result(result: DecodeResult, times: np.ndarray | None, cols: np.ndarray, meta: GpxMeta) -> DecodeResult:
@@ -93,6 +147,9 @@ def build_result(result: DecodeResult, times: np.ndarray | None, cols: np.ndarra
     ``times``: datetime64[ns] UTC per point (NaT = no time); ``cols``: one row per
     point of lat, lon, elevation, hr, cad (per foot), segment index (NaN = absent).
     """
+    if meta.positionless:
+        n = meta.positionless
+        result.problems.append(f"{n} point{'' if n == 1 else 's'} without a position skipped")
     if times is None or not len(times):
         kind = "a route" if meta.has_routes else ("waypoints only" if meta.has_waypoints else "no points")
         result.skipped_reason = f"no track points ({kind}); nothing to import"

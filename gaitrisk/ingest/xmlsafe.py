@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from xml.parsers import expat
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as DET
@@ -134,3 +135,58 @@ def floats(texts: Sequence[str | None], lenient: bool = False) -> np.ndarray:
                 if not lenient:
                     raise
     return out
+
+
+def without_elements(data: bytes, path: Sequence[str], drop: Callable[[dict[str, str]], bool]) -> tuple[bytes, int]:
+    """``data`` without the elements at ``path`` whose attributes ``drop`` picks, and how many went.
+
+    ``path`` names the elements from the root down, as written (prefix included, no namespace
+    processing).  For a document :func:`parse` has accepted (no DTD, so no entities to expand):
+    expat reports where each element starts, and the event after an element's end tag where it
+    ends, so the cut is exact whatever the text holds (``>`` in attribute values, comments,
+    CDATA) and in any encoding.
+    """
+    parser = expat.ParserCreate()
+    stack: list[str] = []
+    cuts: list[list[int]] = []  # [start, end) byte ranges
+    inside = 0  # depth below a dropped element's start, 0 when outside one
+    open_cut = False  # a dropped element ended: the next event's position is where its cut ends
+
+    def at_event(*_args: object) -> None:
+        nonlocal open_cut
+        if open_cut:
+            cuts[-1].append(parser.CurrentByteIndex)
+            open_cut = False
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal inside
+        at_event()
+        stack.append(name)
+        if inside:
+            inside += 1
+        elif tuple(stack) == tuple(path) and drop(attrs):
+            cuts.append([parser.CurrentByteIndex])
+            inside = 1
+
+    def end(name: str) -> None:
+        nonlocal inside, open_cut
+        at_event()
+        stack.pop()
+        if inside:
+            inside -= 1
+            open_cut = inside == 0
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    for handler in ("CharacterDataHandler", "CommentHandler", "ProcessingInstructionHandler",
+                    "StartCdataSectionHandler", "EndCdataSectionHandler", "DefaultHandler"):
+        setattr(parser, handler, at_event)
+    parser.Parse(data, True)
+    if not cuts:
+        return data, 0
+    kept, at = [], 0
+    for first, last in cuts:
+        kept.append(data[at:first])
+        at = last
+    kept.append(data[at:])
+    return b"".join(kept), len(cuts)
