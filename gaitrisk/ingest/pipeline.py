@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import sqlite3
 import time
 from collections import deque
 from contextlib import nullcontext
@@ -433,7 +434,7 @@ def _handle(store: Store, athlete: str, op: _Op, report: ImportReport,
         op.state.note(op.outcome.file, op.sha, op.outcome, op.meta_skip)
         return [op.outcome]
     if isinstance(op, _Result):
-        outcome = _store_result(store, athlete, op.done, report)
+        outcome = _store_safely(store, athlete, op.done, report)
         op.state.note(op.done.name, op.done.sha256, outcome)
         return [outcome]
     disk, state = op.disk, op.state
@@ -449,6 +450,25 @@ def _handle(store: Store, athlete: str, op: _Op, report: ImportReport,
         elif len(state.members) == 1 and state.members[0][2] is None:
             store.index_file(athlete, FileIndexEntry(disk.key, disk.size, disk.mtime_ns, state.members[0][1]))
     return []
+
+
+# What one activity's record can make the store refuse (a constraint, a value SQLite cannot hold):
+# that file fails and the batch goes on.  Errors of the store itself (disk full, I/O, a deleted
+# athlete) are no fault of the file: they abort the batch, which rolls back whole.
+STORE_REFUSALS = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError, ValueError, TypeError,
+                  OverflowError)
+
+
+def _store_safely(store: Store, athlete: str, done: _Done, report: ImportReport) -> FileOutcome:
+    """:func:`_store_result` for one file, all or nothing: a refused write is the file's one-line failure."""
+    try:
+        with store.savepoint():
+            return _store_result(store, athlete, done, report)
+    except STORE_REFUSALS as exc:
+        log.debug("storing %s failed", done.name, exc_info=True)
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return FileOutcome(done.name, "failed", f"not stored, the store refused it ({why}); nothing of it kept",
+                           problems=done.problems)
 
 
 def _store_result(store: Store, athlete: str, done: _Done, report: ImportReport) -> FileOutcome:
@@ -473,6 +493,8 @@ def _store_result(store: Store, athlete: str, done: _Done, report: ImportReport)
         return FileOutcome(done.name, "failed", refused[0], problems=problems)
     problems += tuple(refused)
     ids, new, dups = [], 0, 0
+    hooked: dict[str, Any] = {}
+    replaced: list[str] = []  # the report changes only once every leg is stored
     for leg in legs:
         rec, samples = leg.record, leg.samples
         assert rec is not None and samples is not None
@@ -480,25 +502,29 @@ def _store_result(store: Store, athlete: str, done: _Done, report: ImportReport)
         existing = _same_run(store, athlete, rec)
         if existing is None:
             store.add_activity(rec, samples, ref)
-            if leg.hooked is not None and len(report.leg_results) < LEG_RESULTS_MAX:
-                report.leg_results[rec.id] = leg.hooked
+            if leg.hooked is not None:
+                hooked[rec.id] = leg.hooked
             ids.append(rec.id)
             new += 1
-            if done.partial:
-                report.partial += 1
             continue
         old_id, old_fmt = existing
         old = store.find(old_id)
         if old and better_copy(rec, old[0]):
             store.replace_activity_data(_with_id(rec, old_id), samples, ref)
-            report.leg_results.pop(old_id, None)  # made from the samples just replaced
-            report.replaced += 1
+            replaced.append(old_id)
             log.info("%s: this %s copy replaces the %s%s data of %s", done.name, leg.fmt,
                      "partial " if old[0].partial else "", old_fmt, old_id)
         else:
             store.add_source(athlete, old_id, ref)
         ids.append(old_id)
         dups += 1
+    for old_id in replaced:
+        report.leg_results.pop(old_id, None)  # made from the samples just replaced
+    for rec_id, result in hooked.items():
+        if len(report.leg_results) < LEG_RESULTS_MAX:
+            report.leg_results[rec_id] = result
+    report.replaced += len(replaced)
+    report.partial += new if done.partial else 0
     report.imported += new
     report.duplicates += dups
     status = "imported" if new else "duplicate"

@@ -251,6 +251,26 @@ class Store:
         else:
             self._conn.execute("COMMIT")
 
+    @contextmanager
+    def savepoint(self) -> Iterator[sqlite3.Connection]:
+        """Inside a transaction: the writes of the block are undone together when it raises (and
+        the exception goes on), the transaction's other writes stay.  Outside one: :meth:`transaction`."""
+        if not self._conn.in_transaction:
+            with self.transaction() as c:
+                yield c
+            return
+        self._conn.execute("SAVEPOINT gaitrisk_block")
+        written = set(self._written)
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK TO gaitrisk_block")
+            self._conn.execute("RELEASE gaitrisk_block")
+            self._written = written
+            raise
+        else:
+            self._conn.execute("RELEASE gaitrisk_block")
+
     # -- athletes --------------------------------------------------------------
     def athlete_id(self, name: str, create: bool = True) -> int | None:
         """The athlete's id; with ``create`` (the writers' call) created when new.
