@@ -268,5 +268,23 @@ def test_screen_rules():
     # A cadence that may count one foot (85/min) is not judged by step length.
     assert screen(_features(speed_mps=3.3, cadence_spm=85.0, include_dynamics=False)) is None
     hr_only = replace(_features(include_cadence=False), distance_m=0.0)
-    assert "nothing shows running" in screen(hr_only)
+    assert "nothing in it shows running" in screen(hr_only)
     assert speed_limit_mps(100.0) is None and speed_limit_mps(1800.0) == pytest.approx(10000 / 1571.0)
+
+
+def test_a_store_of_the_previous_schema_screens_its_runs_on_the_next_update(tmp_path):
+    from gaitrisk.store.migrations import MIGRATIONS
+
+    folder = tmp_path / "old"
+    folder.mkdir()
+    db = tmp_path / "old.db"
+    _cli(db, "import", *_runner(folder, days=(1,)), _ride(folder), "--workers", "1")
+    with sqlite3.connect(db) as c:  # back to v4: the review columns gone, as before this schema
+        c.execute("ALTER TABLE activities DROP COLUMN review")
+        c.execute("ALTER TABLE activities DROP COLUMN review_reason")
+        c.execute(f"PRAGMA user_version={len(MIGRATIONS) - 1}")
+    with Store(db) as st:
+        assert {r.status for r in st.reviews("me").values()} == {None}
+    _cli(db, "features", "--update")
+    with Store(db) as st:
+        assert sorted(r.status for r in st.reviews("me").values()) == ["not_a_run", "run"]

@@ -59,7 +59,7 @@ def screen(f: RunFeatures) -> str | None:
     cadence = f.gait.cadence_spm
     if cadence is None and (f.distance_m is None or f.distance_m < MIN_DISTANCE_M):
         dist = "no distance" if f.distance_m is None else f"{f.distance_m:.0f} m"
-        reasons.append(f"{dist} and no cadence: nothing shows running (a heart-rate-only recording?)")
+        reasons.append(f"{dist} and no cadence: nothing in it shows running")
     limit = speed_limit_mps(f.moving_time_s)
     if f.avg_speed_mps is not None and limit is not None and f.avg_speed_mps > limit:
         reasons.append(f"average speed {f.avg_speed_mps:.2f} m/s over {f.moving_time_s / 60:.0f} min: faster than "
