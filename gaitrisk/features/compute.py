@@ -309,7 +309,7 @@ def _screen(r: ActivityRecord, rp: RunPass, reviews: dict[str, Review], screened
     ``screened``.  Whether the run counts."""
     review = reviews.get(r.id, Review())
     if review.status in AUTOMATIC:
-        why = screen(rp.features)
+        why = screen(rp.features, r)
         new = Review(NOT_A_RUN, why) if why else Review(SCREENED_RUN)
         if new != review:
             screened.append((r.id, new))

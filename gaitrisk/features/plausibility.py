@@ -32,6 +32,7 @@ separates it from a run.
 
 from __future__ import annotations
 
+from ..records import ActivityRecord
 from .record import RunFeatures
 
 MIN_DISTANCE_M = 200.0
@@ -53,12 +54,17 @@ def speed_limit_mps(moving_time_s: float) -> float | None:
     return fit[-1] if fit else None
 
 
-def screen(f: RunFeatures) -> str | None:
-    """Why the run is plainly not running, or ``None`` when it may be a run."""
+def screen(f: RunFeatures, rec: ActivityRecord) -> str | None:
+    """Why the run is plainly not running, or ``None`` when it may be a run.
+
+    The no-movement rule also asks the file's own totals (``rec``): sparse samples (one a
+    minute) can leave the features without distance or running time where the device has both.
+    """
     reasons: list[str] = []
     cadence = f.gait.cadence_spm
-    if cadence is None and (f.distance_m is None or f.distance_m < MIN_DISTANCE_M):
-        dist = "no distance" if f.distance_m is None else f"{f.distance_m:.0f} m"
+    distances = [d for d in (f.distance_m, rec.distance_m) if d is not None]
+    if cadence is None and rec.avg_cadence_spm is None and max(distances, default=0.0) < MIN_DISTANCE_M:
+        dist = f"{max(distances):.0f} m" if distances else "no distance"
         reasons.append(f"{dist} and no cadence: nothing in it shows running")
     limit = speed_limit_mps(f.moving_time_s)
     if f.avg_speed_mps is not None and limit is not None and f.avg_speed_mps > limit:
