@@ -50,6 +50,10 @@ def command_args(tmp_path: Path) -> dict[tuple[str, ...], list[str]]:
         ("export",): ["--athlete", "ann"],
         ("delete",): ["--athlete", "ann", "--yes"],
         ("report",): ["--athlete", "ann", "--tz", "UTC"],
+        ("activity", "exclude"): ["abc"],
+        ("activity", "include"): ["abc"],
+        ("activity", "set"): ["abc", "--sport", "run"],
+        ("activity", "delete"): ["abc", "--yes"],
     }
 
 

@@ -95,7 +95,7 @@ def test_cli_features_update_and_json_contract(season):
     run = CliRunner().invoke
     res = run(cli, ["--db", str(season), "features", "--update", "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output) == {"computed": len(SEASON) - 1, "up_to_date": 0, "failed": []}
+    assert json.loads(res.output) == {"computed": len(SEASON) - 1, "up_to_date": 0, "failed": [], "not_a_run": []}
     ids = [a["id"] for a in json.loads(run(cli, ["--db", str(season), "activities", "--json"]).output)]
     for rid in ids:
         out = run(cli, ["--db", str(season), "features", rid[:10], "--json"])
@@ -257,7 +257,7 @@ def test_a_run_whose_samples_are_damaged_is_reported_and_the_others_are_stored(s
 def test_cli_features_update_runs_in_worker_processes(season):
     res = CliRunner().invoke(cli, ["--db", str(season), "features", "--update", "--workers", "2", "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output) == {"computed": len(SEASON) - 1, "up_to_date": 0, "failed": []}
+    assert json.loads(res.output) == {"computed": len(SEASON) - 1, "up_to_date": 0, "failed": [], "not_a_run": []}
 
 
 def test_baseline_window_and_week_distance_by_bisection_equal_the_plain_scan():
@@ -278,9 +278,11 @@ def test_baseline_window_and_week_distance_by_bisection_equal_the_plain_scan():
 
     recs = [Rec(t) for t in times]
     first = [rnd.choice([None, object()]) for _ in recs]
+    counted = [rnd.random() < 0.8 for _ in recs]  # runs set aside ("not a run?", excluded) count nowhere
     for i, r in enumerate(recs):
         t = r.start_time
-        assert _past(first, times, i) == [j for j in range(i) if first[j] is not None
-                                          and t - dt.timedelta(days=BASELINE_DAYS) <= recs[j].start_time < t]
-        assert _week_distance(recs, times, i) == float(sum(x.distance_m or 0.0 for x in recs[:i + 1]
-                                                           if t - dt.timedelta(days=7) < x.start_time <= t))
+        assert _past(first, times, i, counted) == [
+            j for j in range(i) if first[j] is not None and counted[j]
+            and t - dt.timedelta(days=BASELINE_DAYS) <= recs[j].start_time < t]
+        assert _week_distance(recs, times, i, counted) == float(sum(
+            x.distance_m or 0.0 for x, c in zip(recs[:i + 1], counted) if c and t - dt.timedelta(days=7) < x.start_time <= t))

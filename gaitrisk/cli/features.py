@@ -25,7 +25,7 @@ def athlete_group() -> None:
 
 @athlete_group.command("set")
 @click.option("--athlete", callback=athlete_name, default="me", show_default=True, help="Whose profile.")
-@click.option("--height-cm", type=float, default=None, help="Body height in cm.")
+@click.option("--height-cm", "--height", "height_cm", type=float, default=None, help="Body height in cm.")
 @click.option("--leg-length-cm", type=float, default=None,
               help="Leg length (greater trochanter to floor) in cm; default 0.53 x height.")
 @click.option("--mass-kg", type=float, default=None, help="Body mass in kg.")
@@ -34,14 +34,18 @@ def athlete_group() -> None:
               help="Which side traffic drives on where you run (default right).")
 @click.option("--road-side", type=click.Choice(["facing", "with"]), default=None,
               help="Do you usually run facing traffic or with it? (default facing)")
-@click.option("--hr-max", type=float, default=None, help="Maximum heart rate, beats/min.")
+@click.option("--hr-max", "--max-hr", "hr_max", type=float, default=None,
+              help="Maximum heart rate, beats/min (the HR zones' reference; unset: from the data or the age).")
 @click.option("--hr-threshold", type=float, default=None, help="Threshold heart rate, beats/min.")
+@click.option("--threshold-pace", callback=lambda _c, _p, v: pace_mps(v), default=None, metavar="M:SS",
+              help="Threshold pace per km (the pace zones' reference; unset: the best 20 min of the data).")
 @_pass_db
 def athlete_set(obj, athlete: str, height_cm, leg_length_cm, mass_kg, birth_year, driving_side, road_side,
-                hr_max, hr_threshold) -> None:
-    """Set profile values (only those given change).  Stored features are recomputed on the next
-    ``gaitrisk features --update``."""
+                hr_max, hr_threshold, threshold_pace) -> None:
+    """Set profile values (only those given change).  The athlete's feature records are
+    computed again under the new profile."""
     from ..features.profile import AthleteProfile
+    from .activity import recompute
 
     with obj.store() as store:
         name_store(store)
@@ -50,11 +54,27 @@ def athlete_set(obj, athlete: str, height_cm, leg_length_cm, mass_kg, birth_year
             new = current.updated(height_m=height_cm / 100 if height_cm else None,
                                   leg_length_m=leg_length_cm / 100 if leg_length_cm else None,
                                   mass_kg=mass_kg, birth_year=birth_year, driving_side=driving_side,
-                                  road_side=road_side, hr_max_bpm=hr_max, hr_threshold_bpm=hr_threshold)
+                                  road_side=road_side, hr_max_bpm=hr_max, hr_threshold_bpm=hr_threshold,
+                                  threshold_speed_mps=threshold_pace)
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from exc
         store.set_profile(athlete, new.as_dict())
-    click.echo(f"profile of {athlete} saved")
+        n = recompute(store, athlete)
+    click.echo(f"profile of {athlete} saved; {n} feature record(s) computed again")
+
+
+def pace_mps(value: str | None) -> float | None:
+    """``M:SS`` per km as m/s (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    m, sep, sec = value.strip().partition(":")
+    try:
+        seconds = int(m) * 60 + float(sec) if sep else float("nan")
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or not 0 <= float(sec) < 60:
+        raise click.BadParameter(f"{value!r} is not a pace per km as M:SS (e.g. 4:30)")
+    return 1000.0 / seconds
 
 
 @athlete_group.command("show")

@@ -206,6 +206,9 @@ def _update_features(store, athlete: str, report, *, show: bool = False, executo
     for f in feats.failed:
         click.echo(plain(f"  features not computed for {f.get('activity_id', '?')}: {f.get('reason', '')}"),
                    err=True)
+    for f in feats.not_a_run:
+        click.echo(plain(f"  not a run?: {f['activity_id'][:12]}: {f['reason']} (out of baselines and load; "
+                         f"to count it: gaitrisk activity include {f['activity_id'][:12]})"), err=True)
 
 
 def _print_import_summary(report) -> None:
@@ -234,8 +237,9 @@ def _num(v: float | None, fmt: str) -> str:
     return "-" if v is None else format(v, fmt)
 
 
-def activity_json(rec) -> dict:
-    """The ``activities --json`` contract (one object per activity)."""
+def activity_json(rec, review=None) -> dict:
+    """The ``activities --json`` contract (one object per activity); ``review``: its
+    :class:`~gaitrisk.review.Review` (``null`` status: not screened yet)."""
     from ..store.sqlite import _iso
 
     return {
@@ -244,6 +248,7 @@ def activity_json(rec) -> dict:
         "start_time": _iso(rec.start_time), "duration_s": rec.duration_s, "moving_time_s": rec.moving_time_s,
         "distance_m": rec.distance_m, "avg_cadence_spm": rec.avg_cadence_spm,
         "avg_stance_time_ms": rec.avg_stance_time_ms, "sources": list(rec.sources), "partial": rec.partial,
+        "review": review.status if review else None, "review_reason": review.reason if review else None,
     }
 
 
@@ -255,8 +260,9 @@ def activities_cmd(obj: Context, athlete: str | None, as_json: bool) -> None:
     """List stored activities, oldest first."""
     with obj.reader() as store:
         recs = store.activities(athlete)
+        reviews = store.reviews(athlete)
     if as_json:
-        click.echo(json.dumps([activity_json(r) for r in recs], indent=2))
+        click.echo(json.dumps([activity_json(r, reviews.get(r.id)) for r in recs], indent=2))
         return
     if not recs:
         click.echo("No activities stored yet. Try: gaitrisk import PATH")
@@ -266,7 +272,8 @@ def activities_cmd(obj: Context, athlete: str | None, as_json: bool) -> None:
     header = f"{'id':<12} {'athlete':<10} {'start (UTC)':<16} {'km':>6} {'time':>8} {'moving':>8} {'spm':>5} {'GCT ms':>6} fmt  note"
     click.echo(header)
     for r in recs:
-        note = ("partial " if r.partial else "") + (f"{len(r.sources)} sources" if len(r.sources) > 1 else "")
+        note = ("partial " if r.partial else "") + (f"{len(r.sources)} sources " if len(r.sources) > 1 else "")
+        note += reviews[r.id].label if r.id in reviews else ""
         click.echo(f"{r.id[:12]:<12} {plain(r.athlete)[:10]:<10} {r.start_time:%Y-%m-%d %H:%M} "
                    f"{_num(r.distance_m and r.distance_m / 1000, '6.2f'):>6} {_fmt_duration(r.duration_s):>8} "
                    f"{_fmt_duration(r.moving_time_s):>8} {_num(r.avg_cadence_spm, '5.0f'):>5} "
@@ -287,7 +294,8 @@ def show_cmd(obj: Context, activity_id: str, as_json: bool) -> None:
             raise click.ClickException(f"id {activity_id!r} is ambiguous ({len(found)} activities); give more characters")
         rec = found[0]
         samples = store.samples(rec.id)
-    out = activity_json(rec)
+        review = store.reviews(rec.athlete).get(rec.id)
+    out = activity_json(rec, review)
     out["device_summary"] = rec.summary.as_dict() if rec.summary else None
     out["laps"] = len(rec.laps)
     out["problems"] = list(rec.problems)
@@ -319,6 +327,7 @@ from . import nightly as _nightly  # noqa: E402,F401
 from . import privacy as _privacy  # noqa: E402,F401
 from . import report as _report  # noqa: E402,F401
 from . import demo as _demo  # noqa: E402,F401
+from . import activity as _activity  # noqa: E402,F401
 
 
 def main() -> None:  # pragma: no cover - console-script entry

@@ -27,14 +27,16 @@ import pandas as pd
 from .. import schema as S
 from ..executor import MapExecutor, SerialExecutor
 from ..records import ActivityRecord
+from ..review import AUTOMATIC, NOT_A_RUN, SCREENED_RUN, Review, counts
 from ..store import decode_samples
 from . import FEATURE_VERSION
 from .camber import camber, path_geometry
 from .clean import clean, finite_column
 from .gait import CadenceBaseline, GaitCore, finish_gait, fit_personal_baseline, gait_core
 from .handoff import loaded
-from .intensity import (IntensityCore, best_window_speed, finish_intensity, intensity_core, is_long_run,
-                        rolling_max_hr, surface_class)
+from .intensity import (IntensityCore, best_window_speed, despike_hr, finish_intensity, intensity_core,
+                        is_long_run, rolling_max_hr, surface_class)
+from .plausibility import screen
 from .profile import AthleteProfile, ResolvedProfile, profile_fingerprint, resolve
 from .record import RunFeatures
 from .terrain import terrain
@@ -106,7 +108,8 @@ def run_pass(rec: ActivityRecord, samples: pd.DataFrame, profile: ResolvedProfil
     ratio = None
     if gc.gct_measured_ms is not None and gc.gct_hoyt_ms:
         ratio = gc.gct_measured_ms / gc.gct_hoyt_ms
-    first = _FirstPass(gc.level_speed_mps, gc.level_cadence_spm, ratio, rolling_max_hr(run.elapsed_s, hr),
+    first = _FirstPass(gc.level_speed_mps, gc.level_cadence_spm, ratio,
+                       rolling_max_hr(run.elapsed_s, despike_hr(run.elapsed_s, hr)),
                        gc.gct_balance_pct, best_window_speed(run))
     ic = intensity_core(run, hr)
     features = RunFeatures(
@@ -159,22 +162,24 @@ class FeatureReport:
     computed: int = 0
     up_to_date: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
+    not_a_run: list[dict[str, str]] = field(default_factory=list)  # screened out by this computation
 
     def as_json(self) -> dict:
-        return {"computed": self.computed, "up_to_date": self.up_to_date, "failed": self.failed}
+        return {"computed": self.computed, "up_to_date": self.up_to_date, "failed": self.failed,
+                "not_a_run": self.not_a_run}
 
 
-def _week_distance(recs: list[ActivityRecord], times: list[dt.datetime], i: int) -> float:
-    """Distance of the runs in the 7 days up to run ``i`` (itself included); ``times`` sorted, as ``recs``."""
+def _week_distance(recs: list[ActivityRecord], times: list[dt.datetime], i: int, counted: list[bool]) -> float:
+    """Distance of the counted runs in the 7 days up to run ``i`` (itself included); ``times`` sorted, as ``recs``."""
     lo = bisect.bisect_right(times, times[i] - dt.timedelta(days=7))
-    return float(sum(r.distance_m or 0.0 for r in recs[lo:i + 1]))
+    return float(sum(recs[j].distance_m or 0.0 for j in range(lo, i + 1) if counted[j]))
 
 
-def _past(first: list, times: list[dt.datetime], i: int) -> list[int]:
-    """Earlier runs with a first pass in the :data:`BASELINE_DAYS` before run ``i`` (strictly earlier starts)."""
+def _past(first: list, times: list[dt.datetime], i: int, counted: list[bool]) -> list[int]:
+    """Earlier counted runs with a first pass in the :data:`BASELINE_DAYS` before run ``i`` (strictly earlier starts)."""
     lo = bisect.bisect_left(times, times[i] - dt.timedelta(days=BASELINE_DAYS))
     hi = min(i, bisect.bisect_left(times, times[i]))
-    return [j for j in range(lo, hi) if first[j] is not None]
+    return [j for j in range(lo, hi) if first[j] is not None and counted[j]]
 
 
 def compute_and_store_features(store, athlete: str | None = None, *, force: bool = False,
@@ -212,7 +217,7 @@ def stale_count(store, athlete: str) -> int:
     once it has a record (their history changed).
     """
     fp = profile_fingerprint(AthleteProfile.from_dict(store.profile(athlete)))
-    stale, _ = _stale(store, store.activities(athlete), fp, False)
+    stale, _ = _stale(store, store.activities(athlete), fp, False, store.reviews(athlete))
     return len(stale) - stale.index(True) if True in stale else 0
 
 
@@ -269,9 +274,12 @@ class _History:
         notes = resolved.notes + (
             (f"gct estimate calibrated x{gct_scale:.3f} on {len(ratios)} run(s) with measured GCT",) if ratios
             else ("gct estimate: Hoyt 2000 prior, not calibrated (no measured GCT)",))
-        threshold = self._best
-        notes += ((f"pace zones: threshold speed {threshold:.2f} m/s = the best 20 min over {self._best_runs} run(s)",)
-                  if threshold else ("pace zones: none (no run with 20 min of moving time)",))
+        threshold = self._profile.threshold_speed_mps or self._best
+        if self._profile.threshold_speed_mps:
+            notes += (f"pace zones: threshold speed {threshold:.2f} m/s (set)",)
+        else:
+            notes += ((f"pace zones: threshold speed {threshold:.2f} m/s = the best 20 min over {self._best_runs} "
+                       "run(s)",) if threshold else ("pace zones: none (no run with 20 min of moving time)",))
         return replace(resolved, notes=notes), gct_scale, threshold
 
 
@@ -282,16 +290,33 @@ def _blob(store, activity_id: str) -> tuple[str, bytes] | None:
         return None
 
 
-def _stale(store, recs: list[ActivityRecord], fp: str, force: bool) -> tuple[list[bool], list[dict | None]]:
-    """Per run, oldest first: whether its record needs computing, and the first pass an
-    up-to-date record carries (``None`` where stale)."""
+def _stale(store, recs: list[ActivityRecord], fp: str, force: bool,
+           reviews: Mapping[str, Review]) -> tuple[list[bool], list[dict | None]]:
+    """Per run, oldest first: whether its record needs computing (a run never screened does),
+    and the first pass an up-to-date record carries (``None`` where stale)."""
     stale, kept = [], []
     for r in recs:
         row = store.features(r.id)
-        is_stale = force or _is_stale(row, fp)
+        is_stale = force or _is_stale(row, fp) or reviews.get(r.id, Review()).status is None
         stale.append(is_stale)
         kept.append(None if is_stale else row[1].get(FIRST_PASS_KEY))
     return stale, kept
+
+
+def _screen(r: ActivityRecord, rp: RunPass, reviews: dict[str, Review], screened: list[tuple[str, Review]],
+            report: FeatureReport) -> bool:
+    """Screen run ``r`` by its pass unless the user has reviewed it; queue a changed review in
+    ``screened``.  Whether the run counts."""
+    review = reviews.get(r.id, Review())
+    if review.status in AUTOMATIC:
+        why = screen(rp.features, r)
+        new = Review(NOT_A_RUN, why) if why else Review(SCREENED_RUN)
+        if new != review:
+            screened.append((r.id, new))
+            reviews[r.id] = review = new
+            if why:
+                report.not_a_run.append({"activity_id": r.id, "reason": why})
+    return counts(review, r.sport)
 
 
 def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Callable[[str], None] | None,
@@ -301,7 +326,9 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
         return
     profile = AthleteProfile.from_dict(store.profile(name))
     fp = profile_fingerprint(profile)
-    stale, kept = _stale(store, recs, fp, force)
+    reviews = dict(store.reviews(name))
+    counted = [counts(reviews.get(r.id), r.sport) for r in recs]
+    stale, kept = _stale(store, recs, fp, force, reviews)
     report.up_to_date += stale.count(False)
     if not any(stale):
         return
@@ -312,9 +339,13 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
     first: list[_FirstPass | None] = [_FirstPass(**c) if c else None for c in kept]  # {}: kept, none possible
     times = [r.start_time for r in recs]  # sorted: the store lists runs oldest first
     done: list[tuple[str, dict]] = []
+    screened: list[tuple[str, Review]] = []
 
     def save() -> None:
         with store.transaction():  # one commit per batch, not per run
+            for activity_id, review in screened:
+                store.set_review(activity_id, review, drop_dependent_features=False)
+            screened.clear()
             for activity_id, record in done:
                 try:
                     store.save_features(activity_id, name, FEATURE_VERSION, record)
@@ -347,19 +378,21 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
                 raise RuntimeError(f"features: the pass of {rp.features.activity_id} came back for {r.id}")
             if rp is not None:
                 first[i] = rp.first
+                counted[i] = _screen(r, rp, reviews, screened, report)
             for j in range(added, i + 1):
-                history.add(first[j])
+                if counted[j]:
+                    history.add(first[j])
             added = i + 1
             if rp is None:
                 log.warning("features failed for %s: %s", r.id, why)
                 report.failed.append({"activity_id": r.id, "reason": why})
             else:
-                past = _past(first, times, i)
+                past = _past(first, times, i, counted)
                 baseline = fit_personal_baseline(np.array([first[j].level_speed or np.nan for j in past]),
                                                  np.array([first[j].level_cadence or np.nan for j in past]))
                 resolved, gct_scale, threshold = history.values()
                 record = finish(rp, resolved, baseline=baseline, gct_scale=gct_scale,
-                                week_distance_m=_week_distance(recs, times, i), fingerprint=fp,
+                                week_distance_m=_week_distance(recs, times, i, counted), fingerprint=fp,
                                 threshold_speed_mps=threshold).to_record()
                 past_balance = [first[j].balance for j in past if first[j].balance is not None]
                 record |= balance_shift(record["gct_balance_pct"], past_balance)

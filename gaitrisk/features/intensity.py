@@ -30,6 +30,14 @@ THRESHOLD_WINDOW_S = 20 * 60.0
 # The athlete's max HR estimated from the data: the highest 30 s rolling mean over every run
 # (a single-sample maximum is often a strap artefact) [D].
 HR_MAX_WINDOW_S = 30.0
+# Heart-rate spikes, removed before any maximum (despike_hr).  Outside 25-240 bpm is no
+# runner's heart (240 is the profile's highest accepted maximum; 255 is a strap's "invalid").
+# A sample more than 25 bpm off the median of the 61 s around it is an artefact: a real
+# heart rate changes gradually, so the centred median follows any real rise or fall, while a
+# spike shorter than half the window leaves it where it was [D].
+HR_PLAUSIBLE_BPM = (25.0, 240.0)
+HR_SPIKE_WINDOW_S = 61.0
+HR_SPIKE_BPM = 25.0
 # Speed work: a stretch of >= 20 s at >= 1.15 x the run's median running speed, at least twice
 # in a run (strides are 15-30 s; intervals longer).  Project heuristic [D].
 FAST_FACTOR = 1.15
@@ -56,6 +64,21 @@ class Intensity:
     pace_zone_m: list[float] | None
     speed_work_s: float | None
     speed_work_reps: int | None
+
+
+def despike_hr(elapsed_s: np.ndarray, hr: np.ndarray | None) -> np.ndarray | None:
+    """``hr`` with implausible values and short spikes set to NaN (see :data:`HR_SPIKE_BPM`)."""
+    if hr is None:
+        return None
+    lo, hi = HR_PLAUSIBLE_BPM
+    v = np.where((hr >= lo) & (hr <= hi), hr, np.nan)
+    if not np.isfinite(v).any():
+        return v
+    import pandas as pd
+
+    med = (pd.Series(v, index=pd.to_timedelta(elapsed_s, unit="s"))
+           .rolling(pd.Timedelta(seconds=HR_SPIKE_WINDOW_S), center=True, min_periods=1).median().to_numpy())
+    return np.where(np.abs(v - med) <= HR_SPIKE_BPM, v, np.nan)
 
 
 def rolling_max_hr(elapsed_s: np.ndarray, hr: np.ndarray | None) -> float | None:

@@ -30,7 +30,7 @@ DEFAULT_ROAD_SIDE: RoadSide = "facing"
 HR_MAX_AGE_INTERCEPT = 220.0
 
 _SETTABLE = ("height_m", "leg_length_m", "mass_kg", "birth_year", "driving_side", "road_side",
-             "hr_max_bpm", "hr_threshold_bpm")
+             "hr_max_bpm", "hr_threshold_bpm", "threshold_speed_mps")
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,13 @@ class AthleteProfile:
     road_side: RoadSide | None = None
     hr_max_bpm: float | None = None
     hr_threshold_bpm: float | None = None
+    threshold_speed_mps: float | None = None  # the pace zones' reference; unset: the best 20 min of the data
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("height_m", 1.0, 2.5), ("leg_length_m", 0.5, 1.4), ("mass_kg", 25.0, 250.0),
-                             ("hr_max_bpm", 120.0, 240.0), ("hr_threshold_bpm", 100.0, 230.0)):
+                             ("hr_max_bpm", 120.0, 240.0), ("hr_threshold_bpm", 100.0, 230.0),
+                             # 2:30/km (faster than the 10,000 m world record) to 8:20/km
+                             ("threshold_speed_mps", 2.0, 6.67)):
             v = getattr(self, name)
             if v is not None and not lo <= v <= hi:
                 raise ValueError(f"{name}={v} is outside the plausible range {lo}-{hi}")

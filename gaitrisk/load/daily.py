@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from ..review import counted
 from .gaps import DataGap
 
 log = logging.getLogger(__name__)
@@ -114,11 +115,12 @@ def no_data_mask(days: pd.DatetimeIndex, gaps: Sequence[DataGap]) -> np.ndarray:
 
 
 def load_runs(store, athlete: str, zone: ZoneInfo) -> RunsFrame:
-    """Read an athlete's runs (and per-run features where the store has them)."""
+    """Read an athlete's runs that count (:mod:`gaitrisk.review`), with per-run features where the
+    store has them."""
     features = None
     if hasattr(store, "run_features"):  # added by the per-run features issue (8)
         try:
             features = store.run_features(athlete)
         except Exception as exc:  # a features bug must not take the load table down
             log.warning("per-run features unavailable: %s", exc)
-    return runs_frame(store.activities(athlete), zone, features)
+    return runs_frame(counted(store.activities(athlete), store.reviews(athlete)), zone, features)

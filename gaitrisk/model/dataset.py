@@ -32,6 +32,7 @@ import pandas as pd
 
 from ..load.daily import daily_series, runs_frame
 from ..load.metrics import daily_metrics, longest_previous, rolling_sum
+from ..review import counted
 from .rules import ABS_CADENCE_MIN_SPEED, BREAK_DAYS, BREAK_WINDOW, PRE_BREAK_DAYS
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,7 @@ def return_ratio(run_day: pd.Series, distance: pd.Series, longest_run_m: pd.Seri
 def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.DataFrame:
     """Every day of one athlete from the first run to the last run or pain entry, all columns."""
     feats = store.run_features(athlete)
-    rf = runs_frame(store.activities(athlete), zone, feats)
+    rf = runs_frame(counted(store.activities(athlete), store.reviews(athlete)), zone, feats)
     runs = rf.frame
     if runs.empty:
         return pd.DataFrame()

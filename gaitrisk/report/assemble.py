@@ -23,6 +23,7 @@ from ..features.gait import (
 from ..load.weekly import LoadReport, WeekRow
 from ..model.flags import Assessment, ModelView
 from ..model.rules import Flag
+from ..review import counted
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def build_athlete_report(store, athlete: str, zone: ZoneInfo | str, *, since: dt
     from ..model.flags import assess
 
     zone = ZoneInfo(zone) if isinstance(zone, str) else zone
-    acts = store.activities(athlete)
+    acts = counted(store.activities(athlete), store.reviews(athlete))
     if not acts:
         raise LookupError(f"no runs stored for athlete {athlete!r}")
     entries = store.pain_entries(athlete)

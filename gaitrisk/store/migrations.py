@@ -140,4 +140,11 @@ V4_FILE_INDEX = """
     )
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_ACTIVITIES, V2_PAIN, V3_FEATURES, V4_FILE_INDEX)
+# 5: whether an activity counts as a run (gaitrisk.review): the screening's verdict or the
+# user's, and why.  NULL: not screened yet, which makes the features screen it.
+V5_REVIEW = """
+    ALTER TABLE activities ADD COLUMN review TEXT;
+    ALTER TABLE activities ADD COLUMN review_reason TEXT
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_ACTIVITIES, V2_PAIN, V3_FEATURES, V4_FILE_INDEX, V5_REVIEW)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..records import ActivityRecord, DeviceSummary, Lap
+from ..review import Review
 from . import codec
 from .migrations import MIGRATIONS
 
@@ -632,6 +633,56 @@ class Store:
         row = self._conn.execute("SELECT feature_version, record_json FROM run_features WHERE activity_id=?",
                                  (activity_id,)).fetchone()
         return (row[0], json.loads(row[1])) if row else None
+
+    # -- whether an activity counts as a run (gaitrisk.review) --------------------
+    def reviews(self, athlete: str | None = None) -> dict[str, Review]:
+        """activity id -> its :class:`~gaitrisk.review.Review`, for every activity of ``athlete`` (of all
+        athletes when ``None``)."""
+        sql = "SELECT a.id, a.review, a.review_reason FROM activities a JOIN athletes ath ON ath.id=a.athlete_id"
+        rows = self._conn.execute(sql + " WHERE ath.name=?", (athlete,)) if athlete is not None else \
+            self._conn.execute(sql)
+        return {r[0]: Review(r[1], r[2]) for r in rows}
+
+    def set_review(self, activity_id: str, review: Review, *, drop_dependent_features: bool = True) -> None:
+        """Store an activity's review.  ``drop_dependent_features``: also drop the feature records
+        of its athlete's runs from this one on, whose history it is part of (the features then
+        compute them again); the screening inside the features' own pass passes ``False``."""
+        with self.transaction() as c:
+            cur = c.execute("UPDATE activities SET review=?, review_reason=? WHERE id=?",
+                            (review.status, review.reason, activity_id))
+            if cur.rowcount != 1:
+                raise KeyError(activity_id)
+            if drop_dependent_features:
+                self._drop_features_from(c, activity_id)
+
+    def set_sport(self, activity_id: str, sport: str, sub_sport: str | None) -> None:
+        """Correct an activity's sport; its feature record and those of the later runs go (see
+        :meth:`set_review`): the surface and whether it counts may change."""
+        with self.transaction() as c:
+            self._drop_features_from(c, activity_id)
+            cur = c.execute("UPDATE activities SET sport=?, sub_sport=? WHERE id=?", (sport, sub_sport, activity_id))
+            if cur.rowcount != 1:
+                raise KeyError(activity_id)
+
+    def delete_activity(self, activity_id: str) -> None:
+        """Remove one activity -- its row, sources, samples and feature record -- with the feature
+        records of the later runs (their history changes).  Freed pages are zeroed
+        (``secure_delete``) and the write-ahead log checkpointed, so its samples leave no trace.
+        Importing its file again stores it again."""
+        self._conn.execute("PRAGMA secure_delete=ON")
+        with self.transaction() as c:
+            self._drop_features_from(c, activity_id)
+            for table in ("samples", "activity_sources", "run_features"):  # our own names
+                c.execute(f"DELETE FROM {table} WHERE activity_id=?", (activity_id,))
+            if c.execute("DELETE FROM activities WHERE id=?", (activity_id,)).rowcount != 1:
+                raise KeyError(activity_id)
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    @staticmethod
+    def _drop_features_from(c: sqlite3.Connection, activity_id: str) -> None:
+        """Delete the feature records of the activity's athlete's runs starting at or after it."""
+        c.execute("DELETE FROM run_features WHERE activity_id IN (SELECT b.id FROM activities a JOIN activities b"
+                  " ON b.athlete_id=a.athlete_id AND b.start_ts>=a.start_ts WHERE a.id=?)", (activity_id,))
 
     def run_features(self, athlete: str):
         """The athlete's feature records as a DataFrame indexed by ``activity_id``, oldest run first.
