@@ -332,7 +332,7 @@ def _timer_segments(ts: np.ndarray, events: list[tuple[Any, str]], offset: dt.ti
 
     Devices stamp the first record after a pause up to one recording interval before the
     start event (a fenix 2 stamps it 1 s early): it opens the new segment, else the whole
-    pause would count as moving.  A record stamped deeper inside the pause (after the
+    pause would count as moving.  Each record stamped deeper inside the pause (after the
     stop, earlier than that) is a segment of its own, so no part of the hole is moving.
     """
     stops, starts = [], []
@@ -353,8 +353,12 @@ def _timer_segments(ts: np.ndarray, events: list[tuple[Any, str]], offset: dt.ti
     stop_at = np.sort(np.array(stops))
     lead = np.timedelta64(int(round(interval_s * 1e9)), "ns")
     resume = np.sort(np.maximum(np.array(starts) - lead, np.array(stops) + np.timedelta64(1, "ns")))
-    order = np.searchsorted(stop_at, ts, side="left") + np.searchsorted(resume, ts, side="right")
-    return np.unique(order, return_inverse=True)[1].astype(np.int64).reshape(-1)
+    stopped = np.searchsorted(stop_at, ts, side="left")
+    resumed = np.searchsorted(resume, ts, side="right")
+    paused = stopped > resumed
+    n = ts.shape[0]
+    key = (stopped + resumed) * (n + 1) + np.where(paused, np.arange(1, n + 1), 0)
+    return np.unique(key, return_inverse=True)[1].astype(np.int64).reshape(-1)
 
 
 def _repair_clock_jumps(ts: np.ndarray, keep: np.ndarray, columns: dict[str, np.ndarray], interval_s: float,
