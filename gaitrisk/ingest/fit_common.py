@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import anycrc
 import numpy as np
 
 from .. import schema as S
@@ -37,6 +38,10 @@ FIT_EPOCH_UNIX_S = 631065600
 _UTC = dt.timezone.utc
 # Fewer samples than this cannot describe a run (no duration, no pace).
 _MIN_SAMPLES = 2
+# The fixed part of a FIT file header (a 14-byte header adds its own checksum).
+_HEADER_MIN = 12
+# FIT's checksum is CRC-16/ARC.
+_crc16 = anycrc.Model("CRC16-ARC").calc
 
 # record field -> canonical column.  The first name present wins, so the enhanced
 # (32-bit, barometric) fields are preferred over the 16-bit legacy ones.
@@ -62,7 +67,22 @@ DEV_FIELDS: dict[tuple[str, str], tuple[str, float]] = {
     ("power", "watts"): (S.POWER, 1.0),
     ("ground time", "milliseconds"): (S.STANCE_TIME, 1.0),
     ("vertical oscillation", "centimeters"): (S.VERTICAL_OSCILLATION, 10.0),
+    ("heart rate", "bpm"): (S.HEART_RATE, 1.0),
+    # Running power from the Connect IQ "Running Power" app (its session carries RP_AvgPower).
+    ("rp_power", "watts"): (S.POWER, 1.0),
+    ("rp_power", "w"): (S.POWER, 1.0),
 }
+# Altitude's raw 0 (-500 m after the profile's offset) is what devices write for "no
+# altitude" (a barometer not yet settled, no GPS fix), not a place 500 m below sea level.
+INVALID_ALTITUDE_M = -500.0
+# A record time step longer than this many recording intervals (and at least
+# JUMP_MIN_S), or any step back in time, is a clock jump unless a timer pause explains it.
+JUMP_INTERVALS = 100
+JUMP_MIN_S = 600.0
+# Across a repairable clock jump the distance moves on by no more than this many
+# recording intervals at the run's fastest recorded speed (plus GPS slack).
+JUMP_CONTINUITY_INTERVALS = 3
+JUMP_CONTINUITY_SLACK_M = 10.0
 
 
 def dev_target(name: Any, units: Any) -> tuple[str, float] | None:
@@ -107,6 +127,10 @@ def decode_with(read: ReadFn, data: bytes) -> DecodeResult:
     A wrong checksum is retried without the check; a damaged body keeps what precedes it.
     """
     result = DecodeResult()
+    data, unfinished = complete_unfinished(data)
+    if unfinished:
+        result.problems.append(unfinished)
+        result.partial = True
     msgs, exc = read(data, True)
     if exc is not None and type(exc).__name__ == "FitCRCError":
         result.problems.append(f"file checksum wrong ({exc}); data read without verification")
@@ -128,6 +152,29 @@ def decode_with(read: ReadFn, data: bytes) -> DecodeResult:
 
     build_activities(msgs, result)
     return result
+
+
+def complete_unfinished(data: bytes) -> tuple[bytes, str | None]:
+    """A file whose header says "0 bytes of data" (a recording the device never closed) made whole.
+
+    The header is rewritten to cover every byte that follows it and a checksum is
+    appended, so either decoder reads the data that is there up to any cut-off message.
+    Returns the bytes to read and the problem line (None when the header is complete).
+    """
+    if len(data) < _HEADER_MIN or data[8:12] != b".FIT" or int.from_bytes(data[4:8], "little") != 0:
+        return data, None
+    header_size = data[0]
+    body = len(data) - header_size
+    if header_size < _HEADER_MIN or body <= 0:
+        return data, None
+    header = bytearray(data[:header_size])
+    header[4:8] = body.to_bytes(4, "little")
+    if header_size >= _HEADER_MIN + 2:
+        header[_HEADER_MIN:_HEADER_MIN + 2] = b"\0\0"  # "header checksum not computed"
+    whole = bytes(header) + data[header_size:]
+    whole += _crc16(whole).to_bytes(2, "little")
+    return whole, (f"the file header gives no data size (a recording that was never closed); "
+                   f"read the {body} bytes that follow it")
 
 
 def one_line(exc: Exception) -> str:
@@ -181,15 +228,29 @@ def build_activities(msgs: FitMessages, result: DecodeResult) -> None:
     columns = _record_columns(msgs)
     if off := impossible_position_problem(columns[S.LAT][keep], columns[S.LON][keep]):
         result.problems.append(off)
-    columns[S.TIMER_SEGMENT] = _timer_segments(ts, msgs.timer_events, offset)
-
+    interval_s = recording_interval_s(ts[keep])
+    # Segments come from the record times as stamped, in the clock the timer events share.
+    columns[S.TIMER_SEGMENT] = _timer_segments(ts, msgs.timer_events, offset, interval_s)
     legs = _legs(msgs, offset)
+    adrift = np.zeros(ts.shape[0], dtype=bool)
+    if len(legs) <= 1:
+        # Several sessions place their records by their own time spans; chained files
+        # restart the clock at each part, which is no jump.
+        ts, adrift = _repair_clock_jumps(ts, keep, columns, interval_s, result)
     if not legs:
         # No session message (truncated or minimal file): one leg of unknown sport
         # unless a sport/lap message says otherwise.
         sport = (msgs.sport or {}).get("sport") or next((lp.get("sport") for lp in msgs.laps if lp.get("sport")), None)
         legs = [(None, None, {"sport": sport, "sub_sport": (msgs.sport or {}).get("sub_sport")})]
         result.problems.append("no session summary in the file (truncated before the end?)")
+        result.partial = True
+
+    masks = _leg_masks(ts, keep, adrift, legs)
+    unplaced = keep & ~np.logical_or.reduce(masks)
+    if unplaced.any():
+        result.problems.append(
+            f"{int(unplaced.sum())} of {int(keep.sum())} records lie outside every session's time span "
+            f"(start + elapsed time); not imported")
         result.partial = True
 
     seen_starts: set[dt.datetime | None] = set()
@@ -206,12 +267,7 @@ def build_activities(msgs: FitMessages, result: DecodeResult) -> None:
         if not (sport == "running" or (len(legs) == 1 and is_running(sport))):
             continue
         running_legs += 1
-        mask = keep.copy()
-        if start is not None:
-            t64 = ts.astype("datetime64[s]")
-            mask &= (t64 >= np.datetime64(start.replace(tzinfo=None), "s"))
-            if end is not None:
-                mask &= (t64 <= np.datetime64(end.replace(tzinfo=None), "s"))
+        mask = masks[leg_index]
         if not mask.any():
             result.problems.append(f"{sport} leg {leg_index} has no samples")
             continue
@@ -239,15 +295,18 @@ def _record_columns(msgs: FitMessages) -> dict[str, np.ndarray]:
     n = msgs.n_records
     fields = msgs.record_fields
 
-    def column(*names: str) -> np.ndarray:
+    def column(*names: str, invalid: float | None = None) -> np.ndarray:
         out = np.full(n, np.nan)
         for nm in names:  # the first name present in a record wins
             values = fields.get(nm)
             if values is not None:
+                if invalid is not None:
+                    values = np.where(values == invalid, np.nan, values)
                 out = np.where(np.isnan(out), values, out)
         return out
 
-    cols = {k: column(*names) for k, names in RECORD_FIELDS.items()}
+    cols = {k: column(*names, invalid=INVALID_ALTITUDE_M if k == S.ALTITUDE else None)
+            for k, names in RECORD_FIELDS.items()}
     cols[S.LAT] = column("position_lat") * _SEMICIRCLE_TO_DEG
     cols[S.LON] = column("position_long") * _SEMICIRCLE_TO_DEG
     cad = column("cadence")
@@ -259,23 +318,125 @@ def _record_columns(msgs: FitMessages) -> dict[str, np.ndarray]:
     return cols
 
 
-def _timer_segments(ts: np.ndarray, events: list[tuple[Any, str]], offset: dt.timedelta | None) -> np.ndarray:
-    """Segment index per record: +1 after every timer stop followed by a start."""
-    seg = np.zeros(ts.shape[0], dtype=np.int64)
-    starts = []
-    stopped = False
+def recording_interval_s(ts: np.ndarray) -> float:
+    """The file's usual time between records (s): the median positive step, 1 s when there is none."""
+    t = np.sort(ts[~np.isnat(ts)]).astype("datetime64[ns]").astype(np.int64)
+    steps = np.diff(t)
+    steps = steps[steps > 0]
+    return float(np.median(steps)) / 1e9 if steps.size else 1.0
+
+
+def _timer_segments(ts: np.ndarray, events: list[tuple[Any, str]], offset: dt.timedelta | None,
+                    interval_s: float) -> np.ndarray:
+    """Segment index per record: a new segment after every timer stop followed by a start.
+
+    Devices stamp the first record after a pause up to one recording interval before the
+    start event (a fenix 2 stamps it 1 s early): it opens the new segment, else the whole
+    pause would count as moving.  Each record stamped deeper inside the pause (after the
+    stop, earlier than that) is a segment of its own, so no part of the hole is moving.
+    """
+    stops, starts = [], []
+    stop = None
     for when, kind in events:
         t = to_utc(when, offset)
         if t is None:
             continue
+        t64 = np.datetime64(t.replace(tzinfo=None), "ns")
         if kind.startswith("stop"):
-            stopped = True
-        elif kind == "start" and stopped:
-            starts.append(np.datetime64(t.replace(tzinfo=None), "ns"))
-            stopped = False
-    if starts:
-        seg = np.searchsorted(np.array(starts), ts, side="right").astype(np.int64)
-    return seg
+            stop = t64 if stop is None else stop
+        elif kind == "start" and stop is not None:
+            stops.append(stop)
+            starts.append(t64)
+            stop = None
+    if not starts:
+        return np.zeros(ts.shape[0], dtype=np.int64)
+    stop_at = np.sort(np.array(stops))
+    lead = np.timedelta64(int(round(interval_s * 1e9)), "ns")
+    resume = np.sort(np.maximum(np.array(starts) - lead, np.array(stops) + np.timedelta64(1, "ns")))
+    stopped = np.searchsorted(stop_at, ts, side="left")
+    resumed = np.searchsorted(resume, ts, side="right")
+    paused = stopped > resumed
+    n = ts.shape[0]
+    key = (stopped + resumed) * (n + 1) + np.where(paused, np.arange(1, n + 1), 0)
+    return np.unique(key, return_inverse=True)[1].astype(np.int64).reshape(-1)
+
+
+def _repair_clock_jumps(ts: np.ndarray, keep: np.ndarray, columns: dict[str, np.ndarray], interval_s: float,
+                        result: DecodeResult) -> tuple[np.ndarray, np.ndarray]:
+    """Undo the device clock's jumps between records; returns (repaired times, records adrift).
+
+    A jump is a step back in time, or a step far longer than the recording interval
+    that no timer pause explains.  Where the distance carries on across it as if one
+    interval had passed, the later records are shifted back to follow on; otherwise the
+    jump is reported and the records after it are "adrift" (their times are not the run's).
+    """
+    adrift = np.zeros(ts.shape[0], dtype=bool)
+    idx = np.flatnonzero(keep)
+    if idx.size < 2:
+        return ts, adrift
+    t = ts[idx].astype("datetime64[ns]").astype(np.int64)
+    step = np.diff(t)
+    seg = columns[S.TIMER_SEGMENT][idx]
+    interval_ns = int(round(interval_s * 1e9))
+    long_ns = max(JUMP_INTERVALS * interval_s, JUMP_MIN_S) * 1e9
+    jumps = np.flatnonzero((step < 0) | ((step > long_ns) & (np.diff(seg) == 0)))
+    if not jumps.size:
+        return ts, adrift
+    dist = _filled(columns[S.DISTANCE][idx])
+    speed = columns[S.SPEED][idx]
+    top = float(np.nanmax(speed)) if np.isfinite(speed).any() else np.nan
+    if not np.isfinite(top) and np.isfinite(dist).any() and step[step > 0].size:
+        top = float(np.nanmax(np.diff(dist)[step > 0] / (step[step > 0] / 1e9)))
+    reach = JUMP_CONTINUITY_INTERVALS * interval_s * top + JUMP_CONTINUITY_SLACK_M
+    shift = np.zeros(t.size, dtype=np.int64)
+    for j in jumps:
+        moved = dist[j + 1] - dist[j] if j + 1 < dist.size else np.nan
+        by = _duration(step[j] - interval_ns)
+        if np.isfinite(moved) and np.isfinite(reach) and 0.0 <= moved <= reach:
+            shift[j + 1:] += step[j] - interval_ns
+            result.problems.append(f"the clock jumps {by} after record {idx[j] + 1} while the distance "
+                                   f"carries on; the later records are moved back to follow on")
+        else:
+            adrift[idx[j + 1]:] = True
+            result.problems.append(f"the clock jumps {by} after record {idx[j] + 1} and the distance does not "
+                                   f"carry on across it; the later records keep their times")
+    out = ts.copy()
+    out[idx] = (t - shift).astype("datetime64[ns]")
+    return out, adrift
+
+
+def _filled(v: np.ndarray) -> np.ndarray:
+    """Each value, or the last finite one before it (NaN before the first)."""
+    ok = np.isfinite(v)
+    last = np.maximum.accumulate(np.where(ok, np.arange(v.size), -1))
+    return np.where(last >= 0, v[np.maximum(last, 0)], np.nan)
+
+
+def _duration(ns: int) -> str:
+    """A signed clock step for a problem line: "forward 20 days 0:00:00", "back 0:05:00"."""
+    way = "back" if ns < 0 else "forward"
+    return f"{way} {dt.timedelta(seconds=round(abs(int(ns)) / 1e9))}"
+
+
+def _leg_masks(ts: np.ndarray, keep: np.ndarray, adrift: np.ndarray,
+               legs: list[tuple[dt.datetime | None, dt.datetime | None, dict]]) -> list[np.ndarray]:
+    """Which records each leg holds.
+
+    A leg holds the records inside its session's time span.  The only session of a file
+    holds every record, except one adrift after an unrepaired clock jump outside its span:
+    a session's elapsed time is not always where its records end (a Suunto ends it at
+    the last lap), and cropping there would drop real samples.
+    """
+    t64 = ts.astype("datetime64[s]")
+    masks = []
+    for start, end, _sess in legs:
+        inside = keep.copy()
+        if start is not None:
+            inside &= t64 >= np.datetime64(start.replace(tzinfo=None), "s")
+            if end is not None:
+                inside &= t64 <= np.datetime64(end.replace(tzinfo=None), "s")
+        masks.append(keep & (inside | ~adrift) if len(legs) == 1 else inside)
+    return masks
 
 
 def _legs(msgs: FitMessages, offset: dt.timedelta | None) -> list[tuple[dt.datetime, dt.datetime | None, dict]]:

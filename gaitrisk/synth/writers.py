@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -471,3 +471,132 @@ def _trackpoint(time: str, c: dict[str, np.ndarray], cad: np.ndarray, i: int) ->
         tpx.append(f"<ns3:RunCadence>{int(cad[i])}</ns3:RunCadence>")
     p.append(f"<Extensions><ns3:TPX>{''.join(tpx)}</ns3:TPX></Extensions></Trackpoint>\n")
     return "".join(p)
+
+
+# --- FIT streams with recorder faults ----------------------------------------------------
+
+@dataclass(frozen=True)
+class FitStream:
+    """A FIT activity spelled out record by record, to reproduce what devices get wrong.
+
+    ``times_s`` are the records' Unix times exactly as the device stamped them (a clock
+    jump is a jump here); ``fields`` maps FIT record field names (``distance``,
+    ``enhanced_speed``, ``heart_rate``, ``cadence``, ``enhanced_altitude``...) to one value
+    per record (NaN: not written); ``dev_fields`` maps a developer field's (name, units) to
+    its whole-number values; ``timer_events`` are (Unix time, ``"start"`` or ``"stop_all"``).
+    The session spans ``session_elapsed_s`` from the first record's time, or is left out
+    (with the activity message) when None, as in a recording the device never closed.
+    """
+
+    times_s: tuple[float, ...]
+    fields: dict[str, tuple[float, ...]]
+    timer_events: tuple[tuple[float, str], ...] = ()
+    dev_fields: dict[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)
+    session_elapsed_s: float | None = None
+    session_timer_s: float | None = None
+    session_distance_m: float | None = None
+    sport: str = "running"
+
+
+def write_fit_stream(stream: FitStream, path: str | Path, *, unfinished: bool = False) -> Path:
+    """Write ``stream`` as a FIT file; ``unfinished`` gives the header data size 0 and no checksum.
+
+    That is what a device leaves behind when a recording is cut off before the file is
+    closed (the size and the checksum are written last).
+    """
+    from fit_tool.base_type import BaseType
+    from fit_tool.developer_field import DeveloperField
+    from fit_tool.fit_file_builder import FitFileBuilder
+    from fit_tool.profile.messages.activity_message import ActivityMessage
+    from fit_tool.profile.messages.developer_data_id_message import DeveloperDataIdMessage
+    from fit_tool.profile.messages.event_message import EventMessage
+    from fit_tool.profile.messages.field_description_message import FieldDescriptionMessage
+    from fit_tool.profile.messages.file_id_message import FileIdMessage
+    from fit_tool.profile.messages.record_message import RecordMessage
+    from fit_tool.profile.messages.session_message import SessionMessage
+    from fit_tool.profile.profile_type import Event, EventType, FileType, Manufacturer, Sport
+
+    builder = FitFileBuilder(auto_define=True, min_string_size=16)
+    file_id = FileIdMessage()
+    file_id.type = FileType.ACTIVITY
+    file_id.manufacturer = Manufacturer.DEVELOPMENT.value
+    file_id.product = 0
+    file_id.serial_number = 1_000_001
+    file_id.time_created = int(stream.times_s[0] * 1000)
+    builder.add(file_id)
+
+    dev_keys = list(stream.dev_fields)
+    if dev_keys:
+        dev_id = DeveloperDataIdMessage()
+        dev_id.application_id = bytes(range(16))
+        dev_id.developer_data_index = 0
+        builder.add(dev_id)
+        for number, (name, units) in enumerate(dev_keys):
+            desc = FieldDescriptionMessage()
+            desc.developer_data_index = 0
+            desc.field_definition_number = number
+            desc.fit_base_type_id = BaseType.UINT16
+            desc.field_name = name
+            desc.units = units
+            builder.add(desc)
+
+    events = sorted(stream.timer_events)
+    ev = 0
+
+    def add_event(t_s: float, kind: str) -> None:
+        m = EventMessage()
+        m.timestamp = int(t_s * 1000)
+        m.event = Event.TIMER
+        m.event_type = EventType.START if kind == "start" else EventType.STOP_ALL
+        m.event_group = 0
+        builder.add(m)
+
+    for i, t in enumerate(stream.times_s):
+        # Events go in at their time in the stream of records, as a device logs them.
+        while ev < len(events) and events[ev][0] <= t:
+            add_event(*events[ev])
+            ev += 1
+        devs = []
+        for number, key in enumerate(dev_keys):
+            value = stream.dev_fields[key][i]
+            if np.isfinite(value):
+                d = DeveloperField(developer_data_index=0, field_id=number, size=2, base_type=BaseType.UINT16)
+                d.set_value(0, int(value))
+                devs.append(d)
+        r = RecordMessage(developer_fields=devs) if devs else RecordMessage()
+        r.timestamp = int(t * 1000)
+        for name, values in stream.fields.items():
+            if np.isfinite(values[i]):
+                setattr(r, name, float(values[i]))
+        builder.add(r)
+    for t, kind in events[ev:]:
+        add_event(t, kind)
+
+    if stream.session_elapsed_s is not None:
+        start, last = stream.times_s[0], max(stream.times_s)
+        session = SessionMessage()
+        session.timestamp = int(last * 1000)
+        session.start_time = int(start * 1000)
+        session.sport = Sport[stream.sport.upper()]
+        session.total_elapsed_time = stream.session_elapsed_s
+        session.total_timer_time = (stream.session_timer_s if stream.session_timer_s is not None
+                                    else stream.session_elapsed_s)
+        if stream.session_distance_m is not None:
+            session.total_distance = stream.session_distance_m
+        builder.add(session)
+        activity = ActivityMessage()
+        activity.timestamp = int(last * 1000)
+        activity.num_sessions = 1
+        builder.add(activity)
+
+    data = builder.build().to_bytes()
+    if unfinished:
+        header_size = data[0]
+        header = bytearray(data[:header_size])
+        header[4:8] = bytes(4)
+        if header_size >= 14:
+            header[12:14] = bytes(2)
+        data = bytes(header) + data[header_size:-2]
+    path = Path(path)
+    path.write_bytes(data)
+    return path
