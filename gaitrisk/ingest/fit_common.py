@@ -311,7 +311,7 @@ def _record_columns(msgs: FitMessages) -> dict[str, np.ndarray]:
     cols[S.LON] = column("position_long") * _SEMICIRCLE_TO_DEG
     cad = column("cadence")
     if np.isfinite(cad).any():
-        cols[S.CADENCE] = per_foot_to_spm(cad, column("fractional_cadence"))
+        cols[S.CADENCE] = per_foot_to_spm(cad, column("fractional_cadence"), speed_mps=cols.get(S.SPEED))
     for column_name, values in msgs.dev_columns:
         if (~np.isnan(values)).any() and not np.isfinite(cols.get(column_name, np.full(n, np.nan))).any():
             cols[column_name] = values
