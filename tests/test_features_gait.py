@@ -46,7 +46,7 @@ def test_step_length_within_1_percent_measured_or_derived(name):
         assert rec["step_length_m"] is None
         return
     assert rec["step_length_m"] == pytest.approx(truth["step_length_m"], rel=0.01)
-    assert rec["step_length_source"] == ("measured" if truth["recorded"]["dynamics"] else "speed/cadence")
+    assert rec["step_length_source"] == ("speed/cadence" if truth["recorded"]["cadence"] else "measured")
     assert rec["step_length_per_height"] == pytest.approx(truth["step_length_m"] / 1.75, rel=0.01)
 
 
@@ -139,3 +139,49 @@ def test_no_dynamics_file_has_nulls_not_zeros():
                 "step_length_m"):
         assert rec[key] is None, key
     assert rec["gct_source"] == "estimated"
+
+
+def _gait_of(samples):
+    run = clean(samples)
+    return run, gait(samples, run, np.zeros(len(samples)), height_m=1.75, leg_length_m=DEFAULT_LEG_M)
+
+
+def test_step_length_is_speed_over_cadence_even_beside_a_device_step_length():
+    # FR920XT + Stryd style: the file's step-length channel says 24 % more than its own speed
+    # and cadence imply.  One definition: distance / steps over the running samples.
+    smp = generate_run(RunSpec(seed=5, distance_m=3000.0, speed_mps=3.38, cadence_spm=179.7)).samples.copy()
+    smp["step_length_mm"] = smp["step_length_mm"] * 1.24
+    run, g = _gait_of(smp)
+    assert g.step_length_source == "speed/cadence"
+    assert g.step_length_m == pytest.approx(3.38 * 60 / 179.7, rel=0.01)
+    # The identity the definition keeps: step length x cadence = the same samples' speed.
+    ok = run.running & (smp["cadence_spm"].to_numpy() > 0)
+    speed = np.average(run.speed_mps[ok], weights=run.dt_s[ok])
+    assert g.step_length_m * g.cadence_spm / 60 == pytest.approx(speed, rel=1e-9)
+
+
+def test_step_length_and_cadence_skip_the_same_zero_cadence_samples():
+    smp = generate_run(RunSpec(seed=6, distance_m=3000.0, speed_mps=3.0, cadence_spm=170.0,
+                               include_dynamics=False)).samples.copy()
+    cad = smp["cadence_spm"].to_numpy().copy()
+    cad[::7] = 0.0  # dropouts while running
+    smp["cadence_spm"] = cad
+    _, g = _gait_of(smp)
+    assert g.cadence_spm == pytest.approx(170.0, abs=1.0)
+    assert g.step_length_m == pytest.approx(3.0 * 60 / 170.0, rel=0.01)
+
+
+@pytest.mark.parametrize("speed", [1.8, 6.5])
+def test_no_hoyt_estimate_outside_its_speed_range(speed):
+    # 1.8 m/s is a walk (Hoyt would say ~440 ms), 6.5 m/s a bike (~150 ms): no estimate, labelled.
+    smp = generate_run(RunSpec(seed=7, distance_m=3000.0, speed_mps=speed, include_dynamics=False)).samples
+    _, g = _gait_of(smp)
+    assert g.gct_ms is None and g.gct_estimated_ms is None
+    assert g.gct_source == "out of range"
+
+
+def test_hoyt_estimate_inside_its_speed_range():
+    smp = generate_run(RunSpec(seed=7, distance_m=3000.0, speed_mps=3.0, include_dynamics=False)).samples
+    _, g = _gait_of(smp)
+    assert g.gct_source == "estimated"
+    assert g.gct_ms == pytest.approx(float(hoyt_gct_ms(3.0, DEFAULT_LEG_M)), rel=0.01)

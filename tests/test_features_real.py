@@ -62,7 +62,8 @@ def test_nothing_crashes_and_missing_channels_give_nulls(rel):
         if "cadence_spm" not in cols:
             assert rec["cadence_spm"] is None and rec["cadence_residual_pct"] is None
         if "stance_time_ms" not in cols:
-            assert rec["gct_source"] in ("estimated", None)
+            assert rec["gct_source"] in ("estimated", "out of range", None)
+            assert (rec["gct_ms"] is None) == (rec["gct_source"] != "estimated")
         assert rec["moving_time_s"] >= 0 and rec["pause_s"] >= 0
 
 

@@ -115,3 +115,49 @@ def test_a_gross_altitude_outlier_run_is_rejected():
     smp.loc[1:3, S.ALTITUDE] += 90.0
     ter = terrain(clean(smp), smp[S.ALTITUDE].to_numpy())
     assert ter.ascent_m == pytest.approx(syn.truth["total_ascent_m"], abs=1.0)
+
+
+def _climb_frame(slow_mps: float, grade: float) -> tuple:
+    """300 m flat at 3 m/s, 200 m climbed at ``grade`` and ``slow_mps``, 300 m flat: 1 Hz, noiseless."""
+    from gaitrisk.ingest.frame import build_samples
+
+    parts = [(300.0, 3.0, 0.0), (200.0, slow_mps, grade), (300.0, 3.0, 0.0)]
+    dist, alt = [0.0], [500.0]
+    for length, v, g in parts:
+        n = int(round(length / v))
+        step = length / n
+        for _ in range(n):
+            dist.append(dist[-1] + step)
+            alt.append(alt[-1] + g * step)
+    t = np.arange(len(dist))
+    speed = np.r_[3.0, np.diff(dist)]
+    ts = np.datetime64("2024-05-01T06:00:00", "ns") + t.astype("timedelta64[s]")
+    smp = build_samples(ts, {S.DISTANCE: np.array(dist), S.ALTITUDE: np.array(alt), S.SPEED: speed})
+    return smp, np.array(dist)
+
+
+def test_a_climb_walked_below_stop_speed_keeps_its_true_grade():
+    # A slow mountain climb: 0.7 m/s is below the stop speed, yet the altitude rises over
+    # the metres walked; grade must stay the true 30 %, never thousands of percent.
+    smp, dist = _climb_frame(0.7, 0.30)
+    run = clean(smp)
+    ter = terrain(run, smp[S.ALTITUDE].to_numpy())
+    half = GRADE_WINDOW_M / 2
+    climb = (dist >= 300 + half) & (dist <= 500 - half)
+    assert ter.grade[climb] == pytest.approx(0.30, abs=0.005)
+    assert ter.grade_stats["max_pct"] == pytest.approx(30.0, abs=0.5)
+    assert ter.ascent_m == pytest.approx(60.0, abs=1.0)
+
+
+def test_real_mountain_leg_grade_stays_physical(real_data):
+    # fenix 2 multisport, running leg 2: 734 m climbed over 2.2 km at 0.4-1.5 m/s.
+    from .conftest import decode_real
+
+    act = next(a for a in decode_real("fit/fitparse__activity-large-fenxi2-multisport.fit").activities
+               if a.leg_index == 2)
+    run = clean(act.samples)
+    alt = act.samples[S.ALTITUDE].to_numpy()
+    ter = terrain(run, alt)
+    net = (np.nanmax(alt) - np.nanmin(alt)) / run.dist_m.sum() * 100  # ~33 % on average
+    assert ter.grade_stats["max_pct"] < 2 * net
+    assert ter.grade_stats["p95_pct"] < 1.8 * net

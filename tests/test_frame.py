@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaitrisk import schema as S
-from gaitrisk.ingest.frame import build_samples, cumulative_distance, haversine_m, per_foot_to_spm, totals
+from gaitrisk.ingest.frame import (PAUSE_GAP_S, build_samples, cumulative_distance, haversine_m, per_foot_to_spm,
+                                   totals)
 from gaitrisk.ingest.positions import spikes_of
 
 
@@ -57,8 +58,23 @@ def test_totals_pause_and_gap_excluded_from_moving_time():
     assert out["duration_s"] == 421
     assert out["moving_time_s"] == 200
     assert out["distance_m"] == pytest.approx(3 * 202)
-    assert out["avg_cadence_spm"] == pytest.approx(170 * 202 / 203)  # device-style: zeros count
+    # Time-weighted: the last sample starts a segment of its own and stands for no interval.
+    assert out["avg_cadence_spm"] == pytest.approx(170.0)
     assert out["avg_stance_time_ms"] is None
+
+
+def test_session_cadence_is_time_weighted_over_smart_recording_with_zeros():
+    # 100 s at 1 Hz and 180 spm; then smart recording: 160 spm logged every 10 s for 400 s;
+    # then 30 s standing (0 spm) with the timer running; then a 90 s hole in the recording
+    # (timer running) closed by one 170 spm sample.  The watch averages per second: the
+    # hole counts up to the pause threshold only.
+    t = list(range(0, 101)) + list(range(110, 501, 10)) + list(range(501, 531)) + [620]
+    cad = [180.0] * 101 + [160.0] * 40 + [0.0] * 30 + [170.0]
+    stance = np.where(np.array(cad) > 0, 250.0, 0.0)
+    out = totals(build_samples(_ts(t), {S.CADENCE: np.array(cad), S.STANCE_TIME: stance}))
+    weighted = (180 * 100 + 160 * 400 + 0 * 30 + 170 * PAUSE_GAP_S) / (100 + 400 + 30 + PAUSE_GAP_S)
+    assert out["avg_cadence_spm"] == pytest.approx(weighted)
+    assert out["avg_stance_time_ms"] == pytest.approx(250.0)  # zeros skipped
 
 
 def test_nomenclature_doc_is_generated_from_schema():

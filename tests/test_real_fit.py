@@ -18,12 +18,11 @@ FIT_FILES = real_files("fit")
 
 # Tolerances (stated in the ingest issue): distance +-1 %, elapsed and timer time
 # +-1 % (at least 2 s: our sample spans miss the part-second before the first and
-# after the last sample), average cadence +-1 spm -- +-1.5 spm for "smart recording"
-# files (a sample every 2+ s: the watch averages every second, the file holds fewer).
+# after the last sample), average cadence +-1 spm, "smart recording" files (a sample
+# every 2+ s) too: the average is weighted by each sample's interval, as the watch's is.
 DIST_TOL = 0.01
 TIME_TOL = 0.01
 CAD_TOL_SPM = 1.0
-CAD_TOL_SMART_SPM = 1.5
 # Runs with fewer than this many samples are too short for averages to be compared
 # (fenix-5-run: 21 samples logged in "smart" mode over 57 s).
 MIN_SAMPLES_FOR_AVERAGES = 500
@@ -63,8 +62,7 @@ def test_totals_agree_with_device_session(rel, leg):
     assert t["moving_time_s"] == pytest.approx(s.total_timer_s, rel=TIME_TOL, abs=2.0)
     if (s.avg_cadence_spm is not None and len(act.samples) >= MIN_SAMPLES_FOR_AVERAGES
             and rel.split("/")[-1] not in CADENCE_NOT_COMPARABLE):
-        smart = act.samples["elapsed_s"].diff().median() > 1
-        tol = CAD_TOL_SMART_SPM if smart else CAD_TOL_SPM
+        tol = CAD_TOL_SPM
         # Without avg_fractional_cadence the device's value is whole strides/min: up to 1 spm lost.
         if s.avg_cadence_spm % 2 == 0:
             tol += 1.0

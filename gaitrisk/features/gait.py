@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from ..ingest.frame import PAUSE_GAP_S
 from .clean import CleanRun, weighted_mean, window_arrays
 
 # evidence.md table 0 #1 and 1.3: population speed-expected cadence, steps/min, v in m/s.
@@ -36,8 +37,15 @@ ABS_LOW_MIN_SPEED_MPS = 2.5
 LEVEL_GRADE = 0.02
 # evidence.md 2.2 / table 0 #6: Hoyt et al. 2000, tc = 0.80 L^0.84 / v^0.87 (s; L, v in m, m/s).
 HOYT_A, HOYT_L_EXP, HOYT_V_EXP = 0.80, 0.84, 0.87
+# Hoyt's relation describes running contact: below the walk-run transition (~2 m/s) the
+# gait is a walk and the formula gives 400+ ms; above the steady-running band's top
+# (evidence.md 1.5 step 1) it is sprinting or riding (131 ms at bike speed).  Outside this
+# band no estimate is made.
+HOYT_SPEED_RANGE_MPS = (2.0, 5.0)
+# The estimate needs at least this share of the running time inside that band.
+HOYT_MIN_SHARE = 0.5
 
-GctSource = Literal["measured", "estimated"]
+GctSource = Literal["measured", "estimated", "out of range"]
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,7 @@ class Gait:
 
     cadence_spm: float | None
     step_length_m: float | None
-    step_length_source: str | None  # "measured" or "speed/cadence"
+    step_length_source: str | None  # "speed/cadence", or "measured" for a run without cadence
     step_length_per_height: float | None
     gct_ms: float | None
     gct_source: GctSource | None
@@ -142,7 +150,8 @@ class GaitCore:
     step_length_source: str | None
     step_length_per_height: float | None
     gct_measured_ms: float | None
-    gct_hoyt_ms: float | None  # the uncalibrated Hoyt estimate
+    gct_hoyt_ms: float | None  # the uncalibrated Hoyt estimate; None outside HOYT_SPEED_RANGE_MPS
+    gct_out_of_range: bool  # the runner moved, but too little of it inside HOYT_SPEED_RANGE_MPS
     gct_balance_pct: float | None
     vertical_oscillation_mm: float | None
     vertical_ratio_pct: float | None
@@ -159,23 +168,34 @@ class GaitCore:
 def gait_core(samples: pd.DataFrame, run: CleanRun, grade: np.ndarray, *, height_m: float,
               leg_length_m: float) -> GaitCore:
     """The sample-level gait work of one run (see :class:`GaitCore`)."""
-    w = run.dt_s
+    # A recording hole with the timer running weighs no more than the pause threshold, as in
+    # the session totals (frame.totals).
+    w = np.minimum(run.dt_s, PAUSE_GAP_S)
     runm = run.running
     cad = _channel(samples, S.CADENCE)
     cadence = weighted_mean(cad, w, runm)
-    # Step length: the device's where recorded, else distance / steps over running time.
-    sl = _channel(samples, S.STEP_LENGTH)
+    # Step length, one definition: distance / steps over the running samples with cadence,
+    # i.e. speed * 60 / cadence with both time-weighted alike, so that it always agrees with
+    # cadence_spm and the speed.  A device's step-length channel is used only without cadence.
     step_len, step_src = None, None
-    if sl is not None and weighted_mean(sl, w, runm) is not None:
-        step_len, step_src = weighted_mean(sl, w, runm) / 1000.0, "measured"
-    elif cad is not None:
-        ok = runm & np.isfinite(cad)
+    if cad is not None:
+        ok = runm & np.isfinite(cad) & np.isfinite(run.speed_mps)
         steps = float(np.sum(cad[ok] / 60.0 * w[ok]))
         if steps > 0:
-            step_len, step_src = float(run.dist_m[ok].sum() / steps), "speed/cadence"
+            step_len, step_src = float(np.sum(run.speed_mps[ok] * w[ok]) / steps), "speed/cadence"
+    else:
+        measured = weighted_mean(_channel(samples, S.STEP_LENGTH), w, runm)
+        if measured is not None:
+            step_len, step_src = measured / 1000.0, "measured"
 
     # The smoothed speed: a single slow GPS sample would blow up v^-0.87.
-    gct_hoyt = weighted_mean(hoyt_gct_ms(run.speed_smooth_mps, leg_length_m), w, runm)
+    lo, hi = HOYT_SPEED_RANGE_MPS
+    v = run.speed_smooth_mps
+    in_range = runm & (v >= lo) & (v <= hi)
+    run_s = float(w[runm].sum())
+    gct_hoyt = None
+    if run_s > 0 and float(w[in_range].sum()) >= HOYT_MIN_SHARE * run_s:
+        gct_hoyt = weighted_mean(hoyt_gct_ms(v, leg_length_m), w, in_range)
     stance = _channel(samples, S.STANCE_TIME)
     balance_ch = _channel(samples, S.STANCE_BALANCE)
 
@@ -197,6 +217,7 @@ def gait_core(samples: pd.DataFrame, run: CleanRun, grade: np.ndarray, *, height
     return GaitCore(cadence_spm=cadence, step_length_m=step_len, step_length_source=step_src,
                     step_length_per_height=step_len / height_m if step_len else None,
                     gct_measured_ms=weighted_mean(stance, w, runm), gct_hoyt_ms=gct_hoyt,
+                    gct_out_of_range=gct_hoyt is None and float(w[run.moving].sum()) > 0,
                     gct_balance_pct=weighted_mean(balance_ch, w, runm),
                     vertical_oscillation_mm=weighted_mean(_channel(samples, S.VERTICAL_OSCILLATION), w, runm),
                     vertical_ratio_pct=weighted_mean(_channel(samples, S.VERTICAL_RATIO), w, runm),
@@ -214,6 +235,8 @@ def finish_gait(core: GaitCore, *, baseline: CadenceBaseline | None = None, gct_
     gct_est = core.gct_hoyt_ms * gct_scale if core.gct_hoyt_ms is not None else None
     gct_meas = core.gct_measured_ms
     gct, gct_src = (gct_meas, "measured") if gct_meas is not None else (gct_est, "estimated" if gct_est else None)
+    if gct_src is None and core.gct_out_of_range:
+        gct_src = "out of range"
 
     # Cadence residual on level steady-state windows (evidence.md 1.5 steps 1-3).
     flags: list[str] = []

@@ -140,8 +140,13 @@ def _none(n: int) -> Terrain:
 
 
 def terrain(run: CleanRun, altitude: np.ndarray | None) -> Terrain:
-    """Terrain features from a cleaned run and its altitude channel (m; ``None`` if absent)."""
-    s = run.cum_dist_m
+    """Terrain features from a cleaned run and its altitude channel (m; ``None`` if absent).
+
+    Grade is altitude over the horizontal distance covered while the timer runs, slow
+    stretches included: on a steep climb walked below the stop speed the altitude still
+    rises, and leaving its distance out would put the whole climb on a few metres.
+    """
+    s = np.cumsum(run.dist_m)
     if altitude is None or np.isfinite(altitude).sum() < MEDIAN_SAMPLES or s[-1:].sum() < MIN_WINDOW_M:
         return _none(run.n)
     if s[-1] > run.plausible_path_m:

@@ -223,11 +223,14 @@ def totals(samples: pd.DataFrame) -> dict[str, float | None]:
 
     ``moving_time_s`` is the time the recorder was running: the sample
     intervals inside one timer segment (readers mark pauses as segment changes).
-    ``avg_cadence_spm`` averages every recorded cadence sample, zeros included:
-    that is how Garmin computes the session average (checked on the real-data
-    files to within 0.2 spm), so the device summary can serve as an oracle;
-    gait features compute their own running-only cadence.  ``avg_stance_time_ms``
-    skips zeros, as the devices do (no ground contact is measured while standing).
+    The averages are time-weighted over that timer time: each sample stands for the
+    interval that ends at it (capped at :data:`PAUSE_GAP_S`), so a "smart recording"
+    file's few samples on a steady stretch weigh what the stretch lasted.
+    ``avg_cadence_spm`` keeps zero-cadence time (standing with the timer running):
+    that is Garmin's session average, within 0.6 spm on every real-data Garmin file
+    since 2013 (docs/conventions.md lists the devices that differ); gait features
+    compute their own running-only cadence.  ``avg_stance_time_ms`` skips zeros, as
+    the devices do (no ground contact is measured while standing).
     """
     n = len(samples)
     if n == 0:
@@ -244,12 +247,18 @@ def totals(samples: pd.DataFrame) -> dict[str, float | None]:
         if np.isfinite(d).any():
             distance = float(np.nanmax(d) - np.nanmin(d))
 
+    weight = np.concatenate([[0.0], np.where(same_seg, np.minimum(dt, PAUSE_GAP_S), 0.0)])
+
     def mean(col: str, skip_zeros: bool) -> float | None:
         if col not in samples:
             return None
         v = samples[col].to_numpy()
-        v = v[np.isfinite(v) & ((v > 0) if skip_zeros else True)]
-        return float(v.mean()) if v.size else None
+        ok = np.isfinite(v) & ((v > 0) if skip_zeros else True)
+        if not ok.any():
+            return None
+        w = weight[ok]
+        # A file of single-sample segments has no interval to weigh by: every sample counts once.
+        return float(np.average(v[ok], weights=w)) if w.sum() > 0 else float(v[ok].mean())
 
     return dict(duration_s=duration, moving_time_s=moving, distance_m=distance,
                 avg_cadence_spm=mean(S.CADENCE, skip_zeros=False),
