@@ -45,7 +45,8 @@ SAMPLE_COLUMNS: tuple[Column, ...] = (
     Column(ELAPSED, "s", "float64", "Seconds since the activity's first sample (wall clock, pauses included)."),
     Column(LAT, "degrees", "float64", "WGS84 latitude."),
     Column(LON, "degrees", "float64", "WGS84 longitude."),
-    Column(ALTITUDE, "m", "float64", "Altitude; FIT enhanced/barometric altitude preferred over GPS altitude."),
+    Column(ALTITUDE, "m", "float64", "Altitude; FIT enhanced/barometric altitude preferred over GPS altitude; "
+           "FIT's raw 0 (−500 m, the device's \"no altitude\") is missing."),
     Column(DISTANCE, "m", "float64", "Cumulative distance as recorded by the device (GPX: computed from positions)."),
     Column(SPEED, "m/s", "float64", "Instantaneous speed; FIT enhanced_speed preferred."),
     Column(HEART_RATE, "1/min", "float64", "Heart rate in beats per minute."),

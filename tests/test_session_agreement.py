@@ -25,9 +25,6 @@ WHOLE_STRIDE_SPM = 2.0
 
 _SHORT = ("a sample span runs from the first record to the last; the session also counts the part of a "
           "recording interval before the first and after the last, which is more than 0.5 % of a {} s file")
-_CADENCE_CONVENTION = ("cadence averaging convention: gaitrisk averages every sample alike (gaitrisk.ingest.frame."
-                       "totals); this smart-recording watch weights each sample by its recording interval "
-                       "(time-weighted over the samples: 129.82 spm; its session: 129.84 spm)")
 _FEW_SAMPLES = ("21 smart-recording records over 57 s: the watch averages every second, the file holds one sample "
                 "in three, and one sample is 5 % of the average")
 # (file, leg, quantity) -> why the session is no oracle for it there.
@@ -40,7 +37,6 @@ EXCEPTIONS: dict[tuple[str, int, str], tuple[str, bool]] = {
     ("muktihari__activity_multisport.fit", 1, "timer"): (_SHORT.format(21.5), True),
     ("fitparse__garmin-fenix-5-run.fit", 0, "cadence"): (_FEW_SAMPLES, True),
     ("fitparse__garmin-fenix-5-run.fit", 0, "stance"): (_FEW_SAMPLES, True),
-    ("runpandas__run.fit", 0, "cadence"): (_CADENCE_CONVENTION, False),
     ("fitparse__compressed-speed-distance.fit", 0, "cadence"): (
         "the 2012 FR70 (foot pod) averages over another base than any sample average: 176 spm in its session, "
         "164 over all samples, 174 over non-zero ones, 161 from its own lap stride counts", True),
