@@ -66,8 +66,31 @@ SAMPLE_COLUMNS: tuple[Column, ...] = (
 COLUMNS_BY_NAME = {c.name: c for c in SAMPLE_COLUMNS}
 FLOAT_COLUMNS = tuple(c.name for c in SAMPLE_COLUMNS if c.dtype == "float64")
 
-# Source formats, richest first: on a cross-format duplicate the richer one is kept.
+# Source formats, richest first: between two copies of one run that their channels do not tell
+# apart, the richer format is kept.
 FORMAT_RICHNESS = {"fit": 3, "tcx": 2, "gpx": 1}
+
+# The recorded channels the features are made of, by what each measures: between two copies of
+# one run, the one recording more of these is kept (``ingest.pipeline.better_copy``) before the
+# format decides.  Stance time, oscillation and balance are the gait the risk model reads and
+# only a sensor measures them; cadence, heart rate and power set intensity and load; altitude
+# the grade; positions the route and the distance where no device distance is recorded.
+# Latitude and longitude count once (one is no use without the other).  Speed, distance, step
+# length and vertical ratio are left out: they follow from the channels above (distance and speed
+# from positions, step length from speed and cadence, vertical ratio from oscillation).
+FEATURE_CHANNELS: dict[str, tuple[str, ...]] = {
+    "stance time": (STANCE_TIME,),
+    "vertical oscillation": (VERTICAL_OSCILLATION,),
+    "stance time balance": (STANCE_BALANCE,),
+    "cadence": (CADENCE,),
+    "heart rate": (HEART_RATE,),
+    "power": (POWER,),
+    "altitude": (ALTITUDE,),
+    "positions": (LAT, LON),
+}
+# Columns every samples frame has whatever the file recorded (the time axis and its bookkeeping):
+# they are no channel of a copy, and filling one copy from another never takes them.
+TIME_COLUMNS = (TIMESTAMP, ELAPSED, TIMER_SEGMENT)
 
 
 def nomenclature_markdown() -> str:

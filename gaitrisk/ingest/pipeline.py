@@ -14,9 +14,11 @@ batch goes on.  Deduplication:
   activity.  Two of one athlete's runs are the same run when they start within
   ``SAME_RUN_START_S`` of each other and their time spans overlap by at least
   ``SAME_RUN_OVERLAP`` of the shorter one -- nobody runs two runs at once.  The
-  richest source (FIT > TCX > GPX, :data:`gaitrisk.schema.FORMAT_RICHNESS`)
-  provides the data, except that a complete copy beats a partial one (a damaged
-  file) that covers less of the run (:func:`better_copy`); every source is recorded.
+  copy that recorded the most (by its channels, then FIT > TCX > GPX,
+  :data:`gaitrisk.schema.FORMAT_RICHNESS`) provides the data, except that a complete
+  copy beats a partial one (a damaged file) that covers less of the run
+  (:func:`better_copy`); it gains the channels only the other copy recorded where
+  their samples align (:mod:`.merge`); every source is recorded.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from ..executor import MapExecutor, SerialExecutor
 from ..plausible import EARLIEST_START, FUTURE_SLACK_S
 from ..records import ActivityRecord, DecodedActivity, DecodeResult
 from ..store import SourceRef, Store, codec
-from ..store.sqlite import FileIndexEntry
+from ..store.sqlite import FileIndexEntry, StoreError
+from . import merge
 from .decoders import DEFAULT, Decoders
 from .sources import (
     DiskFile,
@@ -495,6 +498,7 @@ def _store_result(store: Store, athlete: str, done: _Done, report: ImportReport)
     ids, new, dups = [], 0, 0
     hooked: dict[str, Any] = {}
     replaced: list[str] = []  # the report changes only once every leg is stored
+    changed: list[str] = []  # runs whose stored samples changed (replaced or filled)
     for leg in legs:
         rec, samples = leg.record, leg.samples
         assert rec is not None and samples is not None
@@ -507,18 +511,18 @@ def _store_result(store: Store, athlete: str, done: _Done, report: ImportReport)
             ids.append(rec.id)
             new += 1
             continue
-        old_id, old_fmt = existing
+        old_id, _ = existing
         old = store.find(old_id)
-        if old and better_copy(rec, old[0]):
-            store.replace_activity_data(_with_id(rec, old_id), samples, ref)
-            replaced.append(old_id)
-            log.info("%s: this %s copy replaces the %s%s data of %s", done.name, leg.fmt,
-                     "partial " if old[0].partial else "", old_fmt, old_id)
-        else:
+        kept = _store_copy(store, done.name, rec, samples, ref, old[0]) if old else None
+        if kept is None:
             store.add_source(athlete, old_id, ref)
+        elif kept != "source":
+            changed.append(old_id)
+            if kept == "replaced":
+                replaced.append(old_id)
         ids.append(old_id)
         dups += 1
-    for old_id in replaced:
+    for old_id in changed:
         report.leg_results.pop(old_id, None)  # made from the samples just replaced
     for rec_id, result in hooked.items():
         if len(report.leg_results) < LEG_RESULTS_MAX:
@@ -532,22 +536,80 @@ def _store_result(store: Store, athlete: str, done: _Done, report: ImportReport)
     return FileOutcome(done.name, status, reason, tuple(ids), done.partial, problems)
 
 
-def better_copy(new: ActivityRecord, old: ActivityRecord) -> bool:
+def better_copy(new: ActivityRecord, old: ActivityRecord, new_channels: frozenset[str] = frozenset(),
+                old_channels: frozenset[str] = frozenset()) -> bool:
     """Whether ``new``, another copy of the run ``old`` holds, should provide the run's data.
 
-    Between complete copies the richer format wins.  A partial copy (a damaged file) holds
-    the run up to the damage only: where one is involved, the copy that covers clearly more
-    of the run wins whatever its format, so a complete file upgrades a truncated one and a
-    truncated file never shortens a complete one.  At about the same cover the richer format
-    wins, and at the same format the complete copy.
+    ``new_channels``/``old_channels``: the channels each copy recorded (:func:`.merge.channels`).
+    A partial copy (a damaged file) holds the run up to the damage only: where one is involved,
+    the copy that covers clearly more of the run wins whatever it recorded, so a complete file
+    upgrades a truncated one and a truncated file never shortens a complete one.  At about the
+    same cover the channels decide (:func:`.merge.preference`: a copy that records all the
+    other does and more, else the one with more of :data:`gaitrisk.schema.FEATURE_CHANNELS`),
+    then the richer format, then the complete copy.
     """
+    if (new.partial or old.partial) and abs(new.duration_s - old.duration_s) > SAME_COVER_S:
+        return new.duration_s > old.duration_s
+    by_channels = merge.preference(new_channels, old_channels)
+    if by_channels:
+        return by_channels > 0
     richer = S.FORMAT_RICHNESS.get(new.fmt, 0) - S.FORMAT_RICHNESS.get(old.fmt, 0)
-    if new.partial or old.partial:
-        if abs(new.duration_s - old.duration_s) > SAME_COVER_S:
-            return new.duration_s > old.duration_s
-        if richer == 0:
-            return old.partial and not new.partial
+    if richer == 0 and (new.partial or old.partial):
+        return old.partial and not new.partial
     return richer > 0
+
+
+# The record's totals that are each made of one channel: recomputed when that channel is
+# filled from another copy (the others depend on the kept copy's own time axis only).
+_TOTAL_OF = {S.CADENCE: "avg_cadence_spm", S.STANCE_TIME: "avg_stance_time_ms", S.DISTANCE: "distance_m"}
+
+
+def _store_copy(store: Store, name: str, rec: ActivityRecord, samples: codec.Encoded, ref: SourceRef,
+                old: ActivityRecord) -> str:
+    """Store ``rec`` (from file ``name``), another copy of the stored run ``old``; ``ref`` is recorded.
+
+    The better copy (:func:`better_copy`) provides the run's data under ``old``'s id and gains
+    the channels only the other recorded, where their samples align.  Returns ``"replaced"``
+    (the new copy provides the data), ``"filled"`` (the stored copy stays and gained channels)
+    or ``"source"`` (only the source was added).
+    """
+    new_channels = merge.channels(codec.column_names(samples.blob, samples.format))
+    try:
+        old_channels = merge.channels(store.sample_columns(old.id))
+        new_wins = better_copy(rec, old, new_channels, old_channels)
+        lacking = (old_channels - new_channels) if new_wins else (new_channels - old_channels)
+        old_df = store.samples(old.id) if lacking else None
+    except StoreError as exc:  # stored samples that cannot be read are worth nothing against a readable copy
+        log.warning("%s: %s; this copy replaces them", name, exc)
+        new_wins, old_df = True, None
+    kept = _with_id(rec, old.id) if new_wins else old
+    filled = None
+    if old_df is not None:
+        new_df = codec.decode(samples.blob, samples.format)
+        filled = merge.fill(new_df, old_df) if new_wins else merge.fill(old_df, new_df)
+    if new_wins:
+        log.info("%s: this %s copy replaces the %s%s data of %s", name, rec.fmt,
+                 "partial " if old.partial else "", old.fmt, old.id)
+    if filled is not None and filled.channels:
+        source = f"the stored {old.fmt} copy ({', '.join(old.sources)})" if new_wins else name
+        note = f"{', '.join(filled.channels)} taken from {source} where its samples align"
+        log.info("%s: %s: %s", name, old.id, note)
+        totals = _totals_of(filled)
+        store.replace_activity_data(replace(kept, problems=kept.problems + (note,), **totals), filled.samples, ref)
+        return "replaced" if new_wins else "filled"
+    if new_wins:
+        store.replace_activity_data(kept, samples, ref)
+        return "replaced"
+    store.add_source(old.athlete, old.id, ref)
+    return "source"
+
+
+def _totals_of(filled: merge.Filled) -> dict[str, float | None]:
+    """The record's totals that the filled channels change, recomputed from the filled samples."""
+    from .frame import totals  # numpy/pandas: only where files are decoded
+
+    t = totals(filled.samples)
+    return {_TOTAL_OF[c]: t[_TOTAL_OF[c]] for c in filled.channels if c in _TOTAL_OF}
 
 
 def _implausible(act: DecodedActivity) -> str | None:

@@ -38,6 +38,8 @@ MAGIC = b"GRZC"
 # for 9 % more bytes, which the store keeps for years.
 _ZSTD_LEVEL = 3
 _MAX_HEADER = 4096
+# A zcol-v1 blob's header lies within its first this many bytes: all :func:`column_names` needs.
+HEADER_BYTES = 8 + _MAX_HEADER
 # The timestamp column is stored as int64 nanoseconds since the epoch, UTC.
 _STORED_DTYPE = {c.name: ("int64" if c.name == S.TIMESTAMP else c.dtype) for c in S.SAMPLE_COLUMNS}
 
@@ -90,6 +92,21 @@ def encode(samples: pd.DataFrame) -> bytes:
     return MAGIC + struct.pack("<I", len(header)) + header + packed
 
 
+def column_names(blob: bytes, fmt: str = FORMAT) -> tuple[str, ...]:
+    """The sample columns a blob holds, from its header alone (nothing is decompressed).
+
+    For ``zcol-v1`` the blob's first :data:`HEADER_BYTES` bytes are enough.
+    """
+    if fmt == FORMAT:
+        return tuple(name for name, _ in _zcol_header(blob)[1])
+    if fmt == LEGACY_FORMAT:
+        import numpy as np
+
+        with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
+            return tuple(npz.files)
+    raise CodecError(f"unknown samples format {fmt!r}")
+
+
 def decode(blob: bytes, fmt: str = FORMAT) -> pd.DataFrame:
     """The samples frame back from a blob in ``fmt`` (``zcol-v1`` or the legacy ``npz-v1``)."""
     if fmt == FORMAT:
@@ -101,10 +118,8 @@ def decode(blob: bytes, fmt: str = FORMAT) -> pd.DataFrame:
     return _frame(data)
 
 
-def _decode_zcol(blob: bytes) -> dict:
-    import numpy as np
-    import zstandard
-
+def _zcol_header(blob: bytes) -> tuple[int, list[tuple[str, str]], int]:
+    """(rows, [(column, stored dtype), ...], header length) of a zcol-v1 blob, checked."""
     if blob[:4] != MAGIC or len(blob) < 8:
         raise CodecError("not a zcol-v1 samples blob")
     (hlen,) = struct.unpack_from("<I", blob, 4)
@@ -120,6 +135,14 @@ def _decode_zcol(blob: bytes) -> dict:
             raise CodecError(f"samples blob has an unexpected column {name!r} ({dtype})")
     if n < 0:
         raise CodecError("samples blob header is damaged: negative row count")
+    return n, cols, hlen
+
+
+def _decode_zcol(blob: bytes) -> dict:
+    import numpy as np
+    import zstandard
+
+    n, cols, hlen = _zcol_header(blob)
     sizes = [np.dtype(t).itemsize * n for _, t in cols]
     expected = sum(sizes)
     packed = blob[8 + hlen:]

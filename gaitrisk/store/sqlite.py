@@ -471,6 +471,20 @@ class Store:
     def samples(self, activity_id: str):
         return decode_samples(activity_id, *self.samples_blob(activity_id))
 
+    def sample_columns(self, activity_id: str) -> tuple[str, ...]:
+        """The columns of one activity's stored samples, from the blob's header (not the samples)."""
+        row = self._conn.execute("SELECT format, substr(blob, 1, ?) FROM samples WHERE activity_id=?",
+                                 (codec.HEADER_BYTES, activity_id)).fetchone()
+        if row is None:
+            raise KeyError(activity_id)
+        fmt, head = row
+        if fmt == codec.LEGACY_FORMAT:  # a zip: its directory is at the end
+            fmt, head = self.samples_blob(activity_id)
+        try:
+            return codec.column_names(head, fmt)
+        except codec.CodecError as e:
+            raise StoreError(f"samples of {activity_id} are damaged: {e}") from None
+
     def samples_blob(self, activity_id: str) -> tuple[str, bytes]:
         """(format, encoded bytes) of one activity's samples, undecoded: what a worker process is sent."""
         row = self._conn.execute("SELECT format, blob FROM samples WHERE activity_id=?", (activity_id,)).fetchone()
