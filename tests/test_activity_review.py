@@ -293,3 +293,29 @@ def test_a_store_of_the_previous_schema_screens_its_runs_on_the_next_update(tmp_
     _cli(db, "features", "--update")
     with Store(db) as st:
         assert sorted(r.status for r in st.reviews("me").values()) == ["not_a_run", "run"]
+
+
+def test_the_nightly_report_follows_an_exclude(tmp_path):
+    """Excluding a run changes what the report is made from: the next nightly run writes it again."""
+    from gaitrisk.nightly import run_nightly
+
+    inbox = tmp_path / "inbox" / "ann"
+    inbox.mkdir(parents=True)
+    _runner(inbox)
+    db, reports = tmp_path / "g.db", tmp_path / "reports"
+
+    def night():
+        return run_nightly(db, tmp_path / "inbox", report_dir=reports, zone=dt.UTC, min_age_s=0)
+
+    def runs_in_report() -> int:
+        weeks = json.loads((reports / "ann.json").read_text())["athletes"][0]["weeks"]
+        return sum(w["runs"] or 0 for w in weeks)
+
+    assert not night().nothing_new
+    assert night().nothing_new
+    assert runs_in_report() == 4
+    with Store(db) as st:
+        victim = st.activities("ann")[-1].id
+    _cli(db, "activity", "exclude", victim)
+    assert not night().nothing_new
+    assert runs_in_report() == 3

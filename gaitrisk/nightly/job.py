@@ -444,7 +444,8 @@ def _fingerprint(store, name: str, zone: ZoneInfo) -> str:
     """Changes whenever anything a report or a flag of ``name`` is made from changes."""
     return _digest([str(zone), [repr(r) for r in store.activities(name)], [repr(e) for e in store.pain_entries(name)],
                     [repr(g) for g in store.gaps(name)], store.profile(name),
-                    sorted(store.feature_versions(name).items())])
+                    sorted(store.feature_versions(name).items()),
+                    sorted((k, repr(v)) for k, v in store.reviews(name).items())])
 
 
 def _model_path(db_path: Path) -> Path:
