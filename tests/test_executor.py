@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import pytest
 
@@ -164,12 +165,18 @@ def test_pool_workers_end_when_their_parent_is_killed(tmp_path):
         proc.kill()
         # The pipes reach end-of-file only when every process holding them has ended.
         proc.communicate(timeout=60)
-        for pid in workers:  # gone, or a zombie left for whoever adopted it to reap
-            try:
-                state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
-            except FileNotFoundError:
-                continue
-            assert state in ("Z", "X"), (pid, state)
+        # Each worker is gone, or a zombie left for whoever adopted it to reap.  Its files close
+        # before its exit completes, so the pipes' end can come a moment before that.
+        for pid in workers:
+            for _ in range(600):
+                try:
+                    state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+                except FileNotFoundError:
+                    state = "gone"
+                if state in ("Z", "X", "gone"):
+                    break
+                time.sleep(0.05)
+            assert state in ("Z", "X", "gone"), (pid, state)
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -446,8 +446,9 @@ def test_killed_at_random_points_then_rerun_completes_exactly_once(cohort, tmp_p
                           " GROUP BY 1, 2, 3, 4, 5 HAVING count(*) > 1)").fetchone()[0]
     assert dup == 0
     # The completed state is final: one more run finds nothing to do.
-    assert run_nightly(db, inbox, report_dir=root / "reports", zone=UTC, min_age_s=0,
-                       report_renderer=json_report_renderer).nothing_new
+    last = run_nightly(db, inbox, report_dir=root / "reports", zone=UTC, min_age_s=0,
+                       report_renderer=json_report_renderer)
+    assert last.nothing_new, last.as_json()
 
 
 @pytest.fixture(scope="module")
