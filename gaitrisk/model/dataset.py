@@ -32,6 +32,7 @@ import pandas as pd
 
 from ..load.daily import daily_series, runs_frame
 from ..load.metrics import daily_metrics, longest_previous, rolling_sum
+from ..pain.compliance import BASELINE_DAYS, COMPLIANCE_DAYS, logged_days
 from ..review import counted
 from .rules import ABS_CADENCE_MIN_SPEED, BREAK_DAYS, BREAK_WINDOW, PRE_BREAK_DAYS
 
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 
 TARGET_REGIONS: tuple[str, ...] = ("lateral_hip", "groin_front_hip", "buttock", "lateral_knee_itb")  # §6.3
 LATERAL_REGIONS: tuple[str, ...] = ("lateral_hip", "lateral_knee_itb")
+# pain_rising also watches the bone-stress sites below the knee (a rising shin or foot pain matters
+# as much as a rising hip pain), unlike the model's label, which stays on the target regions.
+PAIN_RISING_REGIONS: tuple[str, ...] = (*TARGET_REGIONS, "shin", "foot")
 WEEK, MONTH = 7, 28
 LOW_CADENCE_PCT = -5.0   # residual <= -5 % = "notable" (§0 row 3, Heiderscheit 2011)
 
@@ -244,8 +248,14 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     lateral = pain_days(entries, zone, days, [r for r in spec.regions if r in LATERAL_REGIONS])
     for side in ("L", "R"):
         out[f"lat_pain_{side}_28d"] = lateral[f"pain_{side}"].rolling(MONTH, min_periods=1).max()
-    morning = pain_days([e for e in entries if e.when == "next_morning"], zone, days, spec.regions)
+    # pain_rising inputs: a day without any entry is unknown (NaN), not 0; a logged day without an
+    # entry in these regions is pain-free there.
+    logged = pd.Series(days.isin(pd.DatetimeIndex(sorted(logged_days(entries, zone)))), index=days)
+    rising_pain = pain_days(entries, zone, days, PAIN_RISING_REGIONS)["pain_max"].where(logged)
+    morning = pain_days([e for e in entries if e.when == "next_morning"], zone, days, PAIN_RISING_REGIONS)
     out["pain_morning"] = morning["pain_max"]
+    out["pain_run_today"] = pain_days([e for e in entries if e.when == "during_run"], zone, days,
+                                      PAIN_RISING_REGIONS)["pain_max"]
     idx = np.arange(len(days))
     last_pain = pd.Series(np.where(score.to_numpy() > 0, idx, np.nan), index=days).ffill()
     out["days_since_pain"] = np.minimum(idx - last_pain.fillna(-90).to_numpy(), 90.0)
@@ -259,7 +269,10 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     h = spec.horizon_days
     future = is_pain.astype(float)[::-1].rolling(h, min_periods=h).max()[::-1].shift(-1)
     out["label"] = future.where(future.notna())
-    out["pain_today"] = score
-    out["pain_base_7d"] = score.shift(1).rolling(WEEK, min_periods=1).mean()   # the pain_rising baseline
+    out["pain_today"] = rising_pain
+    out["pain_base_7d"] = rising_pain.shift(1).rolling(BASELINE_DAYS, min_periods=1).mean()   # logged days only
+    out["pain_logged_7d"] = logged.astype(float).shift(1).rolling(BASELINE_DAYS, min_periods=1).sum()
+    out["pain_log_14d"] = logged.astype(float).rolling(COMPLIANCE_DAYS, min_periods=1).sum()
+    out["ran"] = daily["runs"].gt(0).astype(float)   # run days: a pain-free run breaks see_a_clinician's chain
     out.index = pd.MultiIndex.from_arrays([[athlete] * len(days), days], names=["athlete", "day"])
     return out

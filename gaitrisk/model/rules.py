@@ -22,11 +22,15 @@ flag                   condition (severity)                                    s
                        same-side lateral hip/knee pain >= 3 in 28 d (info)
 ``track_direction``    >= 80 % of 28-day track bend metres one way and          §10, §5.4
                        side-specific target pain in 28 d (info)
-``pain_rising``        target NRS >= 2 points over the 7-day mean, or > 5,     Farrar 2001 (§0 row 19); pain-
-                       or next-morning pain >= 1 point (the minimal change)    monitoring model (§0 row 20, §10)
-                       over the 7-day mean (warn)
-``see_a_clinician``    pain worsening run after run, pain at rest or at        §6.3 (bone stress: never modelled,
-                       night, groin pain within 7 d of a load spike (high)     always referred)
+``pain_rising``        target, shin or foot NRS >= 2 points over the mean of   Farrar 2001; Silbernagel 2007
+                       the logged days of the 7 before (>= 3 logged), or       (thresholds: design choice)
+                       next-morning pain >= 1 point over it, or > 5 during a
+                       run (warn); an unlogged day is unknown, not 0
+``see_a_clinician``    rest pain >= 3 in groin/front hip, buttock, shin or     clinician_rest_night_pain,
+                       foot; night pain >= 3 anywhere; the last 3 run days     clinician_worsening_runs,
+                       within 14 d rising in one region and side; groin pain   clinician_groin_run_days
+                       >= 3 on 2 run days < 7 d apart or on a spike day (high) (Song 2020; bone stress is
+                                                                               never modelled, always referred)
 =====================  =====================================================  ==================================
 
 The two §10 rules beyond the issue's list keep their own codes (``return_from_break``,
@@ -43,6 +47,9 @@ from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
+
+from ..pain.compliance import BASELINE_DAYS, BASELINE_MIN_LOGGED
+from ..pain.vocab import REGIONS, SIDES
 
 Severity = Literal["info", "warn", "high"]
 LEVEL = {"info": 1, "warn": 2, "high": 3}
@@ -94,6 +101,9 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
 
 
+PAIN_RISING_SOURCE = "Farrar 2001; Silbernagel 2007 (thresholds: design choice)"   # evidence: pain_rising
+
+
 def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
     """Vectorised: severity level (0 = off, 1 info, 2 warn, 3 high) of each risk rule on every row."""
     spike = frame["spike_max_7d"]
@@ -116,14 +126,21 @@ def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
     one_way = (np.maximum(frame["track_ccw_m_28d"], frame["track_cw_m_28d"]) / bends) >= TRACK_SHARE
     side_pain = (frame["pain_L_28d"] >= TARGET_PAIN) != (frame["pain_R_28d"] >= TARGET_PAIN)
     out["track_direction"] = np.where(one_way & side_pain, 1, 0)
+    today = frame["pain_today"]
     if "pain_base_7d" in frame:
-        base = frame["pain_base_7d"]
-    else:  # a frame of consecutive days per athlete: the mean of the 7 days before each
-        base = frame["pain_today"].groupby(level="athlete").transform(
-            lambda s: s.shift(1).rolling(7, min_periods=1).mean())
-    rising = (((frame["pain_today"] - base.fillna(0)) >= PAIN_RISE_POINTS) | (frame["pain_today"] > PAIN_HIGH)
-              | ((_col(frame, "pain_morning").fillna(0) > 0)
-                 & (_col(frame, "pain_morning") - base.fillna(0) >= MORNING_RISE_POINTS)))
+        base, logged = frame["pain_base_7d"], _col(frame, "pain_logged_7d")
+    else:  # a frame of consecutive days per athlete; NaN = a day without an entry (unknown, not 0)
+        by_athlete = today.groupby(level="athlete")
+        base = by_athlete.transform(lambda s: s.shift(1).rolling(BASELINE_DAYS, min_periods=1).mean())
+        logged = by_athlete.transform(lambda s: s.notna().astype(float).shift(1).rolling(
+            BASELINE_DAYS, min_periods=1).sum())
+    # A rise is measured against the logged days only, and only when enough of them exist; the
+    # > 5/10 during a run limit needs no baseline.
+    judged = logged >= BASELINE_MIN_LOGGED
+    morning = _col(frame, "pain_morning")
+    rising = ((judged & (((today - base) >= PAIN_RISE_POINTS)
+                         | ((morning > 0) & (morning - base >= MORNING_RISE_POINTS))))
+              | (_col(frame, "pain_run_today") > PAIN_HIGH))
     out["pain_rising"] = np.where(rising, 2, 0)
     return out
 
@@ -155,8 +172,6 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
     out: list[Flag] = []
     sev = {1: "info", 2: "warn", 3: "high"}
     spike_limit = {3: SPIKE_TIERS[0], 2: SPIKE_TIERS[1]}.get(int(lv["session_spike"]), SPIKE_TIERS[2])
-    base = _f(row, "pain_base_7d")
-    base_text = f"{base:.1f}" if base == base else "unknown"
     texts = {
         "session_spike": (f"your longest run of the last 7 days was {_f(row, 'spike_max_7d'):.2f} x the longest run "
                           f"of the 30 days before it (> {spike_limit:.2f} = {sev[int(lv['session_spike']) or 1]})",
@@ -177,10 +192,7 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
                             "hurts", "§10, §5.3-5.6 (hypothesis)", "road_m_28d"),
         "track_direction": ("most of your track bends in 28 days ran one way, and one side hurts", "§10, §5.4",
                             "track_ccw_m_28d"),
-        "pain_rising": (f"pain today {_f(row, 'pain_today'):.0f}/10"
-                        + (f" (next morning {_f(row, 'pain_morning'):.0f}/10)" if _f(row, "pain_morning") > 0 else "")
-                        + f" against a 7-day mean of {base_text}/10 (flag: >= 2 points above it, above 5, or "
-                        "next-morning pain above it)", "§0 rows 19-20, §10", "pain_today"),
+        "pain_rising": (pain_rising_text(row), PAIN_RISING_SOURCE, "pain_today"),
     }
     for code, level in lv.items():
         if level > 0:
@@ -190,44 +202,109 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
     return out
 
 
+def pain_rising_text(row: pd.Series) -> str:
+    """The ``pain_rising`` explanation with the day's numbers and the baseline it was judged against."""
+    today, run, morning = _f(row, "pain_today"), _f(row, "pain_run_today"), _f(row, "pain_morning")
+    base, logged = _f(row, "pain_base_7d"), _f(row, "pain_logged_7d")
+    parts = [f"pain today {today:.0f}/10" if today == today else "no pain entry today"]
+    if run > 0:
+        parts.append(f"during a run {run:.0f}/10")
+    if morning > 0:
+        parts.append(f"next morning {morning:.0f}/10")
+    n = int(logged) if logged == logged else 0
+    if n >= BASELINE_MIN_LOGGED and base == base:
+        against = f"against the mean of your {n} logged days of the {BASELINE_DAYS} before: {base:.1f}/10"
+    else:
+        against = (f"not enough pain log for a baseline ({n} of the {BASELINE_DAYS} days before logged, "
+                   f"{BASELINE_MIN_LOGGED} needed)")
+    return (", ".join(parts) + f"; {against} (flag: >= {PAIN_RISE_POINTS:.0f} points above that mean, next-morning "
+            f"pain {MORNING_RISE_POINTS:.0f} point above it, or above {PAIN_HIGH:.0f}/10 during a run; "
+            "gaitrisk's design choice)")
+
+
+# see_a_clinician triggers; each cites its entry in gaitrisk/model/evidence.toml.
+BONE_STRESS_REGIONS: tuple[str, ...] = ("groin_front_hip", "buttock", "shin", "foot")   # buttock = pelvis/buttock
+REST_NIGHT_MIN = 3              # design choice: a 1-2/10 ache at rest is common and not a bone red flag
+RUN_WHENS = ("during_run", "after_run")
+WORSENING_RUNS, WORSENING_WINDOW_DAYS = 3, 14    # the last 3 run days, the first and last < 14 days apart
+GROIN_RUN_DAYS_WINDOW = 7                         # two groin run days < 7 days apart
+REFER = "stop running and see a clinician before the next run"
+CITE_REST_NIGHT = "clinician_rest_night_pain (Song 2020)"
+CITE_WORSENING = "clinician_worsening_runs (Song 2020)"
+CITE_GROIN = "clinician_groin_run_days (Song 2020)"
+
+
+def _refer(day: dt.date, text: str, score: float, source: str) -> Flag:
+    return Flag("see_a_clinician", "high", day, text, REFER, (Contributor("pain_score", float(score)),), source)
+
+
+def _site(region: str, side: str) -> str:
+    return REGIONS.get(region, region) + ("" if side == "both" else f" ({SIDES.get(side, side)})")
+
+
 def clinician_flags(entries: Sequence, frame: pd.DataFrame, zone) -> list[Flag]:
-    """``see_a_clinician`` red flags from the pain entries (§6.3); never modelled, always referred."""
-    out: list[Flag] = []
-    for e in entries:
-        day = e.time_utc.astimezone(zone).date()
-        if e.when in ("at_rest", "at_night") and e.score > 0:
-            out.append(Flag("see_a_clinician", "high", day,
-                            f"{e.region} pain {e.score}/10 {e.when.replace('_', ' ')}: rest or night pain can mean a "
-                            "bone stress injury", "stop running and see a clinician before the next run",
-                            (Contributor("pain_score", float(e.score)),), "§6.3"))
-    # Run after run = on consecutive days with run pain in the same region and side (one score per
-    # day: its highest), whatever other regions were logged in between.
-    by_site: dict[tuple[str, str], dict[dt.date, int]] = {}
-    for e in entries:
-        if e.when in ("during_run", "after_run") and e.score > 0:
-            days = by_site.setdefault((e.region, e.side), {})
-            day = e.time_utc.astimezone(zone).date()
-            days[day] = max(days.get(day, 0), e.score)
-    for (region, _side), days in sorted(by_site.items()):
-        seq = sorted(days.items())
-        for (_, a), (_, b), (day, c) in zip(seq, seq[1:], seq[2:]):
-            if a < b < c:
-                out.append(Flag("see_a_clinician", "high", day,
-                                f"{region} pain worsened run after run ({a} -> {b} -> {c})",
-                                "stop running and see a clinician before the next run",
-                                (Contributor("pain_score", float(c)),), "§6.3"))
+    """``see_a_clinician`` red flags from the pain entries; never modelled, always referred."""
     names = {e.athlete for e in entries}
     if not frame.empty and "athlete" in frame.index.names and len(names) == 1:
-        frame = frame[frame.index.get_level_values("athlete") == next(iter(names))]  # this athlete's spikes only
+        frame = frame[frame.index.get_level_values("athlete") == next(iter(names))]  # this athlete's days only
+
+    def local(e) -> dt.date:
+        return e.time_utc.astimezone(zone).date()
+
+    out: list[Flag] = []
+    # The pain log records "at night", not whether the pain woke the runner: night pain >= 3/10 is
+    # taken as waking pain and refers in any region; rest pain refers in the bone-stress regions.
+    for e in entries:
+        if e.score < REST_NIGHT_MIN:
+            continue
+        if e.when == "at_night":
+            out.append(_refer(local(e), f"{_site(e.region, e.side)} pain {e.score}/10 at night (night pain at "
+                              f"{REST_NIGHT_MIN}/10 or more is taken as pain that wakes you): can mean a bone stress "
+                              "injury", e.score, CITE_REST_NIGHT))
+        elif e.when == "at_rest" and e.region in BONE_STRESS_REGIONS:
+            out.append(_refer(local(e), f"{_site(e.region, e.side)} pain {e.score}/10 at rest: rest pain in a "
+                              "bone-stress region can mean a bone stress injury", e.score, CITE_REST_NIGHT))
+
+    # Run days: the frame's days with a run, and any day with run pain logged (one score per day and
+    # site: its highest).  A run day without pain at a site is a pain-free run there (score 0).
+    run_days = {local(e) for e in entries if e.when in RUN_WHENS}
+    if not frame.empty and "ran" in frame:
+        ran = frame.index.get_level_values("day")[frame["ran"].fillna(0).to_numpy() > 0]
+        run_days |= {d.date() for d in ran}
+    ordered = sorted(run_days)
+    by_site: dict[tuple[str, str], dict[dt.date, int]] = {}
+    for e in entries:
+        if e.when in RUN_WHENS and e.score > 0:
+            days = by_site.setdefault((e.region, e.side), {})
+            days[local(e)] = max(days.get(local(e), 0), e.score)
+    for (region, side), days in sorted(by_site.items()):
+        for i in range(WORSENING_RUNS - 1, len(ordered)):
+            chain = ordered[i - WORSENING_RUNS + 1:i + 1]
+            scores = [days.get(d, 0) for d in chain]
+            if ((chain[-1] - chain[0]).days < WORSENING_WINDOW_DAYS and scores[0] > 0
+                    and all(a < b for a, b in zip(scores, scores[1:]))):
+                out.append(_refer(chain[-1], f"{_site(region, side)} pain worsened over your last "
+                                  f"{WORSENING_RUNS} runs within {WORSENING_WINDOW_DAYS} days "
+                                  f"({' -> '.join(map(str, scores))}): can mean a bone stress injury",
+                                  scores[-1], CITE_WORSENING))
+
+    # Groin/front-hip pain on two run days close together: a femoral-neck stress injury needs no spike.
+    groin: dict[dt.date, int] = {}
+    for e in entries:
+        if e.region == "groin_front_hip" and e.score >= REST_NIGHT_MIN and local(e) in run_days:
+            groin[local(e)] = max(groin.get(local(e), 0), e.score)
+    seq = sorted(groin.items())
+    for (d1, s1), (d2, s2) in zip(seq, seq[1:]):
+        if (d2 - d1).days < GROIN_RUN_DAYS_WINDOW:
+            out.append(_refer(d2, f"groin pain {s1}/10 and {s2}/10 on two run days {(d2 - d1).days} days apart: "
+                              "possible femoral-neck bone stress, which needs no load spike", s2, CITE_GROIN))
     if not frame.empty:
         spikes = frame.index.get_level_values("day")[(frame["spike_max_7d"] > SPIKE_TIERS[1]).to_numpy()
                                                      | (frame["week_ratio"] > WEEK_JUMP).to_numpy()]
         spike_days = {d.date() for d in spikes}
         for e in entries:
-            day = e.time_utc.astimezone(zone).date()
+            day = local(e)
             if e.region == "groin_front_hip" and e.score >= TARGET_PAIN and day in spike_days:
-                out.append(Flag("see_a_clinician", "high", day,
-                                f"groin pain {e.score}/10 within 7 days of a load spike: possible bone stress",
-                                "stop running and see a clinician before the next run",
-                                (Contributor("pain_score", float(e.score)),), "§6.3"))
+                out.append(_refer(day, f"groin pain {e.score}/10 within 7 days of a load spike: possible bone "
+                                  "stress", e.score, CITE_GROIN))
     return out
