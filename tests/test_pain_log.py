@@ -84,3 +84,21 @@ def test_the_baseline_is_the_mean_of_the_logged_days(store_with):
 def test_shin_and_foot_pain_can_rise(store_with, region):
     logged = [entry(d, 0, region) for d in ("2024-04-03", "2024-04-05", "2024-04-07")]
     assert rising_on(store_with([*logged, entry("2024-04-10", 3, region)]), "2024-04-10") == 2
+
+
+def test_the_report_shows_logging_compliance(store_with):
+    from gaitrisk.report import build_athlete_report
+    from gaitrisk.report.jsonout import athlete_json
+    from gaitrisk.report.text import render_text
+
+    days = ("2024-04-06", "2024-04-08", "2024-04-12", "2024-04-12", "2024-04-18")   # 4 distinct days
+    store = store_with([entry(d, 1) for d in days] + [entry("2024-04-05", 1)])    # 04-05: outside the 14 days
+    rep = build_athlete_report(store, ATHLETE, UTC, today=dt.date(2024, 4, 19))
+    assert rep.pain_log.logged_days == 4 and rep.pain_log.window_days == 14
+    # The 7 days before 04-19 (04-12 .. 04-18) hold 2 logged days: not enough for a baseline.
+    assert rep.pain_log.baseline_logged_days == 2 and not rep.pain_log.enough_for_baseline
+    out = athlete_json(rep)["pain_log"]
+    assert out["logged_days"] == 4 and out["enough_for_baseline"] is False
+    json.dumps(out)
+    text = render_text([rep], dt.datetime(2024, 4, 19, 20, tzinfo=dt.UTC))
+    assert "4 of the last 14 days logged" in text and "not enough pain log" in text

@@ -23,6 +23,7 @@ from ..features.gait import (
 from ..load.weekly import LoadReport, WeekRow
 from ..model.flags import Assessment, ModelView
 from ..model.rules import Flag
+from ..pain.compliance import PainLogStatus, pain_log_status
 from ..review import counted
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ class AthleteReport:
     notes: tuple[str, ...] = ()
     routes: tuple[RouteTrace, ...] | None = None   # None: maps not asked for
     privacy_zone_m: float = PRIVACY_ZONE_M
+    pain_log: PainLogStatus | None = None          # logging compliance and the pain_rising baseline's coverage
 
     @property
     def red_flags(self) -> tuple[Flag, ...]:
@@ -202,7 +204,8 @@ def build_athlete_report(store, athlete: str, zone: ZoneInfo | str, *, since: dt
         pain=tuple(_pain_points(entries, zone, first, last)),
         expected_cadence=CadenceLine(POP_CADENCE_INTERCEPT, POP_CADENCE_SLOPE, "population", 0),
         baseline_cadence=_baseline(runs), load_notes=load.notes, notes=tuple(notes),
-        routes=_routes(store, runs, privacy_zone_m) if with_maps else None, privacy_zone_m=privacy_zone_m)
+        routes=_routes(store, runs, privacy_zone_m) if with_maps else None, privacy_zone_m=privacy_zone_m,
+        pain_log=pain_log_status(entries, zone, last))
 
 
 def _num(rec: dict, key: str) -> float | None:

@@ -108,6 +108,8 @@ def athlete_html(rep: AthleteReport) -> str:
                          F.num(w.gct_balance_pct, ".1f")], False) for w in rep.trends]))
     out += [fig("cadence"), fig("gct-balance"), "<h3>Terrain, camber and track</h3>", fig("downhill"),
             fig("camber"), "<h3>Pain</h3>", fig("pain")]
+    if rep.pain_log:
+        out.append(f'<p class="note">{_esc(rep.pain_log.summary())}</p>')
     if rep.pain:
         out.append(_table(["date", "score", "where", "when", "note"],
                           [([f"{p.time:%a %d %b}" + ("" if p.date_only else f" {p.time:%H:%M}"), f"{p.score}/10",

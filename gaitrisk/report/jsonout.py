@@ -81,6 +81,7 @@ def athlete_json(rep: AthleteReport) -> dict:
         "runs": [_run(r) for r in rep.runs], "pain": [_pain(p) for p in rep.pain],
         "expected_cadence": _line(rep.expected_cadence), "baseline_cadence": _line(rep.baseline_cadence),
         "notes": list(rep.load_notes) + list(rep.notes),
+        "pain_log": rep.pain_log.as_json() if rep.pain_log else None,
     }
     if rep.routes is not None:
         out["privacy_zone_m"] = rep.privacy_zone_m

@@ -57,6 +57,8 @@ def athlete_markdown(rep: AthleteReport) -> list[str]:
                 [[F.week_label(w), F.km(w.downhill5_m), F.km(w.downhill10_m), F.km(w.road_left_low_m),
                   F.km(w.road_right_low_m), F.km(w.track_ccw_m), F.km(w.track_cw_m)] for w in rep.trends])
     L += ["### Pain log", ""]
+    if rep.pain_log:
+        L += [_esc(rep.pain_log.summary()), ""]
     if not rep.pain:
         L += ["No entries in this period.", ""]
     else:

@@ -129,10 +129,12 @@ def _exposure(rep: AthleteReport):
 
 
 def _pain(rep: AthleteReport):
+    from rich.console import Group
     from rich.text import Text
 
+    status = Text(rep.pain_log.summary() if rep.pain_log else "", style="dim")
     if not rep.pain:
-        return Text("Pain log: no entries in this period.", style="dim")
+        return Group(Text("Pain log: no entries in this period.", style="dim"), status)
     t = _table("Pain log", "date", "score", "where", "when", "note", right_from=99, wrap=(4,))
     for p in rep.pain:
         style = "red" if p.score > 5 else ("yellow" if p.score >= 3 else None)
@@ -140,4 +142,4 @@ def _pain(rep: AthleteReport):
                   Text(f"{p.score}/10 " + "█" * p.score, style=style),
                   Text(plain(f"{F.region(p.region)} ({F.side(p.side)})")), Text(plain(F.when(p.when) +
                   (f", {p.behaviour.replace('_', ' ')}" if p.behaviour else ""))), Text(plain(p.note or "")))
-    return t
+    return Group(t, status)
