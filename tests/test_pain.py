@@ -21,6 +21,8 @@ HEADER = "date,time,score,region,side,when,behaviour,note\n"
 def test_vocabulary_accepts_codes_and_labels_only():
     assert vocab.region("Lateral knee/ITB") == "lateral_knee_itb"
     assert vocab.region("groin/front hip") == "groin_front_hip" == vocab.region("GROIN_FRONT_HIP")
+    # Pelvic pain has a place to go (a bone-stress site); the stored code stays "buttock".
+    assert vocab.region("pelvis/buttock") == "buttock" == vocab.region("buttock")
     assert vocab.side("left") == "L" and vocab.side("R") == "R" and vocab.side("Both") == "both"
     assert vocab.when("next morning") == "next_morning"
     assert vocab.behaviour("warms up") == "warms_up"

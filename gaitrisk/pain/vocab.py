@@ -14,7 +14,7 @@ import re
 REGIONS: dict[str, str] = {
     "lateral_hip": "lateral hip",
     "groin_front_hip": "groin/front hip",
-    "buttock": "buttock",
+    "buttock": "pelvis/buttock",   # pelvis and buttock: one bone-stress site for see_a_clinician
     "lateral_knee_itb": "lateral knee/ITB",
     "knee_front": "knee front",
     "shin": "shin",
