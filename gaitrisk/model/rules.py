@@ -218,8 +218,7 @@ def pain_rising_text(row: pd.Series) -> str:
         against = (f"not enough pain log for a baseline ({n} of the {BASELINE_DAYS} days before logged, "
                    f"{BASELINE_MIN_LOGGED} needed)")
     return (", ".join(parts) + f"; {against} (flag: >= {PAIN_RISE_POINTS:.0f} points above that mean, next-morning "
-            f"pain {MORNING_RISE_POINTS:.0f} point above it, or above {PAIN_HIGH:.0f}/10 during a run; "
-            "gaitrisk's design choice)")
+            f"pain {MORNING_RISE_POINTS:.0f} point above it, or above {PAIN_HIGH:.0f}/10 during a run)")
 
 
 # see_a_clinician triggers; each cites its entry in gaitrisk/model/evidence.toml.
