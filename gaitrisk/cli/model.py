@@ -185,8 +185,9 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
 
     The evidence-based rules always decide the flags (session spike, weekly jump,
     low cadence for speed, downhill, camber side, track direction, rising pain).
-    Red flags (see_a_clinician: pain at rest or at night, pain worsening run after
-    run, groin pain after a load spike) come first: stop and see a clinician.
+    Red flags (see_a_clinician: rest pain >= 3/10 in a bone-stress region, night
+    pain >= 3/10, pain rising over the last three runs within 14 days, groin pain
+    >= 3/10 on two run days within 7 days) come first: stop and see a clinician.
     When a trained model exists and the athlete has >= 5 labelled onsets, the
     model's probability of an onset in the next 7 days is shown beside them.
     """
