@@ -39,6 +39,7 @@ from .rules import (
     Contributor,
     Flag,
     clinician_flags,
+    flag_evidence,
     flags_for_day,
     rule_levels,
 )
@@ -85,9 +86,14 @@ class Assessment:
 
 
 def flag_json(f: Flag) -> dict:
-    """The JSON form of a flag (``gaitrisk flags --json``, the report schema)."""
+    """The JSON form of a flag (``gaitrisk flags --json``, the report schema).
+
+    ``evidence`` is the flag's own, or else its code's entry in the evidence table: every flag
+    carries the grade, source, effect and threshold origin it rests on.
+    """
+    evidence = f.evidence or flag_evidence(f.code)
     return {"code": f.code, "severity": f.severity, "date": f.date.isoformat(), "explanation": f.explanation,
-            "suggestion": f.suggestion, "source": f.source,
+            "suggestion": f.suggestion, "source": f.source, "evidence": evidence.as_json(),
             "contributors": [{"feature": c.feature, "value": c.value, "weight": c.weight} for c in f.contributors]}
 
 
@@ -125,7 +131,8 @@ def merge_model(flags: Sequence[Flag], view: ModelView, last: dt.date) -> list[F
         out.append(Flag(code, "info", last,
                         f"the model raises your odds of a pain onset in the next {view.horizon_days} days "
                         f"x{np.exp(log_odds):.1f} (log-odds {log_odds:+.2f}) from these features: {named}; "
-                        f"no rule of this kind fired", _SUGGEST[code], contributors, "model"))
+                        f"no rule of this kind fired", _SUGGEST[code], contributors, "model",
+                        flag_evidence(code)))
     return out
 
 
