@@ -40,6 +40,9 @@ def test_help():
     for args in (["model"], ["model", "train"], ["model", "info"], ["flags"]):
         r = CliRunner().invoke(cli, [*args, "--help"])
         assert r.exit_code == 0 and "Usage:" in r.output
+    text = " ".join(CliRunner().invoke(cli, ["flags", "--help"]).output.split())
+    assert "associated with a higher injury rate" in text and "Frandsen 2025" in text and "evidence" in text
+    assert "most likely" not in text and "drives" not in text
 
 
 def test_train_saves_a_private_skops_file_and_its_card(cohort):

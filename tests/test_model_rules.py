@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gaitrisk.model.rules import clinician_flags, flags_for_day, rule_levels, rule_score
+from gaitrisk.model.flags import flag_json
+from gaitrisk.model.rules import clinician_flags, flags_for_day, rule_factor, rule_levels, rule_score
 from gaitrisk.pain.model import PainEntry
 
 DAY = dt.date(2024, 3, 10)
@@ -139,6 +140,24 @@ def test_pain_rising_is_the_same_on_one_row_and_on_the_whole_frame():
     assert "pain_rising" not in codes(steady[-1])
     (f,) = flags_for_day(row(pain_today=4.0, pain_base_7d=1.0), DAY)
     assert f.severity == "info" and "4/10" in f.explanation and "1.0/10" in f.explanation
+
+
+def test_every_rule_flag_has_its_evidence_entrys_severity_and_none_is_high():
+    # A row on which every rule's condition holds: each flag's severity and evidence are its table entry's.
+    r = row(spike_max_7d=1.5, return_ratio_7d=0.9, week_jump=1.0, week_ratio=1.5, cad_resid_7d=-6.0,
+            cad_level_7d=150.0, descent_spike=1.0, descent_ratio=2.0, road_left_low_m_28d=9000.0,
+            road_right_low_m_28d=1000.0, pain_L_28d=4.0, lat_pain_L_28d=4.0, track_ccw_m_28d=1000.0,
+            pain_today=6.0, pain_base_7d=1.0)
+    flags = flags_for_day(r, DAY)
+    assert {f.code for f in flags} == set(rule_levels(frame(r)).columns) - {"camber_exposure"}   # a hypothesis: no flag
+    for f in flags:
+        factor = rule_factor(f.code)
+        assert f.severity == factor.severity != "high", f.code
+        assert f.evidence == factor.flag_evidence() and f.source == factor.cite and "§" not in f.source
+        assert flag_json(f)["evidence"] == {"grade": factor.grade, "source": factor.cite,
+                                            "effect": f.evidence.effect, "threshold_origin": factor.threshold_origin}
+    spike = next(f for f in flags if f.code == "session_spike")
+    assert "HRR 1.64 (95 % CI 1.31–2.05)" in spike.evidence.effect
 
 
 def test_rule_score_sums_the_levels_and_every_flag_is_actionable():

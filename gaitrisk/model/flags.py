@@ -14,8 +14,9 @@ When the model view exists it is merged into the flags (:func:`merge_model`):
   largest first), after the rule's own number (``weight`` None);
 * a group the model leans on strongly (>= ``MODEL_FLAG_LOG_ODDS`` log-odds, i.e. the
   odds x 1.65 or more) while no rule of that code fired in the window becomes an
-  ``info`` flag of that code with ``source = "model"``: the explanation names the
-  log-odds and the features, the suggestion is the rule's.  It never raises a severity
+  ``info`` flag of that code with ``source = "model"`` (never for a code the evidence table
+  grades a hypothesis): the explanation names the log-odds and the features, the suggestion
+  is the rule's.  It never raises a severity
   and never stands in for a red flag.  Only on an at-risk day (not inside a pain episode).
 """
 
@@ -41,6 +42,7 @@ from .rules import (
     clinician_flags,
     flag_evidence,
     flags_for_day,
+    rule_factor,
     rule_levels,
 )
 
@@ -124,6 +126,8 @@ def merge_model(flags: Sequence[Flag], view: ModelView, last: dt.date) -> list[F
     fired = {f.code for f in flags}
     for code, log_odds in view.contributions:
         if not view.at_risk or log_odds < MODEL_FLAG_LOG_ODDS or code in fired or code not in _SUGGEST:
+            continue
+        if rule_factor(code).severity == "none":   # a hypothesis is shown as exposure, never as a flag
             continue
         contributors = _model_contributors(view, code)
         named = ", ".join(f"{c.feature} = {c.value:.3g}" if c.value is not None else f"{c.feature} missing"

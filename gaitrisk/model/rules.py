@@ -196,7 +196,8 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
     base_text = f"{base:.1f}" if base == base else "unknown"
     texts = {
         "session_spike": (f"your longest run of the last 7 days was {_f(row, 'spike_max_7d'):.2f} x the longest run "
-                          f"of the 30 days before it (flag > {SPIKE_FLAG:.2f}); {spike_tier_text(_f(row, 'spike_max_7d'))}",
+                          f"of the 30 days before it (flag > {SPIKE_FLAG:.2f}); "
+                          f"{spike_tier_text(_f(row, 'spike_max_7d'))}",
                           "spike_max_7d"),
         "return_from_break": (f"a run in your first week back after >= {BREAK_DAYS} days without running (declared "
                               f"data gaps not counted) was {100 * _f(row, 'return_ratio_7d'):.0f} % of your longest "

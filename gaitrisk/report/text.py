@@ -126,7 +126,8 @@ def _exposure(rep: AthleteReport):
     for w in rep.trends:
         t.add_row(F.week_label(w), F.km(w.downhill5_m), F.km(w.downhill10_m), F.km(w.road_left_low_m),
                   F.km(w.road_right_low_m), F.km(w.track_ccw_m), F.km(w.track_cw_m))
-    return _with_note(t, "Left low = the left foot on the low side of the road camber (an exposure, not a flag: camber is a hypothesis).")
+    return _with_note(t, "Left low = the left foot on the low side of the road camber (an exposure, not a flag: "
+                      "camber is a hypothesis).")
 
 
 def _pain(rep: AthleteReport):
