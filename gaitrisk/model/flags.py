@@ -1,4 +1,4 @@
-"""One athlete's current risk picture: rule flags, red flags and the model's view (issue 4).
+"""One athlete's current risk picture: rule flags, red flags and the model's view.
 
 The library entry point behind ``gaitrisk flags``, the reports and the nightly run:
 :func:`assess` reads the store, builds the athlete-day rows and returns an
