@@ -24,7 +24,8 @@ def test_demo_runs_every_step_and_prints_the_report(tmp_path):
     assert re.search(".*".join(steps), out, re.DOTALL), out
     assert "8 imported, 1 duplicate" in out
     # The planted flag of fixtures/pain/demo_pain.csv, and the report's sections.
-    assert "pain_rising (warn)   2024-04-19" in out and "see a clinician" not in out
+    assert "pain_rising (info)   2024-04-19" in out and "see a clinician" not in out
+    assert "Farrar 2001; Silbernagel 2007; evidence grade C" in " ".join(out.split())   # each flag's evidence
     for section in ("Load, last 3 weeks", "Gait trends", "Terrain, camber and track", "Pain log"):
         assert section in out
     n_pain = len(list(csv.DictReader((FIXTURES / "pain" / "demo_pain.csv").open())))

@@ -86,7 +86,7 @@ def test_dst_change_keeps_seven_day_windows_seven_days(base, label):
     wk = M.week_change(d["distance_m"])
     assert wk["dist_7d"].iloc[13] == 12000  # days 7..13 only
     assert wk["dist_prev_7d"].iloc[13] == 3000  # days 0..6
-    assert wk["week_ratio"].iloc[13] == pytest.approx(4.0)
+    assert np.isnan(wk["week_ratio"].iloc[13])  # the reference week needs 21 days
 
 
 # -- single-run spike (Frandsen 2025) -----------------------------------------------------
@@ -134,15 +134,17 @@ def test_rest_only_window_has_no_reference_and_a_gap_makes_it_unknown():
 
 
 # -- week to week (Nielsen 2014) ---------------------------------------------------------------
-def test_week_change_needs_14_days_and_30_percent_is_not_a_jump():
-    runs = [_run(0, 5000), _run(3, 5000), _run(8, 6000), _run(13, 7000)]  # 10 km, then 13 km = +30 %
+def test_week_change_needs_21_days_and_30_percent_is_not_a_jump():
+    # 10 km in days 0..6 and 7..13 (reference week 10 km), then 13 km in days 14..20 = +30 %.
+    runs = [_run(0, 5000), _run(3, 5000), _run(8, 5000), _run(11, 5000), _run(15, 6000), _run(20, 7000)]
     _, d = _daily(runs)
     wk = M.week_change(d["distance_m"])
-    assert wk["week_ratio"].iloc[:13].isna().all()  # day 12's previous week would start on day -1
-    assert wk["week_change_pct"].iloc[13] == pytest.approx(30.0)
-    assert bool(wk["week_jump"].iloc[13]) is False  # bool(<NA>) would raise
-    _, d2 = _daily(runs[:3] + [_run(13, 7001)])
-    assert bool(M.week_change(d2["distance_m"])["week_jump"].iloc[13]) is True
+    assert wk["week_ratio"].iloc[:20].isna().all()  # day 19's 14-day reference would start on day -1
+    assert wk["dist_ref_7d"].iloc[20] == 10000
+    assert wk["week_change_pct"].iloc[20] == pytest.approx(30.0)
+    assert bool(wk["week_jump"].iloc[20]) is False  # bool(<NA>) would raise
+    _, d2 = _daily(runs[:5] + [_run(20, 7001)])
+    assert bool(M.week_change(d2["distance_m"])["week_jump"].iloc[20]) is True
     # Nothing in the previous 7 days: the ratio is undefined, not infinite.
     _, d3 = _daily([_run(0, 1000), _run(14, 5000), _run(20, 5000)])
     assert math.isnan(M.week_change(d3["distance_m"])["week_ratio"].iloc[20])
@@ -201,17 +203,18 @@ def test_return_to_run_after_21_days_without_a_run():
 
 
 def test_descent_spike_with_features_and_not_available_without():
-    # Descent 100 m on days 3, 10, 17 and 200 m on day 24: at day 27, 7-day descent 200 m,
-    # 28-day mean week = 500/4 = 125 m -> ratio 1.6 > 1.5.
+    # Descent 100 m on days 3, 10, 17, 24 and 200 m on day 31: at day 34, 7-day descent 200 m against
+    # the mean week of the 28 days before (days 0..27) = 400/4 = 100 m -> ratio 2.0 > 1.5.  A baseline
+    # that included the current week would read 500/4 = 125 m (ratio 1.6).
     runs = [_run(0, 1000, id_="a"), _run(3, 1000, id_="b"), _run(10, 1000, id_="c"), _run(17, 1000, id_="d"),
-            _run(24, 1000, id_="e"), _run(27, 1000, id_="f")]
-    feats = pd.DataFrame({"descent_m": [0, 100, 100, 100, 200, 0], "gap_distance_m": [1000.0] * 6},
-                         index=pd.Index(list("abcdef"), name="activity_id"))
+            _run(24, 1000, id_="e"), _run(31, 1000, id_="f"), _run(34, 1000, id_="g")]
+    feats = pd.DataFrame({"descent_m": [0, 100, 100, 100, 100, 200, 0], "gap_distance_m": [1000.0] * 7},
+                         index=pd.Index(list("abcdefg"), name="activity_id"))
     rf, d = _daily(runs, features=feats)
     assert rf.not_available == () and d["descent_m"].iloc[1] == 0  # rest day: 0, not unknown
     ds = M.descent_spike(d["descent_m"])
-    assert ds["descent_ratio"].iloc[:27].isna().all()
-    assert ds["descent_ratio"].iloc[27] == pytest.approx(1.6) and bool(ds["descent_spike"].iloc[27])
+    assert ds["descent_ratio"].iloc[:34].isna().all()   # 35 days: 28 days of baseline before the 7
+    assert ds["descent_ratio"].iloc[34] == pytest.approx(2.0) and bool(ds["descent_spike"].iloc[34])
     rf0, d0 = _daily(runs)
     assert set(rf0.not_available) == {"descent_m", "gap_distance_m"}
     assert M.descent_spike(d0["descent_m"])["descent_ratio"].isna().all()
@@ -236,7 +239,8 @@ def test_weekly_table_on_a_hand_made_history():
     assert [x.distance_m for x in w] == [15000, 15000, 12000]
     assert [x.runs for x in w] == [3, 3, 1]
     assert [x.no_data_days for x in w] == [0, 0, 2]
-    assert w[1].change_pct == pytest.approx(0.0) and w[1].week_jump is False
+    assert w[1].change_pct is None and w[1].week_jump is None   # the reference week needs 21 days
+    assert any("change_pct: not enough history (needs 21 days" in n for n in w[1].notes)
     assert w[2].change_pct is None and w[2].week_jump is None  # the gap makes the 7-day total unknown
     assert any("2 day(s) without data" in n for n in w[2].notes)
     assert w[0].change_pct is None and any("not enough history" in n for n in w[0].notes)

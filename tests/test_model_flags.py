@@ -34,13 +34,19 @@ def test_rule_flags_get_the_model_features_of_their_group():
 
 
 def test_a_strong_group_without_its_rule_becomes_a_model_info_flag():
-    out = merge_model([rule("overstriding")], view(), DAY)
+    v = view()
+    v = ModelView(v.probability, v.date, v.horizon_days, v.at_risk, v.base_rate,
+                  v.contributions + (("track_direction", 0.6),),
+                  v.features + (("track_direction", "track_ccw_m_28d", 9000.0, 0.6),))
+    out = merge_model([rule("overstriding")], v, DAY)
     model_only = [f for f in out if f.source == "model"]
-    # camber 0.6 >= 0.5 fires; overstriding already has its rule; downhill 0.49 and mileage -0.3 do not.
-    assert [(f.code, f.severity) for f in model_only] == [("camber_exposure", "info")]
+    # track 0.6 >= 0.5 fires; camber 0.6 does not (a hypothesis is never a flag); overstriding already
+    # has its rule; downhill 0.49 and mileage -0.3 do not.
+    assert [(f.code, f.severity) for f in model_only] == [("track_direction", "info")]
     f = model_only[0]
-    assert "x1.8" in f.explanation and "camber_measured_m_7d = 9e+03" in f.explanation
-    assert f.suggestion and f.contributors[0].feature == "camber_measured_m_7d"
+    assert "x1.8" in f.explanation and "track_ccw_m_28d = 9e+03" in f.explanation
+    assert f.suggestion and f.contributors[0].feature == "track_ccw_m_28d"
+    assert flag_json(f)["evidence"]["grade"] == "C" and flag_json(f)["source"] == "model"
 
 
 def test_no_model_flags_inside_a_pain_episode():

@@ -108,7 +108,7 @@ def test_pain_timeline_is_the_log(store):
 
 def test_planted_flag_and_no_red_flag(store):
     rep = build_athlete_report(store, ATHLETE, UTC, today=LAST_DAY)
-    assert [(f.code, f.severity, f.date) for f in rep.flags] == [("pain_rising", "warn", LAST_DAY)]
+    assert [(f.code, f.severity, f.date) for f in rep.flags] == [("pain_rising", "info", LAST_DAY)]
     assert "5/10" in rep.flags[0].explanation and rep.red_flags == ()
     assert rep.model is None and "no trained model" in rep.model_note
 

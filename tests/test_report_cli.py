@@ -44,7 +44,7 @@ def test_text_report_sections_in_order_without_colour(db):
              "Pain log"]
     pos = [out.index(h) for h in heads]
     assert pos == sorted(pos)
-    assert "pain_rising (warn)" in out and "→ reduce load" in out
+    assert "pain_rising (info)" in out and "→ reduce load" in out
     assert "5/10 █████" in out and "last 10 minutes of the long run" in out
 
 
@@ -53,7 +53,7 @@ def test_markdown_has_the_same_content(db):
     assert res.exit_code == 0, res.output
     md = res.output
     assert md.startswith("# gaitrisk report") and "## demo: 2024-03-30 to 2024-04-19 (UTC)" in md
-    assert "**pain_rising (warn)**" in md and "| week | km | runs |" in md
+    assert "**pain_rising (info)**" in md and "| week | km | runs |" in md
     assert md.count("| Fri 19 Apr 07:05 | 5/10 |") == 1
 
 

@@ -47,6 +47,8 @@ def test_document_validates_and_holds_the_report(reports):
     f = a["flags"][0]
     assert set(f) >= {"code", "severity", "date", "explanation", "suggestion", "contributors"}
     assert f["contributors"][0]["feature"] == "pain_today" and f["contributors"][0]["value"] == 5.0
+    assert f["evidence"]["grade"] in ("A", "B", "C") and f["evidence"]["threshold_origin"] in ("study", "design choice")
+    assert f["evidence"]["source"] == f["source"] and "§" not in f["source"]
     assert [w["runs"] for w in a["weeks"]] == [w.runs for w in plain.weeks]
     assert [p["score"] for p in a["pain"]] == [p.score for p in plain.pain]
     assert len(a["runs"]) == len(plain.runs) and "routes" not in a
@@ -84,6 +86,8 @@ def test_the_schema_rejects_what_breaks_the_contract(reports):
         lambda d: d["athletes"][0].pop("flags"),
         lambda d: d["athletes"][0]["flags"][0].update(severity="urgent"),
         lambda d: d["athletes"][0]["flags"][0].update(code="made_up"),
+        lambda d: d["athletes"][0]["flags"][0].pop("evidence"),
+        lambda d: d["athletes"][0]["flags"][0]["evidence"].update(grade="D"),
         lambda d: d["athletes"][0]["pain"][0].update(score=11),
         lambda d: d.update(schema_version="2.0"),
         lambda d: d["athletes"][0]["weeks"][0].update(unexpected=1),

@@ -112,7 +112,8 @@ def _print_load(report) -> None:
     click.echo("")
     click.echo("spikes: runs > 10 % longer than the longest run of the previous 30 days (Frandsen 2025); "
                "n/h = not enough history (30 days).")
-    click.echo("jump: 7-day distance > 30 % above the previous 7 days (Nielsen 2014). "
+    click.echo("jump: 7-day distance > 30 % above the reference week, the larger of the previous 7 days and "
+               "the 14-day mean week, from 10 km (Nielsen 2014; the mileage_jump flag). "
                "mono: Foster monotony (7 days).")
     for note in report.notes:
         click.echo(f"note: {note}.")

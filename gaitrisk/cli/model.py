@@ -181,17 +181,24 @@ def model_info(obj: Context, model_path: str | None, as_json: bool) -> None:
 @_pass_db
 def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_path: str | None, tz: str | None,
               as_json: bool) -> None:
-    """Risk flags: what most likely drives the pain, with the numbers and one thing to change.
+    """Risk flags: training patterns associated with a higher injury rate, with the numbers and one thing to change.
 
-    The evidence-based rules always decide the flags (session spike, weekly jump,
-    low cadence for speed, downhill, camber side, track direction, rising pain).
-    Red flags (see_a_clinician: rest pain >= 3/10 in a bone-stress region, night
-    pain >= 3/10, pain rising over the last three runs within 14 days, groin pain
-    >= 3/10 on two run days within 7 days) come first: stop and see a clinician.
+    The rules decide the flags (session spike, weekly jump, return from a break,
+    low cadence for speed, downhill, track direction, rising pain); camber is a
+    hypothesis and is shown as exposure in reports, never as a flag.  Severity
+    follows the evidence (docs/evidence.md): warn for an association found in a
+    prospective cohort of runners (a run > 10 % longer than the longest of the last
+    30 days, Frandsen 2025), info for weaker, lab or design-choice evidence, and
+    high only for the red flag.  Each flag names its source, and --json adds its
+    evidence (grade, source, effect, threshold origin).  Red flags (see_a_clinician:
+    rest pain >= 3/10 in a bone-stress region, night pain >= 3/10, pain rising
+    over the last three runs within 14 days, groin pain >= 3/10 on two run days
+    within 7 days) come first: stop and see a clinician.
     When a trained model exists and the athlete has >= 5 labelled onsets, the
     model's probability of an onset in the next 7 days is shown beside them.
     """
     from ..model.flags import assess, flag_json
+    from ..report.fmt import flag_cite
     from .load import _date
 
     zone = _zone(tz)
@@ -213,7 +220,7 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
     for f in a.flags:
         mark = "!!" if f.code == "see_a_clinician" else "  "
         click.echo(f"{mark}{f.severity:<4} {f.code:<16} {f.date}  {f.explanation}")
-        click.echo(f"       -> {f.suggestion}  [{f.source}]")
+        click.echo(f"       -> {f.suggestion}  [{flag_cite(f)}]")
     if a.model:
         m = a.model
         top = ", ".join(f"{k} {v:+.2f}" for k, v in m.contributions[:3])

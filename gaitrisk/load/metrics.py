@@ -18,15 +18,16 @@ metric                        threshold / window       source (evidence base)
 ============================  =======================  ==========================================
 single-run spike              > 10 / 30 / 100 % over   Frandsen et al. 2025 BJSM (§3.2; §0 row 9)
                               longest run, prev. 30 d
-week-to-week change           > 30 % (7 d vs prev 7 d)  Nielsen et al. 2014 JOSPT (§3.1; §0 row 10)
+week-to-week change           > 30 % over the reference Nielsen et al. 2014 JOSPT (the 30 %);
+                              week, from >= 10 km       reference and guard: design choice
 ACWR, uncoupled               7 d : days t-27..t-7     Windt & Gabbett via Lolli 2019 (§3.3)
 ACWR, EWMA                    N = 7 / 28, λ = 2/(N+1)  Williams et al. 2017 (§3.3; §0 row 12)
 ACWR caution (display only)   > 1.5, low evidence      Gabbett 2016 (§3.3; §0 row 12)
 monotony / strain             7 d; SD floored          Foster 1998 (§3.4; §0 row 13)
 monotony soft flag            > 2.0                    convention, Fellrnr/Afitpilot [D] (§3.4)
 return to run                 >= 21 days without a run design default (§0 row 14; §10)
-descent spike                 7 d > 1.5 x 28-d weekly  heuristic (§8 rolling features; §10)
-                              mean
+descent spike                 7 d > 1.5 x the mean     design choice (Gottschall 2005, Telhan
+                              week of the 28 d before   2010: downhill raises impact forces)
 ============================  =======================  ==========================================
 """
 
@@ -41,6 +42,7 @@ SPIKE_TIERS = ((1.00, "large"), (0.30, "moderate"), (0.10, "small"))  # Frandsen
 TIER_NONE, TIER_INSUFFICIENT = "none", "insufficient_history"
 WEEK_DAYS = 7                          # rolling 7 calendar days (§3.5)
 WEEK_JUMP = 0.30                       # Nielsen 2014: > 30 % over the previous 7 days (§3.1)
+WEEK_JUMP_MIN_M = 10_000.0             # design choice: no jump from a reference week under 10 km
 ACUTE_DAYS, CHRONIC_DAYS = 7, 21       # uncoupled 7:21 (§3.3, Lolli 2019 / Windt & Gabbett)
 EWMA_ACUTE_N, EWMA_CHRONIC_N = 7, 28   # Williams 2017: λ = 2/(N+1) = 0.25 / 0.069 (§3.3)
 ACWR_CAUTION = 1.5                     # Gabbett 2016 "danger zone"; low evidence for runners (§0 row 12)
@@ -48,7 +50,7 @@ MONOTONY_CAP = 10.0                    # Foster: SD floored so that monotony <= 
 MONOTONY_HIGH = 2.0                    # convention [D] (§3.4)
 RETURN_BREAK_DAYS = 21                 # >= 21 days without a run (§0 row 14; §10 return_from_break)
 DESCENT_WEEKS = 4                      # 28-day window as a mean week (§8: "7 days vs 28-day mean")
-DESCENT_SPIKE = 1.5                    # §10 downhill_exposure heuristic
+DESCENT_SPIKE = 1.5                    # design choice (evidence table: downhill_load)
 # "Exactly 10 %" as a person writes it must not become a spike through float rounding
 # (11000 / 10000 - 1 == 0.10000000000000009).
 _EPS = 1e-9
@@ -73,18 +75,29 @@ def _flag(values: pd.Series, threshold: float) -> pd.Series:
 
 
 def week_change(distance: pd.Series) -> pd.DataFrame:
-    """7-day distance vs the previous 7 days (Nielsen 2014, evidence §3.1).  Needs 14 days.
+    """7-day distance vs the reference week (Nielsen 2014's > 30 %).  Needs 21 days.
 
-    Columns: ``dist_7d``, ``dist_prev_7d``, ``week_ratio``, ``week_change_pct``,
-    ``week_jump`` (ratio > 1.30).  The ratio is NaN when the previous 7 days hold no
-    running: any increase from nothing is undefined, not infinite.
+    The reference week is the larger of the previous 7 days and the mean week of the 14
+    days before the current 7.  Rolling 7-day windows of a steady runner who runs every
+    other day hold 3 and 4 runs in turn (+33 % without any change in training); the
+    14-day mean week sees all of them, so only a rise over both counts.  This one
+    definition feeds the weekly table and the ``mileage_jump`` flag.
+
+    Columns: ``dist_7d``, ``dist_prev_7d``, ``dist_ref_7d``, ``week_ratio``,
+    ``week_change_pct``, ``week_jump`` (ratio > 1.30 with a reference of at least
+    ``WEEK_JUMP_MIN_M``; False below it).  The ratio is NaN when the previous 7 days
+    hold no running: any increase from nothing is undefined, not infinite (a return
+    after a break is judged by its own rule).
     """
     d7 = rolling_sum(distance, WEEK_DAYS)
     prev = d7.shift(WEEK_DAYS)
-    ratio = _ratio(d7, prev)
-    return pd.DataFrame({"dist_7d": d7, "dist_prev_7d": prev, "week_ratio": ratio,
+    fortnight_week = rolling_sum(distance, 2 * WEEK_DAYS).shift(WEEK_DAYS) / 2.0
+    ref = pd.concat([prev, fortnight_week], axis=1).max(axis=1, skipna=False)
+    ratio = _ratio(d7, ref.where(prev > 0))
+    jump = _flag(ratio, 1.0 + WEEK_JUMP) & (ref >= WEEK_JUMP_MIN_M)
+    return pd.DataFrame({"dist_7d": d7, "dist_prev_7d": prev, "dist_ref_7d": ref, "week_ratio": ratio,
                          "week_change_pct": (ratio - 1.0) * 100.0,
-                         "week_jump": _flag(ratio, 1.0 + WEEK_JUMP)})
+                         "week_jump": jump.mask(ratio.isna())})
 
 
 def longest_previous(daily_longest: pd.Series, days: int = SPIKE_WINDOW_DAYS) -> pd.Series:
@@ -188,9 +201,15 @@ def return_to_run(runs: pd.Series) -> pd.Series:
 
 
 def descent_spike(descent: pd.Series) -> pd.DataFrame:
-    """7-day descent vs the mean week of the last 28 days (§8; §10 downhill_exposure).  Needs 28 days."""
+    """7-day vertical descent vs the mean week of the 28 days before those 7.  Needs 35 days.
+
+    Vertical descent is gaitrisk's one measure of downhill: the weekly table and the
+    ``downhill_load`` flag both read this.  The baseline leaves the current 7 days out,
+    so a spike is measured against what came before it, and a baseline without descent
+    (after a break, or on flat ground) gives no ratio.
+    """
     d7 = rolling_sum(descent, WEEK_DAYS)
-    week_mean = rolling_sum(descent, DESCENT_WEEKS * WEEK_DAYS) / DESCENT_WEEKS
+    week_mean = rolling_sum(descent, DESCENT_WEEKS * WEEK_DAYS).shift(WEEK_DAYS) / DESCENT_WEEKS
     ratio = _ratio(d7, week_mean)
     return pd.DataFrame({"descent_7d": d7, "descent_ratio": ratio, "descent_spike": _flag(ratio, DESCENT_SPIKE)})
 

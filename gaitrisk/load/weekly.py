@@ -212,7 +212,7 @@ def _with_notes(row: WeekRow, m: pd.Series, not_available: tuple[str, ...]) -> W
     if not_available:
         notes.append(f"{', '.join(not_available)}: not available until per-run features are computed")
     history = (
-        ("change_pct", "week_change_pct", "dist_prev_7d", 14, "no running in the previous 7 days"),
+        ("change_pct", "week_change_pct", "dist_prev_7d", 21, "no running in the previous 7 days"),
         ("acwr_7_21", "acwr_7_21", None, 28, None),
         ("acwr_ewma_7_28", "acwr_ewma", "ewma_28", 28, "no chronic load"),
         ("monotony", "monotony", None, 7, None),
@@ -224,7 +224,8 @@ def _with_notes(row: WeekRow, m: pd.Series, not_available: tuple[str, ...]) -> W
             else:
                 notes.append(f"{name}: not enough history (needs {need} days with data)")
     if pd.isna(m["descent_ratio"]) and DESCENT not in not_available:
-        notes.append("descent_ratio: not enough history (needs 28 days with data) or no descent")
+        notes.append("descent_ratio: not enough history (needs 35 days with data) or no descent in the 28 days "
+                     "before the last 7")
     return WeekRow(**{**row.__dict__, "notes": tuple(notes)})
 
 

@@ -167,14 +167,24 @@ def _per_run(feats: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     }, index=runs.index)
 
 
-def return_ratio(run_day: pd.Series, distance: pd.Series, longest_run_m: pd.Series) -> pd.Series:
+def return_ratio(run_day: pd.Series, distance: pd.Series, longest_run_m: pd.Series,
+                 no_data: pd.Series | None = None) -> pd.Series:
     """Per run: distance / the longest run of the 30 days before a >= ``BREAK_DAYS`` break, for runs in
-    the first ``BREAK_WINDOW`` days back (NaN otherwise; §10 ``return_from_break``, §0 row 14)."""
+    the first ``BREAK_WINDOW`` days back (NaN otherwise; evidence table ``return_from_break``).
+
+    A break counts run-free days the runner was known not to run: days in a declared data gap
+    (``no_data``, indexed by day like ``longest_run_m``) are unknown, not rest, so a gap is no break.
+    """
     day = pd.DatetimeIndex(run_day)
     unique = pd.DatetimeIndex(np.unique(day))
     prev = unique.to_series().shift(1)
-    gap = (unique.to_series() - prev).dt.days
-    back = gap > BREAK_DAYS                    # >= BREAK_DAYS whole days without a run before this one
+    free = (unique.to_series() - prev).dt.days - 1          # whole days without a run before this one
+    if no_data is not None:
+        unknown = no_data.astype(float).cumsum()        # gap days up to and including each day
+        upto_now = unknown.reindex(unique).fillna(0.0).to_numpy()
+        upto_prev = unknown.reindex(pd.DatetimeIndex(prev)).fillna(0.0).to_numpy()
+        free = free - (upto_now - upto_prev)
+    back = free >= BREAK_DAYS
     longest30 = longest_run_m.rolling(PRE_BREAK_DAYS, min_periods=1).max()   # the 30 days up to the last run
     pre = pd.Series(longest30.reindex(pd.DatetimeIndex(prev[back])).to_numpy(), index=unique[back])
     start = pd.Series(unique[back], index=unique[back]).reindex(unique).ffill()
@@ -199,15 +209,15 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     daily = daily_series(runs, store.gaps(athlete), start=runs["day"].min().date(), end=last.date(),
                          not_available=rf.not_available)
     days = daily.index
-    out = daily_metrics(daily)[["dist_7d", "week_ratio", "week_jump", "ewma_7", "ewma_28", "monotony",
-                                "descent_ratio"]].copy()
+    out = daily_metrics(daily)[["dist_7d", "dist_ref_7d", "week_ratio", "week_jump", "ewma_7", "ewma_28",
+                                "monotony", "descent_ratio", "descent_spike"]].copy()
     known = ~daily["no_data"].to_numpy(bool)
 
     # -- per-run features over trailing windows (days <= t) -------------------------------------
     pr = _per_run(feats, runs)
     prev_longest = longest_previous(daily["longest_run_m"]).reindex(pd.DatetimeIndex(pr["day"])).to_numpy()
     pr["spike_ratio"] = pr["distance_m"].to_numpy() / np.where(prev_longest > 0, prev_longest, np.nan)
-    pr["return_ratio"] = return_ratio(pr["day"], pr["distance_m"], daily["longest_run_m"])
+    pr["return_ratio"] = return_ratio(pr["day"], pr["distance_m"], daily["longest_run_m"], daily["no_data"])
     summed = ["abs_cad_w", "abs_cad_x", "cad_w", "cad_x", "low_cad_m", "dh5_m", "camber_measured_m", "road_m", "road_left_low_m",
               "road_right_low_m", "track_ccw_m", "track_cw_m"]
     by_day = pr.groupby("day")

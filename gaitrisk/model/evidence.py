@@ -11,6 +11,7 @@ constants below; the doc renders the same constants as its mapping table.
 
 from __future__ import annotations
 
+import functools
 import sys
 import tomllib
 from collections.abc import Mapping
@@ -150,6 +151,26 @@ class Factor:
     def cite(self) -> str:
         """The short readable citation: the sources' keys."""
         return "; ".join(self.sources)
+
+    def flag_evidence(self) -> FlagEvidence:
+        """What a flag of this entry carries in JSON: grade, source, effect, threshold origin."""
+        effect = "; ".join(e.text() for e in self.effects) or None
+        return FlagEvidence(grade=self.grade, source=self.cite, effect=effect,
+                            threshold_origin=self.threshold_origin)
+
+
+@dataclass(frozen=True)
+class FlagEvidence:
+    """The evidence a flag carries: its grade, readable source keys, effect (None without one), threshold origin."""
+
+    grade: Grade
+    source: str
+    effect: str | None
+    threshold_origin: str
+
+    def as_json(self) -> dict:
+        return {"grade": self.grade, "source": self.source, "effect": self.effect,
+                "threshold_origin": self.threshold_origin}
 
 
 @dataclass(frozen=True)
@@ -357,6 +378,12 @@ def load(path: Path | None = None) -> EvidenceTable:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise EvidenceError(f"{origin}: not a valid TOML evidence table ({exc})") from None
     return parse(data, origin)
+
+
+@functools.cache
+def shipped() -> EvidenceTable:
+    """The table shipped with gaitrisk, read once: it is package data and never changes while running."""
+    return load()
 
 
 # -- the generated doc --------------------------------------------------------------------------

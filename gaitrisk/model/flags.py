@@ -1,4 +1,4 @@
-"""One athlete's current risk picture: rule flags, red flags and the model's view (issue 4).
+"""One athlete's current risk picture: rule flags, red flags and the model's view.
 
 The library entry point behind ``gaitrisk flags``, the reports and the nightly run:
 :func:`assess` reads the store, builds the athlete-day rows and returns an
@@ -14,8 +14,9 @@ When the model view exists it is merged into the flags (:func:`merge_model`):
   largest first), after the rule's own number (``weight`` None);
 * a group the model leans on strongly (>= ``MODEL_FLAG_LOG_ODDS`` log-odds, i.e. the
   odds x 1.65 or more) while no rule of that code fired in the window becomes an
-  ``info`` flag of that code with ``source = "model"``: the explanation names the
-  log-odds and the features, the suggestion is the rule's.  It never raises a severity
+  ``info`` flag of that code with ``source = "model"`` (never for a code the evidence table
+  grades a hypothesis): the explanation names the log-odds and the features, the suggestion
+  is the rule's.  It never raises a severity
   and never stands in for a red flag.  Only on an at-risk day (not inside a pain episode).
 """
 
@@ -39,7 +40,9 @@ from .rules import (
     Contributor,
     Flag,
     clinician_flags,
+    flag_evidence,
     flags_for_day,
+    rule_factor,
     rule_levels,
 )
 
@@ -85,9 +88,14 @@ class Assessment:
 
 
 def flag_json(f: Flag) -> dict:
-    """The JSON form of a flag (``gaitrisk flags --json``, the report schema)."""
+    """The JSON form of a flag (``gaitrisk flags --json``, the report schema).
+
+    ``evidence`` is the flag's own, or else its code's entry in the evidence table: every flag
+    carries the grade, source, effect and threshold origin it rests on.
+    """
+    evidence = f.evidence or flag_evidence(f.code)
     return {"code": f.code, "severity": f.severity, "date": f.date.isoformat(), "explanation": f.explanation,
-            "suggestion": f.suggestion, "source": f.source,
+            "suggestion": f.suggestion, "source": f.source, "evidence": evidence.as_json(),
             "contributors": [{"feature": c.feature, "value": c.value, "weight": c.weight} for c in f.contributors]}
 
 
@@ -119,13 +127,16 @@ def merge_model(flags: Sequence[Flag], view: ModelView, last: dt.date) -> list[F
     for code, log_odds in view.contributions:
         if not view.at_risk or log_odds < MODEL_FLAG_LOG_ODDS or code in fired or code not in _SUGGEST:
             continue
+        if rule_factor(code).severity == "none":   # a hypothesis is shown as exposure, never as a flag
+            continue
         contributors = _model_contributors(view, code)
         named = ", ".join(f"{c.feature} = {c.value:.3g}" if c.value is not None else f"{c.feature} missing"
                           for c in contributors if c.weight and c.weight > 0)
         out.append(Flag(code, "info", last,
                         f"the model raises your odds of a pain onset in the next {view.horizon_days} days "
                         f"x{np.exp(log_odds):.1f} (log-odds {log_odds:+.2f}) from these features: {named}; "
-                        f"no rule of this kind fired", _SUGGEST[code], contributors, "model"))
+                        f"no rule of this kind fired", _SUGGEST[code], contributors, "model",
+                        flag_evidence(code)))
     return out
 
 

@@ -1,42 +1,44 @@
-"""Evidence-based rules and the red flag (issue 4; evidence base §10 "suggested flag logic").
+"""Evidence-graded rules and the red flag.
 
 Every rule reads the athlete-day frame of :func:`gaitrisk.model.dataset.athlete_days`
-(days <= t only) and fires with a severity.  Thresholds and their sources:
+(days <= t only).  The evidence table (``evidence.toml``, :mod:`.evidence`; rendered as
+``docs/evidence.md``) holds each rule's sources, grade, effect, threshold origin and
+severity; a rule here decides only *whether* it fires, and its severity is the table's
+(:func:`rule_levels`).  ``high`` belongs to ``see_a_clinician`` alone; a rule whose entry
+is graded "hypothesis" (severity ``none``) never becomes a flag.
 
-=====================  =====================================================  ==================================
-flag                   condition (severity)                                    source
-=====================  =====================================================  ==================================
-``session_spike``      a run in 7 d > 1.10 x longest run of the 30 d before    Frandsen 2025 (§3.2, §0 row 9, §10)
-                       (info), > 1.30 (warn), > 2.0 (high)
-``return_from_break``  a run in the first 7 days after >= 21 days without a   §10 return_from_break, §0 row 14
-                       run >= 50 % of the longest run of the 30 days before    (heuristic) [D]
-                       the break (warn)
-``mileage_jump``       7-day distance > 1.30 x previous 7 days (warn)          Nielsen 2014 (§3.1, §0 row 10)
-``overstriding``       7-day level cadence residual <= -5 % (info),            Heiderscheit 2011 (§0 row 3, §10)
-                       <= -10 % (warn); residual vs 150 + 6.01 v (§0 row 1)
-``cadence_abs_low``    7-day mean level cadence < 153 spm on runs at >= 2.5    §10 cadence_abs_low, §0 row 4
-                       m/s level speed (info; absolute backstop)               (Garmin "red" < 5th pct) [C]
-``downhill_load``      7-day metres at <= -5 % grade > 1.5 x 28-day mean week  heuristic (§10, §0 row 17) [D]
-                       (info)
-``camber_exposure``    >= 70 % of 28-day road metres on one low side and       hypothesis (§10, §5.3-5.6)
-                       same-side lateral hip/knee pain >= 3 in 28 d (info)
-``track_direction``    >= 80 % of 28-day track bend metres one way and          §10, §5.4
-                       side-specific target pain in 28 d (info)
-``pain_rising``        target, shin or foot NRS >= 2 points over the mean of   Farrar 2001; Silbernagel 2007
-                       the logged days of the 7 before (>= 3 logged), or       (thresholds: design choice)
-                       next-morning pain >= 1 point over it, or > 5 during a
-                       run (warn); an unlogged day is unknown, not 0
-``see_a_clinician``    rest pain >= 3 in groin/front hip, buttock, shin or     clinician_rest_night_pain,
-                       foot; night pain >= 3 anywhere; the last 3 run days     clinician_worsening_runs,
-                       within 14 d rising in one region and side; groin pain   clinician_groin_run_days
-                       >= 3 on 2 run days < 7 d apart or on a spike day (high) (Song 2020; bone stress is
-                                                                               never modelled, always referred)
-=====================  =====================================================  ==================================
+=====================  =====================================================  ==================
+flag                   condition                                               source
+=====================  =====================================================  ==================
+``session_spike``      a run in 7 d > 1.10 x the longest run of the 30 d       Frandsen 2025
+                       before it; the tier (> 10 / 30 / 100 %) and its
+                       hazard rate ratio are information, not severity
+``return_from_break``  a run in the first 7 days after >= 21 run-free days     Frandsen 2025
+                       (declared gap days excluded) >= 50 % of the longest     (design choice)
+                       run of the 30 days before the break
+``mileage_jump``       the load table's ``week_jump``                          Nielsen 2014;
+                       (:func:`gaitrisk.load.metrics.week_change`)             Frandsen 2025
+``overstriding``       7-day level cadence residual <= -5 %                    Heiderscheit 2011
+``cadence_abs_low``    7-day mean level cadence < 153 spm at >= 2.5 m/s        Garmin FR945 manual
+``downhill_load``      the load table's ``descent_spike``                      Gottschall 2005;
+                       (:func:`gaitrisk.load.metrics.descent_spike`)           Telhan 2010
+``camber_exposure``    >= 70 % of 28-day road metres on one low side and       hypothesis
+                       same-side lateral hip/knee pain >= 3 in 28 d
+``track_direction``    >= 80 % of 28-day track bend metres one way and         J Exp Biol 2024
+                       side-specific target pain in 28 d
+``pain_rising``        target, shin or foot NRS >= 2 points over the mean of   Farrar 2001;
+                       the logged days of the 7 before (>= 3 logged), or       Silbernagel 2007
+                       next-morning pain >= 1 point over it, or > 5 during a   (design choice)
+                       run; an unlogged day is unknown, not 0
+``see_a_clinician``    rest pain >= 3 in groin/front hip, buttock, shin or     Song 2020
+                       foot; night pain >= 3 anywhere; the last 3 run days
+                       within 14 d rising in one region and side; groin pain
+                       >= 3 on 2 run days < 7 d apart or on a spike day
+=====================  =====================================================  ==================
 
-The two §10 rules beyond the issue's list keep their own codes (``return_from_break``,
-``cadence_abs_low``; the report schema enumerates both): a return from a break is a session
-spike whose 30-day reference is missing or stale, and an absolute cadence floor is not the
-speed-relative residual of ``overstriding``, so a reader should see which rule fired.
+``return_from_break`` and ``cadence_abs_low`` keep their own codes: a return from a break is
+a session spike whose 30-day reference is missing or stale, and an absolute cadence floor is
+not the speed-relative residual of ``overstriding``, so a reader sees which rule fired.
 """
 
 from __future__ import annotations
@@ -48,27 +50,31 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 
+from ..load import metrics as M
+from . import evidence
+from .evidence import FlagEvidence
 from ..pain.compliance import BASELINE_DAYS, BASELINE_MIN_LOGGED
 from ..pain.vocab import REGIONS, SIDES
 
 Severity = Literal["info", "warn", "high"]
 LEVEL = {"info": 1, "warn": 2, "high": 3}
 
-SPIKE_TIERS = (2.0, 1.30, 1.10)       # Frandsen 2025 (§3.2): high / warn / info
-WEEK_JUMP = 1.30                      # Nielsen 2014 (§3.1)
-CADENCE_NOTABLE, CADENCE_MARKED = -5.0, -10.0   # §0 row 3
-DOWNHILL_SPIKE = 1.5                  # §10 downhill_exposure [D]
-CAMBER_SHARE = 0.70                   # §10 camber_side_imbalance
-TRACK_SHARE = 0.80                    # §10 track_direction
-PAIN_RISE_POINTS, PAIN_HIGH = 2.0, 5.0  # §0 rows 19-20
-MORNING_RISE_POINTS = 1.0             # "next-morning pain above baseline" (§0 row 20); 1 point = minimal change (§0 row 19)
-BREAK_DAYS = 21                       # §10 return_from_break: no run for >= 21 days (§0 row 14: 21-30)
+SPIKE_TIERS = (2.0, 1.30, 1.10)       # Frandsen 2025's tiers (large / moderate / small): information only
+SPIKE_FLAG = SPIKE_TIERS[2]           # any tier is one spike: the hazard rate ratios do not rise with the tier
+WEEK_JUMP = 1.0 + M.WEEK_JUMP         # Nielsen 2014's > 30 %
+CADENCE_NOTABLE, CADENCE_MARKED = -5.0, -10.0   # Heiderscheit 2011's step-rate changes
+DOWNHILL_SPIKE = M.DESCENT_SPIKE      # the load table's descent spike (design choice)
+CAMBER_SHARE = 0.70                   # design choice (evidence table: camber_exposure)
+TRACK_SHARE = 0.80                    # design choice (evidence table: track_direction)
+PAIN_RISE_POINTS, PAIN_HIGH = 2.0, 5.0  # design choice after Farrar 2001 (an improvement MCID) and Silbernagel 2007
+MORNING_RISE_POINTS = 1.0             # "next-morning pain above baseline" (Silbernagel 2007); 1 point: design choice
+BREAK_DAYS = 21                       # design choice: >= 21 run-free days outside declared gaps
 BREAK_WINDOW = 7                      # the first week back counts as "the first runs"
-PRE_BREAK_DAYS = 30                   # the pre-break longest run: the Frandsen 30-day window (§3.2)
-BREAK_SHARE = 0.50                    # §10: session >= 50 % of the pre-break longest run
-ABS_CADENCE_SPM = 153.0               # §0 row 4: Garmin "red" (< 5th percentile)
-ABS_CADENCE_MIN_SPEED = 2.5           # §10 cadence_abs_low: at >= 2.5 m/s
-TARGET_PAIN = 3                       # "NRS < 3" = pain-free (§6.4 item 3)
+PRE_BREAK_DAYS = 30                   # the pre-break longest run: Frandsen 2025's 30-day window
+BREAK_SHARE = 0.50                    # design choice: a first run back >= 50 % of the pre-break longest run
+ABS_CADENCE_SPM = 153.0               # Garmin FR945 manual: "red" (< 5th percentile)
+ABS_CADENCE_MIN_SPEED = 2.5           # design choice: the floor applies at >= 2.5 m/s
+TARGET_PAIN = 3                       # below 3/10 counts as pain-free (design choice)
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ class Flag:
     suggestion: str
     contributors: tuple[Contributor, ...] = field(default_factory=tuple)
     source: str = ""
+    evidence: FlagEvidence | None = None
 
 
 def _f(row: pd.Series, key: str) -> float:
@@ -101,21 +108,45 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
 
 
-PAIN_RISING_SOURCE = "Farrar 2001; Silbernagel 2007 (thresholds: design choice)"   # evidence: pain_rising
+# The evidence entry of a rule whose code has more than one: the residual here is against the
+# population cadence model.
+FACTOR_OF_CODE = {"overstriding": "overstriding_population"}
+
+
+def rule_factor(code: str, table: evidence.EvidenceTable | None = None) -> evidence.Factor:
+    """The evidence-table entry behind a flag code (its first entry unless ``FACTOR_OF_CODE`` names one)."""
+    table = table or evidence.shipped()
+    entries = table.for_flag(code)
+    if not entries:
+        raise KeyError(f"no evidence entry for flag {code!r}")
+    return next((f for f in entries if f.id == FACTOR_OF_CODE.get(code)), entries[0])
+
+
+def flag_evidence(code: str) -> FlagEvidence:
+    """What a flag of ``code`` carries as ``evidence`` in JSON."""
+    return rule_factor(code).flag_evidence()
+
+
+def _fires(values: pd.Series) -> pd.Series:
+    """A nullable boolean (or 0/1 float) column as True where it is true; unknown is not firing."""
+    return pd.to_numeric(values.astype("Float64"), errors="coerce").fillna(0) > 0
 
 
 def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
-    """Vectorised: severity level (0 = off, 1 info, 2 warn, 3 high) of each risk rule on every row."""
+    """Vectorised: severity level (0 = off, 1 info, 2 warn, 3 high) of each risk rule on every row.
+
+    Each rule decides whether it fires; the level is its evidence entry's severity, so no rule
+    is stronger than its evidence (a "none" entry never fires).
+    """
     spike = frame["spike_max_7d"]
     out = pd.DataFrame(index=frame.index)
-    out["session_spike"] = np.select([spike > SPIKE_TIERS[0], spike > SPIKE_TIERS[1], spike > SPIKE_TIERS[2]],
-                                     [3, 2, 1], 0)
-    out["return_from_break"] = np.where(_col(frame, "return_ratio_7d") >= BREAK_SHARE, 2, 0)
-    out["mileage_jump"] = np.where(frame["week_ratio"] > WEEK_JUMP, 2, 0)
+    out["session_spike"] = np.where(spike > SPIKE_FLAG, 1, 0)
+    out["return_from_break"] = np.where(_col(frame, "return_ratio_7d") >= BREAK_SHARE, 1, 0)
+    out["mileage_jump"] = np.where(_fires(_col(frame, "week_jump")), 1, 0)
     cad = frame["cad_resid_7d"]
     out["overstriding"] = np.select([cad <= CADENCE_MARKED, cad <= CADENCE_NOTABLE], [2, 1], 0)
     out["cadence_abs_low"] = np.where(_col(frame, "cad_level_7d") < ABS_CADENCE_SPM, 1, 0)
-    out["downhill_load"] = np.where(frame["dh5_ratio"] > DOWNHILL_SPIKE, 1, 0)
+    out["downhill_load"] = np.where(_fires(_col(frame, "descent_spike")), 1, 0)
     road = frame["road_m_28d"].where(frame["road_m_28d"] > 0)
     left_share, right_share = frame["road_left_low_m_28d"] / road, frame["road_right_low_m_28d"] / road
     lat_l = frame["lat_pain_L_28d"] if "lat_pain_L_28d" in frame else frame["pain_L_28d"]
@@ -142,6 +173,9 @@ def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
                          | ((morning > 0) & (morning - base >= MORNING_RISE_POINTS))))
               | (_col(frame, "pain_run_today") > PAIN_HIGH))
     out["pain_rising"] = np.where(rising, 2, 0)
+    table = evidence.shipped()
+    for code in out.columns:
+        out[code] = np.where(out[code] > 0, LEVEL.get(rule_factor(code, table).severity, 0), 0)
     return out
 
 
@@ -171,34 +205,36 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
         pd.MultiIndex.from_tuples([("x", pd.Timestamp(day))], names=["athlete", "day"]))).iloc[0]
     out: list[Flag] = []
     sev = {1: "info", 2: "warn", 3: "high"}
-    spike_limit = {3: SPIKE_TIERS[0], 2: SPIKE_TIERS[1]}.get(int(lv["session_spike"]), SPIKE_TIERS[2])
     texts = {
         "session_spike": (f"your longest run of the last 7 days was {_f(row, 'spike_max_7d'):.2f} x the longest run "
-                          f"of the 30 days before it (> {spike_limit:.2f} = {sev[int(lv['session_spike']) or 1]})",
-                          "Frandsen 2025, §3.2", "spike_max_7d"),
-        "return_from_break": (f"a run in your first week back after >= {BREAK_DAYS} days without running was "
-                              f"{100 * _f(row, 'return_ratio_7d'):.0f} % of your longest run before the break (flag >= 50 %)",
-                              "§10 return_from_break, §0 row 14 (heuristic)", "return_ratio_7d"),
+                          f"of the 30 days before it (flag > {SPIKE_FLAG:.2f}); "
+                          f"{spike_tier_text(_f(row, 'spike_max_7d'))}",
+                          "spike_max_7d"),
+        "return_from_break": (f"a run in your first week back after >= {BREAK_DAYS} days without running (declared "
+                              f"data gaps not counted) was {100 * _f(row, 'return_ratio_7d'):.0f} % of your longest "
+                              "run before the break (flag >= 50 %)", "return_ratio_7d"),
         "cadence_abs_low": (f"7-day level cadence is {_f(row, 'cad_level_7d'):.0f} steps/min at >= 2.5 m/s "
-                            f"(flag < 153, the lowest 5 % of runners)", "§10 cadence_abs_low, §0 row 4",
-                            "cad_level_7d"),
-        "mileage_jump": (f"last 7 days were {_f(row, 'week_ratio'):.2f} x the 7 before (flag > 1.30)",
-                         "Nielsen 2014, §3.1", "week_ratio"),
+                            f"(flag < 153, the lowest 5 % of runners)", "cad_level_7d"),
+        "mileage_jump": (f"last 7 days ({_km(row, 'dist_7d')}) were {_f(row, 'week_ratio'):.2f} x your reference week "
+                         f"({_km(row, 'dist_ref_7d')}: the larger of the previous 7 days and the mean week of the 14 "
+                         f"days before them; flag > {WEEK_JUMP:.2f} from a reference of "
+                         f">= {M.WEEK_JUMP_MIN_M / 1000:.0f} km)", "week_ratio"),
         "overstriding": (f"7-day level cadence is {_f(row, 'cad_resid_7d'):+.1f} % against the speed-expected "
-                         f"cadence (flag <= -5 %)", "§0 row 3, Heiderscheit 2011", "cad_resid_7d"),
-        "downhill_load": (f"downhill metres at <= -5 % this week are {_f(row, 'dh5_ratio'):.1f} x your 28-day mean "
-                          f"week (flag > 1.5)", "§10 heuristic", "dh5_ratio"),
+                         f"cadence (flag <= -5 %)", "cad_resid_7d"),
+        "downhill_load": (f"vertical descent in the last 7 days was {_f(row, 'descent_ratio'):.1f} x your mean week of "
+                          f"the 28 days before them (flag > {DOWNHILL_SPIKE:.1f})", "descent_ratio"),
         "camber_exposure": ("most of your road metres in 28 days had the same foot on the low side, and that side "
-                            "hurts", "§10, §5.3-5.6 (hypothesis)", "road_m_28d"),
-        "track_direction": ("most of your track bends in 28 days ran one way, and one side hurts", "§10, §5.4",
+                            "hurts", "road_m_28d"),
+        "track_direction": ("most of your track bends in 28 days ran one way, and one side hurts",
                             "track_ccw_m_28d"),
-        "pain_rising": (pain_rising_text(row), PAIN_RISING_SOURCE, "pain_today"),
+        "pain_rising": (pain_rising_text(row), "pain_today"),
     }
     for code, level in lv.items():
         if level > 0:
-            text, source, key = texts[code]
+            text, key = texts[code]
+            factor = rule_factor(code)
             out.append(Flag(code, sev[int(level)], day, text, _SUGGEST[code],
-                            (Contributor(key, _f(row, key)),), source))
+                            (Contributor(key, _f(row, key)),), factor.cite, factor.flag_evidence()))
     return out
 
 
@@ -228,17 +264,35 @@ RUN_WHENS = ("during_run", "after_run")
 WORSENING_RUNS, WORSENING_WINDOW_DAYS = 3, 14    # the last 3 run days, the first and last < 14 days apart
 GROIN_RUN_DAYS_WINDOW = 7                         # two groin run days < 7 days apart
 REFER = "stop running and see a clinician before the next run"
-CITE_REST_NIGHT = "clinician_rest_night_pain (Song 2020)"
-CITE_WORSENING = "clinician_worsening_runs (Song 2020)"
-CITE_GROIN = "clinician_groin_run_days (Song 2020)"
+# Each trigger's entry in the evidence table: its flag cites the entry's sources and carries its evidence.
+CITE_REST_NIGHT = "clinician_rest_night_pain"
+CITE_WORSENING = "clinician_worsening_runs"
+CITE_GROIN = "clinician_groin_run_days"
 
 
-def _refer(day: dt.date, text: str, score: float, source: str) -> Flag:
-    return Flag("see_a_clinician", "high", day, text, REFER, (Contributor("pain_score", float(score)),), source)
+def _refer(day: dt.date, text: str, score: float, trigger: str) -> Flag:
+    factor = next(f for f in evidence.shipped().for_flag("see_a_clinician") if f.id == trigger)
+    return Flag("see_a_clinician", "high", day, text, REFER, (Contributor("pain_score", float(score)),),
+                factor.cite, factor.flag_evidence())
 
 
 def _site(region: str, side: str) -> str:
     return REGIONS.get(region, region) + ("" if side == "both" else f" ({SIDES.get(side, side)})")
+
+
+def _km(row: pd.Series, key: str) -> str:
+    value = _f(row, key)
+    return f"{value / 1000:.1f} km" if value == value else "unknown"
+
+
+def spike_tier_text(ratio: float) -> str:
+    """The Frandsen tier of a spike ratio and its hazard rate ratio, as information (not severity)."""
+    tier = str(M.spike_tier(np.array([ratio]))[0])
+    effect = next((e for e in rule_factor("session_spike").effects if e.label.startswith(tier)), None)
+    if effect is None:
+        return f"tier: {tier}"
+    return (f"tier: {effect.text()} in Frandsen 2025; every tier is one spike, because the hazard "
+            "rate ratios do not rise with the tier")
 
 
 def clinician_flags(entries: Sequence, frame: pd.DataFrame, zone) -> list[Flag]:

@@ -45,7 +45,7 @@ class RunPoint:
     id: str
     day: dt.date                       # local calendar day the run started
     distance_m: float | None
-    spike_pct: float | None            # vs the longest run of the 30 days before (Frandsen 2025, §3.2)
+    spike_pct: float | None            # vs the longest run of the 30 days before (Frandsen 2025)
     spike_tier: str | None             # none/small/moderate/large/insufficient_history; None = outside the table
     longest_prev_30d_m: float | None
     level_speed_mps: float | None
@@ -102,7 +102,7 @@ class CadenceLine:
 
     a: float
     b: float
-    source: str                        # population (evidence §0 row 1) / personal / personal_offset
+    source: str                        # population (VU wearable study) / personal / personal_offset
     n_runs: int
 
 
@@ -284,7 +284,7 @@ def _pain_points(entries, zone: ZoneInfo, first: dt.date, last: dt.date) -> list
 
 
 def _baseline(runs: tuple[RunPoint, ...]) -> CadenceLine | None:
-    """The athlete's own cadence-speed line from the runs shown (evidence §1.5 step 2).
+    """The athlete's own cadence-speed line from the runs shown (the personal baseline of docs/evidence.md).
 
     With >= 10 level runs the personal fit of the features module; with 3-9 the
     population slope through the athlete's median offset (too few runs for a slope);

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..load.weekly import WeekRow
-from ..model.rules import Flag
+from ..model.rules import Flag, flag_evidence
 from ..pain import vocab
 
 SEVERITY_ORDER = ("high", "warn", "info")
@@ -21,6 +21,12 @@ def km(v: float | None) -> str:
 
 def flag_title(f: Flag) -> str:
     return "RED FLAG: see a clinician" if f.code == "see_a_clinician" else f"{f.code} ({f.severity})"
+
+
+def flag_cite(f: Flag) -> str:
+    """The flag's sources with its evidence grade: "Frandsen 2025; evidence grade A"."""
+    ev = f.evidence or flag_evidence(f.code)
+    return f"{f.source}; evidence grade {ev.grade}"
 
 
 def week_label(w: WeekRow) -> str:

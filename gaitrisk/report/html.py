@@ -80,7 +80,7 @@ def athlete_html(rep: AthleteReport) -> str:
         red = " red" if f.code == "see_a_clinician" else ""
         out.append(f'<div class="flag {f.severity}{red}" data-flag="{_esc(f.code)}">'
                    f'<div class="title">{_esc(F.flag_title(f))}, {f.date}</div>'
-                   f"<div>{_esc(f.explanation)} <span class='note'>[{_esc(f.source)}]</span></div>"
+                   f"<div>{_esc(f.explanation)} <span class='note'>[{_esc(F.flag_cite(f))}]</span></div>"
                    f'<div class="do">→ {_esc(f.suggestion)}</div></div>')
     if rep.model is None:
         out.append(f'<p class="note">Model: {_esc(rep.model_note or "not shown")}</p>')

@@ -21,7 +21,7 @@ from .assemble import (
     WeekTrend,
 )
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SCHEMA_FILE = "report.schema.json"
 
 

@@ -30,7 +30,7 @@ def athlete_markdown(rep: AthleteReport) -> list[str]:
     if not rep.flags:
         L += ["None. Keep logging pain after runs.", ""]
     for f in rep.flags:
-        L += [f"- **{F.flag_title(f)}**, {f.date}: {_esc(f.explanation)} \\[{_esc(f.source)}\\]  ",
+        L += [f"- **{F.flag_title(f)}**, {f.date}: {_esc(f.explanation)} \\[{_esc(F.flag_cite(f))}\\]  ",
               f"  → {_esc(f.suggestion)}"]
     L += [""]
     if rep.model is None:
@@ -45,13 +45,15 @@ def athlete_markdown(rep: AthleteReport) -> list[str]:
     L += _table(["week", "km", "runs", "longest km", "change", "spike", "ACWR 7:21", "pain max"],
                 [[F.week_label(w), F.km(w.distance_m), str(w.runs), F.km(w.longest_run_m), F.change_cell(w),
                   F.spike_cell(w), F.num(w.acwr_7_21, ".2f"), F.num(w.pain_max, "d")] for w in rep.weeks])
-    L += [("▲ spike: a run > 10 % over the longest run of the 30 days before (Frandsen 2025, §3.2); change ▲: "
-           "> 30 % over the previous 7 days (Nielsen 2014, §3.1). ACWR is information only (§3.3)."), ""]
+    L += [("▲ spike: a run > 10 % over the longest run of the 30 days before (Frandsen 2025); change ▲: "
+           "> 30 % over the reference week (the larger of the previous 7 days and the 14-day mean week, from "
+           "10 km; Nielsen 2014). ACWR is information only (Impellizzeri 2020)."), ""]
     L += ["### Gait trends", ""]
     L += _table(["week", "runs", "cadence vs expected %", "GCT ms", "GCT balance L %"],
                 [[F.week_label(w), str(w.runs), F.num(w.cadence_residual_pct, "+.1f"), F.num(w.gct_ms, ".0f"),
                   F.num(w.gct_balance_pct, ".1f")] for w in rep.trends])
-    L += ["Cadence: level-ground residual vs 150 + 6.01·v steps/min (§0 row 1), ≤ -5 % notable (§0 row 3).", ""]
+    L += ["Cadence: level-ground residual vs 150 + 6.01·v steps/min (VU wearable study), ≤ -5 % notable "
+          "(Heiderscheit 2011).", ""]
     L += ["### Terrain, camber and track exposure (km)", ""]
     L += _table(["week", "downhill ≤-5 %", "≤-10 %", "road left low", "road right low", "track CCW", "track CW"],
                 [[F.week_label(w), F.km(w.downhill5_m), F.km(w.downhill10_m), F.km(w.road_left_low_m),

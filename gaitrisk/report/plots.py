@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from ..model.rules import CADENCE_NOTABLE, PAIN_HIGH, SPIKE_TIERS, TARGET_PAIN
 from .assemble import AthleteReport
 
-ACWR_BAND = (0.8, 1.3)      # Gabbett 2016 "sweet spot" (§3.3) [D]: context only
-ACWR_CAUTION = 1.5          # §0 row 12: "if it must be a flag: > 1.5 = caution", low evidence
-BALANCE_GREEN = 50.7        # §0 row 8: Garmin green <= 50.7 % either side
-BALANCE_RED = 52.2          # §0 row 8: > 52.2 % red
+ACWR_BAND = (0.8, 1.3)      # Gabbett 2016 "sweet spot": context only
+ACWR_CAUTION = 1.5          # Gabbett 2016 "danger zone": low evidence for runners
+BALANCE_GREEN = 50.7        # Garmin green <= 50.7 % either side
+BALANCE_RED = 52.2          # Garmin: > 52.2 % red
 TIER_COLOUR = {"small": "#e6a100", "moderate": "#e05a00", "large": "#c00000"}
 REGION_COLOUR = {"lateral_hip": "#c0392b", "groin_front_hip": "#8e44ad", "buttock": "#d35400",
                  "lateral_knee_itb": "#2471a3", "knee_front": "#17a589", "shin": "#7d6608", "foot": "#5d6d7e",
@@ -129,7 +129,7 @@ def load_plot(rep: AthleteReport) -> Plot:
     _time_axis(runs_ax, rep)
     n_insufficient = sum(r.spike_tier == "insufficient_history" for r in runs)
     cap = ("Top: distance per 7-day week. Bottom: each run, the longest run of the 30 days before it, and the "
-           "+10 % spike line (Frandsen 2025, §3.2); markers: small > 10 %, moderate > 30 %, large > 100 %.")
+           "+10 % spike line (Frandsen 2025); markers: small > 10 %, moderate > 30 %, large > 100 %.")
     if n_insufficient:
         cap += f" {n_insufficient} run(s) had less than 30 days of history: no spike can be judged."
     return Plot("load", "Training load", cap, to_svg(fig))
@@ -151,8 +151,8 @@ def acwr_plot(rep: AthleteReport) -> Plot:
     ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=4)
     _time_axis(ax, rep)
     return Plot("acwr", "Acute:chronic workload ratio",
-                "As of each week's last day. Information only: the evidence for runners is weak (§3.3, "
-                "Impellizzeri 2020); the band is Gabbett's team-sport 'sweet spot'.", to_svg(fig))
+                "As of each week's last day. Information only: the evidence for runners is weak "
+                "(Impellizzeri 2020); the band is Gabbett's team-sport 'sweet spot'.", to_svg(fig))
 
 
 def cadence_plot(rep: AthleteReport) -> Plot:
@@ -161,15 +161,15 @@ def cadence_plot(rep: AthleteReport) -> Plot:
     fig, (ax,) = _figure(1, 3.0, sharex=False, bottom_in=0.55)
     pts = [(r.level_speed_mps, r.level_cadence_spm) for r in rep.runs
            if r.level_speed_mps is not None and r.level_cadence_spm is not None]
-    lo, hi = 1.6, 4.7   # the speed range the expected-cadence model was fitted on (§0 row 1)
+    lo, hi = 1.6, 4.7   # the speed range the expected-cadence model was fitted on (VU wearable study)
     if pts:
         v, c = np.array(pts).T
         lo, hi = min(lo, v.min() - 0.2), max(hi, v.max() + 0.2)
     grid = np.linspace(lo, hi, 50)
     e = rep.expected_cadence
-    ax.plot(grid, e.a + e.b * grid, color="#333333", label=f"expected: {e.a:.0f} + {e.b:.2f}·v (§0 row 1)")
+    ax.plot(grid, e.a + e.b * grid, color="#333333", label=f"expected: {e.a:.0f} + {e.b:.2f}·v (VU wearable study)")
     ax.plot(grid, (e.a + e.b * grid) * (1 + CADENCE_NOTABLE / 100), color="#e05a00", linestyle=":",
-            label=f"{CADENCE_NOTABLE:+.0f} %: notable (§0 row 3)")
+            label=f"{CADENCE_NOTABLE:+.0f} %: notable (Heiderscheit 2011)")
     b = rep.baseline_cadence
     if b is not None:
         how = "personal fit" if b.source == "personal" else "your median offset"
@@ -214,8 +214,8 @@ def gct_balance_plot(rep: AthleteReport) -> Plot:
     gct.set_ylabel("GCT, ms")
     _time_axis(gct, rep)
     return Plot("gct-balance", "Ground contact time and balance",
-                "Top: left share of ground-contact time per run, with Garmin's bands (§0 row 8; an injury link is not "
-                "established). Bottom: contact time, measured or estimated with Hoyt's model (§2.2).", to_svg(fig))
+                "Top: left share of ground-contact time per run, with Garmin's bands (an injury link is not "
+                "established). Bottom: contact time, measured or estimated with Hoyt's model.", to_svg(fig))
 
 
 def downhill_plot(rep: AthleteReport) -> Plot:
@@ -234,8 +234,10 @@ def downhill_plot(rep: AthleteReport) -> Plot:
     ax.set_ylabel("downhill km / week")
     _time_axis(ax, rep)
     return Plot("downhill", "Downhill exposure",
-                "Metres run at a grade of -5 % or steeper each week (§0 row 17); the downhill_load flag fires when a "
-                "week exceeds 1.5 × the 28-day mean week (§10, heuristic).", to_svg(fig))
+                "Metres run at a grade of -5 % or steeper each week (exposure). The downhill_load flag reads "
+                "vertical descent, like the load table: it fires when the last 7 days' descent exceeds 1.5 × the "
+                "mean week of the 28 days before them (a design choice; Gottschall 2005, Telhan 2010).",
+                to_svg(fig))
 
 
 def camber_plot(rep: AthleteReport) -> Plot:
@@ -258,7 +260,8 @@ def camber_plot(rep: AthleteReport) -> Plot:
     _time_axis(track, rep)
     return Plot("camber", "Road camber and track direction",
                 "Road metres with the left or the right foot on the low side of the camber, and track bend metres by "
-                "direction, per week (§5). One-sided exposure is flagged only together with same-side pain (§10).",
+                "direction, per week. Camber is a hypothesis: its exposure is shown, never flagged. One-way track "
+                "running is flagged only together with one-sided pain (J Exp Biol 2024).",
                 to_svg(fig))
 
 
@@ -281,8 +284,8 @@ def pain_plot(rep: AthleteReport) -> Plot:
     ax.set_ylabel("pain 0–10")
     _time_axis(ax, rep)
     return Plot("pain", "Pain log",
-                f"Scores on the 0–10 scale (§6.1). Dotted: {TARGET_PAIN}/10, the pain-free limit (§6.4); dashed: "
-                f"{PAIN_HIGH:.0f}/10, above which load should come down (pain-monitoring model, §0 row 20).",
+                f"Scores on the 0–10 scale. Dotted: {TARGET_PAIN}/10, the pain-free limit; dashed: "
+                f"{PAIN_HIGH:.0f}/10, above which load should come down (pain-monitoring model, Silbernagel 2007).",
                 to_svg(fig))
 
 

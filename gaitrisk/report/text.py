@@ -79,7 +79,7 @@ def _flags(rep: AthleteReport):
                right_from=99, wrap=(2,))
     for f in rep.flags:
         style = _STYLE[f.severity]
-        why = Text(f"{plain(f.explanation)} [{plain(f.source)}]\n")
+        why = Text(f"{plain(f.explanation)} [{plain(F.flag_cite(f))}]\n")
         why.append(f"→ {plain(f.suggestion)}", style="bold")
         t.add_row(Text(F.flag_title(f), style=style), f.date.isoformat(), why)
     return t
@@ -104,9 +104,10 @@ def _load(rep: AthleteReport):
         style = "red" if w.spike_tier_max in ("moderate", "large") or w.week_jump else None
         t.add_row(F.week_label(w), F.km(w.distance_m), str(w.runs), F.km(w.longest_run_m), F.change_cell(w),
                   F.spike_cell(w), F.num(w.acwr_7_21, ".2f"), F.num(w.pain_max, "d"), style=style)
-    return _with_note(t, "spike ▲: a run > 10 % over the longest run of the 30 days before it (Frandsen 2025, "
-                      "§3.2; ? = under 30 days of history); change ▲: > 30 % over the previous 7 days (Nielsen 2014, "
-                      "§3.1). ACWR is information only: weak evidence for runners (§3.3).")
+    return _with_note(t, "spike ▲: a run > 10 % over the longest run of the 30 days before it (Frandsen 2025; "
+                      "? = under 30 days of history); change ▲: > 30 % over the reference week (the larger of the "
+                      "previous 7 days and the 14-day mean week, from 10 km; Nielsen 2014). ACWR is information "
+                      "only: weak evidence for runners (Impellizzeri 2020).")
 
 
 def _trends(rep: AthleteReport):
@@ -115,8 +116,8 @@ def _trends(rep: AthleteReport):
     for w in rep.trends:
         t.add_row(F.week_label(w), str(w.runs), F.num(w.cadence_residual_pct, "+.1f") + (" %" if
                   w.cadence_residual_pct is not None else ""), F.num(w.gct_ms, ".0f"), F.num(w.gct_balance_pct, ".1f"))
-    return _with_note(t, "Cadence: level-ground residual vs 150 + 6.01·v steps/min (§0 row 1), ≤ -5 % notable "
-                      "(§0 row 3). Balance: > 50.7 % either side is outside Garmin's green band (§0 row 8).")
+    return _with_note(t, "Cadence: level-ground residual vs 150 + 6.01·v steps/min (VU wearable study), ≤ -5 % "
+                      "notable (Heiderscheit 2011). Balance: > 50.7 % either side is outside Garmin's green band.")
 
 
 def _exposure(rep: AthleteReport):
@@ -125,7 +126,8 @@ def _exposure(rep: AthleteReport):
     for w in rep.trends:
         t.add_row(F.week_label(w), F.km(w.downhill5_m), F.km(w.downhill10_m), F.km(w.road_left_low_m),
                   F.km(w.road_right_low_m), F.km(w.track_ccw_m), F.km(w.track_cw_m))
-    return _with_note(t, "Left low = the left foot on the low side of the road camber (§5).")
+    return _with_note(t, "Left low = the left foot on the low side of the road camber (an exposure, not a flag: "
+                      "camber is a hypothesis).")
 
 
 def _pain(rep: AthleteReport):
