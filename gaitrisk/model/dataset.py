@@ -152,7 +152,7 @@ def _per_run(feats: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     dist = runs["distance_m"]
     resid = (col("level_cadence_spm") / expected_cadence(col("level_speed_mps")) - 1.0) * 100.0
     source = f["road_low_side_source"] if "road_low_side_source" in f else pd.Series(None, index=f.index)
-    measured = source.fillna("").astype(str).str.startswith("out-and-back")
+    measured = source.astype(object).fillna("").astype(str).str.startswith("out-and-back")
     left, right = col("road_left_low_m").fillna(0.0), col("road_right_low_m").fillna(0.0)
     level_cad = col("level_cadence_spm").where(col("level_speed_mps") >= ABS_CADENCE_MIN_SPEED)
     return pd.DataFrame({
