@@ -62,7 +62,7 @@ LEVEL = {"info": 1, "warn": 2, "high": 3}
 SPIKE_TIERS = (2.0, 1.30, 1.10)       # Frandsen 2025's tiers (large / moderate / small): information only
 SPIKE_FLAG = SPIKE_TIERS[2]           # any tier is one spike: the hazard rate ratios do not rise with the tier
 WEEK_JUMP = 1.0 + M.WEEK_JUMP         # Nielsen 2014's > 30 %
-CADENCE_NOTABLE, CADENCE_MARKED = -5.0, -10.0   # Heiderscheit 2011's step-rate changes
+CADENCE_NOTABLE = -5.0                # Heiderscheit 2011's smallest step-rate change
 DOWNHILL_SPIKE = M.DESCENT_SPIKE      # the load table's descent spike (design choice)
 CAMBER_SHARE = 0.70                   # design choice (evidence table: camber_exposure)
 TRACK_SHARE = 0.80                    # design choice (evidence table: track_direction)
@@ -144,7 +144,7 @@ def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
     out["return_from_break"] = np.where(_col(frame, "return_ratio_7d") >= BREAK_SHARE, 1, 0)
     out["mileage_jump"] = np.where(_fires(_col(frame, "week_jump")), 1, 0)
     cad = frame["cad_resid_7d"]
-    out["overstriding"] = np.select([cad <= CADENCE_MARKED, cad <= CADENCE_NOTABLE], [2, 1], 0)
+    out["overstriding"] = np.where(cad <= CADENCE_NOTABLE, 1, 0)
     out["cadence_abs_low"] = np.where(_col(frame, "cad_level_7d") < ABS_CADENCE_SPM, 1, 0)
     out["downhill_load"] = np.where(_fires(_col(frame, "descent_spike")), 1, 0)
     road = frame["road_m_28d"].where(frame["road_m_28d"] > 0)
@@ -172,7 +172,7 @@ def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
     rising = ((judged & (((today - base) >= PAIN_RISE_POINTS)
                          | ((morning > 0) & (morning - base >= MORNING_RISE_POINTS))))
               | (_col(frame, "pain_run_today") > PAIN_HIGH))
-    out["pain_rising"] = np.where(rising, 2, 0)
+    out["pain_rising"] = np.where(rising, 1, 0)
     table = evidence.shipped()
     for code in out.columns:
         out[code] = np.where(out[code] > 0, LEVEL.get(rule_factor(code, table).severity, 0), 0)
