@@ -90,12 +90,17 @@ def test_residual_uses_level_ground_only_on_the_hill():
     assert rec["grade_bins_m"]["level"] < 0.5 * truth["distance_m"]
 
 
-def test_personal_baseline_needs_ten_runs_and_recovers_a_known_line():
+def test_personal_baseline_needs_ten_runs_and_is_the_median_residual():
     v = np.linspace(2.5, 4.0, MIN_PERSONAL_RUNS)
-    c = 140.0 + 9.0 * v
+    pop = 150.0 + 6.01 * v
+    # Nine runs 8 % under the population line and one odd run 20 % over it: the median is -8 %.
+    c = pop * np.r_[np.full(MIN_PERSONAL_RUNS - 1, 0.92), 1.20]
     fit = fit_personal_baseline(v, c)
-    assert fit.source == "personal" and fit.a == pytest.approx(140.0) and fit.b == pytest.approx(9.0)
-    assert fit_personal_baseline(v[:-1], c[:-1]).source == "population"
+    assert fit.source == "personal" and fit.n_runs == MIN_PERSONAL_RUNS
+    assert fit.residual_pct == pytest.approx(-8.0)
+    assert fit.a == pytest.approx(150.0 * 0.92) and fit.b == pytest.approx(6.01 * 0.92)
+    short = fit_personal_baseline(v[:-1], c[:-1])
+    assert short.source == "population" and short.n_runs == MIN_PERSONAL_RUNS - 1 and short.residual_pct is None
 
 
 def _run(**kw):

@@ -23,11 +23,15 @@ from .clean import CleanRun, weighted_mean, window_arrays
 POP_CADENCE_INTERCEPT = 150.0
 POP_CADENCE_SLOPE = 6.01
 POP_CADENCE_SD = 8.0  # evidence.md table 0 #2: between-runner SD at a fixed speed
-# evidence.md 1.5 step 2: a personal cadence-speed fit once >= 10 level sessions exist.
+# Evidence table overstriding_personal: the runner's own baseline once >= 10 earlier level runs exist
+# (the cold-start limit of evidence.md 1.5 step 3).
 MIN_PERSONAL_RUNS = 10
 # evidence.md table 0 #3 / 1.5 step 2: residual <= -5 % notable, <= -10 % marked (Heiderscheit 2011).
 RESIDUAL_NOTABLE_PCT = -5.0
 RESIDUAL_MARKED_PCT = -10.0
+# Evidence table overstriding_population: without a personal baseline a window is low only below
+# the population model - 12 steps/min (about -1.5 between-runner SD, about -7 %).
+POP_LOW_SPM = 12.0
 # evidence.md 10 (cadence_low_for_speed): sustained for >= 10 % of level running time.
 LOW_SHARE = 0.10
 # evidence.md table 0 #4 / 10 (cadence_abs_low): < 153 spm (Garmin red) at >= 2.5 m/s.
@@ -50,35 +54,55 @@ GctSource = Literal["measured", "estimated", "out of range"]
 
 @dataclass(frozen=True)
 class CadenceBaseline:
-    """Expected cadence ``a + b*v`` (steps/min) and where it came from."""
+    """Expected cadence ``a + b*v`` (steps/min) and where it came from.
+
+    ``n_runs``: the earlier level runs the baseline was judged on (also for the population
+    model, which stands in while there are fewer than :data:`MIN_PERSONAL_RUNS`);
+    ``residual_pct``: a personal baseline's median level residual against the population model.
+    """
 
     a: float = POP_CADENCE_INTERCEPT
     b: float = POP_CADENCE_SLOPE
     source: Literal["population", "personal"] = "population"
     n_runs: int = 0
+    residual_pct: float | None = None
 
     def expected(self, v: np.ndarray | float) -> np.ndarray:
         return self.a + self.b * np.asarray(v, dtype=float)
 
 
-def fit_personal_baseline(level_speed: np.ndarray, level_cadence: np.ndarray) -> CadenceBaseline:
-    """Personal linear cadence-speed fit from per-run level-ground means (evidence.md 1.5 step 2).
-
-    Falls back to the population model with fewer than :data:`MIN_PERSONAL_RUNS`
-    runs or too narrow a speed range to fit a slope (< 0.3 m/s: the slope is then
-    the population's and only the intercept is personal).
-    """
+def level_residual_pct(level_speed: np.ndarray | float, level_cadence: np.ndarray | float) -> np.ndarray:
+    """A run's level-ground cadence residual against the population model, %."""
     v = np.asarray(level_speed, float)
-    c = np.asarray(level_cadence, float)
-    ok = np.isfinite(v) & np.isfinite(c)
-    v, c = v[ok], c[ok]
-    if v.size < MIN_PERSONAL_RUNS:
-        return CadenceBaseline()
-    if np.ptp(v) < 0.3:
-        a = float(np.mean(c - POP_CADENCE_SLOPE * v))
-        return CadenceBaseline(a=a, b=POP_CADENCE_SLOPE, source="personal", n_runs=int(v.size))
-    b, a = np.polyfit(v, c, 1)
-    return CadenceBaseline(a=float(a), b=float(b), source="personal", n_runs=int(v.size))
+    return (np.asarray(level_cadence, float) / (POP_CADENCE_INTERCEPT + POP_CADENCE_SLOPE * v) - 1.0) * 100.0
+
+
+def fit_personal_baseline(level_speed: np.ndarray, level_cadence: np.ndarray) -> CadenceBaseline:
+    """The runner's own cadence for speed from earlier runs' level-ground means: the population
+    line scaled by the median of their residuals against it (evidence table overstriding_personal).
+
+    A runner's level runs mostly span a narrow band of speeds, so a slope fitted to ten of them
+    is noise; the median residual is the runner's own preferred rate relative to the population
+    at any speed, and one odd run (intervals, a tired day) does not move it.  The population
+    model stands in with fewer than :data:`MIN_PERSONAL_RUNS` runs.
+    """
+    r = level_residual_pct(level_speed, level_cadence)
+    r = r[np.isfinite(r)]
+    if r.size < MIN_PERSONAL_RUNS:
+        return CadenceBaseline(n_runs=int(r.size))
+    m = float(np.median(r))
+    k = 1.0 + m / 100.0
+    return CadenceBaseline(a=POP_CADENCE_INTERCEPT * k, b=POP_CADENCE_SLOPE * k, source="personal",
+                           n_runs=int(r.size), residual_pct=m)
+
+
+def low_windows(cadence: np.ndarray, expected: np.ndarray, baseline: CadenceBaseline) -> np.ndarray:
+    """Which level windows are low for speed by the baseline's own cut: <= -5 % against a personal
+    baseline (Heiderscheit 2011's smallest change from the runner's own preferred rate), more
+    than :data:`POP_LOW_SPM` under the population model without one."""
+    if baseline.source == "personal":
+        return (cadence / expected - 1.0) * 100.0 <= RESIDUAL_NOTABLE_PCT
+    return cadence < expected - POP_LOW_SPM
 
 
 def hoyt_gct_ms(speed_mps: np.ndarray | float, leg_length_m: float) -> np.ndarray:
@@ -106,8 +130,11 @@ class Gait:
     level_cadence_spm: float | None
     cadence_expected_spm: float | None
     cadence_residual_pct: float | None
-    cadence_low_share: float | None  # share of level steady time with residual <= -5 %
+    cadence_low_share: float | None  # share of level steady time below the baseline's cut (low_windows)
     cadence_baseline: str | None
+    cadence_baseline_runs: int | None  # earlier level runs the baseline was judged on
+    cadence_baseline_pct: float | None  # a personal baseline's median residual against the population
+    level_time_s: float | None  # level steady-state time the residual is taken over
     drift: dict[str, float | None]
     overstride_score: float | None
     overstride_flags: tuple[str, ...]
@@ -249,7 +276,7 @@ def finish_gait(core: GaitCore, *, baseline: CadenceBaseline | None = None, gct_
         r = (core.window_cadence_spm / exp_w - 1.0) * 100.0
         residual = float(np.average(r, weights=wt))
         expected = float(np.average(exp_w, weights=wt))
-        low_share = float(wt[r <= RESIDUAL_NOTABLE_PCT].sum() / wt.sum())
+        low_share = float(wt[low_windows(core.window_cadence_spm, exp_w, baseline)].sum() / wt.sum())
 
     # Overstride score (0-1): the evidence's flags, each worth one point of four.
     cadence, level_c, level_v = core.cadence_spm, core.level_cadence_spm, core.level_speed_mps
@@ -258,7 +285,9 @@ def finish_gait(core: GaitCore, *, baseline: CadenceBaseline | None = None, gct_
         points = 0
         if residual is not None and low_share is not None and low_share >= LOW_SHARE:
             points += 1
-            flags.append(f"cadence residual <= {RESIDUAL_NOTABLE_PCT:g} % for >= {LOW_SHARE:.0%} of level time")
+            cut = (f"residual <= {RESIDUAL_NOTABLE_PCT:g} % against your own baseline" if baseline.source == "personal"
+                   else f"more than {POP_LOW_SPM:g} steps/min under the population model")
+            flags.append(f"cadence {cut} for >= {LOW_SHARE:.0%} of level time")
         if residual is not None and residual <= RESIDUAL_MARKED_PCT:
             points += 1
             flags.append(f"mean level cadence residual <= {RESIDUAL_MARKED_PCT:g} % (marked)")
@@ -279,6 +308,9 @@ def finish_gait(core: GaitCore, *, baseline: CadenceBaseline | None = None, gct_
                 level_speed_mps=level_v, level_cadence_spm=level_c, cadence_expected_spm=expected,
                 cadence_residual_pct=residual, cadence_low_share=low_share,
                 cadence_baseline=baseline.source if residual is not None else None,
+                cadence_baseline_runs=baseline.n_runs if residual is not None else None,
+                cadence_baseline_pct=baseline.residual_pct if residual is not None else None,
+                level_time_s=float(core.window_run_s.sum()) if core.window_run_s is not None else None,
                 drift=dict(core.drift), overstride_score=score, overstride_flags=tuple(flags))
 
 
