@@ -86,17 +86,6 @@ def test_mileage_jump_explanation():
     assert "30.0 km" in f.explanation and "20.0 km" in f.explanation and f.source == "Nielsen 2014; Frandsen 2025"
 
 
-@pytest.mark.parametrize("resid, expected", [(-4.9, 0), (-5.0, 1), (-9.9, 1), (-10.0, 1), (3.0, 0), (np.nan, 0)])
-def test_overstriding_cadence_residual_limits(resid, expected):
-    # <= -5 % against 150 + 6.01 v; grade B/C evidence allows info only.
-    assert level("overstriding", cad_resid_7d=resid) == expected
-
-
-def test_overstriding_explanation():
-    (f,) = flags_for_day(row(cad_resid_7d=-11.5), DAY)
-    assert f.severity == "info" and "-11.5 %" in f.explanation and "cadence" in f.suggestion
-
-
 @pytest.mark.parametrize("spike, expected", [(1.0, 1), (0.0, 0), (np.nan, 0)])
 def test_downhill_load_is_the_load_tables_descent_spike(spike, expected):
     assert level("downhill_load", descent_spike=spike, descent_ratio=2.0) == expected
@@ -164,7 +153,7 @@ def test_the_frame_baseline_skips_unlogged_days():
 
 def test_every_rule_flag_has_its_evidence_entrys_severity_and_none_is_high():
     # A row on which every rule's condition holds: each flag's severity and evidence are its table entry's.
-    r = row(spike_max_7d=1.5, return_ratio_7d=0.9, week_jump=1.0, week_ratio=1.5, cad_resid_7d=-6.0,
+    r = row(spike_max_7d=1.5, return_ratio_7d=0.9, week_jump=1.0, week_ratio=1.5, cad_low_share_7d=0.2, cad_personal_7d=1.0,
             cad_level_7d=150.0, descent_spike=1.0, descent_ratio=2.0, road_left_low_m_28d=9000.0,
             road_right_low_m_28d=1000.0, pain_L_28d=4.0, lat_pain_L_28d=4.0, track_ccw_m_28d=1000.0,
             pain_today=6.0, pain_base_7d=1.0, pain_logged_7d=4.0)
@@ -181,7 +170,7 @@ def test_every_rule_flag_has_its_evidence_entrys_severity_and_none_is_high():
 
 
 def test_rule_score_sums_the_levels_and_every_flag_is_actionable():
-    r = row(spike_max_7d=2.5, week_jump=1.0, week_ratio=1.4, cad_resid_7d=-6.0)
+    r = row(spike_max_7d=2.5, week_jump=1.0, week_ratio=1.4, cad_low_share_7d=0.2, cad_personal_7d=1.0)
     assert rule_score(frame(r)).tolist() == [2 + 1 + 1]
     flags = flags_for_day(r, DAY)
     assert {f.code for f in flags} == {"session_spike", "mileage_jump", "overstriding"}

@@ -162,16 +162,26 @@ def test_unknown_athlete(store):
         build_athlete_report(store, "nobody", UTC)
 
 
-def test_cadence_baseline_is_the_athletes_median_offset(store):
+def test_cadence_without_ten_earlier_level_runs_is_against_the_population_fallback(store):
     rep = build_athlete_report(store, ATHLETE, UTC, today=LAST_DAY)
     feats = store.run_features(ATHLETE)
     v, c = feats["level_speed_mps"].to_numpy(float), feats["level_cadence_spm"].to_numpy(float)
     ok = np.isfinite(v) & np.isfinite(c)
-    assert ok.sum() < 10   # too few runs for a personal slope (evidence §1.5): the population slope is kept
-    b = rep.baseline_cadence
-    assert b.source == "personal_offset" and b.b == 6.01 and b.n_runs == ok.sum()
-    assert b.a == pytest.approx(np.median(c[ok] - 6.01 * v[ok]))
+    assert ok.sum() < 10   # too few level runs for a baseline of the runner's own: the population model stands in
+    assert rep.baseline_cadence is None
     assert (rep.expected_cadence.a, rep.expected_cadence.b) == (150.0, 6.01)
+    # Each week's residual is the level-time-weighted residual of its runs against 150 + 6.01 v.
+    by_week = [(t, [r for r in rep.runs if t.week_start <= r.day <= t.week_end and r.level_time_s])
+               for t in rep.trends]
+    assert any(rs for _, rs in by_week)
+    for t, rs in by_week:
+        if not rs:
+            assert t.cadence_residual_pct is None and t.cadence_baseline is None
+            continue
+        assert t.cadence_baseline == "population" and {r.cadence_baseline for r in rs} == {"population"}
+        w = np.array([r.level_time_s for r in rs])
+        resid = np.array([(r.level_cadence_spm / (150.0 + 6.01 * r.level_speed_mps) - 1) * 100 for r in rs])
+        assert t.cadence_residual_pct == pytest.approx(float(np.average(resid, weights=w)), abs=0.3)
 
 
 def test_routes_only_with_maps_and_trimmed(store):

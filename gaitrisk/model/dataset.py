@@ -44,12 +44,6 @@ LATERAL_REGIONS: tuple[str, ...] = ("lateral_hip", "lateral_knee_itb")
 # as much as a rising hip pain), unlike the model's label, which stays on the target regions.
 PAIN_RISING_REGIONS: tuple[str, ...] = (*TARGET_REGIONS, "shin", "foot")
 WEEK, MONTH = 7, 28
-LOW_CADENCE_PCT = -5.0   # residual <= -5 % = "notable" (§0 row 3, Heiderscheit 2011)
-
-
-def expected_cadence(speed_mps: pd.Series | np.ndarray) -> pd.Series | np.ndarray:
-    """Population speed-expected cadence on level ground, steps/min (§0 row 1, van Oeveren)."""
-    return 150.0 + 6.01 * speed_mps
 
 
 @dataclass(frozen=True)
@@ -67,7 +61,7 @@ FEATURE_GROUPS: dict[str, str] = {
     "dist_7d": "mileage_jump", "week_ratio": "mileage_jump", "ewma_7": "mileage_jump",
     "ewma_28": "mileage_jump", "monotony": "mileage_jump", "dist_7d_rel": "mileage_jump",
     "spike_max_7d": "session_spike", "spike_max_14d": "session_spike",
-    "cad_resid_7d": "overstriding", "low_cad_m_7d": "overstriding", "cad_resid_vs_base": "overstriding",
+    "cad_resid_7d": "overstriding", "cad_low_share_7d": "overstriding",
     "dh5_m_7d": "downhill_load", "dh5_ratio": "downhill_load",
     "camber_measured_m_7d": "camber_exposure", "camber_measured_share_28d": "camber_exposure",
     "pain_max_7d": "pain_rising", "pain_mean_7d": "pain_rising", "days_since_pain": "pain_rising",
@@ -150,21 +144,58 @@ def _per_run(feats: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
         return pd.to_numeric(f[name], errors="coerce") if name in f else pd.Series(np.nan, index=f.index)
 
     dist = runs["distance_m"]
-    resid = (col("level_cadence_spm") / expected_cadence(col("level_speed_mps")) - 1.0) * 100.0
     source = f["road_low_side_source"] if "road_low_side_source" in f else pd.Series(None, index=f.index)
     measured = source.astype(object).fillna("").astype(str).str.startswith("out-and-back")
     left, right = col("road_left_low_m").fillna(0.0), col("road_right_low_m").fillna(0.0)
     level_cad = col("level_cadence_spm").where(col("level_speed_mps") >= ABS_CADENCE_MIN_SPEED)
     return pd.DataFrame({
         "day": runs["day"], "distance_m": dist,
-        "abs_cad_w": dist.where(level_cad.notna(), 0.0), "abs_cad_x": (level_cad * dist).fillna(0.0), "cad_resid": resid, "cad_w": dist.where(resid.notna(), 0.0),
-        "cad_x": (resid * dist).fillna(0.0),
-        "low_cad_m": dist.where(resid <= LOW_CADENCE_PCT, 0.0),
+        "abs_cad_w": dist.where(level_cad.notna(), 0.0), "abs_cad_x": (level_cad * dist).fillna(0.0),
+        **cadence_per_run(f),
         "dh5_m": col("distance_m_grade_le_minus5"),
         "camber_measured_m": (left + right).where(measured, 0.0),
         "road_m": col("road_m").fillna(0.0), "road_left_low_m": left, "road_right_low_m": right,
         "track_ccw_m": col("track_ccw_m").fillna(0.0), "track_cw_m": col("track_cw_m").fillna(0.0),
     }, index=runs.index)
+
+
+def cadence_per_run(f: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per run (rows of feature records): the level-time sums of :data:`CADENCE_SUMS` and the baseline's size.
+
+    A run's level residual and low-cadence share are against its own baseline (the features
+    module's: the runner's own once enough earlier level runs exist, else the population model).
+    """
+    def col(name: str) -> pd.Series:
+        return pd.to_numeric(f[name], errors="coerce") if name in f else pd.Series(np.nan, index=f.index)
+
+    level_s = col("level_time_s").where(col("cadence_residual_pct").notna())
+    own = (f["cadence_baseline"] == "personal") if "cadence_baseline" in f else pd.Series(False, index=f.index)
+    low_s, resid_x = col("cadence_low_share") * level_s, col("cadence_residual_pct") * level_s
+    return {"own_level_s": level_s.where(own, 0.0).fillna(0.0), "own_low_s": low_s.where(own, 0.0).fillna(0.0),
+            "own_resid_x": resid_x.where(own, 0.0).fillna(0.0), "pop_level_s": level_s.where(~own, 0.0).fillna(0.0),
+            "pop_low_s": low_s.where(~own, 0.0).fillna(0.0), "pop_resid_x": resid_x.where(~own, 0.0).fillna(0.0),
+            "cad_base_runs": col("cadence_baseline_runs"), "cad_base_pct": col("cadence_baseline_pct")}
+
+
+CADENCE_SUMS = ("own_level_s", "own_low_s", "own_resid_x", "pop_level_s", "pop_low_s", "pop_resid_x")
+
+
+def cadence_window(w: dict[str, pd.Series]) -> pd.DataFrame:
+    """The ``overstriding`` inputs of a window from its level-time sums (``CADENCE_SUMS``).
+
+    Once any run in the window has the runner's own baseline, only those runs are judged (the
+    population model is the cold start's fallback, never mixed in); otherwise the population
+    runs are.  ``cad_resid_7d`` is the level-time-weighted residual against that baseline,
+    ``cad_low_share_7d`` the share of the level time in windows low for speed by its cut, and
+    ``cad_personal_7d`` says which baseline (1 own, 0 population; NaN: no level time).
+    """
+    own = w["own_level_s"] > 0
+    pop = w["pop_level_s"] > 0
+    level = w["own_level_s"].where(own, w["pop_level_s"].where(pop))
+    low = w["own_low_s"].where(own, w["pop_low_s"])
+    resid = w["own_resid_x"].where(own, w["pop_resid_x"])
+    return pd.DataFrame({"cad_resid_7d": resid / level, "cad_low_share_7d": low / level,
+                         "cad_personal_7d": own.astype(float).where(own | pop), "cad_level_s_7d": level})
 
 
 def return_ratio(run_day: pd.Series, distance: pd.Series, longest_run_m: pd.Series,
@@ -218,7 +249,7 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     prev_longest = longest_previous(daily["longest_run_m"]).reindex(pd.DatetimeIndex(pr["day"])).to_numpy()
     pr["spike_ratio"] = pr["distance_m"].to_numpy() / np.where(prev_longest > 0, prev_longest, np.nan)
     pr["return_ratio"] = return_ratio(pr["day"], pr["distance_m"], daily["longest_run_m"], daily["no_data"])
-    summed = ["abs_cad_w", "abs_cad_x", "cad_w", "cad_x", "low_cad_m", "dh5_m", "camber_measured_m", "road_m", "road_left_low_m",
+    summed = ["abs_cad_w", "abs_cad_x", *CADENCE_SUMS, "dh5_m", "camber_measured_m", "road_m", "road_left_low_m",
               "road_right_low_m", "track_ccw_m", "track_cw_m"]
     by_day = pr.groupby("day")
     d = by_day[summed].sum(min_count=1).reindex(days)
@@ -230,13 +261,10 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     out["return_ratio_7d"] = by_day["return_ratio"].max().reindex(days).rolling(WEEK, min_periods=1).max()
     w7 = {c: rolling_sum(d[c], WEEK) for c in summed}
     w28 = {c: rolling_sum(d[c], MONTH) for c in summed}
-    out["cad_resid_7d"] = w7["cad_x"] / w7["cad_w"].where(w7["cad_w"] > 0)
-    out["low_cad_m_7d"] = w7["low_cad_m"]
+    out = out.join(cadence_window(w7))
     out["cad_level_7d"] = w7["abs_cad_x"] / w7["abs_cad_w"].where(w7["abs_cad_w"] > 0)   # runs at >= 2.5 m/s
-    # Per-athlete baseline: the median residual of the runs before the 7-day window (§7.2 item 9).
-    run_base = pr["cad_resid"].expanding(min_periods=3).median()
-    base_by_day = run_base.groupby(pr["day"]).last().reindex(days).ffill().shift(WEEK)
-    out["cad_resid_vs_base"] = out["cad_resid_7d"] - base_by_day
+    for c in ("cad_base_runs", "cad_base_pct"):   # as of the latest run on or before t
+        out[c] = by_day[c].last().reindex(days).ffill()
     out["dh5_m_7d"] = w7["dh5_m"]
     out["dh5_ratio"] = w7["dh5_m"] / (w28["dh5_m"] / 4.0).where(w28["dh5_m"] > 0)   # §10 downhill_exposure
     out["camber_measured_m_7d"] = w7["camber_measured_m"]

@@ -18,7 +18,9 @@ flag                   condition                                               s
                        run of the 30 days before the break
 ``mileage_jump``       the load table's ``week_jump``                          Nielsen 2014;
                        (:func:`gaitrisk.load.metrics.week_change`)             Frandsen 2025
-``overstriding``       7-day level cadence residual <= -5 %                    Heiderscheit 2011
+``overstriding``       >= 10 % of 7-day level time <= -5 % against the         Heiderscheit 2011
+                       runner's own baseline (>= 10 earlier level runs);
+                       without one, > 12 spm under 150 + 6.01 v (fallback)     VU wearable study
 ``cadence_abs_low``    7-day mean level cadence < 153 spm at >= 2.5 m/s        Garmin FR945 manual
 ``downhill_load``      the load table's ``descent_spike``                      Gottschall 2005;
                        (:func:`gaitrisk.load.metrics.descent_spike`)           Telhan 2010
@@ -50,6 +52,8 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 
+from ..features.compute import BASELINE_DAYS as FEATURE_BASELINE_DAYS
+from ..features.gait import MIN_PERSONAL_RUNS, POP_LOW_SPM
 from ..load import metrics as M
 from . import evidence
 from .evidence import FlagEvidence
@@ -62,7 +66,8 @@ LEVEL = {"info": 1, "warn": 2, "high": 3}
 SPIKE_TIERS = (2.0, 1.30, 1.10)       # Frandsen 2025's tiers (large / moderate / small): information only
 SPIKE_FLAG = SPIKE_TIERS[2]           # any tier is one spike: the hazard rate ratios do not rise with the tier
 WEEK_JUMP = 1.0 + M.WEEK_JUMP         # Nielsen 2014's > 30 %
-CADENCE_NOTABLE = -5.0                # Heiderscheit 2011's smallest step-rate change
+CADENCE_NOTABLE = -5.0                # Heiderscheit 2011's smallest step-rate change (from the runner's own rate)
+CADENCE_LOW_SHARE = 0.10              # design choice: >= 10 % of 7-day level time (evidence table overstriding_personal)
 DOWNHILL_SPIKE = M.DESCENT_SPIKE      # the load table's descent spike (design choice)
 CAMBER_SHARE = 0.70                   # design choice (evidence table: camber_exposure)
 TRACK_SHARE = 0.80                    # design choice (evidence table: track_direction)
@@ -108,23 +113,32 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
 
 
-# The evidence entry of a rule whose code has more than one: the residual here is against the
-# population cadence model.
-FACTOR_OF_CODE = {"overstriding": "overstriding_population"}
+# The evidence entry of a rule whose code has more than one, by the method that fired: overstriding
+# against the runner's own baseline, or (``fallback``) against the population model before one exists.
+FACTOR_OF_CODE = {"overstriding": "overstriding_personal"}
+FALLBACK_OF_CODE = {"overstriding": "overstriding_population"}
 
 
-def rule_factor(code: str, table: evidence.EvidenceTable | None = None) -> evidence.Factor:
-    """The evidence-table entry behind a flag code (its first entry unless ``FACTOR_OF_CODE`` names one)."""
+def rule_factor(code: str, table: evidence.EvidenceTable | None = None, *,
+                fallback: bool = False) -> evidence.Factor:
+    """The evidence-table entry behind a flag code (its first entry unless ``FACTOR_OF_CODE`` or,
+    for a fallback method, ``FALLBACK_OF_CODE`` names one)."""
     table = table or evidence.shipped()
     entries = table.for_flag(code)
     if not entries:
         raise KeyError(f"no evidence entry for flag {code!r}")
-    return next((f for f in entries if f.id == FACTOR_OF_CODE.get(code)), entries[0])
+    wanted = (FALLBACK_OF_CODE if fallback else FACTOR_OF_CODE).get(code)
+    return next((f for f in entries if f.id == wanted), entries[0])
 
 
-def flag_evidence(code: str) -> FlagEvidence:
+def is_fallback(code: str, row: pd.Series) -> bool:
+    """Whether the row's ``code`` flag comes from its fallback method (overstriding without a personal baseline)."""
+    return code in FALLBACK_OF_CODE and _f(row, "cad_personal_7d") != 1.0
+
+
+def flag_evidence(code: str, *, fallback: bool = False) -> FlagEvidence:
     """What a flag of ``code`` carries as ``evidence`` in JSON."""
-    return rule_factor(code).flag_evidence()
+    return rule_factor(code, fallback=fallback).flag_evidence()
 
 
 def _fires(values: pd.Series) -> pd.Series:
@@ -143,8 +157,8 @@ def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
     out["session_spike"] = np.where(spike > SPIKE_FLAG, 1, 0)
     out["return_from_break"] = np.where(_col(frame, "return_ratio_7d") >= BREAK_SHARE, 1, 0)
     out["mileage_jump"] = np.where(_fires(_col(frame, "week_jump")), 1, 0)
-    cad = frame["cad_resid_7d"]
-    out["overstriding"] = np.where(cad <= CADENCE_NOTABLE, 1, 0)
+    # Each baseline's own cut is applied per window by the features; here the share of level time.
+    out["overstriding"] = np.where(_col(frame, "cad_low_share_7d") >= CADENCE_LOW_SHARE, 1, 0)
     out["cadence_abs_low"] = np.where(_col(frame, "cad_level_7d") < ABS_CADENCE_SPM, 1, 0)
     out["downhill_load"] = np.where(_fires(_col(frame, "descent_spike")), 1, 0)
     road = frame["road_m_28d"].where(frame["road_m_28d"] > 0)
@@ -174,8 +188,12 @@ def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
               | (_col(frame, "pain_run_today") > PAIN_HIGH))
     out["pain_rising"] = np.where(rising, 1, 0)
     table = evidence.shipped()
+    own = _col(frame, "cad_personal_7d") == 1.0
     for code in out.columns:
-        out[code] = np.where(out[code] > 0, LEVEL.get(rule_factor(code, table).severity, 0), 0)
+        level = LEVEL.get(rule_factor(code, table).severity, 0)
+        if code in FALLBACK_OF_CODE:
+            level = np.where(own, level, LEVEL.get(rule_factor(code, table, fallback=True).severity, 0))
+        out[code] = np.where(out[code] > 0, level, 0)
     return out
 
 
@@ -219,8 +237,7 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
                          f"({_km(row, 'dist_ref_7d')}: the larger of the previous 7 days and the mean week of the 14 "
                          f"days before them; flag > {WEEK_JUMP:.2f} from a reference of "
                          f">= {M.WEEK_JUMP_MIN_M / 1000:.0f} km)", "week_ratio"),
-        "overstriding": (f"7-day level cadence is {_f(row, 'cad_resid_7d'):+.1f} % against the speed-expected "
-                         f"cadence (flag <= -5 %)", "cad_resid_7d"),
+        "overstriding": (overstriding_text(row), "cad_low_share_7d"),
         "downhill_load": (f"vertical descent in the last 7 days was {_f(row, 'descent_ratio'):.1f} x your mean week of "
                           f"the 28 days before them (flag > {DOWNHILL_SPIKE:.1f})", "descent_ratio"),
         "camber_exposure": ("most of your road metres in 28 days had the same foot on the low side, and that side "
@@ -232,10 +249,33 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
     for code, level in lv.items():
         if level > 0:
             text, key = texts[code]
-            factor = rule_factor(code)
+            factor = rule_factor(code, fallback=is_fallback(code, row))
             out.append(Flag(code, sev[int(level)], day, text, _SUGGEST[code],
                             (Contributor(key, _f(row, key)),), factor.cite, factor.flag_evidence()))
     return out
+
+
+def overstriding_text(row: pd.Series) -> str:
+    """The ``overstriding`` explanation: the residual and baseline the flag used, and what a watch cannot see."""
+    share, resid = _f(row, "cad_low_share_7d"), _f(row, "cad_resid_7d")
+    if _f(row, "cad_personal_7d") == 1.0:
+        base = _f(row, "cad_base_pct")
+        own = f" ({base:+.1f} % against the population model)" if base == base else ""
+        runs = _f(row, "cad_base_runs")
+        n = f"{runs:.0f} " if runs == runs else ""
+        what = (f"{100 * share:.0f} % of your level running in the last 7 days was >= {-CADENCE_NOTABLE:.0f} % below "
+                f"your own cadence for the speed (the median of your {n}earlier level runs in {FEATURE_BASELINE_DAYS} "
+                f"days{own}); flag at >= {100 * CADENCE_LOW_SHARE:.0f} % of level time. Mean level cadence "
+                f"{resid:+.1f} % against your own baseline")
+    else:
+        runs = _f(row, "cad_base_runs")
+        what = (f"population fallback, no personal baseline yet: {runs if runs == runs else 0:.0f} of "
+                f"{MIN_PERSONAL_RUNS} level runs. {100 * share:.0f} % of your level running in the last 7 days was more "
+                f"than {POP_LOW_SPM:.0f} steps/min below the population cadence for the speed (150 + 6.01 x m/s, "
+                f"about -7 %); flag at >= {100 * CADENCE_LOW_SHARE:.0f} % of level time. Mean level cadence "
+                f"{resid:+.1f} % against the population model")
+    return (what + ". A watch sees cadence for speed only, a proxy: where your foot lands relative to your body "
+            "is not measured")
 
 
 def pain_rising_text(row: pd.Series) -> str:

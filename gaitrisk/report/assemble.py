@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from ..features.gait import (
     POP_CADENCE_INTERCEPT,
     POP_CADENCE_SLOPE,
-    fit_personal_baseline,
 )
 from ..load.weekly import LoadReport, WeekRow
 from ..model.flags import Assessment, ModelView
@@ -62,6 +61,11 @@ class RunPoint:
     road_right_low_m: float | None
     track_ccw_m: float | None
     track_cw_m: float | None
+    # The cadence residual's baseline: "personal" (the runner's own) or "population" (the fallback).
+    cadence_baseline: str | None = None
+    cadence_baseline_runs: float | None = None     # earlier level runs it was judged on
+    cadence_baseline_pct: float | None = None      # a personal baseline against the population model, %
+    level_time_s: float | None = None              # level steady time the residual is taken over
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class WeekTrend:
     road_right_low_m: float | None
     track_ccw_m: float | None
     track_cw_m: float | None
+    cadence_baseline: str | None = None   # the baseline of cadence_residual_pct (personal / population)
 
 
 @dataclass(frozen=True)
@@ -102,7 +107,7 @@ class CadenceLine:
 
     a: float
     b: float
-    source: str                        # population (VU wearable study) / personal / personal_offset
+    source: str                        # population (VU wearable study) / personal
     n_runs: int
 
 
@@ -241,7 +246,10 @@ def _run_points(store, athlete: str, acts, zone: ZoneInfo, load: LoadReport, fir
             else None, gct_balance_pct=_num(rec, "gct_balance_pct"), descent_m=_num(rec, "descent_m"),
             downhill5_m=_num(rec, "distance_m_grade_le_minus5"), downhill10_m=_num(rec, "distance_m_grade_le_minus10"),
             road_left_low_m=_num(rec, "road_left_low_m"), road_right_low_m=_num(rec, "road_right_low_m"),
-            track_ccw_m=_num(rec, "track_ccw_m"), track_cw_m=_num(rec, "track_cw_m")))
+            track_ccw_m=_num(rec, "track_ccw_m"), track_cw_m=_num(rec, "track_cw_m"),
+            cadence_baseline=rec.get("cadence_baseline") if isinstance(rec.get("cadence_baseline"), str) else None,
+            cadence_baseline_runs=_num(rec, "cadence_baseline_runs"),
+            cadence_baseline_pct=_num(rec, "cadence_baseline_pct"), level_time_s=_num(rec, "level_time_s")))
     return tuple(out)
 
 
@@ -258,13 +266,26 @@ def _sum(values: list[float | None]) -> float | None:
     return sum(ok) if ok else None
 
 
+def _cadence(rs: list[RunPoint]) -> tuple[float | None, str | None]:
+    """The runs' level cadence residual as ``overstriding`` takes it: weighted by level time, over the
+    runs with the runner's own baseline once any has one, else over the population-fallback runs."""
+    judged = [r for r in rs if r.cadence_residual_pct is not None and r.level_time_s]
+    own = [r for r in judged if r.cadence_baseline == "personal"]
+    use = own or judged
+    if not use:
+        return None, None
+    resid = sum(r.cadence_residual_pct * r.level_time_s for r in use) / sum(r.level_time_s for r in use)
+    return resid, "personal" if own else "population"
+
+
 def _trends(runs: tuple[RunPoint, ...], weeks: tuple[WeekRow, ...]) -> tuple[WeekTrend, ...]:
     out = []
     for w in weeks:
         rs = [r for r in runs if w.week_start <= r.day <= w.week_end]
+        resid, baseline = _cadence(rs)
         out.append(WeekTrend(
             week_start=w.week_start, week_end=w.week_end, runs=len(rs),
-            cadence_residual_pct=_wmean([(r.cadence_residual_pct, r.distance_m) for r in rs]),
+            cadence_residual_pct=resid, cadence_baseline=baseline,
             gct_ms=_wmean([(r.gct_ms, r.distance_m) for r in rs]),
             gct_balance_pct=_wmean([(r.gct_balance_pct, r.distance_m) for r in rs]),
             downhill5_m=_sum([r.downhill5_m for r in rs]), downhill10_m=_sum([r.downhill10_m for r in rs]),
@@ -284,23 +305,15 @@ def _pain_points(entries, zone: ZoneInfo, first: dt.date, last: dt.date) -> list
 
 
 def _baseline(runs: tuple[RunPoint, ...]) -> CadenceLine | None:
-    """The athlete's own cadence-speed line from the runs shown (the personal baseline of docs/evidence.md).
-
-    With >= 10 level runs the personal fit of the features module; with 3-9 the
-    population slope through the athlete's median offset (too few runs for a slope);
-    below 3 none.
-    """
-    pts = [(r.level_speed_mps, r.level_cadence_spm) for r in runs
-           if r.level_speed_mps is not None and r.level_cadence_spm is not None]
-    if len(pts) < 3:
+    """The runner's own cadence-speed line the latest run was judged against (evidence table
+    ``overstriding_personal``: the population line scaled by the median level residual of the
+    earlier level runs); ``None`` while the population model stands in."""
+    latest = next((r for r in reversed(runs) if r.cadence_baseline is not None), None)
+    if latest is None or latest.cadence_baseline != "personal" or latest.cadence_baseline_pct is None:
         return None
-    import numpy as np
-
-    v, c = np.array(pts, float).T
-    fit = fit_personal_baseline(v, c)
-    if fit.source == "personal":
-        return CadenceLine(fit.a, fit.b, "personal", fit.n_runs)
-    return CadenceLine(float(np.median(c - POP_CADENCE_SLOPE * v)), POP_CADENCE_SLOPE, "personal_offset", len(pts))
+    k = 1.0 + latest.cadence_baseline_pct / 100.0
+    return CadenceLine(POP_CADENCE_INTERCEPT * k, POP_CADENCE_SLOPE * k, "personal",
+                       int(latest.cadence_baseline_runs or 0))
 
 
 def _routes(store, runs: tuple[RunPoint, ...], zone_m: float) -> tuple[RouteTrace, ...]:

@@ -46,6 +46,20 @@ def change_cell(w: WeekRow) -> str:
     return f"{w.change_pct:+.0f} %" + (" ▲" if w.week_jump else "")
 
 
+# The weekly cadence column is the residual the overstriding flag judges (assemble._cadence).
+CADENCE_NOTE = ("Cadence: the level-ground residual the overstriding flag uses, weighted by level time: against your "
+                "own baseline (own: the population line scaled by the median of >= 10 earlier level runs in 90 "
+                "days) or, before you have one, against 150 + 6.01·v steps/min (population; VU wearable study). "
+                "The flag: >= 10 % of a week's level time 5 % under your own baseline (Heiderscheit 2011), or more "
+                "than 12 steps/min under the population model. Cadence for speed is a proxy; where the foot lands "
+                "is not measured.")
+
+
+def cadence_mark(baseline: str | None) -> str:
+    """Which baseline a cadence residual is against."""
+    return {"personal": " (own)", "population": " (population)"}.get(baseline or "", "")
+
+
 def region(code: str) -> str:
     return vocab.REGIONS.get(code, code)
 

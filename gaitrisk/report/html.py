@@ -104,7 +104,7 @@ def athlete_html(rep: AthleteReport) -> str:
                         bool(w.week_jump) or w.spike_tier_max in ("moderate", "large")) for w in rep.weeks]))
     out += [fig("load"), fig("acwr"), "<h3>Gait</h3>"]
     out.append(_table(["week", "runs", "cadence vs expected %", "GCT ms", "GCT balance L %"],
-                      [([F.week_label(w), str(w.runs), F.num(w.cadence_residual_pct, "+.1f"), F.num(w.gct_ms, ".0f"),
+                      [([F.week_label(w), str(w.runs), F.num(w.cadence_residual_pct, "+.1f") + F.cadence_mark(w.cadence_baseline), F.num(w.gct_ms, ".0f"),
                          F.num(w.gct_balance_pct, ".1f")], False) for w in rep.trends]))
     out += [fig("cadence"), fig("gct-balance"), "<h3>Terrain, camber and track</h3>", fig("downhill"),
             fig("camber"), "<h3>Pain</h3>", fig("pain")]

@@ -50,10 +50,9 @@ def athlete_markdown(rep: AthleteReport) -> list[str]:
            "10 km; Nielsen 2014). ACWR is information only (Impellizzeri 2020)."), ""]
     L += ["### Gait trends", ""]
     L += _table(["week", "runs", "cadence vs expected %", "GCT ms", "GCT balance L %"],
-                [[F.week_label(w), str(w.runs), F.num(w.cadence_residual_pct, "+.1f"), F.num(w.gct_ms, ".0f"),
+                [[F.week_label(w), str(w.runs), F.num(w.cadence_residual_pct, "+.1f") + F.cadence_mark(w.cadence_baseline), F.num(w.gct_ms, ".0f"),
                   F.num(w.gct_balance_pct, ".1f")] for w in rep.trends])
-    L += ["Cadence: level-ground residual vs 150 + 6.01·v steps/min (VU wearable study), ≤ -5 % notable "
-          "(Heiderscheit 2011).", ""]
+    L += [F.CADENCE_NOTE, ""]
     L += ["### Terrain, camber and track exposure (km)", ""]
     L += _table(["week", "downhill ≤-5 %", "≤-10 %", "road left low", "road right low", "track CCW", "track CW"],
                 [[F.week_label(w), F.km(w.downhill5_m), F.km(w.downhill10_m), F.km(w.road_left_low_m),

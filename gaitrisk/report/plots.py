@@ -13,6 +13,7 @@ import io
 import re
 from dataclasses import dataclass
 
+from ..features.gait import POP_LOW_SPM
 from ..model.rules import CADENCE_NOTABLE, PAIN_HIGH, SPIKE_TIERS, TARGET_PAIN
 from .assemble import AthleteReport
 
@@ -168,12 +169,16 @@ def cadence_plot(rep: AthleteReport) -> Plot:
     grid = np.linspace(lo, hi, 50)
     e = rep.expected_cadence
     ax.plot(grid, e.a + e.b * grid, color="#333333", label=f"expected: {e.a:.0f} + {e.b:.2f}·v (VU wearable study)")
-    ax.plot(grid, (e.a + e.b * grid) * (1 + CADENCE_NOTABLE / 100), color="#e05a00", linestyle=":",
-            label=f"{CADENCE_NOTABLE:+.0f} %: notable (Heiderscheit 2011)")
     b = rep.baseline_cadence
+    # The overstriding cut of the baseline the latest run was judged against.
     if b is not None:
-        how = "personal fit" if b.source == "personal" else "your median offset"
-        ax.plot(grid, b.a + b.b * grid, color="#2e86c1", linestyle="--", label=f"your baseline ({how}, {b.n_runs} runs)")
+        ax.plot(grid, b.a + b.b * grid, color="#2e86c1", linestyle="--",
+                label=f"your own baseline (median of {b.n_runs} earlier level runs)")
+        ax.plot(grid, (b.a + b.b * grid) * (1 + CADENCE_NOTABLE / 100), color="#e05a00", linestyle=":",
+                label=f"{CADENCE_NOTABLE:+.0f} % of your own (Heiderscheit 2011)")
+    else:
+        ax.plot(grid, e.a + e.b * grid - POP_LOW_SPM, color="#e05a00", linestyle=":",
+                label=f"-{POP_LOW_SPM:.0f} steps/min: population fallback (no baseline of your own yet)")
     if pts:
         ax.scatter(v, c, s=22, color="#2e86c1", zorder=3, label="your runs (level ground)")
     else:
@@ -184,7 +189,9 @@ def cadence_plot(rep: AthleteReport) -> Plot:
     ax.legend(loc="upper left", fontsize=7, frameon=False)
     return Plot("cadence", "Cadence vs speed",
                 "Each run's mean cadence on level ground (|grade| ≤ 2 %) against its speed there. Below the dotted "
-                "line = at least 5 % under the speed-expected cadence (overstriding flag).", to_svg(fig))
+                "line = low for speed by the overstriding flag's cut: 5 % under your own baseline, or 12 steps/min "
+                "under the population model before you have one; the flag needs 10 % of a week's level time there. "
+                "Cadence for speed is a proxy: where the foot lands is not measured.", to_svg(fig))
 
 
 def gct_balance_plot(rep: AthleteReport) -> Plot:

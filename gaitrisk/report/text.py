@@ -115,9 +115,8 @@ def _trends(rep: AthleteReport):
                "GCT ms", "GCT balance L %")
     for w in rep.trends:
         t.add_row(F.week_label(w), str(w.runs), F.num(w.cadence_residual_pct, "+.1f") + (" %" if
-                  w.cadence_residual_pct is not None else ""), F.num(w.gct_ms, ".0f"), F.num(w.gct_balance_pct, ".1f"))
-    return _with_note(t, "Cadence: level-ground residual vs 150 + 6.01·v steps/min (VU wearable study), ≤ -5 % "
-                      "notable (Heiderscheit 2011). Balance: > 50.7 % either side is outside Garmin's green band.")
+                  w.cadence_residual_pct is not None else "") + F.cadence_mark(w.cadence_baseline), F.num(w.gct_ms, ".0f"), F.num(w.gct_balance_pct, ".1f"))
+    return _with_note(t, F.CADENCE_NOTE + " Balance: > 50.7 % either side is outside Garmin's green band.")
 
 
 def _exposure(rep: AthleteReport):
