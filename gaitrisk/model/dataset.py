@@ -1,22 +1,23 @@
-"""Athlete-day rows for the risk model: features from the past, label from the next 7 days (issue 4).
+"""Athlete-day rows for the risk model: features from the past, label from the next 7 days.
 
 A row is one athlete on one local calendar day *t*, after that day is over.  Every
 feature uses days <= t only (load metrics from :mod:`gaitrisk.load.metrics`, per-run
 features summed or averaged over trailing windows, per-athlete baselines from
-earlier days); the label looks at days t+1 .. t+7 only (evidence base §7.2 item 2,
-§6.4 items 2-4; horizon 7 days, §0 row 22):
+earlier days); the label looks at days t+1 .. t+7 only (no feature sees the future: the
+leakage Bullock 2022 found in most injury-prediction models; horizon 7 days, a design
+choice: Lövdal 2021 labels injury on the event day with a 7-day look-back):
 
 * a *pain day* has a score >= ``min_score`` (3) in a target region (lateral hip,
-  groin/front hip, buttock, lateral knee/ITB; §6.3);
+  groin/front hip, buttock, lateral knee/ITB: gluteal tendinopathy, Grimaldi 2015; ITBS, Nielsen 2014);
 * an *onset* is a pain day after >= ``pain_free_days`` (7) days that were not pain days
-  (§6.4 item 3: "NRS < 3 ... for >= 7 days");
+  ("NRS < 3 ... for >= 7 days", after Yamato 2015's 7-day injury definition);
 * a day is *at risk* when it and the 6 days before it are not pain days: only those
-  rows enter training, so the model cannot learn "pain predicts pain" (§6.4 item 3);
+  rows enter training, so the model cannot learn "pain predicts pain" (design choice);
 * label = an onset in t+1 .. t+7.  As the day t is pain-free, the first pain day in
   that window *is* an onset.  Rows whose window runs past the last observed day are
   dropped (censored), never labelled 0.
 
-Lagged pain (days <= t) is a feature; pain from the label window never is (§6.4 item 2).
+Lagged pain (days <= t) is a feature; pain from the label window never is (that would be leakage).
 Target-region pain is counted on the day the entry was made, in the athlete's zone.
 """
 
@@ -38,7 +39,8 @@ from .rules import ABS_CADENCE_MIN_SPEED, BREAK_DAYS, BREAK_WINDOW, PRE_BREAK_DA
 
 log = logging.getLogger(__name__)
 
-TARGET_REGIONS: tuple[str, ...] = ("lateral_hip", "groin_front_hip", "buttock", "lateral_knee_itb")  # §6.3
+# The hip and lateral-knee conditions gaitrisk is about (Grimaldi 2015; Nielsen 2014).
+TARGET_REGIONS: tuple[str, ...] = ("lateral_hip", "groin_front_hip", "buttock", "lateral_knee_itb")
 LATERAL_REGIONS: tuple[str, ...] = ("lateral_hip", "lateral_knee_itb")
 # pain_rising also watches the bone-stress sites below the knee (a rising shin or foot pain matters
 # as much as a rising hip pain), unlike the model's label, which stays on the target regions.
@@ -48,7 +50,8 @@ WEEK, MONTH = 7, 28
 
 @dataclass(frozen=True)
 class LabelSpec:
-    """What counts as an onset (defaults: §6.4, §0 rows 21-22)."""
+    """What counts as an onset (defaults: a pain day after a pain-free week, after Yamato 2015; 7-day horizon,
+    a design choice after Lövdal 2021)."""
 
     regions: tuple[str, ...] = TARGET_REGIONS
     min_score: int = 3
@@ -266,7 +269,7 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     for c in ("cad_base_runs", "cad_base_pct"):   # as of the latest run on or before t
         out[c] = by_day[c].last().reindex(days).ffill()
     out["dh5_m_7d"] = w7["dh5_m"]
-    out["dh5_ratio"] = w7["dh5_m"] / (w28["dh5_m"] / 4.0).where(w28["dh5_m"] > 0)   # §10 downhill_exposure
+    out["dh5_ratio"] = w7["dh5_m"] / (w28["dh5_m"] / 4.0).where(w28["dh5_m"] > 0)   # evidence table downhill_load
     out["camber_measured_m_7d"] = w7["camber_measured_m"]
     out["camber_measured_share_28d"] = w28["camber_measured_m"] / rolling_sum(daily["distance_m"], MONTH).where(
         lambda s: s > 0)
@@ -282,7 +285,7 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     out["pain_mean_7d"] = score.rolling(WEEK, min_periods=1).mean()
     for side in ("L", "R"):
         out[f"pain_{side}_28d"] = pain[f"pain_{side}"].rolling(MONTH, min_periods=1).max()
-    # Camber speaks for lateral hip and lateral knee pain only (§10 camber_side_imbalance).
+    # Camber speaks for lateral hip and lateral knee pain only (evidence table camber_exposure).
     lateral = pain_days(entries, zone, days, [r for r in spec.regions if r in LATERAL_REGIONS])
     for side in ("L", "R"):
         out[f"lat_pain_{side}_28d"] = lateral[f"pain_{side}"].rolling(MONTH, min_periods=1).max()
