@@ -260,7 +260,7 @@ def overstriding_text(row: pd.Series) -> str:
     share, resid = _f(row, "cad_low_share_7d"), _f(row, "cad_resid_7d")
     if _f(row, "cad_personal_7d") == 1.0:
         base = _f(row, "cad_base_pct")
-        own = f" ({base:+.1f} % against the population model)" if base == base else ""
+        own = f": {base:+.1f} % against the population model" if base == base else ""
         runs = _f(row, "cad_base_runs")
         n = f"{runs:.0f} " if runs == runs else ""
         what = (f"{100 * share:.0f} % of your level running in the last 7 days was >= {-CADENCE_NOTABLE:.0f} % below "
