@@ -276,3 +276,15 @@ def test_reports_show_the_weekly_chart_a_line_and_the_answers(season):
     jsonschema.Draft202012Validator(schema()).validate(doc)
     assert [(o["week_start"], o["severity"], o["substantial"]) for o in doc["athletes"][0]["ostrc"]] == \
         [("2024-04-08", 50, True), ("2024-04-15", 16, False)]
+
+
+def test_forgetting_an_athlete_drops_a_model_whose_card_names_their_label(tmp_path):
+    from gaitrisk.model.persist import CARD_VERSION, card_path
+    from gaitrisk.nightly.forget import forget_athlete
+
+    model = tmp_path / "s.db.model.skops"
+    model.write_bytes(b"model")
+    card_path(model).write_text(json.dumps({"card_version": CARD_VERSION, "data": {"athletes": [], "onsets": {}},
+                                            "label": {"sources": {"ann": "ostrc_substantial"}}}))
+    left = forget_athlete(tmp_path / "s.db", "ann", model)
+    assert left.model_dropped == str(model) and not model.exists() and not card_path(model).exists()
