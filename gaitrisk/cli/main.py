@@ -322,6 +322,7 @@ def show_cmd(obj: Context, activity_id: str, as_json: bool) -> None:
 # Command groups that live in their own modules register here.
 from . import features as _features  # noqa: E402,F401
 from . import load as _load  # noqa: E402,F401
+from . import ostrc as _ostrc  # noqa: E402,F401
 from . import model as _model  # noqa: E402,F401
 from . import nightly as _nightly  # noqa: E402,F401
 from . import privacy as _privacy  # noqa: E402,F401

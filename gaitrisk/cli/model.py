@@ -164,6 +164,9 @@ def model_info(obj: Context, model_path: str | None, as_json: bool) -> None:
                f"{d['onsets_total']} onsets (zone {card['zone']})")
     click.echo(f"label: onset within {card['label']['horizon_days']} days, score >= {card['label']['min_score']} "
                f"after {card['label']['pain_free_days']} pain-free days")
+    for source, meaning in (card["label"].get("definitions") or {}).items():
+        users = sorted(a for a, s in card["label"]["sources"].items() if s == source)
+        click.echo(f"  {source} ({len(users)} athlete(s)): {meaning}")
     _print_metrics(card)
     click.echo("libraries: " + ", ".join(f"{k} {v}" for k, v in card["libraries"].items()))
 

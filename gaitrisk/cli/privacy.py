@@ -27,9 +27,9 @@ def export_cmd(obj: Context, athlete: str, output: str) -> None:
     """Export everything stored for an athlete as one JSON document.
 
     Activities (sources, laps, the device's summary, every sample), per-run
-    features, pain entries, data gaps, the profile and the files remembered as
-    skipped.  Samples are columns of values; missing values are null and times
-    are ISO 8601 UTC.
+    features, pain entries, weekly OSTRC answers, data gaps, the profile and the
+    files remembered as skipped.  Samples are columns of values; missing values
+    are null and times are ISO 8601 UTC.
     """
     with obj.reader() as store:
         data = store.export_athlete(athlete)
@@ -58,8 +58,8 @@ def export_cmd(obj: Context, athlete: str, output: str) -> None:
 def delete_cmd(obj: Context, athlete: str, yes: bool) -> None:
     """Delete an athlete and everything stored for them, for good.
 
-    Activities and their samples, features, pain entries, gaps, the profile and
-    the remembered skipped files.  The database file is then rebuilt (VACUUM) so
+    Activities and their samples, features, pain entries, weekly OSTRC answers,
+    gaps, the profile and the remembered skipped files.  The database file is then rebuilt (VACUUM) so
     the data does not linger in free pages or the write-ahead log.  What the
     nightly run kept of them goes too: their entry in its state file, their
     reports, their files in the archive and the quarantine; and the model, when

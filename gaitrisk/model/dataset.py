@@ -17,6 +17,10 @@ choice: Lövdal 2021 labels injury on the event day with a 7-day look-back):
   that window *is* an onset.  Rows whose window runs past the last observed day are
   dropped (censored), never labelled 0.
 
+An athlete with weekly OSTRC answers (:mod:`gaitrisk.pain.ostrc`) is labelled from them
+instead: a pain day is a day of a week with a substantial problem in a target region, a
+week without an answer is unknown (see :func:`ostrc_problem_days` and docs/model.md).
+
 Lagged pain (days <= t) is a feature; pain from the label window never is (that would be leakage).
 Target-region pain is counted on the day the entry was made, in the athlete's zone.
 """
@@ -139,6 +143,37 @@ def pain_days(entries: Sequence, zone: ZoneInfo, days: pd.DatetimeIndex, regions
     return out.reindex(days).fillna(0.0)
 
 
+LABEL_SOURCES = {
+    "ostrc_substantial": "a substantial problem (OSTRC-O2, Clarsen 2020) in a target region, reported weekly; "
+                         "every day of that week counts, so the onset is the Monday of the first substantial week "
+                         "after an answered week without one",
+    "nrs_onset": "a pain-log score >= min_score in a target region after pain_free_days without one",
+}
+
+
+def ostrc_problem_days(weeks: Sequence, days: pd.DatetimeIndex, regions: Sequence[str]) -> pd.Series:
+    """Per local day, from weekly OSTRC answers: 1.0 in a week with a substantial problem in ``regions``,
+    0.0 in an answered week without one, NaN in a week without any answer (unknown).
+
+    An answer describes its whole week (Monday to Sunday), so each of the seven days takes its value.
+    """
+    answered: dict[pd.Timestamp, float] = {}
+    for w in weeks:
+        start = pd.Timestamp(w.week)
+        hit = 1.0 if (w.area in regions and w.substantial) else 0.0
+        answered[start] = max(answered.get(start, 0.0), hit)
+    monday = pd.Series(days - pd.to_timedelta(days.day_of_week, unit="D"), index=days)
+    return monday.map(answered).astype(float)
+
+
+def label_sources(frame: pd.DataFrame) -> dict[str, str]:
+    """Which label each athlete's rows use: ``ostrc_substantial`` or ``nrs_onset`` (see :data:`LABEL_SOURCES`)."""
+    if frame.empty or "label_ostrc" not in frame:
+        return {}
+    used = frame.groupby(level="athlete")["label_ostrc"].max()
+    return {str(a): "ostrc_substantial" if v > 0 else "nrs_onset" for a, v in used.items()}
+
+
 def _per_run(feats: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """Per-run model inputs from the feature records (index: activity id)."""
     f = feats.reindex(runs.index)
@@ -237,9 +272,12 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     if runs.empty:
         return pd.DataFrame()
     entries = store.pain_entries(athlete)
+    weeks = store.ostrc_weeks(athlete)
     last = runs["day"].max()
     if entries:
         last = max(last, pd.Timestamp(max(e.time_utc for e in entries).astimezone(zone).date()))
+    if weeks:  # an answer speaks for its whole week
+        last = max(last, pd.Timestamp(weeks[-1].week + pd.Timedelta(days=6)))
     daily = daily_series(runs, store.gaps(athlete), start=runs["day"].min().date(), end=last.date(),
                          not_available=rf.not_available)
     days = daily.index
@@ -300,15 +338,20 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     idx = np.arange(len(days))
     last_pain = pd.Series(np.where(score.to_numpy() > 0, idx, np.nan), index=days).ffill()
     out["days_since_pain"] = np.minimum(idx - last_pain.fillna(-90).to_numpy(), 90.0)
-    is_pain = score >= spec.min_score
-    recent = is_pain.astype(float).rolling(spec.pain_free_days, min_periods=1).sum()
-    before = recent.shift(1)
+    problem = ostrc_problem_days(weeks, days, spec.regions) if weeks else (score >= spec.min_score).astype(float)
+    out["label_ostrc"] = float(bool(weeks))
+    is_pain = problem.eq(1.0)
+    # An unanswered OSTRC week (NaN) keeps a day at risk, so the model speaks for the week not yet
+    # answered; an onset needs the days before it known to be problem-free.
+    recent = problem.fillna(0.0).rolling(spec.pain_free_days, min_periods=1).sum()
+    before = problem.fillna(1.0).rolling(spec.pain_free_days, min_periods=1).sum().shift(1)
     onset = is_pain & before.eq(0) & (idx >= spec.pain_free_days)
     out["onset"] = onset.astype(int)
     out["prior_onsets"] = onset.cumsum().astype(float)
     out["at_risk"] = recent.eq(0).to_numpy() & (idx >= spec.pain_free_days - 1)
     h = spec.horizon_days
-    future = is_pain.astype(float)[::-1].rolling(h, min_periods=h).max()[::-1].shift(-1)
+    # A horizon reaching an unanswered week (NaN) is censored like one past the last observed day.
+    future = problem[::-1].rolling(h, min_periods=h).max()[::-1].shift(-1)
     out["label"] = future.where(future.notna())
     out["pain_today"] = rising_pain
     out["pain_base_7d"] = rising_pain.shift(1).rolling(BASELINE_DAYS, min_periods=1).mean()   # logged days only

@@ -202,6 +202,15 @@ def _jsonable(x):
     return x
 
 
+def label_card(ds: Dataset) -> dict:
+    """The label definition: the onset spec, which label each athlete's rows use, and what each means."""
+    from .dataset import LABEL_SOURCES, label_sources
+
+    sources = label_sources(ds.frame)
+    return {**asdict(ds.spec), "sources": sources,
+            "definitions": {k: LABEL_SOURCES[k] for k in sorted(set(sources.values()))}}
+
+
 def model_card(ds: Dataset, estimator: GaitRiskClassifier, zone: ZoneInfo, validation: list | None = None) -> dict:
     """What the model was trained on and how well it did, as plain JSON."""
     from .evaluate import metrics
@@ -216,7 +225,7 @@ def model_card(ds: Dataset, estimator: GaitRiskClassifier, zone: ZoneInfo, valid
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "libraries": library_versions(),
         "zone": str(zone),
-        "label": asdict(ds.spec),
+        "label": label_card(ds),
         "features": list(FEATURES),
         "data": {"first_day": days.min().date().isoformat() if len(days) else None,
                  "last_day": days.max().date().isoformat() if len(days) else None,

@@ -109,12 +109,15 @@ def _drop_model(model_path: Path, athlete: str, out: Forgotten) -> bool:
     if not model_path.exists() and not card_path(model_path).exists():
         return False
     try:
-        data = read_card(model_path).get("data") or {}
+        card = read_card(model_path)
     except ModelFileError as exc:
         out.kept.append(f"{model_path}: kept, its card cannot be read, so whether it was trained on the "
                         f"athlete's data is unknown ({exc}); remove it if in doubt")
         return False
-    if athlete not in (data.get("athletes") or []) and athlete not in (data.get("onsets") or {}):
+    data = card.get("data") or {}
+    label = card.get("label") or {}
+    named = {*(data.get("athletes") or []), *(data.get("onsets") or {}), *(label.get("sources") or {})}
+    if athlete not in named:
         return False
     gone = []
     for p in (model_path, card_path(model_path)):

@@ -147,6 +147,7 @@ class AthleteReport:
     routes: tuple[RouteTrace, ...] | None = None   # None: maps not asked for
     privacy_zone_m: float = PRIVACY_ZONE_M
     pain_log: PainLogStatus | None = None          # logging compliance and the pain_rising baseline's coverage
+    ostrc: tuple = ()                              # weekly OSTRC answers (gaitrisk.pain.ostrc.OstrcWeek) shown
 
     @property
     def red_flags(self) -> tuple[Flag, ...]:
@@ -210,7 +211,8 @@ def build_athlete_report(store, athlete: str, zone: ZoneInfo | str, *, since: dt
         expected_cadence=CadenceLine(POP_CADENCE_INTERCEPT, POP_CADENCE_SLOPE, "population", 0),
         baseline_cadence=_baseline(runs), load_notes=load.notes, notes=tuple(notes),
         routes=_routes(store, runs, privacy_zone_m) if with_maps else None, privacy_zone_m=privacy_zone_m,
-        pain_log=pain_log_status(entries, zone, last))
+        pain_log=pain_log_status(entries, zone, last),
+        ostrc=tuple(store.ostrc_weeks(athlete, since=first - dt.timedelta(days=6), until=last)))
 
 
 def _num(rec: dict, key: str) -> float | None:

@@ -70,3 +70,9 @@ def when(code: str) -> str:
 
 def side(code: str) -> str:
     return vocab.SIDES.get(code, code)
+
+
+def ostrc_line(w) -> str:
+    """One week's OSTRC answer in words (:class:`gaitrisk.pain.ostrc.OstrcWeek`)."""
+    return (f"OSTRC week of {w.week.isoformat()} ({region(w.area)}): severity {w.severity}/100, "
+            f"substantial problem: {'yes' if w.substantial else 'no'}")

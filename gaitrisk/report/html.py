@@ -116,6 +116,9 @@ def athlete_html(rep: AthleteReport) -> str:
                              f"{F.region(p.region)} ({F.side(p.side)})",
                              F.when(p.when) + (f", {p.behaviour.replace('_', ' ')}" if p.behaviour else ""),
                              p.note or ""], p.score > 5) for p in rep.pain], text_cols=5))
+    if "ostrc" in plots:
+        out.append(fig("ostrc"))
+        out += [f'<p class="note">{_esc(F.ostrc_line(w))}</p>' for w in rep.ostrc]
     if "routes" in plots:
         out += ["<h3>Routes</h3>", fig("routes")]
     notes = list(rep.load_notes)

@@ -21,7 +21,7 @@ from .assemble import (
     WeekTrend,
 )
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 SCHEMA_FILE = "report.schema.json"
 
 
@@ -61,6 +61,12 @@ def _pain(p: PainPoint) -> dict:
             "note": p.note}
 
 
+def _ostrc(w) -> dict:
+    return {"week_start": w.week.isoformat(), "area": w.area, "participation": w.participation,
+            "training": w.training, "performance": w.performance, "symptoms": w.symptoms,
+            "severity": w.severity, "substantial": w.substantial}
+
+
 def _line(c: CadenceLine | None) -> dict | None:
     return None if c is None else {"intercept_spm": round(c.a, 3), "slope_spm_per_mps": round(c.b, 3),
                                    "source": c.source, "n_runs": c.n_runs}
@@ -82,6 +88,7 @@ def athlete_json(rep: AthleteReport) -> dict:
         "expected_cadence": _line(rep.expected_cadence), "baseline_cadence": _line(rep.baseline_cadence),
         "notes": list(rep.load_notes) + list(rep.notes),
         "pain_log": rep.pain_log.as_json() if rep.pain_log else None,
+        "ostrc": [_ostrc(w) for w in rep.ostrc],
     }
     if rep.routes is not None:
         out["privacy_zone_m"] = rep.privacy_zone_m

@@ -68,4 +68,6 @@ def athlete_markdown(rep: AthleteReport) -> list[str]:
                       f"{F.region(p.region)} ({F.side(p.side)})",
                       F.when(p.when) + (f", {p.behaviour.replace('_', ' ')}" if p.behaviour else ""), p.note or ""]
                      for p in rep.pain])
+    if rep.ostrc:
+        L += ["### Weekly OSTRC questionnaire", ""] + [f"- {_esc(F.ostrc_line(w))}" for w in rep.ostrc] + [""]
     return L

@@ -296,6 +296,33 @@ def pain_plot(rep: AthleteReport) -> Plot:
                 to_svg(fig))
 
 
+def ostrc_plot(rep: AthleteReport) -> Plot:
+    """Weekly OSTRC severity (0-100) per area, substantial-problem weeks marked."""
+    from ..pain.ostrc import SEVERITY_MAX
+    from . import fmt as F
+
+    fig, (ax,) = _figure(1, 2.4)
+    areas = sorted({w.area for w in rep.ostrc})
+    width = 6.0 / max(1, len(areas))
+    for i, area in enumerate(areas):
+        weeks = [w for w in rep.ostrc if w.area == area]
+        x = [w.week + dt.timedelta(days=0.5 + width * (i + 0.5)) for w in weeks]
+        colour = REGION_COLOUR.get(area, "#555555")
+        ax.bar(x, [w.severity for w in weeks], width=width, color=colour, label=F.region(area))
+        for xi, w in zip(x, weeks):
+            if w.substantial:
+                ax.annotate("▲", (xi, w.severity), ha="center", va="bottom", color="#c00000", fontsize=9)
+    ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=4)
+    ax.set_ylim(0, SEVERITY_MAX + 12)
+    ax.set_ylabel("severity 0–100")
+    _time_axis(ax, rep)
+    return Plot("ostrc", "Weekly OSTRC questionnaire",
+                "Severity score of the weekly OSTRC overuse-injury questionnaire per body area (0 = no problem, "
+                "100 = could not take part), one bar per answered week. ▲: a substantial problem, one that stopped "
+                "running or reduced training or performance to a moderate or major extent (Clarsen 2020).",
+                to_svg(fig))
+
+
 def routes_plot(rep: AthleteReport) -> Plot:
     """Small route sketches (only with --with-maps): shapes in metres, both ends trimmed."""
     routes = rep.routes or ()
@@ -325,6 +352,8 @@ PLOT_KEYS = ("load", "acwr", "cadence", "gct-balance", "downhill", "camber", "pa
 
 def plots_for(rep: AthleteReport) -> list[Plot]:
     out = [f(rep) for f in PLOTS]
+    if rep.ostrc:
+        out.append(ostrc_plot(rep))
     if rep.routes is not None:
         out.append(routes_plot(rep))
     return out

@@ -47,6 +47,7 @@ def athlete_parts(rep: AthleteReport) -> list:
     parts.append(_flags(rep))
     parts.append(_model(rep))
     parts += [_load(rep), _trends(rep), _exposure(rep), _pain(rep)]
+    parts += _ostrc(rep)
     return parts
 
 
@@ -127,6 +128,13 @@ def _exposure(rep: AthleteReport):
                   F.km(w.road_right_low_m), F.km(w.track_ccw_m), F.km(w.track_cw_m))
     return _with_note(t, "Left low = the left foot on the low side of the road camber (an exposure, not a flag: "
                       "camber is a hypothesis).")
+
+
+def _ostrc(rep: AthleteReport) -> list:
+    """One line per weekly OSTRC answer shown (none without answers)."""
+    from rich.text import Text
+
+    return [Text(plain(F.ostrc_line(w)), style="red" if w.substantial else None) for w in rep.ostrc]
 
 
 def _pain(rep: AthleteReport):

@@ -147,4 +147,23 @@ V5_REVIEW = """
     ALTER TABLE activities ADD COLUMN review_reason TEXT
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_ACTIVITIES, V2_PAIN, V3_FEATURES, V4_FILE_INDEX, V5_REVIEW)
+# 6: weekly OSTRC-O2 answers (gaitrisk.pain.ostrc): one row per athlete, week and area, the four
+# answers as option indices 0-3 (questions 2-4 NULL when question 1 ends the questionnaire).  The
+# area and the answer rules are checked in gaitrisk.pain.ostrc; the table guards the ranges.
+V6_OSTRC = """
+    CREATE TABLE ostrc_weeks (
+        id INTEGER PRIMARY KEY,
+        athlete_id INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+        week_start TEXT NOT NULL,          -- local calendar date of the week's Monday
+        area TEXT NOT NULL,                -- a pain-log region code
+        participation INTEGER NOT NULL CHECK (participation BETWEEN 0 AND 3),
+        training INTEGER CHECK (training BETWEEN 0 AND 3),
+        performance INTEGER CHECK (performance BETWEEN 0 AND 3),
+        symptoms INTEGER CHECK (symptoms BETWEEN 0 AND 3),
+        entered_at TEXT NOT NULL,          -- ISO 8601 UTC with Z
+        note TEXT,
+        UNIQUE (athlete_id, week_start, area)
+    )
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_ACTIVITIES, V2_PAIN, V3_FEATURES, V4_FILE_INDEX, V5_REVIEW, V6_OSTRC)

@@ -571,6 +571,45 @@ class Store:
             cur = c.execute(f"DELETE FROM {table} WHERE id=? AND athlete_id=?", (row_id, aid))
         return cur.rowcount == 1
 
+    # -- weekly OSTRC questionnaire -----------------------------------------------
+    def put_ostrc_weeks(self, weeks) -> list[bool]:
+        """Store weekly answers in one transaction; per answer, True when it replaced an earlier one
+        (one answer per athlete, week and area: the newer one stands)."""
+        replaced: list[bool] = []
+        if not weeks:
+            return replaced
+        aids = {name: self.athlete_id(name) for name in {w.athlete for w in weeks}}
+        with self.transaction() as c:
+            for w in weeks:
+                key = (aids[w.athlete], w.week.isoformat(), w.area)
+                replaced.append(c.execute("SELECT 1 FROM ostrc_weeks WHERE athlete_id=? AND week_start=? AND area=?",
+                                          key).fetchone() is not None)
+                c.execute("INSERT INTO ostrc_weeks(athlete_id, week_start, area, participation, training, performance,"
+                          " symptoms, entered_at, note) VALUES (?,?,?,?,?,?,?,?,?)"
+                          " ON CONFLICT(athlete_id, week_start, area) DO UPDATE SET"
+                          " participation=excluded.participation, training=excluded.training,"
+                          " performance=excluded.performance, symptoms=excluded.symptoms,"
+                          " entered_at=excluded.entered_at, note=excluded.note",
+                          (*key, *w.answers, _iso(w.entered_at), w.note))
+        return replaced
+
+    def ostrc_weeks(self, athlete: str, since: dt.date | None = None, until: dt.date | None = None) -> list:
+        """An athlete's weekly answers, oldest week first (then by area), weeks starting in [since, until]."""
+        from ..pain.ostrc import OstrcWeek
+
+        sql = ("SELECT o.id, ath.name, o.week_start, o.area, o.participation, o.training, o.performance, o.symptoms,"
+               " o.entered_at, o.note FROM ostrc_weeks o JOIN athletes ath ON ath.id=o.athlete_id WHERE ath.name=?")
+        args: list = [athlete]
+        if since is not None:
+            sql += " AND o.week_start >= ?"
+            args.append(since.isoformat())
+        if until is not None:
+            sql += " AND o.week_start <= ?"
+            args.append(until.isoformat())
+        return [OstrcWeek(id=r[0], athlete=r[1], week=dt.date.fromisoformat(r[2]), area=r[3], participation=r[4],
+                          training=r[5], performance=r[6], symptoms=r[7], entered_at=_parse_iso(r[8]), note=r[9])
+                for r in self._conn.execute(sql + " ORDER BY o.week_start, o.area", args)]
+
     # -- data gaps (issue 3) -----------------------------------------------------
     def add_gap(self, gap) -> int:
         aid = self.athlete_id(gap.athlete)
@@ -726,8 +765,8 @@ class Store:
         """Everything stored for ``athlete`` as JSON-ready values, or ``None`` for an unknown athlete.
 
         Activities (with sources, laps, device summary, problems and every sample), feature
-        records, pain entries, data gaps, the profile, and the files remembered as skipped.
-        NaN samples become ``null``; times are ISO 8601 UTC.
+        records, pain entries, data gaps, weekly OSTRC answers, the profile, and the files remembered
+        as skipped.  NaN samples become ``null``; times are ISO 8601 UTC.
         """
         import numpy as np
 
@@ -771,12 +810,16 @@ class Store:
                  "note": e.note} for e in self.pain_entries(athlete)]
         gaps = [{"id": g.id, "from": g.first_day.isoformat(), "to": g.last_day.isoformat(), "reason": g.reason}
                 for g in self.gaps(athlete)]
+        ostrc = [{"id": w.id, "week_start": w.week.isoformat(), "area": w.area, "participation": w.participation,
+                  "training": w.training, "performance": w.performance, "symptoms": w.symptoms,
+                  "severity": w.severity, "substantial": w.substantial, "entered_at": _iso(w.entered_at),
+                  "note": w.note} for w in self.ostrc_weeks(athlete)]
         skipped = [dict(zip(("file_name", "sha256", "reader_version", "reason"), r)) for r in self._conn.execute(
             "SELECT file_name, sha256, reader_version, reason FROM skipped_files WHERE athlete_id=?"
             " ORDER BY file_name", (aid,))]
         return {"athlete": athlete, "exported_at": _iso(dt.datetime.now(dt.timezone.utc)),
                 "schema_version": self.schema_version, "profile": self.profile(athlete),
-                "activities": activities, "features": features, "pain": pain, "gaps": gaps,
+                "activities": activities, "features": features, "pain": pain, "gaps": gaps, "ostrc": ostrc,
                 "skipped_files": skipped}
 
     def snapshot_athlete(self, athlete: str, *, samples: bool = False) -> bytes:
@@ -867,6 +910,7 @@ _SNAPSHOT_ROWS = {
     "pain_entries": "athlete_id=?",
     "data_gaps": "athlete_id=?",
     "athlete_profiles": "athlete_id=?",
+    "ostrc_weeks": "athlete_id=?",
 }
 _SNAPSHOT_SAMPLES = "activity_id IN (SELECT id FROM src.activities WHERE athlete_id=?)"
 
