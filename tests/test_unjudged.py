@@ -153,3 +153,22 @@ def test_a_day_before_the_first_run_lists_every_rule_as_lacking_history(tmp_path
     assert unjudged(frame.droplevel("athlete"), DAY0 + dt.timedelta(days=5)) == unjudged(
         frame, DAY0 + dt.timedelta(days=5))
     assert isinstance(pd.Series([u.as_json() for u in got]).iloc[0], dict)
+
+
+def test_flags_command_lists_what_it_could_not_judge(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from gaitrisk.cli.main import cli
+
+    with _store(tmp_path, {d: 5.0 for d in range(10)}):
+        pass
+    db = str(tmp_path / "u.db")
+    out = json.loads(CliRunner().invoke(cli, ["--db", db, "flags", "--athlete", "ann", "--tz", "UTC", "--json"]).output)
+    codes = {u["code"]: u for u in out["not_judged"]}
+    assert codes["session_spike"] == {"code": "session_spike", "have": 9, "need": 30,
+                                      "reason": "needs 30 days of runs before the run, you have 9"}
+    text = CliRunner().invoke(cli, ["--db", db, "flags", "--athlete", "ann", "--tz", "UTC"]).output
+    assert "could not judge on 2024-01-10:" in text
+    assert "  session spike: needs 30 days of runs before the run, you have 9" in text
