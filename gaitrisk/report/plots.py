@@ -416,10 +416,8 @@ def run_plot(rep: AthleteReport) -> Plot | None:
             ax.invert_yaxis()   # faster is higher, as on a watch's pace chart
             ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{int(v) // 60}:{int(v) % 60:02d}"))
     axes[-1].set_xlabel("distance, km")
-    source = {"measured": "measured", "estimated": "estimated"}
-    last = rep.runs[-1] if rep.runs and rep.runs[-1].id == r.id else None
-    gct_note = (f" GCT is {source[last.gct_source]} for this run." if last and last.gct_source in source
-                and "gct_ms" in [n for n, _, _ in series] else "")
+    # GCT over the run exists only where a sensor recorded it; an estimate is per run, not per stretch.
+    gct_note = " GCT: measured by a sensor." if r.gct_ms is not None else " No GCT: no sensor recorded it on this run."
     shown = ", ".join(label.split(",")[0] for _, label, _ in series)
     return Plot("run", f"Latest run, {r.day:%a %d %b %Y}",
                 f"{shown} over the run, from the stored samples, averaged over short stretches of distance "
