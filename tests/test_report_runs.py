@@ -182,3 +182,15 @@ def test_the_latest_run_chart_reads_the_stored_samples(demo):
                                                "altitude_m"]
     doc = json.loads(json.dumps(report_json([rep], GENERATED)))
     assert "samples" not in doc["athletes"][0]          # the chart's samples stay out of the JSON contract
+
+
+def test_a_period_without_runs_says_so(tmp_path):
+    # Runs on days 0-9, pain logged on day 30: the last week of the report holds no run.
+    with _store(tmp_path, {d: 5.0 for d in range(10)}, pain_days=(30,)) as st:
+        rep = build_athlete_report(st, "ann", UTC, today=DAY0 + dt.timedelta(days=30),
+                                   since=DAY0 + dt.timedelta(days=25))
+    assert rep.runs == () and rep.samples is None
+    assert "Runs: none in this period." in render([rep], "text", generated_at=GENERATED)
+    assert "None in this period." in render([rep], "markdown", generated_at=GENERATED)
+    html = render([rep], "html", generated_at=GENERATED)
+    assert "No runs in this period." in html and 'data-plot="run"' not in html

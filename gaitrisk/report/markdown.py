@@ -52,7 +52,7 @@ def athlete_markdown(rep: AthleteReport) -> list[str]:
            "10 km; Nielsen 2014). ACWR is information only (Impellizzeri 2020)."), ""]
     shown = rep.runs[-F.RUNS_SHOWN:]
     L += [f"### Runs, the last {len(shown)} of {len(rep.runs)} in this period", ""]
-    L += _table(F.RUN_HEAD, [F.run_row(r) for r in shown])
+    L += _table(F.RUN_HEAD, [F.run_row(r) for r in shown]) if shown else ["None in this period.", ""]
     L += ["Time: moving time; pace from it. GCT: measured by a sensor or estimated (Hoyt's model). Flags raised: "
           "the rules this run fed that fired on its day.", ""]
     L += ["### Gait trends", ""]

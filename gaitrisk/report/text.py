@@ -62,6 +62,8 @@ def _not_judged(rep: AthleteReport):
 def _runs(rep: AthleteReport):
     from rich.text import Text
 
+    if not rep.runs:
+        return Text("Runs: none in this period.\n", style="dim")
     shown = rep.runs[-F.RUNS_SHOWN:]
     t = _table(f"Runs, the last {len(shown)} of {len(rep.runs)} in this period", *F.RUN_HEAD, wrap=(7,))
     for r in shown:
