@@ -37,7 +37,7 @@ def _esc(s: str) -> str:
     return escape(plain(s))
 
 
-def _table(head: list[str], rows: list[tuple[list[str], bool]], text_cols: int = 1) -> str:
+def _table(head: list[str], rows: list[tuple[list[str], bool]], text_cols: int = 1, cls: str = "") -> str:
     """A table; the first ``text_cols`` columns hold text (left-aligned), the rest numbers."""
     def cell(tag: str, i: int, c: str) -> str:
         return f"<{tag} class='l'>{_esc(c)}</{tag}>" if i < text_cols else f"<{tag}>{_esc(c)}</{tag}>"
@@ -45,7 +45,8 @@ def _table(head: list[str], rows: list[tuple[list[str], bool]], text_cols: int =
     h = "".join(cell("th", i, c) for i, c in enumerate(head))
     body = "".join(("<tr class='alert'>" if alert else "<tr>") + "".join(cell("td", i, c) for i, c in enumerate(r))
                    + "</tr>" for r, alert in rows)
-    return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
+    opening = f'<table class="{cls}">' if cls else "<table>"
+    return f"{opening}<thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def render_html(reports: list[AthleteReport], generated_at: dt.datetime) -> str:
@@ -107,8 +108,8 @@ def athlete_html(rep: AthleteReport) -> str:
                          F.spike_cell(w), F.num(w.acwr_7_21, ".2f"), F.num(w.pain_max, "d")],
                         bool(w.week_jump) or w.spike_tier_max in ("moderate", "large")) for w in rep.weeks]))
     out += [fig("load"), fig("acwr"), "<h3>Runs</h3>"]
-    out.append(_table(F.RUN_HEAD, [(F.run_row(r), bool(r.flags)) for r in rep.runs]).replace(
-        "<table>", '<table class="runs">', 1) if rep.runs else '<p class="note">No runs in this period.</p>')
+    out.append(_table(F.RUN_HEAD, [(F.run_row(r), bool(r.flags)) for r in rep.runs], cls="runs") if rep.runs
+               else '<p class="note">No runs in this period.</p>')
     out.append('<p class="note">Time: moving time; pace from it. GCT: measured by a sensor or estimated (Hoyt\'s '
                "model). Flags raised: the rules this run fed that fired on its day.</p>")
     if "run" in plots:
