@@ -200,20 +200,25 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
     When a trained model exists and the athlete has >= 5 labelled onsets, the
     model's probability of an onset in the next 7 days is shown beside them.
     """
+    from ..model.dataset import build_dataset
     from ..model.flags import assess, flag_json
+    from ..model.judged import unjudged
     from ..report.fmt import flag_cite
     from .load import _date
 
     zone = _zone(tz)
     with obj.reader() as store:
         try:
+            ds = build_dataset(store, [athlete], zone)
             a = assess(store, athlete, zone, last=_date(until, "--until"), days=days,
-                       model_path=_model_path(obj, model_path))
+                       model_path=_model_path(obj, model_path), dataset=ds)
         except LookupError:
             raise click.ClickException(f"no runs for {athlete}. Try: gaitrisk import PATH --athlete {athlete}")
+    not_judged = unjudged(ds.frame.loc[[athlete]], a.last)
     if as_json:
         click.echo(json.dumps({"athlete": athlete, "from": a.first.isoformat(), "to": a.last.isoformat(),
                                "flags": [flag_json(f) for f in a.flags],
+                               "not_judged": [u.as_json() for u in not_judged],
                                "model": a.model.as_json() if a.model else None, "model_note": a.model_note or None},
                               indent=2))
         return
@@ -231,3 +236,7 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
                    f"days (cohort base rate {m.base_rate:.0%}); main contributors (log-odds): {top}")
     if a.model_note:
         click.echo(f"model: {a.model_note}")
+    if not_judged:
+        click.echo(f"could not judge on {a.last}:")
+        for u in not_judged:
+            click.echo(f"  {u.text()}")

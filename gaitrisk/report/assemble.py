@@ -4,7 +4,8 @@ The renderers (:mod:`.text`, :mod:`.markdown`, :mod:`.jsonout`, :mod:`.html`) on
 what is assembled here, so every format shows the same numbers.  Nothing is recomputed
 from samples: flags come from :func:`gaitrisk.model.flags.assess`, the weekly table from
 :func:`gaitrisk.load.weekly.load_report` and the gait/terrain/camber values from the per-run
-feature records the import stored.  Samples are read only for ``with_maps`` (route shapes).
+feature records the import stored.  Samples are read for the latest run's chart and for
+``with_maps`` (route shapes).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from ..features.gait import (
@@ -21,9 +22,12 @@ from ..features.gait import (
 )
 from ..load.weekly import LoadReport, WeekRow
 from ..model.flags import Assessment, ModelView
-from ..model.rules import Flag
+from ..model.judged import Unjudged, unjudged
+from ..model.rules import ABS_CADENCE_MIN_SPEED, Flag, rule_levels
 from ..pain.compliance import PainLogStatus, pain_log_status
 from ..review import counted
+from ..store import StoreError
+from .runsamples import RunSamples, run_samples
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,8 @@ STALE_DAYS = 7             # say so when the latest data is older than this on t
 # section): 500 m lies inside the range Strava and Garmin Connect offer for their "hide
 # start/end" privacy zones, and hides a front door among the houses around it.
 PRIVACY_ZONE_M = 500.0
+# Road-side sources that are seen or told, not defaults (feature ``road_low_side_source``).
+OBSERVED_SIDE_SOURCES = ("out-and-back", "declared")
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,18 @@ class RunPoint:
     cadence_baseline_runs: float | None = None     # earlier level runs it was judged on
     cadence_baseline_pct: float | None = None      # a personal baseline against the population model, %
     level_time_s: float | None = None              # level steady time the residual is taken over
+    moving_time_s: float | None = None     # time in motion (pauses and stops left out)
+    cadence_spm: float | None = None       # mean cadence of the whole run
+    ascent_m: float | None = None          # elevation gain
+    hr_avg_bpm: float | None = None
+    camber_basis: str | None = None        # observed / assumed (see camber_basis); None = no road metres
+    flags: tuple[str, ...] = ()            # the rules this run fed that fired on its day
+
+    @property
+    def pace_s_per_km(self) -> float | None:
+        if not self.moving_time_s or not self.distance_m:
+            return None
+        return self.moving_time_s / self.distance_m * 1000.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,8 @@ class WeekTrend:
     track_ccw_m: float | None
     track_cw_m: float | None
     cadence_baseline: str | None = None   # the baseline of cadence_residual_pct (personal / population)
+    road_left_low_observed_m: float | None = None    # the part of road_left_low_m whose side was observed
+    road_right_low_observed_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +168,8 @@ class AthleteReport:
     privacy_zone_m: float = PRIVACY_ZONE_M
     pain_log: PainLogStatus | None = None          # logging compliance and the pain_rising baseline's coverage
     ostrc: tuple = ()                              # weekly OSTRC answers (gaitrisk.pain.ostrc.OstrcWeek) shown
+    not_judged: tuple[Unjudged, ...] = ()          # rules that lacked data or history on the report day
+    samples: RunSamples | None = None              # the latest run's samples for the per-run chart
 
     @property
     def red_flags(self) -> tuple[Flag, ...]:
@@ -186,10 +208,12 @@ def build_athlete_report(store, athlete: str, zone: ZoneInfo | str, *, since: dt
     first = since or (last - dt.timedelta(days=7 * n_weeks - 1))
 
     notes: list[str] = []
+    frame = None
     try:
         ds = build_dataset(store, [athlete], zone)
         assessment = assess(store, athlete, zone, last=last, days=FLAG_DAYS, model_path=model_path,
                             dataset=ds, pain_entries=entries)
+        frame = ds.frame.loc[[athlete]]
     except LookupError:
         assessment = Assessment(athlete, last, last)
     except Exception as exc:  # a bug in one rule must not cost a nightly run every athlete's report
@@ -200,6 +224,8 @@ def build_athlete_report(store, athlete: str, zone: ZoneInfo | str, *, since: dt
                      "complete. Please report this as a bug.")
     load = load_report(store, athlete, zone, last, n_weeks)
     runs = _run_points(store, athlete, acts, zone, load, first, last)
+    if frame is not None:
+        runs = with_run_flags(runs, frame)
     stale = max(0, (today - latest).days)
     if stale > STALE_DAYS:
         notes.append(f"no runs or pain entries in the {stale} days up to {today}: this report shows {latest}")
@@ -212,7 +238,9 @@ def build_athlete_report(store, athlete: str, zone: ZoneInfo | str, *, since: dt
         baseline_cadence=_baseline(runs), load_notes=load.notes, notes=tuple(notes),
         routes=_routes(store, runs, privacy_zone_m) if with_maps else None, privacy_zone_m=privacy_zone_m,
         pain_log=pain_log_status(entries, zone, last),
-        ostrc=tuple(store.ostrc_weeks(athlete, since=first - dt.timedelta(days=6), until=last)))
+        ostrc=tuple(store.ostrc_weeks(athlete, since=first - dt.timedelta(days=6), until=last)),
+        not_judged=unjudged(frame, last) if frame is not None else (),
+        samples=_latest_samples(store, runs))
 
 
 def _num(rec: dict, key: str) -> float | None:
@@ -251,8 +279,87 @@ def _run_points(store, athlete: str, acts, zone: ZoneInfo, load: LoadReport, fir
             track_ccw_m=_num(rec, "track_ccw_m"), track_cw_m=_num(rec, "track_cw_m"),
             cadence_baseline=rec.get("cadence_baseline") if isinstance(rec.get("cadence_baseline"), str) else None,
             cadence_baseline_runs=_num(rec, "cadence_baseline_runs"),
-            cadence_baseline_pct=_num(rec, "cadence_baseline_pct"), level_time_s=_num(rec, "level_time_s")))
+            cadence_baseline_pct=_num(rec, "cadence_baseline_pct"), level_time_s=_num(rec, "level_time_s"),
+            moving_time_s=_first(_num(rec, "moving_time_s"), a.moving_time_s or None),
+            cadence_spm=_first(_num(rec, "cadence_spm"), a.avg_cadence_spm),
+            ascent_m=_first(_num(rec, "ascent_m"), a.summary.total_ascent_m if a.summary else None),
+            hr_avg_bpm=_first(_num(rec, "hr_avg_bpm"), a.summary.avg_heart_rate_bpm if a.summary else None),
+            camber_basis=camber_basis(rec.get("road_low_side_source"),
+                                      (_num(rec, "road_left_low_m") or 0) + (_num(rec, "road_right_low_m") or 0))))
     return tuple(out)
+
+
+def _first(*values: float | None) -> float | None:
+    return next((v for v in values if v is not None and math.isfinite(v)), None)
+
+
+def camber_basis(source, road_low_m: float) -> str | None:
+    """"observed" when the run's low road side was seen (an out-and-back pairing) or declared by the
+    runner, "assumed" when it comes from a profile or country default; None without road metres."""
+    if road_low_m <= 0:
+        return None
+    return "observed" if isinstance(source, str) and source.startswith(OBSERVED_SIDE_SOURCES) else "assumed"
+
+
+def _fed(code: str, r: RunPoint, return_rose: bool) -> bool:
+    """Whether run ``r`` is an input of rule ``code`` on its day (a flag on that day is then the run's)."""
+    if code == "session_spike":
+        return r.spike_tier in ("small", "moderate", "large")
+    if code == "return_from_break":
+        return return_rose
+    if code == "mileage_jump":
+        return (r.distance_m or 0) > 0
+    if code == "downhill_load":
+        return (r.descent_m or 0) > 0
+    if code == "overstriding":
+        return r.level_cadence_spm is not None
+    if code == "cadence_abs_low":
+        return r.level_cadence_spm is not None and (r.level_speed_mps or 0) >= ABS_CADENCE_MIN_SPEED
+    if code == "camber_exposure":
+        return (r.road_left_low_m or 0) + (r.road_right_low_m or 0) > 0
+    if code == "track_direction":
+        return (r.track_ccw_m or 0) + (r.track_cw_m or 0) > 0
+    return False   # pain_rising and any rule not fed by a run's own numbers
+
+
+def with_run_flags(runs: tuple[RunPoint, ...], frame) -> tuple[RunPoint, ...]:
+    """``runs`` with the flags each one raised: a rule that fired on the run's day and that the run fed.
+
+    A spike belongs to the run longer than its 30-day reference, a return from a break to the
+    run whose ratio raised the 7-day maximum on its day; the 7-day rules to every run of the day.
+    """
+    import pandas as pd
+
+    if frame.empty:
+        return runs
+    levels = rule_levels(frame)
+    days = pd.DatetimeIndex(frame.index.get_level_values("day"))
+    levels.index = days
+    ratio = pd.Series(frame["return_ratio_7d"].to_numpy(float) if "return_ratio_7d" in frame else float("nan"),
+                      index=days)
+    rose = ratio.gt(ratio.shift(1).fillna(-math.inf)).fillna(False)
+    out = []
+    for r in runs:
+        key = pd.Timestamp(r.day)
+        if key not in levels.index:
+            out.append(r)
+            continue
+        fired = tuple(code for code, lv in levels.loc[key].items() if lv > 0 and _fed(code, r, bool(rose[key])))
+        out.append(replace(r, flags=fired))
+    return tuple(out)
+
+
+def _latest_samples(store, runs: tuple[RunPoint, ...]) -> RunSamples | None:
+    """The binned samples of the period's latest run (None without runs, samples or distance)."""
+    if not runs:
+        return None
+    r = runs[-1]
+    try:
+        samples = store.samples(r.id)
+    except (KeyError, StoreError) as exc:
+        log.warning("samples of %s could not be read: %s", r.id, exc)
+        return None
+    return run_samples(samples, r.id, r.day)
 
 
 def _wmean(pairs: list[tuple[float | None, float | None]]) -> float | None:
@@ -293,7 +400,9 @@ def _trends(runs: tuple[RunPoint, ...], weeks: tuple[WeekRow, ...]) -> tuple[Wee
             downhill5_m=_sum([r.downhill5_m for r in rs]), downhill10_m=_sum([r.downhill10_m for r in rs]),
             road_left_low_m=_sum([r.road_left_low_m for r in rs]),
             road_right_low_m=_sum([r.road_right_low_m for r in rs]),
-            track_ccw_m=_sum([r.track_ccw_m for r in rs]), track_cw_m=_sum([r.track_cw_m for r in rs])))
+            track_ccw_m=_sum([r.track_ccw_m for r in rs]), track_cw_m=_sum([r.track_cw_m for r in rs]),
+            road_left_low_observed_m=_sum([r.road_left_low_m for r in rs if r.camber_basis == "observed"]),
+            road_right_low_observed_m=_sum([r.road_right_low_m for r in rs if r.camber_basis == "observed"])))
     return tuple(out)
 
 
@@ -358,6 +467,9 @@ __all__ = [
     "PainPoint",
     "RouteTrace",
     "RunPoint",
+    "RunSamples",
     "WeekTrend",
     "build_athlete_report",
+    "camber_basis",
+    "with_run_flags",
 ]

@@ -76,3 +76,30 @@ def ostrc_line(w) -> str:
     """One week's OSTRC answer in words (:class:`gaitrisk.pain.ostrc.OstrcWeek`)."""
     return (f"OSTRC week of {w.week.isoformat()} ({region(w.area)}): severity {w.severity}/100, "
             f"substantial problem: {'yes' if w.substantial else 'no'}")
+RUNS_SHOWN = 10            # the text and Markdown reports list the period's last 10 runs (JSON and HTML: all)
+RUN_HEAD = ["date", "km", "time", "pace /km", "cadence spm", "GCT ms", "gain m", "flags raised"]
+
+
+def clock(seconds: float | None) -> str:
+    """Seconds as m:ss, or h:mm:ss from an hour."""
+    if seconds is None:
+        return "-"
+    s = int(round(seconds))
+    h, rest = divmod(s, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+def gct(ms: float | None, source: str | None) -> str:
+    """Contact time with how it was obtained: "266 measured", "262 estimated"."""
+    return "-" if ms is None else f"{ms:.0f} {source}" if source else f"{ms:.0f}"
+
+
+def run_row(r) -> list[str]:
+    """One :class:`~gaitrisk.report.assemble.RunPoint` as a row under :data:`RUN_HEAD`."""
+    return [f"{r.day:%a %d %b}", km(r.distance_m), clock(r.moving_time_s), clock(r.pace_s_per_km),
+            num(r.cadence_spm, ".0f"), gct(r.gct_ms, r.gct_source), num(r.ascent_m, ".0f"),
+            ", ".join(c.replace("_", " ") for c in r.flags) or "-"]
+
+
+def not_judged_line(rep) -> str:
+    return f"Could not judge on {rep.last} (not enough data or history):"

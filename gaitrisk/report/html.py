@@ -27,7 +27,7 @@ h3{margin:1.5rem 0 .4rem}.meta,.note{color:#555;font-size:.9rem}
 .flag.info{border-color:#2e86c1;background:#eaf2f8}.flag .title{font-weight:600}.flag .do{font-weight:600}
 .flag.red{border-width:10px}.stale{background:#fff3cd;padding:.4rem .8rem;border-radius:3px}
 table{border-collapse:collapse;font-size:.85rem;margin:.3rem 0 1rem}th,td{padding:.15rem .6rem;text-align:right}
-th{border-bottom:1px solid #999}.l{text-align:left}tr.alert td{color:#b00000}
+th{border-bottom:1px solid #999}.l{text-align:left}tr.alert td{color:#b00000}.unjudged ul{margin:.2rem 0 1rem}
 figure{margin:1rem 0 1.5rem}figure svg{max-width:100%;height:auto}figcaption{font-size:.85rem;color:#555}
 """
 
@@ -37,7 +37,7 @@ def _esc(s: str) -> str:
     return escape(plain(s))
 
 
-def _table(head: list[str], rows: list[tuple[list[str], bool]], text_cols: int = 1) -> str:
+def _table(head: list[str], rows: list[tuple[list[str], bool]], text_cols: int = 1, cls: str = "") -> str:
     """A table; the first ``text_cols`` columns hold text (left-aligned), the rest numbers."""
     def cell(tag: str, i: int, c: str) -> str:
         return f"<{tag} class='l'>{_esc(c)}</{tag}>" if i < text_cols else f"<{tag}>{_esc(c)}</{tag}>"
@@ -45,7 +45,8 @@ def _table(head: list[str], rows: list[tuple[list[str], bool]], text_cols: int =
     h = "".join(cell("th", i, c) for i, c in enumerate(head))
     body = "".join(("<tr class='alert'>" if alert else "<tr>") + "".join(cell("td", i, c) for i, c in enumerate(r))
                    + "</tr>" for r, alert in rows)
-    return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
+    opening = f'<table class="{cls}">' if cls else "<table>"
+    return f"{opening}<thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def render_html(reports: list[AthleteReport], generated_at: dt.datetime) -> str:
@@ -82,6 +83,10 @@ def athlete_html(rep: AthleteReport) -> str:
                    f'<div class="title">{_esc(F.flag_title(f))}, {f.date}</div>'
                    f"<div>{_esc(f.explanation)} <span class='note'>[{_esc(F.flag_cite(f))}]</span></div>"
                    f'<div class="do">→ {_esc(f.suggestion)}</div></div>')
+    if rep.not_judged:
+        out.append(f'<div class="unjudged"><p class="note">{_esc(F.not_judged_line(rep))}</p><ul class="note">'
+                   + "".join(f'<li data-unjudged="{_esc(u.code)}">{_esc(u.text())}</li>' for u in rep.not_judged)
+                   + "</ul></div>")
     if rep.model is None:
         out.append(f'<p class="note">Model: {_esc(rep.model_note or "not shown")}</p>')
     else:
@@ -102,7 +107,16 @@ def athlete_html(rep: AthleteReport) -> str:
                       [([F.week_label(w), F.km(w.distance_m), str(w.runs), F.km(w.longest_run_m), F.change_cell(w),
                          F.spike_cell(w), F.num(w.acwr_7_21, ".2f"), F.num(w.pain_max, "d")],
                         bool(w.week_jump) or w.spike_tier_max in ("moderate", "large")) for w in rep.weeks]))
-    out += [fig("load"), fig("acwr"), "<h3>Gait</h3>"]
+    out += [fig("load"), fig("acwr"), "<h3>Runs</h3>"]
+    out.append(_table(F.RUN_HEAD, [(F.run_row(r), bool(r.flags)) for r in rep.runs], cls="runs") if rep.runs
+               else '<p class="note">No runs in this period.</p>')
+    out.append('<p class="note">Time: moving time; pace from it. GCT: measured by a sensor or estimated (Hoyt\'s '
+               "model). Flags raised: the rules this run fed that fired on its day.</p>")
+    if "run" in plots:
+        out.append(fig("run"))
+    elif rep.runs:
+        out.append('<p class="note">No per-run chart: the latest run has no stored samples with distance.</p>')
+    out.append("<h3>Gait</h3>")
     out.append(_table(["week", "runs", "cadence vs expected %", "GCT ms", "GCT balance L %"],
                       [([F.week_label(w), str(w.runs), F.num(w.cadence_residual_pct, "+.1f") + F.cadence_mark(w.cadence_baseline), F.num(w.gct_ms, ".0f"),
                          F.num(w.gct_balance_pct, ".1f")], False) for w in rep.trends]))

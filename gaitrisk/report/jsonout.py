@@ -21,7 +21,7 @@ from .assemble import (
     WeekTrend,
 )
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 SCHEMA_FILE = "report.schema.json"
 
 
@@ -42,6 +42,10 @@ def _run(r: RunPoint) -> dict:
         out[name] = _r(getattr(r, name))
     for name in ("spike_pct", "level_speed_mps", "cadence_residual_pct", "gct_balance_pct"):
         out[name] = _r(getattr(r, name), 2)
+    for name in ("moving_time_s", "pace_s_per_km", "cadence_spm", "ascent_m", "hr_avg_bpm"):
+        out[name] = _r(getattr(r, name))
+    out["camber_basis"] = r.camber_basis
+    out["flags"] = list(r.flags)
     return out
 
 
@@ -50,7 +54,7 @@ def _trend(t: WeekTrend) -> dict:
     for name in ("cadence_residual_pct", "gct_balance_pct"):
         out[name] = _r(getattr(t, name), 2)
     for name in ("gct_ms", "downhill5_m", "downhill10_m", "road_left_low_m", "road_right_low_m", "track_ccw_m",
-                 "track_cw_m"):
+                 "track_cw_m", "road_left_low_observed_m", "road_right_low_observed_m"):
         out[name] = _r(getattr(t, name))
     return out
 
@@ -89,6 +93,7 @@ def athlete_json(rep: AthleteReport) -> dict:
         "notes": list(rep.load_notes) + list(rep.notes),
         "pain_log": rep.pain_log.as_json() if rep.pain_log else None,
         "ostrc": [_ostrc(w) for w in rep.ostrc],
+        "not_judged": [u.as_json() for u in rep.not_judged],
     }
     if rep.routes is not None:
         out["privacy_zone_m"] = rep.privacy_zone_m

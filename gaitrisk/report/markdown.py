@@ -33,6 +33,8 @@ def athlete_markdown(rep: AthleteReport) -> list[str]:
         L += [f"- **{F.flag_title(f)}**, {f.date}: {_esc(f.explanation)} \\[{_esc(F.flag_cite(f))}\\]  ",
               f"  → {_esc(f.suggestion)}"]
     L += [""]
+    if rep.not_judged:
+        L += [F.not_judged_line(rep), ""] + [f"- {_esc(u.text())}" for u in rep.not_judged] + [""]
     if rep.model is None:
         L += [f"Model: {_esc(rep.model_note or 'not shown')}", ""]
     else:
@@ -48,6 +50,11 @@ def athlete_markdown(rep: AthleteReport) -> list[str]:
     L += [("▲ spike: a run > 10 % over the longest run of the 30 days before (Frandsen 2025); change ▲: "
            "> 30 % over the reference week (the larger of the previous 7 days and the 14-day mean week, from "
            "10 km; Nielsen 2014). ACWR is information only (Impellizzeri 2020)."), ""]
+    shown = rep.runs[-F.RUNS_SHOWN:]
+    L += [f"### Runs, the last {len(shown)} of {len(rep.runs)} in this period", ""]
+    L += _table(F.RUN_HEAD, [F.run_row(r) for r in shown]) if shown else ["None in this period.", ""]
+    L += ["Time: moving time; pace from it. GCT: measured by a sensor or estimated (Hoyt's model). Flags raised: "
+          "the rules this run fed that fired on its day.", ""]
     L += ["### Gait trends", ""]
     L += _table(["week", "runs", "cadence vs expected %", "GCT ms", "GCT balance L %"],
                 [[F.week_label(w), str(w.runs), F.num(w.cadence_residual_pct, "+.1f") + F.cadence_mark(w.cadence_baseline), F.num(w.gct_ms, ".0f"),

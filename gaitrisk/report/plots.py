@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..features.gait import POP_LOW_SPM
 from ..model.rules import CADENCE_NOTABLE, PAIN_HIGH, SPIKE_TIERS, TARGET_PAIN
@@ -33,6 +33,7 @@ class Plot:
     title: str
     caption: str
     svg: str
+    figure: object = field(default=None, repr=False, compare=False)   # the matplotlib Figure drawn
 
 
 WIDTH_IN = 8.0
@@ -66,12 +67,106 @@ _STRIP = [
 ]
 
 
+BAR_HEADROOM = 0.12        # free space above the tallest bar, as a share of the bar's height
+LEGEND_GAP = 0.04          # axes fraction kept between the legend's lower edge and the data below it
+
+
+def _renderer(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    return canvas.get_renderer()
+
+
+def data_points(ax):
+    """Data-coordinate points drawn on ``ax``: line vertices, markers and the top corners of bars.
+
+    Reference lines and bands drawn across the axes (``axhline``, ``axhspan``) are not data and
+    are left out: their transform is not the axes' data transform.
+    """
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    pts = [np.empty((0, 2))]
+    for line in ax.get_lines():
+        if line.get_transform() == ax.transData:
+            pts.append(np.asarray(line.get_xydata(), float).reshape(-1, 2))
+    for coll in ax.collections:
+        if coll.get_offset_transform() == ax.transData and len(coll.get_offsets()):
+            pts.append(np.asarray(coll.get_offsets(), float).reshape(-1, 2))
+    for patch in ax.patches:
+        if isinstance(patch, Rectangle) and patch.get_data_transform() == ax.transData:
+            x, y, w, h = patch.get_x(), patch.get_y(), patch.get_width(), patch.get_height()
+            if h > 0:
+                pts.append(np.array([[x, y + h], [x + w / 2, y + h], [x + w, y + h]], float))
+    xy = np.concatenate(pts)
+    return xy[np.isfinite(xy).all(axis=1)]
+
+
+def _bar_tops(ax) -> list[float]:
+    from matplotlib.patches import Rectangle
+
+    return [p.get_y() + p.get_height() for p in ax.patches
+            if isinstance(p, Rectangle) and p.get_data_transform() == ax.transData and p.get_height() > 0]
+
+
+def _bar_headroom(ax) -> None:
+    """Bars end below the top edge: the axis reaches ``BAR_HEADROOM`` above the tallest bar."""
+    tops = _bar_tops(ax)
+    if not tops:
+        return
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, max(hi, lo + (max(tops) - lo) * (1 + BAR_HEADROOM)))
+
+
+def _clear_of_legend(ax, renderer) -> None:
+    """Raise the top of ``ax`` until no data point under its legend's width reaches the legend.
+
+    The legend sits at a fixed place in axes fractions; raising the y limit lowers the data
+    without moving it, so the highest point under it ends ``LEGEND_GAP`` below its lower edge.
+    On a bar chart every bar counts, not only those under the legend: a bar beside the legend
+    as tall as its text reads as clipped.
+    """
+    legend = ax.get_legend()
+    if legend is None or not legend.get_visible():
+        return
+    box = legend.get_window_extent(renderer).transformed(ax.transAxes.inverted())
+    xy = data_points(ax)
+    if not len(xy):
+        return
+    frac = ax.transAxes.inverted().transform(ax.transData.transform(xy))
+    under = (frac[:, 0] >= box.x0 - 0.01) & (frac[:, 0] <= box.x1 + 0.01)
+    if _bar_tops(ax):
+        under[:] = True
+    if not under.any():
+        return
+    room = box.y0 - LEGEND_GAP
+    lo, hi = ax.get_ylim()
+    top = float(xy[under, 1].max())
+    if room > 0.2 and (top - lo) / (hi - lo) > room:
+        ax.set_ylim(lo, lo + (top - lo) / room)
+
+
+def tidy(fig) -> None:
+    """Headroom above every bar and no data under a legend, on every axes of ``fig``."""
+    renderer = None
+    for ax in fig.axes:
+        _bar_headroom(ax)
+        if ax.get_legend() is not None:
+            renderer = renderer or _renderer(fig)
+            _clear_of_legend(ax, renderer)
+
+
 def to_svg(fig) -> str:
-    """The figure as an inline ``<svg>`` element: text as paths (no fonts), no URLs, stable ids."""
+    """The figure as an inline ``<svg>`` element: text as paths (no fonts), no URLs, stable ids.
+
+    The figure is tidied first (:func:`tidy`): nothing the reader needs is hidden or clipped.
+    """
     import matplotlib
 
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "gaitrisk", "font.size": 9}):
+        tidy(fig)
         fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
     for pattern, repl in _STRIP:
@@ -133,7 +228,7 @@ def load_plot(rep: AthleteReport) -> Plot:
            "+10 % spike line (Frandsen 2025); markers: small > 10 %, moderate > 30 %, large > 100 %.")
     if n_insufficient:
         cap += f" {n_insufficient} run(s) had less than 30 days of history: no spike can be judged."
-    return Plot("load", "Training load", cap, to_svg(fig))
+    return Plot("load", "Training load", cap, to_svg(fig), fig)
 
 
 def acwr_plot(rep: AthleteReport) -> Plot:
@@ -153,7 +248,7 @@ def acwr_plot(rep: AthleteReport) -> Plot:
     _time_axis(ax, rep)
     return Plot("acwr", "Acute:chronic workload ratio",
                 "As of each week's last day. Information only: the evidence for runners is weak "
-                "(Impellizzeri 2020); the band is Gabbett's team-sport 'sweet spot'.", to_svg(fig))
+                "(Impellizzeri 2020); the band is Gabbett's team-sport 'sweet spot'.", to_svg(fig), fig)
 
 
 def cadence_plot(rep: AthleteReport) -> Plot:
@@ -191,7 +286,7 @@ def cadence_plot(rep: AthleteReport) -> Plot:
                 "Each run's mean cadence on level ground (|grade| ≤ 2 %) against its speed there. Below the dotted "
                 "line = low for speed by the overstriding flag's cut: 5 % under your own baseline, or 12 steps/min "
                 "under the population model before you have one; the flag needs 10 % of a week's level time there. "
-                "Cadence for speed is a proxy: where the foot lands is not measured.", to_svg(fig))
+                "Cadence for speed is a proxy: where the foot lands is not measured.", to_svg(fig), fig)
 
 
 def gct_balance_plot(rep: AthleteReport) -> Plot:
@@ -222,7 +317,7 @@ def gct_balance_plot(rep: AthleteReport) -> Plot:
     _time_axis(gct, rep)
     return Plot("gct-balance", "Ground contact time and balance",
                 "Top: left share of ground-contact time per run, with Garmin's bands (an injury link is not "
-                "established). Bottom: contact time, measured or estimated with Hoyt's model.", to_svg(fig))
+                "established). Bottom: contact time, measured or estimated with Hoyt's model.", to_svg(fig), fig)
 
 
 def downhill_plot(rep: AthleteReport) -> Plot:
@@ -244,32 +339,96 @@ def downhill_plot(rep: AthleteReport) -> Plot:
                 "Metres run at a grade of -5 % or steeper each week (exposure). The downhill_load flag reads "
                 "vertical descent, like the load table: it fires when the last 7 days' descent exceeds 1.5 × the "
                 "mean week of the 28 days before them (a design choice; Gottschall 2005, Telhan 2010).",
-                to_svg(fig))
+                to_svg(fig), fig)
+
+
+ASSUMED_ALPHA = 0.35        # an assumed quantity is drawn lighter (this share of its colour) and hatched
 
 
 def camber_plot(rep: AthleteReport) -> Plot:
-    fig, (road, track) = _figure(2, 2.0)
-    mids = [_week_mid(t) for t in rep.trends]
-    left = [(t.road_left_low_m or 0) / 1000 for t in rep.trends]
-    right = [(t.road_right_low_m or 0) / 1000 for t in rep.trends]
-    road.bar([m - dt.timedelta(days=1.5) for m in mids], left, width=3, color="#2874a6", label="left foot low")
-    road.bar([m + dt.timedelta(days=1.5) for m in mids], right, width=3, color="#cb4335", label="right foot low")
-    road.set_ylim(bottom=0)
-    road.set_ylabel("road km / week")
-    road.legend(loc="upper left", fontsize=7, frameon=False, ncols=2)
+    """Road camber by low-side foot, observed (solid) or assumed (light, hatched); track bends by direction.
+
+    The track panel is drawn only when the period holds track bend metres: an empty panel on
+    a near-zero axis reads like data.
+    """
+    from matplotlib.colors import to_rgb
+
     ccw = [(t.track_ccw_m or 0) / 1000 for t in rep.trends]
     cw = [(t.track_cw_m or 0) / 1000 for t in rep.trends]
-    track.bar([m - dt.timedelta(days=1.5) for m in mids], ccw, width=3, color="#117a65", label="counter-clockwise")
-    track.bar([m + dt.timedelta(days=1.5) for m in mids], cw, width=3, color="#b7950b", label="clockwise")
-    track.set_ylim(bottom=0)
-    track.set_ylabel("track bend km")
-    track.legend(loc="upper left", fontsize=7, frameon=False, ncols=2)
-    _time_axis(track, rep)
-    return Plot("camber", "Road camber and track direction",
-                "Road metres with the left or the right foot on the low side of the camber, and track bend metres by "
-                "direction, per week. Camber is a hypothesis: its exposure is shown, never flagged. One-way track "
-                "running is flagged only together with one-sided pain (J Exp Biol 2024).",
-                to_svg(fig))
+    has_track = any(v > 0 for v in ccw + cw)
+    fig, axes = _figure(2 if has_track else 1, 2.0 if has_track else 2.4)
+    road = axes[0]
+    mids = [_week_mid(t) for t in rep.trends]
+    any_assumed = False
+    for side, shift, colour in (("left", -1.5, "#2874a6"), ("right", 1.5, "#cb4335")):
+        total = [(getattr(t, f"road_{side}_low_m") or 0) / 1000 for t in rep.trends]
+        seen = [min(tot, (getattr(t, f"road_{side}_low_observed_m") or 0) / 1000) for t, tot in zip(rep.trends, total)]
+        assumed = [tot - s for tot, s in zip(total, seen)]
+        x = [m + dt.timedelta(days=shift) for m in mids]
+        if any(v > 0 for v in seen):
+            road.bar(x, seen, width=3, color=colour, label=f"{side} foot low, observed")
+        if any(v > 0 for v in assumed):
+            any_assumed = True
+            light = tuple(1 - ASSUMED_ALPHA * (1 - c) for c in to_rgb(colour))   # the colour on white, opaque
+            road.bar(x, assumed, bottom=seen, width=3, color=light, hatch="///",
+                     edgecolor=colour, linewidth=0.6, label=f"{side} foot low, assumed (profile default)")
+    if road.patches:
+        road.legend(loc="upper left", fontsize=7, frameon=False, ncols=2)
+    else:
+        _empty(road, "no road running in this period")
+    road.set_ylim(bottom=0)
+    road.set_ylabel("road km / week")
+    if has_track:
+        track = axes[1]
+        track.bar([m - dt.timedelta(days=1.5) for m in mids], ccw, width=3, color="#117a65",
+                  label="counter-clockwise")
+        track.bar([m + dt.timedelta(days=1.5) for m in mids], cw, width=3, color="#b7950b", label="clockwise")
+        track.set_ylim(bottom=0)
+        track.set_ylabel("track bend km")
+        track.legend(loc="upper left", fontsize=7, frameon=False, ncols=2)
+    _time_axis(axes[-1], rep)
+    cap = ("Road metres with the left or the right foot on the low side of the camber, per week. Observed "
+           "(solid): the side was seen on an out-and-back run or declared by you. Assumed (light, hatched): "
+           "the side comes from a profile or country default, not from the run. Camber is a hypothesis: its "
+           "exposure is shown, never flagged.")
+    if any_assumed:
+        cap += " Assumed kilometres are a guess about the side, not a measurement."
+    if has_track:
+        cap += (" Bottom: track bend metres by direction. One-way track running is flagged only together with "
+                "one-sided pain (J Exp Biol 2024).")
+    else:
+        cap += " No track running in this period."
+    return Plot("camber", "Road camber and track direction" if has_track else "Road camber", cap,
+                to_svg(fig), fig)
+
+
+def run_plot(rep: AthleteReport) -> Plot | None:
+    """The latest run over distance: pace, heart rate, cadence, GCT and elevation (what was recorded)."""
+    r = rep.samples
+    if r is None or not r.present():
+        return None
+    import matplotlib.ticker as mticker
+
+    series = r.present()
+    fig, axes = _figure(len(series), 1.25, bottom_in=0.5)
+    colours = {"pace_s_per_km": "#1f618d", "heart_rate_bpm": "#c0392b", "cadence_spm": "#117a65",
+               "gct_ms": "#6c3483", "altitude_m": "#7d6608"}
+    for ax, (name, label, values) in zip(axes, series):
+        if name == "altitude_m":
+            lo = min(v for v in values if v == v)
+            ax.fill_between(r.distance_km, values, lo, color=colours[name], alpha=0.25, linewidth=0)
+        ax.plot(r.distance_km, values, color=colours[name], linewidth=1)
+        ax.set_ylabel(label, fontsize=7)
+        if name == "pace_s_per_km":
+            ax.invert_yaxis()   # faster is higher, as on a watch's pace chart
+            ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{int(v) // 60}:{int(v) % 60:02d}"))
+    axes[-1].set_xlabel("distance, km")
+    # GCT over the run exists only where a sensor recorded it; an estimate is per run, not per stretch.
+    gct_note = " GCT: measured by a sensor." if r.gct_ms is not None else " No GCT: no sensor recorded it on this run."
+    shown = ", ".join(label.split(",")[0] for _, label, _ in series)
+    return Plot("run", f"Latest run, {r.day:%a %d %b %Y}",
+                f"{shown} over the run, from the stored samples, averaged over short stretches of distance "
+                f"(pace: moving speed; standing still is left out).{gct_note}", to_svg(fig), fig)
 
 
 def pain_plot(rep: AthleteReport) -> Plot:
@@ -293,7 +452,7 @@ def pain_plot(rep: AthleteReport) -> Plot:
     return Plot("pain", "Pain log",
                 f"Scores on the 0–10 scale. Dotted: {TARGET_PAIN}/10, the pain-free limit; dashed: "
                 f"{PAIN_HIGH:.0f}/10, above which load should come down (pain-monitoring model, Silbernagel 2007).",
-                to_svg(fig))
+                to_svg(fig), fig)
 
 
 def ostrc_plot(rep: AthleteReport) -> Plot:
@@ -320,7 +479,7 @@ def ostrc_plot(rep: AthleteReport) -> Plot:
                 "Severity score of the weekly OSTRC overuse-injury questionnaire per body area (0 = no problem, "
                 "100 = could not take part), one bar per answered week. ▲: a substantial problem, one that stopped "
                 "running or reduced training or performance to a moderate or major extent (Clarsen 2020).",
-                to_svg(fig))
+                to_svg(fig), fig)
 
 
 def routes_plot(rep: AthleteReport) -> Plot:
@@ -343,7 +502,7 @@ def routes_plot(rep: AthleteReport) -> Plot:
         _empty(axes[0], "no routes with positions in this period")
     return Plot("routes", "Routes (privacy zone applied)",
                 f"Route shapes with the first and last {rep.privacy_zone_m:.0f} m removed (privacy zone), centred on "
-                "themselves: no coordinates are included.", to_svg(fig))
+                "themselves: no coordinates are included.", to_svg(fig), fig)
 
 
 PLOTS = (load_plot, acwr_plot, cadence_plot, gct_balance_plot, downhill_plot, camber_plot, pain_plot)
@@ -354,6 +513,9 @@ def plots_for(rep: AthleteReport) -> list[Plot]:
     out = [f(rep) for f in PLOTS]
     if rep.ostrc:
         out.append(ostrc_plot(rep))
+    run = run_plot(rep)
+    if run is not None:
+        out.append(run)
     if rep.routes is not None:
         out.append(routes_plot(rep))
     return out

@@ -45,10 +45,33 @@ def athlete_parts(rep: AthleteReport) -> list:
     for note in rep.notes:
         parts.append(Text(f"! {plain(note)}", style="yellow"))
     parts.append(_flags(rep))
+    if rep.not_judged:
+        parts.append(_not_judged(rep))
     parts.append(_model(rep))
-    parts += [_load(rep), _trends(rep), _exposure(rep), _pain(rep)]
+    parts += [_load(rep), _runs(rep), _trends(rep), _exposure(rep), _pain(rep)]
     parts += _ostrc(rep)
     return parts
+
+
+def _not_judged(rep: AthleteReport):
+    from rich.text import Text
+
+    return Text("\n".join([F.not_judged_line(rep)] + [f"  - {plain(u.text())}" for u in rep.not_judged]) + "\n",
+                style="dim")
+
+
+def _runs(rep: AthleteReport):
+    from rich.text import Text
+
+    if not rep.runs:
+        return Text("Runs: none in this period.\n", style="dim")
+    shown = rep.runs[-F.RUNS_SHOWN:]
+    t = _table(f"Runs, the last {len(shown)} of {len(rep.runs)} in this period", *F.RUN_HEAD, wrap=(7,))
+    for r in shown:
+        row = F.run_row(r)
+        t.add_row(*row[:-1], Text(plain(row[-1])), style="red" if r.flags else None)
+    return _with_note(t, "time: moving time; pace from it. GCT: ground-contact time, measured by a sensor or "
+                      "estimated (Hoyt's model). Flags raised: the rules this run fed that fired on its day.")
 
 
 def _table(title: str, *cols: str, right_from: int = 1, wrap: tuple[int, ...] = ()):
