@@ -38,11 +38,12 @@ def _model_path(obj: Context, given: str | None) -> Path:
 
 @cli.group("model")
 def model_group() -> None:
-    """The pooled risk model: train it on every athlete in the store, show its card.
+    """The risk model: update it with every athlete in the store, show its card.
 
-    The model learns which recent load, gait, terrain and pain features come before a
-    pain onset (a day >= 3/10 in lateral hip, groin, buttock or lateral knee after 7
-    pain-free days) within the next 7 days.  Decision support, not a diagnosis.
+    The model starts from published effects (docs/model.md) and the store's pain logs
+    update it: which recent exposures come before a pain onset (a day >= 3/10 in
+    lateral hip, groin, buttock or lateral knee after 7 pain-free days) within the
+    next 7 days.  Decision support, not a diagnosis.
     """
 
 
@@ -61,9 +62,10 @@ def model_group() -> None:
 @json_option
 @_pass_db
 def model_train(obj: Context, out: str | None, folds: int, kind: str, tz: str | None, as_json: bool) -> None:
-    """Train the risk model on every athlete in the store and save it with its model card.
+    """Update the risk model with every athlete in the store and save it with its model card.
 
-    The file is a skops archive (never a pickle) created readable by you only.
+    Days without any pain entry in the 14 days before nor in the 7 after are unknown
+    and left out.  The file is a skops archive (never a pickle) created readable by you only.
     """
     from ..model.estimator import GaitRiskClassifier
     from ..model.persist import save_model, train
@@ -250,8 +252,10 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
     rest pain >= 3/10 in a bone-stress region, night pain >= 3/10, pain rising
     over the last three runs within 14 days, groin pain >= 3/10 on two run days
     within 7 days) come first: stop and see a clinician.
-    When a trained model exists and the athlete has >= 5 labelled onsets, the
-    model's probability of an onset in the next 7 days is shown beside them.
+    The last line is the risk model's probability of a hip or lateral-knee pain
+    onset in the next 7 days with its interval and the base rate (gaitrisk risk
+    explains it).  An older feature classifier (model train --model-kind auto)
+    is shown beside the flags only for athletes with >= 5 labelled onsets.
     """
     from ..model.flags import assess, flag_json
     from ..model.risk import risk_for

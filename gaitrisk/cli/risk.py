@@ -43,7 +43,8 @@ def risk_cmd(obj: Context, athlete: str, first: str | None, last: str | None, mo
         try:
             report = risk_for(store, athlete, zone, d_first, d_last, model_path=_model_path(obj, model_path))
         except LookupError as exc:
-            raise click.ClickException(f"{exc}. Try: gaitrisk import PATH --athlete {athlete}") from None
+            hint = f". Try: gaitrisk import PATH --athlete {athlete}" if str(exc).startswith("no runs") else ""
+            raise click.ClickException(f"{exc}{hint}") from None
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
         return

@@ -118,15 +118,15 @@ def factor_priors() -> tuple[FactorPrior, ...]:
 RISK_FACTORS: tuple[str, ...] = ("spike_small", "spike_moderate", "spike_large", "week_jump", "previous_injury",
                                  "return_after_break", "low_cadence", "downhill", "camber")
 FACTOR_TITLES: dict[str, str] = {
-    "spike_small": "a run 10-30 % longer than your longest of the previous 30 days",
-    "spike_moderate": "a run 30-100 % longer than your longest of the previous 30 days",
-    "spike_large": "a run more than twice your longest of the previous 30 days",
-    "week_jump": "a week more than 30 % longer than the week before",
+    "spike_small": "a run in the last 7 days 10-30 % longer than your longest of the 30 days before it",
+    "spike_moderate": "a run in the last 7 days 30-100 % longer than your longest of the 30 days before it",
+    "spike_large": "a run in the last 7 days more than twice your longest of the 30 days before it",
+    "week_jump": "the last 7 days more than 30 % longer than your reference week",
     "previous_injury": "an earlier pain episode in your pain log",
     "return_after_break": "a first week back after a break of 3 weeks or more",
-    "low_cadence": "cadence 5 % or more below your own usual for the speed",
-    "downhill": "a week with 1.5 x your usual downhill",
-    "camber": "70 % or more of your road metres with the same foot on the low side",
+    "low_cadence": "cadence in the last 7 days 5 % or more below your own usual for the speed",
+    "downhill": "the last 7 days with more than 1.5 x your usual weekly descent",
+    "camber": "70 % or more of your road metres in 28 days with the same foot on the low side",
 }
 
 
