@@ -77,7 +77,7 @@ def synthetic_cohort(tmp_path_factory):
         assert r.exit_code == 0 and json.loads(r.output)["failed"] == [], r.output
         r = run("pain", "import", out / name / "pain.csv", "--athlete", name, "--tz", "UTC")
         assert r.exit_code == 0, r.output
-    r = run("model", "train", "--tz", "UTC", "--json")
+    r = run("model", "train", "--model-kind", "auto", "--tz", "UTC", "--json")
     assert r.exit_code == 0, r.output
     card = json.loads(r.output)["card"]
     with Store(db) as store:

@@ -46,6 +46,7 @@ def command_args(tmp_path: Path) -> dict[tuple[str, ...], list[str]]:
         ("model", "evaluate"): ["--tz", "UTC"],
         ("model", "info"): [],
         ("flags",): ["--athlete", "ann", "--tz", "UTC"],
+        ("risk",): ["--athlete", "ann", "--tz", "UTC"],
         ("nightly",): ["--inbox", str(inbox), "--min-age", "0", "--tz", "UTC", "--athlete", "ann"],
         ("export",): ["--athlete", "ann"],
         ("delete",): ["--athlete", "ann", "--yes"],

@@ -87,7 +87,7 @@ def test_untrusted_types_and_pickles_are_refused(tmp_path):
     with pytest.raises(ModelFileError, match="not a readable model file"):
         load_model(path)
     _forge(path, sio.dumps(np.arange(3)))   # trusted, but not a model
-    with pytest.raises(ModelFileError, match="not a GaitRiskClassifier"):
+    with pytest.raises(ModelFileError, match="not a gaitrisk risk model"):
         load_model(path)
 
 

@@ -329,6 +329,7 @@ from . import privacy as _privacy  # noqa: E402,F401
 from . import report as _report  # noqa: E402,F401
 from . import demo as _demo  # noqa: E402,F401
 from . import activity as _activity  # noqa: E402,F401
+from . import risk as _risk  # noqa: E402,F401
 
 
 def main() -> None:  # pragma: no cover - console-script entry

@@ -38,11 +38,12 @@ def _model_path(obj: Context, given: str | None) -> Path:
 
 @cli.group("model")
 def model_group() -> None:
-    """The pooled risk model: train it on every athlete in the store, show its card.
+    """The risk model: update it with every athlete in the store, show its card.
 
-    The model learns which recent load, gait, terrain and pain features come before a
-    pain onset (a day >= 3/10 in lateral hip, groin, buttock or lateral knee after 7
-    pain-free days) within the next 7 days.  Decision support, not a diagnosis.
+    The model starts from published effects (docs/model.md) and the store's pain logs
+    update it: which recent exposures come before a pain onset (a day >= 3/10 in
+    lateral hip, groin, buttock or lateral knee after 7 pain-free days) within the
+    next 7 days.  Decision support, not a diagnosis.
     """
 
 
@@ -52,22 +53,28 @@ def model_group() -> None:
 @click.option("--folds", type=click.IntRange(0, 20), default=0, show_default=True,
               help="Also score the model, the rules and the intercept out-of-fold over N athlete-grouped folds "
                    "(N extra fits; 0 = skip).")
-@click.option("--model-kind", "kind", type=click.Choice(["auto", "logistic", "boosting"]), default="auto",
+@click.option("--model-kind", "kind", type=click.Choice(["prior", "auto", "logistic", "boosting"]), default="prior",
               show_default=True,
-              help="auto: logistic unless boosting's athlete-grouped validation loss is > 2 % lower.")
+              help="prior: the population prior updated with the store's onsets (docs/model.md); auto, logistic, "
+                   "boosting: the older feature classifier, kept for comparison (auto: logistic unless boosting's "
+                   "athlete-grouped validation loss is > 2 % lower).")
 @tz_option
 @json_option
 @_pass_db
 def model_train(obj: Context, out: str | None, folds: int, kind: str, tz: str | None, as_json: bool) -> None:
-    """Train the risk model on every athlete in the store and save it with its model card.
+    """Update the risk model with every athlete in the store and save it with its model card.
 
-    The file is a skops archive (never a pickle) created readable by you only.
+    Days without any pain entry in the 14 days before nor in the 7 after are unknown
+    and left out.  The file is a skops archive (never a pickle) created readable by you only.
     """
     from ..model.estimator import GaitRiskClassifier
     from ..model.persist import save_model, train
 
     zone = _zone(tz)
     path = Path(out) if out else _model_path(obj, None)
+    if kind == "prior":
+        _train_prior(obj, path, zone, as_json)
+        return
     with obj.store() as store:
         try:
             est, card, _ = train(store, zone, estimator=GaitRiskClassifier(model=kind), folds=folds)
@@ -86,6 +93,32 @@ def model_train(obj: Context, out: str | None, folds: int, kind: str, tz: str | 
                f"{d['positive_rows']} days with an onset ahead)")
     click.echo(f"saved to {path}")
     _print_metrics(card)
+
+
+def _train_prior(obj: Context, path: Path, zone, as_json: bool) -> None:
+    from ..model.persist import save_model
+    from ..model.update import NothingToLearn, train_prior
+
+    with obj.store() as store:
+        try:
+            est, card, _ = train_prior(store, zone)
+        except NothingToLearn as exc:
+            raise click.ClickException(f"cannot train: {exc}") from None
+    try:
+        save_model(est, card, path)
+    except OSError as exc:
+        raise click.ClickException(f"{path}: cannot write the model ({exc.strerror or exc})") from exc
+    if as_json:
+        click.echo(json.dumps({"model_path": str(path), "card": card}, indent=2))
+        return
+    d = card["data"]
+    click.echo(f"updated the population prior with {d['rows']} athlete-days of {len(d['athletes'])} athletes "
+               f"({d['first_day']} to {d['last_day']}; {d['onsets_total']} onsets; {d['unlogged_rows_removed']} "
+               f"days left out: no pain logged around them)")
+    click.echo(card["model"]["summary"])
+    click.echo(f"saved to {path}")
+    if card["model"]["moved"]:
+        _print_metrics(card)
 
 
 @model_group.command("evaluate")
@@ -112,10 +145,17 @@ def model_evaluate(obj: Context, folds: int, train_share: float, kind: str, tz: 
     zone = _zone(tz)
     with obj.store() as store:
         ds = build_dataset(store, None, zone)
-    if len(ds.y) == 0 or ds.y.min() == ds.y.max():
+    if len(ds.y) == 0:
         raise click.ClickException("cannot evaluate: the store needs athlete-days both with and without "
                                    "a pain onset ahead (import runs and a pain log first)")
-    reports = evaluate(ds, GaitRiskClassifier(model=kind), n_splits=folds, train_share=train_share)
+    if ds.y.max() == 0:
+        raise click.ClickException("no pain onset in the labelled days: nothing to evaluate")
+    if ds.y.min() == 1:
+        raise click.ClickException("every labelled day has a pain onset ahead: nothing to evaluate")
+    try:
+        reports = evaluate(ds, GaitRiskClassifier(model=kind), n_splits=folds, train_share=train_share)
+    except ValueError as exc:   # a fold whose training athletes hold a single outcome
+        raise click.ClickException(f"cannot evaluate: {exc}") from None
     if as_json:
         click.echo(json.dumps({"rows": int(len(ds.y)), "positives": int(ds.y.sum()),
                                "athletes": int(len(set(ds.groups))), "splits": [r.as_json() for r in reports]},
@@ -159,6 +199,9 @@ def model_info(obj: Context, model_path: str | None, as_json: bool) -> None:
         click.echo(json.dumps(card, indent=2))
         return
     d = card["data"]
+    if card["model"]["selected"] == "prior":
+        _prior_info(path, card)
+        return
     click.echo(f"model: {path} ({card['model']['selected']}, trained {card['created_utc']})")
     click.echo(f"data: {d['first_day']} to {d['last_day']}, {len(d['athletes'])} athletes, {d['rows']} athlete-days, "
                f"{d['onsets_total']} onsets (zone {card['zone']})")
@@ -167,6 +210,21 @@ def model_info(obj: Context, model_path: str | None, as_json: bool) -> None:
     for source, meaning in (card["label"].get("definitions") or {}).items():
         users = sorted(a for a, s in card["label"]["sources"].items() if s == source)
         click.echo(f"  {source} ({len(users)} athlete(s)): {meaning}")
+    _print_metrics(card)
+    click.echo("libraries: " + ", ".join(f"{k} {v}" for k, v in card["libraries"].items()))
+
+
+def _prior_info(path: Path, card: dict) -> None:
+    m, d, b = card["model"], card["data"], card["model"]["base_rate"]
+    click.echo(f"model: {path} (population prior version {m['prior_version']}, updated {card['created_utc']})")
+    click.echo(f"prior: base rate {b['probability']:.2%} in {b['horizon_days']} days ({b['rate_per_1000_h']:g} "
+               f"injuries per 1,000 h, {b['weekly_hours']:g} h a week, {b['target_share']:.0%} in the target "
+               f"regions); {len(m['factors'])} factors with published or stated priors (docs/model.md)")
+    click.echo(f"updated with: {len(d['athletes'])} athletes, {d['rows']} athlete-days ({d['first_day']} to "
+               f"{d['last_day']}), {d['onsets_total']} onsets; {d['unlogged_rows_removed']} days left out "
+               f"(no pain logged around them)")
+    click.echo(m["summary"])
+    click.echo(f"label: {card.get('label_text') or card['label']}")
     _print_metrics(card)
     click.echo("libraries: " + ", ".join(f"{k} {v}" for k, v in card["libraries"].items()))
 
@@ -197,12 +255,15 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
     rest pain >= 3/10 in a bone-stress region, night pain >= 3/10, pain rising
     over the last three runs within 14 days, groin pain >= 3/10 on two run days
     within 7 days) come first: stop and see a clinician.
-    When a trained model exists and the athlete has >= 5 labelled onsets, the
-    model's probability of an onset in the next 7 days is shown beside them.
+    The last line is the risk model's probability of a hip or lateral-knee pain
+    onset in the next 7 days with its interval and the base rate (gaitrisk risk
+    explains it).  An older feature classifier (model train --model-kind auto)
+    is shown beside the flags only for athletes with >= 5 labelled onsets.
     """
     from ..model.dataset import build_dataset
     from ..model.flags import assess, flag_json
     from ..model.judged import unjudged
+    from ..model.risk import risk_for
     from ..report.fmt import flag_cite
     from .load import _date
 
@@ -240,3 +301,8 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
         click.echo(f"could not judge on {a.last}:")
         for u in not_judged:
             click.echo(f"  {u.text()}")
+    try:
+        with obj.reader() as store:
+            click.echo(risk_for(store, athlete, zone, a.last, a.last, model_path=_model_path(obj, model_path)).line())
+    except LookupError:   # --until before the first day with data: no risk to show
+        pass

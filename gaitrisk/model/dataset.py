@@ -105,6 +105,12 @@ class Dataset:
     def days(self) -> pd.DatetimeIndex:
         return pd.DatetimeIndex(self.rows.index.get_level_values("day"))
 
+    @property
+    def logged_rows(self) -> pd.DataFrame:
+        """``rows`` without those whose label is unknown for want of any pain entry (``label_unlogged``)."""
+        rows = self.rows
+        return rows[~rows["label_unlogged"].astype(bool)] if "label_unlogged" in rows else rows
+
     def onsets(self) -> pd.Series:
         """Onsets per athlete over the whole observed span."""
         return self.frame.groupby(level="athlete")["onset"].sum().astype(int)
@@ -357,6 +363,9 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     out["pain_base_7d"] = rising_pain.shift(1).rolling(BASELINE_DAYS, min_periods=1).mean()   # logged days only
     out["pain_logged_7d"] = logged.astype(float).shift(1).rolling(BASELINE_DAYS, min_periods=1).sum()
     out["pain_log_14d"] = logged.astype(float).rolling(COMPLIANCE_DAYS, min_periods=1).sum()
+    # Unlogged pain is unknown, not absent: no entry at all in the 14 days up to t nor in the horizon.
+    ahead = logged.astype(float)[::-1].rolling(h, min_periods=1).sum()[::-1].shift(-1).fillna(0.0)
+    out["label_unlogged"] = out["pain_log_14d"].eq(0) & ahead.eq(0)
     out["ran"] = daily["runs"].gt(0).astype(float)   # run days: a pain-free run breaks see_a_clinician's chain
     out.index = pd.MultiIndex.from_arrays([[athlete] * len(days), days], names=["athlete", "day"])
     return out

@@ -142,10 +142,16 @@ def merge_model(flags: Sequence[Flag], view: ModelView, last: dt.date) -> list[F
 
 def model_view(path: Path | None, ds: Dataset, athlete: str, day: dt.date) -> tuple[ModelView | None, str]:
     """The model's probability on ``day`` with its contributions, or None and the reason."""
-    from .persist import MIN_ONSETS, ModelFileError, load_model
+    from .persist import MIN_ONSETS, ModelFileError, load_model, read_card
+    from .update import MODEL_KIND as PRIOR_KIND
 
     if path is None or not Path(path).exists():
         return None, "no trained model (gaitrisk model train)"
+    try:
+        if read_card(path).get("model", {}).get("selected") == PRIOR_KIND:
+            return None, ""   # the prior model speaks through the risk line, with no onset minimum
+    except ModelFileError as exc:
+        return None, str(exc)
     onsets = int(ds.onsets().get(athlete, 0))
     if onsets < MIN_ONSETS:
         return None, f"rules only: {onsets} labelled onset(s), the model is shown from {MIN_ONSETS}"

@@ -37,13 +37,15 @@ import numpy as np
 from ..privatefile import write_private
 from .dataset import FEATURES, Dataset, LabelSpec, build_dataset
 from .estimator import GaitRiskClassifier
+from .prior import PriorRiskClassifier
 
 CARD_VERSION = 1
 MIN_ONSETS = 5   # issue 4: below this many labelled onsets an athlete's flags come from the rules alone
-# Types skops does not trust by default that a GaitRiskClassifier holds (logistic or boosting head;
-# the calibration is plain arrays).  Checked in tests/test_model_persist.py against every variant.
+# Types skops does not trust by default that a GaitRiskClassifier (logistic or boosting head; the
+# calibration is plain arrays) or a PriorRiskClassifier holds.  Checked in tests/test_model_persist.py against every variant.
 TRUSTED_TYPES: tuple[str, ...] = (
     "gaitrisk.model.estimator.GaitRiskClassifier",
+    "gaitrisk.model.prior.PriorRiskClassifier",
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 )
@@ -89,7 +91,7 @@ def _write_private(path: Path, data: bytes) -> None:
     write_private(path, data)
 
 
-def save_model(estimator: GaitRiskClassifier, card: dict, path: str | os.PathLike) -> Path:
+def save_model(estimator: GaitRiskClassifier | PriorRiskClassifier, card: dict, path: str | os.PathLike) -> Path:
     """Write the model (skops) and its card; returns the model path."""
     import skops.io as sio
 
@@ -119,7 +121,7 @@ def read_card(path: str | os.PathLike) -> dict:
     return card
 
 
-def load_model(path: str | os.PathLike) -> tuple[GaitRiskClassifier, dict]:
+def load_model(path: str | os.PathLike) -> tuple[GaitRiskClassifier | PriorRiskClassifier, dict]:
     """Load a model saved by :func:`save_model`: only trusted types, and only with its matching card."""
     import skops.io as sio
 
@@ -139,8 +141,8 @@ def load_model(path: str | os.PathLike) -> tuple[GaitRiskClassifier, dict]:
         raise
     except Exception as exc:   # a damaged archive raises zipfile/JSON/attribute errors
         raise ModelFileError(f"{path}: not a readable model file ({type(exc).__name__}: {exc})") from exc
-    if not isinstance(model, GaitRiskClassifier):
-        raise ModelFileError(f"{path}: holds a {type(model).__name__}, not a GaitRiskClassifier")
+    if not isinstance(model, (GaitRiskClassifier, PriorRiskClassifier)):
+        raise ModelFileError(f"{path}: holds a {type(model).__name__}, not a gaitrisk risk model")
     return model, card
 
 

@@ -1,0 +1,140 @@
+"""The risk contract: one athlete's probability of a target-region pain onset, day by day, with its drivers.
+
+:func:`risk_for` reads the store and returns a :class:`RiskReport`: per day the probability of an
+onset within the horizon, its interval, and the factors present that day, each with its hazard
+ratio, interval and evidence.  It uses the store's trained prior model when one exists and the
+population prior otherwise, so a runner without a single logged onset still gets a risk.  The
+JSON of ``gaitrisk risk --json`` is :meth:`RiskReport.as_json`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from .dataset import LabelSpec, build_dataset
+from .evidence import FlagEvidence, shipped
+from .factors import FACTOR_TITLES, RISK_FACTORS, factor_priors, risk_factors
+from .prior import PriorRiskClassifier
+from .update import label_text
+
+log = logging.getLogger(__name__)
+LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class RiskContributor:
+    """A factor present on the day, with the model's hazard ratio and the evidence behind it."""
+
+    factor: str
+    value: float
+    hazard_ratio: float
+    low: float
+    high: float
+    evidence: FlagEvidence
+
+    @property
+    def title(self) -> str:
+        return FACTOR_TITLES[self.factor]
+
+    def as_json(self) -> dict:
+        return {"factor": self.factor, "value": self.value, "hazard_ratio": self.hazard_ratio, "low": self.low,
+                "high": self.high, "evidence": self.evidence.as_json()}
+
+
+@dataclass(frozen=True)
+class RiskDay:
+    date: dt.date
+    probability: float
+    low: float
+    high: float
+    contributors: tuple[RiskContributor, ...]
+
+    def as_json(self) -> dict:
+        return {"date": self.date.isoformat(), "probability": self.probability, "low": self.low, "high": self.high,
+                "contributors": [c.as_json() for c in self.contributors]}
+
+
+@dataclass(frozen=True)
+class RiskReport:
+    """``base_rate``: the model's probability for a day with no factor present."""
+
+    athlete: str
+    horizon_days: int
+    base_rate: float
+    label: str
+    days: tuple[RiskDay, ...]
+    model: str = "population prior"      # which model spoke: the population prior or the store's trained one
+
+    def as_json(self) -> dict:
+        return {"athlete": self.athlete, "horizon_days": self.horizon_days, "base_rate": self.base_rate,
+                "label": self.label, "days": [d.as_json() for d in self.days]}
+
+    def line(self, day: RiskDay | None = None) -> str:
+        """The one-line risk of ``day`` (default: the last day)."""
+        d = day or self.days[-1]
+        return (f"risk of a hip/lateral-knee pain onset in the next {self.horizon_days} days: "
+                f"{_pct(d.probability)} ({_pct(d.low)}–{_pct(d.high)}); typical for your running: "
+                f"{_pct(self.base_rate)}")
+
+
+def _pct(p: float) -> str:
+    if p < 0.01:
+        return f"{p * 100:.2f} %"
+    return f"{p * 100:.1f} %" if p < 0.1 else f"{p * 100:.0f} %"
+
+
+def load_risk_model(model_path: str | Path | None) -> tuple[PriorRiskClassifier, str]:
+    """The store's trained prior model when one exists and is readable, else the population prior."""
+    from .persist import ModelFileError, load_model
+
+    if model_path is not None and Path(model_path).exists():
+        try:
+            est, card = load_model(model_path)
+        except ModelFileError as exc:
+            log.warning("%s; using the population prior", exc)
+        else:
+            if isinstance(est, PriorRiskClassifier) and list(card.get("features", [])) == list(RISK_FACTORS):
+                return est, f"updated with {card['data']['onsets_total']} onsets"
+    return PriorRiskClassifier().from_prior(), "population prior"
+
+
+def risk_for(store, athlete: str, zone: ZoneInfo, first: dt.date | None = None, last: dt.date | None = None,
+             model_path: str | Path | None = None, spec: LabelSpec | None = None) -> RiskReport:
+    """Risk of ``athlete`` on the days ``first``..``last`` (default: the last day with data).
+
+    Raises ``LookupError`` when the athlete has no runs or no day in the range.
+    """
+    spec = spec or LabelSpec()
+    ds = build_dataset(store, [athlete], zone, spec)
+    if ds.frame.empty or athlete not in ds.frame.index.get_level_values("athlete"):
+        raise LookupError(f"no runs for {athlete}")
+    frame = ds.frame.loc[[athlete]]
+    days = pd.DatetimeIndex(frame.index.get_level_values("day"))
+    last = last or days.max().date()
+    first = first or last
+    keep = (days >= pd.Timestamp(first)) & (days <= pd.Timestamp(last))
+    if not keep.any():
+        raise LookupError(f"no data for {athlete} between {first} and {last} "
+                          f"(data from {days.min().date()} to {days.max().date()})")
+    model, which = load_risk_model(model_path)
+    X = risk_factors(frame[keep]).to_numpy(float)
+    p = model.predict_proba(X)[:, 1]
+    low, high = model.predict_interval(X, LEVEL)
+    hr, hr_low, hr_high = model.hazard_ratios(LEVEL)
+    entries = {f.id: f for f in shipped().factors}
+    evidence = [entries[prior.evidence_id].flag_evidence() for prior in factor_priors()]
+    out = []
+    for i, day in enumerate(days[keep]):
+        present = np.flatnonzero(X[i] != 0)
+        present = present[np.argsort(-hr[present])]
+        contributors = tuple(RiskContributor(RISK_FACTORS[j], float(X[i, j]), float(hr[j]), float(hr_low[j]),
+                                             float(hr_high[j]), evidence[j]) for j in present)
+        out.append(RiskDay(day.date(), float(p[i]), float(low[i]), float(high[i]), contributors))
+    return RiskReport(athlete, spec.horizon_days, model.baseline_probability(), label_text(spec), tuple(out), which)
