@@ -24,6 +24,9 @@ from gaitrisk.store import SourceRef, Store
 
 UTC = ZoneInfo("UTC")
 DAY0 = dt.date(2024, 1, 1)
+# A run's level-ground cadence as the feature records hold it: 10 min of level running at the
+# population model's cadence, none of it low for speed.
+LEVEL = {"cadence_residual_pct": 0.0, "level_time_s": 600.0, "cadence_low_share": 0.0, "cadence_baseline": "population"}
 
 
 def _store(tmp_path, km_by_day: dict[int, float], features: dict | None = None, pain_days=()) -> Store:
@@ -98,14 +101,14 @@ def test_overstriding_needs_level_ground_cadence_in_the_last_7_days(tmp_path):
     assert "cadence_abs_low" in got
     (tmp_path / "b").mkdir()
     with _store(tmp_path / "b", {d: 5.0 for d in range(10)},
-                features={"level_cadence_spm": 170.0, "level_speed_mps": 2.6}) as st:
+                features={"level_cadence_spm": 170.0, "level_speed_mps": 2.6, **LEVEL}) as st:
         got = _judge(st, 9)
     assert "overstriding" not in got and "cadence_abs_low" not in got
 
 
 def test_cadence_floor_needs_level_running_at_2_5_m_s(tmp_path):
     with _store(tmp_path, {d: 5.0 for d in range(10)},
-                features={"level_cadence_spm": 170.0, "level_speed_mps": 2.4}) as st:
+                features={"level_cadence_spm": 170.0, "level_speed_mps": 2.4, **LEVEL}) as st:
         got = _judge(st, 9)
     assert "overstriding" not in got
     assert got["cadence_abs_low"].reason == "no level-ground cadence at 2.5 m/s or faster in the last 7 days"

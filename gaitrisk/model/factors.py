@@ -27,8 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import evidence
-from .dataset import LOW_CADENCE_PCT
-from .rules import BREAK_SHARE, CAMBER_SHARE, SPIKE_TIERS
+from .rules import BREAK_SHARE, CADENCE_LOW_SHARE, CAMBER_SHARE, SPIKE_TIERS
 
 LARGE, MODERATE, SMALL = SPIKE_TIERS
 Z95 = 1.959963984540054
@@ -124,7 +123,7 @@ FACTOR_TITLES: dict[str, str] = {
     "week_jump": "the last 7 days more than 30 % longer than your reference week",
     "previous_injury": "an earlier pain episode in your pain log",
     "return_after_break": "a first week back after a break of 3 weeks or more",
-    "low_cadence": "cadence in the last 7 days 5 % or more below your own usual for the speed",
+    "low_cadence": "10 % or more of the last 7 days' level running 5 % or more below your own usual cadence for the speed",
     "downhill": "the last 7 days with more than 1.5 x your usual weekly descent",
     "camber": "70 % or more of your road metres in 28 days with the same foot on the low side",
 }
@@ -171,7 +170,7 @@ def risk_factors(frame: pd.DataFrame) -> pd.DataFrame:
         "week_jump": flag("week_jump"),
         "previous_injury": _col(frame, "prior_onsets") > 0,
         "return_after_break": _col(frame, "return_ratio_7d") >= BREAK_SHARE,
-        "low_cadence": _col(frame, "cad_resid_vs_base") <= LOW_CADENCE_PCT,
+        "low_cadence": _col(frame, "cad_low_share_7d") >= CADENCE_LOW_SHARE,
         "downhill": flag("descent_spike"),
         "camber": low_side >= CAMBER_SHARE,
     }, index=frame.index)

@@ -108,7 +108,7 @@ def unjudged(frame: pd.DataFrame, day: dt.date) -> tuple[Unjudged, ...]:
             out.append(Unjudged("mileage_jump", f"no running in the {M.WEEK_DAYS} days before the last "
                                 f"{M.WEEK_DAYS} (a return is judged by return_from_break)"))
 
-    if _flags_at_all("overstriding") and math.isnan(_value(row, "cad_resid_7d")):
+    if _flags_at_all("overstriding") and math.isnan(_value(row, "cad_low_share_7d")):
         out.append(Unjudged("overstriding", f"no level-ground cadence in the last {M.WEEK_DAYS} days"))
     if _flags_at_all("cadence_abs_low") and math.isnan(_value(row, "cad_level_7d")):
         out.append(Unjudged("cadence_abs_low", f"no level-ground cadence at {R.ABS_CADENCE_MIN_SPEED} m/s or "
