@@ -278,7 +278,7 @@ def test_screen_rules():
 
 
 def test_a_store_of_the_previous_schema_screens_its_runs_on_the_next_update(tmp_path):
-    from gaitrisk.store.migrations import MIGRATIONS
+    from gaitrisk.store.migrations import MIGRATIONS, V5_REVIEW
 
     folder = tmp_path / "old"
     folder.mkdir()
@@ -287,7 +287,8 @@ def test_a_store_of_the_previous_schema_screens_its_runs_on_the_next_update(tmp_
     with sqlite3.connect(db) as c:  # back to v4: the review columns gone, as before this schema
         c.execute("ALTER TABLE activities DROP COLUMN review")
         c.execute("ALTER TABLE activities DROP COLUMN review_reason")
-        c.execute(f"PRAGMA user_version={len(MIGRATIONS) - 1}")
+        c.execute("ALTER TABLE activities DROP COLUMN road_side")   # a later schema's column
+        c.execute(f"PRAGMA user_version={MIGRATIONS.index(V5_REVIEW)}")
     with Store(db) as st:
         assert {r.status for r in st.reviews("me").values()} == {None}
     _cli(db, "features", "--update")

@@ -32,8 +32,10 @@ def athlete_group() -> None:
 @click.option("--birth-year", type=int, default=None, help="Year of birth.")
 @click.option("--driving-side", type=click.Choice(["right", "left"]), default=None,
               help="Which side traffic drives on where you run (default right).")
-@click.option("--road-side", type=click.Choice(["facing", "with"]), default=None,
-              help="Do you usually run facing traffic or with it? (default facing)")
+@click.option("--road-side", type=click.Choice(["facing", "with", "left", "right", "mixed"]), default=None,
+              help="Which side of the road you usually keep to: facing or with traffic (with --driving-side), "
+                   "or left, right or mixed as seen in your direction of running.  Unset: facing traffic, "
+                   "taken as an assumption (camber exposure shown as assumed, never flagged).")
 @click.option("--hr-max", "--max-hr", "hr_max", type=float, default=None,
               help="Maximum heart rate, beats/min (the HR zones' reference; unset: from the data or the age).")
 @click.option("--hr-threshold", type=float, default=None, help="Threshold heart rate, beats/min.")
