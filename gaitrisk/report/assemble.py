@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from ..features.camber import side_evidence
 from ..features.gait import (
     POP_CADENCE_INTERCEPT,
     POP_CADENCE_SLOPE,
@@ -62,6 +63,8 @@ class RunPoint:
     road_right_low_m: float | None
     track_ccw_m: float | None
     track_cw_m: float | None
+    road_m: float | None = None
+    road_side_evidence: str | None = None  # observed (out-and-back, declared) / assumed (defaults); None: no road
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,14 @@ class WeekTrend:
     road_right_low_m: float | None
     track_ccw_m: float | None
     track_cw_m: float | None
+    road_observed_m: float | None = None   # road metres whose side is observed (out-and-back, declared)
+    road_assumed_m: float | None = None    # road metres whose side is assumed from the profile's defaults
+
+    @property
+    def road_side_evidence(self) -> str | None:
+        """What the week's camber exposure rests on: observed, assumed, both, or None (no road)."""
+        kinds = [k for k, m in (("observed", self.road_observed_m), ("assumed", self.road_assumed_m)) if m]
+        return " + ".join(kinds) or None
 
 
 @dataclass(frozen=True)
@@ -241,8 +252,15 @@ def _run_points(store, athlete: str, acts, zone: ZoneInfo, load: LoadReport, fir
             else None, gct_balance_pct=_num(rec, "gct_balance_pct"), descent_m=_num(rec, "descent_m"),
             downhill5_m=_num(rec, "distance_m_grade_le_minus5"), downhill10_m=_num(rec, "distance_m_grade_le_minus10"),
             road_left_low_m=_num(rec, "road_left_low_m"), road_right_low_m=_num(rec, "road_right_low_m"),
-            track_ccw_m=_num(rec, "track_ccw_m"), track_cw_m=_num(rec, "track_cw_m")))
+            track_ccw_m=_num(rec, "track_ccw_m"), track_cw_m=_num(rec, "track_cw_m"),
+            road_m=_num(rec, "road_m"), road_side_evidence=_side_evidence(rec)))
     return tuple(out)
+
+
+def _side_evidence(rec: dict) -> str | None:
+    source = rec.get("road_low_side_source")
+    evidence = side_evidence(source if isinstance(source, str) else None)
+    return None if evidence == "none" else evidence
 
 
 def _wmean(pairs: list[tuple[float | None, float | None]]) -> float | None:
@@ -270,7 +288,9 @@ def _trends(runs: tuple[RunPoint, ...], weeks: tuple[WeekRow, ...]) -> tuple[Wee
             downhill5_m=_sum([r.downhill5_m for r in rs]), downhill10_m=_sum([r.downhill10_m for r in rs]),
             road_left_low_m=_sum([r.road_left_low_m for r in rs]),
             road_right_low_m=_sum([r.road_right_low_m for r in rs]),
-            track_ccw_m=_sum([r.track_ccw_m for r in rs]), track_cw_m=_sum([r.track_cw_m for r in rs])))
+            track_ccw_m=_sum([r.track_ccw_m for r in rs]), track_cw_m=_sum([r.track_cw_m for r in rs]),
+            road_observed_m=_sum([r.road_m for r in rs if r.road_side_evidence == "observed"]),
+            road_assumed_m=_sum([r.road_m for r in rs if r.road_side_evidence == "assumed"])))
     return tuple(out)
 
 

@@ -56,3 +56,8 @@ def when(code: str) -> str:
 
 def side(code: str) -> str:
     return vocab.SIDES.get(code, code)
+
+
+CAMBER_NOTE = ("Left low = the left foot on the low side of the road camber (the right leg up-slope). Road side: "
+               "observed (out-and-back pairing, or a side you declared) or assumed (the profile's defaults, "
+               "never flagged; declare yours with gaitrisk athlete set --road-side). Camber is a hypothesis.")

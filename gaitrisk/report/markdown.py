@@ -55,9 +55,12 @@ def athlete_markdown(rep: AthleteReport) -> list[str]:
     L += ["Cadence: level-ground residual vs 150 + 6.01·v steps/min (VU wearable study), ≤ -5 % notable "
           "(Heiderscheit 2011).", ""]
     L += ["### Terrain, camber and track exposure (km)", ""]
-    L += _table(["week", "downhill ≤-5 %", "≤-10 %", "road left low", "road right low", "track CCW", "track CW"],
+    L += _table(["week", "downhill ≤-5 %", "≤-10 %", "road left low", "road right low", "road side", "track CCW",
+                 "track CW"],
                 [[F.week_label(w), F.km(w.downhill5_m), F.km(w.downhill10_m), F.km(w.road_left_low_m),
-                  F.km(w.road_right_low_m), F.km(w.track_ccw_m), F.km(w.track_cw_m)] for w in rep.trends])
+                  F.km(w.road_right_low_m), w.road_side_evidence or "-", F.km(w.track_ccw_m), F.km(w.track_cw_m)]
+                 for w in rep.trends])
+    L += [F.CAMBER_NOTE, ""]
     L += ["### Pain log", ""]
     if rep.pain_log:
         L += [_esc(rep.pain_log.summary()), ""]

@@ -245,8 +245,16 @@ def camber_plot(rep: AthleteReport) -> Plot:
     mids = [_week_mid(t) for t in rep.trends]
     left = [(t.road_left_low_m or 0) / 1000 for t in rep.trends]
     right = [(t.road_right_low_m or 0) / 1000 for t in rep.trends]
-    road.bar([m - dt.timedelta(days=1.5) for m in mids], left, width=3, color="#2874a6", label="left foot low")
-    road.bar([m + dt.timedelta(days=1.5) for m in mids], right, width=3, color="#cb4335", label="right foot low")
+    # A week whose road side is only assumed (profile defaults) is drawn hatched and pale.
+    assumed = [t.road_side_evidence == "assumed" for t in rep.trends]
+    for bars in (road.bar([m - dt.timedelta(days=1.5) for m in mids], left, width=3, color="#2874a6",
+                          label="left foot low"),
+                 road.bar([m + dt.timedelta(days=1.5) for m in mids], right, width=3, color="#cb4335",
+                          label="right foot low")):
+        for bar, guess in zip(bars, assumed):
+            if guess:
+                bar.set_hatch("//")
+                bar.set_alpha(0.45)
     road.set_ylim(bottom=0)
     road.set_ylabel("road km / week")
     road.legend(loc="upper left", fontsize=7, frameon=False, ncols=2)
@@ -260,8 +268,11 @@ def camber_plot(rep: AthleteReport) -> Plot:
     _time_axis(track, rep)
     return Plot("camber", "Road camber and track direction",
                 "Road metres with the left or the right foot on the low side of the camber, and track bend metres by "
-                "direction, per week. Camber is a hypothesis: its exposure is shown, never flagged. One-way track "
-                "running is flagged only together with one-sided pain (J Exp Biol 2024).",
+                "direction, per week. Hatched, pale bars: the road side is assumed from the profile's defaults, "
+                "shown as exposure and never flagged; solid bars: observed (out-and-back pairing or a side you "
+                "declared). Camber is a hypothesis, flagged only on observed data with lateral pain on the "
+                "up-slope leg. One-way track running is flagged only when the track is >= 20 % of the distance "
+                "(J Exp Biol 2024).",
                 to_svg(fig))
 
 
