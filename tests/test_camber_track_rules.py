@@ -113,7 +113,7 @@ def test_camber_pain_on_the_low_side_only_is_no_flag():
 
 
 def test_camber_needs_lateral_pain_not_other_target_pain():
-    r = camber_row(observed_left_low=9000.0, observed_right_low=1000.0).copy()
+    r = camber_row(observed_left_low=9000.0, observed_right_low=1000.0)
     r["pain_R_28d"] = 5.0   # groin or buttock pain on the up-slope side: not lateral
     assert level("camber_exposure", r) == 0
 
@@ -121,7 +121,7 @@ def test_camber_needs_lateral_pain_not_other_target_pain():
 # -- track_direction -----------------------------------------------------------------------------
 
 def track_row(track_m: float, ccw_share: float, pain: str | None = "L", dist_m: float = 40000.0) -> pd.Series:
-    bends = 0.5 * track_m   # a 400 m lap has two 100 m bends... and GPS smears them; the share is what counts
+    bends = 0.5 * track_m   # about half of a lap is bend; the rule reads only the bends' direction share
     kw = {"track_m_28d": track_m, "dist_28d": dist_m, "track_ccw_m_28d": ccw_share * bends,
           "track_cw_m_28d": (1 - ccw_share) * bends}
     if pain:
@@ -206,7 +206,8 @@ def test_a_store_with_the_default_side_shows_assumed_exposure_and_no_flag(road_r
     assert {r["surface"] for r in records} == {"road"}
     assert all(r["road_low_side_source"].startswith("assumed: facing traffic") for r in records)
     assert last["camber_side_evidence"] == "assumed" and last["road_obs_m_28d"] == 0
-    assert last["road_assumed_m_28d"] == pytest.approx(15000, rel=0.01) and last["lat_pain_R_28d"] == 4   # right leg up-slope, right pain
+    # Five runs in the last 28 days; the assumed side puts the right leg up-slope, and the pain is right lateral.
+    assert last["road_assumed_m_28d"] == pytest.approx(15000, rel=0.01) and last["lat_pain_R_28d"] == 4
     assert camber_flags == []
     with Store(road_runner) as st:
         rep = build_athlete_report(st, "me", UTC, today=dt.date(2024, 5, 1))

@@ -146,7 +146,8 @@ def test_a_mixed_habit_and_a_side_declared_for_one_run():
     c = _features(_decode("no_dynamics.gpx").samples, AthleteProfile(road_side="mixed")).camber
     # Mixed: road metres with an observed (declared) side, but no one side low.
     assert c.road_low_side is None and c.road_left_low_m == c.road_right_low_m == 0.0
-    assert c.road_m == pytest.approx(truth["distance_m"], rel=0.01) and side_evidence(c.road_low_side_source) == "observed"
+    assert c.road_m == pytest.approx(truth["distance_m"], rel=0.01)
+    assert side_evidence(c.road_low_side_source) == "observed"
     run = with_run_side(c, "right")
     assert (run.road_low_side, run.road_low_side_source) == ("right", "declared for this run")
     assert run.road_right_low_m == c.road_m and run.road_left_low_m == 0.0 and run.camber_exposure_index == -1.0

@@ -101,7 +101,8 @@ def athlete_show(obj, athlete: str, as_json: bool) -> None:
     for k, v in out["resolved"].items():
         set_ = out["stored"].get(k) is not None
         shown = "-" if v is None else (f"{v:.3g}" if isinstance(v, float) else v)
-        click.echo(f"  {k}: {shown}{'' if set_ or k in ('age_years', 'low_side_foot') else '  (default)'}")
+        derived = k in ('age_years', 'low_side_foot', 'road_side_declared')
+        click.echo(f"  {k}: {shown}{'' if set_ or derived else '  (default)'}")
     for n in res.notes:
         click.echo(f"  note: {n}")
 

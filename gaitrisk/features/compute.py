@@ -129,7 +129,8 @@ def finish(p: RunPass, profile: ResolvedProfile, *, baseline: CadenceBaseline | 
     """The run's features from its :class:`RunPass` and the values that span runs (pure).
     ``run_road_side``: the road side the runner declared for this run, if any."""
     f = p.features
-    return replace(f, camber=with_run_side(f.camber, run_road_side) if run_road_side else f.camber, gait=finish_gait(p.gait, baseline=baseline, gct_scale=gct_scale),
+    cam = with_run_side(f.camber, run_road_side) if run_road_side else f.camber
+    return replace(f, camber=cam, gait=finish_gait(p.gait, baseline=baseline, gct_scale=gct_scale),
                    intensity=finish_intensity(p.intensity, profile.hr_max_bpm, threshold_speed_mps),
                    long_run=is_long_run(f.moving_time_s, f.distance_m, week_distance_m), profile_notes=profile.notes,
                    profile_fingerprint=fingerprint, threshold_speed_mps=threshold_speed_mps)
