@@ -49,7 +49,9 @@ def test_only_the_red_flag_is_high_and_the_session_spike_is_warn():
     assert all(f.severity == "high" for f in table.for_flag(evidence.RED_FLAG_CODE))
     assert [f.severity for f in table.for_flag("session_spike")] == ["warn"]
     assert [f.severity for f in table.for_flag("mileage_jump")] == ["info"]
-    assert [f.severity for f in table.for_flag("camber_exposure")] == ["none"]
+    # camber: a hypothesis that opts in to the runner's own observed data shows as info, still graded hypothesis.
+    assert [(f.severity, f.grade, f.on_observed_data) for f in table.for_flag("camber_exposure")] == [
+        ("info", "hypothesis", True)]
 
 
 def test_every_factor_cites_its_sources_by_a_short_key():
@@ -74,6 +76,16 @@ def test_every_factor_cites_its_sources_by_a_short_key():
 ])
 def test_the_grade_and_effect_mapping(kind, grade, effects, expected):
     assert allowed_severity(kind, grade, effects) == expected
+
+
+@pytest.mark.parametrize("kind, grade, expected", [
+    ("rule", "hypothesis", "info"),        # opts in: shown when the runner's own observed data support it
+    ("rule", "C", "info"),                 # the opt-in changes nothing for a graded rule
+    ("model_factor", "hypothesis", "none"),
+    ("red_flag", "C", "high"),
+])
+def test_a_hypothesis_rule_on_observed_data_maps_to_info(kind, grade, expected):
+    assert allowed_severity(kind, grade, (), on_observed_data=True) == expected
 
 
 def test_the_doc_states_the_mapping():
@@ -119,9 +131,20 @@ def test_a_warn_without_an_effect_that_excludes_no_effect_is_refused():
 
 
 def test_a_hypothesis_shown_as_a_flag_is_refused():
+    # Without the opt-in to observed data a hypothesis stays "none": no flag.
     def edit(data):
-        data["factors"]["camber_exposure"]["severity"] = "info"
+        del data["factors"]["camber_exposure"]["on_observed_data"]
     assert "factor 'camber_exposure': severity 'info' does not follow the evidence" in _broken(edit)
+
+
+def test_the_observed_data_opt_in_is_for_hypothesis_rules_only():
+    def edit(data):
+        data["factors"]["track_direction"]["on_observed_data"] = True
+    assert "factor 'track_direction': on_observed_data is for a rule graded hypothesis" in _broken(edit)
+
+    def edit_text(data):
+        data["factors"]["camber_exposure"]["on_observed_data"] = "yes"
+    assert "on_observed_data must be true or false" in _broken(edit_text)
 
 
 def test_a_red_flag_trigger_must_belong_to_the_red_flag():

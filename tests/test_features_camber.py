@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from gaitrisk.features.camber import camber
+from gaitrisk.features.camber import camber, side_evidence, with_run_side
 from gaitrisk.features.clean import clean
 from gaitrisk.features.compute import compute_features
 from gaitrisk.features.profile import AthleteProfile, resolve
@@ -83,13 +83,21 @@ def test_out_and_back_fixture_pairs_both_passes_and_finds_the_right_hand_side():
     assert "moderate" in c.confidence["road_side"]
 
 
-@pytest.mark.parametrize("driving,low", [("right", "left"), ("left", "right")])
-def test_road_loop_low_side_from_habit_and_driving_side(driving, low):
+@pytest.mark.parametrize("driving,road,low,evidence", [
+    ("right", None, "left", "assumed"), ("left", None, "right", "assumed"),        # road side from the default
+    ("right", "facing", "left", "observed"), ("left", "with", "left", "observed"),  # both declared
+    (None, "facing", "left", "assumed"),                                          # driving side from the default
+    (None, "right", "right", "observed")])                                        # the side itself declared
+def test_road_loop_low_side_from_habit_and_driving_side(driving, road, low, evidence):
     truth = TRUTH["no_dynamics.gpx"]
-    f = _features(_decode("no_dynamics.gpx").samples, AthleteProfile(driving_side=driving))
+    f = _features(_decode("no_dynamics.gpx").samples, AthleteProfile(driving_side=driving, road_side=road))
     c = f.camber
     assert f.surface == "road" and c.out_and_back_side is None
-    assert c.road_low_side == low and "habit" in c.road_low_side_source and "low" in c.confidence["road_side"]
+    assert c.road_low_side == low and side_evidence(c.road_low_side_source) == evidence
+    if evidence == "assumed":
+        assert c.road_low_side_source.startswith("assumed: ") and "low" in c.confidence["road_side"]
+    else:
+        assert c.road_low_side_source == "declared habit" and "declared" in c.confidence["road_side"]
     on_low = c.road_left_low_m if low == "left" else c.road_right_low_m
     assert on_low == pytest.approx(truth["distance_m"], rel=0.01)
     assert c.camber_exposure_index == (1.0 if low == "left" else -1.0)
@@ -131,3 +139,15 @@ def test_balance_shift_against_the_athletes_own_baseline():
     assert out["gct_balance_baseline_pct"] == pytest.approx(50.1)
     assert out["gct_balance_shift_pct"] == pytest.approx(1.8)
     assert balance_shift(None, [50.0] * 5)["gct_balance_shift_pct"] is None
+
+
+def test_a_mixed_habit_and_a_side_declared_for_one_run():
+    truth = TRUTH["no_dynamics.gpx"]
+    c = _features(_decode("no_dynamics.gpx").samples, AthleteProfile(road_side="mixed")).camber
+    # Mixed: road metres with an observed (declared) side, but no one side low.
+    assert c.road_low_side is None and c.road_left_low_m == c.road_right_low_m == 0.0
+    assert c.road_m == pytest.approx(truth["distance_m"], rel=0.01)
+    assert side_evidence(c.road_low_side_source) == "observed"
+    run = with_run_side(c, "right")
+    assert (run.road_low_side, run.road_low_side_source) == ("right", "declared for this run")
+    assert run.road_right_low_m == c.road_m and run.road_left_low_m == 0.0 and run.camber_exposure_index == -1.0

@@ -40,7 +40,7 @@ def test_a_strong_group_without_its_rule_becomes_a_model_info_flag():
                   v.features + (("track_direction", "track_ccw_m_28d", 9000.0, 0.6),))
     out = merge_model([rule("overstriding")], v, DAY)
     model_only = [f for f in out if f.source == "model"]
-    # track 0.6 >= 0.5 fires; camber 0.6 does not (a hypothesis is never a flag); overstriding already
+    # track 0.6 >= 0.5 fires; camber 0.6 does not (a hypothesis is never a model-only flag); overstriding already
     # has its rule; downhill 0.49 and mileage -0.3 do not.
     assert [(f.code, f.severity) for f in model_only] == [("track_direction", "info")]
     f = model_only[0]

@@ -91,21 +91,25 @@ def test_downhill_load_is_the_load_tables_descent_spike(spike, expected):
     assert level("downhill_load", descent_spike=spike, descent_ratio=2.0) == expected
 
 
-def test_camber_is_a_hypothesis_and_never_a_flag():
-    # The evidence table grades camber "hypothesis" (severity none): its exposure is shown, never flagged,
-    # even at 90 % of the road metres on one low side with same-side lateral pain.
-    r = row(road_left_low_m_28d=9000.0, road_right_low_m_28d=1000.0, pain_L_28d=4.0, lat_pain_L_28d=4.0)
-    assert level("camber_exposure", **{k: r[k] for k in r.index}) == 0 and codes(r) == {}
+def test_camber_from_an_assumed_side_is_never_a_flag():
+    # Camber is a hypothesis that fires on observed side evidence only: 90 % of the road metres on one
+    # low side from the profile's defaults (no observed road metres), with lateral pain on either side, is no flag.
+    for side in ("L", "R"):
+        r = row(road_left_low_m_28d=9000.0, road_right_low_m_28d=1000.0, road_assumed_m_28d=10000.0,
+                **{f"pain_{side}_28d": 4.0, f"lat_pain_{side}_28d": 4.0})
+        assert level("camber_exposure", **{k: r[k] for k in r.index}) == 0 and codes(r) == {}
 
 
 def test_track_direction_needs_one_way_bends_and_one_sided_pain():
-    assert level("track_direction", track_ccw_m_28d=800.0, track_cw_m_28d=200.0, pain_L_28d=3.0) == 1   # 80 %
-    assert level("track_direction", track_ccw_m_28d=790.0, track_cw_m_28d=210.0, pain_L_28d=3.0) == 0   # 79 %
-    assert level("track_direction", track_ccw_m_28d=100.0, track_cw_m_28d=900.0, pain_R_28d=3.0) == 1   # clockwise
+    track = {"track_m_28d": 12000.0, "dist_28d": 40000.0}   # 30 % of the distance, 12 km: material
+    assert level("track_direction", track_ccw_m_28d=800.0, track_cw_m_28d=200.0, pain_L_28d=3.0, **track) == 1  # 80 %
+    assert level("track_direction", track_ccw_m_28d=790.0, track_cw_m_28d=210.0, pain_L_28d=3.0, **track) == 0  # 79 %
+    assert level("track_direction", track_ccw_m_28d=100.0, track_cw_m_28d=900.0, pain_R_28d=3.0, **track) == 1  # CW
     # Pain on both sides is not side-specific; no track metres, no flag.
-    assert level("track_direction", track_ccw_m_28d=900.0, track_cw_m_28d=0.0, pain_L_28d=3.0, pain_R_28d=3.0) == 0
+    assert level("track_direction", track_ccw_m_28d=900.0, track_cw_m_28d=0.0, pain_L_28d=3.0, pain_R_28d=3.0,
+                 **track) == 0
     assert level("track_direction", pain_L_28d=5.0) == 0
-    (f,) = flags_for_day(row(track_ccw_m_28d=1000.0, pain_R_28d=4.0), DAY)
+    (f,) = flags_for_day(row(track_ccw_m_28d=1000.0, pain_R_28d=4.0, **track), DAY)
     assert f.code == "track_direction" and "direction" in f.suggestion
 
 
@@ -156,9 +160,10 @@ def test_every_rule_flag_has_its_evidence_entrys_severity_and_none_is_high():
     r = row(spike_max_7d=1.5, return_ratio_7d=0.9, week_jump=1.0, week_ratio=1.5, cad_low_share_7d=0.2, cad_personal_7d=1.0,
             cad_level_7d=150.0, descent_spike=1.0, descent_ratio=2.0, road_left_low_m_28d=9000.0,
             road_right_low_m_28d=1000.0, pain_L_28d=4.0, lat_pain_L_28d=4.0, track_ccw_m_28d=1000.0,
-            pain_today=6.0, pain_base_7d=1.0, pain_logged_7d=4.0)
+            pain_today=6.0, pain_base_7d=1.0, pain_logged_7d=4.0, road_obs_m_28d=10000.0,
+            road_obs_right_low_m_28d=9000.0, track_m_28d=12000.0, dist_28d=40000.0)
     flags = flags_for_day(r, DAY)
-    assert {f.code for f in flags} == set(rule_levels(frame(r)).columns) - {"camber_exposure"}   # a hypothesis: no flag
+    assert {f.code for f in flags} == set(rule_levels(frame(r)).columns)
     for f in flags:
         factor = rule_factor(f.code)
         assert f.severity == factor.severity != "high", f.code

@@ -77,7 +77,7 @@ def test_the_json_lists_every_run_of_the_period_and_validates(demo):
         assert j["moving_time_s"] == round(f["moving_time_s"], 1) and j["ascent_m"] == round(f["ascent_m"], 1)
         assert j["cadence_spm"] == round(f["cadence_spm"], 1) and j["gct_source"] == f["gct_source"]
         assert j["pace_s_per_km"] == round(f["moving_time_s"] / f["distance_m"] * 1000, 1)
-        assert j["camber_basis"] in ("observed", "assumed", None) and j["flags"] == []
+        assert j["road_side_evidence"] in ("observed", "assumed", None) and j["flags"] == []
     assert [u["code"] for u in doc["athletes"][0]["not_judged"]] == [u.code for u in rep.not_judged]
 
 
@@ -150,7 +150,7 @@ def test_camber_weeks_split_observed_from_assumed(demo):
     rep = demo[0]
     week = next(t for t in rep.trends if t.road_right_low_observed_m)
     observed = sum(r.road_right_low_m for r in rep.runs
-                   if week.week_start <= r.day <= week.week_end and r.camber_basis == "observed")
+                   if week.week_start <= r.day <= week.week_end and r.road_side_evidence == "observed")
     assert week.road_right_low_observed_m == pytest.approx(observed)
     assert all((t.road_left_low_observed_m or 0) <= (t.road_left_low_m or 0) for t in rep.trends)
 

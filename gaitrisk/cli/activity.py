@@ -86,17 +86,27 @@ def activity_include(obj, activity_id: str) -> None:
 
 @activity_group.command("set")
 @click.argument("activity_id")
-@click.option("--sport", type=click.Choice(list(SPORTS)), required=True,
+@click.option("--sport", type=click.Choice(list(SPORTS)), default=None,
               help="What the activity was; walk and ride do not count as runs.")
+@click.option("--road-side", type=click.Choice(["left", "right", "mixed"]), default=None,
+              help="The side of the road you kept to on this run, seen in your direction of running "
+                   "(mixed: no one side).  Camber exposure from it counts as observed.")
 @_pass_db
-def activity_set(obj, activity_id: str, sport: str) -> None:
-    """Correct one activity's sport (trail and treadmill set its surface)."""
+def activity_set(obj, activity_id: str, sport: str | None, road_side: str | None) -> None:
+    """Correct one activity's sport (trail and treadmill set its surface), or declare the road side of one run."""
+    if sport is None and road_side is None:
+        raise click.UsageError("give --sport and/or --road-side")
     with obj.store() as store:
         name_store(store)
         rec = _one(store, activity_id)
-        store.set_sport(rec.id, *SPORTS[sport])
+        if sport is not None:
+            store.set_sport(rec.id, *SPORTS[sport])
+        if road_side is not None:
+            store.set_road_side(rec.id, road_side)
         n = recompute(store, rec.athlete)
-    click.echo(f"{rec.id[:12]} is now {sport}; {n} feature record(s) computed again")
+    what = " and ".join(p for p in (f"is now {sport}" if sport else "",
+                                    f"ran on the {road_side} side of the road" if road_side else "") if p)
+    click.echo(f"{rec.id[:12]} {what}; {n} feature record(s) computed again")
 
 
 @activity_group.command("delete")

@@ -32,8 +32,10 @@ def athlete_group() -> None:
 @click.option("--birth-year", type=int, default=None, help="Year of birth.")
 @click.option("--driving-side", type=click.Choice(["right", "left"]), default=None,
               help="Which side traffic drives on where you run (default right).")
-@click.option("--road-side", type=click.Choice(["facing", "with"]), default=None,
-              help="Do you usually run facing traffic or with it? (default facing)")
+@click.option("--road-side", type=click.Choice(["facing", "with", "left", "right", "mixed"]), default=None,
+              help="Which side of the road you usually keep to: facing or with traffic (with --driving-side), "
+                   "or left, right or mixed as seen in your direction of running.  Unset: facing traffic, "
+                   "taken as an assumption (camber exposure shown as assumed, never flagged).")
 @click.option("--hr-max", "--max-hr", "hr_max", type=float, default=None,
               help="Maximum heart rate, beats/min (the HR zones' reference; unset: from the data or the age).")
 @click.option("--hr-threshold", type=float, default=None, help="Threshold heart rate, beats/min.")
@@ -99,7 +101,8 @@ def athlete_show(obj, athlete: str, as_json: bool) -> None:
     for k, v in out["resolved"].items():
         set_ = out["stored"].get(k) is not None
         shown = "-" if v is None else (f"{v:.3g}" if isinstance(v, float) else v)
-        click.echo(f"  {k}: {shown}{'' if set_ or k in ('age_years', 'low_side_foot') else '  (default)'}")
+        derived = k in ('age_years', 'low_side_foot', 'road_side_declared')
+        click.echo(f"  {k}: {shown}{'' if set_ or derived else '  (default)'}")
     for n in res.notes:
         click.echo(f"  note: {n}")
 

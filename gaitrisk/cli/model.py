@@ -246,7 +246,8 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
 
     The rules decide the flags (session spike, weekly jump, return from a break,
     low cadence for speed, downhill, track direction, rising pain); camber is a
-    hypothesis and is shown as exposure in reports, never as a flag.  Severity
+    hypothesis, flagged (info) only from a road side observed by an out-and-back
+    or declared with --road-side, never from the default side.  Severity
     follows the evidence (docs/evidence.md): warn for an association found in a
     prospective cohort of runners (a run > 10 % longer than the longest of the last
     30 days, Frandsen 2025), info for weaker, lab or design-choice evidence, and

@@ -3,14 +3,19 @@
 Follows evidence.md section 5 (5.4 track direction, 5.5 the exposure variable,
 5.6 the proxies and how plausible each is).  Every proxy carries a confidence:
 track/turning direction is "high", road side from out-and-back geometry
-"moderate", road side from the athlete's habit and the driving side "low"
-(an assumption, not a measurement).
+"moderate", road side the athlete declared (as a habit or for one run) "declared", road
+side from the profile's defaults "low" (an assumption, not a measurement).
+
+Each run's ``road_low_side_source`` says which: out-and-back geometry, a declared side or
+an assumed one.  Observed side evidence (:func:`side_evidence`) is the pairing or a
+declaration; a side taken from defaults is only an assumption, shown as such and never
+flagged.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -21,6 +26,14 @@ from .clean import CleanRun
 log = logging.getLogger(__name__)
 
 Side = Literal["left", "right"]
+DeclaredSide = Literal["left", "right", "mixed"]   # the side kept to; "mixed": no one side
+SideEvidence = Literal["observed", "assumed", "none"]
+
+# road_low_side_source values (an assumed one reads "assumed: <which defaults>").
+SOURCE_OUT_AND_BACK = "out-and-back geometry"
+SOURCE_HABIT = "declared habit"
+SOURCE_RUN = "declared for this run"
+SOURCE_ASSUMED = "assumed"
 
 GRID_M = 5.0
 # Heading change is measured over +-10 m (4 grid steps in all): shorter windows turn GPS
@@ -171,13 +184,46 @@ def _partners(g: PathGeometry) -> np.ndarray:
     return partner
 
 
-def camber(run: CleanRun, *, surface_is_road: bool, habit_low_side: Side,
-           balance: np.ndarray | None = None, geometry: PathGeometry | None = None) -> Camber:
+def side_evidence(source: str | None) -> SideEvidence:
+    """Whether a run's road side is observed (out-and-back pairing, or declared by the runner),
+    only assumed (profile defaults), or unknown (no road metres)."""
+    if not source:
+        return "none"
+    if source.startswith(("out-and-back", "declared")):
+        return "observed"
+    return "assumed"
+
+
+def _road_split(road_m: float, low: Side | None) -> tuple[float, float, float | None]:
+    """(left-low m, right-low m, exposure index) of ``road_m`` with ``low`` the low foot (None: mixed)."""
+    left_m = road_m if low == "left" else 0.0
+    right_m = road_m if low == "right" else 0.0
+    index = (left_m - right_m) / road_m if road_m > 0 and low is not None else None
+    return left_m, right_m, index
+
+
+def with_run_side(c: Camber, side: DeclaredSide) -> Camber:
+    """The run's camber with the road side the runner declared for this run: it wins over the
+    pairing geometry and the habit (the runner's own word about this run).  No road metres: unchanged."""
+    if c.road_m is None:
+        return c
+    low: Side | None = None if side == "mixed" else side
+    left_m, right_m, index = _road_split(c.road_m, low)
+    conf = dict(c.confidence) | {"road_side": "declared by the runner for this run"}
+    return replace(c, road_low_side=low, road_low_side_source=SOURCE_RUN, road_left_low_m=left_m,
+                   road_right_low_m=right_m, camber_exposure_index=index, confidence=conf)
+
+
+def camber(run: CleanRun, *, surface_is_road: bool, habit_low_side: Side | None,
+           habit_source: str = SOURCE_ASSUMED, balance: np.ndarray | None = None,
+           geometry: PathGeometry | None = None) -> Camber:
     """Camber proxies from a cleaned run.
 
     ``surface_is_road``: the run's surface class is road (only then is there road
     exposure).  ``habit_low_side``: the low-side foot implied by the athlete's
-    road-side habit and the driving side (:attr:`ResolvedProfile.low_side_foot`).
+    road-side habit and the driving side (:attr:`ResolvedProfile.low_side_foot`; ``None``:
+    a declared "mixed" habit).  ``habit_source``: where that habit comes from
+    (:attr:`ResolvedProfile.road_side_source`: declared, or assumed from defaults).
     ``balance``: per-sample GCT balance (left share, %) when recorded.
     ``geometry``: :func:`path_geometry` of the run, when the caller already has it.
     """
@@ -219,14 +265,13 @@ def camber(run: CleanRun, *, surface_is_road: bool, habit_low_side: Side,
         road_m = float((~on_track).sum() * GRID_M)
         if side is not None:
             # On a crowned road the surface falls towards the edge the runner is on.
-            low, source = side, "out-and-back geometry"
+            low, source = side, SOURCE_OUT_AND_BACK
             conf["road_side"] = "moderate (sustained lateral offset between the two passes; evidence.md 5.6)"
         else:
-            low, source = habit_low_side, "road-side habit and driving side"
-            conf["road_side"] = "low (assumed from the athlete's habit and the country's driving side)"
-        left_m = road_m if low == "left" else 0.0
-        right_m = road_m if low == "right" else 0.0
-        index = (left_m - right_m) / road_m if road_m > 0 else None
+            low, source = habit_low_side, habit_source
+            conf["road_side"] = ("declared (the athlete's road-side habit)" if side_evidence(source) == "observed"
+                                 else "low (assumed from the profile's defaults: an assumption, not a measurement)")
+        left_m, right_m, index = _road_split(road_m, low)
     if paired.any():
         conf["out_and_back"] = "moderate (needs GCT balance from a strap or pod to test a flip)"
 

@@ -30,7 +30,7 @@ from ..records import ActivityRecord
 from ..review import AUTOMATIC, NOT_A_RUN, SCREENED_RUN, Review, counts
 from ..store import decode_samples
 from . import FEATURE_VERSION
-from .camber import camber, path_geometry
+from .camber import DeclaredSide, camber, path_geometry, with_run_side
 from .clean import clean, finite_column
 from .gait import CadenceBaseline, GaitCore, finish_gait, fit_personal_baseline, gait_core
 from .handoff import loaded
@@ -103,7 +103,7 @@ def run_pass(rec: ActivityRecord, samples: pd.DataFrame, profile: ResolvedProfil
     surface, reason = surface_class(rec.sub_sport, run.has_positions, geo.is_track if geo else None,
                                     ter.grade_roughness_pct)
     cam = camber(run, surface_is_road=surface == "road", habit_low_side=profile.low_side_foot,
-                 balance=finite_column(samples, S.STANCE_BALANCE), geometry=geo)
+                 habit_source=profile.road_side_source, balance=finite_column(samples, S.STANCE_BALANCE), geometry=geo)
     hr = finite_column(samples, S.HEART_RATE)
     ratio = None
     if gc.gct_measured_ms is not None and gc.gct_hoyt_ms:
@@ -125,10 +125,12 @@ def run_pass(rec: ActivityRecord, samples: pd.DataFrame, profile: ResolvedProfil
 
 def finish(p: RunPass, profile: ResolvedProfile, *, baseline: CadenceBaseline | None = None,
            gct_scale: float = 1.0, week_distance_m: float | None = None, fingerprint: str = "",
-           threshold_speed_mps: float | None = None) -> RunFeatures:
-    """The run's features from its :class:`RunPass` and the values that span runs (pure)."""
+           threshold_speed_mps: float | None = None, run_road_side: DeclaredSide | None = None) -> RunFeatures:
+    """The run's features from its :class:`RunPass` and the values that span runs (pure).
+    ``run_road_side``: the road side the runner declared for this run, if any."""
     f = p.features
-    return replace(f, gait=finish_gait(p.gait, baseline=baseline, gct_scale=gct_scale),
+    cam = with_run_side(f.camber, run_road_side) if run_road_side else f.camber
+    return replace(f, camber=cam, gait=finish_gait(p.gait, baseline=baseline, gct_scale=gct_scale),
                    intensity=finish_intensity(p.intensity, profile.hr_max_bpm, threshold_speed_mps),
                    long_run=is_long_run(f.moving_time_s, f.distance_m, week_distance_m), profile_notes=profile.notes,
                    profile_fingerprint=fingerprint, threshold_speed_mps=threshold_speed_mps)
@@ -327,6 +329,7 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
     profile = AthleteProfile.from_dict(store.profile(name))
     fp = profile_fingerprint(profile)
     reviews = dict(store.reviews(name))
+    road_sides = store.road_sides(name)
     counted = [counts(reviews.get(r.id), r.sport) for r in recs]
     stale, kept = _stale(store, recs, fp, force, reviews)
     report.up_to_date += stale.count(False)
@@ -393,7 +396,7 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
                 resolved, gct_scale, threshold = history.values()
                 record = finish(rp, resolved, baseline=baseline, gct_scale=gct_scale,
                                 week_distance_m=_week_distance(recs, times, i, counted), fingerprint=fp,
-                                threshold_speed_mps=threshold).to_record()
+                                threshold_speed_mps=threshold, run_road_side=road_sides.get(r.id)).to_record()
                 past_balance = [first[j].balance for j in past if first[j].balance is not None]
                 record |= balance_shift(record["gct_balance_pct"], past_balance)
                 record[FIRST_PASS_KEY] = asdict(rp.first)

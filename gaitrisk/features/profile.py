@@ -14,7 +14,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 DrivingSide = Literal["right", "left"]
-RoadSide = Literal["facing", "with"]
+# "facing"/"with" traffic gives the side through the driving side; "left"/"right" is the side of the
+# road the runner keeps to, seen in the direction of running; "mixed": no one side.
+RoadSide = Literal["facing", "with", "left", "right", "mixed"]
+ROAD_SIDES: tuple[str, ...] = ("facing", "with", "left", "right", "mixed")
 
 # Leg length ~ 0.53 x height, a rule of thumb for the Hoyt GCT model (evidence.md 2.2, table 0 #6).
 LEG_LENGTH_PER_HEIGHT = 0.53
@@ -59,8 +62,9 @@ class AthleteProfile:
             raise ValueError(f"birth_year={self.birth_year} is not plausible")
         if self.driving_side not in (None, "right", "left"):
             raise ValueError("driving_side must be 'right' or 'left'")
-        if self.road_side not in (None, "facing", "with"):
-            raise ValueError("road_side must be 'facing' (facing traffic) or 'with' (with traffic)")
+        if self.road_side not in (None, *ROAD_SIDES):
+            raise ValueError("road_side must be 'facing' or 'with' (traffic), or 'left', 'right' or 'mixed' "
+                             "(the side of the road you keep to)")
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -90,17 +94,34 @@ class ResolvedProfile:
     road_side: RoadSide
     hr_max_bpm: float | None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # The road side follows from values the athlete set (not from a default): camber exposure from
+    # it is observed evidence, from a default only an assumption.
+    road_side_declared: bool = False
 
     @property
-    def low_side_foot(self) -> Literal["left", "right"]:
-        """The foot on the low side of a crowned road, from habit and driving side (evidence.md 5.6).
+    def low_side_foot(self) -> Literal["left", "right"] | None:
+        """The foot on the low side of a crowned road, from habit and driving side (evidence.md 5.6);
+        ``None`` for a runner who declared no one side ("mixed").
 
         Facing traffic in a right-driving country puts the runner on the road's left
         edge, whose crossfall runs down to the runner's left: the left foot is low.
-        Either switch (left-hand traffic, or running with traffic) flips the side.
+        Either switch (left-hand traffic, or running with traffic) flips the side.  A side
+        declared directly ("left"/"right", the edge the runner keeps to) is the low foot's side.
         """
+        if self.road_side in ("left", "right"):
+            return self.road_side  # type: ignore[return-value]
+        if self.road_side == "mixed":
+            return None
         left = (self.driving_side == "right") == (self.road_side == "facing")
         return "left" if left else "right"
+
+    @property
+    def road_side_source(self) -> str:
+        """Where the road side comes from, as the feature record states it: declared or assumed."""
+        if self.road_side_declared:
+            return "declared habit"
+        traffic = "facing traffic" if self.road_side == "facing" else "with traffic"
+        return f"assumed: {traffic} where traffic drives on the {self.driving_side} (not declared in the profile)"
 
 
 def resolve(profile: AthleteProfile | None, *, on: dt.date | None = None,
@@ -129,6 +150,8 @@ def resolve(profile: AthleteProfile | None, *, on: dt.date | None = None,
         driving = DEFAULT_DRIVING_SIDE
         notes.append(f"driving_side: default {DEFAULT_DRIVING_SIDE}")
     road = p.road_side
+    # "left"/"right"/"mixed" name the side itself; facing/with traffic needs the driving side as well.
+    declared = road in ("left", "right", "mixed") or (road is not None and p.driving_side is not None)
     if road is None:
         road = DEFAULT_ROAD_SIDE
         notes.append("road_side: default facing traffic")
@@ -145,7 +168,8 @@ def resolve(profile: AthleteProfile | None, *, on: dt.date | None = None,
     if p.mass_kg is None:
         notes.append("mass_kg: not set (no mass-scaled features)")
     return ResolvedProfile(height_m=height, leg_length_m=leg, mass_kg=p.mass_kg, age_years=age,
-                           driving_side=driving, road_side=road, hr_max_bpm=hr_max, notes=tuple(notes))
+                           driving_side=driving, road_side=road, hr_max_bpm=hr_max, notes=tuple(notes),
+                           road_side_declared=declared)
 
 
 def profile_fingerprint(profile: AthleteProfile) -> str:

@@ -38,6 +38,7 @@ import pandas as pd
 from ..load.daily import daily_series, runs_frame
 from ..load.metrics import daily_metrics, longest_previous, rolling_sum
 from ..pain.compliance import BASELINE_DAYS, COMPLIANCE_DAYS, logged_days
+from ..features.camber import TRACK_LAP_M, side_evidence
 from ..review import counted
 from .rules import ABS_CADENCE_MIN_SPEED, BREAK_DAYS, BREAK_WINDOW, PRE_BREAK_DAYS
 
@@ -189,8 +190,11 @@ def _per_run(feats: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
 
     dist = runs["distance_m"]
     source = f["road_low_side_source"] if "road_low_side_source" in f else pd.Series(None, index=f.index)
-    measured = source.astype(object).fillna("").astype(str).str.startswith("out-and-back")
+    source = source.astype(object).fillna("").astype(str)
+    measured = source.str.startswith("out-and-back")
+    observed = source.map(side_evidence).eq("observed")
     left, right = col("road_left_low_m").fillna(0.0), col("road_right_low_m").fillna(0.0)
+    road = col("road_m").fillna(0.0)
     level_cad = col("level_cadence_spm").where(col("level_speed_mps") >= ABS_CADENCE_MIN_SPEED)
     return pd.DataFrame({
         "day": runs["day"], "distance_m": dist,
@@ -198,8 +202,12 @@ def _per_run(feats: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
         **cadence_per_run(f),
         "dh5_m": col("distance_m_grade_le_minus5"),
         "camber_measured_m": (left + right).where(measured, 0.0),
-        "road_m": col("road_m").fillna(0.0), "road_left_low_m": left, "road_right_low_m": right,
+        "road_m": road, "road_left_low_m": left, "road_right_low_m": right,
+        # Camber from observed side evidence only (out-and-back pairing or a declared side).
+        "road_obs_m": road.where(observed, 0.0), "road_obs_left_low_m": left.where(observed, 0.0),
+        "road_obs_right_low_m": right.where(observed, 0.0), "road_assumed_m": road.where(~observed, 0.0),
         "track_ccw_m": col("track_ccw_m").fillna(0.0), "track_cw_m": col("track_cw_m").fillna(0.0),
+        "track_m": (col("track_laps") * TRACK_LAP_M).fillna(0.0),
     }, index=runs.index)
 
 
@@ -240,6 +248,15 @@ def cadence_window(w: dict[str, pd.Series]) -> pd.DataFrame:
     resid = w["own_resid_x"].where(own, w["pop_resid_x"])
     return pd.DataFrame({"cad_resid_7d": resid / level, "cad_low_share_7d": low / level,
                          "cad_personal_7d": own.astype(float).where(own | pop), "cad_level_s_7d": level})
+
+
+def camber_side_evidence(observed_m: pd.Series, assumed_m: pd.Series) -> pd.Series:
+    """Per day, what the 28-day camber exposure rests on: "observed" (some road metres with an
+    observed side), "assumed" (road metres whose side is only assumed), "none" (no road), or None
+    while the 28 days are not all known."""
+    known = observed_m.notna() & assumed_m.notna()
+    kind = np.where(observed_m > 0, "observed", np.where(assumed_m > 0, "assumed", "none"))
+    return pd.Series(np.where(known, kind, None), index=observed_m.index, dtype=object)
 
 
 def return_ratio(run_day: pd.Series, distance: pd.Series, longest_run_m: pd.Series,
@@ -297,7 +314,8 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     pr["spike_ratio"] = pr["distance_m"].to_numpy() / np.where(prev_longest > 0, prev_longest, np.nan)
     pr["return_ratio"] = return_ratio(pr["day"], pr["distance_m"], daily["longest_run_m"], daily["no_data"])
     summed = ["abs_cad_w", "abs_cad_x", *CADENCE_SUMS, "dh5_m", "camber_measured_m", "road_m", "road_left_low_m",
-              "road_right_low_m", "track_ccw_m", "track_cw_m"]
+              "road_right_low_m", "track_ccw_m", "track_cw_m", "road_obs_m", "road_obs_left_low_m",
+              "road_obs_right_low_m", "road_assumed_m", "track_m"]
     by_day = pr.groupby("day")
     d = by_day[summed].sum(min_count=1).reindex(days)
     d.loc[known, summed] = d.loc[known, summed].fillna(0.0)   # a rest day is 0; a gap day stays NaN
@@ -317,8 +335,11 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     out["camber_measured_m_7d"] = w7["camber_measured_m"]
     out["camber_measured_share_28d"] = w28["camber_measured_m"] / rolling_sum(daily["distance_m"], MONTH).where(
         lambda s: s > 0)
-    for c in ("road_m", "road_left_low_m", "road_right_low_m", "track_ccw_m", "track_cw_m"):
+    for c in ("road_m", "road_left_low_m", "road_right_low_m", "track_ccw_m", "track_cw_m", "road_obs_m",
+              "road_obs_left_low_m", "road_obs_right_low_m", "road_assumed_m", "track_m"):
         out[f"{c}_28d"] = w28[c]
+    out["camber_side_evidence"] = camber_side_evidence(out["road_obs_m_28d"], out["road_assumed_m_28d"])
+    out["dist_28d"] = rolling_sum(daily["distance_m"], MONTH)
     # Athlete baseline of weekly distance: the mean 7-day distance over the days before t.
     out["dist_7d_rel"] = out["dist_7d"] / out["dist_7d"].expanding(min_periods=MONTH).mean().shift(1)
 

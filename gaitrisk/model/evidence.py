@@ -46,6 +46,9 @@ RATIO_MEASURES = frozenset({"HRR", "HR", "OR", "RR"})
 # effect (a null cohort is no stronger than indirect evidence).
 RED_FLAG_SEVERITY: EvidenceSeverity = "high"
 GRADE_SEVERITY: dict[str, EvidenceSeverity] = {"A": "warn", "B": "info", "C": "info", "hypothesis": "none"}
+# A hypothesis rule may opt in (``on_observed_data = true``) to fire from the runner's own observed
+# data alone (never from an assumption): then it shows as info, still graded "hypothesis".
+OBSERVED_HYPOTHESIS_SEVERITY: EvidenceSeverity = "info"
 A_WITHOUT_EFFECT_SEVERITY: EvidenceSeverity = "info"
 MODEL_FACTOR_SEVERITY: EvidenceSeverity = "none"
 
@@ -146,6 +149,7 @@ class Factor:
     wording: str
     effects: tuple[Effect, ...] = field(default_factory=tuple)
     note: str | None = None
+    on_observed_data: bool = False   # a hypothesis rule that fires from the runner's own observed data only
 
     @property
     def cite(self) -> str:
@@ -188,12 +192,16 @@ class EvidenceTable:
         return tuple(f for f in self.factors if f.flag == code)
 
 
-def allowed_severity(kind: str, grade: str, effects: tuple[Effect, ...] = ()) -> EvidenceSeverity:
-    """The severity the evidence allows a factor of this kind, grade and effects."""
+def allowed_severity(kind: str, grade: str, effects: tuple[Effect, ...] = (),
+                     on_observed_data: bool = False) -> EvidenceSeverity:
+    """The severity the evidence allows a factor of this kind, grade and effects; ``on_observed_data``:
+    a hypothesis rule that fires from the runner's own observed data only."""
     if kind == "red_flag":
         return RED_FLAG_SEVERITY
     if kind == "model_factor":
         return MODEL_FACTOR_SEVERITY
+    if grade == "hypothesis" and on_observed_data:
+        return OBSERVED_HYPOTHESIS_SEVERITY
     if grade == "A" and not any(e.excludes_no_effect for e in effects):
         return A_WITHOUT_EFFECT_SEVERITY
     return GRADE_SEVERITY[grade]
@@ -208,6 +216,8 @@ def severity_mapping() -> tuple[tuple[str, EvidenceSeverity], ...]:
         ("grade B", GRADE_SEVERITY["B"]),
         ("grade C", GRADE_SEVERITY["C"]),
         ("hypothesis: shown as exposure, never as a flag", GRADE_SEVERITY["hypothesis"]),
+        ("hypothesis rule that opts in to the runner's own observed data (`on_observed_data`): a flag only "
+         "when that data supports it, never from an assumed value", OBSERVED_HYPOTHESIS_SEVERITY),
         ("model factor: an input of the risk model, never a flag on its own", MODEL_FACTOR_SEVERITY),
     )
 
@@ -296,7 +306,7 @@ def _parse_factor(fid: str, entry: Any, source_keys: set[str], problems: list[st
     if not isinstance(entry, Mapping):
         problems.append(f"{where} is not a table")
         return None
-    _unknown(entry, {*_FACTOR_TEXT, "flag", "sources", "effects", "note"}, where, problems)
+    _unknown(entry, {*_FACTOR_TEXT, "flag", "sources", "effects", "note", "on_observed_data"}, where, problems)
     before = len(problems)
     text = {name: _text(entry, name, where, problems, True) for name in _FACTOR_TEXT}
     note = _text(entry, "note", where, problems, False)
@@ -317,6 +327,12 @@ def _parse_factor(fid: str, entry: Any, source_keys: set[str], problems: list[st
         problems.append(f"{where}: a red-flag trigger belongs to {RED_FLAG_CODE}, not {flag!r}")
     if kind == "rule" and flag == RED_FLAG_CODE:
         problems.append(f"{where}: {RED_FLAG_CODE} is the red flag; its triggers have kind red_flag")
+    observed = entry.get("on_observed_data", False)
+    if not isinstance(observed, bool):
+        problems.append(f"{where}: on_observed_data must be true or false")
+        observed = False
+    elif observed and (kind != "rule" or grade != "hypothesis"):
+        problems.append(f"{where}: on_observed_data is for a rule graded hypothesis")
     sources = entry.get("sources")
     if not isinstance(sources, list) or not sources or not all(isinstance(s, str) for s in sources):
         problems.append(f"{where}: sources must be a non-empty list of source keys")
@@ -331,7 +347,7 @@ def _parse_factor(fid: str, entry: Any, source_keys: set[str], problems: list[st
     effects = tuple(e for e in (_parse_effect(r, where, problems) for r in raw_effects) if e is not None)
     if len(problems) > before:
         return None
-    allowed = allowed_severity(kind or "", grade or "", effects)
+    allowed = allowed_severity(kind or "", grade or "", effects, observed)
     if severity != allowed:
         problems.append(f"{where}: severity {severity!r} does not follow the evidence "
                         f"({kind}, grade {grade} allows {allowed!r})")
@@ -339,7 +355,7 @@ def _parse_factor(fid: str, entry: Any, source_keys: set[str], problems: list[st
     return Factor(id=fid, title=text["title"] or "", kind=kind, flag=flag,  # type: ignore[arg-type]
                   sources=tuple(sources), grade=grade, threshold=text["threshold"] or "",  # type: ignore[arg-type]
                   threshold_origin=origin or "", severity=allowed, wording=text["wording"] or "",
-                  effects=effects, note=note)
+                  effects=effects, note=note, on_observed_data=observed)
 
 
 def parse(data: Mapping[str, Any], origin: str = DEFAULT_PATH) -> EvidenceTable:
@@ -398,7 +414,8 @@ def _factor_section(f: Factor, table: EvidenceTable) -> list[str]:
     lines = [f"### {f.title}{code}", "",
              f"- **Sources:** {f.cite}",
              f"- **Grade:** {f.grade}: {GRADES[f.grade]}",
-             f"- **Severity:** {f.severity}"]
+             f"- **Severity:** {f.severity}" + (" (only when the runner's own observed data support it)"
+                                                 if f.on_observed_data else "")]
     if f.effects:
         lines.append("- **Effect:**")
         lines += [f"  - {e.text()}" for e in f.effects]

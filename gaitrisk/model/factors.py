@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import evidence
-from .rules import BREAK_SHARE, CADENCE_LOW_SHARE, CAMBER_SHARE, SPIKE_TIERS
+from .rules import BREAK_SHARE, CADENCE_LOW_SHARE, CAMBER_SHARE, SPIKE_TIERS, camber_up_shares
 
 LARGE, MODERATE, SMALL = SPIKE_TIERS
 Z95 = 1.959963984540054
@@ -125,7 +125,7 @@ FACTOR_TITLES: dict[str, str] = {
     "return_after_break": "a first week back after a break of 3 weeks or more",
     "low_cadence": "10 % or more of the last 7 days' level running 5 % or more below your own usual cadence for the speed",
     "downhill": "the last 7 days with more than 1.5 x your usual weekly descent",
-    "camber": "70 % or more of your road metres in 28 days with the same foot on the low side",
+    "camber": "70 % or more of your road metres in 28 days with an observed road side with the same leg up-slope",
 }
 
 
@@ -161,8 +161,7 @@ def risk_factors(frame: pd.DataFrame) -> pd.DataFrame:
             return pd.Series(False, index=frame.index)
         return frame[name].astype("boolean").fillna(False).astype(bool)   # pandas NA: unknown reads as absent
 
-    road = _col(frame, "road_m_28d").where(lambda s: s > 0)
-    low_side = np.fmax(_col(frame, "road_left_low_m_28d"), _col(frame, "road_right_low_m_28d")) / road
+    left_up, right_up = camber_up_shares(frame)   # observed road sides only, as the camber rule reads them
     out = pd.DataFrame({
         "spike_small": (spike > SMALL) & (spike <= MODERATE),
         "spike_moderate": (spike > MODERATE) & (spike <= LARGE),
@@ -172,6 +171,6 @@ def risk_factors(frame: pd.DataFrame) -> pd.DataFrame:
         "return_after_break": _col(frame, "return_ratio_7d") >= BREAK_SHARE,
         "low_cadence": _col(frame, "cad_low_share_7d") >= CADENCE_LOW_SHARE,
         "downhill": flag("descent_spike"),
-        "camber": low_side >= CAMBER_SHARE,
+        "camber": np.fmax(left_up, right_up) >= CAMBER_SHARE,
     }, index=frame.index)
     return out.loc[:, list(RISK_FACTORS)].astype(float)

@@ -127,7 +127,7 @@ def merge_model(flags: Sequence[Flag], view: ModelView, last: dt.date) -> list[F
     for code, log_odds in view.contributions:
         if not view.at_risk or log_odds < MODEL_FLAG_LOG_ODDS or code in fired or code not in _SUGGEST:
             continue
-        if rule_factor(code).severity == "none":   # a hypothesis is shown as exposure, never as a flag
+        if rule_factor(code).grade == "hypothesis":   # only the rule may raise a hypothesis, on observed data
             continue
         contributors = _model_contributors(view, code)
         named = ", ".join(f"{c.feature} = {c.value:.3g}" if c.value is not None else f"{c.feature} missing"

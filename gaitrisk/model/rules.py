@@ -5,7 +5,8 @@ Every rule reads the athlete-day frame of :func:`gaitrisk.model.dataset.athlete_
 ``docs/evidence.md``) holds each rule's sources, grade, effect, threshold origin and
 severity; a rule here decides only *whether* it fires, and its severity is the table's
 (:func:`rule_levels`).  ``high`` belongs to ``see_a_clinician`` alone; a rule whose entry
-is graded "hypothesis" (severity ``none``) never becomes a flag.
+is graded "hypothesis" becomes a flag only when its entry opts in to the runner's own observed
+data (``on_observed_data``, camber) and the rule then reads observed data only.
 
 =====================  =====================================================  ==================
 flag                   condition                                               source
@@ -24,10 +25,12 @@ flag                   condition                                               s
 ``cadence_abs_low``    7-day mean level cadence < 153 spm at >= 2.5 m/s        Garmin FR945 manual
 ``downhill_load``      the load table's ``descent_spike``                      Gottschall 2005;
                        (:func:`gaitrisk.load.metrics.descent_spike`)           Telhan 2010
-``camber_exposure``    >= 70 % of 28-day road metres on one low side and       hypothesis
-                       same-side lateral hip/knee pain >= 3 in 28 d
-``track_direction``    >= 80 % of 28-day track bend metres one way and         J Exp Biol 2024
-                       side-specific target pain in 28 d
+``camber_exposure``    >= 70 % of the 28-day road metres with an OBSERVED      hypothesis
+                       side (out-and-back, declared) with one leg up-slope,   (observed data)
+                       and lateral hip/knee pain >= 3 on that up-slope side
+``track_direction``    track >= 20 % of the 28-day distance and >= 10 km,     J Exp Biol 2024;
+                       >= 80 % of its bend metres one way, one-sided target   Beukeboom 2000
+                       pain in 28 d; names the inside leg
 ``pain_rising``        target, shin or foot NRS >= 2 points over the mean of   Farrar 2001;
                        the logged days of the 7 before (>= 3 logged), or       Silbernagel 2007
                        next-morning pain >= 1 point over it, or > 5 during a   (design choice)
@@ -71,6 +74,10 @@ CADENCE_LOW_SHARE = 0.10              # design choice: >= 10 % of 7-day level ti
 DOWNHILL_SPIKE = M.DESCENT_SPIKE      # the load table's descent spike (design choice)
 CAMBER_SHARE = 0.70                   # design choice (evidence table: camber_exposure)
 TRACK_SHARE = 0.80                    # design choice (evidence table: track_direction)
+# Nearly all track running is counter-clockwise by convention, so "one way" holds by construction:
+# the rule speaks only when the track is a material part of the running (design choices).
+TRACK_MIN_SHARE = 0.20                # track metres >= 20 % of the 28-day distance
+TRACK_MIN_M = 10_000.0                # and >= 10 km of track (25 laps) in 28 days
 PAIN_RISE_POINTS, PAIN_HIGH = 2.0, 5.0  # design choice after Farrar 2001 (an improvement MCID) and Silbernagel 2007
 MORNING_RISE_POINTS = 1.0             # "next-morning pain above baseline" (Silbernagel 2007); 1 point: design choice
 BREAK_DAYS = 21                       # design choice: >= 21 run-free days outside declared gaps
@@ -161,16 +168,17 @@ def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
     out["overstriding"] = np.where(_col(frame, "cad_low_share_7d") >= CADENCE_LOW_SHARE, 1, 0)
     out["cadence_abs_low"] = np.where(_col(frame, "cad_level_7d") < ABS_CADENCE_SPM, 1, 0)
     out["downhill_load"] = np.where(_fires(_col(frame, "descent_spike")), 1, 0)
-    road = frame["road_m_28d"].where(frame["road_m_28d"] > 0)
-    left_share, right_share = frame["road_left_low_m_28d"] / road, frame["road_right_low_m_28d"] / road
+    left_up, right_up = camber_up_shares(frame)
     lat_l = frame["lat_pain_L_28d"] if "lat_pain_L_28d" in frame else frame["pain_L_28d"]
     lat_r = frame["lat_pain_R_28d"] if "lat_pain_R_28d" in frame else frame["pain_R_28d"]
-    out["camber_exposure"] = np.where(((left_share >= CAMBER_SHARE) & (lat_l >= TARGET_PAIN))
-                                      | ((right_share >= CAMBER_SHARE) & (lat_r >= TARGET_PAIN)), 1, 0)
+    out["camber_exposure"] = np.where(((left_up >= CAMBER_SHARE) & (lat_l >= TARGET_PAIN))
+                                      | ((right_up >= CAMBER_SHARE) & (lat_r >= TARGET_PAIN)), 1, 0)
+    track = _col(frame, "track_m_28d")
+    material = (track >= TRACK_MIN_M) & (track >= TRACK_MIN_SHARE * _col(frame, "dist_28d"))
     bends = (frame["track_ccw_m_28d"] + frame["track_cw_m_28d"]).where(lambda s: s > 0)
     one_way = (np.maximum(frame["track_ccw_m_28d"], frame["track_cw_m_28d"]) / bends) >= TRACK_SHARE
     side_pain = (frame["pain_L_28d"] >= TARGET_PAIN) != (frame["pain_R_28d"] >= TARGET_PAIN)
-    out["track_direction"] = np.where(one_way & side_pain, 1, 0)
+    out["track_direction"] = np.where(material & one_way & side_pain, 1, 0)
     today = frame["pain_today"]
     if "pain_base_7d" in frame:
         base, logged = frame["pain_base_7d"], _col(frame, "pain_logged_7d")
@@ -197,6 +205,15 @@ def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def camber_up_shares(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Shares of the 28-day road metres with an observed side that had the left / the right leg
+    up-slope (NaN without observed road metres).  The up-slope leg is the one away from the low side:
+    keeping to the left edge of a crowned road puts the left foot low and the right leg up-slope."""
+    observed = _col(frame, "road_obs_m_28d")
+    observed = observed.where(observed > 0)
+    return _col(frame, "road_obs_right_low_m_28d") / observed, _col(frame, "road_obs_left_low_m_28d") / observed
+
+
 def rule_score(frame: pd.DataFrame) -> np.ndarray:
     """The rules-only risk score: the sum of the fired rules' severity levels."""
     return rule_levels(frame).sum(axis=1).to_numpy(float)
@@ -209,8 +226,9 @@ _SUGGEST = {
     "mileage_jump": "hold next week's distance at or below this week's instead of adding more",
     "overstriding": "raise cadence 5-10 % at the same pace (shorter, quicker steps)",
     "downhill_load": "cut steep descents this week; walk or run them slower and shorter",
-    "camber_exposure": "switch road side or run out-and-back on the same side both ways",
-    "track_direction": "alternate track direction every few laps",
+    "camber_exposure": ("to see whether it matters for you, change the side of the road you keep to where it is "
+                        "safe (or run out-and-back on the same edge both ways) and note whether the pain changes"),
+    "track_direction": "alternate track direction every few laps, or move some sessions off the track",
     "pain_rising": "reduce load until pain settles by the next morning; keep pain during runs <= 5/10",
 }
 
@@ -218,7 +236,7 @@ _SUGGEST = {
 def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
     """The rule flags of one athlete-day row, with explanations naming the numbers."""
     # One float per column; a nullable column's NA (e.g. week_jump before 14 days of data) is NaN.
-    values = pd.Series([np.nan if v is None or pd.isna(v) else float(v) for v in row.to_numpy()], index=row.index)
+    values = pd.Series([_number(v) for v in row.to_numpy()], index=row.index)
     lv = rule_levels(values.to_frame().T.set_axis(
         pd.MultiIndex.from_tuples([("x", pd.Timestamp(day))], names=["athlete", "day"]))).iloc[0]
     out: list[Flag] = []
@@ -240,10 +258,8 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
         "overstriding": (overstriding_text(row), "cad_low_share_7d"),
         "downhill_load": (f"vertical descent in the last 7 days was {_f(row, 'descent_ratio'):.1f} x your mean week of "
                           f"the 28 days before them (flag > {DOWNHILL_SPIKE:.1f})", "descent_ratio"),
-        "camber_exposure": ("most of your road metres in 28 days had the same foot on the low side, and that side "
-                            "hurts", "road_m_28d"),
-        "track_direction": ("most of your track bends in 28 days ran one way, and one side hurts",
-                            "track_ccw_m_28d"),
+        "camber_exposure": (camber_text(row), "road_obs_m_28d"),
+        "track_direction": (track_text(row), "track_m_28d"),
         "pain_rising": (pain_rising_text(row), "pain_today"),
     }
     for code, level in lv.items():
@@ -276,6 +292,44 @@ def overstriding_text(row: pd.Series) -> str:
                 f"{resid:+.1f} % against the population model")
     return (what + ". A watch sees cadence for speed only, a proxy: where your foot lands relative to your body "
             "is not measured")
+def _number(v) -> float:
+    """A frame value as a float; NaN for a missing one or a text column (``camber_side_evidence``)."""
+    if v is None or isinstance(v, str) or pd.isna(v):
+        return float("nan")
+    return float(v)
+
+
+def camber_text(row: pd.Series) -> str:
+    """The ``camber_exposure`` explanation: the observed exposure, the up-slope leg and the pain, as a hypothesis."""
+    observed = _f(row, "road_obs_m_28d")
+    observed = observed if observed > 0 else float("nan")   # the texts are built for every row, fired or not
+    left_up, right_up = (_f(row, f"road_obs_{low}_low_m_28d") / observed for low in ("right", "left"))
+    leg, share = ("left", left_up) if left_up >= right_up else ("right", right_up)
+    pain = _f(row, f"lat_pain_{leg[0].upper()}_28d")
+    return (f"{100 * share:.0f} % of your {_km(row, 'road_obs_m_28d')} of road running in 28 days with an observed "
+            f"road side (out-and-back pairing or a side you declared) had your {leg} leg on the up-slope side "
+            f"of the camber, and you logged {leg} lateral hip/knee pain up to {pain:.0f}/10 (flag: >= "
+            f"{100 * CAMBER_SHARE:.0f} % one leg up-slope and that side's lateral pain >= {TARGET_PAIN}/10). "
+            "A hypothesis: in the lab the up-slope hip adducts more on a side slope, and hip adduction is "
+            "associated with ITB and gluteal tendon pain; no study has measured camber exposure against injury, "
+            "and your pain is not evidence that camber is involved")
+
+
+def track_text(row: pd.Series) -> str:
+    """The ``track_direction`` explanation: how much track running, which way, the inside leg, the pain side."""
+    ccw, cw = _f(row, "track_ccw_m_28d"), _f(row, "track_cw_m_28d")
+    way, inside = ("counter-clockwise", "left") if ccw >= cw else ("clockwise", "right")
+    one_way = max(ccw, cw) / (ccw + cw) if ccw + cw > 0 else float("nan")
+    share = _f(row, "track_m_28d") / _f(row, "dist_28d") if _f(row, "dist_28d") > 0 else float("nan")
+    side = "left" if _f(row, "pain_L_28d") >= TARGET_PAIN else "right"
+    where = "inside" if side == inside else "outside"
+    return (f"track running was {100 * share:.0f} % of your distance in 28 days ({_km(row, 'track_m_28d')}), "
+            f"{100 * one_way:.0f} % of its bends {way}, so your {inside} leg ran on the inside; you logged "
+            f"{side}-side pain (your {where} leg) (flag: track >= {100 * TRACK_MIN_SHARE:.0f} % of the distance "
+            f"and >= {TRACK_MIN_M / 1000:.0f} km, >= {100 * TRACK_SHARE:.0f} % of bends one way, pain on one side). "
+            "On a bend the inside leg takes more sideways and less vertical force than the outside leg "
+            "(J Exp Biol 2024, sprinters); training one way on a small indoor track has been associated with "
+            "uneven ankle strength and injuries (Beukeboom 2000)")
 
 
 def pain_rising_text(row: pd.Series) -> str:

@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
+from ..features.camber import side_evidence
 from ..features.gait import (
     POP_CADENCE_INTERCEPT,
     POP_CADENCE_SLOPE,
@@ -39,8 +40,6 @@ STALE_DAYS = 7             # say so when the latest data is older than this on t
 # section): 500 m lies inside the range Strava and Garmin Connect offer for their "hide
 # start/end" privacy zones, and hides a front door among the houses around it.
 PRIVACY_ZONE_M = 500.0
-# Road-side sources that are seen or told, not defaults (feature ``road_low_side_source``).
-OBSERVED_SIDE_SOURCES = ("out-and-back", "declared")
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,8 @@ class RunPoint:
     cadence_spm: float | None = None       # mean cadence of the whole run
     ascent_m: float | None = None          # elevation gain
     hr_avg_bpm: float | None = None
-    camber_basis: str | None = None        # observed / assumed (see camber_basis); None = no road metres
+    road_m: float | None = None
+    road_side_evidence: str | None = None  # observed (out-and-back, declared) / assumed (defaults); None: no road
     flags: tuple[str, ...] = ()            # the rules this run fed that fired on its day
 
     @property
@@ -105,6 +105,14 @@ class WeekTrend:
     cadence_baseline: str | None = None   # the baseline of cadence_residual_pct (personal / population)
     road_left_low_observed_m: float | None = None    # the part of road_left_low_m whose side was observed
     road_right_low_observed_m: float | None = None
+    road_observed_m: float | None = None   # road metres whose side is observed (out-and-back, declared)
+    road_assumed_m: float | None = None    # road metres whose side is assumed from the profile's defaults
+
+    @property
+    def road_side_evidence(self) -> str | None:
+        """What the week's camber exposure rests on: observed, assumed, both, or None (no road)."""
+        kinds = [k for k, m in (("observed", self.road_observed_m), ("assumed", self.road_assumed_m)) if m]
+        return " + ".join(kinds) or None
 
 
 @dataclass(frozen=True)
@@ -284,8 +292,9 @@ def _run_points(store, athlete: str, acts, zone: ZoneInfo, load: LoadReport, fir
             cadence_spm=_first(_num(rec, "cadence_spm"), a.avg_cadence_spm),
             ascent_m=_first(_num(rec, "ascent_m"), a.summary.total_ascent_m if a.summary else None),
             hr_avg_bpm=_first(_num(rec, "hr_avg_bpm"), a.summary.avg_heart_rate_bpm if a.summary else None),
-            camber_basis=camber_basis(rec.get("road_low_side_source"),
-                                      (_num(rec, "road_left_low_m") or 0) + (_num(rec, "road_right_low_m") or 0))))
+            road_m=_num(rec, "road_m"),
+            road_side_evidence=camber_basis(rec.get("road_low_side_source"),
+                                            (_num(rec, "road_left_low_m") or 0) + (_num(rec, "road_right_low_m") or 0))))
     return tuple(out)
 
 
@@ -298,7 +307,8 @@ def camber_basis(source, road_low_m: float) -> str | None:
     runner, "assumed" when it comes from a profile or country default; None without road metres."""
     if road_low_m <= 0:
         return None
-    return "observed" if isinstance(source, str) and source.startswith(OBSERVED_SIDE_SOURCES) else "assumed"
+    evidence = side_evidence(source if isinstance(source, str) else None)
+    return None if evidence == "none" else evidence
 
 
 def _fed(code: str, r: RunPoint, return_rose: bool) -> bool:
@@ -401,8 +411,10 @@ def _trends(runs: tuple[RunPoint, ...], weeks: tuple[WeekRow, ...]) -> tuple[Wee
             road_left_low_m=_sum([r.road_left_low_m for r in rs]),
             road_right_low_m=_sum([r.road_right_low_m for r in rs]),
             track_ccw_m=_sum([r.track_ccw_m for r in rs]), track_cw_m=_sum([r.track_cw_m for r in rs]),
-            road_left_low_observed_m=_sum([r.road_left_low_m for r in rs if r.camber_basis == "observed"]),
-            road_right_low_observed_m=_sum([r.road_right_low_m for r in rs if r.camber_basis == "observed"])))
+            road_left_low_observed_m=_sum([r.road_left_low_m for r in rs if r.road_side_evidence == "observed"]),
+            road_right_low_observed_m=_sum([r.road_right_low_m for r in rs if r.road_side_evidence == "observed"])))
+            road_observed_m=_sum([r.road_m for r in rs if r.road_side_evidence == "observed"]),
+            road_assumed_m=_sum([r.road_m for r in rs if r.road_side_evidence == "assumed"])))
     return tuple(out)
 
 

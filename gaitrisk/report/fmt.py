@@ -76,6 +76,8 @@ def ostrc_line(w) -> str:
     """One week's OSTRC answer in words (:class:`gaitrisk.pain.ostrc.OstrcWeek`)."""
     return (f"OSTRC week of {w.week.isoformat()} ({region(w.area)}): severity {w.severity}/100, "
             f"substantial problem: {'yes' if w.substantial else 'no'}")
+
+
 RUNS_SHOWN = 10            # the text and Markdown reports list the period's last 10 runs (JSON and HTML: all)
 RUN_HEAD = ["date", "km", "time", "pace /km", "cadence spm", "GCT ms", "gain m", "flags raised"]
 
@@ -103,3 +105,8 @@ def run_row(r) -> list[str]:
 
 def not_judged_line(rep) -> str:
     return f"Could not judge on {rep.last} (not enough data or history):"
+
+
+CAMBER_NOTE = ("Left low = the left foot on the low side of the road camber (the right leg up-slope). Road side: "
+               "observed (out-and-back pairing, or a side you declared) or assumed (the profile's defaults, "
+               "never flagged; declare yours with gaitrisk athlete set --road-side). Camber is a hypothesis.")

@@ -35,7 +35,8 @@ def _r(v: float | None, nd: int = 1) -> float | None:
 
 
 def _run(r: RunPoint) -> dict:
-    out = {"id": r.id, "date": r.day.isoformat(), "spike_tier": r.spike_tier, "gct_source": r.gct_source}
+    out = {"id": r.id, "date": r.day.isoformat(), "spike_tier": r.spike_tier, "gct_source": r.gct_source,
+           "road_side_evidence": r.road_side_evidence}
     for name in ("distance_m", "longest_prev_30d_m", "gct_ms", "descent_m", "downhill5_m", "downhill10_m",
                  "road_left_low_m", "road_right_low_m", "track_ccw_m", "track_cw_m", "level_cadence_spm",
                  "cadence_expected_spm"):
@@ -44,17 +45,18 @@ def _run(r: RunPoint) -> dict:
         out[name] = _r(getattr(r, name), 2)
     for name in ("moving_time_s", "pace_s_per_km", "cadence_spm", "ascent_m", "hr_avg_bpm"):
         out[name] = _r(getattr(r, name))
-    out["camber_basis"] = r.camber_basis
     out["flags"] = list(r.flags)
     return out
 
 
 def _trend(t: WeekTrend) -> dict:
-    out = {"week_start": t.week_start.isoformat(), "week_end": t.week_end.isoformat(), "runs": t.runs}
+    out = {"week_start": t.week_start.isoformat(), "week_end": t.week_end.isoformat(), "runs": t.runs,
+           "road_side_evidence": t.road_side_evidence}
     for name in ("cadence_residual_pct", "gct_balance_pct"):
         out[name] = _r(getattr(t, name), 2)
     for name in ("gct_ms", "downhill5_m", "downhill10_m", "road_left_low_m", "road_right_low_m", "track_ccw_m",
-                 "track_cw_m", "road_left_low_observed_m", "road_right_low_observed_m"):
+                 "track_cw_m", "road_left_low_observed_m", "road_right_low_observed_m", "road_observed_m",
+                 "road_assumed_m"):
         out[name] = _r(getattr(t, name))
     return out
 

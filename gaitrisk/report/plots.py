@@ -389,13 +389,13 @@ def camber_plot(rep: AthleteReport) -> Plot:
     _time_axis(axes[-1], rep)
     cap = ("Road metres with the left or the right foot on the low side of the camber, per week. Observed "
            "(solid): the side was seen on an out-and-back run or declared by you. Assumed (light, hatched): "
-           "the side comes from a profile or country default, not from the run. Camber is a hypothesis: its "
-           "exposure is shown, never flagged.")
+           "the side comes from a profile or country default, not from the run. Camber is a hypothesis: assumed "
+           "exposure is never flagged; observed exposure with lateral pain on the up-slope leg gives an info flag.")
     if any_assumed:
         cap += " Assumed kilometres are a guess about the side, not a measurement."
     if has_track:
-        cap += (" Bottom: track bend metres by direction. One-way track running is flagged only together with "
-                "one-sided pain (J Exp Biol 2024).")
+        cap += (" Bottom: track bend metres by direction. One-way track running is flagged only when the track "
+                "is a material share of the running, together with one-sided pain (J Exp Biol 2024).")
     else:
         cap += " No track running in this period."
     return Plot("camber", "Road camber and track direction" if has_track else "Road camber", cap,

@@ -145,12 +145,11 @@ def _trends(rep: AthleteReport):
 
 def _exposure(rep: AthleteReport):
     t = _table("Terrain, camber and track exposure (km)", "week", "downhill ≤-5 %", "≤-10 %", "road left low",
-               "road right low", "track CCW", "track CW")
+               "road right low", "road side", "track CCW", "track CW")
     for w in rep.trends:
         t.add_row(F.week_label(w), F.km(w.downhill5_m), F.km(w.downhill10_m), F.km(w.road_left_low_m),
-                  F.km(w.road_right_low_m), F.km(w.track_ccw_m), F.km(w.track_cw_m))
-    return _with_note(t, "Left low = the left foot on the low side of the road camber (an exposure, not a flag: "
-                      "camber is a hypothesis).")
+                  F.km(w.road_right_low_m), w.road_side_evidence or "-", F.km(w.track_ccw_m), F.km(w.track_cw_m))
+    return _with_note(t, F.CAMBER_NOTE)
 
 
 def _ostrc(rep: AthleteReport) -> list:

@@ -166,4 +166,10 @@ V6_OSTRC = """
     )
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_ACTIVITIES, V2_PAIN, V3_FEATURES, V4_FILE_INDEX, V5_REVIEW, V6_OSTRC)
+# 7: the side of the road the runner declared for one run (left, right or mixed; NULL: not declared).
+# Camber exposure from it is observed evidence, unlike a side assumed from the profile's defaults.
+V7_RUN_ROAD_SIDE = """
+    ALTER TABLE activities ADD COLUMN road_side TEXT
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_ACTIVITIES, V2_PAIN, V3_FEATURES, V4_FILE_INDEX, V5_REVIEW, V6_OSTRC, V7_RUN_ROAD_SIDE)

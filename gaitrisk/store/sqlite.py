@@ -717,6 +717,23 @@ class Store:
             if cur.rowcount != 1:
                 raise KeyError(activity_id)
 
+    def road_sides(self, athlete: str) -> dict[str, str]:
+        """activity id -> the road side the runner declared for that run (only runs with one)."""
+        rows = self._conn.execute("SELECT a.id, a.road_side FROM activities a JOIN athletes ath ON "
+                                  "ath.id=a.athlete_id WHERE ath.name=? AND a.road_side IS NOT NULL", (athlete,))
+        return {r[0]: r[1] for r in rows}
+
+    def set_road_side(self, activity_id: str, side: str | None) -> None:
+        """Store the road side declared for one run (``None``: forget it); its feature record goes
+        (the features compute it again with the declared side)."""
+        if side not in (None, "left", "right", "mixed"):
+            raise ValueError(f"road side {side!r} is not left, right or mixed")
+        with self.transaction() as c:
+            cur = c.execute("UPDATE activities SET road_side=? WHERE id=?", (side, activity_id))
+            if cur.rowcount != 1:
+                raise KeyError(activity_id)
+            c.execute("DELETE FROM run_features WHERE activity_id=?", (activity_id,))
+
     def delete_activity(self, activity_id: str) -> None:
         """Remove one activity -- its row, sources, samples and feature record -- with the feature
         records of the later runs (their history changes).  Freed pages are zeroed
