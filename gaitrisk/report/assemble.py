@@ -412,7 +412,7 @@ def _trends(runs: tuple[RunPoint, ...], weeks: tuple[WeekRow, ...]) -> tuple[Wee
             road_right_low_m=_sum([r.road_right_low_m for r in rs]),
             track_ccw_m=_sum([r.track_ccw_m for r in rs]), track_cw_m=_sum([r.track_cw_m for r in rs]),
             road_left_low_observed_m=_sum([r.road_left_low_m for r in rs if r.road_side_evidence == "observed"]),
-            road_right_low_observed_m=_sum([r.road_right_low_m for r in rs if r.road_side_evidence == "observed"])))
+            road_right_low_observed_m=_sum([r.road_right_low_m for r in rs if r.road_side_evidence == "observed"]),
             road_observed_m=_sum([r.road_m for r in rs if r.road_side_evidence == "observed"]),
             road_assumed_m=_sum([r.road_m for r in rs if r.road_side_evidence == "assumed"])))
     return tuple(out)
