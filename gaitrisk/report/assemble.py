@@ -307,8 +307,8 @@ def camber_basis(source, road_low_m: float) -> str | None:
     runner, "assumed" when it comes from a profile or country default; None without road metres."""
     if road_low_m <= 0:
         return None
-    evidence = side_evidence(source if isinstance(source, str) else None)
-    return None if evidence == "none" else evidence
+    # Road metres without a recorded source have a side nobody saw: assumed.
+    return "observed" if side_evidence(source if isinstance(source, str) else None) == "observed" else "assumed"
 
 
 def _fed(code: str, r: RunPoint, return_rose: bool) -> bool:
