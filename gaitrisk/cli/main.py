@@ -61,8 +61,17 @@ def name_store(store) -> None:
     click.echo(f"store: {store.path.resolve()}", err=True)
 
 
+def db_file(ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> str | None:
+    """The ``--db`` callback: a folder given as the database is refused in one line (exit 1), not as
+    a usage error; every other unusable path is named by the store when it opens."""
+    if value is not None and Path(value).is_dir():
+        raise click.ClickException(f"{value}: a folder, not a database file (give a file path, e.g. "
+                                   f"{Path(value) / 'gaitrisk.db'})")
+    return value
+
+
 db_option = click.option(
-    "--db", "db", type=click.Path(dir_okay=False), envvar="GAITRISK_DB", default=None,
+    "--db", "db", callback=db_file, envvar="GAITRISK_DB", default=None, metavar="PATH",
     help="SQLite database to use (default: gaitrisk.db in your data folder; env GAITRISK_DB).")
 
 
@@ -87,18 +96,32 @@ def cli(ctx: click.Context, db: str | None, verbose: int, quiet: bool) -> None:
 # After the command, ``--db`` reads no environment: ``GAITRISK_DB`` is the group's fallback, and an
 # explicit ``--db`` before the command must not be overridden by it.
 command_db_option = click.option(
-    "--db", "db", type=click.Path(dir_okay=False), default=None,
+    "--db", "db", callback=db_file, default=None, metavar="PATH",
     help="SQLite database to use (overrides GAITRISK_DB and a --db before the command).")
+command_verbose_option = click.option("-v", "--verbose", "command_verbose", count=True,
+                                      help="More log output (-vv for debug).")
+command_quiet_option = click.option("-q", "--quiet", "command_quiet", is_flag=True, help="No progress output.")
+
+
+def set_log_level(verbose: int) -> None:
+    logging.getLogger().setLevel(logging.WARNING - 10 * min(verbose, 2))
 
 
 def _pass_db(f):
-    """Let ``--db`` be given after the subcommand too (``gaitrisk import --db x.db ...``)."""
+    """The global options after the subcommand too (``gaitrisk import --db x.db -q ...``): ``--db``,
+    ``-v`` and ``-q`` mean the same on every command, before or after its name."""
 
     @command_db_option
+    @command_verbose_option
+    @command_quiet_option
     @click.pass_obj
-    def wrapper(obj: Context, db: str | None, *args, **kwargs):
+    def wrapper(obj: Context, db: str | None, command_verbose: int, command_quiet: bool, *args, **kwargs):
         if db is not None:
             obj.db = db
+        if command_verbose:
+            obj.verbose += command_verbose
+            set_log_level(obj.verbose)
+        obj.quiet = obj.quiet or command_quiet
         from ..store import StoreError
 
         try:
