@@ -60,3 +60,121 @@ def test_global_options_are_accepted_after_every_command(tmp_path, monkeypatch, 
     res = CliRunner().invoke(cli, argv)
     assert res.exit_code != 2, res.output  # 2: click refused an option
     assert "No such option" not in res.output
+
+
+# -- a folder without activity files -------------------------------------------------
+def _photos(folder: Path) -> Path:
+    (folder / "sub").mkdir(parents=True)
+    for name in ("a.jpg", "b.JPG", "sub/c.pdf"):
+        (folder / name).write_bytes(b"\xff\xd8 not a watch file")
+    return folder
+
+
+def test_import_of_a_folder_without_activity_files_says_so_and_fails(tmp_path):
+    folder = _photos(tmp_path / "photos")
+    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "import", str(folder)])
+    assert res.exit_code == 1, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1, res.output
+    assert str(folder) in lines[0] and "3 files ignored: not FIT/GPX/TCX/zip/gz (2 .jpg, 1 .pdf)" in lines[0]
+
+
+def test_import_counts_the_ignored_files_beside_an_imported_run(tmp_path):
+    from .conftest import FIXTURES
+
+    folder = _photos(tmp_path / "mixed")
+    (folder / "hill.fit").write_bytes((FIXTURES / "truth" / "hill.fit").read_bytes())
+    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "import", str(folder)])
+    assert res.exit_code == 0, res.output
+    assert "1 imported" in res.output
+    assert "3 files ignored: not FIT/GPX/TCX/zip/gz (2 .jpg, 1 .pdf)" in res.output
+    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "import", str(folder), "--json"])
+    import json
+
+    assert json.loads(res.stdout)["ignored"] == {".jpg": 2, ".pdf": 1}
+
+
+def test_nightly_names_the_files_it_ignored(tmp_path):
+    inbox = _photos(tmp_path / "inbox")
+    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "nightly", "--inbox", str(inbox), "--flat",
+                                   "--min-age", "0", "--tz", "UTC"])
+    assert res.exit_code == 0, res.output
+    assert "3 files ignored: not FIT/GPX/TCX/zip/gz (2 .jpg, 1 .pdf)" in res.stdout
+
+
+# -- nightly and files still being copied -----------------------------------------------
+def test_nightly_says_which_files_wait_for_min_age(tmp_path):
+    from .conftest import FIXTURES
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "hill.fit").write_bytes((FIXTURES / "truth" / "hill.fit").read_bytes())
+    (inbox / "two.fit").write_bytes((FIXTURES / "truth" / "hill.fit").read_bytes())
+    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "nightly", "--inbox", str(inbox), "--tz", "UTC"])
+    assert res.exit_code == 0, res.output
+    assert "2 files left for the next run: modified less than 60 s ago (--min-age)" in res.stdout
+    assert "nothing new" not in res.output
+    assert (inbox / "hill.fit").exists()
+    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "nightly", "--inbox", str(inbox), "--tz", "UTC",
+                                   "--json", "--min-age", "3600"])
+    import json
+
+    assert json.loads(res.stdout)["left_for_next_run"] == 2
+
+
+# -- store-wide ids ----------------------------------------------------------------------
+def _pain_of_bob(db: Path) -> int:
+    from zoneinfo import ZoneInfo
+
+    from gaitrisk.pain import build_entry
+    from gaitrisk.store import Store
+
+    with Store(db) as st:
+        (entry_id,) = st.add_pain_entries([build_entry("bob", ZoneInfo("UTC"), date="2024-05-01", time="08:00",
+                                                       score=3, region="foot", side="L", when="after_run")])
+    return entry_id
+
+
+@pytest.mark.parametrize("command", [["pain", "edit", "{id}", "--score", "5"], ["pain", "delete", "{id}"]],
+                         ids=["edit", "delete"])
+def test_pain_ids_are_store_wide(tmp_path, command):
+    db = tmp_path / "g.db"
+    entry_id = _pain_of_bob(db)
+    argv = ["--db", str(db), *[a.format(id=entry_id) for a in command]]
+    res = CliRunner().invoke(cli, [*argv, "--athlete", "ann"])
+    assert res.exit_code == 1
+    assert f"pain entry {entry_id} belongs to athlete 'bob'" in res.output
+    res = CliRunner().invoke(cli, argv)  # no --athlete: the id is enough
+    assert res.exit_code == 0, res.output
+    from gaitrisk.store import Store
+
+    with Store(db) as st:
+        left = st.pain_entries("bob")
+    assert (left == []) if command[1] == "delete" else (left[0].score == 5)
+
+
+def test_an_unknown_id_names_the_store(tmp_path):
+    db = tmp_path / "g.db"
+    _pain_of_bob(db)
+    for argv, what in ((["pain", "delete", "99"], "pain entry"), (["pain", "edit", "99", "--score", "1"], "pain entry"),
+                       (["gap", "delete", "99"], "gap")):
+        res = CliRunner().invoke(cli, ["--db", str(db), *argv])
+        assert res.exit_code == 1
+        assert f"no {what} 99 in {db}" in res.output
+
+
+def test_gap_ids_are_store_wide(tmp_path):
+    import datetime as dt
+
+    from gaitrisk.load.gaps import DataGap
+    from gaitrisk.store import Store
+
+    db = tmp_path / "g.db"
+    with Store(db) as st:
+        gap_id = st.add_gap(DataGap("bob", dt.date(2024, 4, 1), dt.date(2024, 4, 2)))
+    res = CliRunner().invoke(cli, ["--db", str(db), "gap", "delete", str(gap_id), "--athlete", "me"])
+    assert res.exit_code == 1 and f"gap {gap_id} belongs to athlete 'bob'" in res.output
+    res = CliRunner().invoke(cli, ["--db", str(db), "gap", "delete", str(gap_id)])
+    assert res.exit_code == 0, res.output
+    with Store(db) as st:
+        assert st.gaps("bob") == []

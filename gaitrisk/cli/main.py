@@ -179,13 +179,15 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
 
     Re-importing the same file, or the same run in another format, adds
     nothing.  A damaged file is imported up to the damage and reported; it
-    never stops the batch.  Exit status is non-zero only when nothing could be
-    imported and something failed.
+    never stops the batch.  Files of other kinds inside folders (photos, PDFs)
+    are ignored and counted.  Exit status is non-zero when nothing could be
+    imported and something failed, and when the paths held no activity file at
+    all (the wrong folder, most likely).
     """
     from ..features.handoff import import_pass
     from ..ingest.decoders import BY_NAME
     from ..ingest.pipeline import import_paths
-    from ..ingest.sources import estimate_count
+    from ..ingest.sources import describe_ignored, estimate_count, ignored_files
 
     show = not (obj.quiet or as_json) and sys.stderr.isatty()
     n_files = estimate_count(paths)
@@ -201,13 +203,22 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
             _update_features(store, athlete, report, show=show, executor=executor)
     finally:
         getattr(executor, "close", lambda: None)()
-    if as_json:
-        click.echo(json.dumps(report.as_json(), indent=2))
-    else:
-        _print_import_summary(report)
+    ignored = ignored_files(paths)
     nothing_done = report.imported == 0 and report.duplicates == 0 and report.skipped == 0
+    nothing_found = nothing_done and not report.failed
+    if as_json:
+        click.echo(json.dumps(report.as_json() | {"ignored": ignored}, indent=2))
+    elif not nothing_found:
+        _print_import_summary(report)
+        if ignored:
+            click.echo(describe_ignored(ignored))
     if report.failed and nothing_done:
         sys.exit(1)
+    if nothing_found:  # the wrong folder, most likely: exit 1 so that a script notices
+        from ..textsafe import plain
+
+        raise click.ClickException(plain(f"nothing imported: no FIT, GPX or TCX file in {', '.join(paths)}"
+                                         + (f"; {describe_ignored(ignored)}" if ignored else "")))
 
 
 def _update_features(store, athlete: str, report, *, show: bool = False, executor=None) -> None:
@@ -284,6 +295,10 @@ def activities_cmd(obj: Context, athlete: str | None, as_json: bool) -> None:
     with obj.reader() as store:
         recs = store.activities(athlete)
         reviews = store.reviews(athlete)
+    if athlete is not None and not recs:
+        from .days import no_runs_message
+
+        raise click.ClickException(no_runs_message(athlete, obj.db_path()))
     if as_json:
         click.echo(json.dumps([activity_json(r, reviews.get(r.id)) for r in recs], indent=2))
         return

@@ -111,7 +111,9 @@ def _deliver(summary, as_json: bool) -> None:
 def _print_summary(summary) -> None:
     from ..textsafe import plain  # inbox file names and reasons come from the files
 
-    if summary.nothing_new:
+    if summary.young:
+        click.echo(summary.waiting_line)
+    elif summary.nothing_new:
         click.echo("nothing new: the inbox held no new file and no athlete's data changed")
     for a in summary.athletes:
         click.echo(plain(a.line()))
