@@ -178,3 +178,43 @@ def test_gap_ids_are_store_wide(tmp_path):
     assert res.exit_code == 0, res.output
     with Store(db) as st:
         assert st.gaps("bob") == []
+
+
+# -- one day rule for the reading commands -------------------------------------------------
+@pytest.fixture
+def old_export(tmp_path):
+    from .conftest import FIXTURES
+
+    db = tmp_path / "g.db"
+    res = CliRunner().invoke(cli, ["--db", str(db), "import", str(FIXTURES / "truth" / "hill.fit"), "--json"])
+    assert res.exit_code == 0, res.output
+    from gaitrisk.store import Store
+
+    with Store(db) as st:
+        (run,) = st.activities("me")
+    return db, run.start_time.date()
+
+
+def test_load_ends_on_the_last_day_with_data_and_names_the_latest_run(old_export):
+    import json
+
+    db, day = old_export
+    res = CliRunner().invoke(cli, ["--db", str(db), "load", "--tz", "UTC", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["weeks"][-1]["week_end"] == day.isoformat()
+    res = CliRunner().invoke(cli, ["--db", str(db), "load", "--tz", "UTC"])
+    assert res.output.splitlines()[0].endswith(f"; latest run: {day}")
+    res = CliRunner().invoke(cli, ["--db", str(db), "flags", "--tz", "UTC"])
+    assert f"latest run: {day}" in res.output.splitlines()[0]
+    later = day.replace(year=day.year + 1)
+    res = CliRunner().invoke(cli, ["--db", str(db), "load", "--tz", "UTC", "--json", "--until", later.isoformat()])
+    assert json.loads(res.stdout)["weeks"][-1]["week_end"] == later.isoformat()  # told otherwise: as told
+
+
+@pytest.mark.parametrize("command", [["load"], ["flags"], ["report"], ["activities"]], ids=" ".join)
+def test_an_athlete_without_runs_is_one_line_and_exit_1_everywhere(old_export, command):
+    db, _ = old_export
+    res = CliRunner().invoke(cli, ["--db", str(db), *command, "--athlete", "nobody"])
+    assert res.exit_code == 1, res.output
+    assert res.output.strip() == f"Error: no runs stored for athlete 'nobody' in {db}. " \
+                                 "Try: gaitrisk import PATH --athlete nobody"
