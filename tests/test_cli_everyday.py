@@ -218,3 +218,41 @@ def test_an_athlete_without_runs_is_one_line_and_exit_1_everywhere(old_export, c
     assert res.exit_code == 1, res.output
     assert res.output.strip() == f"Error: no runs stored for athlete 'nobody' in {db}. " \
                                  "Try: gaitrisk import PATH --athlete nobody"
+
+
+# -- Ctrl-C during an import -----------------------------------------------------------------
+def test_ctrl_c_during_import_says_what_was_stored_and_how_to_finish(tmp_path, monkeypatch):
+    import gaitrisk.features.handoff as handoff
+    from gaitrisk.ingest.pipeline import import_paths
+    from gaitrisk.store import Store
+
+    from .conftest import FIXTURES
+
+    real_pass = handoff.import_pass
+    calls = {"n": 0}
+
+    def interrupting_pass(store, athlete):
+        hook = real_pass(store, athlete)
+
+        def per_run(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 4:  # the user presses Ctrl-C while the 4th run is decoded
+                raise KeyboardInterrupt
+            return hook(*args, **kwargs)
+
+        return per_run
+
+    monkeypatch.setattr(handoff, "import_pass", interrupting_pass)
+    monkeypatch.setitem(import_paths.__kwdefaults__, "batch_files", 1)  # one commit per file
+    db = tmp_path / "g.db"
+    argv = ["--db", str(db), "import", str(FIXTURES / "runs"), "--workers", "1"]
+    res = CliRunner().invoke(cli, argv)
+    assert res.exit_code == 130, res.output
+    assert "interrupted: 3 of 9 files stored; run the same command again to finish" in res.output
+    assert "Traceback" not in res.output and "Aborted!" not in res.output
+    with Store(db) as st:
+        assert len(st.activities("me")) == 3  # the files reported as stored, nothing half-written
+    monkeypatch.setattr(handoff, "import_pass", real_pass)
+    res = CliRunner().invoke(cli, argv)
+    assert res.exit_code == 0, res.output
+    assert "5 imported, 4 duplicate" in res.output  # the same command finishes the work

@@ -192,15 +192,29 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
     show = not (obj.quiet or as_json) and sys.stderr.isatty()
     n_files = estimate_count(paths)
     executor = make_executor(workers, scheduler, n_files)
+    # Files whose outcome is committed (the pipeline reports a file after its batch's commit).
+    done = {"files": 0, "features": False}
+
+    def on_file(outcome) -> None:
+        done["files"] += 1
+        bar.update(1, outcome.file)
+
     try:
         with click.progressbar(length=n_files if show else 0, label="Importing", file=sys.stderr,
                                hidden=not show, show_pos=True, item_show_func=lambda name: name and name[-40:]) as bar:
             with obj.store() as store:
                 report = import_paths(list(paths), store, athlete, decoders=BY_NAME[decoder], executor=executor,
-                                      on_file=lambda outcome: bar.update(1, outcome.file),
-                                      leg_hook=import_pass(store, athlete))
+                                      on_file=on_file, leg_hook=import_pass(store, athlete))
+        done["features"] = True
         with obj.store() as store:
             _update_features(store, athlete, report, show=show, executor=executor)
+    except KeyboardInterrupt:
+        # The batch under way was rolled back; what was committed stays, and a second run skips it.
+        n = done["files"]
+        click.echo(f"\ninterrupted: {n} of {max(n_files, n)} files stored"
+                   + ("; the features of some runs are not computed yet" if done["features"] else "")
+                   + "; run the same command again to finish", err=True)
+        sys.exit(130)
     finally:
         getattr(executor, "close", lambda: None)()
     ignored = ignored_files(paths)
