@@ -256,3 +256,40 @@ def test_ctrl_c_during_import_says_what_was_stored_and_how_to_finish(tmp_path, m
     res = CliRunner().invoke(cli, argv)
     assert res.exit_code == 0, res.output
     assert "5 imported, 4 duplicate" in res.output  # the same command finishes the work
+
+
+# -- readable output ------------------------------------------------------------------------
+def test_device_codes_read_as_names():
+    from gaitrisk.units import device_label
+
+    assert device_label("garmin 2158") == "Garmin (product 2158)"
+    assert device_label("nielsen_kellerman 0") == "Nielsen Kellerman (product 0)"
+    assert device_label("garmin 1328") == "Garmin fr910xt"  # the FIT profile knows this one
+    assert device_label("garmin fenix2") == "Garmin fenix2"
+    assert device_label("Polar M400") == "Polar M400"  # a creator string stays
+
+
+def test_show_has_rounded_values_and_splits_and_json_keeps_precision(tmp_path):
+    import json
+    import re
+
+    from gaitrisk.store import Store
+
+    from .conftest import FIXTURES
+
+    db = tmp_path / "g.db"
+    res = CliRunner().invoke(cli, ["--db", str(db), "import", str(FIXTURES / "runs" / "2024-04-19_long_loop.fit")])
+    assert res.exit_code == 0, res.output
+
+    with Store(db) as st:
+        (run,) = st.activities("me")
+    res = CliRunner().invoke(cli, ["--db", str(db), "show", run.id[:10]])
+    assert res.exit_code == 0, res.output
+    assert not re.search(r"\d\.\d{4,}", res.output), res.output  # no raw floats
+    assert "kilometre splits:" in res.output and re.search(r"^\s+1\s+1\.00\s+\d+:\d\d\s+\d+:\d\d /km", res.output,
+                                                           re.M), res.output
+    out = json.loads(CliRunner().invoke(cli, ["--db", str(db), "show", run.id[:10], "--json"]).stdout)
+    assert out["distance_m"] == run.distance_m and out["device"] == run.device
+    assert out["splits"][0]["distance_m"] == 1000.0 and {"time_s", "pace_s_per_km", "heart_rate_bpm", "cadence_spm",
+                                                         "elevation_change_m"} <= set(out["splits"][0])
+    assert len(out["splits"]) == int(run.distance_m // 1000) + (run.distance_m % 1000 >= 50)

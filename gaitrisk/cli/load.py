@@ -89,9 +89,10 @@ def load_cmd(obj: Context, athlete: str, weeks: int, until: str | None, tz: str 
     from .days import data_days
 
     zone = _zone(tz)
+    last = _date(until, "--until")
     with obj.reader() as store:
         days = data_days(store, athlete, zone)
-        report = load_report(store, athlete, zone, days.end(_date(until, "--until")), weeks)
+        report = load_report(store, athlete, zone, days.end(last), weeks)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
         return

@@ -347,28 +347,59 @@ def show_cmd(obj: Context, activity_id: str, as_json: bool) -> None:
         rec = found[0]
         samples = store.samples(rec.id)
         review = store.reviews(rec.athlete).get(rec.id)
+    from ..features.splits import km_splits, lap_splits
+
     out = activity_json(rec, review)
     out["device_summary"] = rec.summary.as_dict() if rec.summary else None
     out["laps"] = len(rec.laps)
     out["problems"] = list(rec.problems)
     out["samples"] = {"rows": len(samples), "columns": [c for c in samples.columns]}
+    splits, laps = km_splits(samples), lap_splits(samples, rec.laps)
+    out["splits"] = [x.as_json() for x in splits]
+    out["lap_splits"] = [x.as_json() for x in laps]
     if as_json:
         click.echo(json.dumps(out, indent=2, default=str))
         return
+    _print_activity(rec, review, splits, laps, samples)
+
+
+def _print_activity(rec, review, splits, laps, samples) -> None:
+    """``show`` for a person: labels, rounded values with units, splits as a table."""
+    from .. import units
     from ..textsafe import plain  # names, devices, sources and problems come from the files
 
-    for key, value in out.items():
-        if key == "device_summary" and value:
-            click.echo("device_summary:")
-            for k, v in value.items():
-                if v is not None:
-                    click.echo(plain(f"  {k}: {v}"))
-        elif key == "samples":
-            click.echo(plain(f"samples: {value['rows']} rows; columns: {', '.join(value['columns'])}"))
-        elif isinstance(value, list):
-            click.echo(plain(f"{key}: {', '.join(map(str, value)) if value else '-'}"))
-        else:
-            click.echo(plain(f"{key}: {'-' if value is None else value}"))
+    pace = units.pace(rec.moving_time_s / (rec.distance_m / 1000)) if rec.distance_m and rec.moving_time_s else "-"
+    sport = rec.sport + (f" ({rec.sub_sport})" if rec.sub_sport else "")
+    click.echo(plain(f"activity {rec.id[:12]} of {rec.athlete}"))
+    click.echo(plain(f"  name: {rec.name or '-'}"))
+    click.echo(plain(f"  {sport}, {rec.start_time:%Y-%m-%d %H:%M} UTC, {units.device_label(rec.device)}, "
+                     f"{rec.fmt.upper()}"))
+    click.echo(f"  {units.quantity('distance_m', rec.distance_m)} in {units.duration(rec.duration_s)} "
+               f"(moving {units.duration(rec.moving_time_s)}), {pace}")
+    click.echo(f"  cadence {units.quantity('x_spm', rec.avg_cadence_spm)}, "
+               f"ground contact {units.quantity('x_ms', rec.avg_stance_time_ms)}")
+    status = (review.label or "counts as a run") if review and review.status else "not screened yet"
+    reason = f" ({review.reason})" if review and review.reason and review.label else ""
+    click.echo(plain(f"  review: {status}{reason}" + ("; partial (damaged file)" if rec.partial else "")))
+    for src in rec.sources:
+        click.echo(plain(f"  source: {src}"))
+    if rec.summary:
+        values = [(k, v) for k, v in rec.summary.as_dict().items() if v is not None and k not in ("sport", "sub_sport")]
+        click.echo("the device's summary: " + "; ".join(
+            plain(f"{units.label(k)} {v if k == 'start_time' else units.quantity(k, v)}") for k, v in values))
+    for problem in rec.problems:
+        click.echo(plain(f"problem: {problem}"))
+    click.echo(plain(f"samples: {len(samples)} rows ({', '.join(samples.columns)})"))
+    for title, rows in (("kilometre splits", splits), ("laps (as the device recorded them)", laps)):
+        if not rows:
+            continue
+        click.echo(f"{title}:")
+        click.echo(f"  {'#':>3} {'km':>6} {'time':>8} {'pace':>10} {'HR':>4} {'spm':>4} {'elev m':>7}")
+        for x in rows:
+            elev = "-" if x.elevation_change_m is None else f"{int(round(x.elevation_change_m)):+d}"
+            click.echo(f"  {x.index:>3} {x.distance_m / 1000:>6.2f} {units.duration(x.time_s):>8} "
+                       f"{units.pace(x.pace_s_per_km):>10} {_num(x.heart_rate_bpm, '.0f'):>4} "
+                       f"{_num(x.cadence_spm, '.0f'):>4} {elev:>7}")
 
 
 # Command groups that live in their own modules register here.

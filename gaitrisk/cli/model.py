@@ -203,10 +203,11 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
     from .load import _date
 
     zone = _zone(tz)
+    last = _date(until, "--until")
     with obj.reader() as store:
         span = data_days(store, athlete, zone)
         try:
-            a = assess(store, athlete, zone, last=span.end(_date(until, "--until")), days=days,
+            a = assess(store, athlete, zone, last=span.end(last), days=days,
                        model_path=_model_path(obj, model_path))
         except LookupError:
             raise click.ClickException(no_runs_message(athlete, store.path))
