@@ -293,3 +293,29 @@ def test_show_has_rounded_values_and_splits_and_json_keeps_precision(tmp_path):
     assert out["splits"][0]["distance_m"] == 1000.0 and {"time_s", "pace_s_per_km", "heart_rate_bpm", "cadence_spm",
                                                          "elevation_change_m"} <= set(out["splits"][0])
     assert len(out["splits"]) == int(run.distance_m // 1000) + (run.distance_m % 1000 >= 50)
+
+
+def test_strava_trail_run_and_gpx_trail_running_are_trail(tmp_path):
+    import datetime as dt
+    import gzip
+    import zipfile
+
+    from gaitrisk.ingest.pipeline import import_paths
+    from gaitrisk.store import Store
+
+    from .gpxgen import gpx_run
+
+    utc = dt.timezone.utc
+    z = tmp_path / "export_1.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("activities.csv", "Activity ID,Activity Date,Activity Name,Activity Type,Filename\n"
+                    "1,\"Mar 1, 2024\",Ridge,Trail Run,activities/1.gpx.gz\n"
+                    "2,\"Mar 2, 2024\",Easy,Run,activities/2.gpx.gz\n")
+        zf.writestr("activities/1.gpx.gz", gzip.compress(gpx_run(dt.datetime(2024, 3, 1, 7, tzinfo=utc), minutes=5)))
+        zf.writestr("activities/2.gpx.gz", gzip.compress(gpx_run(dt.datetime(2024, 3, 2, 7, tzinfo=utc), minutes=5)))
+    (tmp_path / "t.gpx").write_bytes(gpx_run(dt.datetime(2024, 3, 3, 7, tzinfo=utc), minutes=5,
+                                             type_="trail_running"))
+    with Store(tmp_path / "g.db") as st:
+        import_paths([str(z), str(tmp_path / "t.gpx")], st, "ann")
+        got = {a.start_time.day: (a.sport, a.sub_sport) for a in st.activities("ann")}
+    assert got == {1: ("running", "trail"), 2: ("running", None), 3: ("running", "trail")}
