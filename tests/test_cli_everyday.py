@@ -319,3 +319,38 @@ def test_strava_trail_run_and_gpx_trail_running_are_trail(tmp_path):
         import_paths([str(z), str(tmp_path / "t.gpx")], st, "ann")
         got = {a.start_time.day: (a.sport, a.sub_sport) for a in st.activities("ann")}
     assert got == {1: ("running", "trail"), 2: ("running", None), 3: ("running", "trail")}
+
+
+def test_a_swim_without_timed_records_is_not_a_run():
+    import numpy as np
+
+    from gaitrisk.ingest.fit_common import FitMessages, build_activities
+    from gaitrisk.records import DecodeResult
+
+    for sessions, sport, expected in (([{"sport": "swimming", "sub_sport": "lap_swimming"}], None, "not a run (swimming)"),
+                                      ([], {"sport": "swimming"}, "not a run (swimming)"),
+                                      ([{"sport": "running"}], None, "no record carries a usable timestamp")):
+        msgs = FitMessages(file_type="activity", n_records=3, record_time=np.full(3, np.nan), sessions=sessions,
+                           sport=sport)
+        result = DecodeResult()
+        build_activities(msgs, result)
+        assert result.skipped_reason.startswith(expected), result.skipped_reason
+
+
+def test_features_text_speaks_in_km_paces_and_clock_times(tmp_path):
+    import re
+
+    from gaitrisk.store import Store
+
+    from .conftest import FIXTURES
+
+    db = tmp_path / "g.db"
+    CliRunner().invoke(cli, ["--db", str(db), "import", str(FIXTURES / "runs" / "2024-04-19_long_loop.fit")])
+    with Store(db) as st:
+        (run,) = st.activities("me")
+    res = CliRunner().invoke(cli, ["--db", str(db), "features", run.id[:10]])
+    assert res.exit_code == 0, res.output
+    assert re.search(r"^distance / moving:\s+\d+\.\d\d km in \d+:\d\d", res.output, re.M), res.output
+    assert re.search(r"^GAP:\s+\d+:\d\d /km \(\d+\.\d\d km grade-adjusted\)", res.output, re.M), res.output
+    assert re.search(r"long run: (yes|no);", res.output) and "True" not in res.output and "False" not in res.output
+    assert not re.search(r"\d\.\d{4,}", res.output)
