@@ -354,3 +354,27 @@ def test_features_text_speaks_in_km_paces_and_clock_times(tmp_path):
     assert re.search(r"^GAP:\s+\d+:\d\d /km \(\d+\.\d\d km grade-adjusted\)", res.output, re.M), res.output
     assert re.search(r"long run: (yes|no);", res.output) and "True" not in res.output and "False" not in res.output
     assert not re.search(r"\d\.\d{4,}", res.output)
+
+
+# Commands that change something and print one line, or print a document in a format of their own.
+NO_JSON = {("pain", "delete"), ("gap", "delete"), ("activity", "exclude"), ("activity", "include"),
+           ("activity", "set"), ("activity", "delete"), ("athlete", "set"), ("delete",), ("demo",),
+           ("export",),  # prints JSON always
+           ("report",)}  # --format json
+
+
+def test_every_command_that_prints_data_takes_json():
+    from .test_db_option import _leaf_commands
+
+    def command(path):
+        cmd = cli
+        for name in path:
+            cmd = cmd.commands[name]
+        return cmd
+
+    missing = {path for path in _leaf_commands(cli) - NO_JSON
+               if "--json" not in {o for p in command(path).params for o in p.opts}}
+    assert not missing
+    for path in _leaf_commands(cli) - {("demo",)}:
+        opts = {o for p in command(path).params for o in p.opts}
+        assert {"-q", "-v", "--db"} <= opts, path
