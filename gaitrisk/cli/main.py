@@ -369,7 +369,7 @@ def _print_activity(rec, review, splits, laps, samples) -> None:
     from ..textsafe import plain  # names, devices, sources and problems come from the files
 
     pace = units.pace(rec.moving_time_s / (rec.distance_m / 1000)) if rec.distance_m and rec.moving_time_s else "-"
-    sport = rec.sport + (f" ({rec.sub_sport})" if rec.sub_sport else "")
+    sport = rec.sport + (f" ({rec.sub_sport})" if rec.sub_sport not in (None, "generic") else "")
     click.echo(plain(f"activity {rec.id[:12]} of {rec.athlete}"))
     click.echo(plain(f"  name: {rec.name or '-'}"))
     click.echo(plain(f"  {sport}, {rec.start_time:%Y-%m-%d %H:%M} UTC, {units.device_label(rec.device)}, "

@@ -638,10 +638,11 @@ def _record(athlete: str, act: DecodedActivity, sha256: str, name: str, res: Dec
     from .frame import totals  # numpy/pandas: only where files are decoded
 
     t = totals(act.samples)
+    # A file's own sub-sport wins; Strava's "Trail Run" says trail where the file says nothing.
+    sub_sport = act.sub_sport if act.sub_sport not in (None, "generic") else sub_sport_of(strava_type) or act.sub_sport
     return ActivityRecord(
         id=activity_id(athlete, sha256, act.leg_index), athlete=athlete, fmt=act.fmt, sport=act.sport,
-        sub_sport=act.sub_sport if act.sub_sport not in (None, "generic") else sub_sport_of(strava_type) or act.sub_sport,
-        device=act.device, name=strava_name or act.name, start_time=act.start_time,
+        sub_sport=sub_sport, device=act.device, name=strava_name or act.name, start_time=act.start_time,
         duration_s=t["duration_s"], moving_time_s=t["moving_time_s"], distance_m=t["distance_m"],
         avg_cadence_spm=t["avg_cadence_spm"], avg_stance_time_ms=t["avg_stance_time_ms"], partial=res.partial,
         sources=(name,), laps=act.laps, summary=act.summary, problems=tuple(res.problems))
