@@ -37,7 +37,7 @@ def test_import_json_contract_and_idempotence(runner, tmp_path):
     res = _import(runner, db, FIXTURES / "runs")
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
-    assert set(out) == {"imported", "duplicates", "skipped", "partial", "failed"}
+    assert set(out) == {"imported", "duplicates", "skipped", "partial", "failed", "ignored"}
     assert (out["imported"], out["duplicates"], out["failed"]) == (8, 1, [])
     again = json.loads(_import(runner, db, FIXTURES / "runs").output)
     assert (again["imported"], again["duplicates"]) == (0, 9)

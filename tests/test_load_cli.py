@@ -88,8 +88,9 @@ def test_load_errors_are_one_line(runner, db):
     res = _cli(runner, db, "load", "--until", "2024-13-01")
     assert res.exit_code != 0 and "--until" in res.output
     empty = _cli(runner, db, "load", "--tz", "UTC")
-    assert empty.exit_code == 0 and "No runs" in empty.output
-    assert json.loads(_cli(runner, db, "load", "--json", "--tz", "UTC").output) == {"weeks": [], "runs": []}
+    assert empty.exit_code == 1 and "no runs stored for athlete 'me'" in empty.output
+    assert len(empty.output.strip().splitlines()) == 1
+    assert _cli(runner, db, "load", "--json", "--tz", "UTC").exit_code == 1
 
 
 def test_pain_add_list_edit_delete(runner, db):

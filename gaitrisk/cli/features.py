@@ -172,9 +172,12 @@ def features_cmd(obj, activity_id: str | None, update: bool, force: bool, athlet
     if as_json:
         click.echo(json.dumps(rec, indent=2, sort_keys=True))
         return
+    from ..units import duration, pace, quantity
+
+    reps = rec.get("speed_work_reps")
     lines = [
-        ("distance / moving", f"{_fmt(rec['distance_m'], '.0f')} m in {_fmt(rec['moving_time_s'], '.0f')} s "
-                              f"(paused {_fmt(rec['pause_s'], '.0f')} s, stopped {_fmt(rec['stopped_s'], '.0f')} s)"),
+        ("distance / moving", f"{quantity('distance_m', rec['distance_m'])} in {duration(rec['moving_time_s'])} "
+                              f"(paused {duration(rec['pause_s'])}, stopped {duration(rec['stopped_s'])})"),
         ("cadence", f"{_fmt(rec['cadence_spm'])} spm; level residual {_fmt(rec['cadence_residual_pct'])} % "
                     f"vs {rec['cadence_baseline'] or '-'} model"),
         ("step length", f"{_fmt(rec['step_length_m'], '.2f')} m ({rec['step_length_source'] or '-'})"),
@@ -183,15 +186,16 @@ def features_cmd(obj, activity_id: str | None, update: bool, force: bool, athlet
         ("overstride score", f"{_fmt(rec['overstride_score'], '.2f')} {'; '.join(rec['overstride_flags'])}"),
         ("ascent / descent", f"{_fmt(rec['ascent_m'], '.0f')} / {_fmt(rec['descent_m'], '.0f')} m; "
                              f"<= -5 %: {_fmt(rec['distance_m_grade_le_minus5'], '.0f')} m"),
-        ("GAP", f"{_fmt(rec['gap_pace_s_per_km'], '.0f')} s/km "
-                f"({_fmt(rec['gap_distance_m'], '.0f')} m grade-adjusted)"),
+        ("GAP", f"{pace(rec['gap_pace_s_per_km'])} "
+                f"({quantity('gap_distance_m', rec['gap_distance_m'])} grade-adjusted)"),
         ("track CCW / CW", f"{_fmt(rec['track_ccw_m'], '.0f')} / {_fmt(rec['track_cw_m'], '.0f')} m"),
         ("road left / right low", f"{_fmt(rec['road_left_low_m'], '.0f')} / {_fmt(rec['road_right_low_m'], '.0f')} m "
                                   f"({rec['road_low_side_source'] or '-'})"),
-        ("surface", f"{rec['surface']} ({rec['surface_reason']}); long run: {rec['long_run']}; "
-                    f"speed work {_fmt(rec['speed_work_s'], '.0f')} s"),
-        ("HR zones (s)", ", ".join(_fmt(v, ".0f") for v in rec["hr_zone_s"]) if rec["hr_zone_s"] else "-"),
-        ("pace zones (s)", ", ".join(_fmt(v, ".0f") for v in rec["pace_zone_s"]) if rec.get("pace_zone_s") else "-"),
+        ("surface", f"{rec['surface']} ({rec['surface_reason']}); long run: {'yes' if rec['long_run'] else 'no'}; "
+                    f"speed work {duration(rec['speed_work_s']) if reps else 'none'}"
+                    + (f" in {reps} reps" if reps else "")),
+        ("HR zones 1-5", ", ".join(duration(v) for v in rec["hr_zone_s"]) if rec["hr_zone_s"] else "-"),
+        ("pace zones 1-5", ", ".join(duration(v) for v in rec["pace_zone_s"]) if rec.get("pace_zone_s") else "-"),
     ]
     for k, v in lines:
         click.echo(f"{k + ':':<22} {v}")

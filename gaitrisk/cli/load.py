@@ -22,6 +22,20 @@ tz_option = click.option(
     "--tz", default=None, metavar="ZONE",
     help="IANA time zone whose calendar days count, e.g. Europe/Berlin (default: $TZ or this machine's zone).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (a stable contract).")
+# Ids are store-wide: on a command naming one, --athlete only checks whose it is.
+owner_option = click.option("--athlete", callback=athlete_name, default=None,
+                            help="Whose entry it must be (default: whoever's it is).")
+
+
+def _owner(store, what: str, table: str, row_id: int, athlete: str | None) -> str:
+    """The athlete row ``row_id`` of ``table`` belongs to; refused in one line when there is no such
+    row, or when it belongs to someone other than ``athlete``."""
+    owner = store.row_owner(table, row_id)
+    if owner is None:
+        raise click.ClickException(f"no {what} {row_id} in {store.path}")
+    if athlete is not None and owner != athlete:
+        raise click.ClickException(f"{what} {row_id} belongs to athlete {owner!r}, not {athlete!r}")
+    return owner
 
 
 def _zone(tz: str | None):
@@ -53,15 +67,16 @@ def _date(value: str | None, what: str) -> dt.date | None:
 @cli.command("load")
 @athlete_option
 @click.option("--weeks", type=click.IntRange(1, 520), default=12, show_default=True, help="How many weeks to show.")
-@click.option("--until", default=None, metavar="YYYY-MM-DD", help="Last day of the table (default: today).")
+@click.option("--until", default=None, metavar="YYYY-MM-DD",
+              help="Last day of the table (default: the athlete's last day with a run or a pain entry).")
 @tz_option
 @json_option
 @_pass_db
 def load_cmd(obj: Context, athlete: str, weeks: int, until: str | None, tz: str | None, as_json: bool) -> None:
     """Weekly training load: distance, change, longest run, spikes, ACWR, monotony, pain.
 
-    Weeks are the 7-day blocks ending on --until (today by default), counted in
-    local calendar days.  Single-run spikes compare each run with the longest run
+    Weeks are the 7-day blocks ending on --until (by default the last day with
+    a run or a pain entry), counted in local calendar days.  Single-run spikes compare each run with the longest run
     of the 30 days before it (Frandsen 2025): small > 10 %, moderate > 30 %,
     large > 100 %.  The week-to-week change flag is > 30 % (Nielsen 2014).
     ACWR is shown for information only: its evidence for runners is weak.
@@ -70,29 +85,31 @@ def load_cmd(obj: Context, athlete: str, weeks: int, until: str | None, tz: str 
     --json prints {"weeks": [...], "runs": [{"id", "start_time", "distance_m",
     "longest_prev_30d_m", "spike_pct", "spike_tier"}, ...]}.
     """
-    from ..load.calendar import today
     from ..load.weekly import load_report
+    from .days import data_days
 
     zone = _zone(tz)
-    end = _date(until, "--until") or today(zone)
+    last = _date(until, "--until")
     with obj.reader() as store:
-        report = load_report(store, athlete, zone, end, weeks)
+        days = data_days(store, athlete, zone)
+        report = load_report(store, athlete, zone, days.end(last), weeks)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
         return
-    _print_load(report)
+    _print_load(report, days.header_note())
 
 
 def _fmt(v, spec: str, scale: float = 1.0) -> str:
     return "-" if v is None else format(v / scale if scale != 1.0 else v, spec)
 
 
-def _print_load(report) -> None:
+def _print_load(report, header_note: str = "") -> None:
     if not report.weeks:
         click.echo(f"No runs for {report.athlete} up to {report.end}. Try: gaitrisk import PATH --athlete "
                    f"{report.athlete}")
         return
-    click.echo(f"Training load of {report.athlete}, weeks ending {report.end} ({report.zone} calendar days)")
+    click.echo(f"Training load of {report.athlete}, weeks ending {report.end} ({report.zone} calendar days)"
+               + (f"; {header_note}" if header_note else ""))
     click.echo(f"{'week':<23} {'km':>6} {'chg %':>6} {'jump':>4} {'long km':>7} {'runs':>4} {'spikes':<12} "
                f"{'ACWR':>5} {'EWMA':>5} {'mono':>5} {'pain':>4}  note")
     for w in report.weeks:
@@ -231,7 +248,7 @@ def pain_list(obj: Context, since, athlete, tz, as_json) -> None:
 @click.option("--note", default=None, help="Free text ('' clears it).")
 @click.option("--date", default=None, metavar="YYYY-MM-DD", help="New local date.")
 @click.option("--time", "time_", default=None, metavar="HH:MM", help="New local time ('' makes it a date-only entry).")
-@athlete_option
+@owner_option
 @tz_option
 @json_option
 @_pass_db
@@ -243,9 +260,8 @@ def pain_edit(obj: Context, entry_id, score, region, side, when, behaviour, note
 
     with obj.store() as store:
         name_store(store)
+        athlete = _owner(store, "pain entry", "pain_entries", entry_id, athlete)
         old = store.pain_entry(athlete, entry_id)
-        if old is None:
-            raise click.ClickException(f"no pain entry {entry_id} for {athlete}")
         # Re-enter the time in the zone it was logged in, unless the user names another.
         zone = _zone(tz) if tz else resolve_zone(old.zone)
         local = old.time_utc.astimezone(zone)
@@ -269,12 +285,13 @@ def pain_edit(obj: Context, entry_id, score, region, side, when, behaviour, note
 
 @pain_group.command("delete")
 @click.argument("entry_id", type=int)
-@athlete_option
+@owner_option
 @_pass_db
 def pain_delete(obj: Context, entry_id, athlete) -> None:
     """Delete entry ENTRY_ID (see `gaitrisk pain list`)."""
     with obj.store() as store:
         name_store(store)
+        athlete = _owner(store, "pain entry", "pain_entries", entry_id, athlete)
         if not store.delete_pain_entry(athlete, entry_id):
             raise click.ClickException(f"no pain entry {entry_id} for {athlete}")
     click.echo(f"deleted pain entry {entry_id}")
@@ -381,12 +398,13 @@ def gap_list(obj: Context, athlete, as_json) -> None:
 
 @gap_group.command("delete")
 @click.argument("gap_id", type=int)
-@athlete_option
+@owner_option
 @_pass_db
 def gap_delete(obj: Context, gap_id, athlete) -> None:
     """Delete gap GAP_ID (see `gaitrisk gap list`)."""
     with obj.store() as store:
         name_store(store)
+        athlete = _owner(store, "gap", "data_gaps", gap_id, athlete)
         if not store.delete_gap(athlete, gap_id):
             raise click.ClickException(f"no gap {gap_id} for {athlete}")
     click.echo(f"deleted gap {gap_id}")

@@ -61,8 +61,17 @@ def name_store(store) -> None:
     click.echo(f"store: {store.path.resolve()}", err=True)
 
 
+def db_file(ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> str | None:
+    """The ``--db`` callback: a folder given as the database is refused in one line (exit 1), not as
+    a usage error; every other unusable path is named by the store when it opens."""
+    if value is not None and Path(value).is_dir():
+        raise click.ClickException(f"{value}: a folder, not a database file (give a file path, e.g. "
+                                   f"{Path(value) / 'gaitrisk.db'})")
+    return value
+
+
 db_option = click.option(
-    "--db", "db", type=click.Path(dir_okay=False), envvar="GAITRISK_DB", default=None,
+    "--db", "db", callback=db_file, envvar="GAITRISK_DB", default=None, metavar="PATH",
     help="SQLite database to use (default: gaitrisk.db in your data folder; env GAITRISK_DB).")
 
 
@@ -87,18 +96,32 @@ def cli(ctx: click.Context, db: str | None, verbose: int, quiet: bool) -> None:
 # After the command, ``--db`` reads no environment: ``GAITRISK_DB`` is the group's fallback, and an
 # explicit ``--db`` before the command must not be overridden by it.
 command_db_option = click.option(
-    "--db", "db", type=click.Path(dir_okay=False), default=None,
+    "--db", "db", callback=db_file, default=None, metavar="PATH",
     help="SQLite database to use (overrides GAITRISK_DB and a --db before the command).")
+command_verbose_option = click.option("-v", "--verbose", "command_verbose", count=True,
+                                      help="More log output (-vv for debug).")
+command_quiet_option = click.option("-q", "--quiet", "command_quiet", is_flag=True, help="No progress output.")
+
+
+def set_log_level(verbose: int) -> None:
+    logging.getLogger().setLevel(logging.WARNING - 10 * min(verbose, 2))
 
 
 def _pass_db(f):
-    """Let ``--db`` be given after the subcommand too (``gaitrisk import --db x.db ...``)."""
+    """The global options after the subcommand too (``gaitrisk import --db x.db -q ...``): ``--db``,
+    ``-v`` and ``-q`` mean the same on every command, before or after its name."""
 
     @command_db_option
+    @command_verbose_option
+    @command_quiet_option
     @click.pass_obj
-    def wrapper(obj: Context, db: str | None, *args, **kwargs):
+    def wrapper(obj: Context, db: str | None, command_verbose: int, command_quiet: bool, *args, **kwargs):
         if db is not None:
             obj.db = db
+        if command_verbose:
+            obj.verbose += command_verbose
+            set_log_level(obj.verbose)
+        obj.quiet = obj.quiet or command_quiet
         from ..store import StoreError
 
         try:
@@ -156,35 +179,60 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
 
     Re-importing the same file, or the same run in another format, adds
     nothing.  A damaged file is imported up to the damage and reported; it
-    never stops the batch.  Exit status is non-zero only when nothing could be
-    imported and something failed.
+    never stops the batch.  Files of other kinds inside folders (photos, PDFs)
+    are ignored and counted.  Exit status is non-zero when nothing could be
+    imported and something failed, and when the paths held no activity file at
+    all (the wrong folder, most likely).
     """
     from ..features.handoff import import_pass
     from ..ingest.decoders import BY_NAME
     from ..ingest.pipeline import import_paths
-    from ..ingest.sources import estimate_count
+    from ..ingest.sources import describe_ignored, estimate_count, ignored_files
 
     show = not (obj.quiet or as_json) and sys.stderr.isatty()
     n_files = estimate_count(paths)
     executor = make_executor(workers, scheduler, n_files)
+    # Files whose outcome is committed (the pipeline reports a file after its batch's commit).
+    done = {"files": 0, "features": False}
+
+    def on_file(outcome) -> None:
+        done["files"] += 1
+        bar.update(1, outcome.file)
+
     try:
         with click.progressbar(length=n_files if show else 0, label="Importing", file=sys.stderr,
                                hidden=not show, show_pos=True, item_show_func=lambda name: name and name[-40:]) as bar:
             with obj.store() as store:
                 report = import_paths(list(paths), store, athlete, decoders=BY_NAME[decoder], executor=executor,
-                                      on_file=lambda outcome: bar.update(1, outcome.file),
-                                      leg_hook=import_pass(store, athlete))
+                                      on_file=on_file, leg_hook=import_pass(store, athlete))
+        done["features"] = True
         with obj.store() as store:
             _update_features(store, athlete, report, show=show, executor=executor)
+    except KeyboardInterrupt:
+        # The batch under way was rolled back; what was committed stays, and a second run skips it.
+        n = done["files"]
+        click.echo(f"\ninterrupted: {n} of {max(n_files, n)} files stored"
+                   + ("; the features of some runs are not computed yet" if done["features"] else "")
+                   + "; run the same command again to finish", err=True)
+        sys.exit(130)
     finally:
         getattr(executor, "close", lambda: None)()
-    if as_json:
-        click.echo(json.dumps(report.as_json(), indent=2))
-    else:
-        _print_import_summary(report)
+    ignored = ignored_files(paths)
     nothing_done = report.imported == 0 and report.duplicates == 0 and report.skipped == 0
+    nothing_found = nothing_done and not report.failed
+    if as_json:
+        click.echo(json.dumps(report.as_json() | {"ignored": ignored}, indent=2))
+    elif not nothing_found:
+        _print_import_summary(report)
+        if ignored:
+            click.echo(describe_ignored(ignored))
     if report.failed and nothing_done:
         sys.exit(1)
+    if nothing_found:  # the wrong folder, most likely: exit 1 so that a script notices
+        from ..textsafe import plain
+
+        raise click.ClickException(plain(f"nothing imported: no FIT, GPX or TCX file in {', '.join(paths)}"
+                                         + (f"; {describe_ignored(ignored)}" if ignored else "")))
 
 
 def _update_features(store, athlete: str, report, *, show: bool = False, executor=None) -> None:
@@ -261,6 +309,10 @@ def activities_cmd(obj: Context, athlete: str | None, as_json: bool) -> None:
     with obj.reader() as store:
         recs = store.activities(athlete)
         reviews = store.reviews(athlete)
+    if athlete is not None and not recs:
+        from .days import no_runs_message
+
+        raise click.ClickException(no_runs_message(athlete, obj.db_path()))
     if as_json:
         click.echo(json.dumps([activity_json(r, reviews.get(r.id)) for r in recs], indent=2))
         return
@@ -295,28 +347,59 @@ def show_cmd(obj: Context, activity_id: str, as_json: bool) -> None:
         rec = found[0]
         samples = store.samples(rec.id)
         review = store.reviews(rec.athlete).get(rec.id)
+    from ..features.splits import km_splits, lap_splits
+
     out = activity_json(rec, review)
     out["device_summary"] = rec.summary.as_dict() if rec.summary else None
     out["laps"] = len(rec.laps)
     out["problems"] = list(rec.problems)
     out["samples"] = {"rows": len(samples), "columns": [c for c in samples.columns]}
+    splits, laps = km_splits(samples), lap_splits(samples, rec.laps)
+    out["splits"] = [x.as_json() for x in splits]
+    out["lap_splits"] = [x.as_json() for x in laps]
     if as_json:
         click.echo(json.dumps(out, indent=2, default=str))
         return
+    _print_activity(rec, review, splits, laps, samples)
+
+
+def _print_activity(rec, review, splits, laps, samples) -> None:
+    """``show`` for a person: labels, rounded values with units, splits as a table."""
+    from .. import units
     from ..textsafe import plain  # names, devices, sources and problems come from the files
 
-    for key, value in out.items():
-        if key == "device_summary" and value:
-            click.echo("device_summary:")
-            for k, v in value.items():
-                if v is not None:
-                    click.echo(plain(f"  {k}: {v}"))
-        elif key == "samples":
-            click.echo(plain(f"samples: {value['rows']} rows; columns: {', '.join(value['columns'])}"))
-        elif isinstance(value, list):
-            click.echo(plain(f"{key}: {', '.join(map(str, value)) if value else '-'}"))
-        else:
-            click.echo(plain(f"{key}: {'-' if value is None else value}"))
+    pace = units.pace(rec.moving_time_s / (rec.distance_m / 1000)) if rec.distance_m and rec.moving_time_s else "-"
+    sport = rec.sport + (f" ({rec.sub_sport})" if rec.sub_sport not in (None, "generic") else "")
+    click.echo(plain(f"activity {rec.id[:12]} of {rec.athlete}"))
+    click.echo(plain(f"  name: {rec.name or '-'}"))
+    click.echo(plain(f"  {sport}, {rec.start_time:%Y-%m-%d %H:%M} UTC, {units.device_label(rec.device)}, "
+                     f"{rec.fmt.upper()}"))
+    click.echo(f"  {units.quantity('distance_m', rec.distance_m)} in {units.duration(rec.duration_s)} "
+               f"(moving {units.duration(rec.moving_time_s)}), {pace}")
+    click.echo(f"  cadence {units.quantity('x_spm', rec.avg_cadence_spm)}, "
+               f"ground contact {units.quantity('x_ms', rec.avg_stance_time_ms)}")
+    status = (review.label or "counts as a run") if review and review.status else "not screened yet"
+    reason = f" ({review.reason})" if review and review.reason and review.label else ""
+    click.echo(plain(f"  review: {status}{reason}" + ("; partial (damaged file)" if rec.partial else "")))
+    for src in rec.sources:
+        click.echo(plain(f"  source: {src}"))
+    if rec.summary:
+        values = [(k, v) for k, v in rec.summary.as_dict().items() if v is not None and k not in ("sport", "sub_sport")]
+        click.echo("the device's summary: " + "; ".join(
+            plain(f"{units.label(k)} {v if k == 'start_time' else units.quantity(k, v)}") for k, v in values))
+    for problem in rec.problems:
+        click.echo(plain(f"problem: {problem}"))
+    click.echo(plain(f"samples: {len(samples)} rows ({', '.join(samples.columns)})"))
+    for title, rows in (("kilometre splits", splits), ("laps (as the device recorded them)", laps)):
+        if not rows:
+            continue
+        click.echo(f"{title}:")
+        click.echo(f"  {'#':>3} {'km':>6} {'time':>8} {'pace':>10} {'HR':>4} {'spm':>4} {'elev m':>7}")
+        for x in rows:
+            elev = "-" if x.elevation_change_m is None else f"{int(round(x.elevation_change_m)):+d}"
+            click.echo(f"  {x.index:>3} {x.distance_m / 1000:>6.2f} {units.duration(x.time_s):>8} "
+                       f"{units.pace(x.pace_s_per_km):>10} {_num(x.heart_rate_bpm, '.0f'):>4} "
+                       f"{_num(x.cadence_spm, '.0f'):>4} {elev:>7}")
 
 
 # Command groups that live in their own modules register here.

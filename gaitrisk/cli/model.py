@@ -266,16 +266,19 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
     from ..model.judged import unjudged
     from ..model.risk import risk_for
     from ..report.fmt import flag_cite
+    from .days import data_days, no_runs_message
     from .load import _date
 
     zone = _zone(tz)
+    last = _date(until, "--until")
     with obj.reader() as store:
+        span = data_days(store, athlete, zone)
         try:
             ds = build_dataset(store, [athlete], zone)
-            a = assess(store, athlete, zone, last=_date(until, "--until"), days=days,
+            a = assess(store, athlete, zone, last=span.end(last), days=days,
                        model_path=_model_path(obj, model_path), dataset=ds)
         except LookupError:
-            raise click.ClickException(f"no runs for {athlete}. Try: gaitrisk import PATH --athlete {athlete}")
+            raise click.ClickException(no_runs_message(athlete, store.path))
     not_judged = unjudged(ds.frame.loc[[athlete]], a.last)
     if as_json:
         click.echo(json.dumps({"athlete": athlete, "from": a.first.isoformat(), "to": a.last.isoformat(),
@@ -284,7 +287,9 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
                                "model": a.model.as_json() if a.model else None, "model_note": a.model_note or None},
                               indent=2))
         return
-    click.echo(f"Flags of {athlete}, {a.first} to {a.last} (decision support, not a diagnosis)")
+    note = span.header_note()
+    click.echo(f"Flags of {athlete}, {a.first} to {a.last}{f'; {note}' if note else ''} "
+               "(decision support, not a diagnosis)")
     if not a.flags:
         click.echo("  no flags: nothing in these days crossed a threshold")
     for f in a.flags:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,11 +55,9 @@ class ClickProgress:
 @workers_option
 @scheduler_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @_pass_db
 def nightly_cmd(obj: Context, inbox, archive, quarantine, report_dir, athlete, flat, fail_on_new_high, wait_s,
-                min_age_s, model_kind, tz, workers, scheduler, as_json, verbose, quiet) -> None:
+                min_age_s, model_kind, tz, workers, scheduler, as_json) -> None:
     """Import what is new in an inbox folder, then update features, model, flags and reports.
 
     Imported files move to the archive (same layout, never overwritten), failed
@@ -74,16 +71,14 @@ def nightly_cmd(obj: Context, inbox, archive, quarantine, report_dir, athlete, f
     3 a new high/see_a_clinician flag (with --fail-on-new-high), 75 locked.
     """
     from ..load.calendar import TimeZoneError, resolve_zone
-    from ..nightly import LockBusy, run_nightly
+    from ..nightly import LockBusy, LockUnavailable, run_nightly
     from ..store.sqlite import StoreError, default_db_path
 
-    if verbose or obj.verbose:
-        logging.getLogger().setLevel(logging.WARNING - 10 * min(verbose + obj.verbose, 2))
     try:
         zone = resolve_zone(tz)
     except TimeZoneError as exc:
         raise click.ClickException(str(exc)) from exc
-    show = not (quiet or obj.quiet or as_json) and sys.stderr.isatty()
+    show = not (obj.quiet or as_json) and sys.stderr.isatty()
     from ..ingest.sources import estimate_count
 
     executor = make_executor(workers, scheduler, estimate_count([inbox]) if Path(inbox).is_dir() else 0)
@@ -95,7 +90,7 @@ def nightly_cmd(obj: Context, inbox, archive, quarantine, report_dir, athlete, f
     except LockBusy as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
-    except (FileNotFoundError, StoreError) as exc:
+    except (FileNotFoundError, StoreError, LockUnavailable) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         getattr(executor, "close", lambda: None)()
@@ -116,7 +111,9 @@ def _deliver(summary, as_json: bool) -> None:
 def _print_summary(summary) -> None:
     from ..textsafe import plain  # inbox file names and reasons come from the files
 
-    if summary.nothing_new:
+    if summary.young:
+        click.echo(summary.waiting_line)
+    elif summary.nothing_new:
         click.echo("nothing new: the inbox held no new file and no athlete's data changed")
     for a in summary.athletes:
         click.echo(plain(a.line()))

@@ -68,7 +68,7 @@ def delete_cmd(obj: Context, athlete: str, yes: bool) -> None:
     """
     from ..model.persist import default_model_path
     from ..nightly.forget import forget_athlete
-    from ..nightly.lock import LockBusy, nightly_lock
+    from ..nightly.lock import LockBusy, LockUnavailable, nightly_lock
     db = obj.db_path()
     try:
         with nightly_lock(db):  # a nightly run must not write the athlete back meanwhile
@@ -86,6 +86,8 @@ def delete_cmd(obj: Context, athlete: str, yes: bool) -> None:
             left = forget_athlete(db, athlete, default_model_path(db))
     except LockBusy as exc:
         raise click.ClickException(f"{exc}; nothing deleted, try again when it is done") from None
+    except LockUnavailable as exc:
+        raise click.ClickException(f"{exc}; nothing deleted") from None
     if counts is None and not left.found:
         raise click.ClickException(f"no athlete {athlete!r} in {db}; nothing deleted")
     if counts is not None:

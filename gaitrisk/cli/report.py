@@ -59,7 +59,9 @@ def report_cmd(obj: Context, athlete: str | None, all_athletes: bool, since: str
                                                     with_maps=with_maps))
             except LookupError as exc:
                 if not all_athletes:
-                    raise click.ClickException(f"{exc} (see: gaitrisk activities)") from exc
+                    from .days import no_runs_message
+
+                    raise click.ClickException(no_runs_message(name, store.path)) from exc
                 click.echo(f"skipped {name}: {exc}", err=True)
             except ValueError as exc:
                 raise click.ClickException(str(exc)) from exc

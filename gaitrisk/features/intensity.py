@@ -188,7 +188,10 @@ def intensity_core(run: CleanRun, hr: np.ndarray | None) -> IntensityCore:
         dur = t[np.maximum(ends - 1, 0)] - t[starts] + w[starts] if starts.size else np.zeros(0)
         long_enough = dur >= FAST_MIN_S
         reps = int(long_enough.sum())
-        speed_s = float(dur[long_enough].sum()) if reps >= FAST_MIN_REPS else 0.0
+        # A single fast stretch is no speed work: neither its time nor its rep counts.
+        if reps < FAST_MIN_REPS:
+            reps = 0
+        speed_s = float(dur[long_enough].sum()) if reps else 0.0
     return IntensityCore(hr_avg_bpm=hr_avg, hr=hr_hist, speed=speed, speed_work_s=speed_s, speed_work_reps=reps)
 
 

@@ -223,7 +223,12 @@ def build_activities(msgs: FitMessages, result: DecodeResult) -> None:
     ts = _record_times(msgs.record_time, offset)
     keep = ~np.isnat(ts)
     if not keep.any():
-        result.skipped_reason = "no record carries a usable timestamp; the samples cannot be placed in time"
+        # A pool swim keeps its lengths, not timed records: what the file is matters more than why it cannot be read.
+        sports = sorted({str(x.get("sport")) for x in [*msgs.sessions, msgs.sport or {}] if x.get("sport")})
+        if sports and not any(is_running(x) for x in sports):
+            result.skipped_reason = f"not a run ({', '.join(sports)})"
+        else:
+            result.skipped_reason = "no record carries a usable timestamp; the samples cannot be placed in time"
         return
     columns = _record_columns(msgs)
     if off := impossible_position_problem(columns[S.LAT][keep], columns[S.LON][keep]):

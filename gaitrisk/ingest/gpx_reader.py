@@ -20,7 +20,7 @@ from ..records import DecodedActivity, DecodeResult
 from . import xmlsafe
 from .frame import (PAUSE_GAP_S, build_samples, impossible_position_problem, null_island_count, per_foot_to_spm,
                     plausible_year)
-from .sports import is_running, normalise_sport
+from .sports import is_running, normalise_sport, sub_sport_of
 
 log = logging.getLogger(__name__)
 
@@ -179,13 +179,14 @@ def build_result(result: DecodeResult, times: np.ndarray | None, cols: np.ndarra
         result.skipped_reason = "fewer than 2 timed points; nothing to import"
         return result
 
-    sport = normalise_sport(next((t for t in meta.track_types if t), None))
+    track_type = next((t for t in meta.track_types if t), None)
+    sport = normalise_sport(track_type)
     if not is_running(sport):
         result.skipped_reason = f"not a run (GPX type: {sport})"
         return result
     name_ = next((t for t in meta.track_names if t), None) or meta.name
     result.activities.append(DecodedActivity(
-        fmt="gpx", sport=sport, sub_sport=None, device=meta.creator, name=name_,
+        fmt="gpx", sport=sport, sub_sport=sub_sport_of(track_type), device=meta.creator, name=name_,
         start_time=samples[S.TIMESTAMP].iloc[0].to_pydatetime(), samples=samples))
     return result
 

@@ -50,7 +50,7 @@ from .sources import (
     iter_sources,
     read_plain,
 )
-from .sports import is_running, normalise_sport
+from .sports import is_running, normalise_sport, sub_sport_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -201,7 +201,8 @@ def _process_job(job: _Job) -> _Done:
             if why:
                 legs.append(_Leg(act.fmt, act.leg_index, refused=why))
                 continue
-            rec = _record(job.athlete, act, sha, job.name, res, job.meta.get("activity_name"))
+            rec = _record(job.athlete, act, sha, job.name, res, job.meta.get("activity_name"),
+                          job.meta.get("activity_type"))
             legs.append(_Leg(act.fmt, act.leg_index, rec, codec.encoded(act.samples), hooked=_hooked(job, rec, act)))
     return _Done(job.name, sha, len(data), res.error, res.skipped_reason, res.partial, tuple(res.problems),
                  tuple(legs), prechecked)
@@ -633,13 +634,15 @@ def _implausible(act: DecodedActivity) -> str | None:
 
 
 def _record(athlete: str, act: DecodedActivity, sha256: str, name: str, res: DecodeResult,
-            strava_name: str | None) -> ActivityRecord:
+            strava_name: str | None, strava_type: str | None = None) -> ActivityRecord:
     from .frame import totals  # numpy/pandas: only where files are decoded
 
     t = totals(act.samples)
+    # A file's own sub-sport wins; Strava's "Trail Run" says trail where the file says nothing.
+    sub_sport = act.sub_sport if act.sub_sport not in (None, "generic") else sub_sport_of(strava_type) or act.sub_sport
     return ActivityRecord(
         id=activity_id(athlete, sha256, act.leg_index), athlete=athlete, fmt=act.fmt, sport=act.sport,
-        sub_sport=act.sub_sport, device=act.device, name=strava_name or act.name, start_time=act.start_time,
+        sub_sport=sub_sport, device=act.device, name=strava_name or act.name, start_time=act.start_time,
         duration_s=t["duration_s"], moving_time_s=t["moving_time_s"], distance_m=t["distance_m"],
         avg_cadence_spm=t["avg_cadence_spm"], avg_stance_time_ms=t["avg_stance_time_ms"], partial=res.partial,
         sources=(name,), laps=act.laps, summary=act.summary, problems=tuple(res.problems))

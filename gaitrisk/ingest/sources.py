@@ -833,6 +833,48 @@ def estimate_count(paths: Iterable[str | os.PathLike[str]], limits: Limits = Lim
     return total
 
 
+def ignored_files(paths: Iterable[str | os.PathLike[str]], limits: Limits = Limits()) -> dict[str, int]:
+    """The files inside the folders of ``paths`` that :func:`iter_sources` passes over silently
+    (photos, PDFs, notes: not FIT/GPX/TCX, ``.gz`` or ``.zip``), counted by lower-case extension
+    ("" for none).  A Strava ``activities.csv`` is read, so it is not counted; hidden entries are
+    not counted either, as the walk does not see them."""
+    counts: dict[str, int] = {}
+    for raw in paths:
+        path = os.fsdecode(raw)
+        if not os.path.isdir(path):
+            continue
+        stack = [(path, 0)]
+        while stack:
+            folder, depth = stack.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    entries = [e for e in listing if not e.name.startswith(".")]
+            except OSError:
+                continue
+            for entry in entries:
+                kind = _entry_kind(entry)
+                if kind == "dir" and depth < limits.max_folder_depth:
+                    stack.append((entry.path, depth + 1))
+                elif kind == "file" and not is_activity_name(entry.name) and entry.name.lower() != _STRAVA_INDEX:
+                    ext = os.path.splitext(entry.name)[1].lower()
+                    counts[ext] = counts.get(ext, 0) + 1
+    return counts
+
+
+def describe_ignored(ignored: Mapping[str, int]) -> str:
+    """``{".jpg": 12, ".pdf": 3}`` as "15 files ignored: not FIT/GPX/TCX/zip/gz (12 .jpg, 3 .pdf)"; the
+    three commonest extensions are named, and "..." stands for the rest."""
+    n = sum(ignored.values())
+    kinds = sorted(ignored.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{c} {ext or 'without extension'}" for ext, c in kinds[:3]) + (", ..." if len(kinds) > 3 else "")
+    return f"{n} file{'' if n == 1 else 's'} ignored: not FIT/GPX/TCX/zip/gz ({shown})"
+
+
+def is_activity_name(name: str) -> bool:
+    """Whether a folder walk reads a file of this name (FIT/GPX/TCX, optionally .gz, or a .zip)."""
+    return _format_from_name(name) is not None or _is_zip_name(name)
+
+
 def _counts(path: str) -> int:
     if _format_from_name(path):
         return 1

@@ -19,6 +19,16 @@ def normalise_sport(value: str | None) -> str:
     return v
 
 
+# Sport names that also say the surface: Strava's "Trail Run", GPX <type>trail_running</type>.
+_SURFACE = {"trail run": "trail", "trail_running": "trail", "trailrun": "trail", "treadmill": "treadmill",
+            "treadmill_running": "treadmill", "virtual_run": "treadmill"}
+
+
+def sub_sport_of(value: str | None) -> str | None:
+    """The surface a sport name implies ("Trail Run" -> "trail"), as the FIT sub-sport says it."""
+    return _SURFACE.get((value or "").strip().lower())
+
+
 def is_running(value: str | None) -> bool:
     """True for running or an unknown sport (kept rather than silently dropped)."""
     return normalise_sport(value) in {"running", "unknown"}

@@ -6,6 +6,6 @@ other processes, and ``job`` puts the steps together (:func:`run_nightly`).
 """
 
 from .job import AthleteSummary, NightlySummary, run_nightly
-from .lock import LockBusy
+from .lock import LockBusy, LockUnavailable
 
-__all__ = ["AthleteSummary", "LockBusy", "NightlySummary", "run_nightly"]
+__all__ = ["AthleteSummary", "LockBusy", "LockUnavailable", "NightlySummary", "run_nightly"]

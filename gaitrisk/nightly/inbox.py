@@ -68,6 +68,7 @@ class LeftEntry:
 class InboxScan:
     files: list[InboxFile]
     left: list[LeftEntry]
+    young: int = 0  # files modified less than min_age_s ago: taken by a later run
 
 
 def scan(inbox: Path, default_athlete: str, *, flat: bool = False, exclude: Iterable[Path] = (),
@@ -90,6 +91,7 @@ def scan_inbox(inbox: Path, default_athlete: str, *, flat: bool = False, exclude
     skip = {p.resolve() for p in exclude}
     found: list[InboxFile] = []
     left: list[LeftEntry] = []
+    young = 0
     for path, why in _walk(inbox, skip):
         rel = path.relative_to(inbox)
         if why is not None:
@@ -102,13 +104,14 @@ def scan_inbox(inbox: Path, default_athlete: str, *, flat: bool = False, exclude
             if now - path.lstat().st_mtime < min_age_s:
                 log.info("%s: modified %.0f s ago, left for the next run (still being copied?)", rel,
                          now - path.lstat().st_mtime)
+                young += 1
                 continue
         except FileNotFoundError:
             continue
         athlete = _athlete_of(rel, default_athlete, flat)
         found.append(InboxFile(path, rel, athlete, PAIN if _is_pain(rel) else ACTIVITY))
     return InboxScan(sorted(found, key=lambda f: (f.athlete, str(f.rel))),
-                     sorted(left, key=lambda e: (e.athlete, str(e.rel))))
+                     sorted(left, key=lambda e: (e.athlete, str(e.rel))), young)
 
 
 def _athlete_of(rel: Path, default_athlete: str, flat: bool) -> str:

@@ -38,6 +38,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from ..executor import MapExecutor, SerialExecutor
+from ..ingest.sources import describe_ignored, is_activity_name
 from . import inbox as ib
 from .analysis import (
     REPORT_FORMATS,
@@ -100,6 +101,7 @@ class AthleteSummary:
     note: str = ""
     errors: list[str] = field(default_factory=list)
     left_in_inbox: list[dict[str, str]] = field(default_factory=list)  # {"file", "reason"}: links and the like
+    ignored: dict[str, int] = field(default_factory=dict)  # extension -> quarantined files of no activity kind
     # Where this run put the athlete's files: (archive or quarantine root, path below it).
     moved: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
@@ -116,6 +118,8 @@ class AthleteSummary:
             return f"{self.athlete}: nothing new" + (f"; {left}" if left else "")
         parts = []
         files = self.archived + len(self.quarantined)
+        if self.ignored:
+            parts.append(f"{describe_ignored(self.ignored)}, moved to the quarantine")
         if files:
             imp = f"{self.imported} run(s) imported" + (f" ({self.partial} partial)" if self.partial else "")
             parts.append(f"{files} file(s): {imp}, {self.duplicates} duplicate, {self.skipped} skipped, "
@@ -147,7 +151,7 @@ class AthleteSummary:
                          "rejected": self.pain_rejected},
                 "features_computed": self.features_computed, "analysed": self.analysed, "flags": self.flags,
                 "new_alerts": self.new_alerts, "reports": self.reports, "note": self.note or None,
-                "errors": self.errors, "left_in_inbox": self.left_in_inbox}
+                "errors": self.errors, "left_in_inbox": self.left_in_inbox, "ignored": self.ignored}
 
 
 @dataclass
@@ -156,6 +160,16 @@ class NightlySummary:
     model: str = "unchanged"  # trained | unchanged | not_trained | failed
     model_note: str = ""
     errors: list[str] = field(default_factory=list)  # failures outside one athlete's work
+    young: int = 0  # inbox files modified less than min_age_s ago, left for the next run
+    min_age_s: float = DEFAULT_MIN_AGE_S
+
+    @property
+    def waiting_line(self) -> str:
+        """Why files still in the inbox were not taken ("" when none were left for their age)."""
+        if not self.young:
+            return ""
+        return (f"{self.young} file{'' if self.young == 1 else 's'} left for the next run: modified less than "
+                f"{self.min_age_s:g} s ago (--min-age)")
 
     @property
     def nothing_new(self) -> bool:
@@ -174,7 +188,7 @@ class NightlySummary:
         return {"nothing_new": self.nothing_new, "failed": self.failed,
                 "model": {"status": self.model, "note": self.model_note or None},
                 "new_alerts": self.new_alerts, "errors": self.errors,
-                "athletes": [a.as_json() for a in self.athletes]}
+                "left_for_next_run": self.young, "athletes": [a.as_json() for a in self.athletes]}
 
 
 def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive: str | os.PathLike | None = None,
@@ -207,7 +221,7 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
     progress = progress or NoProgress()
     executor = executor or SerialExecutor()
     db_path = Path(db_path)
-    summary = NightlySummary()
+    summary = NightlySummary(min_age_s=min_age_s)
     with nightly_lock(db_path, wait_s), Store(db_path) as store:
         state_file = state_path(db_path)
         remove_stale_temps(state_file)  # a run killed while saving the state left one behind
@@ -223,6 +237,7 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
         found = ib.scan_inbox(inbox, default_athlete, flat=flat,
                               exclude=[p for p in (archive, quarantine, report) if p], min_age_s=min_age_s)
         files = found.files
+        summary.young = found.young
         for e in found.left:
             athlete(e.athlete).left_in_inbox.append({"file": str(e.rel), "reason": e.reason})
 
@@ -350,6 +365,9 @@ def _import_activities(store, files: Sequence[ib.InboxFile], out: AthleteSummary
                     "no activity file (FIT/GPX/TCX) inside"
                 if len(failed) > 1:
                     reason += f" (and {len(failed) - 1} more problem(s))"
+                if not is_activity_name(f.path.name):
+                    ext = f.path.suffix.lower()
+                    out.ignored[ext] = out.ignored.get(ext, 0) + 1
                 _move(f, quarantine, reason, out)
             advance(str(f.rel))
         checkpoint(out)

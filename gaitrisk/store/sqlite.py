@@ -562,6 +562,14 @@ class Store:
     def delete_pain_entry(self, athlete: str, entry_id: int) -> bool:
         return self._delete_owned("pain_entries", athlete, entry_id)
 
+    def row_owner(self, table: str, row_id: int) -> str | None:
+        """The athlete a pain entry or data gap belongs to (ids are store-wide); ``None``: no such row."""
+        if table not in ("pain_entries", "data_gaps"):
+            raise ValueError(f"not a table of per-athlete rows with ids: {table}")
+        row = self._conn.execute(f"SELECT ath.name FROM {table} t JOIN athletes ath ON ath.id=t.athlete_id"
+                                 " WHERE t.id=?", (row_id,)).fetchone()
+        return row[0] if row else None
+
     def _delete_owned(self, table: str, athlete: str, row_id: int) -> bool:
         """Delete one row of ``table`` only if it belongs to ``athlete``; True if one went."""
         aid = self.athlete_id(athlete, create=False)
