@@ -32,6 +32,7 @@ def _bad_dbs(tmp_path: Path) -> dict[str, Path]:
 
 def _prepare(tmp_path: Path) -> None:
     (tmp_path / "pain.csv").write_text("date,score,region,side,when\n2024-05-02,3,foot,L,after_run\n")
+    (tmp_path / "weeks.csv").write_text("week,area,participation\n2024-05-06,lateral_hip,0\n")
     (tmp_path / "inbox").mkdir(exist_ok=True)
 
 

@@ -39,6 +39,10 @@ def command_args(tmp_path: Path) -> dict[tuple[str, ...], list[str]]:
         ("pain", "edit"): ["1", "--athlete", "ann", "--score", "5"],
         ("pain", "delete"): ["1", "--athlete", "ann"],
         ("pain", "import"): [str(csv), "--athlete", "ann", "--tz", "UTC"],
+        ("pain", "week"): ["--athlete", "ann", "--area", "lateral_hip", "--week", "2024-05-06",
+                           "--participation", "0", "--tz", "UTC"],
+        ("pain", "weeks"): ["--athlete", "ann"],
+        ("pain", "week-import"): [str(tmp_path / "weeks.csv"), "--athlete", "ann"],
         ("gap", "add"): ["--athlete", "ann", "--from", "2024-05-01", "--to", "2024-05-03"],
         ("gap", "list"): ["--athlete", "ann"],
         ("gap", "delete"): ["1", "--athlete", "ann"],
@@ -112,6 +116,7 @@ def test_explicit_db_beats_the_environment(tmp_path, monkeypatch, opened, comman
     opened.clear()
     monkeypatch.setenv("GAITRISK_DB", str(env_db))
     (tmp_path / "pain.csv").write_text("date,score,region,side,when\n2024-05-02,3,foot,L,after_run\n")
+    (tmp_path / "weeks.csv").write_text("week,area,participation\n2024-05-06,lateral_hip,0\n")
     (tmp_path / "inbox").mkdir()
     args = [*command, *command_args(tmp_path)[command]]
     argv = ["--db", str(flag_db), *args] if where == "before" else [*args, "--db", str(flag_db)]
