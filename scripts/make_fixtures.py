@@ -2,11 +2,12 @@
 
     python scripts/make_fixtures.py [--out fixtures]
 
-Writes ``runs/`` (a three-week demo season of one athlete), ``truth/`` (single
+Writes ``runs/`` (a twelve-week demo season of one athlete), ``truth/`` (single
 runs with known truth, plus ``truth.json`` and ``season.json``), ``pain/demo_pain.csv``
-(the demo athlete's pain log) and ``README.md``.  Only those are touched: other folders under ``--out`` are left
-alone.  ``tests/test_synth.py`` regenerates into a temporary folder and fails
-if the committed files differ, so edit this script, never the fixtures.
+(the demo athlete's pain log), ``pain/demo_gaps.csv`` (the declared data gap) and
+``README.md``.  Only those are touched: other folders under ``--out`` are left alone.
+``tests/test_synth.py`` regenerates into a temporary folder and fails if the committed
+files differ, so edit this script, never the fixtures.
 """
 
 from __future__ import annotations
@@ -58,9 +59,10 @@ def _home(**kwargs: Any) -> RunSpec:
     return RunSpec(base_lat=46.05, base_lon=14.47, **kwargs)
 
 
-# Season runs are sampled every 5 s (3 s on the track, for its bends): Garmin's
-# "smart recording" writes at 1-7 s, and it keeps the folder small.
-SEASON: tuple[Fixture, ...] = (
+# The first three weeks are sampled every 5 s (3 s on the track, for its bends): Garmin's
+# "smart recording" writes at 1-7 s.  The weeks after the gap use 10 s on the road (older
+# watches' smart recording; it keeps the folder small) and 3 s on the track.
+FIRST_WEEKS: tuple[Fixture, ...] = (
     Fixture(_home(seed=101, start_time=_at(0, 6, 30), route="road_loop", sample_interval_s=5,
                     speed_mps=3.0, distance_m=_minutes(3.0, 30), cadence_spm=170, stance_time_ms=255,
                     altitude_noise_sd_m=0.3),
@@ -96,6 +98,126 @@ SEASON: tuple[Fixture, ...] = (
             ("2024-04-19_long_loop.fit",), "40 min loop; longer contact time and a left-side imbalance"),
 )
 
+# The watch stays at home from Saturday 2024-04-20 to Sunday 2024-05-12 (the runner keeps
+# running and keeps the pain log): a declared data gap, so the first run back is no return
+# from a break.  ``gaitrisk demo`` declares it as `gaitrisk gap add` would.
+GAP = (dt.date(2024, 4, 20), dt.date(2024, 5, 12), "watch left at home")
+ROAD_S, TRACK_S = 10, 3           # sample intervals after the gap
+# Barometric noise SD (m) after the gap: the feature's 5 s median filter leaves 10 s samples
+# unfiltered, so a quieter barometer keeps the measured descent within 15 % of the profile's.
+BARO_SD_M = 0.2
+LONG_M = 7500.0                   # the steady Sunday long run: the 30-day longest before the spike
+SPIKE_M = 12000.0                 # the last Sunday's long run: 1.6 x LONG_M
+# The runner's steady cadence (steps/min) on each kind of run: 0-3 % above the population
+# model 150 + 6.01 v (VU wearable study; gaitrisk.model.dataset.expected_cadence) at its
+# speed, about +1 % as a median.  In the last week every run is 7 % below that usual +1 %:
+# more than the 5 % of a drop from the runner's own baseline, and 10-11 steps/min below the
+# population model, inside the population fallback's 12 (so only the personal drop flags).
+CADENCE = {"easy": 170.0, "out_and_back": 171.0, "hills": 168.0, "long": 169.0, "track": 180.0}
+USUAL_RESIDUAL, CADENCE_DROP = 0.01, 0.07
+
+
+def _dropped(speed_mps: float) -> float:
+    """The last week's cadence at ``speed_mps``: 7 % below the runner's usual residual."""
+    return float(round((150.0 + 6.01 * speed_mps) * (1 + USUAL_RESIDUAL) * (1 - CADENCE_DROP)))
+
+
+def _week_day(week: int, weekday: int, hour: int, minute: int = 0) -> dt.datetime:
+    """Season week ``week`` (0 = the week of 2024-04-01), ``weekday`` 0 = Monday."""
+    return _at(7 * week + weekday, hour, minute)
+
+
+def _name(when: dt.datetime, what: str) -> str:
+    """The file name of a later-weeks run: all FIT (the first weeks hold the GPX and TCX files)."""
+    return f"{when.date().isoformat()}_{what}.fit"
+
+
+def _easy(seed: int, when: dt.datetime, cadence: float, about: str = "easy 30 min road loop") -> Fixture:
+    return Fixture(_home(seed=seed, start_time=when, route="road_loop", sample_interval_s=ROAD_S, speed_mps=3.0,
+                         distance_m=_minutes(3.0, 30), cadence_spm=cadence, stance_time_ms=255,
+                         altitude_noise_sd_m=BARO_SD_M),
+                   (_name(when, "easy_loop"),), about)
+
+
+def _out_and_back(seed: int, when: dt.datetime, cadence: float, about: str = "") -> Fixture:
+    return Fixture(_home(seed=seed, start_time=when, route="out_and_back", sample_interval_s=ROAD_S,
+                         speed_mps=3.1, distance_m=_minutes(3.1, 30), lateral_offset_m=3.0, bearing_deg=75.0,
+                         cadence_spm=cadence, stance_time_ms=250, heart_rate_bpm=146),
+                   (_name(when, "out_and_back"),),
+                   about or "30 min out-and-back on the right-hand edge of a cambered road (right foot low)")
+
+
+def _hills(seed: int, when: dt.datetime, cadence: float, *, grade: float = 0.06, length_m: float = 200.0,
+           distance_m: float = _minutes(2.9, 35), about: str = "") -> Fixture:
+    return Fixture(_home(seed=seed, start_time=when, route="hill", sample_interval_s=ROAD_S, speed_mps=2.9,
+                         distance_m=distance_m, hill_grade=grade, hill_length_m=length_m, cadence_spm=cadence,
+                         stance_time_ms=262, heart_rate_bpm=152, altitude_noise_sd_m=BARO_SD_M, bearing_deg=120.0),
+                   (_name(when, "hills"),),
+                   about or f"hilly run: repeats of {length_m:.0f} m at +{grade:.0%} then down")
+
+
+def _long(seed: int, when: dt.datetime, cadence: float, distance_m: float = LONG_M, what: str = "long_loop",
+          about: str = "") -> Fixture:
+    return Fixture(_home(seed=seed, start_time=when, route="road_loop", sample_interval_s=ROAD_S, speed_mps=3.0,
+                         distance_m=distance_m, cadence_spm=cadence, stance_time_ms=262, heart_rate_bpm=150,
+                         altitude_noise_sd_m=BARO_SD_M),
+                   (_name(when, what),), about or f"{distance_m / 1000:.1f} km Sunday long road loop")
+
+
+def _track(seed: int, when: dt.datetime, cadence: float, laps: int = 16, about: str = "") -> Fixture:
+    return Fixture(_home(seed=seed, start_time=when, route="track", sample_interval_s=TRACK_S, laps=laps,
+                         direction="ccw", speed_mps=4.2, cadence_spm=cadence, stance_time_ms=225,
+                         vertical_oscillation_mm=80, heart_rate_bpm=162),
+                   (_name(when, "track_ccw"),),
+                   about or f"track session, {laps} laps counter-clockwise (left leg inside)")
+
+
+def _later_weeks() -> tuple[Fixture, ...]:
+    """Season weeks 6-14 (2024-05-13 .. 2024-07-14), after the watch gap.
+
+    Weeks 6-10 build a steady base (out-and-backs on a cambered road, hills, the
+    Sunday long run); weeks 11-13 are a track block (two sessions a week, well over
+    30 % of the distance); week 14 is the week the report is about: every run about
+    7 % below the runner's usual cadence, a hill session with far more descent than the
+    weeks before, and a long run 1.6 x the 30-day longest.
+    """
+    c = CADENCE
+    runs: list[Fixture] = [
+        _easy(301, _week_day(6, 0, 6, 30), c["easy"], about="first run with the watch again after the gap"),
+        _out_and_back(302, _week_day(6, 2, 7, 0), c["out_and_back"]),
+        _long(303, _week_day(6, 6, 8, 0), c["long"]),
+    ]
+    seed = 310
+    for week in range(7, 11):
+        runs.append(_out_and_back(seed, _week_day(week, 1, 7, 0), c["out_and_back"] + (week % 2) - 0.5))
+        if week == 9:
+            runs.append(_easy(seed + 1, _week_day(week, 3, 18, 0), c["easy"] - 1))
+        else:
+            runs.append(_hills(seed + 1, _week_day(week, 3, 18, 0), c["hills"]))
+        runs.append(_long(seed + 2, _week_day(week, 6, 8, 0), c["long"] + (week % 3) - 1))
+        seed += 10
+    for week in range(11, 14):
+        runs.append(_track(seed, _week_day(week, 1, 18, 0), c["track"] + (week % 2)))
+        runs.append(_track(seed + 1, _week_day(week, 3, 18, 0), c["track"] - (week % 2)))
+        runs.append(_out_and_back(seed + 2, _week_day(week, 5, 8, 0), c["out_and_back"] - 0.5))
+        runs.append(_long(seed + 3, _week_day(week, 6, 8, 0), c["long"]))
+        seed += 10
+    runs += [
+        _track(seed, _week_day(14, 0, 18, 0), _dropped(4.2),
+               about="track session, 16 laps counter-clockwise, cadence 7 % below the runner's usual"),
+        _hills(seed + 1, _week_day(14, 2, 18, 0), _dropped(2.9), grade=0.08, length_m=300.0,
+               distance_m=7000.0, about="hill session: repeats of 300 m at +8 % then down, far more descent "
+                                        "than any week before"),
+        _out_and_back(seed + 2, _week_day(14, 4, 7, 0), _dropped(3.1),
+                      about="out-and-back on the cambered road, cadence 7 % below the runner's usual"),
+        _long(seed + 3, _week_day(14, 6, 8, 0), _dropped(3.0), distance_m=SPIKE_M, what="long_spike",
+              about="12 km long run: 1.6 x the 30-day longest (a single-run spike), cadence 7 % low"),
+    ]
+    return tuple(runs)
+
+
+SEASON: tuple[Fixture, ...] = FIRST_WEEKS + _later_weeks()
+
 TRUTH: tuple[Fixture, ...] = (
     Fixture(RunSpec(seed=201, route="hill", distance_m=600.0, hill_flat_m=100.0, hill_length_m=200.0,
                     hill_grade=0.06, speed_mps=3.0, altitude_noise_sd_m=0.3),
@@ -118,12 +240,17 @@ TRUTH: tuple[Fixture, ...] = (
             ("cycling.fit",), "a bike ride (FIT sport cycling): the importer must skip it", sport="cycling"),
 )
 
-# The demo athlete's pain log (docs/pain_csv.md), times in UTC: left lateral hip pain
-# that stays low for two weeks and reaches 5/10 during the long run.  Planted so that
-# the demo's flags are known: pain_rising on 04-19 (5/10 against a 7-day mean of 1.0,
-# §0 rows 19-20) and no see_a_clinician (the after/during-run scores never rise three
-# runs in a row).  The left-side pain matches the season's left-foot-low road camber,
-# but camber_exposure and track_direction need 28 days of history the season lacks.
+# The demo athlete's pain log (docs/pain_csv.md), times in UTC, with the gaps a real diary has
+# (nothing from 04-20 to 05-07, nor from 05-24 to 06-05).  Left lateral hip pain: the left leg
+# is the inside leg on the counter-clockwise track and the up-slope leg on the out-and-back road
+# (the runner keeps to the right-hand edge, where a crowned road falls to the right: right foot
+# low, left foot up-slope; evidence.md 5.3).
+# The first weeks: low for two weeks, 5/10 during the long run of 04-19 (pain_rising on 04-19:
+# 5/10 against a mean of 2.3 over the 3 logged days of the 7 before; no red flag).  After the
+# gap it stays at 1-2/10 through the base weeks, climbs to 3/10 in the track block and to 4/10
+# in the last week; on the last Sunday's long run it is 6/10 and worsening (pain_rising: above
+# 5/10 during a run, 2+ points over the logged days of the 7 before).  The red flag: right shin
+# pain 5/10 at night after the big hill session (see_a_clinician: night pain >= 3/10).
 DEMO_PAIN_ZONE = "UTC"
 DEMO_PAIN: tuple[tuple[str, str, int, str, str, str, str, str], ...] = (
     # date, time, score, region, side, when, behaviour, note
@@ -136,7 +263,43 @@ DEMO_PAIN: tuple[tuple[str, str, int, str, str, str, str, str], ...] = (
     ("2024-04-13", "07:30", 2, "lateral_hip", "L", "next_morning", "", ""),
     ("2024-04-16", "08:00", 2, "lateral_hip", "L", "after_run", "", ""),
     ("2024-04-19", "07:05", 5, "lateral_hip", "L", "during_run", "worsens", "last 10 minutes of the long run"),
+    ("2024-05-08", "19:00", 1, "lateral_hip", "L", "after_run", "", "ran without the watch"),
+    ("2024-05-11", "09:00", 1, "lateral_hip", "L", "next_morning", "", ""),
+    ("2024-05-13", "18:00", 1, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-05-15", "19:00", 2, "lateral_hip", "L", "after_run", "", "out-and-back"),
+    ("2024-05-19", "11:00", 1, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-05-21", "19:00", 1, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-05-23", "21:00", 2, "lateral_hip", "L", "after_run", "", "hills"),
+    ("2024-06-06", "21:00", 1, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-06-09", "11:00", 2, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-06-11", "19:00", 1, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-06-16", "11:00", 2, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-06-18", "20:00", 2, "lateral_hip", "L", "after_run", "", "first track session of the block"),
+    ("2024-06-19", "07:30", 2, "lateral_hip", "L", "next_morning", "", ""),
+    ("2024-06-20", "20:00", 3, "lateral_hip", "L", "after_run", "", "track: on the bends"),
+    ("2024-06-23", "11:00", 2, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-06-25", "20:00", 3, "lateral_hip", "L", "after_run", "warms_up", "track"),
+    ("2024-06-26", "07:30", 2, "lateral_hip", "L", "next_morning", "", ""),
+    ("2024-06-29", "10:00", 2, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-07-02", "20:00", 3, "lateral_hip", "L", "after_run", "warms_up", "track"),
+    ("2024-07-04", "20:00", 3, "lateral_hip", "L", "after_run", "", "stairs hurt"),
+    ("2024-07-06", "10:00", 2, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-07-07", "11:00", 3, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-07-08", "20:00", 3, "lateral_hip", "L", "after_run", "", "track"),
+    ("2024-07-09", "07:30", 3, "lateral_hip", "L", "next_morning", "", ""),
+    ("2024-07-10", "20:30", 4, "lateral_hip", "L", "after_run", "", "hill repeats"),
+    ("2024-07-11", "02:30", 5, "shin", "R", "at_night", "", "woke me up"),
+    ("2024-07-12", "09:00", 4, "lateral_hip", "L", "after_run", "", ""),
+    ("2024-07-14", "09:30", 6, "lateral_hip", "L", "during_run", "worsens", "last 20 minutes of the long run"),
 )
+
+# Declared data gaps (`gaitrisk gap add`): first day, last day (inclusive), reason.
+DEMO_GAPS: tuple[tuple[dt.date, dt.date, str], ...] = (GAP,)
+
+
+def _gaps_csv() -> str:
+    rows = ["from,to,reason"] + [f"{a.isoformat()},{b.isoformat()},{why}" for a, b, why in DEMO_GAPS]
+    return "\n".join(rows) + "\n"
 
 
 def _pain_csv() -> str:
@@ -208,6 +371,9 @@ def build(out: Path) -> list[Path]:
     pain.parent.mkdir(parents=True, exist_ok=True)
     pain.write_text(_pain_csv(), encoding="utf-8")
     written.append(pain)
+    gaps = out / "pain" / "demo_gaps.csv"
+    gaps.write_text(_gaps_csv(), encoding="utf-8")
+    written.append(gaps)
     readme = out / "README.md"
     readme.write_text(_readme(), encoding="utf-8")
     written.append(readme)
@@ -227,7 +393,12 @@ def _readme() -> str:
         "time, pauses, cadence in steps/min, step length, ground-contact time and balance, ascent, ...).",
         "Files store cadence per foot (strides/min): steps/min = 2 x (cadence + fractional_cadence).",
         "",
-        "## runs/ - a three-week demo season of one athlete",
+        "## runs/ - a twelve-week demo season of one athlete",
+        "",
+        "2024-04-01 .. 2024-07-14: three weeks of runs, a declared three-week data gap (the watch",
+        f"stayed at home {GAP[0]:%d %b} .. {GAP[1]:%d %b}; `pain/demo_gaps.csv`), then nine weeks: a base of",
+        "out-and-backs, hills and a Sunday long run, a counter-clockwise track block, and a last week",
+        "that holds every planted pattern (below). FIT, GPX and TCX; one run is written twice.",
         "",
         "| file | what |",
         "|---|---|",
@@ -237,10 +408,49 @@ def _readme() -> str:
     lines += [f"| `{name}` | {fx.about} |" for fx in TRUTH for name in fx.files]
     lines += ["| `truth.json` | file name -> truth dict for the files above |",
               "| `season.json` | `runs/<file>` -> truth dict for the season |", ""]
-    lines += ["## pain/ - the demo athlete's pain log", "",
-              f"`demo_pain.csv` (docs/pain_csv.md; times in {DEMO_PAIN_ZONE}): left lateral hip pain, low for two",
-              "weeks, 5/10 during the long run of 2024-04-19. `gaitrisk demo` imports it with the runs; the",
-              "planted flag is `pain_rising` on 2024-04-19 (5/10 against a 7-day mean of 1.0), no red flag.", ""]
+    lines += [
+        "## pain/ - the demo athlete's pain log and data gap",
+        "",
+        f"`demo_pain.csv` (docs/pain_csv.md; times in {DEMO_PAIN_ZONE}): {len(DEMO_PAIN)} entries from "
+        f"{DEMO_PAIN[0][0]} to {DEMO_PAIN[-1][0]},",
+        "not every day, with an 18-day and a 13-day hole. Left lateral hip pain: low for two weeks and",
+        "5/10 during the long run of 2024-04-19 (the first weeks' planted flag: `pain_rising` on",
+        "2024-04-19, 5/10 against a mean of 2.3 over the 3 logged days of the 7 before, no red flag);",
+        "after the gap 1-2/10 through the base weeks, 3/10 in the track block, 4/10 and then 6/10",
+        "(during the last long run) in the last week, and right shin pain 5/10 at night after the big",
+        "hill session. `demo_gaps.csv` (`from,to,reason`) holds the declared gap `gaitrisk demo` adds",
+        "as `gaitrisk gap add` would.",
+        "",
+        "## What the season plants (the last week, 2024-07-08 .. 2024-07-14, unless said)",
+        "",
+        "| capability | planted as | in the report |",
+        "|---|---|---|",
+        f"| single-run spike | the last Sunday's {SPIKE_M / 1000:.0f} km run, {SPIKE_M / LONG_M:.1f} x the "
+        f"30-day longest ({LONG_M / 1000:.1f} km) | `session_spike` |",
+        "| downhill | hill runs every other week (+6 %, 200 m repeats); the last week's +8 %, 300 m session | "
+        "`downhill_load` (descent ~4 x the mean week of the 28 days before) |",
+        "| cadence drop | 35 earlier level runs at the runner's usual cadence (about +1 % on the population "
+        "model 150 + 6.01 v); every run of the last week 7 % below it, 10-11 steps/min under the "
+        "population model | `overstriding` (personal baseline) |",
+        "| track block | 16-lap sessions counter-clockwise on a 400 m oval, two a week from 2024-06-17: "
+        "about 41 % of the last 28 days' distance (bend metres: about 21 %) | `track_direction`: left leg inside, "
+        "left lateral hip pain |",
+        "| camber | 30 min out-and-backs on the right-hand edge of a crowned road, weekly; out-and-back "
+        "pairing observes the side | `camber_exposure`: up-slope leg left, left lateral hip pain |",
+        "| pain rising | left lateral hip 6/10 during the last long run (mean of the 7 days before: 3.7) | "
+        "`pain_rising` |",
+        "| red flag | right shin 5/10 at night on 2024-07-11 | `see_a_clinician` with its referral |",
+        "| declared gap | 2024-04-20 .. 2024-05-12, watch at home; the first run back is 75 % of the "
+        "longest before | no `return_from_break` |",
+        "",
+        "Which leg is up-slope: a crowned road falls from its centre line to both edges. A runner on the",
+        "right-hand edge (as on every out-and-back here, both ways) has the road falling to the right:",
+        "the right foot is low and the **left leg is up-slope** (gaitrisk.features.camber names the low",
+        "side `right`). The up-slope leg is the hypothesised side (evidence.md 5.3: up-slope hip",
+        "adduction), so the planted left lateral hip pain is on the up-slope side, and on the inside",
+        "leg of the counter-clockwise track. The road loops carry only the profile's assumed side.",
+        "",
+    ]
     return "\n".join(lines)
 
 

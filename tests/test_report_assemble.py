@@ -1,8 +1,9 @@
 """Report assembly (gaitrisk.report.assemble) against the bundled season's planted truth.
 
-The demo season (fixtures/runs, truth in fixtures/truth/season.json) and its pain log
-(fixtures/pain/demo_pain.csv, planted by scripts/make_fixtures.py) go through the real
-import, features and pain import; the report must show exactly what they hold.
+The demo season's first three weeks (fixtures/runs up to its watch gap, truth in
+fixtures/truth/season.json) and their pain log (fixtures/pain/demo_pain.csv, planted by
+scripts/make_fixtures.py) go through the real import, features and pain import; the report
+must show exactly what they hold.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from .conftest import FIXTURES
 UTC = ZoneInfo("UTC")
 ATHLETE = "demo"
 SEASON = json.loads((FIXTURES / "truth" / "season.json").read_text())
-LAST_DAY = dt.date(2024, 4, 19)
+LAST_DAY = dt.date(2024, 4, 19)   # the last run before the season's watch gap
+FIRST_WEEKS = sorted(p for p in (FIXTURES / "runs").iterdir() if p.name[:10] <= LAST_DAY.isoformat())
 
 
 def build_demo_store(folder: Path) -> Path:
-    """Import the bundled season and pain log into ``folder/demo.db`` (as ``gaitrisk demo`` does)."""
+    """Import the season's first three weeks and their pain log into ``folder/demo.db`` (as ``gaitrisk demo`` does)."""
     from gaitrisk.features.compute import compute_and_store_features
     from gaitrisk.ingest.pipeline import import_paths
     from gaitrisk.pain.csvio import read_pain_csv
@@ -37,11 +39,11 @@ def build_demo_store(folder: Path) -> Path:
 
     db = folder / "demo.db"
     with Store(db) as store:
-        import_paths([str(FIXTURES / "runs")], store, ATHLETE)
+        import_paths([str(p) for p in FIRST_WEEKS], store, ATHLETE)
         compute_and_store_features(store, ATHLETE)
         parsed = read_pain_csv((FIXTURES / "pain" / "demo_pain.csv").read_bytes(), ATHLETE, UTC)
         assert not parsed.fatal and not parsed.errors
-        store.add_pain_entries([e for _, e in parsed.entries])
+        store.add_pain_entries([e for _, e in parsed.entries if e.time_utc.date() <= LAST_DAY])
     return db
 
 
@@ -59,12 +61,12 @@ def store(demo_db):
 
 
 def _season_runs() -> list[dict]:
-    return [t for t in SEASON.values() if "duplicate_of" not in t]
+    return [t for t in SEASON.values() if "duplicate_of" not in t and t["start_time"][:10] <= LAST_DAY.isoformat()]
 
 
 def _pain_rows() -> list[dict]:
     with open(FIXTURES / "pain" / "demo_pain.csv", newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+        return [r for r in csv.DictReader(f) if r["date"] <= LAST_DAY.isoformat()]
 
 
 def test_runs_match_the_season_truth(store):

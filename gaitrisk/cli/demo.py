@@ -7,14 +7,22 @@ report follows: what a morning report looks like, without any of your own data.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .main import _print_import_summary, _update_features, cli
 
+if TYPE_CHECKING:
+    from ..load.gaps import DataGap
+
 DEMO_ATHLETE = "demo"
+DEMO_WEEKS = 15      # the season's span, 2024-04-01 .. 2024-07-14, gap weeks included
 DEMO_ZONE = "UTC"   # the pain log's zone (fixtures/pain/demo_pain.csv); fixed so the demo prints the same days
 
 
@@ -27,6 +35,18 @@ def bundled_data() -> Path:
     raise click.ClickException("the bundled demo data are missing from this installation; reinstall gaitrisk")
 
 
+def read_demo_gaps(path: Path) -> list[DataGap]:
+    """The demo athlete's declared data gaps: a CSV of ``from,to,reason`` (ISO days, inclusive)."""
+    from ..load.gaps import DataGap
+
+    try:
+        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+        return [DataGap(DEMO_ATHLETE, dt.date.fromisoformat(r["from"]), dt.date.fromisoformat(r["to"]),
+                        r.get("reason") or None) for r in rows]
+    except (OSError, KeyError, TypeError, ValueError) as exc:  # a broken installation, not a user error
+        raise click.ClickException(f"{path.name}: {exc}") from None
+
+
 @cli.command("demo")
 @click.option("--keep", type=click.Path(file_okay=False), default=None,
               help="Keep the demo store (and model) in this folder instead of a throw-away one.")
@@ -35,8 +55,9 @@ def bundled_data() -> Path:
 def demo_cmd(keep: str | None, fmt: str) -> None:
     """Run the whole job on the bundled synthetic season and print the report.
 
-    Imports three weeks of runs (FIT, GPX, TCX; one run twice), computes their
-    features, imports a pain log, trains the risk model if the data allow it,
+    Imports a twelve-week season of runs (FIT, GPX, TCX; one run twice; a
+    three-week declared gap with the watch at home), computes their features,
+    imports a ten-week pain log, trains the risk model if the data allow it,
     applies the rules and prints the report.  Nothing touches your own store.
     """
     import tempfile
@@ -71,9 +92,14 @@ def demo_cmd(keep: str | None, fmt: str) -> None:
             if parsed.fatal or parsed.errors:  # a broken installation, not a user error
                 raise click.ClickException(f"{pain_file.name}: {parsed.fatal or parsed.errors[0].reason}")
             stored = store.add_pain_entries([e for _, e in parsed.entries])
-            say(f"3. pain     {sum(i is not None for i in stored)} entries from {pain_file.name}")
+            gaps_file = data / "pain" / "demo_gaps.csv"
+            gaps = read_demo_gaps(gaps_file)
+            for gap in gaps:
+                store.add_gap(gap)
+            say(f"3. pain     {sum(i is not None for i in stored)} entries from {pain_file.name}; "
+                f"{len(gaps)} declared data gap(s) from {gaps_file.name} (gaitrisk gap add)")
             last_run = max(a.start_time for a in store.activities(DEMO_ATHLETE)).astimezone(zone).date()
-            weeks = load_report(store, DEMO_ATHLETE, zone, last_run, 8).weeks
+            weeks = load_report(store, DEMO_ATHLETE, zone, last_run, DEMO_WEEKS).weeks
             say(f"4. load     {sum(w.runs for w in weeks)} runs in {len([w for w in weeks if w.runs])} weeks "
                 "(spikes, week-to-week change, ACWR)")
             try:
