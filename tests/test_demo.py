@@ -200,3 +200,35 @@ def test_the_pain_log_and_gaps_ship_with_the_package():
     assert "pain/*" in py["tool"]["setuptools"]["package-data"]["gaitrisk._fixtures"]
     assert Path(FIXTURES / "pain" / "demo_pain.csv").is_file()
     assert Path(FIXTURES / "pain" / "demo_gaps.csv").is_file()
+
+
+def test_demo_updates_the_population_risk_model_and_the_report_shows_the_risk(kept):
+    out, folder = kept
+    flat = " ".join(out.split())
+    step = re.search(r"5\. model (.*?) 6\. report", flat).group(1)
+    assert "risk model: the population prior (published effects)" in step and "onset" in step, step
+    assert "trained on" not in step and "ROC" not in step
+    card = json.loads((folder / "demo.db.model.skops.card.json").read_text())
+    assert card["model"]["selected"] == "prior" and card["data"]["onsets_total"] >= 1
+    assert re.search(r"risk of a hip/lateral-knee pain onset in the next 7 days: [\d.]+ % \([\d.]+ %–[\d.]+ %\); "
+                     r"typical for your running: [\d.]+ %", flat), flat
+    assert f"Risk model: the population prior updated with {card['data']['onsets_total']} onsets" in flat
+    assert "the model is shown from" not in flat
+
+
+def test_risk_and_flags_text_name_only_the_factors_that_raise_the_risk(kept, tmp_path):
+    _, folder = kept
+    db, prior_only = folder / "demo.db", tmp_path / "none.skops"   # no model there: the population prior
+    base = ["--db", str(db)]
+    res = CliRunner().invoke(cli, [*base, "risk", "--athlete", DEMO_ATHLETE, "--from", "2024-07-01", "--to",
+                                   "2024-07-14", "--json", "--model", str(prior_only)])
+    assert res.exit_code == 0, res.output
+    days = json.loads(res.output)["days"]
+    flat = {d["date"]: [c for c in d["contributors"] if round(c["hazard_ratio"], 2) <= 1.0] for d in days}
+    day = next(d for d, cs in flat.items() if cs)   # a day with a factor present that raises nothing
+    for args in (["risk", "--to", day], ["flags", "--until", day]):
+        res = CliRunner().invoke(cli, [*base, *args, "--athlete", DEMO_ATHLETE, "--model", str(prior_only)])
+        assert res.exit_code == 0, res.output
+        ratios = [float(m) for m in re.findall(r"HR (\d+\.\d\d) \(", res.output)]
+        assert ratios and all(hr > 1.0 for hr in ratios), (args, res.output)
+        assert "HR 1.00" not in res.output

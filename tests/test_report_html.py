@@ -78,7 +78,7 @@ def _parse(html: str) -> _Collect:
 
 def test_every_plot_is_a_figure_with_an_inline_svg(pages):
     p = _parse(pages["plain"])
-    assert set(p.figures) == {*PLOT_KEYS, "run"}
+    assert set(p.figures) == {*PLOT_KEYS, "run", "risk"}
     for key, f in p.figures.items():
         assert f["attrs"]["id"] == f"{ATHLETE}-{key}" and f["attrs"]["data-athlete"] == ATHLETE
         assert f["svg"] == 1 and f["paths"] > 10 and f["caption"], key
@@ -136,7 +136,7 @@ def test_headless_chromium_renders_every_plot_without_console_errors(pages, tmp_
     assert res.returncode == 0, res.stderr[-2000:]
     assert _console(res.stderr) == []
     dom = _parse(res.stdout)
-    assert set(dom.figures) == {*PLOT_KEYS, "run", "routes"}
+    assert set(dom.figures) == {*PLOT_KEYS, "run", "risk", "routes"}
     assert all(f["svg"] == 1 and f["paths"] > 10 for f in dom.figures.values())
 
     shot = tmp_path / "report.png"

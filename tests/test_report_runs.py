@@ -69,7 +69,7 @@ def test_the_json_lists_every_run_of_the_period_and_validates(demo):
     rep, feats, _, _ = demo
     doc = report_json([rep], GENERATED)
     jsonschema.validate(doc, schema())
-    assert doc["schema_version"] == "1.3"
+    assert doc["schema_version"] == "1.4"
     runs = doc["athletes"][0]["runs"]
     assert len(runs) == len(rep.runs)
     for j in runs:

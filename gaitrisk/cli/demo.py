@@ -1,7 +1,7 @@
 """``gaitrisk demo``: the whole main job on the bundled synthetic season, in a throw-away store.
 
-import runs -> per-run features -> pain log -> weekly load -> model (trained when the
-data allow it) and rule flags -> the text report.  Each step prints one line, then the
+import runs -> per-run features -> pain log -> weekly load -> risk model (the population
+prior, updated with the pain log) and rule flags -> the text report.  Each step prints one line, then the
 report follows: what a morning report looks like, without any of your own data.
 """
 
@@ -57,7 +57,7 @@ def demo_cmd(keep: str | None, fmt: str) -> None:
 
     Imports a twelve-week season of runs (FIT, GPX, TCX; one run twice; a
     three-week declared gap with the watch at home), computes their features,
-    imports a ten-week pain log, trains the risk model if the data allow it,
+    imports a ten-week pain log, updates the population risk model with it,
     applies the rules and prints the report.  Nothing touches your own store.
     """
     import tempfile
@@ -66,7 +66,8 @@ def demo_cmd(keep: str | None, fmt: str) -> None:
     from ..features.handoff import import_pass
     from ..ingest.pipeline import import_paths
     from ..load.weekly import load_report
-    from ..model.persist import default_model_path, save_model, train
+    from ..model.persist import default_model_path, save_model
+    from ..model.update import NothingToLearn, train_prior
     from ..pain.csvio import read_pain_csv
     from ..report import build_athlete_report, render, write_private
     from ..store import Store
@@ -102,13 +103,13 @@ def demo_cmd(keep: str | None, fmt: str) -> None:
             weeks = load_report(store, DEMO_ATHLETE, zone, last_run, DEMO_WEEKS).weeks
             say(f"4. load     {sum(w.runs for w in weeks)} runs in {len([w for w in weeks if w.runs])} weeks "
                 "(spikes, week-to-week change, ACWR)")
-            try:
-                est, card, _ = train(store, zone)
+            try:   # as `gaitrisk model train` does (kind prior): the population prior, updated with the pain log
+                est, card, _ = train_prior(store, zone)
                 save_model(est, card, model_path)
-                say(f"5. model    trained on {card['data']['rows']} athlete-days, "
-                    f"{card['data']['onsets_total']} pain onset(s); rules apply in any case")
-            except ValueError as exc:
-                say(f"5. model    not trained, the rules decide alone: {exc}")
+                say(f"5. model    risk model: the population prior (published effects), updated with the pain log: "
+                    f"{card['model']['summary']}; rules apply in any case")
+            except NothingToLearn as exc:
+                say(f"5. model    risk model: the population prior (published effects) as is: {exc}")
             rep = build_athlete_report(store, DEMO_ATHLETE, zone, today=last_run, model_path=model_path)
         say("6. report   (gaitrisk report --athlete demo; --format html for plots)")
         say("")

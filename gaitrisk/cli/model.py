@@ -279,12 +279,18 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
                        model_path=_model_path(obj, model_path), dataset=ds)
         except LookupError:
             raise click.ClickException(no_runs_message(athlete, store.path))
+        try:
+            risk = risk_for(store, athlete, zone, a.last, a.last, model_path=_model_path(obj, model_path),
+                            dataset=ds)
+        except LookupError:   # --until before the first day with data: no risk to show
+            risk = None
     not_judged = unjudged(ds.frame.loc[[athlete]], a.last)
     if as_json:
         click.echo(json.dumps({"athlete": athlete, "from": a.first.isoformat(), "to": a.last.isoformat(),
                                "flags": [flag_json(f) for f in a.flags],
                                "not_judged": [u.as_json() for u in not_judged],
-                               "model": a.model.as_json() if a.model else None, "model_note": a.model_note or None},
+                               "model": a.model.as_json() if a.model else None, "model_note": a.model_note or None,
+                               "risk": risk.as_json() if risk else None},
                               indent=2))
         return
     note = span.header_note()
@@ -307,8 +313,7 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
         click.echo(f"could not judge on {a.last}:")
         for u in not_judged:
             click.echo(f"  {u.text()}")
-    try:
-        with obj.reader() as store:
-            click.echo(risk_for(store, athlete, zone, a.last, a.last, model_path=_model_path(obj, model_path)).line())
-    except LookupError:   # --until before the first day with data: no risk to show
-        pass
+    if risk:
+        click.echo(risk.line())
+        for c in risk.days[-1].raising():
+            click.echo(f"    {c.text()}")

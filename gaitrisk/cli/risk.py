@@ -9,8 +9,6 @@ import click
 from .main import Context, _pass_db, athlete_name, cli
 from .model import _model_path, _zone, json_option, model_option, tz_option
 
-TOP_FACTORS = 3   # the factors named in the text output
-
 
 @cli.command("risk")
 @click.option("--athlete", callback=athlete_name, default="me", show_default=True, help="Whose risk.")
@@ -51,7 +49,6 @@ def risk_cmd(obj: Context, athlete: str, first: str | None, last: str | None, mo
     click.echo(f"Risk of {athlete} ({report.model}; decision support, not a diagnosis)")
     for day in report.days:
         click.echo(f"{day.date}  {report.line(day)}")
-        for c in day.contributors[:TOP_FACTORS]:
-            click.echo(f"    {c.title}: HR {c.hazard_ratio:.2f} ({c.low:.2f}–{c.high:.2f}), "
-                       f"evidence grade {c.evidence.grade} [{c.evidence.source}]")
+        for c in day.raising():
+            click.echo(f"    {c.text()}")
     click.echo(f"label: {report.label}")

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from .dataset import LabelSpec, build_dataset
+from .dataset import Dataset, LabelSpec, build_dataset
 from .evidence import FlagEvidence, shipped
 from .factors import FACTOR_TITLES, RISK_FACTORS, factor_priors, risk_factors
 from .prior import PriorRiskClassifier
@@ -26,6 +26,7 @@ from .update import label_text
 
 log = logging.getLogger(__name__)
 LEVEL = 0.95
+TOP_FACTORS = 3   # the raising factors a text names: a short list a runner reads
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,15 @@ class RiskContributor:
     def title(self) -> str:
         return FACTOR_TITLES[self.factor]
 
+    @property
+    def raises(self) -> bool:
+        """Whether the factor raises the risk: a hazard ratio above 1 as shown (an HR of 1.00 raises nothing)."""
+        return round(self.hazard_ratio, 2) > 1.0
+
+    def text(self) -> str:
+        return (f"{self.title}: HR {self.hazard_ratio:.2f} ({self.low:.2f}–{self.high:.2f}), "
+                f"evidence grade {self.evidence.grade} [{self.evidence.source}]")
+
     def as_json(self) -> dict:
         return {"factor": self.factor, "value": self.value, "hazard_ratio": self.hazard_ratio, "low": self.low,
                 "high": self.high, "evidence": self.evidence.as_json()}
@@ -55,6 +65,11 @@ class RiskDay:
     low: float
     high: float
     contributors: tuple[RiskContributor, ...]
+
+    def raising(self, top: int | None = TOP_FACTORS) -> tuple[RiskContributor, ...]:
+        """The factors present that raise the risk, strongest first (at most ``top``; None: all)."""
+        up = tuple(c for c in self.contributors if c.raises)
+        return up if top is None else up[:top]
 
     def as_json(self) -> dict:
         return {"date": self.date.isoformat(), "probability": self.probability, "low": self.low, "high": self.high,
@@ -75,6 +90,20 @@ class RiskReport:
     def as_json(self) -> dict:
         return {"athlete": self.athlete, "horizon_days": self.horizon_days, "base_rate": self.base_rate,
                 "label": self.label, "days": [d.as_json() for d in self.days]}
+
+    @property
+    def model_text(self) -> str:
+        """What the risk model is, in plain words."""
+        if self.model == "population prior":
+            return "the population prior (published effects; no personal onsets needed)"
+        return f"the population prior {self.model}"
+
+    def on(self, day: dt.date) -> RiskReport:
+        """The report cut to its last day on or before ``day``; raises ``LookupError`` when there is none."""
+        kept = [d for d in self.days if d.date <= day]
+        if not kept:
+            raise LookupError(f"no risk for {self.athlete} on or before {day}")
+        return replace(self, days=(kept[-1],))
 
     def line(self, day: RiskDay | None = None) -> str:
         """The one-line risk of ``day`` (default: the last day)."""
@@ -106,13 +135,18 @@ def load_risk_model(model_path: str | Path | None) -> tuple[PriorRiskClassifier,
 
 
 def risk_for(store, athlete: str, zone: ZoneInfo, first: dt.date | None = None, last: dt.date | None = None,
-             model_path: str | Path | None = None, spec: LabelSpec | None = None) -> RiskReport:
+             model_path: str | Path | None = None, spec: LabelSpec | None = None,
+             dataset: Dataset | None = None) -> RiskReport:
     """Risk of ``athlete`` on the days ``first``..``last`` (default: the last day with data).
 
+    ``dataset``: the athlete's rows when the caller has built them already (its label spec is used).
     Raises ``LookupError`` when the athlete has no runs or no day in the range.
     """
-    spec = spec or LabelSpec()
-    ds = build_dataset(store, [athlete], zone, spec)
+    if dataset is not None:
+        spec, ds = dataset.spec, dataset
+    else:
+        spec = spec or LabelSpec()
+        ds = build_dataset(store, [athlete], zone, spec)
     if ds.frame.empty or athlete not in ds.frame.index.get_level_values("athlete"):
         raise LookupError(f"no runs for {athlete}")
     frame = ds.frame.loc[[athlete]]

@@ -24,6 +24,7 @@ from ..features.gait import (
 from ..load.weekly import LoadReport, WeekRow
 from ..model.flags import Assessment, ModelView
 from ..model.judged import Unjudged, unjudged
+from ..model.risk import RiskReport
 from ..model.rules import ABS_CADENCE_MIN_SPEED, Flag, rule_levels
 from ..pain.compliance import PainLogStatus, pain_log_status
 from ..review import counted
@@ -178,6 +179,17 @@ class AthleteReport:
     ostrc: tuple = ()                              # weekly OSTRC answers (gaitrisk.pain.ostrc.OstrcWeek) shown
     not_judged: tuple[Unjudged, ...] = ()          # rules that lacked data or history on the report day
     samples: RunSamples | None = None              # the latest run's samples for the per-run chart
+    risk: RiskReport | None = None                 # the risk model's days of first..last; None: no data
+
+    @property
+    def risk_today(self) -> RiskReport | None:
+        """The risk of the report's last day (the last day with data on or before it)."""
+        if self.risk is None:
+            return None
+        try:
+            return self.risk.on(self.last)
+        except LookupError:
+            return None
 
     @property
     def red_flags(self) -> tuple[Flag, ...]:
@@ -230,6 +242,7 @@ def build_athlete_report(store, athlete: str, zone: ZoneInfo | str, *, since: dt
         assessment = Assessment(athlete, last - dt.timedelta(days=FLAG_DAYS - 1), last)
         notes.append(f"FLAGS COULD NOT BE COMPUTED ({type(exc).__name__}: {exc}); the rest of the report is "
                      "complete. Please report this as a bug.")
+    risk = _risk(store, athlete, zone, first, last, model_path, ds, notes) if frame is not None else None
     load = load_report(store, athlete, zone, last, n_weeks)
     runs = _run_points(store, athlete, acts, zone, load, first, last)
     if frame is not None:
@@ -248,7 +261,24 @@ def build_athlete_report(store, athlete: str, zone: ZoneInfo | str, *, since: dt
         pain_log=pain_log_status(entries, zone, last),
         ostrc=tuple(store.ostrc_weeks(athlete, since=first - dt.timedelta(days=6), until=last)),
         not_judged=unjudged(frame, last) if frame is not None else (),
-        samples=_latest_samples(store, runs))
+        samples=_latest_samples(store, runs), risk=risk)
+
+
+def _risk(store, athlete: str, zone: ZoneInfo, first: dt.date, last: dt.date, model_path, ds,
+          notes: list[str]) -> RiskReport | None:
+    """The risk over the report's days; None when the athlete has no day with data in them."""
+    from ..model.risk import risk_for
+
+    try:
+        return risk_for(store, athlete, zone, first, last, model_path=model_path, dataset=ds)
+    except LookupError:
+        return None
+    except Exception as exc:  # like the flags: a bug in the model must not cost the rest of the report
+        log.error("risk for %s could not be computed: %s: %s", athlete, type(exc).__name__, exc)
+        log.debug("risk traceback", exc_info=True)
+        notes.append(f"THE RISK COULD NOT BE COMPUTED ({type(exc).__name__}: {exc}); the rest of the report is "
+                     "complete. Please report this as a bug.")
+        return None
 
 
 def _num(rec: dict, key: str) -> float | None:

@@ -110,3 +110,35 @@ def not_judged_line(rep) -> str:
 CAMBER_NOTE = ("Left low = the left foot on the low side of the road camber (the right leg up-slope). Road side: "
                "observed (out-and-back pairing, or a side you declared) or assumed (the profile's defaults, "
                "never flagged; declare yours with gaitrisk athlete set --road-side). Camber is a hypothesis.")
+
+
+def risk_head(risk) -> str:
+    """The risk line of a one-day :class:`~gaitrisk.model.risk.RiskReport`, with its day."""
+    day = risk.days[-1]
+    return f"On {day.date}, {risk.line(day)}"
+
+
+def risk_note(risk) -> str:
+    """What the risk model is and how to read the factors."""
+    return (f"Risk model: {risk.model_text}. It starts from published effects (a base rate of running injury, "
+            "a hazard ratio per factor; docs/model.md) and needs no pain history; logged onsets update it "
+            "(gaitrisk model train). Only the factors that raise the risk are listed.")
+
+
+def risk_factor_lines(risk) -> list[str]:
+    """The factors that raise the day's risk, one line each (hazard ratio, interval, evidence)."""
+    up = risk.days[-1].raising()
+    if not up:
+        return ["no factor present raises it above what is typical for your running"]
+    return ["raised by " + c.text() for c in up]
+
+
+def classifier_line(rep) -> str | None:
+    """The older feature classifier's view, only where it exists (trained, with enough onsets)."""
+    if rep.model is None:
+        return None
+    m = rep.model
+    top = ", ".join(f"{k} {v:+.2f}" for k, v in m.contributions[:3])
+    note = f" ({rep.model_note})" if rep.model_note else ""
+    return (f"Feature classifier: {m.probability:.0%} chance of a pain onset in the next {m.horizon_days} days "
+            f"(base rate {m.base_rate:.0%}); main contributions (log-odds): {top}{note}")

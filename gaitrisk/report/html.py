@@ -87,21 +87,26 @@ def athlete_html(rep: AthleteReport) -> str:
         out.append(f'<div class="unjudged"><p class="note">{_esc(F.not_judged_line(rep))}</p><ul class="note">'
                    + "".join(f'<li data-unjudged="{_esc(u.code)}">{_esc(u.text())}</li>' for u in rep.not_judged)
                    + "</ul></div>")
-    if rep.model is None:
-        out.append(f'<p class="note">Model: {_esc(rep.model_note or "not shown")}</p>')
-    else:
-        m = rep.model
-        top = ", ".join(f"{k} {v:+.2f}" for k, v in m.contributions[:3])
-        out.append(f"<p>Model: <b>{m.probability:.0%}</b> chance of a pain onset in the next {m.horizon_days} days "
-                   f"(base rate {m.base_rate:.0%}); main contributions (log-odds): {_esc(top)}"
-                   + (f" <span class='note'>({_esc(rep.model_note)})</span>" if rep.model_note else "") + "</p>")
     plots = {p.key: p for p in plots_for(rep)}
+    out.append("<h3>Risk</h3>")
+    risk = rep.risk_today
+    if risk is None:
+        out.append('<p class="note">No data on the report\'s days to judge it.</p>')
+    else:
+        out.append(f'<p class="risk"><b>{_esc(F.risk_head(risk))}</b></p><ul class="risk-factors">'
+                   + "".join(f"<li>{_esc(line)}</li>" for line in F.risk_factor_lines(risk))
+                   + f'</ul><p class="note">{_esc(F.risk_note(risk))}</p>')
+    classifier = F.classifier_line(rep)
+    if classifier:
+        out.append(f"<p>{_esc(classifier)}</p>")
 
     def fig(key: str) -> str:
         p = plots.pop(key)
         return (f'<figure id="{_esc(stem)}-{p.key}" data-plot="{p.key}" data-athlete="{_esc(rep.athlete)}">'
                 f"{p.svg}<figcaption><b>{_esc(p.title)}.</b> {_esc(p.caption)}</figcaption></figure>")
 
+    if "risk" in plots:
+        out.append(fig("risk"))
     out.append("<h3>Load</h3>")
     out.append(_table(["week", "km", "runs", "longest km", "change", "spike", "ACWR 7:21", "pain max"],
                       [([F.week_label(w), F.km(w.distance_m), str(w.runs), F.km(w.longest_run_m), F.change_cell(w),

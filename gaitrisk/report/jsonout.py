@@ -21,7 +21,7 @@ from .assemble import (
     WeekTrend,
 )
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 SCHEMA_FILE = "report.schema.json"
 
 
@@ -96,6 +96,7 @@ def athlete_json(rep: AthleteReport) -> dict:
         "pain_log": rep.pain_log.as_json() if rep.pain_log else None,
         "ostrc": [_ostrc(w) for w in rep.ostrc],
         "not_judged": [u.as_json() for u in rep.not_judged],
+        "risk": rep.risk_today.as_json() if rep.risk_today else None,
     }
     if rep.routes is not None:
         out["privacy_zone_m"] = rep.privacy_zone_m

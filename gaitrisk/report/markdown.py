@@ -35,14 +35,16 @@ def athlete_markdown(rep: AthleteReport) -> list[str]:
     L += [""]
     if rep.not_judged:
         L += [F.not_judged_line(rep), ""] + [f"- {_esc(u.text())}" for u in rep.not_judged] + [""]
-    if rep.model is None:
-        L += [f"Model: {_esc(rep.model_note or 'not shown')}", ""]
+    L += ["### Risk", ""]
+    risk = rep.risk_today
+    if risk is None:
+        L += ["No data on the report's days to judge it.", ""]
     else:
-        m = rep.model
-        top = ", ".join(f"{k} {v:+.2f}" for k, v in m.contributions[:3])
-        L += [f"Model: {m.probability:.0%} chance of a pain onset in the next {m.horizon_days} days (base rate "
-              f"{m.base_rate:.0%}); main contributions (log-odds): {_esc(top)}"
-              + (f" ({_esc(rep.model_note)})" if rep.model_note else ""), ""]
+        L += [f"**{_esc(F.risk_head(risk))}**", ""] + [f"- {_esc(line)}" for line in F.risk_factor_lines(risk)]
+        L += ["", F.risk_note(risk), ""]
+    classifier = F.classifier_line(rep)
+    if classifier:
+        L += [_esc(classifier), ""]
     L += [f"### Load, last {len(rep.weeks)} weeks", ""]
     L += _table(["week", "km", "runs", "longest km", "change", "spike", "ACWR 7:21", "pain max"],
                 [[F.week_label(w), F.km(w.distance_m), str(w.runs), F.km(w.longest_run_m), F.change_cell(w),

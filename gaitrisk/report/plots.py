@@ -509,8 +509,36 @@ PLOTS = (load_plot, acwr_plot, cadence_plot, gct_balance_plot, downhill_plot, ca
 PLOT_KEYS = ("load", "acwr", "cadence", "gct-balance", "downhill", "camber", "pain")
 
 
+def risk_plot(rep: AthleteReport) -> Plot | None:
+    """The risk model's daily probability over the report's days, its interval and the base rate (None: no risk)."""
+    if rep.risk is None or not rep.risk.days:
+        return None
+    risk = rep.risk
+    fig, (ax,) = _figure(1, 2.4)
+    d = [r.date for r in risk.days]
+    ax.fill_between(d, [r.low * 100 for r in risk.days], [r.high * 100 for r in risk.days], color="#f5b7b1",
+                    alpha=0.6, linewidth=0, step="mid", label="95 % interval")
+    ax.plot(d, [r.probability * 100 for r in risk.days], "-", drawstyle="steps-mid", color="#c00000",
+            linewidth=1.4, label="risk")
+    ax.axhline(risk.base_rate * 100, color="#555555", linestyle="--", linewidth=1,
+               label="typical for your running")
+    # The interval spans orders of magnitude: on a log axis the point, the band and the base rate all stay legible.
+    ax.set_yscale("log")
+    top = max(r.high for r in risk.days) * 100
+    ax.set_ylim(min(min(r.low for r in risk.days) * 100, risk.base_rate * 100) / 2, top * 8)  # room for the legend
+    ax.set_ylabel(f"% in next {risk.horizon_days} days")
+    ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=3)
+    _time_axis(ax, rep)
+    return Plot("risk", f"Risk of a hip/lateral-knee pain onset in the next {risk.horizon_days} days",
+                f"Each day's probability from {risk.model_text}, with its 95 % interval (band) and the probability "
+                "on a day with no risk factor present (dashed). Decision support, not a diagnosis.", to_svg(fig), fig)
+
+
 def plots_for(rep: AthleteReport) -> list[Plot]:
     out = [f(rep) for f in PLOTS]
+    risk = risk_plot(rep)
+    if risk is not None:
+        out.append(risk)
     if rep.ostrc:
         out.append(ostrc_plot(rep))
     run = run_plot(rep)

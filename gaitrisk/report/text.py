@@ -110,15 +110,21 @@ def _flags(rep: AthleteReport):
 
 
 def _model(rep: AthleteReport):
+    """The risk of the report's last day and what raises it; the older classifier only where it exists."""
     from rich.text import Text
 
-    if rep.model is None:
-        return Text(f"Model: {plain(rep.model_note or 'not shown')}", style="dim")
-    m = rep.model
-    top = ", ".join(f"{k} {v:+.2f}" for k, v in m.contributions[:3])
-    note = f" ({plain(rep.model_note)})" if rep.model_note else ""
-    return Text(f"Model: {m.probability:.0%} chance of a pain onset in the next {m.horizon_days} days "
-                f"(base rate {m.base_rate:.0%}); main contributions (log-odds): {top}{note}")
+    risk = rep.risk_today
+    if risk is None:
+        out = Text("Risk: no data on the report's days to judge it.\n", style="dim")
+    else:
+        out = Text(plain(F.risk_head(risk)) + "\n", style="bold")
+        for line in F.risk_factor_lines(risk):
+            out.append(f"  - {plain(line)}\n")
+        out.append(F.risk_note(risk) + "\n", style="dim")
+    classifier = F.classifier_line(rep)
+    if classifier:
+        out.append(plain(classifier) + "\n")
+    return out
 
 
 def _load(rep: AthleteReport):
