@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fnmatch
 import json
 import re
 import shutil
@@ -277,6 +278,8 @@ def test_the_demo_imports_the_ostrc_weeks_and_the_report_shows_them(kept):
     # The planted story: no problem early, a growing one through the track block, substantial in the last week.
     assert [_substantial(r) for r in rows] == [False] * (len(rows) - 1) + [True]
     assert _severity(rows[0]) == 0 and 0 < _severity(rows[-3]) < _severity(rows[-2]) < _severity(rows[-1])
+    shipped = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert any(fnmatch.fnmatch("pain/demo_ostrc.csv", g) for g in shipped["gaitrisk._fixtures"])
     html = (folder / "demo.html").read_text()
     assert 'data-plot="ostrc"' in html and f"OSTRC week of {rows[-1]['week']}" in html
     with Store(folder / "demo.db", read_only=True) as st:
@@ -337,15 +340,17 @@ def test_the_per_run_table_lists_the_last_runs_with_the_flags_they_raised(kept, 
         assert cells[3:5] == [f"{r['distance_m'] / 1000:.1f}", f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"]
         assert f"{r['cadence_spm']:.0f}" in cells and f"{r['gct_ms']:.0f}" in cells
         last_week = r["day"] > last - pd.Timedelta(days=7)
-        expected = {"track direction"} if r["is_track"] else {"camber exposure"}
+        observed = str(r["road_low_side_source"] or "").startswith("out-and-back")
+        expected = {"track direction"} if r["is_track"] else {"camber exposure"} if observed else set()
         if last_week:
             expected.add("overstriding")
             if r["descent_m"] > 0 and not r["is_track"]:
                 expected.add("downhill load")
         if run_id == spike:
             expected.add("session spike")
-        raised = " ".join(cells[cells.index("measured") + 2:])
-        assert set(raised.split(", ")) == expected, (r["day"], raised)
+        raised = set(" ".join(cells[cells.index("measured") + 2:]).split(", "))
+        # The rule counts observed road sides only; a loop with an assumed side is not asserted either way.
+        assert raised - {"camber exposure"} == expected - {"camber exposure"} and expected <= raised, (r["day"], raised)
 
 
 def test_the_text_report_fits_100_columns_without_truncation(kept):
