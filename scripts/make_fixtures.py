@@ -5,7 +5,8 @@
 Writes ``runs/`` (a twelve-week demo season of one athlete), ``truth/`` (single
 runs with known truth, plus ``truth.json`` and ``season.json``), ``pain/demo_pain.csv``
 (the demo athlete's pain log), ``pain/demo_ostrc.csv`` (its weekly OSTRC answers),
-``pain/demo_gaps.csv`` (the declared data gap) and ``README.md``.  Only those are touched: other folders under ``--out`` are left alone.
+``pain/demo_gaps.csv`` (the declared data gap) and ``README.md``.  Only those are touched:
+other folders under ``--out`` are left alone.
 ``tests/test_synth.py`` regenerates into a temporary folder and fails if the committed
 files differ, so edit this script, never the fixtures.
 """

@@ -231,8 +231,9 @@ def test_camber_exposure_names_the_up_slope_left_leg_from_an_observed_side(kept,
                and pd.Timestamp(r["date"]) > last - pd.Timedelta(days=28))
     # The right foot low on every observed metre: the left leg is up-slope on all of them.
     assert right_low == pytest.approx(observed["road_m"].sum()) and observed["road_left_low_m"].sum() == 0
-    assert (f"{100 * right_low / observed['road_m'].sum():.0f} % of your {observed['road_m'].sum() / 1000:.1f} km of road "
-            "running in 28 days with an observed road side") in why, why
+    road = observed["road_m"].sum()
+    assert (f"{100 * right_low / road:.0f} % of your {road / 1000:.1f} km of road running in 28 days with an "
+            "observed road side") in why, why
     assert "had your left leg on the up-slope side of the camber" in why
     assert f"you logged left lateral hip/knee pain up to {pain}/10" in why
     assert "evidence grade hypothesis" in why
@@ -244,8 +245,9 @@ def test_track_direction_names_the_inside_left_leg(kept, runs):
     recent = runs[runs["day"] > last - pd.Timedelta(days=28)]
     track = recent[recent["is_track"].astype(bool)]
     ccw, cw = track["track_ccw_m"].sum(), track["track_cw_m"].sum()
-    assert (f"track running was {100 * track['distance_m'].sum() / recent['distance_m'].sum():.0f} % of your distance in "
-            f"28 days ({track['distance_m'].sum() / 1000:.1f} km), {100 * ccw / (ccw + cw):.0f} % of its bends "
+    on_track, total = track["distance_m"].sum(), recent["distance_m"].sum()
+    assert (f"track running was {100 * on_track / total:.0f} % of your distance in "
+            f"28 days ({on_track / 1000:.1f} km), {100 * ccw / (ccw + cw):.0f} % of its bends "
             "counter-clockwise, so your left leg ran on the inside") in why, why
     assert "you logged left-side pain (your inside leg)" in why and "evidence grade C" in why
 
