@@ -4,8 +4,9 @@
 
 Writes ``runs/`` (a twelve-week demo season of one athlete), ``truth/`` (single
 runs with known truth, plus ``truth.json`` and ``season.json``), ``pain/demo_pain.csv``
-(the demo athlete's pain log), ``pain/demo_gaps.csv`` (the declared data gap) and
-``README.md``.  Only those are touched: other folders under ``--out`` are left alone.
+(the demo athlete's pain log), ``pain/demo_ostrc.csv`` (its weekly OSTRC answers),
+``pain/demo_gaps.csv`` (the declared data gap) and ``README.md``.  Only those are touched:
+other folders under ``--out`` are left alone.
 ``tests/test_synth.py`` regenerates into a temporary folder and fails if the committed
 files differ, so edit this script, never the fixtures.
 """
@@ -293,6 +294,36 @@ DEMO_PAIN: tuple[tuple[str, str, int, str, str, str, str, str], ...] = (
     ("2024-07-14", "09:30", 6, "lateral_hip", "L", "during_run", "worsens", "last 20 minutes of the long run"),
 )
 
+# The demo athlete's weekly OSTRC-O2 answers for the left lateral hip (docs/pain_csv.md), in step
+# with the pain log: no problem in the first two weeks, a minor one in the week of the 5/10 long
+# run, none while the base weeks stay at 1-2/10, a problem that grows through the track block
+# (full participation, training and performance affected to a minor extent: not substantial),
+# and the last week a substantial problem (performance affected to a moderate extent: the pain
+# worsened during the long run).  Weeks without a diary entry (the watch gap's first two weeks,
+# the diary's hole around 2024-05-27) are left unanswered, as a real questionnaire series has them.
+DEMO_OSTRC: tuple[tuple[str, str, int, int | None, int | None, int | None, str], ...] = (
+    # week (Monday), area, participation, training, performance, symptoms, note
+    ("2024-04-01", "lateral_hip", 0, None, None, None, ""),
+    ("2024-04-08", "lateral_hip", 0, None, None, None, ""),
+    ("2024-04-15", "lateral_hip", 1, 0, 1, 2, "sore at the end of the long run"),
+    ("2024-05-06", "lateral_hip", 0, None, None, None, ""),
+    ("2024-05-13", "lateral_hip", 0, None, None, None, ""),
+    ("2024-05-20", "lateral_hip", 0, None, None, None, ""),
+    ("2024-06-03", "lateral_hip", 0, None, None, None, ""),
+    ("2024-06-10", "lateral_hip", 0, None, None, None, ""),
+    ("2024-06-17", "lateral_hip", 1, 0, 0, 1, "track bends"),
+    ("2024-06-24", "lateral_hip", 1, 1, 1, 1, ""),
+    ("2024-07-01", "lateral_hip", 1, 1, 1, 2, "stairs hurt"),
+    ("2024-07-08", "lateral_hip", 1, 1, 2, 2, "worse during the long run"),
+)
+
+
+def _ostrc_csv() -> str:
+    rows = ["week,area,participation,training,performance,symptoms,note"]
+    rows += [",".join("" if v is None else str(v) for v in row) for row in DEMO_OSTRC]
+    return "\n".join(rows) + "\n"
+
+
 # Declared data gaps (`gaitrisk gap add`): first day, last day (inclusive), reason.
 DEMO_GAPS: tuple[tuple[dt.date, dt.date, str], ...] = (GAP,)
 
@@ -374,6 +405,9 @@ def build(out: Path) -> list[Path]:
     gaps = out / "pain" / "demo_gaps.csv"
     gaps.write_text(_gaps_csv(), encoding="utf-8")
     written.append(gaps)
+    ostrc = out / "pain" / "demo_ostrc.csv"
+    ostrc.write_text(_ostrc_csv(), encoding="utf-8")
+    written.append(ostrc)
     readme = out / "README.md"
     readme.write_text(_readme(), encoding="utf-8")
     written.append(readme)
@@ -409,7 +443,7 @@ def _readme() -> str:
     lines += ["| `truth.json` | file name -> truth dict for the files above |",
               "| `season.json` | `runs/<file>` -> truth dict for the season |", ""]
     lines += [
-        "## pain/ - the demo athlete's pain log and data gap",
+        "## pain/ - the demo athlete's pain log, weekly OSTRC answers and data gap",
         "",
         f"`demo_pain.csv` (docs/pain_csv.md; times in {DEMO_PAIN_ZONE}): {len(DEMO_PAIN)} entries from "
         f"{DEMO_PAIN[0][0]} to {DEMO_PAIN[-1][0]},",
@@ -420,6 +454,17 @@ def _readme() -> str:
         "(during the last long run) in the last week, and right shin pain 5/10 at night after the big",
         "hill session. `demo_gaps.csv` (`from,to,reason`) holds the declared gap `gaitrisk demo` adds",
         "as `gaitrisk gap add` would.",
+        "",
+        f"`demo_ostrc.csv` (docs/pain_csv.md): {len(DEMO_OSTRC)} weekly OSTRC-O2 answers for the left lateral hip, "
+        "weeks of",
+        f"{DEMO_OSTRC[0][0]} to {DEMO_OSTRC[-1][0]}, imported by `gaitrisk demo` as `gaitrisk pain week-import` would.",
+        "No problem in the first two weeks; a minor one (severity 33/100) in the week of the 5/10 long run;",
+        "none through the base weeks; a growing problem through the track block (16, 32, 41/100: full",
+        "participation, training and performance affected to a minor extent, not substantial); and in",
+        "the last week a substantial problem (50/100: performance affected to a moderate extent). Weeks",
+        "without a diary entry are left unanswered (unknown). With these answers the model's label for",
+        "the demo athlete is the OSTRC substantial-problem onset (docs/model.md), not the pain-log onset:",
+        "one onset, the Monday of the last week, after an answered week without a substantial problem.",
         "",
         "## What the season plants (the last week, 2024-07-08 .. 2024-07-14, unless said)",
         "",
@@ -442,6 +487,9 @@ def _readme() -> str:
         "| red flag | right shin 5/10 at night on 2024-07-11 | `see_a_clinician` with its referral |",
         "| declared gap | 2024-04-20 .. 2024-05-12, watch at home; the first run back is 75 % of the "
         "longest before | no `return_from_break` |",
+        "| OSTRC week | weekly answers for the left lateral hip: severity 16, 32, 41/100 through the track "
+        "block, a substantial problem (50/100) in the last week | the report's OSTRC lines (HTML: the weekly "
+        "severity chart); the model's label |",
         "",
         "Which leg is up-slope: a crowned road falls from its centre line to both edges. A runner on the",
         "right-hand edge (as on every out-and-back here, both ways) has the road falling to the right:",

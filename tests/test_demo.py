@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fnmatch
 import json
 import re
 import shutil
@@ -26,7 +27,11 @@ from gaitrisk.cli.demo import DEMO_ATHLETE, read_demo_gaps
 from gaitrisk.cli.main import cli
 from gaitrisk.features.gait import POP_CADENCE_INTERCEPT, POP_CADENCE_SLOPE
 from gaitrisk.model.dataset import LabelSpec, athlete_days
+from gaitrisk.model.judged import unjudged
 from gaitrisk.model.rules import rule_levels
+from gaitrisk.model.persist import default_model_path
+from gaitrisk.report import build_athlete_report, render
+from gaitrisk.report.text import render_text
 from gaitrisk.store import Store
 
 from .conftest import FIXTURES, REPO
@@ -182,6 +187,189 @@ def test_out_and_back_runs_give_observed_road_side_and_up_slope_pain(runs):
     assert (paired["road_low_side"] == "right").all()
     recent = [r for r in PAIN if pd.Timestamp(r["date"]) > last - pd.Timedelta(days=28)]
     assert any(r["region"] == "lateral_hip" and r["side"] == "L" and int(r["score"]) >= 3 for r in recent)
+
+
+def _report(out: str) -> str:
+    """The report the demo printed, without its step lines and the closing "Kept ..." line."""
+    return out[out.index("gaitrisk report, generated"):out.index("\nKept the store")]
+
+
+def _flag_text(out: str, code: str) -> str:
+    """One flag's row of the flags table, its wrapped lines joined into one line of words."""
+    flags = " ".join(out[out.index("Flags (2024-07-08 to 2024-07-14)"):out.index("Load, last")].split())
+    start = flags.index(f" {code} (")
+    nxt = re.search(r" [a-z_]+ \((?:info|warn)\) 2024-| Model:", flags[start + 1:])
+    return flags[start:start + 1 + nxt.start()] if nxt else flags[start:]
+
+
+def _level_week(runs: pd.DataFrame) -> pd.DataFrame:
+    last = _last_day(runs)
+    return runs[(runs["day"] > last - pd.Timedelta(days=7)) & (runs["level_time_s"] > 0)]
+
+
+def test_overstriding_is_judged_against_the_runners_own_baseline(kept, runs):
+    why = _flag_text(kept[0], "overstriding")
+    week = _level_week(runs)
+    flag_run = runs.iloc[-1]                       # the flag's day is the last run's
+    share = (week["cadence_low_share"] * week["level_time_s"]).sum() / week["level_time_s"].sum()
+    mean = (week["cadence_residual_pct"] * week["level_time_s"]).sum() / week["level_time_s"].sum()
+    assert (week["cadence_baseline"] == "personal").all()
+    assert (f"{share * 100:.0f} % of your level running in the last 7 days was >= 5 % below your own cadence for the "
+            f"speed (the median of your {int(flag_run['cadence_baseline_runs'])} earlier level runs in 90 days: "
+            f"{flag_run['cadence_baseline_pct']:+.1f} % against the population model)") in why, why
+    assert f"Mean level cadence {mean:+.1f} % against your own baseline" in why, why
+    assert mean < -5 and "population fallback" not in why
+
+
+def test_camber_exposure_names_the_up_slope_left_leg_from_an_observed_side(kept, runs):
+    why = _flag_text(kept[0], "camber_exposure")
+    last = _last_day(runs)
+    recent = runs[runs["day"] > last - pd.Timedelta(days=28)]
+    observed = recent[recent["road_low_side_source"].fillna("").str.startswith("out-and-back")]
+    right_low = observed["road_right_low_m"].sum()
+    pain = max(int(r["score"]) for r in PAIN if r["region"] == "lateral_hip" and r["side"] == "L"
+               and pd.Timestamp(r["date"]) > last - pd.Timedelta(days=28))
+    # The right foot low on every observed metre: the left leg is up-slope on all of them.
+    assert right_low == pytest.approx(observed["road_m"].sum()) and observed["road_left_low_m"].sum() == 0
+    road = observed["road_m"].sum()
+    assert (f"{100 * right_low / road:.0f} % of your {road / 1000:.1f} km of road running in 28 days with an "
+            "observed road side") in why, why
+    assert "had your left leg on the up-slope side of the camber" in why
+    assert f"you logged left lateral hip/knee pain up to {pain}/10" in why
+    assert "evidence grade hypothesis" in why
+
+
+def test_track_direction_names_the_inside_left_leg(kept, runs):
+    why = _flag_text(kept[0], "track_direction")
+    last = _last_day(runs)
+    recent = runs[runs["day"] > last - pd.Timedelta(days=28)]
+    track = recent[recent["is_track"].astype(bool)]
+    ccw, cw = track["track_ccw_m"].sum(), track["track_cw_m"].sum()
+    on_track, total = track["distance_m"].sum(), recent["distance_m"].sum()
+    assert (f"track running was {100 * on_track / total:.0f} % of your distance in "
+            f"28 days ({on_track / 1000:.1f} km), {100 * ccw / (ccw + cw):.0f} % of its bends "
+            "counter-clockwise, so your left leg ran on the inside") in why, why
+    assert "you logged left-side pain (your inside leg)" in why and "evidence grade C" in why
+
+
+def _ostrc_rows() -> list[dict]:
+    return list(csv.DictReader((FIXTURES / "pain" / "demo_ostrc.csv").open()))
+
+
+def _severity(row: dict) -> int:
+    """OSTRC-O2 severity by its definition (docs/pain_csv.md): each option scores 0, 8, 17 or 25."""
+    if row["participation"] in ("0", "3"):
+        return 0 if row["participation"] == "0" else 100
+    return sum((0, 8, 17, 25)[int(row[k])] for k in ("participation", "training", "performance", "symptoms"))
+
+
+def _substantial(row: dict) -> bool:
+    return row["participation"] == "3" or any(row[k] and int(row[k]) >= 2 for k in ("training", "performance"))
+
+
+def test_the_demo_imports_the_ostrc_weeks_and_the_report_shows_them(kept):
+    out, folder = kept
+    rows = _ostrc_rows()
+    assert re.search(rf"^3\. pain .*\n +{len(rows)} weekly OSTRC answers from demo_ostrc\.csv", out, re.MULTILINE)
+    first, last = (dt.date.fromisoformat(d) for d in
+                   re.search(r"^demo: (\S+) to (\S+) \(UTC\)", _report(out), re.MULTILINE).groups())
+    shown = [r for r in rows if first - dt.timedelta(days=6) <= dt.date.fromisoformat(r["week"]) <= last]
+    lines = re.findall(r"^OSTRC week of .*$", out, re.MULTILINE)
+    assert lines == [f"OSTRC week of {r['week']} (lateral hip): severity {_severity(r)}/100, substantial problem: "
+                     f"{'yes' if _substantial(r) else 'no'}" for r in shown]
+    # The planted story: no problem early, a growing one through the track block, substantial in the last week.
+    assert [_substantial(r) for r in rows] == [False] * (len(rows) - 1) + [True]
+    assert _severity(rows[0]) == 0 and 0 < _severity(rows[-3]) < _severity(rows[-2]) < _severity(rows[-1])
+    shipped = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert any(fnmatch.fnmatch("pain/demo_ostrc.csv", g) for g in shipped["gaitrisk._fixtures"])
+    html = (folder / "demo.html").read_text()
+    assert 'data-plot="ostrc"' in html and f"OSTRC week of {rows[-1]['week']}" in html
+    with Store(folder / "demo.db", read_only=True) as st:
+        assert len(st.ostrc_weeks(DEMO_ATHLETE)) == len(rows)
+        frame = athlete_days(st, DEMO_ATHLETE, UTC, LabelSpec()).xs(DEMO_ATHLETE)
+    # With answers the label is the OSTRC onset: the Monday of the first substantial week after an answered one.
+    onset = next(r["week"] for prev, r in zip(rows, rows[1:]) if _substantial(r) and not _substantial(prev))
+    assert (frame["label_ostrc"] == 1).all()
+    assert [d.date().isoformat() for d in frame.index[frame["onset"] > 0]] == [onset]
+
+
+def test_nothing_is_left_unjudged_on_the_last_day_but_early_days_list_what_they_lack(kept, runs):
+    out, folder = kept
+    last = _last_day(runs).date()
+    with Store(folder / "demo.db", read_only=True) as st:
+        frame = athlete_days(st, DEMO_ATHLETE, UTC, LabelSpec()).xs(DEMO_ATHLETE)
+        early = runs[runs["day"] < pd.Timestamp("2024-04-20")]["day"]
+        day = early.max().date()
+        rep = build_athlete_report(st, DEMO_ATHLETE, UTC, today=day)
+    # Twelve weeks of runs and a pain log: every rule has its history on the last day.
+    assert unjudged(frame, last) == () and "Could not judge" not in out
+    # Three weeks in, the 30-day spike and the 28-day rules cannot be judged yet.
+    have = (day - early.min().date()).days
+    lacking = {u.code: u for u in unjudged(frame, day)}
+    assert {"session_spike", "downhill_load", "track_direction"} <= set(lacking)
+    assert lacking["session_spike"].have == have < lacking["session_spike"].need == 30
+    text = render([rep], "text")
+    assert f"Could not judge on {day} (not enough data or history):" in text
+    assert f"session spike: needs 30 days of runs before the run, you have {have}" in text
+
+
+def _run_rows(out: str) -> dict[str, str]:
+    """The per-run table's rows by their date label, each row's wrapped lines joined."""
+    table = out[out.index("Runs, the last"):out.index("time: moving time")]
+    rows: dict[str, str] = {}
+    key = None
+    for line in table.splitlines()[3:]:
+        m = re.match(r"^ (\w{3} \d\d \w{3}) ", line)
+        if m:
+            key = m.group(1)
+            rows[key] = line
+        elif key and line.strip():
+            rows[key] += " " + line.strip()
+    return rows
+
+
+def test_the_per_run_table_lists_the_last_runs_with_the_flags_they_raised(kept, runs):
+    out = kept[0]
+    rows = _run_rows(out)
+    shown = runs.tail(10)
+    assert f"Runs, the last 10 of {len(runs[runs['day'] >= pd.Timestamp('2024-05-20')])} in this period" in out
+    assert list(rows) == [f"{d:%a %d %b}" for d in shown["day"]]
+    last = _last_day(runs)
+    spike = runs[runs["day"] > last - pd.Timedelta(days=7)]["distance_m"].idxmax()
+    for run_id, r in shown.iterrows():
+        cells = rows[f"{r['day']:%a %d %b}"].split()
+        h, m, sec = int(r["moving_time_s"]) // 3600, int(r["moving_time_s"]) // 60 % 60, round(r["moving_time_s"]) % 60
+        assert cells[3:5] == [f"{r['distance_m'] / 1000:.1f}", f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"]
+        assert f"{r['cadence_spm']:.0f}" in cells and f"{r['gct_ms']:.0f}" in cells
+        last_week = r["day"] > last - pd.Timedelta(days=7)
+        observed = str(r["road_low_side_source"] or "").startswith("out-and-back")
+        expected = {"track direction"} if r["is_track"] else {"camber exposure"} if observed else set()
+        if last_week:
+            expected.add("overstriding")
+            if r["descent_m"] > 0 and not r["is_track"]:
+                expected.add("downhill load")
+        if run_id == spike:
+            expected.add("session spike")
+        raised = set(" ".join(cells[cells.index("measured") + 2:]).split(", "))
+        # The rule counts observed road sides only; a loop with an assumed side is not asserted either way.
+        assert raised - {"camber exposure"} == expected - {"camber exposure"} and expected <= raised, (r["day"], raised)
+
+
+def test_the_text_report_fits_100_columns_without_truncation(kept):
+    """Every table of the demo's report, rendered for a 100-column terminal, keeps its headers and cells whole."""
+    folder = kept[1]
+    with Store(folder / "demo.db", read_only=True) as st:
+        last = max(a.start_time for a in st.activities(DEMO_ATHLETE)).astimezone(UTC).date()
+        rep = build_athlete_report(st, DEMO_ATHLETE, UTC, today=last, model_path=default_model_path(folder / "demo.db"))
+    report = render_text([rep], dt.datetime(2024, 7, 15, tzinfo=dt.UTC), width=100)
+    assert "…" not in report
+    assert max(len(line) for line in report.splitlines()) <= 100
+    table = report[report.index("Terrain, camber and track exposure (km)"):report.index("Pain log")]
+    assert re.search(r"^ week +downhill ≤-5 % +≤-10 % +L low +R low +road side +CCW +CW$", table, re.MULTILINE)
+    assert re.search(r"^ 08 Jul–14 Jul .* mixed +\d+\.\d +\d+\.\d$", table, re.MULTILINE)   # observed + assumed
+    legend = " ".join(table.split())
+    assert "L low, R low: road km with the left or right foot low" in legend and "mixed (both in one week)" in legend
+    assert "CCW, CW: track bends run counter-clockwise, clockwise" in legend
 
 
 def test_demo_leaves_nothing_behind_without_keep(tmp_path, monkeypatch):

@@ -57,8 +57,9 @@ def demo_cmd(keep: str | None, fmt: str) -> None:
 
     Imports a twelve-week season of runs (FIT, GPX, TCX; one run twice; a
     three-week declared gap with the watch at home), computes their features,
-    imports a ten-week pain log, updates the population risk model with it,
-    applies the rules and prints the report.  Nothing touches your own store.
+    imports a ten-week pain log and weekly OSTRC answers, updates the population
+    risk model with them, applies the rules and prints the report.  Nothing
+    touches your own store.
     """
     import tempfile
     from zoneinfo import ZoneInfo
@@ -69,6 +70,7 @@ def demo_cmd(keep: str | None, fmt: str) -> None:
     from ..model.persist import default_model_path, save_model
     from ..model.update import NothingToLearn, train_prior
     from ..pain.csvio import read_pain_csv
+    from ..pain.ostrc_csv import read_ostrc_csv
     from ..report import build_athlete_report, render, write_private
     from ..store import Store
 
@@ -97,8 +99,14 @@ def demo_cmd(keep: str | None, fmt: str) -> None:
             gaps = read_demo_gaps(gaps_file)
             for gap in gaps:
                 store.add_gap(gap)
+            ostrc_file = data / "pain" / "demo_ostrc.csv"
+            weekly = read_ostrc_csv(ostrc_file.read_bytes(), DEMO_ATHLETE)
+            if weekly.fatal or weekly.errors:  # a broken installation, not a user error
+                raise click.ClickException(f"{ostrc_file.name}: {weekly.fatal or weekly.errors[0].reason}")
+            n_weeks = len(store.put_ostrc_weeks([w for _, w in weekly.weeks]))
             say(f"3. pain     {sum(i is not None for i in stored)} entries from {pain_file.name}; "
                 f"{len(gaps)} declared data gap(s) from {gaps_file.name} (gaitrisk gap add)")
+            say(f"           {n_weeks} weekly OSTRC answers from {ostrc_file.name} (gaitrisk pain week-import)")
             last_run = max(a.start_time for a in store.activities(DEMO_ATHLETE)).astimezone(zone).date()
             weeks = load_report(store, DEMO_ATHLETE, zone, last_run, DEMO_WEEKS).weeks
             say(f"4. load     {sum(w.runs for w in weeks)} runs in {len([w for w in weeks if w.runs])} weeks "

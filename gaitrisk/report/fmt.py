@@ -107,9 +107,25 @@ def not_judged_line(rep) -> str:
     return f"Could not judge on {rep.last} (not enough data or history):"
 
 
-CAMBER_NOTE = ("Left low = the left foot on the low side of the road camber (the right leg up-slope). Road side: "
-               "observed (out-and-back pairing, or a side you declared) or assumed (the profile's defaults, "
-               "never flagged; declare yours with gaitrisk athlete set --road-side). Camber is a hypothesis.")
+# Short headers keep the exposure table inside a 100-column terminal; the note spells them out.
+EXPOSURE_HEAD = ["week", "downhill ≤-5 %", "≤-10 %", "L low", "R low", "road side", "CCW", "CW"]
+CAMBER_NOTE = ("Downhill: km at a grade of -5 % (-10 %) or steeper. L low, R low: road km with the left or right "
+               "foot low; Left low = the left foot on the low side of the road camber (the right leg up-slope). "
+               "Road side: observed (out-and-back pairing, or a side you declared), assumed (the profile's "
+               "defaults, never flagged; declare yours with gaitrisk athlete set --road-side) or mixed (both in "
+               "one week). CCW, CW: track bends run counter-clockwise, clockwise. Camber is a hypothesis.")
+_SIDE_CELL = {"observed + assumed": "mixed"}
+
+
+def road_side_cell(evidence: str | None) -> str:
+    """A week's road-side evidence in one short word: observed, assumed or mixed ("-": no road)."""
+    return _SIDE_CELL.get(evidence or "", evidence or "-")
+
+
+def exposure_row(w) -> list[str]:
+    """One :class:`~gaitrisk.report.assemble.WeekTrend` as a row under :data:`EXPOSURE_HEAD`."""
+    return [week_label(w), km(w.downhill5_m), km(w.downhill10_m), km(w.road_left_low_m), km(w.road_right_low_m),
+            road_side_cell(w.road_side_evidence), km(w.track_ccw_m), km(w.track_cw_m)]
 
 
 def risk_head(risk) -> str:

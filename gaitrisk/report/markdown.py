@@ -63,11 +63,7 @@ def athlete_markdown(rep: AthleteReport) -> list[str]:
                   F.num(w.gct_balance_pct, ".1f")] for w in rep.trends])
     L += [F.CADENCE_NOTE, ""]
     L += ["### Terrain, camber and track exposure (km)", ""]
-    L += _table(["week", "downhill ≤-5 %", "≤-10 %", "road left low", "road right low", "road side", "track CCW",
-                 "track CW"],
-                [[F.week_label(w), F.km(w.downhill5_m), F.km(w.downhill10_m), F.km(w.road_left_low_m),
-                  F.km(w.road_right_low_m), w.road_side_evidence or "-", F.km(w.track_ccw_m), F.km(w.track_cw_m)]
-                 for w in rep.trends])
+    L += _table(F.EXPOSURE_HEAD, [F.exposure_row(w) for w in rep.trends])
     L += [F.CAMBER_NOTE, ""]
     L += ["### Pain log", ""]
     if rep.pain_log:

@@ -67,6 +67,7 @@ def _runs(rep: AthleteReport):
         return Text("Runs: none in this period.\n", style="dim")
     shown = rep.runs[-F.RUNS_SHOWN:]
     t = _table(f"Runs, the last {len(shown)} of {len(rep.runs)} in this period", *F.RUN_HEAD, wrap=(7,))
+    t.columns[-1].justify = "left"   # a wrapped list of flags reads from the left
     for r in shown:
         row = F.run_row(r)
         t.add_row(*row[:-1], Text(plain(row[-1])), style="red" if r.flags else None)
@@ -150,11 +151,9 @@ def _trends(rep: AthleteReport):
 
 
 def _exposure(rep: AthleteReport):
-    t = _table("Terrain, camber and track exposure (km)", "week", "downhill ≤-5 %", "≤-10 %", "road left low",
-               "road right low", "road side", "track CCW", "track CW")
+    t = _table("Terrain, camber and track exposure (km)", *F.EXPOSURE_HEAD)
     for w in rep.trends:
-        t.add_row(F.week_label(w), F.km(w.downhill5_m), F.km(w.downhill10_m), F.km(w.road_left_low_m),
-                  F.km(w.road_right_low_m), w.road_side_evidence or "-", F.km(w.track_ccw_m), F.km(w.track_cw_m))
+        t.add_row(*F.exposure_row(w))
     return _with_note(t, F.CAMBER_NOTE)
 
 
