@@ -412,8 +412,9 @@ def test_risk_and_flags_text_name_only_the_factors_that_raise_the_risk(kept, tmp
                                    "2024-07-14", "--json", "--model", str(prior_only)])
     assert res.exit_code == 0, res.output
     days = json.loads(res.output)["days"]
-    flat = {d["date"]: [c for c in d["contributors"] if round(c["hazard_ratio"], 2) <= 1.0] for d in days}
-    day = next(d for d, cs in flat.items() if cs)   # a day with a factor present that raises nothing
+    # A day with a factor present that raises nothing beside one that raises the risk.
+    day = next(d["date"] for d in days
+               if {round(c["hazard_ratio"], 2) <= 1.0 for c in d["contributors"]} == {True, False})
     for args in (["risk", "--to", day], ["flags", "--until", day]):
         res = CliRunner().invoke(cli, [*base, *args, "--athlete", DEMO_ATHLETE, "--model", str(prior_only)])
         assert res.exit_code == 0, res.output
