@@ -159,8 +159,8 @@ def _evaluate_prior(ds, folds: int, train_share: float, as_json: bool) -> None:
         raise click.ClickException("cannot evaluate: no labelled athlete-days with a pain log around them "
                                    "(import runs and a pain log first)")
     if y.max() == 0:
-        raise click.ClickException(f"no pain onset in the {len(y)} labelled days: nothing to evaluate "
-                                   "(the population prior stands as is)")
+        raise click.ClickException(f"no pain onset in the labelled days: nothing to evaluate ({len(y)} days with "
+                                   "a pain log around them; the population prior stands as is)")
     if y.min() == 1:
         raise click.ClickException(f"every one of the {len(y)} labelled days has an onset ahead: nothing to evaluate")
     try:
