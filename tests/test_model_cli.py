@@ -157,6 +157,51 @@ def test_evaluate_reports_both_splits_with_baselines_on_the_same_rows(cohort):
     assert text.exit_code == 0 and "athlete_grouped model" in text.output and "intercept" in text.output
 
 
+def test_evaluate_scores_the_prior_model_beside_the_unupdated_prior_by_default(cohort):
+    from zoneinfo import ZoneInfo
+
+    from gaitrisk.model.dataset import build_dataset
+    from gaitrisk.model.evaluate import metrics
+    from gaitrisk.model.factors import risk_factors
+    from gaitrisk.model.prior import PriorRiskClassifier
+    from gaitrisk.store import Store
+
+    _, db, _ = cohort
+    r = run(db, "model", "evaluate", "--tz", "UTC", "--folds", "3", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    with Store(db) as store:
+        rows = build_dataset(store, zone=ZoneInfo("UTC")).logged_rows
+    y = rows["label"].to_numpy(int)
+    assert out["model_kind"] == "prior" and (out["rows"], out["positives"]) == (len(y), int(y.sum()))
+    grouped = out["splits"][0]
+    assert grouped["split"] == "athlete_grouped" and grouped["fits"] == 3
+    assert {grouped[k]["n"] for k in ("model", "prior", "rules", "intercept")} == {len(y)}
+    # The un-updated prior needs no training: its scores are the population prior's on every logged row.
+    p = PriorRiskClassifier().from_prior().predict_proba(risk_factors(rows).to_numpy(float))[:, 1]
+    assert grouped["prior"]["brier"] == pytest.approx(metrics(y, p).brier)
+    assert grouped["model"]["brier"] != grouped["prior"]["brier"]   # the folds updated it
+    text = run(db, "model", "evaluate", "--tz", "UTC", "--folds", "2")
+    assert text.exit_code == 0, text.output
+    assert "athlete_grouped prior" in text.output and "athlete_grouped model" in text.output
+    old = run(db, "model", "evaluate", "--tz", "UTC", "--folds", "2", "--model-kind", "logistic", "--json")
+    assert old.exit_code == 0 and "prior" not in json.loads(old.output)["splits"][0]
+
+
+def test_evaluate_without_onsets_or_with_one_athlete_is_one_clear_line(cohort, tmp_path):
+    truth, db, _ = cohort
+    name = next(n for n, t in truth["athletes"].items() if t["onsets"])
+    one = tmp_path / "one.db"
+    assert run(one, "import", db.parent / name / "runs", "--athlete", name).exit_code == 0
+    r = run(one, "model", "evaluate", "--tz", "UTC")   # runs, no pain log: nothing labelled
+    assert r.exit_code == 1 and "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
+    assert "cannot evaluate: no labelled athlete-days with a pain log" in r.output, r.output
+    assert run(one, "pain", "import", db.parent / name / "pain.csv", "--athlete", name, "--tz", "UTC").exit_code == 0
+    r = run(one, "model", "evaluate", "--tz", "UTC")   # one athlete: no athlete-grouped folds
+    assert r.exit_code == 1 and "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
+    assert "at least 2 athletes" in r.output, r.output
+
+
 def test_evaluate_on_an_empty_store_is_one_clear_line(tmp_path):
     r = run(tmp_path / "empty.db", "model", "evaluate", "--tz", "UTC")
     assert r.exit_code == 1 and "cannot evaluate" in r.output and "Traceback" not in r.output

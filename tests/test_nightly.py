@@ -446,7 +446,7 @@ def test_killed_at_random_points_then_rerun_completes_exactly_once(cohort, tmp_p
                           " GROUP BY 1, 2, 3, 4, 5 HAVING count(*) > 1)").fetchone()[0]
     assert dup == 0
     # The completed state is final: one more run finds nothing to do.
-    last = run_nightly(db, inbox, report_dir=root / "reports", zone=UTC, min_age_s=0,
+    last = run_nightly(db, inbox, report_dir=root / "reports", zone=UTC, min_age_s=0, model_kind="logistic",
                        report_renderer=json_report_renderer)
     assert last.nothing_new, last.as_json()
 
@@ -482,9 +482,11 @@ def test_analysis_task_carries_the_data_and_runs_where_the_database_is_not(real_
     import zlib
 
     from gaitrisk.model.flags import assess
+    from gaitrisk.model.risk import risk_for
     from gaitrisk.nightly.analysis import (
         AthleteResult,
         AthleteTask,
+        DayRisk,
         ModelFiles,
         RenderedReport,
         SeenFlag,
@@ -504,10 +506,12 @@ def test_analysis_task_carries_the_data_and_runs_where_the_database_is_not(real_
     when = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
     with Store(db) as st:  # the JSON report only: the HTML one adds its plots (seconds), not other data
         task = AthleteTask.build(st, name, "UTC", ModelFiles.read(model_path), ("json",), when)
-        local = AthleteResult(name, tuple(SeenFlag(f.code, f.severity, f.date.isoformat())
-                                          for f in assess(st, name, UTC, model_path=model_path).flags),
+        flagged = assess(st, name, UTC, model_path=model_path)
+        local = AthleteResult(name, tuple(SeenFlag(f.code, f.severity, f.date.isoformat()) for f in flagged.flags),
                               tuple(RenderedReport(n, t) for n, t in render_reports(
-                                  st, name, zone=UTC, model_path=model_path, formats=("json",), generated_at=when)))
+                                  st, name, zone=UTC, model_path=model_path, formats=("json",), generated_at=when)),
+                              risk=DayRisk.of(risk_for(st, name, UTC, flagged.last, flagged.last,
+                                                       model_path=model_path)))
     assert local.flags and json.loads(local.reports[0].text)["athletes"][0]["runs"]
     shipped = pickle.dumps(task)
     for blob in (shipped, zlib.decompress(task.snapshot), task.model.model, task.model.card):
@@ -541,3 +545,57 @@ def test_import_and_nightly_take_workers_and_scheduler(tmp_path):
     bad_db = runner.invoke(cli, ["nightly", "--db", str(tmp_path / "not.db"), "--inbox", str(tmp_path / "inbox")])
     assert bad_db.exit_code == 1 and "not a usable gaitrisk database" in bad_db.output
     assert bad_db.exception is None or isinstance(bad_db.exception, SystemExit)
+
+
+def test_nightly_updates_the_prior_model_and_a_second_night_leaves_it_alone(cohort, tmp_path):
+    _inbox(cohort, tmp_path)
+    first = _run(tmp_path, model_kind="prior")
+    assert not first.failed and first.model == "trained", first.model_note
+    model = tmp_path / "g.db.model.skops"
+    card = json.loads((tmp_path / "g.db.model.skops.card.json").read_text())
+    # The card holds what model info prints: the prior's version, the data, the label, the unlogged days.
+    assert card["model"]["selected"] == "prior" and card["model"]["prior_version"] >= 1
+    assert card["data"]["onsets_total"] > 0 and "unlogged_rows_removed" in card["data"] and card["label_text"]
+    assert card["model"]["summary"] in first.model_note and "updated the population prior" in first.model_note
+    info = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "model", "info"])
+    assert info.exit_code == 0 and "population prior version" in info.output, info.output
+    for a in first.athletes:   # each athlete's last day carries the model's risk, not an alert
+        assert a.analysed and a.risk is not None, a.line()
+        assert 0 < a.risk["low"] <= a.risk["probability"] <= a.risk["high"] < 1
+        assert 0 < a.risk["base_rate"] < 1 and a.risk["model"].startswith("updated with")
+        assert "risk of a hip/lateral-knee pain onset" in a.line()
+    assert all(a.athlete in {x["athlete"] for x in first.as_json()["athletes"] if x["risk"]} for a in first.athletes)
+    model_bytes = model.read_bytes()
+
+    again = _run(tmp_path, model_kind="prior")
+    assert not again.failed and again.model == "unchanged" and again.nothing_new
+    assert model.read_bytes() == model_bytes
+    assert [a.risk for a in again.athletes] == [a.risk for a in first.athletes]   # remembered, not recomputed
+
+
+def test_without_pain_onsets_the_population_prior_stands_and_the_night_is_clean(cohort, tmp_path):
+    inbox = _inbox(cohort, tmp_path, pain=False)
+    db = tmp_path / "g.db"
+    r = CliRunner().invoke(cli, ["nightly", "--db", str(db), "--inbox", str(inbox), "--min-age", "0",
+                                 "--tz", "UTC", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert not out["failed"] and out["model"]["status"] == "not_trained"
+    assert "population prior" in out["model"]["note"]
+    assert not (tmp_path / "g.db.model.skops").exists()
+    assert all(a["risk"]["model"] == "population prior" for a in out["athletes"])
+    again = CliRunner().invoke(cli, ["nightly", "--db", str(db), "--inbox", str(inbox), "--min-age", "0",
+                                     "--tz", "UTC"])
+    assert again.exit_code == 0 and again.output.startswith("nothing new"), again.output
+
+
+def test_switching_to_the_prior_kind_retrains_once_without_new_onsets(cohort, tmp_path):
+    from gaitrisk.model.persist import read_card
+
+    _inbox(cohort, tmp_path)
+    assert _run(tmp_path, model_kind="logistic").model == "trained"
+    card = tmp_path / "g.db.model.skops"
+    assert read_card(card)["model"]["selected"] != "prior"
+    switched = _run(tmp_path, model_kind="prior")
+    assert switched.model == "trained" and read_card(card)["model"]["selected"] == "prior", switched.model_note
+    assert _run(tmp_path, model_kind="prior").model == "unchanged"

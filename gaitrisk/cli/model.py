@@ -67,25 +67,29 @@ def model_train(obj: Context, out: str | None, folds: int, kind: str, tz: str | 
     Days without any pain entry in the 14 days before nor in the 7 after are unknown
     and left out.  The file is a skops archive (never a pickle) created readable by you only.
     """
-    from ..model.estimator import GaitRiskClassifier
-    from ..model.persist import save_model, train
+    from ..model.persist import save_model
+    from ..model.update import MODEL_KIND, train_model, update_lines
 
     zone = _zone(tz)
     path = Path(out) if out else _model_path(obj, None)
-    if kind == "prior":
-        _train_prior(obj, path, zone, as_json)
-        return
     with obj.store() as store:
         try:
-            est, card, _ = train(store, zone, estimator=GaitRiskClassifier(model=kind), folds=folds)
+            est, card = train_model(store, zone, kind, folds)
         except ValueError as exc:
-            raise click.ClickException(f"cannot train: {exc}") from exc
+            raise click.ClickException(f"cannot train: {exc}") from None
     try:
         save_model(est, card, path)
     except OSError as exc:
         raise click.ClickException(f"{path}: cannot write the model ({exc.strerror or exc})") from exc
     if as_json:
         click.echo(json.dumps({"model_path": str(path), "card": card}, indent=2))
+        return
+    if kind == MODEL_KIND:
+        for line in update_lines(card):
+            click.echo(line)
+        click.echo(f"saved to {path}")
+        if card["model"]["moved"]:
+            _print_metrics(card)
         return
     d = card["data"]
     click.echo(f"trained {card['model']['selected']} model on {d['rows']} athlete-days of {len(d['athletes'])} "
@@ -95,40 +99,16 @@ def model_train(obj: Context, out: str | None, folds: int, kind: str, tz: str | 
     _print_metrics(card)
 
 
-def _train_prior(obj: Context, path: Path, zone, as_json: bool) -> None:
-    from ..model.persist import save_model
-    from ..model.update import NothingToLearn, train_prior
-
-    with obj.store() as store:
-        try:
-            est, card, _ = train_prior(store, zone)
-        except NothingToLearn as exc:
-            raise click.ClickException(f"cannot train: {exc}") from None
-    try:
-        save_model(est, card, path)
-    except OSError as exc:
-        raise click.ClickException(f"{path}: cannot write the model ({exc.strerror or exc})") from exc
-    if as_json:
-        click.echo(json.dumps({"model_path": str(path), "card": card}, indent=2))
-        return
-    d = card["data"]
-    click.echo(f"updated the population prior with {d['rows']} athlete-days of {len(d['athletes'])} athletes "
-               f"({d['first_day']} to {d['last_day']}; {d['onsets_total']} onsets; {d['unlogged_rows_removed']} "
-               f"days left out: no pain logged around them)")
-    click.echo(card["model"]["summary"])
-    click.echo(f"saved to {path}")
-    if card["model"]["moved"]:
-        _print_metrics(card)
-
-
 @model_group.command("evaluate")
 @click.option("--folds", type=click.IntRange(2, 20), default=3, show_default=True,
               help="Athlete-grouped folds (each refits the model).")
 @click.option("--train-share", type=click.FloatRange(0.2, 0.9), default=0.6, show_default=True,
               help="Forward-in-time split: the first share of the calendar trains, the rest tests "
                    "(label windows crossing the cut are purged).")
-@click.option("--model-kind", "kind", type=click.Choice(["auto", "logistic", "boosting"]), default="logistic",
-              show_default=True, help="logistic is fast; auto also tries boosting inside every fold (slow).")
+@click.option("--model-kind", "kind", type=click.Choice(["prior", "auto", "logistic", "boosting"]), default="prior",
+              show_default=True,
+              help="prior: the population prior updated with the training folds (fast); auto, logistic, boosting: "
+                   "the older feature classifier (auto also tries boosting inside every fold: slow).")
 @tz_option
 @json_option
 @_pass_db
@@ -136,7 +116,9 @@ def model_evaluate(obj: Context, folds: int, train_share: float, kind: str, tz: 
     """Validate honestly: athlete-grouped and forward-in-time splits, never shuffled days.
 
     Reports ROC-AUC, PR-AUC, Brier score and calibration (intercept, slope) of the model,
-    side by side with the rules-only and intercept-only baselines on the same rows.
+    side by side with the rules-only and intercept-only baselines on the same rows (and, for
+    the prior model, the population prior without any update; only days with a pain log
+    around them count).
     """
     from ..model.dataset import build_dataset
     from ..model.estimator import GaitRiskClassifier
@@ -145,6 +127,9 @@ def model_evaluate(obj: Context, folds: int, train_share: float, kind: str, tz: 
     zone = _zone(tz)
     with obj.store() as store:
         ds = build_dataset(store, None, zone)
+    if kind == "prior":
+        _evaluate_prior(ds, folds, train_share, as_json)
+        return
     if len(ds.y) == 0:
         raise click.ClickException("cannot evaluate: the store needs athlete-days both with and without "
                                    "a pain onset ahead (import runs and a pain log first)")
@@ -164,6 +149,41 @@ def model_evaluate(obj: Context, folds: int, train_share: float, kind: str, tz: 
     click.echo(f"{len(ds.y)} at-risk athlete-days of {len(set(ds.groups))} athletes, {int(ds.y.sum())} "
                f"with an onset in the next {ds.spec.horizon_days} days")
     _print_metrics({"metrics": {"apparent": None, "validation": [r.as_json() for r in reports]}})
+
+
+def _evaluate_prior(ds, folds: int, train_share: float, as_json: bool) -> None:
+    from ..model.prior_eval import PREDICTORS, evaluate_prior
+
+    y = ds.logged_rows["label"].to_numpy(int)
+    if len(y) == 0:
+        raise click.ClickException("cannot evaluate: no labelled athlete-days with a pain log around them "
+                                   "(import runs and a pain log first)")
+    if y.max() == 0:
+        raise click.ClickException(f"no pain onset in the labelled days: nothing to evaluate ({len(y)} days with "
+                                   "a pain log around them; the population prior stands as is)")
+    if y.min() == 1:
+        raise click.ClickException(f"every one of the {len(y)} labelled days has an onset ahead: nothing to evaluate")
+    try:
+        reports = evaluate_prior(ds, n_splits=folds, train_share=train_share)
+    except ValueError as exc:
+        raise click.ClickException(f"cannot evaluate: {exc}") from None
+    athletes = len(set(ds.logged_rows.index.get_level_values("athlete")))
+    if as_json:
+        click.echo(json.dumps({"model_kind": "prior", "rows": int(len(y)), "positives": int(y.sum()),
+                               "athletes": athletes, "splits": [r.as_json() for r in reports]}, indent=2))
+        return
+    click.echo(f"{len(y)} logged at-risk athlete-days of {athletes} athletes, {int(y.sum())} with an onset in the "
+               f"next {ds.spec.horizon_days} days ({len(ds.rows) - len(y)} days left out: no pain logged around them)")
+    grouped = reports[0]
+    if grouped.moved == 0:
+        click.echo(f"{int(ds.onsets().sum())} onsets: the population prior barely moves in any fold: its scores "
+                   "are those of the published hazard ratios")
+    for split in (r.as_json() for r in reports):
+        for who in PREDICTORS:
+            s = split[who]
+            click.echo(f"{split['split']} {who:<9}: ROC-AUC {_n(s['roc_auc'])}, PR-AUC {_n(s['pr_auc'])}, "
+                       f"Brier {_n(s['brier'], '.4f')}, calibration {_n(s['calibration_intercept'], '+.2f')} / "
+                       f"{_n(s['calibration_slope'], '.2f')}")
 
 
 def _print_metrics(card: dict) -> None:

@@ -48,8 +48,10 @@ class ClickProgress:
               help=f"Seconds to wait for another nightly run on this database; then exit {EXIT_LOCKED}.")
 @click.option("--min-age", "min_age_s", type=click.FloatRange(0), default=60, show_default=True,
               help="Leave files modified less than this many seconds ago (still being copied) for the next run.")
-@click.option("--model-kind", type=click.Choice(["auto", "logistic", "boosting"]), default="auto", show_default=True,
-              help="Model to retrain when new pain onsets arrived (as gaitrisk model train).")
+@click.option("--model-kind", type=click.Choice(["prior", "auto", "logistic", "boosting"]), default="prior",
+              show_default=True,
+              help="Model to update when new pain onsets arrived (as gaitrisk model train): prior, the population "
+                   "prior updated with the onsets; auto, logistic, boosting: the older feature classifier.")
 @click.option("--tz", default=None, metavar="ZONE",
               help="IANA time zone whose calendar days count (default: $TZ or this machine's zone).")
 @workers_option
@@ -62,8 +64,10 @@ def nightly_cmd(obj: Context, inbox, archive, quarantine, report_dir, athlete, f
 
     Imported files move to the archive (same layout, never overwritten), failed
     ones to the quarantine with a one-line reason file.  Pain diaries
-    (*.pain.csv, or *.csv in a pain/ folder) are imported too.  The model is
-    retrained only when new pain onsets arrived.  One summary line per athlete.
+    (*.pain.csv, or *.csv in a pain/ folder) are imported too.  The risk model
+    (the population prior) is updated only when new pain onsets arrived; without
+    any onset the population prior stands.  One summary line per athlete, with the
+    risk of its last day.
 
     Safe to run twice at once (a lock beside the database) and to kill at any
     point: the next run completes the work exactly once.  Exit status: 0 done

@@ -70,7 +70,8 @@ def metrics(y: np.ndarray, p: np.ndarray) -> Metrics:
     return Metrics(auc, ap, float(brier_score_loss(y, p)), intercept, slope, len(y), int(y.sum()))
 
 
-def _rules_proba(score_train: np.ndarray, y_train: np.ndarray, score_test: np.ndarray) -> np.ndarray:
+def rules_proba(score_train: np.ndarray, y_train: np.ndarray, score_test: np.ndarray) -> np.ndarray:
+    """The rule score as a probability: a logistic fit on the training rows (their base rate for one class)."""
     if len(np.unique(y_train)) < 2:
         return np.full(len(score_test), float(np.mean(y_train)))
     lr = LogisticRegression(max_iter=1000).fit(score_train.reshape(-1, 1), y_train)
@@ -105,7 +106,7 @@ def grouped_predictions(ds: Dataset, estimator: GaitRiskClassifier | None = None
         out["model"][te] = m.predict_proba(X[te])[:, 1]
         if contributions:
             out["contributions"][te] = m.contributions(X[te], cols)
-        out["rules"][te] = _rules_proba(score[tr], y[tr], score[te])
+        out["rules"][te] = rules_proba(score[tr], y[tr], score[te])
         out["intercept"][te] = y[tr].mean()
     return out
 
@@ -125,11 +126,11 @@ def evaluate(ds: Dataset, estimator: GaitRiskClassifier | None = None, n_splits:
         X, score = ds.X.to_numpy(float), rule_score(ds.rows)
         m = fresh(estimator or GaitRiskClassifier()).fit(X[tr], y[tr], groups=ds.groups[tr])
         reports.append(SplitReport("forward_in_time", metrics(y[te], m.predict_proba(X[te])[:, 1]),
-                                   metrics(y[te], _rules_proba(score[tr], y[tr], score[te])),
+                                   metrics(y[te], rules_proba(score[tr], y[tr], score[te])),
                                    metrics(y[te], np.full(te.sum(), y[tr].mean()))))
     else:
         log.warning("forward-in-time split skipped: a side of the cut holds only one class")
     return reports
 
 
-__all__ = ["FEATURES", "Metrics", "SplitReport", "evaluate", "flag_groups", "grouped_predictions", "metrics"]
+__all__ = ["FEATURES", "Metrics", "SplitReport", "evaluate", "flag_groups", "grouped_predictions", "metrics", "rules_proba"]

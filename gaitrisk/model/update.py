@@ -74,8 +74,6 @@ def prior_description(horizon_days: int) -> dict:
 def train_prior(store, zone: ZoneInfo, athletes: Sequence[str] | None = None,
                 spec: LabelSpec | None = None) -> tuple[PriorRiskClassifier, dict, Dataset]:
     """Fit the prior model on the store's logged, labelled athlete-days; raises :class:`NothingToLearn`."""
-    from .factors import risk_factors
-
     spec = spec or LabelSpec()
     ds = build_dataset(store, athletes, zone, spec)
     rows = ds.logged_rows
@@ -89,14 +87,46 @@ def train_prior(store, zone: ZoneInfo, athletes: Sequence[str] | None = None,
                              "(gaitrisk risk uses the population prior as is)")
     if y.min() == 1:
         raise NothingToLearn(f"every one of the {len(y)} labelled days has an onset ahead: nothing to learn")
-    X = risk_factors(rows).to_numpy(float)
-    # Each day lies in the label windows of ``horizon_days`` overlapping rows, so one onset labels up to
-    # that many rows: weighting each row by 1/horizon counts an onset once, not seven times.
-    weight = np.full(len(y), 1.0 / spec.horizon_days)
-    model = PriorRiskClassifier(horizon_days=spec.horizon_days).fit(X, y, sample_weight=weight)
+    model = fit_prior(rows, spec.horizon_days)
     onsets = int(ds.onsets().sum())
     update = Update(len(rows), onsets, unlogged, model.prior_shift_, model.prior_shift_ >= MOVE_MIN)
     return model, prior_card(ds, rows, model, update, zone), ds
+
+
+def fit_prior(rows, horizon_days: int) -> PriorRiskClassifier:
+    """The prior updated with labelled ``rows`` (both outcomes present): the fit of :func:`train_prior`."""
+    from .factors import risk_factors
+
+    X = risk_factors(rows).to_numpy(float)
+    y = rows["label"].to_numpy(int)
+    # Each day lies in the label windows of ``horizon_days`` overlapping rows, so one onset labels up to
+    # that many rows: weighting each row by 1/horizon counts an onset once, not seven times.
+    weight = np.full(len(y), 1.0 / horizon_days)
+    return PriorRiskClassifier(horizon_days=horizon_days).fit(X, y, sample_weight=weight)
+
+
+def train_model(store, zone: ZoneInfo, kind: str = MODEL_KIND, folds: int = 0):
+    """``(estimator, card)`` of ``kind``: the prior updated by :func:`train_prior`, or the older feature
+    classifier (``auto``, ``logistic``, ``boosting``; ``folds`` scores it out-of-fold).
+
+    Raises ``ValueError`` (:class:`NothingToLearn` for the prior) when the data cannot train it.
+    """
+    if kind == MODEL_KIND:
+        est, card, _ = train_prior(store, zone)
+        return est, card
+    from .estimator import GaitRiskClassifier
+    from .persist import train
+
+    est, card, _ = train(store, zone, estimator=GaitRiskClassifier(model=kind), folds=folds)
+    return est, card
+
+
+def update_lines(card: dict) -> list[str]:
+    """What updating the prior did, in the words of ``model train`` and the nightly summary."""
+    d = card["data"]
+    return [f"updated the population prior with {d['rows']} athlete-days of {len(d['athletes'])} athletes "
+            f"({d['first_day']} to {d['last_day']}; {d['onsets_total']} onsets; {d['unlogged_rows_removed']} "
+            f"days left out: no pain logged around them)", card["model"]["summary"]]
 
 
 def prior_card(ds: Dataset, rows, model: PriorRiskClassifier, update: Update, zone: ZoneInfo) -> dict:

@@ -94,6 +94,30 @@ class SeenFlag:
 
 
 @dataclass(frozen=True)
+class DayRisk:
+    """The risk model's answer for the athlete's last day (:func:`gaitrisk.model.risk.risk_for`)."""
+
+    date: str  # ISO day
+    probability: float
+    low: float
+    high: float
+    base_rate: float
+    horizon_days: int
+    model: str  # "population prior" or what the store's model was updated with
+    text: str   # the one-line risk of ``gaitrisk flags``
+
+    @classmethod
+    def of(cls, report) -> DayRisk:
+        d = report.days[-1]
+        return cls(d.date.isoformat(), d.probability, d.low, d.high, report.base_rate, report.horizon_days,
+                   report.model, report.line(d))
+
+    def as_json(self) -> dict:
+        return {"date": self.date, "probability": self.probability, "low": self.low, "high": self.high,
+                "base_rate": self.base_rate, "horizon_days": self.horizon_days, "model": self.model}
+
+
+@dataclass(frozen=True)
 class RenderedReport:
     name: str  # a file name, no folder: the client decides where it goes
     text: str
@@ -106,6 +130,7 @@ class AthleteResult:
     reports: tuple[RenderedReport, ...] = ()
     error: str | None = None
     note: str = ""
+    risk: DayRisk | None = None  # a number beside the flags, never an alert
 
 
 def render_reports(store, athlete: str, *, zone, model_path=None, formats=REPORT_FORMATS,
@@ -119,10 +144,12 @@ def render_reports(store, athlete: str, *, zone, model_path=None, formats=REPORT
 
 
 def analyse_athlete(task: AthleteTask) -> AthleteResult:
-    """Assess the athlete's current flags and render their reports (when formats are asked for)."""
+    """Assess the athlete's current flags and last day's risk, and render their reports (when formats are
+    asked for)."""
     from zoneinfo import ZoneInfo
 
     from ..model.flags import assess
+    from ..model.risk import risk_for
     from ..store import Store
 
     zone = ZoneInfo(task.zone)
@@ -138,17 +165,23 @@ def analyse_athlete(task: AthleteTask) -> AthleteResult:
                 except LookupError:
                     return AthleteResult(task.athlete, note="no runs yet")
                 flags = tuple(SeenFlag(f.code, f.severity, f.date.isoformat()) for f in a.flags)
+                try:
+                    risk = DayRisk.of(risk_for(store, task.athlete, zone, a.last, a.last, model_path=model_path))
+                except LookupError:  # no day with data up to the flags' last day: no risk to give
+                    risk = None
+                except Exception as exc:  # noqa: BLE001 - the flags still count; the risk is retried next run
+                    return AthleteResult(task.athlete, flags, error=_one_line("risk not computed", exc))
                 if not task.formats:
-                    return AthleteResult(task.athlete, flags)
+                    return AthleteResult(task.athlete, flags, risk=risk)
                 try:
                     renderer = task.renderer or render_reports
                     texts = renderer(store, task.athlete, zone=zone, model_path=model_path, formats=task.formats,
                                      generated_at=task.generated_at)
                 except Exception as exc:  # noqa: BLE001 - the flags still count; the report is retried next run
-                    return AthleteResult(task.athlete, flags, error=_one_line("report not written", exc))
+                    return AthleteResult(task.athlete, flags, error=_one_line("report not written", exc), risk=risk)
     except Exception as exc:  # noqa: BLE001 - one athlete's failure must not stop the others
         return AthleteResult(task.athlete, error=_one_line("analysis failed", exc))
-    return AthleteResult(task.athlete, flags, tuple(RenderedReport(name, text) for name, text in texts))
+    return AthleteResult(task.athlete, flags, tuple(RenderedReport(name, text) for name, text in texts), risk=risk)
 
 
 def _write_new(path: Path, data: bytes) -> None:

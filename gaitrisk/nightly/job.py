@@ -96,6 +96,8 @@ class AthleteSummary:
     features_computed: int = 0
     analysed: bool = False
     flags: dict[str, int] = field(default_factory=dict)  # severity -> count
+    risk: dict | None = None  # DayRisk.as_json() of the last analysis (this run's or an earlier one's)
+    risk_text: str = ""
     new_alerts: list[dict[str, str]] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)
     note: str = ""
@@ -132,6 +134,8 @@ class AthleteSummary:
         if self.analysed:
             counts = ", ".join(f"{n} {sev}" for sev, n in sorted(self.flags.items())) or "none"
             parts.append(f"flags: {counts}" + (f" ({new})" if new else ""))
+            if self.risk_text:
+                parts.append(self.risk_text)
             if self.reports:
                 parts.append("report: " + ", ".join(Path(p).name for p in self.reports))
         elif new:  # found by a run that ended before it could deliver them
@@ -150,6 +154,7 @@ class AthleteSummary:
                 "pain": {"added": self.pain_added, "duplicates": self.pain_duplicates,
                          "rejected": self.pain_rejected},
                 "features_computed": self.features_computed, "analysed": self.analysed, "flags": self.flags,
+                "risk": self.risk,
                 "new_alerts": self.new_alerts, "reports": self.reports, "note": self.note or None,
                 "errors": self.errors, "left_in_inbox": self.left_in_inbox, "ignored": self.ignored}
 
@@ -195,7 +200,7 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
                 quarantine: str | os.PathLike | None = None, report_dir: str | os.PathLike | None = None,
                 default_athlete: str = "me", flat: bool = False, zone: ZoneInfo | None = None,
                 executor: MapExecutor | None = None, report_renderer: ReportRenderer | None = None,
-                model_kind: str = "auto", min_age_s: float = DEFAULT_MIN_AGE_S, wait_s: float = 0.0,
+                model_kind: str = "prior", min_age_s: float = DEFAULT_MIN_AGE_S, wait_s: float = 0.0,
                 progress: ProgressSink | None = None,
                 deliver: Callable[[NightlySummary], None] | None = None) -> NightlySummary:
     """One nightly run over ``inbox`` into the store at ``db_path`` (see the module docstring).
@@ -314,6 +319,9 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
                 summary.errors.append(f"analysis stopped: {type(exc).__name__}: {exc}")
         for name, alerts in pending_alerts(state).items():
             athlete(name).new_alerts = alerts
+        for name in names:  # the risk of an athlete not analysed tonight is the one of their last analysis
+            if not athlete(name).analysed:
+                athlete(name).risk = state.athletes.get(name, {}).get("risk")
         summary.athletes = [per[n] for n in sorted(per)]
         if deliver is not None:
             deliver(summary)
@@ -483,41 +491,54 @@ def _model_sha(model_path: Path) -> str | None:
 
 def _maybe_train(store, zone: ZoneInfo, model_path: Path, data_fp: dict[str, str], state: NightlyState,
                  summary: NightlySummary, model_kind: str) -> None:
-    """Retrain the pooled model when some athlete has more pain onsets than it was trained on."""
-    from ..model.persist import ModelFileError, read_card
+    """Retrain the pooled model when some athlete has more pain onsets than it was trained on.
 
-    key = _digest([sorted(data_fp.items()), _model_sha(model_path)])
+    A model of the other family (the prior vs the older feature classifier) counts as trained on
+    nothing, so switching ``model_kind`` retrains once; without any onset the prior model has
+    nothing to learn and the population prior stands.
+    """
+    from ..model.persist import ModelFileError, read_card
+    from ..model.update import MODEL_KIND
+
+    key = _digest([sorted(data_fp.items()), _model_sha(model_path), model_kind])
     if state.model.get("data_key") == key:
         summary.model_note = "no new data since the last check"
         return
     try:
-        trained_on = read_card(model_path)["data"]["onsets"]
+        card = read_card(model_path)
+        trained_on = card["data"]["onsets"] if (card["model"]["selected"] == MODEL_KIND) == \
+            (model_kind == MODEL_KIND) else {}
     except (ModelFileError, KeyError, TypeError):
         trained_on = {}
     from ..model.dataset import build_dataset
 
     onsets = {str(a): int(n) for a, n in build_dataset(store, None, zone).onsets().items() if int(n) > 0}
-    tried = state.model.get("tried_onsets") or {}
+    same_kind = state.model.get("tried_kind", model_kind) == model_kind
+    tried = (state.model.get("tried_onsets") or {}) if same_kind else {}
     new = {a: n - max(int(trained_on.get(a, 0)), int(tried.get(a, 0))) for a, n in onsets.items()}
     new = {a: n for a, n in new.items() if n > 0}
-    if not new:
+    if not onsets and model_kind == MODEL_KIND:
+        summary.model, summary.model_note = "not_trained", ("no pain onset in the store: nothing to update the "
+                                                           "population prior with; gaitrisk risk uses it as is")
+    elif not new:
         summary.model_note = f"no new pain onsets since the last training ({sum(onsets.values())} in all)"
     else:
         _train(store, zone, model_path, summary, model_kind, new)
         state.model["tried_onsets"] = onsets
+        state.model["tried_kind"] = model_kind
         state.model["tried_utc"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         state.model["result"] = summary.model
-    state.model["data_key"] = _digest([sorted(data_fp.items()), _model_sha(model_path)])
+    state.model["data_key"] = _digest([sorted(data_fp.items()), _model_sha(model_path), model_kind])
 
 
 def _train(store, zone: ZoneInfo, model_path: Path, summary: NightlySummary, model_kind: str,
            new: dict[str, int]) -> None:
-    from ..model.estimator import GaitRiskClassifier
-    from ..model.persist import save_model, train
+    from ..model.persist import save_model
+    from ..model.update import MODEL_KIND, train_model, update_lines
 
     what = ", ".join(f"{a} +{n}" for a, n in sorted(new.items()))
     try:
-        est, card, _ = train(store, zone, estimator=GaitRiskClassifier(model=model_kind))
+        est, card = train_model(store, zone, model_kind)
         save_model(est, card, model_path)
     except ValueError as exc:  # nothing to learn from yet: not a failure of the run
         summary.model, summary.model_note = "not_trained", f"new onsets ({what}) but cannot train: {exc}"
@@ -529,8 +550,11 @@ def _train(store, zone: ZoneInfo, model_path: Path, summary: NightlySummary, mod
         return
     d = card["data"]
     summary.model = "trained"
-    summary.model_note = (f"retrained ({what} new onset(s)): {card['model']['selected']} on {d['rows']} athlete-days "
-                          f"of {len(d['athletes'])} athlete(s), {d['onsets_total']} onsets")
+    if model_kind == MODEL_KIND:
+        summary.model_note = f"{what} new onset(s): " + "; ".join(update_lines(card))
+    else:
+        summary.model_note = (f"retrained ({what} new onset(s)): {card['model']['selected']} on {d['rows']} "
+                              f"athlete-days of {len(d['athletes'])} athlete(s), {d['onsets_total']} onsets")
     log.info("model %s", summary.model_note)
 
 
@@ -559,6 +583,8 @@ def _record_analysis(result: AthleteResult, reports: list[str], error: str | Non
     before = {tuple(k) for k in seen.get("flags", [])}
     out.analysed = True
     out.note = result.note
+    out.risk = result.risk.as_json() if result.risk else None
+    out.risk_text = result.risk.text if result.risk else ""
     out.reports = list(reports)
     counts: dict[str, int] = {}
     pending = {tuple(k) for k in seen.get("pending_alerts", [])}
@@ -575,5 +601,5 @@ def _record_analysis(result: AthleteResult, reports: list[str], error: str | Non
     # "written": every report file ever written for them (a report folder may change), for delete --athlete.
     entry.update({"fingerprint": None if error else fingerprint, "reports": list(reports),
                   "written": sorted(set(seen.get("written", [])) | {os.path.abspath(p) for p in reports}),
-                  "pending_alerts": sorted(pending)})
+                  "pending_alerts": sorted(pending), "risk": out.risk})
     state.athletes[result.athlete] = {**seen, **entry}
