@@ -1,0 +1,134 @@
+"""The independent cohort generator of the model validation (scripts/cohorts/independent.py)."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import re
+import datetime as dt
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "scripts"
+GENERATOR = SCRIPTS / "cohorts" / "independent.py"
+sys.path.insert(0, str(SCRIPTS))
+
+from cohorts import independent  # noqa: E402
+
+TINY = independent.Config(seed=3, athletes=3, weeks=4, sample_interval_s=10)
+
+
+@pytest.fixture(scope="module")
+def tiny_cohort(tmp_path_factory):
+    out = tmp_path_factory.mktemp("independent")
+    return out, independent.generate(TINY, out)
+
+
+def test_generator_imports_no_gaitrisk_module():
+    tree = ast.parse(GENERATOR.read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "a relative import could reach into gaitrisk"
+            imported.add(node.module or "")
+    assert not [m for m in imported if m.split(".")[0] == "gaitrisk"]
+    # And at run time: loading the generator pulls in no gaitrisk module, directly or indirectly.
+    probe = ("import sys; sys.path.insert(0, sys.argv[1]); import independent; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'gaitrisk'))")
+    done = subprocess.run([sys.executable, "-c", probe, str(GENERATOR.parent)], capture_output=True, text=True,
+                          cwd=GENERATOR.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_files_decode_to_the_planted_distance_duration_and_cadence(tiny_cohort, tmp_path):
+    """gaitrisk's importer reads each file back as the generator made it (GPX cad and TCX RunCadence per foot)."""
+    from gaitrisk.ingest.pipeline import import_paths
+    from gaitrisk.store import Store
+
+    out, truth = tiny_cohort
+    formats, routes, checked = set(), set(), 0
+    with Store(tmp_path / "s.db") as store:
+        for name, a in truth["athletes"].items():
+            report = import_paths([str(out / name / "runs")], store, name)
+            assert report.failed == []
+            by_day = {r.start_time.date().isoformat(): r for r in store.activities(name)}
+            assert len(by_day) == len(a["files"])
+            for f in a["files"]:
+                rec = by_day[f["date"]]
+                assert rec.sport == "running"
+                step = 3 if f["route"] == "track" else TINY.sample_interval_s
+                # 0.5 %, or the one sample interval an out-and-back's turn cuts short in a GPX file's path.
+                tol = max(0.005 * f["distance_m"], 4.5 * step if f["route"] == "out_and_back" else 0.0)
+                assert abs(rec.distance_m - f["distance_m"]) <= tol, f
+                assert abs(rec.moving_time_s - f["duration_s"]) <= step, f
+                # Per-foot whole strides in the file: the mean moves by < 1 step/min.
+                assert rec.avg_cadence_spm == pytest.approx(f["avg_cadence_spm"], abs=1.0), f
+                formats.add(f["file"].rsplit(".", 1)[1])
+                routes.add(f["route"])
+                checked += 1
+    assert formats == {"gpx", "tcx"} and checked > 20
+    # The files themselves hold per-foot cadence (strides/min), as watches write GPX cad and TCX RunCadence.
+    for pattern, ext in ((r"<gpxtpx:cad>(\d+)<", "gpx"), (r"<ns3:RunCadence>(\d+)<", "tcx")):
+        f = next(out.glob(f"*/runs/*.{ext}"))
+        values = [int(v) for v in re.findall(pattern, f.read_text(encoding="utf-8"))]
+        assert values and 65 <= np.mean(values) <= 100
+    assert len(routes) >= 3
+
+
+def test_truth_onsets_match_the_pain_diary(tmp_path):
+    out = tmp_path / "painful"
+    truth = independent.generate(replace(TINY, baseline_hazard=0.05, weeks=10, athletes=4), out)
+    with open(out / "truth_days.csv", encoding="utf-8") as f:
+        days = list(csv.DictReader(f))
+    n_onsets = 0
+    for name, a in truth["athletes"].items():
+        with open(out / name / "pain.csv", encoding="utf-8") as f:
+            diary = {row["date"]: int(row["score"]) for row in csv.DictReader(f)}
+        mine = [d for d in days if d["athlete"] == name]
+        # Every logged day has its row with the planted score; an unlogged day has none.
+        assert diary == {d["date"]: int(d["pain"]) for d in mine if d["logged"] == "1"}
+        assert [d["date"] for d in mine if d["onset"] == "1"] == a["onsets"]
+        for d in mine:
+            if d["onset"] == "1":
+                n_onsets += 1
+                assert int(d["pain"]) >= 3 and d["at_risk"] == "1"
+        # A logged onset is an onset in the diary: pain >= 3 after 7 days without a logged score >= 3.
+        for day in a["onsets"]:
+            if day in diary:
+                t = dt.date.fromisoformat(day)
+                before = [diary.get((t - dt.timedelta(days=k)).isoformat(), 0) for k in range(1, 8)]
+                assert diary[day] >= 3 and max(before) < 3
+    assert n_onsets >= 5
+
+
+def test_literature_and_null_cohorts_plant_their_hazards(tmp_path):
+    truth = independent.generate(replace(TINY, athletes=2, weeks=6), tmp_path / "lit")
+    null = independent.generate(replace(TINY, athletes=2, weeks=6, null=True), tmp_path / "null")
+    assert truth["hazard_ratios"] == {"spike": 1.6, "low_cadence": 1.5, "previous_onset": 2.0}
+    assert null["hazard_ratios"] == {"spike": 1.0, "low_cadence": 1.0, "previous_onset": 1.0}
+    with open(tmp_path / "null" / "truth_days.csv", encoding="utf-8") as f:
+        assert {float(d["hazard"]) for d in csv.DictReader(f)} == {TINY.baseline_hazard}
+    with open(tmp_path / "lit" / "truth_days.csv", encoding="utf-8") as f:
+        for d in csv.DictReader(f):
+            expected = TINY.baseline_hazard * (1.6 if d["spike_exposed"] == "1" else 1.0) * (
+                1.5 if d["low_cadence_exposed"] == "1" else 1.0) * (2.0 if d["previous_exposed"] == "1" else 1.0)
+            assert float(d["hazard"]) == pytest.approx(expected, abs=1e-6)
+
+
+def test_between_runner_cadence_spread_and_height():
+    import random
+
+    runners = [independent.make_runner(i, random.Random(i)) for i in range(2000)]
+    cad = np.array([r.cadence_3mps for r in runners])
+    height = np.array([r.height_m for r in runners])
+    assert 7.0 < cad.std() < 9.0
+    assert np.corrcoef(cad, height)[0, 1] < -0.5     # taller runners step less often
