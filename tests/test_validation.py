@@ -1,4 +1,4 @@
-"""The independent cohort generator of the model validation (scripts/cohorts/independent.py)."""
+"""The validation of the risk model: the independent cohort generator and scripts/validate_model.py."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ SCRIPTS = ROOT / "scripts"
 GENERATOR = SCRIPTS / "cohorts" / "independent.py"
 sys.path.insert(0, str(SCRIPTS))
 
-from cohorts import independent  # noqa: E402
+from cohorts import independent, scoring  # noqa: E402
 
 TINY = independent.Config(seed=3, athletes=3, weeks=4, sample_interval_s=10)
 
@@ -132,3 +132,82 @@ def test_between_runner_cadence_spread_and_height():
     height = np.array([r.height_m for r in runners])
     assert 7.0 < cad.std() < 9.0
     assert np.corrcoef(cad, height)[0, 1] < -0.5     # taller runners step less often
+
+
+def test_oracle_of_a_tiny_cohort_equals_the_hand_computation(tiny_cohort):
+    import pandas as pd
+
+    import validate_model as vm
+
+    out, truth = tiny_cohort
+    days = pd.read_csv(out / "truth_days.csv", parse_dates=["date"]).rename(columns={"date": "day"})
+    days = days.set_index(["athlete", "day"]).sort_index()
+    cohort = vm.Cohort("tiny", out, sorted(truth["athletes"]), days["hazard"], days, truth["hazard_ratios"])
+    rows = days.iloc[::5]
+    got = vm.oracle_of(cohort, rows, 7)
+    for (athlete, day), value in zip(rows.index, got):
+        h = days.loc[athlete]["hazard"]
+        window = [h.get(day + pd.Timedelta(days=k)) for k in range(1, 8)]
+        if any(w is None or np.isnan(w) for w in window):
+            assert np.isnan(value)
+            continue
+        survive = 1.0
+        for w in window:
+            survive *= 1.0 - w
+        assert value == pytest.approx(1.0 - survive, abs=1e-12)
+    assert np.isfinite(got).sum() > 5
+
+
+def test_oracle_7d_by_hand():
+    h = np.array([0.1, 0.2, 0.0, 0.5, 0.1, 0.1, 0.1, 0.3, 0.4])
+    got = scoring.oracle_7d(h, 7)
+    assert got[0] == pytest.approx(1 - 0.8 * 1.0 * 0.5 * 0.9 * 0.9 * 0.9 * 0.7)
+    assert got[1] == pytest.approx(1 - 1.0 * 0.5 * 0.9 * 0.9 * 0.9 * 0.7 * 0.6)
+    assert np.isnan(got[2:]).all()
+    assert len(np.unique(scoring.oracle_7d(np.full(30, 0.004))[:23])) == 1
+
+
+def test_bootstrap_interval_of_a_separable_case_is_degenerate():
+    groups = np.repeat(np.arange(40), 10)
+    y = np.tile([0, 0, 0, 0, 0, 0, 0, 1, 1, 1], 40)
+    p = np.where(y == 1, 0.8, 0.1)
+    est = scoring.bootstrap_scores(y, {"p": p}, scoring.athlete_draws(groups, 200, seed=1))["p"]["roc_auc"]
+    assert (est.value, est.low, est.high) == (1.0, 1.0, 1.0)
+
+
+def test_bootstrap_interval_of_a_random_predictor_covers_one_half():
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(300), 40)
+    y = (rng.random(len(groups)) < 0.2).astype(int)
+    p = rng.random(len(groups))
+    draws = scoring.athlete_draws(groups, 200, seed=2)
+    est = scoring.bootstrap_scores(y, {"p": p}, draws)["p"]["roc_auc"]
+    assert est.covers(0.5) and est.high - est.low < 0.05
+    # The same draws give the same interval (seedable); another seed another one.
+    assert scoring.athlete_draws(groups, 3, seed=2)[0].tolist() == draws[0].tolist()
+
+
+def test_calibration_of_true_probabilities_is_intercept_0_slope_1():
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0.01, 0.6, 200_000)
+    y = (rng.random(len(p)) < p).astype(int)
+    a, b = scoring.calibration(y, p)
+    assert a == pytest.approx(0.0, abs=0.03) and b == pytest.approx(1.0, abs=0.03)
+    a, b = scoring.calibration(y, np.clip(p * 1.5, 0, 0.99))   # over-confident: slope below 1
+    assert b < 0.95
+
+
+def test_validate_model_quick_runs_end_to_end(tmp_path):
+    out = tmp_path / "tables.md"
+    done = subprocess.run([sys.executable, str(SCRIPTS / "validate_model.py"), "--quick", "--seed", "2",
+                           "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    text = done.stdout
+    for heading in ("### null cohort", "### literature cohort", "### planted-mechanism cohort",
+                    "**athlete-grouped 5-fold**", "**forward in time**", "| predictor | ROC-AUC | PR-AUC | Brier",
+                    "| oracle |", "| model |", "| rules |", "| intercept |", "model − intercept Brier",
+                    "| factor | planted HR |", "null-cohort checks:"):
+        assert heading in text, heading
+    assert any(line.startswith(("- PASS", "- FAIL", "- N/A")) for line in text.splitlines())
+    assert "### literature cohort" in out.read_text(encoding="utf-8")
