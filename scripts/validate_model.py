@@ -121,14 +121,20 @@ def dataset_of(cohort: Cohort, db: Path) -> Dataset:
 
 
 def oracle_of(cohort: Cohort, rows: pd.DataFrame, horizon: int) -> np.ndarray:
-    """The planted probability of an onset in t+1..t+horizon for every row (NaN without a hazard)."""
+    """The planted probability of an onset in t+1..t+horizon for every row (NaN without a hazard).
+
+    The previous-onset factor is frozen at t+1 (:func:`scoring.oracle_7d`): an onset in the window
+    must not raise its own prediction.
+    """
     if cohort.hazard is None:
         return np.full(len(rows), np.nan)
     parts = []
-    for athlete, h in cohort.hazard.groupby(level="athlete"):
-        days = h.index.get_level_values("day")
-        parts.append(pd.Series(scoring.oracle_7d(h.to_numpy(), horizon),
-                               index=pd.MultiIndex.from_arrays([[athlete] * len(h), days], names=["athlete", "day"])))
+    hr_previous = cohort.hazard_ratios["previous_onset"]
+    for athlete, d in cohort.truth_days.groupby(level="athlete"):
+        days = d.index.get_level_values("day")
+        oracle = scoring.oracle_7d(d["hazard"].to_numpy(), horizon, d["previous_exposed"].to_numpy(), hr_previous)
+        parts.append(pd.Series(oracle,
+                               index=pd.MultiIndex.from_arrays([[athlete] * len(d), days], names=["athlete", "day"])))
     return pd.concat(parts).reindex(rows.index).to_numpy()
 
 

@@ -145,15 +145,18 @@ def test_oracle_of_a_tiny_cohort_equals_the_hand_computation(tiny_cohort):
     cohort = vm.Cohort("tiny", out, sorted(truth["athletes"]), days["hazard"], days, truth["hazard_ratios"])
     rows = days.iloc[::5]
     got = vm.oracle_of(cohort, rows, 7)
+    hr = truth["hazard_ratios"]["previous_onset"]
     for (athlete, day), value in zip(rows.index, got):
-        h = days.loc[athlete]["hazard"]
-        window = [h.get(day + pd.Timedelta(days=k)) for k in range(1, 8)]
-        if any(w is None or np.isnan(w) for w in window):
+        mine = days.loc[athlete]
+        window = [day + pd.Timedelta(days=k) for k in range(1, 8)]
+        if window[-1] not in mine.index:
             assert np.isnan(value)
             continue
+        frozen = hr if mine.loc[window[0], "previous_exposed"] else 1.0
         survive = 1.0
-        for w in window:
-            survive *= 1.0 - w
+        for d in window:
+            own = mine.loc[d, "hazard"] / (hr if mine.loc[d, "previous_exposed"] else 1.0)
+            survive *= 1.0 - own * frozen
         assert value == pytest.approx(1.0 - survive, abs=1e-12)
     assert np.isfinite(got).sum() > 5
 
@@ -165,6 +168,17 @@ def test_oracle_7d_by_hand():
     assert got[1] == pytest.approx(1 - 1.0 * 0.5 * 0.9 * 0.9 * 0.9 * 0.7 * 0.6)
     assert np.isnan(got[2:]).all()
     assert len(np.unique(scoring.oracle_7d(np.full(30, 0.004))[:23])) == 1
+
+
+def test_oracle_7d_an_onset_in_the_window_does_not_raise_its_own_prediction():
+    # An onset on day 3 doubles the hazard of the days after it (previous onset, HR 2).
+    h = np.array([0.01] * 4 + [0.02] * 8)
+    previous = np.array([0] * 4 + [1] * 8)
+    got = scoring.oracle_7d(h, 7, previous, 2.0)
+    assert got[0] == pytest.approx(1 - 0.99 ** 7)          # days 1-7 at the status of day 1
+    assert got[2] == pytest.approx(1 - 0.99 ** 7)          # days 3-9: no onset before day 3
+    assert got[3] == pytest.approx(1 - 0.98 ** 7)          # days 4-10: the onset of day 3 counts
+    assert np.isnan(got[5:]).all()
 
 
 def test_bootstrap_interval_of_a_separable_case_is_degenerate():

@@ -20,17 +20,31 @@ EPS = 1e-6
 METRICS: tuple[str, ...] = ("roc_auc", "pr_auc", "brier", "cal_intercept", "cal_slope", "mean_p", "observed")
 
 
-def oracle_7d(hazard: np.ndarray, horizon: int = 7) -> np.ndarray:
+def oracle_7d(hazard: np.ndarray, horizon: int = 7, previous: np.ndarray | None = None,
+              hr_previous: float = 1.0) -> np.ndarray:
     """Per day t of one athlete's consecutive days: 1 - prod(1 - h[d]) over d = t+1 .. t+horizon.
 
-    NaN where the window runs past the last day.
+    ``previous`` (0/1 per day) marks the days whose hazard ``hr_previous`` raised for an earlier
+    onset.  An onset inside the window raises the hazard of the window's later days, which would
+    let the outcome leak into its own prediction; so the previous-onset factor of every day of
+    the window is the one of day t+1 (the onsets up to t).  NaN where the window runs past the
+    last day.
     """
-    h = np.asarray(hazard, float)
+    h = np.clip(np.asarray(hazard, float), 0.0, 1.0)
     out = np.full(len(h), np.nan)
-    log_survive = np.log1p(-np.clip(h, 0.0, 1.0 - 1e-12))
-    csum = np.concatenate([[0.0], np.cumsum(log_survive)])
+    if previous is None:
+        variants = {False: h}
+        frozen = np.zeros(len(h), bool)
+    else:
+        prev = np.asarray(previous, bool)
+        own = np.where(prev, h / hr_previous, h)            # the hazard without the previous-onset factor
+        variants = {False: own, True: np.clip(own * hr_previous, 0.0, 1.0)}
+        frozen = np.concatenate([prev[1:], [False]])          # the status of day t+1, per t
+    csum = {k: np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(v, 1.0 - 1e-12)))])
+            for k, v in variants.items()}
     for t in range(len(h) - horizon):
-        out[t] = 1.0 - np.exp(csum[t + 1 + horizon] - csum[t + 1])
+        c = csum[bool(frozen[t])]
+        out[t] = 1.0 - np.exp(c[t + 1 + horizon] - c[t + 1])
     # Rounded: equal hazards must give equal probabilities, not ones that differ in the last bit
     # (a ranking metric would read those differences as a ranking).
     return np.round(out, 12)
