@@ -60,18 +60,43 @@ FACTORS = ("spike", "low_cadence", "previous_onset")
 
 # -- the model under test: replace these two bodies to validate another model -------------------------
 def model_proba(train: Dataset, test: Dataset) -> np.ndarray:
-    """The model's 7-day onset probability for every row of ``test.rows``, trained on ``train.rows``."""
-    from gaitrisk.model.estimator import GaitRiskClassifier
+    """The model's 7-day onset probability for every row of ``test.rows``, trained on ``train``.
 
-    if len(np.unique(train.y)) < 2:
-        return np.full(len(test.rows), float(train.y.mean()) if len(train.y) else 0.0)
-    est = GaitRiskClassifier().fit(train.X.to_numpy(float), train.y, groups=train.groups)
-    return est.predict_proba(test.X.to_numpy(float))[:, 1]
+    The model is gaitrisk's population risk model (:class:`gaitrisk.model.prior.PriorRiskClassifier`)
+    updated as ``gaitrisk model train`` updates it: on the labelled rows whose pain was logged
+    (:attr:`Dataset.logged_rows`), each row weighted 1/horizon.  Without an onset in the training
+    rows it stays the population prior, as in use.
+    """
+    from gaitrisk.model.factors import risk_factors
+    from gaitrisk.model.prior import PriorRiskClassifier
+    from gaitrisk.model.update import fit_prior
+
+    rows = train.logged_rows
+    horizon = train.spec.horizon_days
+    if len(np.unique(rows["label"])) < 2:
+        model = PriorRiskClassifier(horizon_days=horizon).from_prior()
+    else:
+        model = fit_prior(rows, horizon)
+    return model.predict_proba(risk_factors(test.rows).to_numpy(float))[:, 1]
+
+
+# The planted factor -> the model's factor that speaks for it (the planted spike is any run
+# > 1.1 x the 30-day longest; most are in the model's 10-30 % tier).
+MODEL_FACTOR = {"spike": "spike_small", "low_cadence": "low_cadence", "previous_onset": "previous_injury"}
 
 
 def model_hazard_ratios(train: Dataset) -> dict[str, scoring.Estimate] | None:
-    """The model's fitted hazard ratio per factor of ``FACTORS`` with its interval, or None when it has none."""
-    return None
+    """The model's fitted hazard ratio per factor of ``FACTORS`` with its 95 % (Laplace) interval."""
+    from gaitrisk.model.factors import RISK_FACTORS
+    from gaitrisk.model.update import fit_prior
+
+    rows = train.logged_rows
+    if len(np.unique(rows["label"])) < 2:
+        return None
+    hr, low, high = fit_prior(rows, train.spec.horizon_days).hazard_ratios()
+    at = {name: i for i, name in enumerate(RISK_FACTORS)}
+    return {f: scoring.Estimate(float(hr[at[m]]), float(low[at[m]]), float(high[at[m]]))
+            for f, m in MODEL_FACTOR.items()}
 
 
 # -- cohorts --------------------------------------------------------------------------------------------
