@@ -2,8 +2,8 @@
 
     python scripts/report_screenshot.py [--out docs/img/report.png] [--width 1000] [--height 2600]
 
-Builds the bundled demo store (fixtures/runs + fixtures/pain/demo_pain.csv) in a
-temporary folder, writes its HTML report and screenshots it with ``chromium``
+Builds the bundled demo store as ``gaitrisk demo --keep`` does in a temporary folder,
+writes its HTML report and screenshots it with ``chromium``
 (Debian package ``chromium``; no network: background networking and updates are off,
 and the page's Content-Security-Policy forbids any load).  Exits 2 when Chromium is
 missing, 1 when it logs a console error.
@@ -33,23 +33,31 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--dis
 
 
 def demo_html(folder: Path) -> Path:
-    """The demo athlete's HTML report as of the season's last day, written to ``folder``."""
-    from gaitrisk.features.compute import compute_and_store_features
-    from gaitrisk.ingest.pipeline import import_paths
-    from gaitrisk.pain.csvio import read_pain_csv
+    """The demo athlete's HTML report as of the season's last day, written to ``folder``.
+
+    The store is the one ``gaitrisk demo --keep`` builds (runs, pain log, OSTRC answers, the
+    declared gap and the updated risk model), so the picture shows what the demo shows.
+    """
+    from click.testing import CliRunner
+
+    from gaitrisk.cli import cli
+    from gaitrisk.cli.demo import DEMO_ATHLETE
+    from gaitrisk.model.persist import default_model_path
     from gaitrisk.report import build_athlete_report, render, write_private
     from gaitrisk.store import Store
 
+    res = CliRunner().invoke(cli, ["demo", "--keep", str(folder)])
+    if res.exit_code != 0:
+        raise SystemExit(f"gaitrisk demo failed: {res.output.strip().splitlines()[-1:]}")
     zone = ZoneInfo("UTC")
-    with Store(folder / "demo.db") as store:
-        import_paths([str(REPO / "fixtures" / "runs")], store, "demo")
-        compute_and_store_features(store, "demo")
-        parsed = read_pain_csv((REPO / "fixtures" / "pain" / "demo_pain.csv").read_bytes(), "demo", zone)
-        store.add_pain_entries([e for _, e in parsed.entries])
-        rep = build_athlete_report(store, "demo", zone, today=dt.date(2024, 4, 19))
+    db = folder / "demo.db"
+    with Store(db, read_only=True) as store:
+        last = max(a.start_time for a in store.activities(DEMO_ATHLETE)).astimezone(zone).date()
+        rep = build_athlete_report(store, DEMO_ATHLETE, zone, today=last, model_path=default_model_path(db))
     # A fixed time stamp: the picture changes only when the report does.
-    html = render([rep], "html", generated_at=dt.datetime(2024, 4, 20, 6, 0, tzinfo=dt.UTC))
-    return write_private(folder / "demo.html", html)
+    html = render([rep], "html", generated_at=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(6),
+                                                                  tzinfo=dt.UTC))
+    return write_private(folder / "report.html", html)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -400,7 +400,8 @@ def test_demo_updates_the_population_risk_model_and_the_report_shows_the_risk(ke
     assert card["model"]["selected"] == "prior" and card["data"]["onsets_total"] >= 1
     assert re.search(r"risk of a hip/lateral-knee pain onset in the next 7 days: [\d.]+ % \([\d.]+ %–[\d.]+ %\); "
                      r"typical for your running: [\d.]+ %", flat), flat
-    assert f"Risk model: the population prior updated with {card['data']['onsets_total']} onsets" in flat
+    n = card["data"]["onsets_total"]
+    assert f"Risk model: the population prior updated with {n} onset{'' if n == 1 else 's'}" in flat
     assert "the model is shown from" not in flat
 
 

@@ -130,7 +130,8 @@ def load_risk_model(model_path: str | Path | None) -> tuple[PriorRiskClassifier,
             log.warning("%s; using the population prior", exc)
         else:
             if isinstance(est, PriorRiskClassifier) and list(card.get("features", [])) == list(RISK_FACTORS):
-                return est, f"updated with {card['data']['onsets_total']} onsets"
+                n = card["data"]["onsets_total"]
+                return est, f"updated with {n} onset{'' if n == 1 else 's'}"
     return PriorRiskClassifier().from_prior(), "population prior"
 
 
