@@ -1,4 +1,4 @@
-"""Import benchmark (issue 9): every figure a ratio against a baseline measured in the same run.
+"""Import benchmark: every figure a ratio against a baseline measured in the same run.
 
 Usage:
     python scripts/bench_import.py [--runs N] [--baseline-runs M] [--nightly N] [--workers 1,2] [--real DIR]

@@ -1,4 +1,4 @@
-"""Scale-out benchmark (issue 6): import throughput of one cohort on each executor, as ratios vs serial.
+"""Scale-out benchmark: import throughput of one cohort on each executor, as ratios vs serial.
 
 Usage:
     python scripts/bench_scale.py [--athletes 6] [--weeks 6] [--interval 1] [--workers 2] [--repeat 1]

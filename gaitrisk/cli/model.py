@@ -1,4 +1,4 @@
-"""CLI for the risk model and the flags (``gaitrisk model train|info``, ``gaitrisk flags``; issue 4).
+"""CLI for the risk model and the flags (``gaitrisk model train|info``, ``gaitrisk flags``).
 
 A thin layer over :mod:`gaitrisk.model`.  pandas, scikit-learn and skops are imported
 inside the commands so that ``gaitrisk --help`` stays fast.

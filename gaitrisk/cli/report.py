@@ -1,4 +1,4 @@
-"""``gaitrisk report``: the risk report of one athlete or all, as text, JSON, HTML or Markdown (issue 5).
+"""``gaitrisk report``: the risk report of one athlete or all, as text, JSON, HTML or Markdown.
 
 A thin layer over :mod:`gaitrisk.report`; pandas, rich and matplotlib are imported
 inside the command so that ``gaitrisk --help`` stays fast.

@@ -1,6 +1,6 @@
 """Intensity and surface: heart-rate zones, speed work, the long-run marker, surface class.
 
-The questions a physio asks (issue 8): did it hurt after intervals, after long runs,
+The questions a physio asks: did it hurt after intervals, after long runs,
 after trails?  The zone and speed-work thresholds are conventions [D] (the evidence
 base has no injury-linked intensity thresholds); each constant names its source.
 """
@@ -43,7 +43,7 @@ HR_SPIKE_BPM = 25.0
 FAST_FACTOR = 1.15
 FAST_MIN_S = 20.0
 FAST_MIN_REPS = 2
-# Long run (issue 8): >= 90 min moving, or >= 25 % of the 7-day distance (this run included).
+# Long run: >= 90 min moving, or >= 25 % of the 7-day distance (this run included).
 LONG_RUN_S = 90 * 60.0
 LONG_RUN_WEEK_SHARE = 0.25
 # Trail by elevation roughness: the SD of grade changes between 5 m grid points above this
@@ -215,7 +215,7 @@ def intensity(run: CleanRun, hr: np.ndarray | None, hr_max_bpm: float | None,
 
 
 def is_long_run(moving_s: float, distance_m: float | None, week_distance_m: float | None) -> bool:
-    """Long run: >= 90 min moving or >= 25 % of the 7 days' distance ending with this run (issue 8)."""
+    """Long run: >= 90 min moving or >= 25 % of the 7 days' distance ending with this run."""
     if moving_s >= LONG_RUN_S:
         return True
     return bool(distance_m and week_distance_m and distance_m >= LONG_RUN_WEEK_SHARE * week_distance_m

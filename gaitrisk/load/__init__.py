@@ -1,4 +1,4 @@
-"""Training load: the daily series, load metrics and the weekly table (issue 3; evidence base §3).
+"""Training load: the daily series, load metrics and the weekly table.
 
 Submodules: :mod:`.calendar` (local days and zones), :mod:`.gaps` (declared no-data
 spans), :mod:`.daily` (runs -> daily series), :mod:`.metrics` (pure vectorised metric

@@ -1,7 +1,7 @@
 """Calendar days in the athlete's local time zone.
 
-Load windows are counted in *calendar days* (evidence base §3.5: "use calendar-day
-rolling windows (7 / 21 / 28 / 30 days), not ISO weeks").  A day is a local date, so
+Load windows are counted in *calendar days* (rolling 7 / 21 / 28 / 30-day
+windows as in Nielsen 2014 and Frandsen 2025, not ISO weeks).  A day is a local date, so
 the series is indexed by naive dates: a DST change makes one day 23 or 25 hours long
 but never changes how many days a 7-day window holds.  A run belongs to the day on
 which it *started* (a run from 23:30 to 00:40 is the earlier day's run).

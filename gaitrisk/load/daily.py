@@ -1,4 +1,4 @@
-"""Runs -> the daily load series of one athlete (issue 3; evidence base §3.5).
+"""Runs -> the daily load series of one athlete.
 
 One row per local calendar day from the first run's day to ``end``: distance,
 moving time, grade-adjusted distance, descent, number of runs and the longest
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 DISTANCE = "distance_m"
 MOVING_TIME = "moving_time_s"
-GAP_DISTANCE = "gap_distance_m"   # grade-adjusted distance (per-run features, issue 8)
+GAP_DISTANCE = "gap_distance_m"   # grade-adjusted distance (per-run features)
 DESCENT = "descent_m"
 RUNS = "runs"
 LONGEST = "longest_run_m"

@@ -2,7 +2,7 @@
 
 A day inside a gap is "no data" (NaN) in the daily series, never 0 km: a rest
 day and a day the watch stayed at home look the same in the store, and only the
-user can tell them apart (issue 3).
+user can tell them apart.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""Load metrics: pure, vectorised functions on a daily series (evidence base §3).
+"""Load metrics: pure, vectorised functions on a daily series.
 
 Every function takes a daily ``Series`` indexed by consecutive local calendar days
 (see :mod:`.daily`) and returns values aligned to that index.  A value on day *d*
 uses days <= *d* only (the day itself once it is over) -- never a centred or
 future window; the single-run spike compares a run with the 30 days *before* its
-day.  Windows count calendar days, not ISO weeks (§3.5).
+day.  Windows count calendar days, not ISO weeks.
 
 "Not enough history" is NaN (``<NA>`` for flags): a window of N days needs N
 known days.  Days before the first run are not in the series and days in a
@@ -14,18 +14,18 @@ rolling functions' ``min_periods=N`` does that without any special case.
 Thresholds and their sources:
 
 ============================  =======================  ==========================================
-metric                        threshold / window       source (evidence base)
+metric                        threshold / window       source
 ============================  =======================  ==========================================
-single-run spike              > 10 / 30 / 100 % over   Frandsen et al. 2025 BJSM (§3.2; §0 row 9)
+single-run spike              > 10 / 30 / 100 % over   Frandsen et al. 2025 BJSM (evidence table: session_spike)
                               longest run, prev. 30 d
 week-to-week change           > 30 % over the reference Nielsen et al. 2014 JOSPT (the 30 %);
                               week, from >= 10 km       reference and guard: design choice
-ACWR, uncoupled               7 d : days t-27..t-7     Windt & Gabbett via Lolli 2019 (§3.3)
-ACWR, EWMA                    N = 7 / 28, λ = 2/(N+1)  Williams et al. 2017 (§3.3; §0 row 12)
-ACWR caution (display only)   > 1.5, low evidence      Gabbett 2016 (§3.3; §0 row 12)
-monotony / strain             7 d; SD floored          Foster 1998 (§3.4; §0 row 13)
-monotony soft flag            > 2.0                    convention, Fellrnr/Afitpilot [D] (§3.4)
-return to run                 >= 21 days without a run design default (§0 row 14; §10)
+ACWR, uncoupled               7 d : days t-27..t-7     Windt & Gabbett via Lolli 2019
+ACWR, EWMA                    N = 7 / 28, λ = 2/(N+1)  Williams et al. 2017
+ACWR caution (display only)   > 1.5, low evidence      Gabbett 2016
+monotony / strain             7 d; SD floored          Foster 1998
+monotony soft flag            > 2.0                    convention, Fellrnr/Afitpilot [D]
+return to run                 >= 21 days without a run design choice (evidence table: return_from_break)
 descent spike                 7 d > 1.5 x the mean     design choice (Gottschall 2005, Telhan
                               week of the 28 d before   2010: downhill raises impact forces)
 ============================  =======================  ==========================================
@@ -37,19 +37,19 @@ import numpy as np
 import pandas as pd
 
 # --- thresholds (each names its source; see the table above) -------------------
-SPIKE_WINDOW_DAYS = 30                 # Frandsen 2025: longest run in the previous 30 days (§3.2)
-SPIKE_TIERS = ((1.00, "large"), (0.30, "moderate"), (0.10, "small"))  # Frandsen 2025 (§3.2): > 100/30/10 %
+SPIKE_WINDOW_DAYS = 30                 # Frandsen 2025: longest run in the previous 30 days
+SPIKE_TIERS = ((1.00, "large"), (0.30, "moderate"), (0.10, "small"))  # Frandsen 2025: > 100/30/10 %
 TIER_NONE, TIER_INSUFFICIENT = "none", "insufficient_history"
-WEEK_DAYS = 7                          # rolling 7 calendar days (§3.5)
-WEEK_JUMP = 0.30                       # Nielsen 2014: > 30 % over the previous 7 days (§3.1)
+WEEK_DAYS = 7                          # rolling 7 calendar days
+WEEK_JUMP = 0.30                       # Nielsen 2014: > 30 % over the previous 7 days
 WEEK_JUMP_MIN_M = 10_000.0             # design choice: no jump from a reference week under 10 km
-ACUTE_DAYS, CHRONIC_DAYS = 7, 21       # uncoupled 7:21 (§3.3, Lolli 2019 / Windt & Gabbett)
-EWMA_ACUTE_N, EWMA_CHRONIC_N = 7, 28   # Williams 2017: λ = 2/(N+1) = 0.25 / 0.069 (§3.3)
-ACWR_CAUTION = 1.5                     # Gabbett 2016 "danger zone"; low evidence for runners (§0 row 12)
-MONOTONY_CAP = 10.0                    # Foster: SD floored so that monotony <= 10 (§3.4)
-MONOTONY_HIGH = 2.0                    # convention [D] (§3.4)
-RETURN_BREAK_DAYS = 21                 # >= 21 days without a run (§0 row 14; §10 return_from_break)
-DESCENT_WEEKS = 4                      # 28-day window as a mean week (§8: "7 days vs 28-day mean")
+ACUTE_DAYS, CHRONIC_DAYS = 7, 21       # uncoupled 7:21 (Lolli 2019 / Windt & Gabbett)
+EWMA_ACUTE_N, EWMA_CHRONIC_N = 7, 28   # Williams 2017: λ = 2/(N+1) = 0.25 / 0.069
+ACWR_CAUTION = 1.5                     # Gabbett 2016 "danger zone"; low evidence for runners
+MONOTONY_CAP = 10.0                    # Foster: SD floored so that monotony <= 10
+MONOTONY_HIGH = 2.0                    # convention [D]
+RETURN_BREAK_DAYS = 21                 # >= 21 days without a run (evidence table: return_from_break)
+DESCENT_WEEKS = 4                      # 28-day window as a mean week (evidence table: downhill_load)
 DESCENT_SPIKE = 1.5                    # design choice (evidence table: downhill_load)
 # "Exactly 10 %" as a person writes it must not become a spike through float rounding
 # (11000 / 10000 - 1 == 0.10000000000000009).
@@ -101,7 +101,7 @@ def week_change(distance: pd.Series) -> pd.DataFrame:
 
 
 def longest_previous(daily_longest: pd.Series, days: int = SPIKE_WINDOW_DAYS) -> pd.Series:
-    """Longest single run on the ``days`` calendar days *before* each day (Frandsen 2025, §3.2)."""
+    """Longest single run on the ``days`` calendar days *before* each day (Frandsen 2025)."""
     return daily_longest.rolling(days, min_periods=days).max().shift(1)
 
 
@@ -118,7 +118,7 @@ def spike_tier(ratio: np.ndarray) -> np.ndarray:
 
 
 def run_spikes(run_day: pd.Series, run_distance: pd.Series, daily_longest: pd.Series) -> pd.DataFrame:
-    """Each run against the longest run of the 30 days before its day (Frandsen 2025, §3.2).
+    """Each run against the longest run of the 30 days before its day (Frandsen 2025).
 
     ``run_day``/``run_distance``: per run (same index, e.g. the activity id);
     ``daily_longest``: the daily series' longest run.  Needs the full 30 days before
@@ -136,7 +136,7 @@ def run_spikes(run_day: pd.Series, run_distance: pd.Series, daily_longest: pd.Se
 
 
 def acwr_uncoupled(load: pd.Series) -> pd.Series:
-    """Mean of days t-6..t over mean of days t-27..t-7 (uncoupled 7:21, §3.3).  Needs 28 days.
+    """Mean of days t-6..t over mean of days t-27..t-7 (uncoupled 7:21, Lolli 2019).  Needs 28 days.
 
     A feature for display and models only: the evidence for runners is weak
     (Frandsen 2025 found a negative dose-response; Impellizzeri 2020).
@@ -147,12 +147,12 @@ def acwr_uncoupled(load: pd.Series) -> pd.Series:
 
 
 def ewma(load: pd.Series, n: int, warmup: int | None = None) -> pd.Series:
-    """Exponentially weighted load, ``λ = 2/(n+1)`` (Williams et al. 2017, §3.3).
+    """Exponentially weighted load, ``λ = 2/(n+1)`` (Williams et al. 2017).
 
     ``EWMA_t = λ·load_t + (1-λ)·EWMA_{t-1}``, started at the first known day's load.
     A gap (NaN) restarts it: what happened during the gap is unknown, so the average
     must warm up again.  NaN until ``warmup`` (default ``n``) known days have been seen
-    -- evidence §0 row 14 asks for 28 days before chronic load is used.
+    -- chronic load is used only after 28 days (design choice).
     """
     warmup = n if warmup is None else warmup
     known = load.notna()
@@ -164,19 +164,19 @@ def ewma(load: pd.Series, n: int, warmup: int | None = None) -> pd.Series:
 
 
 def acwr_ewma(load: pd.Series) -> pd.DataFrame:
-    """EWMA 7 and EWMA 28 and their ratio (§3.3).  Both need 28 known days (§0 row 14)."""
+    """EWMA 7 and EWMA 28 and their ratio (Williams et al. 2017).  Both need 28 known days (design choice)."""
     acute = ewma(load, EWMA_ACUTE_N, warmup=EWMA_CHRONIC_N)
     chronic = ewma(load, EWMA_CHRONIC_N)
     return pd.DataFrame({"ewma_7": acute, "ewma_28": chronic, "acwr_ewma": _ratio(acute, chronic)})
 
 
 def monotony_strain(load: pd.Series) -> pd.DataFrame:
-    """Foster 1998 monotony and strain over the last 7 days (§3.4).  Needs 7 days.
+    """Foster 1998 monotony and strain over the last 7 days.  Needs 7 days.
 
     monotony = mean daily load / SD (sample SD of the 7 days, rest days as 0);
     strain = 7-day load x monotony.  The SD is floored at mean/10 so that a week of
-    identical days gives monotony 10 instead of infinity (§3.4: "floor the SD or cap
-    monotony at 10").  A week without load has monotony 0 and strain 0.
+    identical days gives monotony 10 instead of infinity (Foster 1998 sets no bound;
+    a floor keeps it finite).  A week without load has monotony 0 and strain 0.
     """
     total = rolling_sum(load, WEEK_DAYS)
     mean = total / WEEK_DAYS
@@ -188,7 +188,7 @@ def monotony_strain(load: pd.Series) -> pd.DataFrame:
 
 
 def return_to_run(runs: pd.Series) -> pd.Series:
-    """True on a day with a run after >= 21 days without one (§0 row 14; §10).  Needs 21 days.
+    """True on a day with a run after >= 21 days without one (evidence table: return_from_break).  Needs 21 days.
 
     "21 days without a run" counts the run-free days in between: runs on day 0 and
     day 22 are 21 days apart without running (flag); day 0 and day 21 are not.
@@ -217,7 +217,7 @@ def descent_spike(descent: pd.Series) -> pd.DataFrame:
 def daily_metrics(daily: pd.DataFrame) -> pd.DataFrame:
     """Every daily metric for a daily series (:func:`gaitrisk.load.daily.daily_series`).
 
-    Load is distance in metres, the unit Frandsen and Nielsen used (§3.5).
+    Load is distance in metres, the unit Frandsen and Nielsen used.
     """
     dist = daily["distance_m"]
     return pd.concat([week_change(dist), acwr_uncoupled(dist).rename("acwr_7_21"), acwr_ewma(dist),

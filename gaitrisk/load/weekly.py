@@ -1,8 +1,8 @@
-"""The weekly load table and the ``gaitrisk load --json`` contract (issue 3).
+"""The weekly load table and the ``gaitrisk load --json`` contract.
 
 Weeks are blocks of 7 calendar days ending on ``end`` (today by default), not ISO
 weeks: a physio asking "how much did you run in the last week?" means the last 7
-days, and the metrics themselves use rolling calendar-day windows (evidence §3.5).
+days, and the metrics themselves use rolling calendar-day windows.
 Each week shows its sums and the daily metrics (:mod:`.metrics`) as of its last
 day, so "change %" of a week is exactly Nielsen's 7-day vs previous-7-day change.
 """
@@ -29,7 +29,7 @@ ACWR_CAVEAT = ("ACWR (7:21 uncoupled and EWMA 7/28) is shown as a feature only: 
 
 @dataclass(frozen=True)
 class RunSpike:
-    """One run in the ``runs`` list of ``load --json`` (Frandsen 2025 single-run spike, §3.2)."""
+    """One run in the ``runs`` list of ``load --json`` (Frandsen 2025 single-run spike)."""
 
     id: str
     start_time: dt.datetime

@@ -1,1 +1,1 @@
-"""The gait-risk model (issue 4): dataset assembly, evidence-based rules, the estimator, validation."""
+"""The gait-risk model: dataset assembly, evidence-based rules, the estimator, validation."""

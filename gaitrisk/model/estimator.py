@@ -1,13 +1,13 @@
-"""The risk estimator: a scikit-learn classifier that follows the estimator contract (issue 4).
+"""The risk estimator: a scikit-learn classifier that follows the estimator contract.
 
 :class:`GaitRiskClassifier` = median imputation -> standard scaling -> either an L2
 logistic regression or a shallow, strongly regularised histogram gradient-boosted
-tree model, with class weights for the imbalance (evidence base §7.2 item 3: "prefer
-class weights"), then calibrated so that the probabilities mean what they say (§7.2
-item 3, §0 row 23: calibration and Brier).  Binary outcomes only (onset ahead or not).
+tree model, with class weights for the imbalance (weights rather than resampling, the
+protocol of Bullock 2022), then calibrated so that the probabilities mean what they say
+(Bullock 2022: calibration and Brier).  Binary outcomes only (onset ahead or not).
 
 One set of out-of-fold (OOF) scores does three jobs.  With ``groups`` (the athlete of
-each row) the folds are ``GroupKFold`` over athletes (§7.2 item 1: never rows of one
+each row) the folds are ``GroupKFold`` over athletes (Bullock 2022: never rows of one
 athlete on both sides); without groups they fall back to stratified folds (what
 sklearn's generic checks exercise).
 
@@ -15,7 +15,7 @@ sklearn's generic checks exercise).
   two-parameter logistic recalibration and scored by log loss.  Boosting is chosen only
   when its loss is lower than the logistic model's by more than ``select_margin``
   (relative, default 2 %): with a few hundred rows and a few dozen onsets the simpler
-  model wins ties (§7.2 item 4: "prefer penalised logistic ... a small feature set").
+  model wins ties (Nielsen 2018: with few injuries, penalised logistic and a small feature set).
   In-sample fit never takes part: boosting reached an in-sample ROC-AUC of 0.99 against
   0.74 out of fold on 15 athletes x 16 weeks, and the old choice followed it.
 * **Calibration**: the calibrator maps the selected model's OOF log-odds to the outcome
@@ -80,7 +80,7 @@ class GaitRiskClassifier(ClassifierMixin, BaseEstimator):
         ``"auto"``: the logistic model unless boosting's recalibrated out-of-fold log loss is
         lower by more than ``select_margin``.
     C : float
-        Inverse L2 strength of the logistic regression (small data: keep it regularised, §7.2 item 4).
+        Inverse L2 strength of the logistic regression (small data: keep it regularised, Nielsen 2018).
         The default 0.003 (strong shrinkage) was chosen by athlete-grouped out-of-fold ROC-AUC on
         seeded 15-athlete cohorts 1-5 and checked on seeds 6-10 (docs/model.md): from 0.3 to 0.003
         it rose by 0.03-0.09 on four of those five seeds and held on the fifth -- with ~25 onsets a

@@ -1,13 +1,13 @@
-"""Honest validation of the risk model (issue 4; evidence base §7.2, §0 row 23).
+"""Honest validation of the risk model (Bullock 2022; Nielsen 2018; Bahr 2016).
 
-Two splits, never shuffled rows of one athlete across folds (§7.2 item 1):
+Two splits, never shuffled rows of one athlete across folds (Bullock 2022):
 
 * **athlete-grouped**: ``GroupKFold`` over athletes; every athlete's rows are scored by a
   model that never saw that athlete;
 * **forward in time**: train on days before a cut-off, test on days after it; training
-  rows whose 7-day label window reaches past the cut-off are purged (§7.2 item 2).
+  rows whose 7-day label window reaches past the cut-off are purged (no label leaks into training).
 
-Each split scores three predictors side by side (§7.2 item 7): the model, the rules only
+Each split scores three predictors side by side (Impellizzeri 2020): the model, the rules only
 (the rule score of :func:`gaitrisk.model.rules.rule_score`, turned into a probability by a
 logistic fit on the training rows) and the intercept only (the training base rate).
 Metrics: ROC-AUC, PR-AUC (average precision), Brier score, and calibration intercept and

@@ -1,4 +1,4 @@
-"""Saving and loading the trained risk model safely, with a model card (issue 4).
+"""Saving and loading the trained risk model safely, with a model card.
 
 The model file is a skops archive (``skops.io``): loading it never runs pickle, and
 only the types in :data:`TRUSTED_TYPES` (the estimator, the calibration wrappers and
@@ -40,7 +40,7 @@ from .estimator import GaitRiskClassifier
 from .prior import PriorRiskClassifier
 
 CARD_VERSION = 1
-MIN_ONSETS = 5   # issue 4: below this many labelled onsets an athlete's flags come from the rules alone
+MIN_ONSETS = 5   # below this many labelled onsets an athlete's flags come from the rules alone
 # Types skops does not trust by default that a GaitRiskClassifier (logistic or boosting head; the
 # calibration is plain arrays) or a PriorRiskClassifier holds.  Checked in tests/test_model_persist.py against every variant.
 TRUSTED_TYPES: tuple[str, ...] = (

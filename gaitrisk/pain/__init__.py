@@ -1,4 +1,4 @@
-"""The pain log: a fixed vocabulary, validated entries, CSV import (issue 3; evidence base §6).
+"""The pain log: a fixed vocabulary, validated entries, CSV import (Farrar 2001; Silbernagel 2007).
 
 Times are entered in the athlete's local zone and stored in UTC.  Nothing here
 imports pandas, so the CLI's cold start stays fast.

@@ -1,6 +1,6 @@
-"""The fixed vocabularies of the pain log (issue 3; evidence base §6).
+"""The fixed vocabularies of the pain log (Farrar 2001; Silbernagel 2007).
 
-The regions are the ones this project cares about (evidence §6.3: lateral hip /
+The regions are the ones this project cares about (Grimaldi 2015, Aderem 2015: lateral hip /
 greater trochanter, groin, lateral knee / ITB, ...) plus the common neighbours a
 runner confuses them with.  Codes are stored; labels are shown.  Input is accepted
 as the code or the label in any case, with spaces, '/' or '-' for '_'
@@ -26,7 +26,7 @@ REGIONS: dict[str, str] = {
 SIDES: dict[str, str] = {"L": "left", "R": "right", "both": "both"}
 
 # When it hurts.  Next-morning and rest/night pain carry the most weight in the
-# pain-monitoring model (evidence §6.1, Silbernagel 2007) and in the bone red flags (§6.3).
+# pain-monitoring model (Silbernagel 2007) and in the bone red flags (evidence table: clinician_rest_night_pain).
 WHENS: dict[str, str] = {
     "during_run": "during run",
     "after_run": "after run",
@@ -36,10 +36,10 @@ WHENS: dict[str, str] = {
 }
 
 # How it behaves during a run ("pain worsening run to run / during a run" is a bone-stress
-# warning sign, evidence §6.3; pain that warms up is the typical tendon pattern).
+# warning sign, evidence table: clinician_worsening_runs; pain that warms up is the typical tendon pattern).
 BEHAVIOURS: dict[str, str] = {"warms_up": "warms up", "constant": "constant", "worsens": "worsens"}
 
-SCORE_MIN, SCORE_MAX = 0, 10  # 11-point NRS (evidence §6.1, Farrar 2001)
+SCORE_MIN, SCORE_MAX = 0, 10  # 11-point NRS (Farrar 2001)
 
 _SIDE_ALIASES = {"l": "L", "left": "L", "r": "R", "right": "R", "both": "both", "b": "both", "lr": "both"}
 

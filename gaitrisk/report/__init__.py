@@ -1,4 +1,4 @@
-"""Risk reports (issue 5): one athlete's flags, load, gait trends, exposure and pain in four formats.
+"""Risk reports: one athlete's flags, load, gait trends, exposure and pain in four formats.
 
 Data flow: :mod:`.assemble` reads the store into :class:`AthleteReport` values; the
 renderers format them -- :mod:`.text` (rich), :mod:`.markdown`, :mod:`.jsonout`

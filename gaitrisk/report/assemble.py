@@ -1,4 +1,4 @@
-"""Store -> :class:`AthleteReport`: everything one athlete's report shows, as typed values (issue 5).
+"""Store -> :class:`AthleteReport`: everything one athlete's report shows, as typed values.
 
 The renderers (:mod:`.text`, :mod:`.markdown`, :mod:`.jsonout`, :mod:`.html`) only format
 what is assembled here, so every format shows the same numbers.  Nothing is recomputed

@@ -3,7 +3,7 @@
 Written in the same SQLite transaction as the activity so neither can exist without the other.
 Import workers call :func:`encoded` and ship the bytes to the single writer instead of the frame.
 
-Format ``zcol-v1`` (written since issue 9): ``MAGIC``, a 4-byte little-endian header length, a
+Format ``zcol-v1`` (what the store writes): ``MAGIC``, a 4-byte little-endian header length, a
 JSON header ``{"n": rows, "cols": [[name, dtype], ...]}``, then one zstd frame holding every
 column's little-endian bytes in order, each column byte-shuffled (all first bytes of its values, then all second
 bytes, ...).  Shuffling puts the slowly varying high bytes of neighbouring samples side by side,
@@ -13,7 +13,7 @@ and dtypes are checked against :mod:`gaitrisk.schema` on the way in and out, the
 must be exactly what the header promises (a blob cannot inflate without bound), and nothing is
 ever unpickled.
 
-``npz-v1`` (a zlib ``.npz`` of one array per column) is what stores written before issue 9 hold;
+``npz-v1`` (a zlib ``.npz`` of one array per column) is the older format;
 it is still read, so an existing store needs no migration.
 """
 

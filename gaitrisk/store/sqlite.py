@@ -495,7 +495,7 @@ class Store:
     def integrity_check(self) -> str:
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0]
 
-    # -- pain log (issue 3) ------------------------------------------------------
+    # -- pain log ------------------------------------------------------
     _PAIN_COLS = ("p.id, ath.name, p.time_utc, p.score, p.region, p.side, p.context, p.behaviour, p.note,"
                   " p.date_only, p.zone")
 
@@ -618,7 +618,7 @@ class Store:
                           training=r[5], performance=r[6], symptoms=r[7], entered_at=_parse_iso(r[8]), note=r[9])
                 for r in self._conn.execute(sql + " ORDER BY o.week_start, o.area", args)]
 
-    # -- data gaps (issue 3) -----------------------------------------------------
+    # -- data gaps -----------------------------------------------------
     def add_gap(self, gap) -> int:
         aid = self.athlete_id(gap.athlete)
         with self.transaction() as c:
@@ -639,7 +639,7 @@ class Store:
     def delete_gap(self, athlete: str, gap_id: int) -> bool:
         return self._delete_owned("data_gaps", athlete, gap_id)
 
-    # -- athlete profiles and per-run features (issue 8) ---------------------------
+    # -- athlete profiles and per-run features ---------------------------
     def profile(self, athlete: str) -> dict | None:
         """The athlete's stored profile fields (``None`` where not set), or ``None`` if never set."""
         aid = self.athlete_id(athlete, create=False)
@@ -785,7 +785,7 @@ class Store:
             df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
         return df.set_index("activity_id")
 
-    # -- privacy: an athlete's data out, and gone (issue 7) -----------------------
+    # -- privacy: an athlete's data out, and gone -----------------------
     def export_athlete(self, athlete: str) -> dict | None:
         """Everything stored for ``athlete`` as JSON-ready values, or ``None`` for an unknown athlete.
 

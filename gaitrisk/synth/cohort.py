@@ -1,4 +1,4 @@
-"""A seeded synthetic cohort with planted pain mechanisms: the test bed of the risk model (issue 4).
+"""A seeded synthetic cohort with planted pain mechanisms: the test bed of the risk model.
 
 Each athlete trains for ``weeks`` weeks on fixed weekdays.  After ``warmup_weeks`` of
 ordinary training, every athlete with a mechanism goes through *exposure blocks*
@@ -7,19 +7,19 @@ ordinary training, every athlete with a mechanism goes through *exposure blocks*
 =================  ============================================================  ==================
 mechanism          exposure                                                       evidence base
 =================  ============================================================  ==================
-``session_spike``  the block's long run is 1.8-2.3 x the longest run of 30 days  Frandsen 2025 §3.2
-``low_cadence``    level runs at 10-13 % below the speed-expected cadence         §0 row 3, §1.1
-``camber``         every run an out-and-back road (one low side, the right foot)  §5.2-5.6
-``downhill``       every run on a hill route (8 % grade, ~1/3 of it downhill)     §4.4, §0 row 17
+``session_spike``  the block's long run is 1.8-2.3 x the longest run of 30 days  Frandsen 2025
+``low_cadence``    level runs at 10-13 % below the speed-expected cadence         Heiderscheit 2011
+``camber``         every run an out-and-back road (one low side, the right foot)  evidence table: camber_exposure
+``downhill``       every run on a hill route (8 % grade, ~1/3 of it downhill)     Gottschall 2005, Telhan 2010
 ``none``           never hurt: ordinary training, no pain at all                  --
 =================  ============================================================  ==================
 
 Pain onsets are drawn day by day: while an athlete is at risk (>= 7 pain-free days,
-§6.4 item 3) the daily onset probability is ``noise_rate`` plus ``hazard_per_exposure``
-for each exposure run of *their* mechanism in the last 7 days (the label horizon, §0
-row 22).  An onset starts a pain episode in the mechanism's region (the low side for
+so that pain does not predict pain) the daily onset probability is ``noise_rate`` plus ``hazard_per_exposure``
+for each exposure run of *their* mechanism in the last 7 days (the label horizon, a
+design choice after Lövdal 2021).  An onset starts a pain episode in the mechanism's region (the low side for
 camber) with scores >= 3 for a few days, falling to 1-2; running is cut back during
-it (reverse causation, §6.4 item 5).  Noise: low scores (1-2) in target regions and
+it (reverse causation).  Noise: low scores (1-2) in target regions and
 pain in non-target regions (shin, foot) that must never become labels.
 
 Everything is generated from ``seed``: the same config gives the same files.  Runs
@@ -44,7 +44,7 @@ from .writers import write_fit, write_gpx, write_tcx
 log = logging.getLogger(__name__)
 
 MECHANISMS: tuple[str, ...] = ("session_spike", "low_cadence", "camber", "downhill", "none")
-# The pain region each mechanism produces (evidence §6.3: ITBS/lateral knee with downhill and
+# The pain region each mechanism produces (Aderem 2015, Gottschall 2005, Grimaldi 2015: ITBS/lateral knee with downhill and
 # distance jumps; gluteal tendinopathy (lateral hip) with low cadence; camber -> lateral hip/knee).
 MECHANISM_REGION = {"session_spike": "lateral_knee_itb", "low_cadence": "lateral_hip", "camber": "lateral_hip",
                     "downhill": "lateral_knee_itb"}
@@ -66,7 +66,7 @@ class CohortConfig:
     seed: int = 7
     athletes: int = 30
     weeks: int = 20
-    warmup_weeks: int = 5           # ordinary training first: load metrics need 28-30 days (§0 row 14)
+    warmup_weeks: int = 5           # ordinary training first: load metrics need 28-30 days
     run_weekdays: tuple[int, ...] = (1, 3, 6)   # Tue, Thu, Sun (the long run)
     sample_interval_s: int = 20     # coarse: features stay usable, files stay small
     formats: tuple[str, ...] = ("tcx", "gpx")
@@ -112,7 +112,7 @@ class AthletePlan:
 
 
 def expected_cadence(speed_mps: float) -> float:
-    """Population speed-expected cadence on level ground, steps/min (evidence §0 row 1)."""
+    """Population speed-expected cadence on level ground, steps/min (VU wearable study)."""
     return 150.0 + 6.01 * speed_mps
 
 
@@ -175,7 +175,7 @@ def _plan_athlete(cfg: CohortConfig, index: int, mechanism: str, rng: np.random.
                 recent_exposures.append(d)
         # --- onset draw (the day's runs count; the onset shows from the next day) -----------
         at_risk = d - last_pain_day > 7 and d >= 7
-        # A spike is one session, a block holds several exposure runs: weight it to match (§3.2, HRR 2.28).
+        # A spike is one session, a block holds several exposure runs: weight it to match (Frandsen 2025, HRR 2.28).
         n_exp = sum(1 for e in recent_exposures if d - 7 < e <= d) * (SPIKE_WEIGHT if mechanism == "session_spike" else 1)
         if mechanism != "none" and at_risk and d + 1 < cfg.days:
             p = cfg.noise_rate + cfg.hazard_per_exposure * n_exp
@@ -197,7 +197,7 @@ def _plan_athlete(cfg: CohortConfig, index: int, mechanism: str, rng: np.random.
 
 
 def _episode(cfg: CohortConfig, plan: AthletePlan, rng: np.random.Generator, onset: int) -> int:
-    """Scores >= 3 for 3-8 days from ``onset``, then 2 and 1 (§6.1 scale); returns the last day >= 3."""
+    """Scores >= 3 for 3-8 days from ``onset``, then 2 and 1 (0-10 NRS, Farrar 2001); returns the last day >= 3."""
     region = MECHANISM_REGION[plan.mechanism]
     side = plan.side or str(rng.choice(["L", "R"]))
     peak = int(rng.integers(3, 7))
