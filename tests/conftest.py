@@ -45,7 +45,7 @@ def real_files(folder: str) -> list[str]:
     return sorted(f"{folder}/{p.name}" for p in (REAL_DATA / folder).iterdir() if p.is_file())
 
 
-# The seeded synthetic cohort of issue 4 (docs/model.md), built once per session and shared by
+# The seeded planted-mechanism cohort (docs/model.md), built once per session and shared by
 # tests/test_model_cohort.py, test_model_cli.py and test_model_dataset.py, which only read it.
 SYNTHETIC_COHORT = {"seed": 2, "athletes": 15, "weeks": 14, "sample_interval_s": 30}
 

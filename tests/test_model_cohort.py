@@ -1,4 +1,5 @@
-"""Issue 4 "done when": the model recovers the planted mechanisms of a seeded cohort, from files.
+"""The feature classifier recovers the planted mechanisms of a seeded cohort, from files (a sanity check of
+the pipeline on the project's own generator, not evidence of predictive value).
 
 One cohort (``synthetic_cohort`` in conftest.py: seed 2, 15 athletes x 14 weeks, three per
 planted mechanism and three never hurt) is written through the real file writers and goes
@@ -9,7 +10,7 @@ saw them).
 
 Margins (``MARGINS``) hold on every seed measured offline with the same code: the default
 ``C`` was chosen on seeds 1-5 and everything checked again on the held-out seeds 6-10
-(docs/model.md, "Measured"), so the fixed seed here is not a lucky draw.  Spread over
+(docs/model.md, "The feature classifier (kept for comparison)"), so the fixed seed here is not a lucky draw.  Spread over
 seeds 1-10: model minus intercept ROC-AUC +0.17 .. +0.37; model minus rules +0.001 ..
 +0.144 (mean +0.084; +0.04 or more on 8 of 10, but +0.016 on seed 6 and +0.001 on seed
 10).  The margins below are for this fixed seed (seed 2: +0.109 over the rules, measured

@@ -43,10 +43,10 @@ class Update:
     moved: bool
 
     def summary(self) -> str:
-        if self.moved:
-            return (f"{self.onsets} onsets in {self.rows} athlete-days moved the population prior "
-                    f"(max |Δ log HR| {self.shift:.2f})")
         onsets = f"{self.onsets} onset{'' if self.onsets == 1 else 's'}"
+        if self.moved:
+            return (f"{onsets} in {self.rows} athlete-days moved the population prior "
+                    f"(max |Δ log HR| {self.shift:.2f})")
         return (f"{onsets}: the population prior barely moves (max |Δ log HR| {self.shift:.2f}); "
                 f"its hazard ratios stand as published")
 
