@@ -82,7 +82,7 @@ def test_shuffled_zstd_is_smaller_than_the_former_npz_on_a_real_like_run():
 def test_legacy_npz_blobs_still_decode(tmp_path):
     s = _every_column()
     pd.testing.assert_frame_equal(codec.decode(_npz_v1(s), codec.LEGACY_FORMAT), s, check_exact=True)
-    # and through a store that holds one (as a store written before issue 9 does)
+    # and through a store that holds one (as an older store does)
     rec = _record()
     with Store(tmp_path / "g.db") as st:
         st.add_activity(rec, codec.Encoded(codec.LEGACY_FORMAT, len(s), _npz_v1(s)),

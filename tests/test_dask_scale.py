@@ -1,4 +1,4 @@
-"""Scale-out on Dask (issue 6): a 2-worker LocalCluster imports a synthetic cohort exactly as the serial run.
+"""Scale-out on Dask: a 2-worker LocalCluster imports a synthetic cohort exactly as the serial run.
 
 One LocalCluster (2 worker processes, 1 thread each) serves the whole module; the cohort
 (4 athletes x 3 weeks, TCX/GPX) is written once.

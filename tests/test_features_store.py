@@ -229,7 +229,7 @@ def test_athlete_values_use_the_run_and_the_runs_before_it_only(season):
 
 
 def test_records_computed_in_worker_processes_equal_the_in_process_ones(season, tmp_path):
-    """Both passes run through the executor (issue 9: per-run features in the process pool)."""
+    """Both passes run through the executor (per-run features in the process pool)."""
     from gaitrisk.executor import PoolExecutor
 
     with Store(season) as st:

@@ -1,5 +1,5 @@
 """Load metrics on small hand-made histories whose answers are worked out here, and on the
-18-run runpandas history.  Evidence base §3 (load); thresholds as in gaitrisk.load.metrics."""
+18-run runpandas history.  Thresholds as in gaitrisk.load.metrics."""
 
 from __future__ import annotations
 

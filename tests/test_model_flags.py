@@ -20,12 +20,12 @@ def view(at_risk: bool = True) -> ModelView:
 
 
 def rule(code: str) -> Flag:
-    return Flag(code, "warn", DAY, "rule text", "do this", (Contributor("rule_input", 1.0),), "§10")
+    return Flag(code, "warn", DAY, "rule text", "do this", (Contributor("rule_input", 1.0),), "Heiderscheit 2011")
 
 
 def test_rule_flags_get_the_model_features_of_their_group():
     out = merge_model([rule("overstriding"), rule("mileage_jump")], view(), DAY)
-    over = next(f for f in out if f.code == "overstriding" and f.source == "§10")
+    over = next(f for f in out if f.code == "overstriding" and f.source == "Heiderscheit 2011")
     assert [c.feature for c in over.contributors] == ["rule_input", "cad_resid_7d", "low_cad_m_7d"]
     assert over.contributors[0].weight is None and over.contributors[1].weight == 0.7
     jump = next(f for f in out if f.code == "mileage_jump")
@@ -51,4 +51,4 @@ def test_a_strong_group_without_its_rule_becomes_a_model_info_flag():
 
 def test_no_model_flags_inside_a_pain_episode():
     out = merge_model([rule("overstriding")], view(at_risk=False), DAY)
-    assert [f.source for f in out] == ["§10"] and len(out[0].contributors) == 3
+    assert [f.source for f in out] == ["Heiderscheit 2011"] and len(out[0].contributors) == 3

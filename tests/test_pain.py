@@ -1,5 +1,5 @@
 """The pain log: vocabulary, validation, local time -> UTC (DST), CSV import, atomic storage.
-Evidence base §6 (pain): 0-10 NRS (§6.1), regions of §6.3."""
+The 0-10 NRS (Farrar 2001) and the regions of the pain vocabulary."""
 
 from __future__ import annotations
 
