@@ -64,6 +64,13 @@ def test_a_runner_with_no_pain_log_gets_the_population_risk(cohort, tmp_path):
     assert text.exit_code == 0
     assert "risk of a hip/lateral-knee pain onset in the next 7 days:" in text.output
     assert "typical for your running:" in text.output and "population prior" in text.output
+    # The base rate with where it comes from: Videbæk 2015's rate, the design choices, the grade.
+    assert (f"population base rate {out['base_rate'] * 100:.2f} % in 7 days: 7.7 running injuries per 1,000 h"
+            in text.output)
+    assert "Videbæk 2015" in text.output and "evidence grade A" in text.output
+    flags = run(db, "flags", "--athlete", "newbie", "--model", tmp_path / "none.skops")
+    # The risk line is the model; the older classifier's "no trained model" would contradict it.
+    assert "risk of a hip/lateral-knee pain onset" in flags.output and "no trained model" not in flags.output
 
 
 def test_a_range_gives_one_entry_per_day_and_factors_raise_the_risk(cohort, tmp_path):

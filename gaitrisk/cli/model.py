@@ -325,10 +325,10 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
     if a.model:
         m = a.model
         top = ", ".join(f"{k} {v:+.2f}" for k, v in m.contributions[:3])
-        click.echo(f"model: {m.probability:.0%} chance of a pain onset in the next {m.horizon_days} "
+        click.echo(f"feature classifier: {m.probability:.0%} chance of a pain onset in the next {m.horizon_days} "
                    f"days (cohort base rate {m.base_rate:.0%}); main contributors (log-odds): {top}")
-    if a.model_note:
-        click.echo(f"model: {a.model_note}")
+    # Without the older feature classifier's view, its note ("no trained model") would read as if
+    # there were no risk model; the risk line below is the model (the note stays in --json).
     if not_judged:
         click.echo(f"could not judge on {a.last}:")
         for u in not_judged:

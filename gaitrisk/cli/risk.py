@@ -46,9 +46,14 @@ def risk_cmd(obj: Context, athlete: str, first: str | None, last: str | None, mo
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
         return
+    from ..model.factors import base_rate_text
+
     click.echo(f"Risk of {athlete} ({report.model}; decision support, not a diagnosis)")
     for day in report.days:
         click.echo(f"{day.date}  {report.line(day)}")
         for c in day.raising():
             click.echo(f"    {c.text()}")
+    if not any(day.raising() for day in report.days):
+        click.echo("no factor present raises it above what is typical for your running")
+    click.echo(base_rate_text(report.horizon_days))
     click.echo(f"label: {report.label}")

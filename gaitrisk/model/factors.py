@@ -141,6 +141,15 @@ def base_rate(days: int = 7) -> float:
     return horizon_probability(days=days)
 
 
+def base_rate_text(days: int = 7) -> str:
+    """Where the population base rate comes from, in one sentence with its sources and grade."""
+    entry = _entry("injury_base_rate")
+    return (f"population base rate {base_rate(days) * 100:.2f} % in {days} days: {RATE_PER_1000_H:g} running injuries "
+            f"per 1,000 h in recreational runners x {TYPICAL_WEEKLY_HOURS:g} h of running a week x "
+            f"{TARGET_SHARE * 100:.0f} % of injuries in the target regions (the hours and the share are design choices) "
+            f"[{entry.cite}; evidence grade {entry.grade}]")
+
+
 def intercept_prior(days: int = 7) -> tuple[float, float]:
     """(mean, sd) of the intercept's prior on the logit scale."""
     p = base_rate(days)
