@@ -335,5 +335,5 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
             click.echo(f"  {u.text()}")
     if risk:
         click.echo(risk.line())
-        for c in risk.days[-1].raising():
-            click.echo(f"    {c.text()}")
+        for line in risk.days[-1].factor_lines():
+            click.echo(f"    {line.removeprefix('raised by ')}")

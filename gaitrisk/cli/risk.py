@@ -28,6 +28,7 @@ def risk_cmd(obj: Context, athlete: str, first: str | None, last: str | None, mo
     running injury and, per factor (run spikes, week jumps, a previous pain episode, a return
     after a break, low cadence for speed, downhill, camber), a hazard ratio with its spread.
     It needs no pain history; a model trained on your store (gaitrisk model train) updates it.
+    Over several days (--from) the text is a table with each factor's evidence once below it.
     Decision support, not a diagnosis.
     """
     from ..model.risk import risk_for
@@ -49,11 +50,13 @@ def risk_cmd(obj: Context, athlete: str, first: str | None, last: str | None, mo
     from ..model.factors import base_rate_text
 
     click.echo(f"Risk of {athlete} ({report.model}; decision support, not a diagnosis)")
-    for day in report.days:
+    if len(report.days) == 1:
+        day = report.days[0]
         click.echo(f"{day.date}  {report.line(day)}")
-        for c in day.raising():
-            click.echo(f"    {c.text()}")
-    if not any(day.raising() for day in report.days):
-        click.echo("no factor present raises it above what is typical for your running")
+        for line in day.factor_lines():
+            click.echo(f"    {line}")
+    else:
+        for line in report.table_lines():
+            click.echo(line)
     click.echo(base_rate_text(report.horizon_days))
     click.echo(f"label: {report.label}")

@@ -27,6 +27,19 @@ from .update import label_text
 log = logging.getLogger(__name__)
 LEVEL = 0.95
 TOP_FACTORS = 3   # the raising factors a text names: a short list a runner reads
+# Short names for tables and lists; FACTOR_TITLES holds the full definitions.
+FACTOR_LABELS: dict[str, str] = {
+    "spike_small": "run spike 10-30 %",
+    "spike_moderate": "run spike 30-100 %",
+    "spike_large": "run spike > 100 %",
+    "week_jump": "week jump > 30 %",
+    "previous_injury": "earlier pain episode",
+    "return_after_break": "return after a break",
+    "low_cadence": "low cadence for speed",
+    "downhill": "downhill",
+    "camber": "camber",
+}
+NO_RAISE_TEXT = "no factor present raises it above what is typical for your running"
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,11 @@ class RiskContributor:
     @property
     def title(self) -> str:
         return FACTOR_TITLES[self.factor]
+
+    @property
+    def label(self) -> str:
+        """The factor's short name ("return after a break")."""
+        return FACTOR_LABELS.get(self.factor, self.factor.replace("_", " "))
 
     @property
     def raises(self) -> bool:
@@ -70,6 +88,27 @@ class RiskDay:
         """The factors present that raise the risk, strongest first (at most ``top``; None: all)."""
         up = tuple(c for c in self.contributors if c.raises)
         return up if top is None else up[:top]
+
+    def present_without_effect(self) -> tuple[RiskContributor, ...]:
+        """The factors present whose hazard ratio is 1.00 as shown: found in the data, no effect on the risk."""
+        return tuple(c for c in self.contributors if not c.raises)
+
+    def without_effect_text(self) -> str | None:
+        """The factors present that raise nothing, in one line (None when there are none)."""
+        flat = self.present_without_effect()
+        if not flat:
+            return None
+        return ("present, with no published effect on injury rate (hazard ratio 1.00): "
+                + ", ".join(c.label for c in flat))
+
+    def factor_lines(self, top: int | None = TOP_FACTORS) -> list[str]:
+        """The day's factors in words: each raising one in full, then those present without an effect;
+        the no-raise sentence only when no factor is present at all."""
+        lines = ["raised by " + c.text() for c in self.raising(top)]
+        flat = self.without_effect_text()
+        if flat:
+            lines.append(flat)
+        return lines or [NO_RAISE_TEXT]
 
     def as_json(self) -> dict:
         return {"date": self.date.isoformat(), "probability": self.probability, "low": self.low, "high": self.high,
@@ -111,6 +150,32 @@ class RiskReport:
         return (f"risk of a hip/lateral-knee pain onset in the next {self.horizon_days} days: "
                 f"{_pct(d.probability)} ({_pct(d.low)}–{_pct(d.high)}); typical for your running: "
                 f"{_pct(self.base_rate)}")
+
+    def table_lines(self) -> list[str]:
+        """Several days as a compact table (date, probability, interval, the raising factors' short names),
+        then each factor named in it once with its hazard ratio, interval and evidence."""
+        rows = [(str(d.date), _pct(d.probability), f"{_pct(d.low)}–{_pct(d.high)}",
+                 ", ".join(c.label for c in d.raising(None)) or "-") for d in self.days]
+        head = ("date", "risk", "interval", "raised by")
+        widths = [max(len(r[i]) for r in (head, *rows)) for i in range(3)]
+        lines = [f"risk of a hip/lateral-knee pain onset in the next {self.horizon_days} days; "
+                 f"typical for your running: {_pct(self.base_rate)}"]
+        for r in (head, *rows):
+            lines.append(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}")
+        seen: dict[str, RiskContributor] = {}
+        for d in self.days:
+            for c in d.raising(None):
+                seen.setdefault(c.factor, c)
+        flat = {c.factor: c for d in self.days for c in d.present_without_effect()}
+        if seen:
+            lines.append("factors:")
+            lines += [f"    {c.label}: {c.text()}" for c in seen.values()]
+        if flat:
+            lines.append("present on some days, with no published effect on injury rate (hazard ratio 1.00): "
+                         + ", ".join(c.label for c in flat.values()))
+        if not seen and not flat:
+            lines.append(NO_RAISE_TEXT)
+        return lines
 
 
 def _pct(p: float) -> str:
