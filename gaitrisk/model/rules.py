@@ -168,11 +168,8 @@ def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
     out["overstriding"] = np.where(_col(frame, "cad_low_share_7d") >= CADENCE_LOW_SHARE, 1, 0)
     out["cadence_abs_low"] = np.where(_col(frame, "cad_level_7d") < ABS_CADENCE_SPM, 1, 0)
     out["downhill_load"] = np.where(_fires(_col(frame, "descent_spike")), 1, 0)
-    left_up, right_up = camber_up_shares(frame)
-    lat_l = frame["lat_pain_L_28d"] if "lat_pain_L_28d" in frame else frame["pain_L_28d"]
-    lat_r = frame["lat_pain_R_28d"] if "lat_pain_R_28d" in frame else frame["pain_R_28d"]
-    out["camber_exposure"] = np.where(((left_up >= CAMBER_SHARE) & (lat_l >= TARGET_PAIN))
-                                      | ((right_up >= CAMBER_SHARE) & (lat_r >= TARGET_PAIN)), 1, 0)
+    left_leg, right_leg = camber_flag_legs(frame)
+    out["camber_exposure"] = np.where(left_leg | right_leg, 1, 0)
     track = _col(frame, "track_m_28d")
     material = (track >= TRACK_MIN_M) & (track >= TRACK_MIN_SHARE * _col(frame, "dist_28d"))
     bends = (frame["track_ccw_m_28d"] + frame["track_cw_m_28d"]).where(lambda s: s > 0)
@@ -203,6 +200,15 @@ def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
             level = np.where(own, level, LEVEL.get(rule_factor(code, table, fallback=True).severity, 0))
         out[code] = np.where(out[code] > 0, level, 0)
     return out
+
+
+def camber_flag_legs(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per day, whether ``camber_exposure`` fires for the left / the right leg: that leg up-slope on
+    >= 70 % of the observed road metres and lateral pain on its side."""
+    left_up, right_up = camber_up_shares(frame)
+    lat_l = frame["lat_pain_L_28d"] if "lat_pain_L_28d" in frame else frame["pain_L_28d"]
+    lat_r = frame["lat_pain_R_28d"] if "lat_pain_R_28d" in frame else frame["pain_R_28d"]
+    return (left_up >= CAMBER_SHARE) & (lat_l >= TARGET_PAIN), (right_up >= CAMBER_SHARE) & (lat_r >= TARGET_PAIN)
 
 
 def camber_up_shares(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

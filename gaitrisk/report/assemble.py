@@ -25,7 +25,7 @@ from ..load.weekly import LoadReport, WeekRow
 from ..model.flags import Assessment, ModelView
 from ..model.judged import Unjudged, unjudged
 from ..model.risk import RiskReport
-from ..model.rules import ABS_CADENCE_MIN_SPEED, Flag, rule_levels
+from ..model.rules import ABS_CADENCE_MIN_SPEED, Flag, camber_flag_legs, rule_levels
 from ..pain.compliance import PainLogStatus, pain_log_status
 from ..review import counted
 from ..store import StoreError
@@ -251,7 +251,7 @@ def build_athlete_report(store, athlete: str, zone: ZoneInfo | str, *, since: dt
     if stale > STALE_DAYS:
         notes.append(f"no runs or pain entries in the {stale} days up to {today}: this report shows {latest}")
     return AthleteReport(
-        athlete=athlete, zone=zone.key, first=first, last=last, latest_data=latest, stale_days=stale,
+        athlete=athlete, zone=zone_name(zone.key), first=first, last=last, latest_data=latest, stale_days=stale,
         flags=assessment.flags, flag_first=assessment.first, model=assessment.model,
         model_note=assessment.model_note, weeks=load.weeks, trends=_trends(runs, load.weeks), runs=runs,
         pain=tuple(_pain_points(entries, zone, first, last)),
@@ -262,6 +262,15 @@ def build_athlete_report(store, athlete: str, zone: ZoneInfo | str, *, since: dt
         ostrc=tuple(store.ostrc_weeks(athlete, since=first - dt.timedelta(days=6), until=last)),
         not_judged=unjudged(frame, last) if frame is not None else (),
         samples=_latest_samples(store, runs), risk=risk)
+
+
+# The IANA aliases of UTC: a machine set to Etc/UTC and a user who typed UTC read the same name.
+_UTC_ALIASES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"})
+
+
+def zone_name(key: str) -> str:
+    """The zone's name as a report prints it: the IANA key, with every alias of UTC as "UTC"."""
+    return "UTC" if key in _UTC_ALIASES else key
 
 
 def _risk(store, athlete: str, zone: ZoneInfo, first: dt.date, last: dt.date, model_path, ds,
@@ -341,8 +350,11 @@ def camber_basis(source, road_low_m: float) -> str | None:
     return "observed" if side_evidence(source if isinstance(source, str) else None) == "observed" else "assumed"
 
 
-def _fed(code: str, r: RunPoint, return_rose: bool) -> bool:
-    """Whether run ``r`` is an input of rule ``code`` on its day (a flag on that day is then the run's)."""
+def _fed(code: str, r: RunPoint, return_rose: bool, camber_legs: frozenset[str] = frozenset()) -> bool:
+    """Whether run ``r`` is an input of rule ``code`` on its day (a flag on that day is then the run's).
+
+    ``camber_legs``: the legs ("L", "R") the day's ``camber_exposure`` names as up-slope.
+    """
     if code == "session_spike":
         return r.spike_tier in ("small", "moderate", "large")
     if code == "return_from_break":
@@ -356,7 +368,10 @@ def _fed(code: str, r: RunPoint, return_rose: bool) -> bool:
     if code == "cadence_abs_low":
         return r.level_cadence_spm is not None and (r.level_speed_mps or 0) >= ABS_CADENCE_MIN_SPEED
     if code == "camber_exposure":
-        return (r.road_left_low_m or 0) + (r.road_right_low_m or 0) > 0
+        # The rule counts observed sides only; the right foot low puts the left leg up-slope.
+        return r.road_side_evidence == "observed" and (
+            ("L" in camber_legs and (r.road_right_low_m or 0) > 0)
+            or ("R" in camber_legs and (r.road_left_low_m or 0) > 0))
     if code == "track_direction":
         return (r.track_ccw_m or 0) + (r.track_cw_m or 0) > 0
     return False   # pain_rising and any rule not fed by a run's own numbers
@@ -378,13 +393,17 @@ def with_run_flags(runs: tuple[RunPoint, ...], frame) -> tuple[RunPoint, ...]:
     ratio = pd.Series(frame["return_ratio_7d"].to_numpy(float) if "return_ratio_7d" in frame else float("nan"),
                       index=days)
     rose = ratio.gt(ratio.shift(1).fillna(-math.inf)).fillna(False)
+    left_leg, right_leg = camber_flag_legs(frame)
+    legs = pd.Series([frozenset(leg for leg, on in (("L", lf), ("R", rt)) if on)
+                      for lf, rt in zip(left_leg.to_numpy(bool), right_leg.to_numpy(bool), strict=True)], index=days)
     out = []
     for r in runs:
         key = pd.Timestamp(r.day)
         if key not in levels.index:
             out.append(r)
             continue
-        fired = tuple(code for code, lv in levels.loc[key].items() if lv > 0 and _fed(code, r, bool(rose[key])))
+        fired = tuple(code for code, lv in levels.loc[key].items()
+                      if lv > 0 and _fed(code, r, bool(rose[key]), legs[key]))
         out.append(replace(r, flags=fired))
     return tuple(out)
 
@@ -514,4 +533,5 @@ __all__ = [
     "build_athlete_report",
     "camber_basis",
     "with_run_flags",
+    "zone_name",
 ]

@@ -111,6 +111,8 @@ def not_judged_line(rep) -> str:
 EXPOSURE_HEAD = ["week", "downhill ≤-5 %", "≤-10 %", "L low", "R low", "road side", "CCW", "CW"]
 CAMBER_NOTE = ("Downhill: km at a grade of -5 % (-10 %) or steeper. L low, R low: road km with the left or right "
                "foot low; Left low = the left foot on the low side of the road camber (the right leg up-slope). "
+               "Each cell is the km with an observed side, the km the camber flag counts, then (+ km) those "
+               "whose side is only assumed. "
                "Road side: observed (out-and-back pairing, or a side you declared), assumed (the profile's "
                "defaults, never flagged; declare yours with gaitrisk athlete set --road-side) or mixed (both in "
                "one week). CCW, CW: track bends run counter-clockwise, clockwise. Camber is a hypothesis.")
@@ -122,9 +124,20 @@ def road_side_cell(evidence: str | None) -> str:
     return _SIDE_CELL.get(evidence or "", evidence or "-")
 
 
+def low_side_cell(total_m: float | None, observed_m: float | None) -> str:
+    """A week's road km on one low side: the observed km, then "+" the assumed km when there are any."""
+    if total_m is None:
+        return "-"
+    observed = observed_m or 0.0
+    assumed = total_m - observed
+    return km(observed) + (f" +{km(assumed)}" if round(assumed / 1000.0, 1) > 0 else "")
+
+
 def exposure_row(w) -> list[str]:
     """One :class:`~gaitrisk.report.assemble.WeekTrend` as a row under :data:`EXPOSURE_HEAD`."""
-    return [week_label(w), km(w.downhill5_m), km(w.downhill10_m), km(w.road_left_low_m), km(w.road_right_low_m),
+    return [week_label(w), km(w.downhill5_m), km(w.downhill10_m),
+            low_side_cell(w.road_left_low_m, w.road_left_low_observed_m),
+            low_side_cell(w.road_right_low_m, w.road_right_low_observed_m),
             road_side_cell(w.road_side_evidence), km(w.track_ccw_m), km(w.track_cw_m)]
 
 
@@ -138,15 +151,14 @@ def risk_note(risk) -> str:
     """What the risk model is and how to read the factors."""
     return (f"Risk model: {risk.model_text}. It starts from published effects (a base rate of running injury, "
             "a hazard ratio per factor; docs/model.md) and needs no pain history; logged onsets update it "
-            "(gaitrisk model train). Only the factors that raise the risk are listed.")
+            "(gaitrisk model train). The factors that raise the risk are listed with their evidence; those "
+            "present with a hazard ratio of 1.00 are named only.")
 
 
 def risk_factor_lines(risk) -> list[str]:
-    """The factors that raise the day's risk, one line each (hazard ratio, interval, evidence)."""
-    up = risk.days[-1].raising()
-    if not up:
-        return ["no factor present raises it above what is typical for your running"]
-    return ["raised by " + c.text() for c in up]
+    """The factors that raise the day's risk, one line each (hazard ratio, interval, evidence), then those
+    present without an effect."""
+    return risk.days[-1].factor_lines()
 
 
 def classifier_line(rep) -> str | None:

@@ -9,8 +9,13 @@ from . import fmt as F
 from .assemble import AthleteReport
 
 
+# Columns of words (labels, places, notes, flag names) read from the left; every other column is a number.
+TEXT_COLUMNS = frozenset({"week", "date", "where", "when", "note", "flags raised", "spike", "road side"})
+
+
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
+    align = ["---" if h in TEXT_COLUMNS else "---:" for h in head]
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join(align) + "|"]
     out += ["| " + " | ".join(_esc(c) for c in r) + " |" for r in rows]
     return out + [""]
 

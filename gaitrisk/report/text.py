@@ -112,20 +112,26 @@ def _flags(rep: AthleteReport):
 
 def _model(rep: AthleteReport):
     """The risk of the report's last day and what raises it; the older classifier only where it exists."""
+    from rich.console import Group
+    from rich.table import Table
     from rich.text import Text
 
     risk = rep.risk_today
     if risk is None:
-        out = Text("Risk: no data on the report's days to judge it.\n", style="dim")
+        parts = [Text("Risk: no data on the report's days to judge it.\n", style="dim")]
     else:
-        out = Text(plain(F.risk_head(risk)) + "\n", style="bold")
+        # A grid keeps a wrapped factor line under its own text, not back at column 0.
+        factors = Table.grid(padding=0)
+        factors.add_column(no_wrap=True)
+        factors.add_column()
         for line in F.risk_factor_lines(risk):
-            out.append(f"  - {plain(line)}\n")
-        out.append(F.risk_note(risk) + "\n", style="dim")
+            factors.add_row("  - ", Text(plain(line)))
+        parts = [Text(plain(F.risk_head(risk)), style="bold"), factors,
+                 Text(F.risk_note(risk) + "\n", style="dim")]
     classifier = F.classifier_line(rep)
     if classifier:
-        out.append(plain(classifier) + "\n")
-    return out
+        parts.append(Text(plain(classifier) + "\n"))
+    return Group(*parts)
 
 
 def _load(rep: AthleteReport):
