@@ -244,7 +244,14 @@ def _prior_info(path: Path, card: dict) -> None:
                f"{d['last_day']}), {d['onsets_total']} onsets; {d['unlogged_rows_removed']} days left out "
                f"(no pain logged around them)")
     click.echo(m["summary"])
-    click.echo(f"label: {card.get('label_text') or card['label']}")
+    sources = card["label"].get("sources") or {}
+    texts = card["label"].get("texts") or {}
+    if not sources:
+        click.echo(f"label: {card.get('label_text') or card['label']}")
+    for source, meaning in (card["label"].get("definitions") or {}).items():
+        users = sorted(a for a, s in sources.items() if s == source)
+        click.echo(f"label {source} ({len(users)} athlete(s): {', '.join(users)}): {texts.get(source, meaning)}")
+        click.echo(f"  {meaning}")
     _print_metrics(card)
     click.echo("libraries: " + ", ".join(f"{k} {v}" for k, v in card["libraries"].items()))
 
