@@ -1,4 +1,4 @@
-"""The risk model's label as the card, ``model info`` and ``risk`` state it.
+"""The risk model's label as the card, ``model info`` and ``risk`` state it, and ``model evaluate`` of one runner.
 
 The demo athlete answers the weekly OSTRC questionnaire, so the label is the OSTRC
 substantial-problem onset; the demo season's first weeks without answers keep the 0-10 label.
@@ -7,13 +7,16 @@ substantial-problem onset; the demo season's first weeks without answers keep th
 from __future__ import annotations
 
 import json
+import shutil
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from gaitrisk.cli.demo import DEMO_ATHLETE
 from gaitrisk.cli.main import cli
+from gaitrisk.model.evaluate import metrics
 
 from .test_report_assemble import ATHLETE, build_demo_store
 
@@ -63,3 +66,30 @@ def test_risk_states_the_nrs_label_of_an_athlete_without_weekly_answers(tmp_path
     with Store(build_demo_store(tmp_path), read_only=True) as st:
         rep = risk_for(st, ATHLETE, ZoneInfo("UTC"))
     assert rep.label.startswith(NRS_WORDS) and "OSTRC" not in rep.label
+
+
+def test_evaluate_of_a_single_runner_runs_the_forward_split_alone(demo, tmp_path):
+    db = tmp_path / "one.db"
+    shutil.copy(demo, db)   # the store holds the demo athlete only
+    out = _run(db, "model", "evaluate")
+    assert "forward-in-time split only (athlete-grouped folds need at least 2 athletes)" in out
+    assert "forward_in_time model" in out and "athlete_grouped" not in out
+    got = json.loads(_run(db, "model", "evaluate", "--json"))
+    assert [s["split"] for s in got["splits"]] == ["forward_in_time"] and got["athletes"] == 1
+
+
+def test_calibration_of_separated_predictions_is_not_estimable():
+    # Every positive sits at the highest prediction, tied with negatives: quasi-complete separation,
+    # where the logistic recalibration has no maximum-likelihood estimate.
+    y = np.array([0, 0, 0, 0, 1, 1])
+    m = metrics(y, np.array([0.01, 0.01, 0.02, 0.03, 0.03, 0.03]))
+    assert m.calibration_intercept is None and m.calibration_slope is None
+    assert m.calibration_note == "not estimable: the predictions separate the 2 positive rows from the others"
+    mixed = metrics(np.array([0, 1, 0, 1, 0, 0]), np.array([0.1, 0.3, 0.2, 0.2, 0.4, 0.1]))
+    assert mixed.calibration_slope is not None and mixed.calibration_note is None
+
+
+def test_the_demo_cards_in_sample_calibration_is_null_with_a_note(demo):
+    apparent = json.loads(_run(demo, "model", "info", "--json"))["metrics"]["apparent"]
+    assert apparent["calibration_intercept"] is None and apparent["calibration_slope"] is None
+    assert apparent["calibration_note"].startswith("not estimable")

@@ -174,8 +174,9 @@ def _evaluate_prior(ds, folds: int, train_share: float, as_json: bool) -> None:
         return
     click.echo(f"{len(y)} logged at-risk athlete-days of {athletes} athletes, {int(y.sum())} with an onset in the "
                f"next {ds.spec.horizon_days} days ({len(ds.rows) - len(y)} days left out: no pain logged around them)")
-    grouped = reports[0]
-    if grouped.moved == 0:
+    if athletes < 2:
+        click.echo("1 athlete: the forward-in-time split only (athlete-grouped folds need at least 2 athletes)")
+    if all(r.moved == 0 for r in reports):
         click.echo(f"{int(ds.onsets().sum())} onsets: the population prior barely moves in any fold: its scores "
                    "are those of the published hazard ratios")
     for split in (r.as_json() for r in reports):
