@@ -240,6 +240,27 @@ def test_a_substantial_week_in_a_target_region_is_the_label(season):
     assert card["sources"] == {ATHLETE: "ostrc_substantial"} and "OSTRC-O2" in card["definitions"]["ostrc_substantial"]
 
 
+def test_an_ostrc_week_reaches_the_features_only_on_its_sunday(season):
+    season.put_ostrc_weeks([week("2024-04-01", "lateral_hip", 0),
+                            week("2024-04-08", "lateral_hip", 1, 2, 1, 2),   # substantial, known on 04-14
+                            week("2024-04-15", "lateral_hip", 0)])
+    f = _frame(season).frame
+    assert _at(f, "2024-04-08", "onset") == 1                  # the label dates the onset on the Monday
+    for day in ("2024-04-08", "2024-04-13"):                   # the answer is not yet known on these days
+        assert _at(f, day, "prior_onsets") == 0
+    assert _at(f, "2024-04-14", "prior_onsets") == 1 and _at(f, "2024-04-19", "prior_onsets") == 1
+
+
+def test_an_nrs_onset_counts_in_the_features_of_its_own_day(season):
+    from gaitrisk.pain.model import PainEntry
+
+    season.add_pain_entries([PainEntry(ATHLETE, dt.datetime(2024, 4, 12, 18, 0, tzinfo=dt.UTC), 5, "lateral_hip", "L",
+                                       "after_run")])
+    f = _frame(season).frame
+    assert _at(f, "2024-04-12", "onset") == 1
+    assert _at(f, "2024-04-11", "prior_onsets") == 0 and _at(f, "2024-04-12", "prior_onsets") == 1
+
+
 def test_outside_a_target_region_or_in_an_unanswered_week_there_is_no_label(season):
     season.put_ostrc_weeks([week("2024-04-01", "shin", 3),              # substantial, but not a target region
                             week("2024-04-15", "lateral_hip", 3)])      # 04-08's week is unanswered

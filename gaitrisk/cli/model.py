@@ -174,8 +174,9 @@ def _evaluate_prior(ds, folds: int, train_share: float, as_json: bool) -> None:
         return
     click.echo(f"{len(y)} logged at-risk athlete-days of {athletes} athletes, {int(y.sum())} with an onset in the "
                f"next {ds.spec.horizon_days} days ({len(ds.rows) - len(y)} days left out: no pain logged around them)")
-    grouped = reports[0]
-    if grouped.moved == 0:
+    if athletes < 2:
+        click.echo("1 athlete: the forward-in-time split only (athlete-grouped folds need at least 2 athletes)")
+    if all(r.moved == 0 for r in reports):
         click.echo(f"{int(ds.onsets().sum())} onsets: the population prior barely moves in any fold: its scores "
                    "are those of the published hazard ratios")
     for split in (r.as_json() for r in reports):
@@ -244,7 +245,14 @@ def _prior_info(path: Path, card: dict) -> None:
                f"{d['last_day']}), {d['onsets_total']} onsets; {d['unlogged_rows_removed']} days left out "
                f"(no pain logged around them)")
     click.echo(m["summary"])
-    click.echo(f"label: {card.get('label_text') or card['label']}")
+    sources = card["label"].get("sources") or {}
+    texts = card["label"].get("texts") or {}
+    if not sources:
+        click.echo(f"label: {card.get('label_text') or card['label']}")
+    for source, meaning in (card["label"].get("definitions") or {}).items():
+        users = sorted(a for a, s in sources.items() if s == source)
+        click.echo(f"label {source} ({len(users)} athlete(s): {', '.join(users)}): {texts.get(source, meaning)}")
+        click.echo(f"  {meaning}")
     _print_metrics(card)
     click.echo("libraries: " + ", ".join(f"{k} {v}" for k, v in card["libraries"].items()))
 

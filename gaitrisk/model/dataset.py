@@ -22,6 +22,9 @@ instead: a pain day is a day of a week with a substantial problem in a target re
 week without an answer is unknown (see :func:`ostrc_problem_days` and docs/model.md).
 
 Lagged pain (days <= t) is a feature; pain from the label window never is (that would be leakage).
+An NRS onset on day t counts in day t's features (the row is day t after it is over); an OSTRC
+week counts in features only from its last day, Sunday, when its answer is known, while the
+label may use every day of the week (the label window looks ahead anyway).
 Target-region pain is counted on the day the entry was made, in the athlete's zone.
 """
 
@@ -374,7 +377,10 @@ def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.Dat
     before = problem.fillna(1.0).rolling(spec.pain_free_days, min_periods=1).sum().shift(1)
     onset = is_pain & before.eq(0) & (idx >= spec.pain_free_days)
     out["onset"] = onset.astype(int)
-    out["prior_onsets"] = onset.cumsum().astype(float)
+    # A feature on day t sees only what is known when t is over: an NRS onset on t is, but an OSTRC
+    # week's answer describes Monday to Sunday and is known on its Sunday, so its onset counts from there.
+    known_onset = onset.shift(WEEK - 1, fill_value=False) if weeks else onset
+    out["prior_onsets"] = known_onset.cumsum().astype(float)
     out["at_risk"] = recent.eq(0).to_numpy() & (idx >= spec.pain_free_days - 1)
     h = spec.horizon_days
     # A horizon reaching an unanswered week (NaN) is censored like one past the last observed day.

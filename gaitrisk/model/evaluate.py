@@ -11,7 +11,8 @@ Each split scores three predictors side by side (Impellizzeri 2020): the model, 
 (the rule score of :func:`gaitrisk.model.rules.rule_score`, turned into a probability by a
 logistic fit on the training rows) and the intercept only (the training base rate).
 Metrics: ROC-AUC, PR-AUC (average precision), Brier score, and calibration intercept and
-slope (logistic recalibration of the outcome on the predicted log-odds; 0 and 1 are ideal).
+slope (logistic recalibration of the outcome on the predicted log-odds; 0 and 1 are ideal; None,
+with a note, when the predictions separate the outcomes and the fit has no estimate).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Metrics:
     calibration_slope: float | None
     n: int
     positives: int
+    calibration_note: str | None = None   # why the calibration is None when both outcomes are present
 
 
 @dataclass(frozen=True)
@@ -62,12 +64,25 @@ def metrics(y: np.ndarray, p: np.ndarray) -> Metrics:
     both = 0 < y.sum() < len(y)
     auc = float(roc_auc_score(y, p)) if both else None
     ap = float(average_precision_score(y, p)) if both else None
-    intercept = slope = None
+    intercept = slope = note = None
     if both and np.ptp(p) > 1e-9:
-        logit = np.log(p / (1 - p)).reshape(-1, 1)
-        cal = LogisticRegression(C=1e6, max_iter=1000).fit(logit, y)
-        intercept, slope = float(cal.intercept_[0]), float(cal.coef_[0, 0])
-    return Metrics(auc, ap, float(brier_score_loss(y, p)), intercept, slope, len(y), int(y.sum()))
+        logit = np.log(p / (1 - p))
+        if separated(logit, y):
+            note = f"not estimable: the predictions separate the {int(y.sum())} positive rows from the others"
+        else:
+            cal = LogisticRegression(C=1e6, max_iter=1000).fit(logit.reshape(-1, 1), y)
+            intercept, slope = float(cal.intercept_[0]), float(cal.coef_[0, 0])
+    return Metrics(auc, ap, float(brier_score_loss(y, p)), intercept, slope, len(y), int(y.sum()), note)
+
+
+def separated(x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether ``x`` separates the outcomes ``y`` completely or quasi-completely (ties at the border).
+
+    A logistic fit of ``y`` on such an ``x`` has no maximum-likelihood estimate: its slope grows
+    without bound, so the recalibration numbers would be artefacts of the optimiser's stopping point.
+    """
+    pos, neg = x[y == 1], x[y == 0]
+    return bool(pos.min() >= neg.max() or pos.max() <= neg.min())
 
 
 def rules_proba(score_train: np.ndarray, y_train: np.ndarray, score_test: np.ndarray) -> np.ndarray:
@@ -133,4 +148,5 @@ def evaluate(ds: Dataset, estimator: GaitRiskClassifier | None = None, n_splits:
     return reports
 
 
-__all__ = ["FEATURES", "Metrics", "SplitReport", "evaluate", "flag_groups", "grouped_predictions", "metrics", "rules_proba"]
+__all__ = ["FEATURES", "Metrics", "SplitReport", "evaluate", "flag_groups", "grouped_predictions", "metrics", "rules_proba",
+           "separated"]

@@ -1,8 +1,8 @@
 """Out-of-sample scores of the prior risk model: the prior updated by the training rows, beside baselines.
 
-Athlete-grouped folds (``GroupKFold``) and a forward-in-time split (training rows whose label
-window reaches past the cut are purged), both on the logged, labelled rows :func:`train_prior`
-trains on.  Each split scores four predictors on the same rows: the prior updated with the
+Athlete-grouped folds (``GroupKFold``, with 2 athletes or more) and a forward-in-time split
+(training rows whose label window reaches past the cut are purged), both on the logged, labelled
+rows :func:`train_prior` trains on; a single athlete gets the forward-in-time split alone.  Each split scores four predictors on the same rows: the prior updated with the
 training rows (:func:`gaitrisk.model.update.fit_prior`), the population prior without any update,
 the rules only and the intercept only.  A training side without an onset leaves the population
 prior in place, as ``model train`` does.
@@ -60,26 +60,28 @@ def _score(rows: pd.DataFrame, tr: np.ndarray, te: np.ndarray, horizon_days: int
 
 
 def evaluate_prior(ds: Dataset, n_splits: int = 5, train_share: float = 0.6) -> list[PriorSplitReport]:
-    """Both splits of the logged rows; raises ``ValueError`` (one line) when fewer than 2 athletes hold them."""
+    """Both splits of the logged rows; the forward-in-time split alone when one athlete holds them.
+
+    Raises ``ValueError`` (one line) when no split can be scored.
+    """
     rows = ds.logged_rows
     horizon = ds.spec.horizon_days
     y = rows["label"].to_numpy(int)
     groups = rows.index.get_level_values("athlete").to_numpy()
     athletes = len(np.unique(groups))
-    if athletes < 2:
-        raise ValueError(f"athlete-grouped folds need at least 2 athletes with logged days (the store has "
-                         f"{athletes})")
     X = risk_factors(rows).to_numpy(float)
     score = rule_score(rows)
-    oof = {k: np.zeros(len(y)) for k in PREDICTORS}
-    fits = moved = 0
-    for tr, te in GroupKFold(n_splits=min(n_splits, athletes)).split(X, y, groups):
-        out, model = _score(rows, tr, te, horizon, X, score, y)
-        for k in PREDICTORS:
-            oof[k][te] = out[k]
-        fits += int(model.n_rows_ > 0)
-        moved += int(model.n_rows_ > 0 and model.prior_shift_ >= MOVE_MIN)
-    reports = [PriorSplitReport("athlete_grouped", *(metrics(y, oof[k]) for k in PREDICTORS), fits, moved)]
+    reports = []
+    if athletes >= 2:
+        oof = {k: np.zeros(len(y)) for k in PREDICTORS}
+        fits = moved = 0
+        for tr, te in GroupKFold(n_splits=min(n_splits, athletes)).split(X, y, groups):
+            out, model = _score(rows, tr, te, horizon, X, score, y)
+            for k in PREDICTORS:
+                oof[k][te] = out[k]
+            fits += int(model.n_rows_ > 0)
+            moved += int(model.n_rows_ > 0 and model.prior_shift_ >= MOVE_MIN)
+        reports.append(PriorSplitReport("athlete_grouped", *(metrics(y, oof[k]) for k in PREDICTORS), fits, moved))
     days = pd.DatetimeIndex(rows.index.get_level_values("day"))
     cut = days.min() + (days.max() - days.min()) * train_share
     tr = np.flatnonzero(np.asarray(days + np.timedelta64(horizon, "D") < cut))   # purged label windows
@@ -89,8 +91,11 @@ def evaluate_prior(ds: Dataset, n_splits: int = 5, train_share: float = 0.6) -> 
         reports.append(PriorSplitReport("forward_in_time", *(metrics(y[te], out[k]) for k in PREDICTORS),
                                         int(model.n_rows_ > 0),
                                         int(model.n_rows_ > 0 and model.prior_shift_ >= MOVE_MIN)))
-    else:
+    elif athletes >= 2:
         log.warning("forward-in-time split skipped: no training rows before the cut or one class after it")
+    else:
+        raise ValueError("the forward-in-time split needs training rows before the cut and both outcomes after "
+                         "it, and athlete-grouped folds need at least 2 athletes with logged days (the store has 1)")
     return reports
 
 

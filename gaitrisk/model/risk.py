@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset, LabelSpec, build_dataset
+from .dataset import Dataset, LabelSpec, build_dataset, label_sources
 from .evidence import FlagEvidence, shipped
 from .factors import FACTOR_TITLES, RISK_FACTORS, factor_priors, risk_factors
 from .prior import PriorRiskClassifier
@@ -237,4 +237,6 @@ def risk_for(store, athlete: str, zone: ZoneInfo, first: dt.date | None = None, 
         contributors = tuple(RiskContributor(RISK_FACTORS[j], float(X[i, j]), float(hr[j]), float(hr_low[j]),
                                              float(hr_high[j]), evidence[j]) for j in present)
         out.append(RiskDay(day.date(), float(p[i]), float(low[i]), float(high[i]), contributors))
-    return RiskReport(athlete, spec.horizon_days, model.baseline_probability(), label_text(spec), tuple(out), which)
+    source = label_sources(frame).get(athlete, "nrs_onset")   # weekly OSTRC answers or the 0-10 log
+    return RiskReport(athlete, spec.horizon_days, model.baseline_probability(), label_text(spec, source), tuple(out),
+                      which)

@@ -20,7 +20,7 @@ import numpy as np
 from .dataset import Dataset, LabelSpec, build_dataset
 from .factors import (RATE_PER_1000_H, RISK_FACTORS, TARGET_SHARE, TYPICAL_WEEKLY_HOURS, base_rate,
                       factor_priors)
-from .persist import CARD_VERSION, library_versions
+from .persist import CARD_VERSION, label_card, library_versions
 from .prior import PriorRiskClassifier
 
 PRIOR_VERSION = 1     # the priors and base rate of gaitrisk.model.factors; raised when they change
@@ -55,10 +55,19 @@ REGION_WORDS = {"lateral_hip": "lateral hip", "groin_front_hip": "groin/front hi
                 "lateral_knee_itb": "lateral knee (ITB)"}
 
 
-def label_text(spec: LabelSpec) -> str:
+def label_text(spec: LabelSpec, source: str = "nrs_onset") -> str:
+    """The label in words: ``source`` is a key of :data:`gaitrisk.model.dataset.LABEL_SOURCES`."""
     regions = ", ".join(REGION_WORDS.get(r, r.replace("_", " ")) for r in spec.regions)
+    if source == "ostrc_substantial":
+        return (f"a substantial problem (weekly OSTRC) in {regions} after a problem-free answered week, "
+                f"within the next {spec.horizon_days} days")
     return (f"pain >= {spec.min_score}/10 in {regions} after {spec.pain_free_days} pain-free days, "
             f"within the next {spec.horizon_days} days")
+
+
+def label_texts(label: dict, spec: LabelSpec) -> dict[str, str]:
+    """The words of each label a card's ``label`` records, keyed by source."""
+    return {source: label_text(spec, source) for source in sorted(set((label.get("sources") or {}).values()))}
 
 
 def prior_description(horizon_days: int) -> dict:
@@ -137,13 +146,15 @@ def prior_card(ds: Dataset, rows, model: PriorRiskClassifier, update: Update, zo
     days = rows.index.get_level_values("day")
     onsets = ds.onsets()
     hr, low, high = model.hazard_ratios()
+    label = label_card(ds)
+    label["texts"] = label_texts(label, ds.spec)
     return {
         "card_version": CARD_VERSION,
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "libraries": library_versions(),
         "zone": str(zone),
-        "label": asdict(ds.spec),
-        "label_text": label_text(ds.spec),
+        "label": label,
+        "label_text": "; ".join(label["texts"].values()) or label_text(ds.spec),
         "features": list(RISK_FACTORS),
         "data": {"first_day": days.min().date().isoformat() if len(days) else None,
                  "last_day": days.max().date().isoformat() if len(days) else None,
