@@ -53,3 +53,38 @@ def test_missing_samples_are_said_in_words_not_as_an_exception_repr(demo_db, tmp
     assert rep.samples is None
     [msg] = [r.getMessage() for r in caplog.records if "samples of" in r.getMessage()]
     assert msg.endswith("are not stored: the report has no latest-run chart"), msg
+
+
+@pytest.mark.parametrize("command", [
+    ["activities"], ["show", "abc"], ["features", "abc"], ["load"], ["flags"], ["risk"], ["report"],
+    ["pain", "list"], ["pain", "weeks"], ["gap", "list"], ["athlete", "show"], ["export", "--output", "{out}"],
+])
+def test_reading_commands_create_no_store(tmp_path, command):
+    db = tmp_path / "nodir" / "sub" / "x.db"
+    args = [a.replace("{out}", str(tmp_path / "out.json")) for a in command]
+    res = CliRunner().invoke(cli, ["--db", str(db), *args])
+    assert res.exit_code == 1, res.output
+    assert res.output.strip().splitlines()[-1] == (
+        f"Error: no store at {db} (nothing imported yet? gaitrisk import PATH --db {db})")
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "nodir").exists() and not (tmp_path / "out.json").exists()
+
+
+def test_default_store_missing_is_named(tmp_path, monkeypatch):
+    from gaitrisk.store.sqlite import default_db_path
+
+    monkeypatch.delenv("GAITRISK_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    path = default_db_path()
+    res = CliRunner().invoke(cli, ["activities"])
+    assert res.exit_code == 1
+    assert f"no store at {path} (nothing imported yet?" in res.output
+    assert not path.exists()
+
+
+def test_writing_commands_still_create_the_store(tmp_path):
+    db = tmp_path / "new" / "x.db"
+    res = CliRunner().invoke(cli, ["--db", str(db), "athlete", "set", "--height-cm", "170"])
+    assert res.exit_code == 0, res.output
+    assert db.is_file()
