@@ -88,3 +88,54 @@ def test_writing_commands_still_create_the_store(tmp_path):
     res = CliRunner().invoke(cli, ["--db", str(db), "athlete", "set", "--height-cm", "170"])
     assert res.exit_code == 0, res.output
     assert db.is_file()
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--height-cm", "-5", "--height-cm -5 is outside 100-250 cm"),
+    ("--height-cm", "0", "--height-cm 0 is outside 100-250 cm"),
+    ("--leg-length-cm", "200", "--leg-length-cm 200 is outside 50-140 cm"),
+    ("--mass-kg", "1000", "--mass-kg 1000 is outside 25-250 kg"),
+    ("--hr-max", "50", "--hr-max 50 is outside 120-240 beats/min"),
+    ("--threshold-pace", "1:00", "--threshold-pace 1:00 is outside 2:30-8:20 per km"),
+])
+def test_athlete_set_speaks_in_the_unit_typed(tmp_path, option, value, message):
+    db = tmp_path / "p.db"
+    res = CliRunner().invoke(cli, ["--db", str(db), "athlete", "set", option, value])
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines()[-1] == f"Error: Invalid value: {message}"
+    assert not db.exists()
+
+
+def test_model_info_on_a_file_that_is_no_model(tmp_path):
+    f = tmp_path / "notes.txt"
+    f.write_text("hello")
+    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), "model", "info", "--model", str(f)])
+    assert res.exit_code == 1
+    assert res.output.startswith(f"Error: {f} is not a gaitrisk model file (")
+    assert "no trained model" not in res.output
+
+
+def test_export_and_delete_count_every_kind_in_plain_words(demo_db, tmp_path):
+    from gaitrisk.store import Store
+
+    db = _copy(demo_db, tmp_path)
+    with Store(db, read_only=True) as st:
+        n_ostrc = len(st.ostrc_weeks("demo"))
+        n_gaps = len(st.gaps("demo"))
+    assert n_ostrc > 1 and n_gaps == 1
+    out = tmp_path / "e.json"
+    res = CliRunner().invoke(cli, ["--db", str(db), "export", "--athlete", "demo", "--output", str(out)])
+    assert res.exit_code == 0
+    assert f"{n_ostrc} OSTRC answers and 1 gap of 'demo'" in res.output
+    res = CliRunner().invoke(cli, ["--db", str(db), "delete", "--athlete", "demo", "--yes"])
+    assert res.exit_code == 0, res.output
+    assert f", {n_ostrc} OSTRC answers, 1 gap and all related records" in res.output
+    assert "''s" not in res.output and "1 gaps" not in res.output
+    lock = f"{db}.nightly.lock"
+    assert f"remains: {lock}: the nightly run's lock file, empty; it holds no athlete data" in res.output
+
+
+def test_counted_takes_the_number_of_its_noun():
+    from gaitrisk.cli.privacy import counted
+
+    assert [counted(n, "gap", "gaps") for n in (0, 1, 2)] == ["0 gaps", "1 gap", "2 gaps"]
