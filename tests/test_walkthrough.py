@@ -139,3 +139,19 @@ def test_counted_takes_the_number_of_its_noun():
     from gaitrisk.cli.privacy import counted
 
     assert [counted(n, "gap", "gaps") for n in (0, 1, 2)] == ["0 gaps", "1 gap", "2 gaps"]
+
+
+def test_demo_help_says_what_the_pain_log_covers():
+    """The help's numbers are the bundled season's: weeks spanned, and weeks with a pain entry."""
+    import csv
+    import datetime as dt
+
+    from .conftest import FIXTURES
+
+    with (FIXTURES / "pain" / "demo_pain.csv").open() as f:
+        days = [dt.date.fromisoformat(r["date"]) for r in csv.DictReader(f)]
+    mondays = {d - dt.timedelta(days=d.weekday()) for d in days}
+    span = (max(mondays) - min(mondays)).days // 7 + 1
+    text = " ".join(CliRunner().invoke(cli, ["demo", "--help"]).output.split())
+    assert f"a season of runs spanning {span} weeks" in text
+    assert f"a pain log with entries in {len(mondays)} of those {span} weeks" in text
