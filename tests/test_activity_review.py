@@ -321,3 +321,11 @@ def test_the_nightly_report_follows_an_exclude(tmp_path):
     _cli(db, "activity", "exclude", victim)
     assert not night().nothing_new
     assert runs_in_report() == 3
+
+
+def test_zero_distance_and_zero_cadence_is_not_a_run():
+    """A device that writes 0 for the cadence it did not measure: 0 steps are no cadence."""
+    zero = replace(BARE, duration_s=22.0, moving_time_s=22.0, distance_m=0.0, avg_cadence_spm=0.0)
+    assert _screen(zero, include_cadence=False) == "0 m and no cadence: nothing in it shows running"
+    # A real run's distance still shows running when the device's cadence is 0 (no sensor).
+    assert _screen(replace(zero, distance_m=8000.0), include_cadence=False) is None

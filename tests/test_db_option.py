@@ -131,12 +131,12 @@ def test_environment_beats_the_default(tmp_path, monkeypatch, opened):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("GAITRISK_DB", raising=False)
-    assert CliRunner().invoke(cli, ["activities"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["athlete", "set", "--mass-kg", "60"]).exit_code == 0
     default = opened[-1]
     assert default.is_relative_to(tmp_path) and default.name == "gaitrisk.db"
     env_db = tmp_path / "env.db"
     monkeypatch.setenv("GAITRISK_DB", str(env_db))
-    assert CliRunner().invoke(cli, ["activities"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["athlete", "set", "--mass-kg", "60"]).exit_code == 0
     assert opened[-1] == env_db.resolve()
 
 

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from gaitrisk.cli import cli
+from gaitrisk.store import Store
 
 from .gpxgen import gpx_run
 
@@ -23,7 +24,10 @@ def runner():
 
 @pytest.fixture
 def db(tmp_path):
-    return str(tmp_path / "g.db")
+    """An empty store: reading commands refuse a store that does not exist."""
+    path = tmp_path / "g.db"
+    Store(path).close()
+    return str(path)
 
 
 def _cli(runner, db, *args):

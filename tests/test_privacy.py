@@ -104,7 +104,7 @@ def test_delete_removes_every_byte_of_the_athlete_and_keeps_the_others(populated
     assert refused.exit_code != 0 and "--yes" in refused.output
     res = r.invoke(cli, ["--db", str(populated), "delete", "--athlete", NAME, "--yes"])
     assert res.exit_code == 0, res.output
-    assert f"deleted athlete '{NAME}': 3 activities, 1 pain entries, 1 gaps" in res.output
+    assert f"deleted athlete '{NAME}': 3 activities, 1 pain entry, 0 OSTRC answers, 1 gap and" in res.output
     after = _store_bytes(populated)
     for secret in (NAME, NOTE, "r0.gpx", "r1.gpx"):
         assert secret.encode() not in after, secret

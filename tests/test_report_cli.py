@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from gaitrisk.cli.main import cli
 from gaitrisk.report import write_report_files
+from gaitrisk.store import Store
 
 from .test_report_assemble import ATHLETE, LAST_DAY, build_demo_store
 
@@ -76,6 +77,7 @@ def test_bad_input_is_one_line(db, tmp_path):
         assert res.exit_code != 0 and text in res.output, (args, res.output)
         assert "Traceback" not in res.output
     empty = tmp_path / "empty.db"
+    Store(empty).close()
     res = CliRunner().invoke(cli, ["--db", str(empty), "report", "--all"])
     assert res.exit_code == 1 and "no athlete with runs" in res.output
 

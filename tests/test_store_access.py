@@ -135,9 +135,11 @@ def test_an_unwritable_folder_is_one_line(tmp_path):
     folder = tmp_path / "locked"
     folder.mkdir(mode=0o700)
     with read_only(folder, 0o500):
-        for args in (["pain", "add", *PAIN], ["import", str(FIXTURES / "truth" / "hill.fit")], ["activities"]):
+        for args in (["pain", "add", *PAIN], ["import", str(FIXTURES / "truth" / "hill.fit")]):
             line = _one_line_error(_cli(folder / "sub" / "g.db", *args))
             assert str(folder / "sub" / "g.db") in line and "cannot create the store" in line
+        line = _one_line_error(_cli(folder / "sub" / "g.db", "activities"))  # a reader creates nothing
+        assert line.startswith(f"Error: no store at {folder / 'sub' / 'g.db'}")
 
 
 @pytest.fixture

@@ -55,9 +55,10 @@ def read_demo_gaps(path: Path) -> list[DataGap]:
 def demo_cmd(keep: str | None, fmt: str) -> None:
     """Run the whole job on the bundled synthetic season and print the report.
 
-    Imports a twelve-week season of runs (FIT, GPX, TCX; one run twice; a
-    three-week declared gap with the watch at home), computes their features,
-    imports a ten-week pain log and weekly OSTRC answers, updates the population
+    Imports a season of runs spanning 15 weeks (FIT, GPX, TCX; one run twice;
+    a three-week declared gap with the watch at home), computes their features,
+    imports a pain log with entries in 12 of those 15 weeks and weekly OSTRC
+    answers, updates the population
     risk model with them, applies the rules and prints the report.  Nothing
     touches your own store.
     """

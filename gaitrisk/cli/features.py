@@ -46,15 +46,25 @@ def athlete_set(obj, athlete: str, height_cm, leg_length_cm, mass_kg, birth_year
                 hr_max, hr_threshold, threshold_pace) -> None:
     """Set profile values (only those given change).  The athlete's feature records are
     computed again under the new profile."""
-    from ..features.profile import AthleteProfile
+    from ..features.profile import PLAUSIBLE, AthleteProfile
     from .activity import recompute
 
+    given = {"height_m": height_cm, "leg_length_m": leg_length_cm, "mass_kg": mass_kg, "hr_max_bpm": hr_max,
+             "hr_threshold_bpm": hr_threshold}
+    for name, value in given.items():
+        problem = out_of_range(name, value)
+        if problem:
+            raise click.BadParameter(problem)
+    slow, fast = PLAUSIBLE["threshold_speed_mps"]
+    if threshold_pace is not None and not slow <= threshold_pace <= fast:
+        raise click.BadParameter(f"--threshold-pace {_pace(threshold_pace)} is outside {_pace(fast)}-{_pace(slow)} "
+                                 "per km")
     with obj.store() as store:
         name_store(store)
         current = AthleteProfile.from_dict(store.profile(athlete))
         try:
-            new = current.updated(height_m=height_cm / 100 if height_cm else None,
-                                  leg_length_m=leg_length_cm / 100 if leg_length_cm else None,
+            new = current.updated(height_m=height_cm / 100 if height_cm is not None else None,
+                                  leg_length_m=leg_length_cm / 100 if leg_length_cm is not None else None,
                                   mass_kg=mass_kg, birth_year=birth_year, driving_side=driving_side,
                                   road_side=road_side, hr_max_bpm=hr_max, hr_threshold_bpm=hr_threshold,
                                   threshold_speed_mps=threshold_pace)
@@ -63,6 +73,31 @@ def athlete_set(obj, athlete: str, height_cm, leg_length_cm, mass_kg, birth_year
         store.set_profile(athlete, new.as_dict())
         n = recompute(store, athlete)
     click.echo(f"profile of {athlete} saved; {n} feature record(s) computed again")
+
+
+# The options given in the user's units: profile field -> (option, user units per profile unit, unit).
+USER_UNITS = {"height_m": ("--height-cm", 100, "cm"), "leg_length_m": ("--leg-length-cm", 100, "cm"),
+              "mass_kg": ("--mass-kg", 1, "kg"), "hr_max_bpm": ("--hr-max", 1, "beats/min"),
+              "hr_threshold_bpm": ("--hr-threshold", 1, "beats/min")}
+
+
+def out_of_range(name: str, value: float | None) -> str | None:
+    """What is wrong with ``value`` (in the unit of its option) for profile field ``name``, in that
+    unit; None when it is unset or plausible."""
+    from ..features.profile import PLAUSIBLE
+
+    if value is None:
+        return None
+    option, factor, unit = USER_UNITS[name]
+    lo, hi = (v * factor for v in PLAUSIBLE[name])
+    if lo <= value <= hi:
+        return None
+    return f"{option} {value:g} is outside {lo:g}-{hi:g} {unit}"
+
+
+def _pace(mps: float) -> str:
+    seconds = round(1000.0 / mps)
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def pace_mps(value: str | None) -> float | None:

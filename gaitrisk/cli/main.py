@@ -30,11 +30,14 @@ class Context:
 
     def reader(self):
         """The store opened for reading only: works on a read-only file or folder and while another
-        program writes.  A store that does not exist yet or needs migrating is opened as by
-        :meth:`store` (created or migrated, or the reason it cannot be, in one line)."""
+        program writes.  A store that does not exist is refused in one line naming the path (a
+        mistyped ``--db`` must not leave folders and an empty store behind); one that needs
+        migrating is opened as by :meth:`store` (migrated, or the reason it cannot be, in one line)."""
         from ..store import Store, StoreError
 
         path = self.db_path()
+        if not path.exists():
+            raise click.ClickException(no_store_message(path))
         if path.is_file():
             try:
                 return Store(path, read_only=True)
@@ -46,6 +49,13 @@ class Context:
         from ..store.sqlite import default_db_path
 
         return Path(self.db) if self.db else default_db_path()
+
+
+def no_store_message(path: Path) -> str:
+    """The line for a reading command given a store that does not exist, with the command that makes one."""
+    import shlex
+
+    return f"no store at {path} (nothing imported yet? gaitrisk import PATH --db {shlex.quote(str(path))})"
 
 
 def athlete_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -209,12 +209,15 @@ def _n(v, spec: str = ".3f") -> str:
 @_pass_db
 def model_info(obj: Context, model_path: str | None, as_json: bool) -> None:
     """Show the model card: data range, athletes, onsets, metrics, library versions."""
-    from ..model.persist import ModelFileError, read_card
+    from ..model.persist import ModelFileError, card_path, read_card
 
     path = _model_path(obj, model_path)
     try:
         card = read_card(path)
     except ModelFileError as exc:
+        if path.is_file() and not card_path(path).exists():
+            raise click.ClickException(f"{path} is not a gaitrisk model file (no model card "
+                                       f"{card_path(path).name} beside it; gaitrisk model train writes both)") from exc
         raise click.ClickException(str(exc)) from exc
     if as_json:
         click.echo(json.dumps(card, indent=2))

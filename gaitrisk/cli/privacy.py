@@ -46,8 +46,15 @@ def export_cmd(obj: Context, athlete: str, output: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         os.fchmod(f.fileno(), 0o600)  # an existing file keeps its mode through O_CREAT: tighten it
         f.write(text)
-    click.echo(f"exported {len(data['activities'])} activities, {len(data['pain'])} pain entries and "
-               f"{len(data['gaps'])} gaps of {athlete!r} to {output}", err=True)
+    click.echo(f"exported {counted(len(data['activities']), 'activity', 'activities')}, "
+               f"{counted(len(data['pain']), 'pain entry', 'pain entries')}, "
+               f"{counted(len(data['ostrc']), 'OSTRC answer', 'OSTRC answers')} and "
+               f"{counted(len(data['gaps']), 'gap', 'gaps')} of {athlete!r} to {output}", err=True)
+
+
+def counted(n: int, one: str, many: str) -> str:
+    """``n`` with the noun in the number it takes (1 gap, 2 gaps, 0 gaps)."""
+    return f"{n} {one if n == 1 else many}"
 
 
 @cli.command("delete")
@@ -68,7 +75,7 @@ def delete_cmd(obj: Context, athlete: str, yes: bool) -> None:
     """
     from ..model.persist import default_model_path
     from ..nightly.forget import forget_athlete
-    from ..nightly.lock import LockBusy, LockUnavailable, nightly_lock
+    from ..nightly.lock import LockBusy, LockUnavailable, lock_path, nightly_lock
     db = obj.db_path()
     try:
         with nightly_lock(db):  # a nightly run must not write the athlete back meanwhile
@@ -91,16 +98,22 @@ def delete_cmd(obj: Context, athlete: str, yes: bool) -> None:
     if counts is None and not left.found:
         raise click.ClickException(f"no athlete {athlete!r} in {db}; nothing deleted")
     if counts is not None:
-        pain = counts.get("pain_entries", 0)
-        click.echo(f"deleted athlete {athlete!r}: {counts.get('activities', 0)} activities, {pain} pain entries, "
-                   f"{counts.get('data_gaps', 0)} gaps and all related records; the store was compacted")
+        click.echo(f"deleted athlete {athlete!r}: "
+                   f"{counted(counts.get('activities', 0), 'activity', 'activities')}, "
+                   f"{counted(counts.get('pain_entries', 0), 'pain entry', 'pain entries')}, "
+                   f"{counted(counts.get('ostrc_weeks', 0), 'OSTRC answer', 'OSTRC answers')}, "
+                   f"{counted(counts.get('data_gaps', 0), 'gap', 'gaps')} and all related records; "
+                   "the store was compacted")
     if left.removed:
         click.echo(f"removed {len(left.removed)} file(s) the nightly run kept of {athlete!r}: reports, archived and "
                    "quarantined files, its state entry")
     if left.model_dropped:
-        click.echo(f"removed the model {left.model_dropped} and its card: it was trained on {athlete!r}'s data "
+        click.echo(f"removed the model {left.model_dropped} and its card: it was trained on the data of {athlete!r} "
                    "(the next nightly run, or gaitrisk model train, trains a new one)")
     for k in left.kept:
         click.echo(f"remains: {k}", err=True)
+    # Unlinking a lock file another run may have open would let two nightly runs lock different files.
+    click.echo(f"remains: {lock_path(db)}: the nightly run's lock file, empty; it holds no athlete data and stays "
+               "so that two nightly runs never work on the store at once", err=True)
     click.echo(f"not tracked, remove them yourself if you made any: reports written with gaitrisk report "
                f"--output, models saved with gaitrisk model train --out, exports of {athlete!r}", err=True)

@@ -10,7 +10,7 @@ choices, each with its reason:
 ======================  ==========================================  ============================================
 rule                    threshold                                   why
 ======================  ==========================================  ============================================
-no movement             < 200 m and no cadence                      a run leaves distance or steps; a heart-rate-
+no movement             < 200 m and no cadence (or a cadence of 0)  a run leaves distance or steps; a heart-rate-
                                                                     only recording leaves neither (200 m: half a
                                                                     track lap, beyond GPS drift while standing)
 speed                   average moving speed above the men's        nobody runs faster than the world record
@@ -63,7 +63,9 @@ def screen(f: RunFeatures, rec: ActivityRecord) -> str | None:
     reasons: list[str] = []
     cadence = f.gait.cadence_spm
     distances = [d for d in (f.distance_m, rec.distance_m) if d is not None]
-    if cadence is None and rec.avg_cadence_spm is None and max(distances, default=0.0) < MIN_DISTANCE_M:
+    # A cadence of 0 is no step at all: devices write it for a cadence they did not measure.
+    stepped = any(c is not None and c > 0 for c in (cadence, rec.avg_cadence_spm))
+    if not stepped and max(distances, default=0.0) < MIN_DISTANCE_M:
         dist = f"{max(distances):.0f} m" if distances else "no distance"
         reasons.append(f"{dist} and no cadence: nothing in it shows running")
     limit = speed_limit_mps(f.moving_time_s)

@@ -36,6 +36,15 @@ _SETTABLE = ("height_m", "leg_length_m", "mass_kg", "birth_year", "driving_side"
              "hr_max_bpm", "hr_threshold_bpm", "threshold_speed_mps")
 
 
+# The plausible range of each numeric profile value, in the profile's units.
+PLAUSIBLE: dict[str, tuple[float, float]] = {
+    "height_m": (1.0, 2.5), "leg_length_m": (0.5, 1.4), "mass_kg": (25.0, 250.0),
+    "hr_max_bpm": (120.0, 240.0), "hr_threshold_bpm": (100.0, 230.0),
+    # 2:30/km (faster than the 10,000 m world record) to 8:20/km
+    "threshold_speed_mps": (2.0, 6.67),
+}
+
+
 @dataclass(frozen=True)
 class AthleteProfile:
     """What the athlete told us; ``None`` = not set.  Metres, kilograms, beats/min."""
@@ -51,10 +60,7 @@ class AthleteProfile:
     threshold_speed_mps: float | None = None  # the pace zones' reference; unset: the best 20 min of the data
 
     def __post_init__(self) -> None:
-        for name, lo, hi in (("height_m", 1.0, 2.5), ("leg_length_m", 0.5, 1.4), ("mass_kg", 25.0, 250.0),
-                             ("hr_max_bpm", 120.0, 240.0), ("hr_threshold_bpm", 100.0, 230.0),
-                             # 2:30/km (faster than the 10,000 m world record) to 8:20/km
-                             ("threshold_speed_mps", 2.0, 6.67)):
+        for name, (lo, hi) in PLAUSIBLE.items():
             v = getattr(self, name)
             if v is not None and not lo <= v <= hi:
                 raise ValueError(f"{name}={v} is outside the plausible range {lo}-{hi}")

@@ -74,9 +74,26 @@ class AthleteTask:
     @classmethod
     def build(cls, store, athlete: str, zone: str, model: ModelFiles | None, formats: tuple[str, ...],
               generated_at: dt.datetime, renderer: ReportRenderer | None = None) -> AthleteTask:
-        """The task of ``athlete``, with their rows read from ``store`` now."""
-        snapshot = zlib.compress(store.snapshot_athlete(athlete), SNAPSHOT_LEVEL)
+        """The task of ``athlete``, with their rows read from ``store`` now (and, when a report is
+        rendered, the samples of the latest run its chart shows)."""
+        latest = latest_run_id(store, athlete, zone, generated_at) if formats else None
+        snapshot = zlib.compress(store.snapshot_athlete(athlete, samples_of=(latest,) if latest else ()),
+                                 SNAPSHOT_LEVEL)
         return cls(athlete, zone, snapshot, model, tuple(formats), generated_at, renderer)
+
+
+def latest_run_id(store, athlete: str, zone: str, now: dt.datetime) -> str | None:
+    """The id of ``athlete``'s latest counted run up to ``now``'s day in ``zone``: the run whose
+    samples a report's latest-run chart shows (None without one)."""
+    from zoneinfo import ZoneInfo
+
+    from ..review import counted
+
+    tz = ZoneInfo(zone)
+    today = now.astimezone(tz).date()
+    acts = [a for a in counted(store.activities(athlete), store.reviews(athlete))
+            if a.start_time.astimezone(tz).date() <= today]
+    return max(acts, key=lambda a: (a.start_time, a.id)).id if acts else None
 
 
 @dataclass(frozen=True)

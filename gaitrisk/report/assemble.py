@@ -415,8 +415,11 @@ def _latest_samples(store, runs: tuple[RunPoint, ...]) -> RunSamples | None:
     r = runs[-1]
     try:
         samples = store.samples(r.id)
-    except (KeyError, StoreError) as exc:
-        log.warning("samples of %s could not be read: %s", r.id, exc)
+    except KeyError:
+        log.warning("samples of %s are not stored: the report has no latest-run chart", r.id)
+        return None
+    except StoreError as exc:
+        log.warning("samples of %s could not be read (%s): the report has no latest-run chart", r.id, exc)
         return None
     return run_samples(samples, r.id, r.day)
 

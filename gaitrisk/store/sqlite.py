@@ -17,7 +17,7 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..records import ActivityRecord, DeviceSummary, Lap
 from ..review import Review
@@ -847,12 +847,13 @@ class Store:
                 "activities": activities, "features": features, "pain": pain, "gaps": gaps, "ostrc": ostrc,
                 "skipped_files": skipped}
 
-    def snapshot_athlete(self, athlete: str, *, samples: bool = False) -> bytes:
+    def snapshot_athlete(self, athlete: str, *, samples: bool = False, samples_of: Iterable[str] = ()) -> bytes:
         """``athlete``'s rows as the bytes of a stand-alone database of this schema (for a worker).
 
         What the flags and the reports read -- the athlete, activities with their sources,
         feature records, pain entries, data gaps, the profile -- and with ``samples`` the
-        samples (only route maps read them).  Never the file index (paths on this machine)
+        samples (only route maps read them); with ``samples_of`` the samples of those of the
+        athlete's activities (a report's latest-run chart).  Never the file index (paths on this machine)
         or the skipped files.  Write the bytes to a user-only file and open it with
         ``Store(path, read_only=True)``.  Reads what is committed (its own read-only
         connection, in one read transaction).  ``LookupError`` for an unknown athlete.
@@ -872,6 +873,11 @@ class Store:
             # Same MIGRATIONS on both sides, tables only ever created or appended to: same column order.
             for table, where in rows.items():
                 snap.execute(f"INSERT INTO main.{table} SELECT * FROM src.{table} WHERE {where}", (aid,))
+            some = [] if samples else sorted(set(samples_of))
+            if some:
+                marks = ",".join("?" * len(some))
+                snap.execute(f"INSERT INTO main.samples SELECT * FROM src.samples WHERE {_SNAPSHOT_SAMPLES}"
+                             f" AND activity_id IN ({marks})", (aid, *some))
             snap.execute("COMMIT")
             snap.execute("DETACH DATABASE src")
             return snap.serialize()
