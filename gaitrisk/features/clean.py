@@ -135,13 +135,17 @@ def _equals_path(dev: np.ndarray, lat: np.ndarray, lon: np.ndarray,
     """``dev`` is the cumulative haversine distance of the positions (to 1e-6 m); with ``seg``
     (timer segments, elapsed seconds), as the import credits steps across a pause.
 
-    Without ``seg`` the prefix is tested first: the cumulative distance of a prefix is the
-    prefix of the cumulative distance, so a mismatch there settles it without the whole run's
-    haversine (with pauses, the credit depends on the whole run's medians).
+    The prefix (up to the first pause) is tested first: the cumulative distance of a prefix is
+    the prefix of the cumulative distance, so a mismatch there settles it without the whole
+    run's haversine (after a pause, the credit depends on the whole run's medians).
     """
     k = _DERIVED_PREFIX
-    if seg is None and dev.size > k and not np.allclose(dev[:k], cumulative_distance(lat[:k], lon[:k]),
-                                                        rtol=0, atol=1e-6, equal_nan=True):
+    if seg is not None:
+        # Before the first pause the credit rule has not come in: that prefix settles most runs.
+        change = np.flatnonzero(np.diff(seg[0]) != 0)
+        k = min(k, int(change[0]) + 1) if change.size else k
+    if dev.size > k > 1 and not np.allclose(dev[:k], cumulative_distance(lat[:k], lon[:k]),
+                                            rtol=0, atol=1e-6, equal_nan=True):
         return False
     path = cumulative_distance(lat, lon) if seg is None else cumulative_distance(lat, lon, *seg)
     return bool(np.allclose(dev, path, rtol=0, atol=1e-6, equal_nan=True))
