@@ -138,3 +138,15 @@ def test_a_ride_is_not_a_glitch():
     stored, features = _stored_and_features(_gpx(np.zeros(ys.size), ys, np.concatenate([t, t_ride])))
     assert stored == pytest.approx(ys[-1], rel=0.05)
     assert features == pytest.approx(stored, rel=0.01)
+
+
+def test_the_plausibility_screen_still_sees_a_ride_faster_than_the_gate(tmp_path):
+    # 30 min at 14 m/s: every fix is out of a runner's reach of the one before, yet it is travel.
+    t = np.arange(900) * 2.0
+    (tmp_path / "ride.gpx").write_bytes(_gpx(np.zeros(t.size), t * 14.0, t))
+    runner = CliRunner()
+    db = str(tmp_path / "r.db")
+    res = runner.invoke(cli, ["--db", db, "import", str(tmp_path / "ride.gpx")])
+    assert "not a run?" in res.output and "faster than the world record" in res.output, res.output
+    listing = runner.invoke(cli, ["--db", db, "activities"]).output
+    assert "25.17" in listing, listing  # 899 steps of 28 m
