@@ -1,4 +1,4 @@
-"""Positions that cannot be right: off the globe, or single fixes no runner could reach.
+"""Positions that cannot be right: off the globe, or fixes no runner could reach.
 
 Readers drop impossible coordinates when they decode a file; the import's distance and the
 features' cleaning both leave GPS glitches out with :func:`glitches_of`, so that a run's
@@ -132,11 +132,6 @@ def reject_excursions(x: np.ndarray, y: np.ndarray, t: np.ndarray,
 def glitches(x: np.ndarray, y: np.ndarray, t: np.ndarray, max_speed: float = SPIKE_SPEED_MPS) -> np.ndarray:
     """Mask of the fixes a run's distance leaves out: :func:`reject_spikes` or :func:`reject_excursions`."""
     return reject_spikes(x, y, t, max_speed) | reject_excursions(x, y, t, max_speed)
-
-
-def spikes_of(lat: np.ndarray, lon: np.ndarray, elapsed_s: np.ndarray) -> np.ndarray:
-    """:func:`reject_spikes` on positions in degrees (single-fix spikes only)."""
-    return reject_spikes(*local_xy(np.asarray(lat, float), np.asarray(lon, float)), elapsed_s)
 
 
 def glitches_of(lat: np.ndarray, lon: np.ndarray, elapsed_s: np.ndarray) -> np.ndarray:
