@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from gaitrisk import schema as S
 from gaitrisk.ingest.frame import (PAUSE_GAP_S, build_samples, cumulative_distance, haversine_m, per_foot_to_spm,
                                    totals)
-from gaitrisk.ingest.positions import spikes_of
+from gaitrisk.ingest.positions import glitches_of
 
 
 def _ts(seconds):
@@ -106,9 +106,18 @@ def _rules_in_pandas(ts, columns, pause_gap_s):
         seg = seg + ((df[S.ELAPSED].diff() > pause_gap_s) & (seg.diff() == 0)).cumsum()
     df[S.TIMER_SEGMENT] = seg.astype(np.int64)
     if S.DISTANCE not in df and S.LAT in df and S.LON in df:
-        spikes = spikes_of(df[S.LAT].to_numpy(), df[S.LON].to_numpy(), df[S.ELAPSED].to_numpy())
-        fix = df.loc[~spikes, [S.LAT, S.LON]].dropna()
+        spikes = glitches_of(df[S.LAT].to_numpy(), df[S.LON].to_numpy(), df[S.ELAPSED].to_numpy())
+        fix = df.loc[~spikes, [S.LAT, S.LON, S.TIMER_SEGMENT, S.ELAPSED]].dropna()
         steps = haversine_m(fix[S.LAT].shift(), fix[S.LON].shift(), fix[S.LAT], fix[S.LON]).fillna(0.0)
+        # Across a pause: at most one sample interval at the median speed.
+        dt = fix[S.ELAPSED].diff()
+        same = (fix[S.TIMER_SEGMENT].diff() == 0) & (dt > 0)
+        cross = fix[S.TIMER_SEGMENT].diff().fillna(0) != 0
+        if same.any():
+            cap = (steps[same] / dt[same]).median() * np.minimum(dt, dt[same].median())
+        else:
+            cap = pd.Series(0.0, index=fix.index)
+        steps = steps.where(~cross, np.minimum(steps, cap))
         # No row with a whole fix: no distance at all (NaN), rather than a made-up 0.
         df[S.DISTANCE] = steps.cumsum().reindex(df.index).ffill().fillna(0.0) if len(fix) else np.nan
     return df[[c.name for c in S.SAMPLE_COLUMNS if c.name in df]]

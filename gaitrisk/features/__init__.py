@@ -18,4 +18,4 @@ Formulas, sources and tolerances: ``docs/features.md`` and the evidence base
 
 # Bump whenever a formula or a threshold changes: stored records of an older
 # version are recomputed by ``compute_and_store_features``.
-FEATURE_VERSION = 6
+FEATURE_VERSION = 7

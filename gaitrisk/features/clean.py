@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import schema as S
 from ..ingest.frame import cumulative_distance
-from ..ingest.positions import SPIKE_SPEED_MPS, local_xy, reject_spikes
+from ..ingest.positions import SPIKE_SPEED_MPS, local_xy, reject_excursions, reject_spikes
 
 log = logging.getLogger(__name__)
 
@@ -109,29 +109,46 @@ def finite_column(samples: pd.DataFrame, name: str) -> np.ndarray | None:
 _DERIVED_PREFIX = 32
 
 
-def _derived_from_positions(dev: np.ndarray, lat: np.ndarray, lon: np.ndarray, spikes: np.ndarray) -> bool:
+def _derived_from_positions(dev: np.ndarray, lat: np.ndarray, lon: np.ndarray, spikes: np.ndarray,
+                            single: np.ndarray | None = None,
+                            seg: tuple[np.ndarray, np.ndarray] | None = None) -> bool:
     """The distance channel equals the cumulative haversine distance of the positions without
-    their spikes (to 1e-6 m): what the import derives when a file has no distance channel.
+    their glitches, nothing added across a pause (to 1e-6 m): what the import derives when a
+    file has no distance channel.
 
-    Runs imported while the import still counted spikes in that distance have them in it:
-    with spikes, the positions' distance with them counts too.
+    Runs imported while the import counted the steps across pauses and left out only single-fix
+    spikes (``single``), or counted every fix, have that distance in the channel: those count as
+    derived too.
     """
-    if spikes.any() and _equals_path(dev, np.where(spikes, np.nan, lat), np.where(spikes, np.nan, lon)):
+    # Without a pause the import's credit rule changes nothing: the prefix test below decides.
+    paused = seg is not None and bool(np.any(np.diff(seg[0]) != 0))
+    if paused and _equals_path(dev, np.where(spikes, np.nan, lat), np.where(spikes, np.nan, lon), seg):
         return True
+    for mask in (spikes, single if single is not None else spikes):
+        if mask.any() and _equals_path(dev, np.where(mask, np.nan, lat), np.where(mask, np.nan, lon)):
+            return True
     return _equals_path(dev, lat, lon)
 
 
-def _equals_path(dev: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> bool:
-    """``dev`` is the cumulative haversine distance of the positions (to 1e-6 m).
+def _equals_path(dev: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+                 seg: tuple[np.ndarray, np.ndarray] | None = None) -> bool:
+    """``dev`` is the cumulative haversine distance of the positions (to 1e-6 m); with ``seg``
+    (timer segments, elapsed seconds), as the import credits steps across a pause.
 
-    The prefix is tested first: the cumulative distance of a prefix is the prefix of the
-    cumulative distance, so a mismatch there settles it without the whole run's haversine.
+    The prefix (up to the first pause) is tested first: the cumulative distance of a prefix is
+    the prefix of the cumulative distance, so a mismatch there settles it without the whole
+    run's haversine (after a pause, the credit depends on the whole run's medians).
     """
     k = _DERIVED_PREFIX
-    if dev.size > k and not np.allclose(dev[:k], cumulative_distance(lat[:k], lon[:k]), rtol=0, atol=1e-6,
-                                        equal_nan=True):
+    if seg is not None:
+        # Before the first pause the credit rule has not come in: that prefix settles most runs.
+        change = np.flatnonzero(np.diff(seg[0]) != 0)
+        k = min(k, int(change[0]) + 1) if change.size else k
+    if dev.size > k > 1 and not np.allclose(dev[:k], cumulative_distance(lat[:k], lon[:k]),
+                                            rtol=0, atol=1e-6, equal_nan=True):
         return False
-    return bool(np.allclose(dev, cumulative_distance(lat, lon), rtol=0, atol=1e-6, equal_nan=True))
+    path = cumulative_distance(lat, lon) if seg is None else cumulative_distance(lat, lon, *seg)
+    return bool(np.allclose(dev, path, rtol=0, atol=1e-6, equal_nan=True))
 
 
 def forward_filled(v: np.ndarray) -> np.ndarray:
@@ -172,9 +189,10 @@ def clean(samples: pd.DataFrame) -> CleanRun:
         x, y = local_xy(lat, lon)
     else:
         x = y = np.full(n, np.nan)
-    spikes = reject_spikes(x, y, el)
+    single = reject_spikes(x, y, el)
+    spikes = single | reject_excursions(x, y, el)
     if spikes.any():
-        log.info("rejected %d GPS spike(s)", int(spikes.sum()))
+        log.info("rejected %d GPS glitch fix(es)", int(spikes.sum()))
         good = np.isfinite(x) & ~spikes
         x = np.where(spikes, np.interp(el, el[good], x[good]), x)
         y = np.where(spikes, np.interp(el, el[good], y[good]), y)
@@ -185,7 +203,7 @@ def clean(samples: pd.DataFrame) -> CleanRun:
     source = "none"
     inc = np.zeros(n)
     if dev is not None:
-        derived = lat is not None and lon is not None and _derived_from_positions(dev, lat, lon, spikes)
+        derived = lat is not None and lon is not None and _derived_from_positions(dev, lat, lon, spikes, single, (seg, el))
         if derived:
             ok = np.isfinite(x)
             seg_d = np.hypot(np.diff(x), np.diff(y))

@@ -27,7 +27,9 @@ step length             > 2.2 m at >= 100 spm                       elite 5000 m
 ======================  ==========================================  ============================================
 
 A ride without a cadence channel at a runner's speed is not caught: nothing in it
-separates it from a run.
+separates it from a run.  The speed judged is the features' (:mod:`.clean`): GPS glitches are
+out of it, so a glitch does not make a run look like a ride, while travel at a glitch's speed
+for over a minute stays in it (:data:`gaitrisk.ingest.positions.GLITCH_MAX_S`).
 """
 
 from __future__ import annotations

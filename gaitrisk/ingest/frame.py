@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from .positions import EARTH_RADIUS_M, impossible_positions, spikes_of
+from .positions import EARTH_RADIUS_M, glitches_of, impossible_positions
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,17 @@ def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def cumulative_distance(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Cumulative path length (m) along positions; points without a fix add nothing."""
+def cumulative_distance(lat: np.ndarray, lon: np.ndarray, timer_segment: np.ndarray | None = None,
+                        elapsed_s: np.ndarray | None = None) -> np.ndarray:
+    """Cumulative path length (m) along positions; points without a fix add nothing.
+
+    With ``timer_segment`` and ``elapsed_s``, the step from the last fix of one timer segment to
+    the first fix of the next adds at most what the runner covers in one sample interval at the
+    run's median speed: wherever they went while the timer was stopped or the recorder was off
+    (a drive home, a walk to the car) is not run, as a device's own distance leaves it out.  The
+    one interval is what the recorder ran on after the stop; the features' cleaning credits the
+    same.
+    """
     lat = np.asarray(lat, float)
     lon = np.asarray(lon, float)
     out = np.full(lat.shape, np.nan)
@@ -126,6 +135,14 @@ def cumulative_distance(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     if idx.size == 0:
         return out
     steps = np.concatenate([[0.0], haversine_m(lat[idx[:-1]], lon[idx[:-1]], lat[idx[1:]], lon[idx[1:]])])
+    if timer_segment is not None and elapsed_s is not None and idx.size > 1:
+        seg = np.asarray(timer_segment)[idx]
+        dt = np.diff(np.asarray(elapsed_s, float)[idx])
+        same = (seg[1:] == seg[:-1]) & (dt > 0)
+        interval = float(np.median(dt[same])) if same.any() else 0.0
+        typical = float(np.median(steps[1:][same] / dt[same])) if same.any() else 0.0
+        cross = seg[1:] != seg[:-1]
+        steps[1:] = np.where(cross, np.minimum(steps[1:], typical * np.minimum(dt, interval)), steps[1:])
     out[idx] = np.cumsum(steps)
     # Samples without a fix inherit the distance reached so far (0 before the first fix).
     last_fix = np.maximum.accumulate(np.where(ok, np.arange(lat.size), -1))
@@ -170,7 +187,9 @@ def build_samples(timestamps: np.ndarray, columns: Mapping[str, np.ndarray],
     exactly 0/0 or off the globe are no fix (:func:`mask_bad_positions`).  With
     ``pause_gap_s``, a recording hole longer than that starts a new timer segment
     (for formats without timer events).  A distance derived from the positions leaves out
-    single-fix GPS spikes (:func:`.positions.spikes_of`), as the features' cleaning does.
+    GPS glitches (:func:`.positions.glitches_of`: spikes, excursions, impossible bursts), as the
+    features' cleaning does, and across a pause (a new timer segment) adds only the one
+    interval the recorder ran on (:func:`cumulative_distance`).
     """
     # Everything is done on numpy arrays and the frame is built once at the end: each
     # pandas step (filter, sort, dedup, insert) costs ~0.1-1 ms whatever the row count,
@@ -211,9 +230,9 @@ def build_samples(timestamps: np.ndarray, columns: Mapping[str, np.ndarray],
     data[S.TIMER_SEGMENT] = seg
     data[S.ELAPSED] = elapsed
     if S.DISTANCE not in data and S.LAT in data and S.LON in data:
-        spikes = spikes_of(data[S.LAT], data[S.LON], elapsed)
+        spikes = glitches_of(data[S.LAT], data[S.LON], elapsed)
         data[S.DISTANCE] = cumulative_distance(np.where(spikes, np.nan, data[S.LAT]),
-                                               np.where(spikes, np.nan, data[S.LON]))
+                                               np.where(spikes, np.nan, data[S.LON]), seg, elapsed)
     data[S.TIMESTAMP] = pd.DatetimeIndex(ts).tz_localize("UTC")
     return pd.DataFrame({c.name: data[c.name] for c in S.SAMPLE_COLUMNS if c.name in data})
 

@@ -1,8 +1,8 @@
-"""Positions that cannot be right: off the globe, or single fixes no runner could reach.
+"""Positions that cannot be right: off the globe, or fixes no runner could reach.
 
 Readers drop impossible coordinates when they decode a file; the import's distance and the
-features' cleaning both leave GPS spikes out with :func:`reject_spikes`, so that a run's
-stored total and its feature record agree on what a spike is.
+features' cleaning both leave GPS glitches out with :func:`glitches_of`, so that a run's
+stored total and its feature record agree on what a glitch is.
 """
 
 from __future__ import annotations
@@ -14,6 +14,10 @@ EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG), as gpxpy/geopy use
 # are consistent with each other, is a GPS spike.  12.5 m/s is above the fastest human
 # running speed (~12.4 m/s peak in a 100 m world record) [D].
 SPIKE_SPEED_MPS = 12.5
+# The longest a stretch of out-of-reach fixes can last and still be a glitch: GPS excursions and
+# bursts last seconds.  Beyond this the fixes are travel (a bike, a car): their distance stays in,
+# so that the plausibility screen sees the ride's speed.  Project convention [D].
+GLITCH_MAX_S = 60.0
 
 
 def impossible_positions(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -68,6 +72,68 @@ def reject_spikes(x: np.ndarray, y: np.ndarray, t: np.ndarray,
     return out
 
 
-def spikes_of(lat: np.ndarray, lon: np.ndarray, elapsed_s: np.ndarray) -> np.ndarray:
-    """:func:`reject_spikes` on positions in degrees: the mask both the import and the features use."""
-    return reject_spikes(*local_xy(np.asarray(lat, float), np.asarray(lon, float)), elapsed_s)
+def _unreachable(x: list[float], y: list[float], t: list[float], max_speed: float) -> list[bool]:
+    """One pass of the speed gate: a fix is unreachable when getting to it from the last reachable
+    fix (the anchor; the first fix starts the pass) needs more than ``max_speed``.  A stretch of
+    unreachable fixes that lasts beyond :data:`GLITCH_MAX_S` is travel, not a glitch: it is
+    kept, and the pass goes on from the fix after it."""
+    out = [False] * len(x)
+    ax, ay, at = x[0], y[0], t[0]
+    first = -1  # the first unreachable fix since the anchor, -1 for none
+    for i in range(1, len(x)):
+        gap = t[i] - at
+        if gap <= GLITCH_MAX_S and (x[i] - ax) ** 2 + (y[i] - ay) ** 2 > (max_speed * max(gap, 1e-3)) ** 2:
+            out[i] = True
+            first = i if first < 0 else first
+            continue
+        if first >= 0 and gap > GLITCH_MAX_S:
+            out[first:i] = [False] * (i - first)
+        first = -1
+        ax, ay, at = x[i], y[i], t[i]
+    if first >= 0 and t[-1] - at > GLITCH_MAX_S / 2:
+        # A trailing stretch cannot outlast the window: half of it running to the end is travel.
+        out[first:] = [False] * (len(x) - first)
+    return out
+
+
+def reject_excursions(x: np.ndarray, y: np.ndarray, t: np.ndarray,
+                      max_speed: float = SPIKE_SPEED_MPS) -> np.ndarray:
+    """Mask of fixes no runner could reach from the track around them: single spikes, runs of
+    several fixes that jump away and come back, bursts of fixes at an impossible speed, and two
+    position streams interleaved by the recorder (a zigzag between them at hundreds of m/s).
+
+    A speed gate runs forward from the first fix: a fix is a glitch when it is farther from the
+    last fix kept than ``max_speed`` allows over the time between them, and that fix is at most
+    :data:`GLITCH_MAX_S` back (a longer stretch is travel, not a glitch).  A bad first fix would
+    anchor that pass and refuse the good fixes after it until the allowance caught up, so before
+    the first fix that a second pass, backward from the last fix, also keeps, the backward pass
+    decides.  The gate is sequential (each decision moves the anchor); it runs only over tracks
+    with an impossible step, so a clean track costs one vectorised pass.
+    """
+    out = np.zeros(len(x), dtype=bool)
+    idx = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if idx.size < 3:
+        return out
+    px, py, pt = x[idx], y[idx], np.asarray(t, float)[idx]
+    step = np.hypot(np.diff(px), np.diff(py))
+    if not (step > max_speed * np.maximum(np.diff(pt), 1e-3)).any():
+        return out
+    fwd = np.array(_unreachable(px.tolist(), py.tolist(), pt.tolist(), max_speed))
+    bwd = np.array(_unreachable(px[::-1].tolist(), py[::-1].tolist(), (-pt[::-1]).tolist(), max_speed))[::-1]
+    both = np.flatnonzero(~fwd & ~bwd)
+    if both.size:
+        fwd[:both[0]] = bwd[:both[0]]
+    else:
+        fwd &= bwd
+    out[idx[fwd]] = True
+    return out
+
+
+def glitches(x: np.ndarray, y: np.ndarray, t: np.ndarray, max_speed: float = SPIKE_SPEED_MPS) -> np.ndarray:
+    """Mask of the fixes a run's distance leaves out: :func:`reject_spikes` or :func:`reject_excursions`."""
+    return reject_spikes(x, y, t, max_speed) | reject_excursions(x, y, t, max_speed)
+
+
+def glitches_of(lat: np.ndarray, lon: np.ndarray, elapsed_s: np.ndarray) -> np.ndarray:
+    """:func:`glitches` on positions in degrees: the mask both the import and the features use."""
+    return glitches(*local_xy(np.asarray(lat, float), np.asarray(lon, float)), elapsed_s)
