@@ -77,6 +77,7 @@ def test_cli_athlete_set_and_show(tmp_path):
     assert out["resolved"]["low_side_foot"] == "right"  # facing traffic (default) where they drive on the left
     assert any(n.startswith("leg_length_m: default") for n in out["notes"])
     text = run(cli, ["--db", db, "athlete", "show", "--athlete", "ann"]).output
-    assert "leg_length_m" in text and "(default)" in text
+    assert "leg length (m): 0.901  (default)" in text and "height (m): 1.7\n" in text
+    assert "road side declared: no" in text and "False" not in text and "_m:" not in text
     bad = run(cli, ["--db", db, "athlete", "set", "--height-cm", "400"])
-    assert bad.exit_code != 0 and "height_m" in bad.output
+    assert bad.exit_code != 0 and "--height-cm 400 is outside" in bad.output

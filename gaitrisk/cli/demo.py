@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .main import _print_import_summary, _update_features, cli
+from .main import (_print_import_summary, _update_features, cli, command_quiet_option, command_verbose_option,
+                   set_log_level)
 
 if TYPE_CHECKING:
     from ..load.gaps import DataGap
@@ -52,7 +53,10 @@ def read_demo_gaps(path: Path) -> list[DataGap]:
               help="Keep the demo store (and model) in this folder instead of a throw-away one.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
               help="How to print the report at the end.")
-def demo_cmd(keep: str | None, fmt: str) -> None:
+@command_verbose_option
+@command_quiet_option
+@click.pass_obj
+def demo_cmd(obj, keep: str | None, fmt: str, command_verbose: int, command_quiet: bool) -> None:
     """Run the whole job on the bundled synthetic season and print the report.
 
     Imports a season of runs spanning 15 weeks (FIT, GPX, TCX; one run twice;
@@ -60,7 +64,7 @@ def demo_cmd(keep: str | None, fmt: str) -> None:
     imports a pain log with entries in 12 of those 15 weeks and weekly OSTRC
     answers, updates the population
     risk model with them, applies the rules and prints the report.  Nothing
-    touches your own store.
+    touches your own store (so it takes no --db); -q prints the report alone.
     """
     import tempfile
     from zoneinfo import ZoneInfo
@@ -82,12 +86,17 @@ def demo_cmd(keep: str | None, fmt: str) -> None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         db = folder / "demo.db"
         model_path = default_model_path(db)
-        say = lambda text: click.echo(text, err=False)
+        if command_verbose:
+            obj.verbose += command_verbose
+            set_log_level(obj.verbose)
+        quiet = obj.quiet or command_quiet
+        say = (lambda text: None) if quiet else (lambda text: click.echo(text, err=False))
         say(f"1. import   {data / 'runs'} -> {db}")
         with Store(db) as store:
             report = import_paths([str(data / "runs")], store, DEMO_ATHLETE,
                                   leg_hook=import_pass(store, DEMO_ATHLETE))  # as `gaitrisk import` does
-            _print_import_summary(report)
+            if not quiet:
+                _print_import_summary(report)
             _update_features(store, DEMO_ATHLETE, report)
             n_feat = len(store.feature_versions(DEMO_ATHLETE))
             say(f"2. features {n_feat} runs: cadence vs speed, contact time, grade, camber and track exposure")

@@ -135,11 +135,32 @@ def athlete_show(obj, athlete: str, as_json: bool) -> None:
     click.echo(f"athlete: {athlete}")
     for k, v in out["resolved"].items():
         set_ = out["stored"].get(k) is not None
-        shown = "-" if v is None else (f"{v:.3g}" if isinstance(v, float) else v)
         derived = k in ('age_years', 'low_side_foot', 'road_side_declared')
-        click.echo(f"  {k}: {shown}{'' if set_ or derived else '  (default)'}")
+        click.echo(f"  {setting_label(k)}: {setting_value(v)}{'' if set_ or derived else '  (default)'}")
     for n in res.notes:
-        click.echo(f"  note: {n}")
+        key, sep, rest = n.partition(": ")
+        click.echo(f"  note: {setting_label(key)}{sep}{rest}" if sep and " " not in key else f"  note: {n}")
+
+
+# Profile keys end in their unit; the text names the unit in words (JSON keeps the keys).
+UNIT_WORDS = (("_s_per_km", "s/km"), ("_bpm", "beats/min"), ("_years", "years"), ("_kg", "kg"), ("_m", "m"))
+
+
+def setting_label(key: str) -> str:
+    """A profile key as words with its unit: ``leg_length_m`` -> "leg length (m)"."""
+    for suffix, unit in UNIT_WORDS:
+        if key.endswith(suffix):
+            return f"{key[:-len(suffix)].replace('_', ' ')} ({unit})"
+    return key.replace("_", " ")
+
+
+def setting_value(v) -> str:
+    """A resolved profile value as text: yes/no, 3 significant digits, "-" for unknown."""
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
 def _fmt(v, spec: str = ".1f") -> str:
