@@ -390,3 +390,13 @@ def test_demo_quiet_prints_the_report_alone(tmp_path):
     assert res.exit_code == 0, res.output
     assert res.output.startswith("gaitrisk report, generated"), res.output[:200]
     assert "1. import" not in res.output and "imported," not in res.output
+
+
+@pytest.mark.parametrize("argv", [["report", "--format", "pdf"], ["flags", "--nope"], ["pain", "import"],
+                                  ["activity", "set", "abc", "--sport", "bicycle"]])
+def test_a_usage_error_is_one_line_naming_the_command(argv):
+    res = CliRunner().invoke(cli, argv)
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert res.exit_code == 2 and len(lines) == 1, res.output
+    assert lines[0].startswith("Error: ") and f"{' '.join(argv[:2 if argv[0] in ('pain', 'activity') else 1])} --help" \
+        in lines[0], res.output

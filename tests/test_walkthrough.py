@@ -102,7 +102,7 @@ def test_athlete_set_speaks_in_the_unit_typed(tmp_path, option, value, message):
     db = tmp_path / "p.db"
     res = CliRunner().invoke(cli, ["--db", str(db), "athlete", "set", option, value])
     assert res.exit_code == 2
-    assert res.output.strip().splitlines()[-1] == f"Error: Invalid value: {message}"
+    assert res.output.strip().splitlines() == [f"Error: Invalid value: {message} (see cli athlete set --help)"]
     assert not db.exists()
 
 

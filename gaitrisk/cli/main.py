@@ -3,6 +3,7 @@ that ``gaitrisk --help`` starts fast."""
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import sqlite3
@@ -85,7 +86,36 @@ db_option = click.option(
     help="SQLite database to use (default: gaitrisk.db in your data folder; env GAITRISK_DB).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineErrors(click.Group):
+    """The command group whose usage errors are one line (``Error: ... (see --help)``), like every
+    other error of gaitrisk, instead of click's usage block, hint and error on four lines."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            if exc.ctx is not None and type(exc).__name__ == "NoArgsIsHelpError":
+                exc.show()   # a group without its command: click prints the group's help
+                sys.exit(exc.exit_code)
+            path = exc.ctx.command_path if exc.ctx is not None else "gaitrisk"
+            click.echo(f"Error: {exc.format_message()} (see {path} --help)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:   # the reader of a pipe went away (| head): not an error of ours
+                sys.exit(1)
+            raise
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @db_option
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
