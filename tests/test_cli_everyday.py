@@ -290,6 +290,8 @@ def test_show_has_rounded_values_and_splits_and_json_keeps_precision(tmp_path):
     res = CliRunner().invoke(cli, ["--db", str(db), "show", run.id[:10]])
     assert res.exit_code == 0, res.output
     assert not re.search(r"\d\.\d{4,}", res.output), res.output  # no raw floats
+    # The activity's time is the timer's; "moving" is the report's word for it without stops.
+    assert re.search(r"km in [\d:]+ \(timer [\d:]+\), \d+:\d\d /km on the timer", res.output), res.output
     assert "kilometre splits:" in res.output and re.search(r"^\s+1\s+1\.00\s+\d+:\d\d\s+\d+:\d\d /km", res.output,
                                                            re.M), res.output
     out = json.loads(CliRunner().invoke(cli, ["--db", str(db), "show", run.id[:10], "--json"]).stdout)

@@ -155,3 +155,10 @@ def test_demo_help_says_what_the_pain_log_covers():
     text = " ".join(CliRunner().invoke(cli, ["demo", "--help"]).output.split())
     assert f"a season of runs spanning {span} weeks" in text
     assert f"a pain log with entries in {len(mondays)} of those {span} weeks" in text
+
+
+def test_delete_on_a_store_that_does_not_exist_creates_nothing(tmp_path):
+    db = tmp_path / "typo" / "x.db"
+    res = CliRunner().invoke(cli, ["--db", str(db), "delete", "--athlete", "ann", "--yes"])
+    assert res.exit_code == 1 and res.output.strip() == f"Error: no store at {db}; nothing deleted", res.output
+    assert not (tmp_path / "typo").exists()

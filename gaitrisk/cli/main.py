@@ -361,7 +361,7 @@ def activities_cmd(obj: Context, athlete: str | None, as_json: bool) -> None:
         return
     from ..textsafe import plain
 
-    header = f"{'id':<12} {'athlete':<10} {'start (UTC)':<16} {'km':>6} {'time':>8} {'moving':>8} {'spm':>5} {'GCT ms':>6} fmt  note"
+    header = f"{'id':<12} {'athlete':<10} {'start (UTC)':<16} {'km':>6} {'time':>8} {'timer':>8} {'spm':>5} {'GCT ms':>6} fmt  note"
     click.echo(header)
     for r in recs:
         note = ("partial " if r.partial else "") + (f"{len(r.sources)} sources " if len(r.sources) > 1 else "")
@@ -414,8 +414,10 @@ def _print_activity(rec, review, splits, laps, samples) -> None:
     click.echo(plain(f"  name: {rec.name or '-'}"))
     click.echo(plain(f"  {sport}, {rec.start_time:%Y-%m-%d %H:%M} UTC, {units.device_label(rec.device)}, "
                      f"{rec.fmt.upper()}"))
+    # The activity's moving time is the timer-running time; the features' (and the report's) also
+    # leave out stops, so the words differ (docs/conventions.md).
     click.echo(f"  {units.quantity('distance_m', rec.distance_m)} in {units.duration(rec.duration_s)} "
-               f"(moving {units.duration(rec.moving_time_s)}), {pace}")
+               f"(timer {units.duration(rec.moving_time_s)}), {pace} on the timer")
     click.echo(f"  cadence {units.quantity('x_spm', rec.avg_cadence_spm)}, "
                f"ground contact {units.quantity('x_ms', rec.avg_stance_time_ms)}")
     status = (review.label or "counts as a run") if review and review.status else "not screened yet"

@@ -77,24 +77,30 @@ def delete_cmd(obj: Context, athlete: str, yes: bool) -> None:
     from ..nightly.forget import forget_athlete
     from ..nightly.lock import LockBusy, LockUnavailable, lock_path, nightly_lock
     db = obj.db_path()
-    try:
-        with nightly_lock(db):  # a nightly run must not write the athlete back meanwhile
-            with obj.store() as store:
-                name_store(store)
-                known = store.athlete_id(athlete, create=False) is not None
-                n = len(store.activities(athlete)) if known else 0
-                if known and not yes:
-                    if not sys.stdin.isatty():
-                        raise click.ClickException("refusing to delete without confirmation; add --yes")
-                    click.confirm(f"Delete athlete {athlete!r} and all their data ({n} activities) from "
-                                  f"{store.path}? This cannot be undone", abort=True)
-                counts = (store.delete_athlete(athlete) or {}) if known else None
-            # Also when the store no longer knows them: an earlier delete may have left these behind.
-            left = forget_athlete(db, athlete, default_model_path(db))
-    except LockBusy as exc:
-        raise click.ClickException(f"{exc}; nothing deleted, try again when it is done") from None
-    except LockUnavailable as exc:
-        raise click.ClickException(f"{exc}; nothing deleted") from None
+    if not db.exists():   # a mistyped --db: create nothing (no store, no lock file, no folder)
+        left = forget_athlete(db, athlete, default_model_path(db))
+        if not left.found:
+            raise click.ClickException(f"no store at {db}; nothing deleted")
+        counts = None
+    else:
+        try:
+            with nightly_lock(db):  # a nightly run must not write the athlete back meanwhile
+                with obj.store() as store:
+                    name_store(store)
+                    known = store.athlete_id(athlete, create=False) is not None
+                    n = len(store.activities(athlete)) if known else 0
+                    if known and not yes:
+                        if not sys.stdin.isatty():
+                            raise click.ClickException("refusing to delete without confirmation; add --yes")
+                        click.confirm(f"Delete athlete {athlete!r} and all their data ({n} activities) from "
+                                      f"{store.path}? This cannot be undone", abort=True)
+                    counts = (store.delete_athlete(athlete) or {}) if known else None
+                # Also when the store no longer knows them: an earlier delete may have left these behind.
+                left = forget_athlete(db, athlete, default_model_path(db))
+        except LockBusy as exc:
+            raise click.ClickException(f"{exc}; nothing deleted, try again when it is done") from None
+        except LockUnavailable as exc:
+            raise click.ClickException(f"{exc}; nothing deleted") from None
     if counts is None and not left.found:
         raise click.ClickException(f"no athlete {athlete!r} in {db}; nothing deleted")
     if counts is not None:
@@ -113,7 +119,8 @@ def delete_cmd(obj: Context, athlete: str, yes: bool) -> None:
     for k in left.kept:
         click.echo(f"remains: {k}", err=True)
     # Unlinking a lock file another run may have open would let two nightly runs lock different files.
-    click.echo(f"remains: {lock_path(db)}: the nightly run's lock file, empty; it holds no athlete data and stays "
-               "so that two nightly runs never work on the store at once", err=True)
+    if lock_path(db).exists():
+        click.echo(f"remains: {lock_path(db)}: the nightly run's lock file, empty; it holds no athlete data and stays "
+                   "so that two nightly runs never work on the store at once", err=True)
     click.echo(f"not tracked, remove them yourself if you made any: reports written with gaitrisk report "
                f"--output, models saved with gaitrisk model train --out, exports of {athlete!r}", err=True)
