@@ -292,10 +292,12 @@ def test_runpandas_history_spikes_and_weeks(runpandas_store):
     assert run.longest_prev_30d_m == pytest.approx(dist["2020-11-16"])
     assert run.spike_pct == pytest.approx((dist["2020-12-06"] / dist["2020-11-16"] - 1) * 100)
     assert tier["2020-12-06"] == "small"
-    # 2021-01-17, second run (21.7 km): window 12-18..01-16, longest 2021-01-02 (10.1 km) -> +115 % large;
-    # the 6.1 km run earlier the same day is not in its window.
+    # 2021-01-17, second run: 13.5 km once its GPS glitches (a second position stream, the way across
+    # recording holes) are left out -- 21.7 km with them; window 12-18..01-16, longest 2021-01-02
+    # (10.1 km) -> +34 %, moderate; the 6.1 km run earlier the same day is not in its window.
     run = by_id[recs["2021-01-17b"].id]
-    assert run.longest_prev_30d_m == pytest.approx(dist["2021-01-02"]) and tier["2021-01-17b"] == "large"
+    assert dist["2021-01-17b"] == pytest.approx(13_480, rel=0.01)
+    assert run.longest_prev_30d_m == pytest.approx(dist["2021-01-02"]) and tier["2021-01-17b"] == "moderate"
     # Every other run from 2020-11-22 on is shorter than the longest of its previous 30 days...
     for k in ("2020-11-22", "2020-12-02", "2020-12-04", "2020-12-08", "2020-12-13", "2020-12-16",
               "2020-12-26", "2020-12-28", "2021-01-02", "2021-01-15", "2021-01-17"):
