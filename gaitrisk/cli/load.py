@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from .days import option_day, zone_of
 from .main import Context, _pass_db, athlete_name, cli, name_store
 
 athlete_option = click.option("--athlete", callback=athlete_name, default="me", show_default=True,
@@ -38,29 +39,8 @@ def _owner(store, what: str, table: str, row_id: int, athlete: str | None) -> st
     return owner
 
 
-def _zone(tz: str | None):
-    from ..load.calendar import TimeZoneError, resolve_zone
-
-    try:
-        return resolve_zone(tz)
-    except TimeZoneError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
-def _date(value: str | None, what: str) -> dt.date | None:
-    """A date option's day; refused when no data can fall on it (a typo'd year would overflow later)."""
-    from ..pain.model import parse_date
-    from ..plausible import day_problem
-
-    if value is None:
-        return None
-    try:
-        day = parse_date(value)
-    except ValueError as exc:
-        raise click.ClickException(f"{what}: {exc}") from exc
-    if (why := day_problem(day)) is not None:
-        raise click.ClickException(f"{what}: {why}")
-    return day
 
 
 # -- load ------------------------------------------------------------------------
@@ -88,8 +68,8 @@ def load_cmd(obj: Context, athlete: str, weeks: int, until: str | None, tz: str 
     from ..load.weekly import load_report
     from .days import data_days
 
-    zone = _zone(tz)
-    last = _date(until, "--until")
+    zone = zone_of(tz)
+    last = option_day(until, "--until")
     with obj.reader() as store:
         days = data_days(store, athlete, zone)
         report = load_report(store, athlete, zone, days.end(last), weeks)
@@ -185,7 +165,7 @@ def pain_add(obj: Context, score, region, side, when, behaviour, note, date, tim
     """
     from ..pain.model import build_entry
 
-    zone = _zone(tz)
+    zone = zone_of(tz)
     if date is None and time_ is None:
         now = dt.datetime.now(zone)
         date, time_ = now.date().isoformat(), now.strftime("%H:%M")
@@ -212,8 +192,8 @@ def pain_add(obj: Context, score, region, side, when, behaviour, note, date, tim
 @_pass_db
 def pain_list(obj: Context, since, athlete, tz, as_json) -> None:
     """List pain entries, oldest first."""
-    zone = _zone(tz)
-    start = _date(since, "--since")
+    zone = zone_of(tz)
+    start = option_day(since, "--since")
     # Local midnight of that day (an aware combine: never ambiguous at midnight in practice).
     lower = None if start is None else dt.datetime.combine(start, dt.time(0, 0), tzinfo=zone).astimezone(dt.timezone.utc)
     with obj.reader() as store:
@@ -263,7 +243,7 @@ def pain_edit(obj: Context, entry_id, score, region, side, when, behaviour, note
         athlete = _owner(store, "pain entry", "pain_entries", entry_id, athlete)
         old = store.pain_entry(athlete, entry_id)
         # Re-enter the time in the zone it was logged in, unless the user names another.
-        zone = _zone(tz) if tz else resolve_zone(old.zone)
+        zone = zone_of(tz) if tz else resolve_zone(old.zone)
         local = old.time_utc.astimezone(zone)
         keep_time = None if old.date_only else local.strftime("%H:%M:%S")
         try:
@@ -315,7 +295,7 @@ def pain_import(obj: Context, file, strict, athlete, tz, as_json) -> None:
     """
     from ..pain.csvio import read_pain_file
 
-    zone = _zone(tz)
+    zone = zone_of(tz)
     path = Path(file)
     parsed = read_pain_file(path, athlete, zone)
     if parsed.fatal:
@@ -368,7 +348,7 @@ def gap_add(obj: Context, first, last, reason, athlete, as_json) -> None:
     from ..load.gaps import DataGap
 
     try:
-        gap = DataGap(athlete=athlete, first_day=_date(first, "--from"), last_day=_date(last, "--to"), reason=reason)
+        gap = DataGap(athlete=athlete, first_day=option_day(first, "--from"), last_day=option_day(last, "--to"), reason=reason)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     with obj.store() as store:

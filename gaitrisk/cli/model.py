@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from .days import option_day, zone_of
 from .main import Context, _pass_db, athlete_name, cli
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (a stable contract).")
@@ -21,10 +22,6 @@ model_option = click.option("--model", "model_path", type=click.Path(dir_okay=Fa
                             help="Model file (default: <database>.model.skops beside the database).")
 
 
-def _zone(tz: str | None):
-    from .load import _zone as zone
-
-    return zone(tz)
 
 
 def _model_path(obj: Context, given: str | None) -> Path:
@@ -70,7 +67,7 @@ def model_train(obj: Context, out: str | None, folds: int, kind: str, tz: str | 
     from ..model.persist import save_model
     from ..model.update import MODEL_KIND, train_model, update_lines
 
-    zone = _zone(tz)
+    zone = zone_of(tz)
     path = Path(out) if out else _model_path(obj, None)
     with obj.store() as store:
         try:
@@ -124,7 +121,7 @@ def model_evaluate(obj: Context, folds: int, train_share: float, kind: str, tz: 
     from ..model.estimator import GaitRiskClassifier
     from ..model.evaluate import evaluate
 
-    zone = _zone(tz)
+    zone = zone_of(tz)
     with obj.store() as store:
         ds = build_dataset(store, None, zone)
     if kind == "prior":
@@ -298,10 +295,9 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
     from ..model.risk import risk_for
     from ..report.fmt import flag_cite
     from .days import data_days, no_runs_message
-    from .load import _date
 
-    zone = _zone(tz)
-    last = _date(until, "--until")
+    zone = zone_of(tz)
+    last = option_day(until, "--until")
     with obj.reader() as store:
         span = data_days(store, athlete, zone)
         try:

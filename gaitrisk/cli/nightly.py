@@ -74,14 +74,11 @@ def nightly_cmd(obj: Context, inbox, archive, quarantine, report_dir, athlete, f
     (quarantined files included), 1 something failed and is retried next run,
     3 a new high/see_a_clinician flag (with --fail-on-new-high), 75 locked.
     """
-    from ..load.calendar import TimeZoneError, resolve_zone
     from ..nightly import LockBusy, LockUnavailable, run_nightly
     from ..store.sqlite import StoreError, default_db_path
+    from .days import zone_of
 
-    try:
-        zone = resolve_zone(tz)
-    except TimeZoneError as exc:
-        raise click.ClickException(str(exc)) from exc
+    zone = zone_of(tz)
     show = not (obj.quiet or as_json) and sys.stderr.isatty()
     from ..ingest.sources import estimate_count
 

@@ -14,33 +14,14 @@ import click
 
 from ..pain.vocab import REGIONS
 from .load import athlete_option, json_option, pain_group, tz_option
+from .days import option_day, zone_of
 from .main import Context, _pass_db
 
 _AREA_HELP = f"Body area, a pain-log region: {', '.join(REGIONS)} (labels such as 'lateral knee/ITB' work too)."
 
 
-def _zone(tz: str | None):
-    from ..load.calendar import TimeZoneError, resolve_zone
-
-    try:
-        return resolve_zone(tz)
-    except TimeZoneError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
-def _day(value: str | None, what: str) -> dt.date | None:
-    from ..pain.model import parse_date
-    from ..plausible import day_problem
-
-    if value is None:
-        return None
-    try:
-        day = parse_date(value)
-    except ValueError as exc:
-        raise click.ClickException(f"{what}: {exc}") from exc
-    if (why := day_problem(day)) is not None:
-        raise click.ClickException(f"{what}: {why}")
-    return day
 
 
 def week_json(w) -> dict:
@@ -96,8 +77,8 @@ def pain_week(obj: Context, area, week_day, participation, training, performance
     """
     from ..pain import ostrc, vocab
 
-    zone = _zone(tz)
-    day = _day(week_day, "--week") or dt.datetime.now(zone).date()
+    zone = zone_of(tz)
+    day = option_day(week_day, "--week") or dt.datetime.now(zone).date()
     try:
         code = vocab.region(area)
     except ValueError as exc:
@@ -131,7 +112,7 @@ def pain_weeks(obj: Context, since, athlete, as_json) -> None:
     from ..pain import vocab
     from ..textsafe import plain
 
-    start = _day(since, "--since")
+    start = option_day(since, "--since")
     with obj.reader() as store:
         weeks = store.ostrc_weeks(athlete, since=start)
     if as_json:

@@ -42,13 +42,13 @@ def report_cmd(obj: Context, athlete: str | None, all_athletes: bool, since: str
     Decision support, not a diagnosis.  Colour only on a terminal.
     """
     from ..report import build_athlete_report, render, write_private
-    from .load import _date, _zone
+    from .days import option_day, zone_of
     from .model import _model_path
 
     if athlete and all_athletes:
         raise click.UsageError("give --athlete NAME or --all, not both")
-    zone = _zone(tz)
-    first, last = _date(since, "--since"), _date(until, "--until")
+    zone = zone_of(tz)
+    first, last = option_day(since, "--since"), option_day(until, "--until")
     path = _model_path(obj, model_path)
     reports = []
     with obj.reader() as store:

@@ -7,7 +7,8 @@ import json
 import click
 
 from .main import Context, _pass_db, athlete_name, cli
-from .model import _model_path, _zone, json_option, model_option, tz_option
+from .days import option_day, zone_of
+from .model import _model_path, json_option, model_option, tz_option
 
 
 @cli.command("risk")
@@ -32,10 +33,9 @@ def risk_cmd(obj: Context, athlete: str, first: str | None, last: str | None, mo
     Decision support, not a diagnosis.
     """
     from ..model.risk import risk_for
-    from .load import _date
 
-    zone = _zone(tz)
-    d_first, d_last = _date(first, "--from"), _date(last, "--to")
+    zone = zone_of(tz)
+    d_first, d_last = option_day(first, "--from"), option_day(last, "--to")
     if d_first and d_last and d_first > d_last:
         raise click.ClickException(f"--from {d_first} is after --to {d_last}")
     with obj.reader() as store:
