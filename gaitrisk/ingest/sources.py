@@ -816,21 +816,28 @@ def estimate_count(paths: Iterable[str | os.PathLike[str]], limits: Limits = Lim
         if not os.path.isdir(path):
             total += max(_counts(path), 1)
             continue
-        stack = [(path, 0)]
-        while stack:
-            folder, depth = stack.pop()
-            try:
-                with os.scandir(folder) as listing:
-                    entries = [e for e in listing if not e.name.startswith(".")]
-            except OSError:
-                continue
-            for entry in entries:
-                kind = _entry_kind(entry)
-                if kind == "dir" and depth < limits.max_folder_depth:
-                    stack.append((entry.path, depth + 1))
-                elif kind == "file":
-                    total += _counts(entry.path)
+        total += sum(_counts(entry.path) for entry in _folder_files(path, limits))
     return total
+
+
+def _folder_files(path: str, limits: Limits) -> Iterator[os.DirEntry]:
+    """The files below folder ``path`` as :func:`iter_sources` walks them (hidden entries left out,
+    no deeper than ``limits.max_folder_depth``; an explicit stack, so no depth exhausts the call
+    stack; an unreadable folder is passed over)."""
+    stack = [(path, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = [e for e in listing if not e.name.startswith(".")]
+        except OSError:
+            continue
+        for entry in entries:
+            kind = _entry_kind(entry)
+            if kind == "dir" and depth < limits.max_folder_depth:
+                stack.append((entry.path, depth + 1))
+            elif kind == "file":
+                yield entry
 
 
 def ignored_files(paths: Iterable[str | os.PathLike[str]], limits: Limits = Limits()) -> dict[str, int]:
@@ -843,21 +850,10 @@ def ignored_files(paths: Iterable[str | os.PathLike[str]], limits: Limits = Limi
         path = os.fsdecode(raw)
         if not os.path.isdir(path):
             continue
-        stack = [(path, 0)]
-        while stack:
-            folder, depth = stack.pop()
-            try:
-                with os.scandir(folder) as listing:
-                    entries = [e for e in listing if not e.name.startswith(".")]
-            except OSError:
-                continue
-            for entry in entries:
-                kind = _entry_kind(entry)
-                if kind == "dir" and depth < limits.max_folder_depth:
-                    stack.append((entry.path, depth + 1))
-                elif kind == "file" and not is_activity_name(entry.name) and entry.name.lower() != _STRAVA_INDEX:
-                    ext = os.path.splitext(entry.name)[1].lower()
-                    counts[ext] = counts.get(ext, 0) + 1
+        for entry in _folder_files(path, limits):
+            if not is_activity_name(entry.name) and entry.name.lower() != _STRAVA_INDEX:
+                ext = os.path.splitext(entry.name)[1].lower()
+                counts[ext] = counts.get(ext, 0) + 1
     return counts
 
 
