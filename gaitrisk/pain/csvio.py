@@ -55,12 +55,23 @@ def read_pain_file(path: str | os.PathLike, athlete: str, zone: ZoneInfo) -> Csv
         return read_pain_csv(f.read(), athlete, zone)
 
 
-def read_pain_csv(data: bytes, athlete: str, zone: ZoneInfo) -> CsvImport:
-    """Parse and validate a pain CSV (bytes as read from disk)."""
-    out = CsvImport()
-    if len(data) > MAX_BYTES:
-        out.fatal = _too_large(len(data))
-        return out
+@dataclass
+class CsvRows:
+    """The data rows of a CSV table with checked columns: ``(line, {column: text})`` each, plus one
+    :class:`RowError` per row that is not a row of the table, or ``fatal`` when the file is not one."""
+
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    fatal: str | None = None
+
+
+def read_rows(data: bytes, required: tuple[str, ...], optional: tuple[str, ...],
+              aliases: dict[str, str]) -> CsvRows:
+    """The rows of a CSV file whose header must name ``required`` and may name ``optional`` columns
+    (header names are case-blind; ``aliases`` maps other names to them).  Separator: comma,
+    semicolon or tab, whichever the header line uses; blank lines are layout, not data."""
+    out = CsvRows()
+    columns = required + optional
     try:
         # utf-8-sig: spreadsheet programs write a byte-order mark.
         text = data.decode("utf-8-sig")
@@ -70,7 +81,7 @@ def read_pain_csv(data: bytes, athlete: str, zone: ZoneInfo) -> CsvImport:
                      "save the file as 'CSV UTF-8' and import it again")
         return out
     if not text.strip():
-        out.fatal = f"empty file: expected a header line with the columns {', '.join(COLUMNS)}"
+        out.fatal = f"empty file: expected a header line with the columns {', '.join(columns)}"
         return out
     try:
         # Only the start of the header line: the sniffer is quadratic in a long line (a hang).
@@ -83,11 +94,11 @@ def read_pain_csv(data: bytes, athlete: str, zone: ZoneInfo) -> CsvImport:
     except csv.Error as exc:
         out.fatal = f"line 1: unreadable header ({exc})"
         return out
-    names = [_ALIASES.get(h.strip().lower(), h.strip().lower()) for h in header]
+    names = [aliases.get(h.strip().lower(), h.strip().lower()) for h in header]
     problems = []
-    missing = [c for c in REQUIRED if c not in names]
-    unknown = [h for h, n in zip(header, names) if n not in COLUMNS]
-    repeated = sorted({n for n in names if names.count(n) > 1 and n in COLUMNS})
+    missing = [c for c in required if c not in names]
+    unknown = [h for h, n in zip(header, names) if n not in columns]
+    repeated = sorted({n for n in names if names.count(n) > 1 and n in columns})
     if missing:
         problems.append(f"missing column(s) {', '.join(missing)}")
     if unknown:
@@ -96,7 +107,7 @@ def read_pain_csv(data: bytes, athlete: str, zone: ZoneInfo) -> CsvImport:
         problems.append(f"repeated column(s) {', '.join(repeated)}")
     if problems:
         out.fatal = (f"line 1: wrong header: {'; '.join(problems)} "
-                     f"(expected {', '.join(REQUIRED)} and optionally {', '.join(OPTIONAL)})")
+                     f"(expected {', '.join(required)} and optionally {', '.join(optional)})")
         return out
     last_line = reader.line_num
     while True:
@@ -114,7 +125,21 @@ def read_pain_csv(data: bytes, athlete: str, zone: ZoneInfo) -> CsvImport:
         if len(row) != len(names):
             out.errors.append(RowError(start, f"{len(row)} fields, the header has {len(names)}"))
             continue
-        fields = dict(zip(names, row))
+        out.rows.append((start, dict(zip(names, row))))
+    return out
+
+
+def read_pain_csv(data: bytes, athlete: str, zone: ZoneInfo) -> CsvImport:
+    """Parse and validate a pain CSV (bytes as read from disk)."""
+    out = CsvImport()
+    if len(data) > MAX_BYTES:
+        out.fatal = _too_large(len(data))
+        return out
+    table = read_rows(data, REQUIRED, OPTIONAL, _ALIASES)
+    out.fatal, out.errors = table.fatal, table.errors
+    if table.fatal:
+        return out
+    for start, fields in table.rows:
         try:
             entry = build_entry(athlete, zone, date=fields["date"], time=fields.get("time"), score=fields["score"],
                                 region=fields["region"], side=fields["side"], when=fields["when"],
@@ -123,6 +148,7 @@ def read_pain_csv(data: bytes, athlete: str, zone: ZoneInfo) -> CsvImport:
             out.errors.append(RowError(start, str(exc)))
             continue
         out.entries.append((start, entry))
+    out.errors.sort(key=lambda e: e.line)   # one list in file order, whichever check found the row
     if not out.entries and not out.errors:
         out.fatal = "no data rows below the header"
     return out
