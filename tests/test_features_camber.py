@@ -151,3 +151,44 @@ def test_a_mixed_habit_and_a_side_declared_for_one_run():
     run = with_run_side(c, "right")
     assert (run.road_low_side, run.road_low_side_source) == ("right", "declared for this run")
     assert run.road_right_low_m == c.road_m and run.road_left_low_m == 0.0 and run.camber_exposure_index == -1.0
+
+
+def _kd_pairs(x, y, r):
+    from scipy.spatial import cKDTree
+    import numpy as np
+
+    found = cKDTree(np.column_stack([x, y])).query_pairs(r, output_type="ndarray")
+    return {(int(i), int(j)) for i, j in found}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pairs_within_finds_the_pairs_a_kd_tree_finds(seed):
+    import numpy as np
+
+    from gaitrisk.features.camber import PAIR_MAX_M, pairs_within
+
+    rng = np.random.default_rng(seed)
+    # a wandering path out and back, plus points on an exact grid (distances of exactly r)
+    steps = rng.normal(0, 4.0, size=(600, 2)).cumsum(axis=0)
+    path = np.concatenate([steps, steps[::-1] + rng.normal(0, 6.0, size=(600, 2))])
+    grid = np.array([(a * PAIR_MAX_M, b * PAIR_MAX_M) for a in range(-3, 4) for b in range(-3, 4)])
+    pts = np.concatenate([path, grid, path[:50]])  # repeated points: distance 0
+    x, y = pts[:, 0], pts[:, 1]
+    got = pairs_within(x, y, PAIR_MAX_M)
+    assert got.ndim == 2 and got.shape[1] == 2
+    assert (got[:, 0] < got[:, 1]).all()
+    assert {(int(i), int(j)) for i, j in got} == _kd_pairs(x, y, PAIR_MAX_M)
+    assert len({(int(i), int(j)) for i, j in got}) == len(got)  # each pair once
+
+
+def test_pairs_within_on_an_out_and_back_path():
+    import numpy as np
+
+    from gaitrisk.features.camber import PAIR_MAX_M, pairs_within, path_geometry
+
+    g = path_geometry(clean(_decode("out_and_back.gpx").samples))
+    assert g is not None
+    got = pairs_within(g.x, g.y, PAIR_MAX_M)
+    assert len(got) > 1000
+    assert {(int(i), int(j)) for i, j in got} == _kd_pairs(g.x, g.y, PAIR_MAX_M)
+    assert pairs_within(np.array([1.0]), np.array([2.0]), PAIR_MAX_M).shape == (0, 2)

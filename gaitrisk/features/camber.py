@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from .clean import CleanRun
 
@@ -161,11 +160,11 @@ def path_geometry(run: CleanRun) -> PathGeometry | None:
 def _partners(g: PathGeometry) -> np.ndarray:
     """For each grid point, the nearest point of the path heading the other way (-1: none).
 
-    Vectorised over all point pairs within PAIR_MAX_M (a k-d tree's pair list).
+    Vectorised over all point pairs within PAIR_MAX_M (:func:`pairs_within`).
     """
     n = g.s.size
     partner = np.full(n, -1)
-    pairs = cKDTree(np.column_stack([g.x, g.y])).query_pairs(PAIR_MAX_M, output_type="ndarray")
+    pairs = pairs_within(g.x, g.y, PAIR_MAX_M)
     if pairs.size == 0:
         return partner
     # Both tests are symmetric in the pair: test each pair once, then list it both ways (in the
@@ -182,6 +181,54 @@ def _partners(g: PathGeometry) -> np.ndarray:
     first = np.unique(i[order], return_index=True)[1]
     partner[i[order][first]] = j[order][first]
     return partner
+
+
+# The cells of pairs_within's grid are a hair wider than the reach, so that rounding in the cell
+# arithmetic never puts two points within reach more than one cell apart.
+_CELL_MARGIN = 1.0 + 1e-9
+# Half of a cell's 3 x 3 neighbourhood (itself, and four of its eight neighbours): every two
+# neighbouring cells are visited once, so every pair of points is found once.
+_HALF_NEIGHBOURS = ((0, 0), (0, 1), (1, -1), (1, 0), (1, 1))
+
+
+def pairs_within(x: np.ndarray, y: np.ndarray, r: float) -> np.ndarray:
+    """Every pair of points at most ``r`` apart, as rows ``(i, j)`` with ``i < j``, sorted.
+
+    The pairs a k-d tree's ``query_pairs(r)`` finds, with numpy alone: the points are
+    bucketed in a grid of cells ``r`` wide, and each point is tested only against the points
+    of its own and the neighbouring cells.  A path visits each cell a few times, so the
+    candidates stay a small multiple of the pairs.
+    """
+    n = x.size
+    if n < 2:
+        return np.empty((0, 2), dtype=np.intp)
+    cell = r * _CELL_MARGIN
+    cx = np.floor((x - x.min()) / cell).astype(np.int64)
+    cy = np.floor((y - y.min()) / cell).astype(np.int64) + 1  # row -1 of a neighbour stays >= 0
+    width = int(cy.max()) + 2
+    key = cx * width + cy
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    found = []
+    for dx, dy in _HALF_NEIGHBOURS:
+        target = key + (dx * width + dy)
+        lo = np.searchsorted(sorted_key, target, "left")
+        counts = np.searchsorted(sorted_key, target, "right") - lo
+        total = int(counts.sum())
+        if total == 0:
+            continue
+        i = np.repeat(np.arange(n), counts)
+        within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+        j = order[np.repeat(lo, counts) + within]
+        keep = (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2 <= r * r
+        if dx == 0 and dy == 0:
+            keep &= i < j
+        i, j = i[keep], j[keep]
+        found.append(np.column_stack([np.minimum(i, j), np.maximum(i, j)]))
+    if not found:
+        return np.empty((0, 2), dtype=np.intp)
+    pairs = np.concatenate(found)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
 def side_evidence(source: str | None) -> SideEvidence:
