@@ -11,6 +11,7 @@ Pure functions over numpy/pandas, one job per module:
 * :mod:`.record`    the per-run feature record (the JSON contract)
 * :mod:`.compute`   compute every run's record and store it (recomputed on a version change)
 * :mod:`.handoff`   the run pass made in the import's own task (``import_paths(leg_hook=...)``)
+* :mod:`.kept`      a run pass as kept until the records are finished (pickled, compressed)
 
 Formulas, sources and tolerances: ``docs/features.md`` and the evidence base
 (``../shared/docs/evidence.md``) sections cited in each docstring.

@@ -33,9 +33,9 @@ from . import FEATURE_VERSION
 from .camber import DeclaredSide, camber, path_geometry, with_run_side
 from .clean import clean, finite_column
 from .gait import CadenceBaseline, GaitCore, finish_gait, fit_personal_baseline, gait_core
-from .handoff import loaded
 from .intensity import (IntensityCore, best_window_speed, despike_hr, finish_intensity, intensity_core,
                         is_long_run, rolling_max_hr, surface_class)
+from .kept import unpack
 from .plausibility import screen
 from .profile import AthleteProfile, ResolvedProfile, profile_fingerprint, resolve
 from .record import RunFeatures
@@ -375,7 +375,7 @@ def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Calla
         jobs = (_RunJob(recs[i], _blob(store, recs[i].id), base) for i in to_run)
         results = executor.map(_run_pass, jobs)
         for i in todo:
-            rp, why = (loaded(ready.pop(i)), None) if i in ready else next(results)
+            rp, why = (unpack(ready.pop(i)), None) if i in ready else next(results)
             r = recs[i]
             if rp is not None and rp.features.activity_id != r.id:
                 raise RuntimeError(f"features: the pass of {rp.features.activity_id} came back for {r.id}")

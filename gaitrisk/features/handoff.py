@@ -12,14 +12,11 @@ one before it knows whether any file is new.
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .kept import pack, unpack
 from .profile import AthleteProfile, ResolvedProfile, profile_fingerprint, resolve
-
-# zstd's default level: a pass shrinks 2.6x in ≈ 0.1 ms.
-_LEVEL = 3
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,20 +40,14 @@ class ImportPass:
     fingerprint: str
 
     def __call__(self, rec: ActivityRecord, samples: pd.DataFrame) -> tuple[str, bytes]:
-        import zstandard
+        from .compute import run_pass  # numpy/pandas: only where a run is decoded
 
-        from .compute import run_pass
-
-        kept = pickle.dumps(run_pass(rec, samples, self.profile), pickle.HIGHEST_PROTOCOL)
-        return self.fingerprint, zstandard.ZstdCompressor(level=_LEVEL).compress(kept)
+        return self.fingerprint, pack(run_pass(rec, samples, self.profile))
 
 
 def loaded(kept: bytes) -> RunPass:
-    """The pass :class:`ImportPass` returned, as kept: only this package's own pickles reach here
-    (made by the import's workers, like the executor's results)."""
-    import zstandard
-
-    return pickle.loads(zstandard.ZstdDecompressor().decompress(kept))
+    """The pass :class:`ImportPass` returned, as kept (:func:`.kept.unpack`)."""
+    return unpack(kept)
 
 
 def import_pass(store, athlete: str) -> ImportPass:
