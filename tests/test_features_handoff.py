@@ -15,7 +15,7 @@ from gaitrisk.cli import cli
 from gaitrisk.executor import PoolExecutor
 from gaitrisk.features.compute import compute_and_store_features
 from gaitrisk.features.handoff import ImportPass, import_pass, loaded
-from gaitrisk.ingest import pipeline
+from gaitrisk.ingest import dedup
 from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.nightly import job as nightly_job
 from gaitrisk.store import Store
@@ -110,7 +110,7 @@ def _failing_hook(rec, samples):
 
 
 def test_results_beyond_the_cap_are_not_kept(tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline, "LEG_RESULTS_MAX", 3)
+    monkeypatch.setattr(dedup, "LEG_RESULTS_MAX", 3)
     with Store(tmp_path / "x.db") as st:
         rep = import_paths([str(RUNS)], st, "demo", leg_hook=import_pass(st, "demo"))
         assert len(rep.leg_results) == 3 and rep.imported > 3

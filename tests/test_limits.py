@@ -121,7 +121,7 @@ def test_zero_positions_among_real_ones_add_no_5000_km_jump(tmp_path):
 
 def test_limits_apply_to_fit_too(tmp_path, monkeypatch):
     """The time checks run after decoding, for every format: a FIT leg from 1989 is refused."""
-    from gaitrisk.ingest import pipeline
+    from gaitrisk.ingest import pipeline, worker
     from gaitrisk.ingest.decoders import REFERENCE
     from gaitrisk.records import DecodeResult
 
@@ -131,7 +131,7 @@ def test_limits_apply_to_fit_too(tmp_path, monkeypatch):
     act = real.activities[0]
     shift = act.samples["timestamp"].iloc[0] - dt.datetime(1989, 12, 31, tzinfo=UTC)
     act.samples["timestamp"] = act.samples["timestamp"] - shift
-    monkeypatch.setattr(pipeline, "_decode_job", lambda job: pipeline._Decoded(job, DecodeResult([act])))
+    monkeypatch.setattr(worker, "decode_job", lambda job: worker.Decoded(job, DecodeResult([act])))
     with Store(tmp_path / "g.db") as st:
         rep = pipeline.import_paths([str(fixture)], st, "ann")
     assert rep.imported == 0 and rep.failed[0]["reason"].startswith("starts 1989-12-31 00:00 UTC, before 2000")
