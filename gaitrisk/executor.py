@@ -78,24 +78,117 @@ class SerialExecutor(_Closing):
 
 
 class PoolExecutor(_Closing):
-    """A local process pool that keeps at most ``2 x workers`` items in flight (bounded memory)."""
+    """A local process pool that keeps at most ``2 x workers`` items in flight (bounded memory).
+
+    The worker processes start with the first item, not before: an executor made for a batch
+    that turns out to hold nothing new costs nothing.  Where processes fork (Linux), they start
+    with every module this process has imported by then.
+    """
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._pool: Executor = ProcessPoolExecutor(max_workers=workers, initializer=init_worker,
-                                                   initargs=(os.getpid(),))
+        self._pool: Executor | None = None
+        self._closed = False
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def _started(self) -> Executor:
+        if self._closed:
+            raise RuntimeError("cannot map on a closed PoolExecutor")
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=init_worker,
+                                             initargs=(os.getpid(),))
+        return self._pool
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         pending: deque = deque()
         for item in items:
-            pending.append(self._pool.submit(fn, item))
+            pending.append(self._started().submit(fn, item))
             if len(pending) >= AHEAD_PER_THREAD * self.workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
 
     def close(self) -> None:
-        self._pool.shutdown(cancel_futures=True)
+        self._closed = True
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
+# Estimated work (seconds of one core) below which a process pool costs more than it saves: its
+# workers start (forked: page faults on all this process has loaded), and what they are sent
+# and send back is pickled, about 0.3 s of CPU on the real-files batch of
+# scripts/bench_import.py (0.9 s of work), which a pool of 2 therefore barely speeds up on an
+# idle 2-core machine and slows down on a busy one.
+POOL_MIN_WORK_S = 1.5
+# The work of an item that does not say (``item.work``): about one run's feature pass.
+ITEM_WORK_S = 0.03
+
+
+def work_of(item: object) -> float:
+    """An item's estimated work in seconds of one core: its ``work`` attribute, else ``ITEM_WORK_S``."""
+    work = getattr(item, "work", None)
+    return ITEM_WORK_S if work is None else float(work)
+
+
+class WorkAwareExecutor(_Closing):
+    """In-process or a local pool of ``workers`` processes, decided by the work ahead, not the item count.
+
+    ``map`` walks up to ``min_work`` of estimated work (:func:`work_of`) ahead of the item it
+    runs.  It runs items in this process while less than that is waiting; once ``min_work`` is
+    waiting (a batch worth the pool) it hands the rest to the pool, which stays for later
+    calls.  The first item always runs here: by the time the pool forks, this process has
+    imported what the work needs, and the workers start with it instead of importing it each.
+    A small batch never starts a process; a large one loses at most one item's time.
+    """
+
+    def __init__(self, workers: int, min_work: float = POOL_MIN_WORK_S) -> None:
+        self.workers = workers
+        self.min_work = min_work
+        self._pool = PoolExecutor(workers)
+        self._ran_here = False
+
+    @property
+    def started(self) -> bool:
+        """Whether the worker processes have started."""
+        return self._pool.started
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        it = iter(items)
+        ahead: deque = deque()
+        waiting = 0.0
+        while True:
+            while waiting < self.min_work and not self._pool.started:  # walk ahead
+                item = next(it, _END)
+                if item is _END:
+                    break
+                ahead.append(item)
+                waiting += work_of(item)
+            if not ahead or self._pool.started or (waiting >= self.min_work and self._ran_here):
+                break
+            head = ahead.popleft()
+            waiting -= work_of(head)
+            self._ran_here = True
+            yield fn(head)
+        if not ahead and not self._pool.started:
+            return  # every item ran here
+        if not self._pool.started:
+            log.debug("%.2f s of work waiting: %d worker processes", waiting, self.workers)
+        yield from self._pool.map(fn, _chain(ahead, it))
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+_END = object()
+
+
+def _chain(first: deque, rest: Iterator[T]) -> Iterator[T]:
+    while first:
+        yield first.popleft()  # popped, so the pool's copy is the only reference left
+    yield from rest
 
 
 def init_worker(parent_pid: int) -> None:
@@ -206,10 +299,12 @@ class DaskExecutor(_Closing):
 
 
 def make_executor(workers: int | None, scheduler: str | None = None, *, retries: int = RETRIES,
-                  connect_timeout: float = CONNECT_TIMEOUT_S) -> SerialExecutor | PoolExecutor | DaskExecutor:
+                  connect_timeout: float = CONNECT_TIMEOUT_S
+                  ) -> SerialExecutor | PoolExecutor | WorkAwareExecutor | DaskExecutor:
     """The executor for ``--workers`` / ``--scheduler``.
 
-    Without a scheduler: ``None`` or 1 -> serial; 0 -> all cores; N -> N processes.
+    Without a scheduler: ``None`` or 1 -> serial; 0 -> all cores, when the work is worth it
+    (:class:`WorkAwareExecutor`); N -> N processes.
     With one, ``workers`` is ignored (the cluster has its own): ``"local"`` starts a
     Dask LocalCluster of one single-threaded process per core on this machine,
     ``"local:N"`` one of N processes; anything else is a scheduler address
@@ -220,7 +315,9 @@ def make_executor(workers: int | None, scheduler: str | None = None, *, retries:
     if workers is None or workers == 1:
         return SerialExecutor()
     n = os.cpu_count() or 1 if workers == 0 else workers
-    return SerialExecutor() if n <= 1 else PoolExecutor(n)
+    if n <= 1:
+        return SerialExecutor()
+    return WorkAwareExecutor(n) if workers == 0 else PoolExecutor(n)
 
 
 def parse_local(scheduler: str) -> int | None:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 
 import pytest
 
 from gaitrisk.executor import (
+    ITEM_WORK_S,
     ExecutorError,
     PoolExecutor,
     SerialExecutor,
+    WorkAwareExecutor,
     make_executor,
     parse_local,
+    work_of,
 )
 
 
@@ -26,6 +30,79 @@ def test_make_executor_picks_serial_or_pool():
     with make_executor(2) as pool:
         assert isinstance(pool, PoolExecutor) and pool.workers == 2
         assert list(pool.map(_square, range(20))) == [i * i for i in range(20)]
+
+
+def test_the_default_workers_weigh_the_work(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    with make_executor(0) as ex:
+        assert isinstance(ex, WorkAwareExecutor) and ex.workers == 2
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert isinstance(make_executor(0), SerialExecutor)
+
+
+@dataclass(frozen=True)
+class _Item:
+    value: int
+    work: float
+
+
+def _pid_of(item: _Item) -> tuple[int, int]:
+    import os
+
+    return item.value, os.getpid()
+
+
+def _items(works):
+    return [_Item(i, w) for i, w in enumerate(works)]
+
+
+def test_work_aware_keeps_a_small_batch_in_process_however_many_items():
+    import os
+
+    with WorkAwareExecutor(2, min_work=1.0) as ex:
+        out = list(ex.map(_pid_of, _items([0.01] * 90)))  # 90 items, 0.9 s of work
+        assert [v for v, _ in out] == list(range(90))
+        assert {pid for _, pid in out} == {os.getpid()} and not ex.started
+
+
+def test_work_aware_sends_a_few_large_items_to_the_pool():
+    import os
+
+    with WorkAwareExecutor(2, min_work=1.0) as ex:
+        out = list(ex.map(_pid_of, _items([0.6] * 4)))  # 4 items, 2.4 s of work
+        assert [v for v, _ in out] == [0, 1, 2, 3]
+        # the first runs here (the workers start with what it imported), the rest in the pool
+        assert out[0][1] == os.getpid() and all(pid != os.getpid() for _, pid in out[1:]) and ex.started
+        # once started, the pool takes every later batch, however small
+        assert all(pid != os.getpid() for _, pid in ex.map(_pid_of, _items([0.01] * 3)))
+
+
+def test_work_aware_never_starts_a_pool_for_the_last_items():
+    """What is left after the in-process items is less than the threshold: no pool."""
+    import os
+
+    with WorkAwareExecutor(2, min_work=1.0) as ex:
+        out = list(ex.map(_pid_of, _items([0.9, 0.5])))
+        assert {pid for _, pid in out} == {os.getpid()} and not ex.started
+
+
+def test_work_aware_walks_a_bounded_work_ahead():
+    pulled = []
+
+    def items():
+        for i in range(40):
+            pulled.append(i)
+            yield _Item(i, 0.125)
+
+    with WorkAwareExecutor(2, min_work=1.0) as ex:
+        for k, (v, _) in enumerate(ex.map(_pid_of, items())):
+            assert v == k and len(pulled) - k <= 9  # 1.0 s of work ahead, and one item more
+            if k == 5:
+                break
+
+
+def test_items_without_a_work_estimate_count_as_one_run_each():
+    assert work_of(object()) == ITEM_WORK_S and work_of(_Item(0, 2.5)) == 2.5
 
 
 def test_pool_bounds_items_in_flight_and_keeps_order():
@@ -47,9 +124,16 @@ def test_pool_bounds_items_in_flight_and_keeps_order():
 
 def test_context_manager_closes_the_pool():
     with PoolExecutor(2) as pool:
-        pass
+        assert list(pool.map(_square, range(3))) == [0, 1, 4]
     with pytest.raises(RuntimeError):
-        pool._pool.submit(_square, 1)
+        list(pool.map(_square, range(3)))
+
+
+def test_pool_starts_no_process_before_its_first_item():
+    with PoolExecutor(2) as pool:
+        assert not pool.started and list(pool.map(_square, [])) == []
+        assert not pool.started
+        assert list(pool.map(_square, [3])) == [9] and pool.started
 
 
 @pytest.mark.parametrize("spec, n", [("local:3", 3), ("LOCAL:1", 1), ("tcp://10.0.0.5:8786", None),

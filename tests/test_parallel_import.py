@@ -71,3 +71,33 @@ def test_cli_decoder_option_selects_the_reference(tmp_path, real_data):
 def test_cli_rejects_an_unknown_decoder(tmp_path):
     res = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), "import", str(tmp_path), "--decoder", "nope"])
     assert res.exit_code != 0 and "nope" in res.output
+
+
+class _Recording:
+    """An executor that runs in-process and keeps the items it was given."""
+
+    def __init__(self) -> None:
+        self.items: list = []
+
+    def map(self, fn, items):
+        for item in items:
+            self.items.append(item)
+            yield fn(item)
+
+
+def test_jobs_carry_the_work_estimate_the_executor_weighs(tmp_path, real_data):
+    from gaitrisk.executor import work_of
+    from gaitrisk.ingest.worker import estimated_work
+
+    runs = _folder(tmp_path, real_data)
+    for ship in ("bytes", "paths"):
+        rec = _Recording()
+        with Store(tmp_path / f"{ship}.db") as st:
+            assert import_paths([str(runs)], st, "me", executor=rec, ship=ship).imported >= 5
+        sizes = {p.name: p.stat().st_size for p in runs.iterdir()}
+        assert sorted(j.name.rsplit("/", 1)[-1] for j in rec.items) == sorted(sizes)
+        for job in rec.items:
+            assert work_of(job) == job.work == estimated_work(job.fmt, sizes[job.name.rsplit("/", 1)[-1]]) > 0
+        # the estimate grows with the file: a 220 kB FIT run weighs more than a 5-minute GPX
+        by_name = {j.name.rsplit("/", 1)[-1]: j.work for j in rec.items}
+        assert by_name["fitdecode__garmin-fr935-cr.fit"] > by_name["run0.gpx"]

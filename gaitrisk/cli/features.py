@@ -199,7 +199,7 @@ def features_cmd(obj, activity_id: str | None, update: bool, force: bool, athlet
             names = [athlete] if athlete else store.athletes()
             total = (sum(len(store.activities(a)) for a in names) if force
                      else sum(stale_count(store, a) for a in names))
-            executor = make_executor(workers, scheduler, total)
+            executor = make_executor(workers, scheduler)
             try:
                 with click.progressbar(length=total if show else 0, label="Features", file=sys.stderr,
                                        hidden=not show, show_pos=True) as bar:

@@ -182,22 +182,18 @@ scheduler_option = click.option(
     "--scheduler", default=None, envvar="GAITRISK_SCHEDULER", metavar="URL",
     help="Run the per-file and per-athlete work on a Dask scheduler (tcp://host:port; env GAITRISK_SCHEDULER).")
 workers_option = click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
-                              help="Work in N processes (0 = all cores; a handful of files is done in-process).")
-# Below this many files the work runs in-process: starting a process pool is not worth it for a
-# handful of files (a project choice, not benchmarked).
-POOL_MIN_FILES = 16
+                              help="Work in N processes (0 = all cores when the work is worth it; "
+                                   "a small batch is done in-process).")
 
 
-def make_executor(workers: int, scheduler: str | None, n_files: int | None = None):
+def make_executor(workers: int, scheduler: str | None):
     """The executor of ``--workers``/``--scheduler`` (``import`` and ``nightly``).
 
-    ``workers=0`` (the default) means all cores, except for fewer than ``POOL_MIN_FILES``
-    files (``n_files``, when known), which run in-process.
+    ``workers=0`` (the default) means all cores once the work waiting is worth a process pool,
+    in-process until then (:class:`gaitrisk.executor.WorkAwareExecutor`).
     """
     from .. import executor
 
-    if workers == 0 and n_files is not None and n_files < POOL_MIN_FILES:
-        workers = 1
     try:
         return executor.make_executor(workers, scheduler)
     except (ValueError, OSError, RuntimeError) as exc:  # the executor's errors name the scheduler
@@ -231,7 +227,7 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
 
     show = not (obj.quiet or as_json) and sys.stderr.isatty()
     n_files = estimate_count(paths)
-    executor = make_executor(workers, scheduler, n_files)
+    executor = make_executor(workers, scheduler)
     # Files whose outcome is committed (the pipeline reports a file after its batch's commit).
     done = {"files": 0, "features": False}
 

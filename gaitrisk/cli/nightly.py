@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 
 import click
 
@@ -80,9 +79,7 @@ def nightly_cmd(obj: Context, inbox, archive, quarantine, report_dir, athlete, f
 
     zone = zone_of(tz)
     show = not (obj.quiet or as_json) and sys.stderr.isatty()
-    from ..ingest.sources import estimate_count
-
-    executor = make_executor(workers, scheduler, estimate_count([inbox]) if Path(inbox).is_dir() else 0)
+    executor = make_executor(workers, scheduler)
     try:
         summary = run_nightly(obj.db or default_db_path(), inbox, archive=archive, quarantine=quarantine,
                               report_dir=report_dir, default_athlete=athlete, flat=flat, zone=zone,

@@ -14,6 +14,7 @@ Outcomes per file are values, not exceptions: one bad file is reported and the b
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections import deque
 from contextlib import nullcontext
@@ -28,7 +29,7 @@ from .dedup import (LEG_RESULTS_MAX, RACY_S, READER_VERSION, SAME_COVER_S, SAME_
 from .outcomes import FileOutcome, ImportReport
 from .sources import DiskFile, Limits, SourceFile, SourcePath, SourceProblem, iter_sources
 from .sports import is_running, normalise_sport
-from .worker import MAX_ACTIVITY_S, Done, Job, LegHook, activity_id, process_job
+from .worker import MAX_ACTIVITY_S, Done, Job, LegHook, activity_id, estimated_work, process_job
 
 __all__ = ["BATCH_BYTES", "BATCH_FILES", "BATCH_SECONDS", "LEG_RESULTS_MAX", "MAX_ACTIVITY_S", "RACY_S",
            "READER_VERSION", "SAME_COVER_S", "SAME_RUN_OVERLAP", "SAME_RUN_START_S", "SHIP", "STORE_REFUSALS",
@@ -150,8 +151,9 @@ class _FileOrder:
                 continue
             self.issued += 1
             self.job_state[self.issued] = state
-            yield Job(item.name, item.fmt, data, dict(item.meta), sha, self.decoders, self.athlete,
-                      item.path if isinstance(item, SourcePath) else None, self.limits, self.leg_hook)
+            path = item.path if isinstance(item, SourcePath) else None
+            yield Job(item.name, item.fmt, data, dict(item.meta), sha, self.decoders, self.athlete, path, self.limits,
+                      self.leg_hook, estimated_work(item.fmt, len(data) if data is not None else _size(path)))
 
     def _known_bytes(self, name: str, sha: str, state: FileState) -> bool:
         """Notes the outcome of bytes the store already holds or skipped: no need to decode them again."""
@@ -177,6 +179,14 @@ class _FileOrder:
 
     def result(self, k: int, done: Done) -> _Result:
         return _Result(done, self.job_state.pop(k))
+
+
+def _size(path: str | None) -> int:
+    """A deferred file's size, for its work estimate (0 when it cannot be read: the worker says why)."""
+    try:
+        return os.stat(path).st_size if path else 0
+    except OSError:
+        return 0
 
 
 class _Writer:

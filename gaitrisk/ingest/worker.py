@@ -36,6 +36,22 @@ LegHook = Callable[[ActivityRecord, "pd.DataFrame"], Any]
 MAX_ACTIVITY_S = 4 * 86400.0  # one recording longer than 4 days (multi-day races stop the watch)
 
 
+# Seconds of one core a file costs (read, decode, check, encode, the features' run pass): a
+# fixed part and a part per byte, by format.  Only the choice between this process and a
+# pool uses it (:class:`gaitrisk.executor.WorkAwareExecutor`), so a rough fit will do: CPU
+# time over the real files of ../shared/real-data on the 2-core development machine, the FIT
+# bytes weighed up because a compact FIT file (a one-hour run at 1 s in 140 kB, 30 ms of work)
+# holds three times the records of the real files' average (116 B a record).
+FILE_WORK_S = {"fit": 0.003, "gpx": 0.004, "tcx": 0.010}
+BYTE_WORK_S = {"fit": 100e-9, "gpx": 65e-9, "tcx": 40e-9}
+
+
+def estimated_work(fmt: str, size: int) -> float:
+    """The seconds of one core a ``size``-byte file of format ``fmt`` is expected to cost."""
+    return (FILE_WORK_S.get(fmt, max(FILE_WORK_S.values()))
+            + size * BYTE_WORK_S.get(fmt, max(BYTE_WORK_S.values())))
+
+
 @dataclass(frozen=True)
 class Job:
     """One file's work, in plain picklable values so it can run in another process.
@@ -54,6 +70,7 @@ class Job:
     path: str | None = None
     limits: Limits = field(default_factory=Limits)
     leg_hook: LegHook | None = None
+    work: float | None = None  # :func:`estimated_work`, for the executor's choice
 
 
 @dataclass(frozen=True)
