@@ -17,6 +17,10 @@ Usage:
       generated GPX runs), with the file index and without it, in-process and through the CLI
   (e) peak memory (ru_maxrss) of a fresh process importing one export zip of all the generated
       runs (stored, hundreds of MB) with 2 workers, and of its largest worker
+  (f) the real files as one everyday batch: every FIT and GPX file under --real (damaged ones
+      included), `gaitrisk import` end to end (features included) in a fresh process each time,
+      the default --workers and --workers 1 taking turns (best of --real-repeats), against
+      fitparse/gpxpy merely decoding the same files in this process
 
 Plain Python, no extra tools.  Generated corpora (and the nightly store) are cached under
 /tmp/gaitrisk-bench-cache and rebuilt when CORPUS_VERSION or the store schema changes.
@@ -258,9 +262,10 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--baseline-runs", type=int, default=100,
                     help="of those, how many the fitparse/gpxpy baseline imports (ratio per file)")
     ap.add_argument("--nightly", type=int, default=10_000, help="activities in the store for (d)")
-    ap.add_argument("--workers", default="1,2", help="worker counts for (c)")
+    ap.add_argument("--workers", default="1,2", help="worker counts for (c) (0: the default, work-aware)")
     ap.add_argument("--real", default=str(REPO.parent / "shared" / "real-data"))
-    ap.add_argument("--skip", default="", help="comma list of parts to skip: a,b,c,d,e")
+    ap.add_argument("--skip", default="", help="comma list of parts to skip: a,b,c,d,e,f")
+    ap.add_argument("--real-repeats", type=int, default=3, help="(f): turns of default and one worker")
     ap.add_argument("--skip-paths", action="store_true", help="leave out the ship=\"paths\" run of (c)")
     ap.add_argument("--ratio-runs", type=int, default=300, help="(c): runs in the alternating 1-vs-2-worker check")
     ap.add_argument("--ratio-repeats", type=int, default=3,
@@ -296,6 +301,8 @@ def main(argv: list[str]) -> int:
             rows.extend(_nightly(args.nightly))
         if "e" not in skip:
             rows.extend(_memory(tmp, paths))
+        if "f" not in skip and real.is_dir():
+            rows.extend(_real_batch(tmp, real, args.real_repeats))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("| measure | measured | ratio | target |")
@@ -319,14 +326,14 @@ def _end_to_end(tmp: Path, paths: list[Path], args, label: str, *, by_format: bo
     per_worker: dict[int, Timing] = {}
     for w in [int(x) for x in args.workers.split(",")]:
         t = per_worker[w] = timed_import(paths, DEFAULT, w, tmp / f"fast{w}.db")
-        rows.append((f"(c) {label}: `gaitrisk import` (ingest + features) of {n} one-hour runs, {w} worker(s)",
+        rows.append((f"(c) {label}: `gaitrisk import` (ingest + features) of {n} one-hour runs, {_workers(w)}",
                      f"{t.wall:.1f} s wall: {t.wall / n * 1e3:.0f} ms/file vs {base * 1e3:.0f} ms/file "
                      f"fitparse/gpxpy ({m} files); CPU {t.cpu / n * 1e3:.0f} vs {base_cpu * 1e3:.0f} ms/file, "
                      f"this process {t.parent_cpu / n * 1e3:.1f} ms/file",
                      f"{base * n / t.wall:,.0f}× wall, {base_cpu * n / t.cpu:,.0f}× CPU",
                      "≥ 50×; whole batch well under 60 s on 2 cores"))
         rows.append((f"(c) {label}: of which the ingest (decode, check, encode, each run's feature pass, store), "
-                     f"{w} worker(s)",
+                     f"{_workers(w)}",
                      f"{t.ingest_wall:.1f} s wall: {t.ingest_wall / n * 1e3:.1f} ms/file vs {base_ingest * 1e3:.0f} "
                      f"ms/file; the records finished after it {(t.wall - t.ingest_wall) / n * 1e3:.1f} ms/file vs "
                      f"{base - base_ingest:.3f} s/file", f"{base_ingest * n / t.ingest_wall:,.0f}× wall", ""))
@@ -337,6 +344,10 @@ def _end_to_end(tmp: Path, paths: list[Path], args, label: str, *, by_format: bo
         ref_cpu, fast_cpu = ref.cpu / max(m // 2, 1), fast.cpu / len(sub)
         rows.append((f"(c) {fmt.upper()} only, 1 worker, CPU per file", f"{fast_cpu * 1e3:.0f} ms vs "
                      f"{ref_cpu * 1e3:.0f} ms fitparse/gpxpy", f"{ref_cpu / fast_cpu:,.0f}× CPU", ""))
+    if 0 in per_worker and 1 in per_worker:
+        rows.append((f"(c) {label}: default workers ÷ 1 worker", f"{per_worker[1].wall:.1f} s / "
+                     f"{per_worker[0].wall:.1f} s", f"{per_worker[1].wall / per_worker[0].wall:.2f}× wall",
+                     "≥ 1.0× (never slower)"))
     if 1 in per_worker and 2 in per_worker:
         one, two = per_worker[1], per_worker[2]
         bound = two.cpu / max(two.parent_cpu, 1e-9)
@@ -370,6 +381,10 @@ def _end_to_end(tmp: Path, paths: list[Path], args, label: str, *, by_format: bo
                      f"writer CPU {t.parent_cpu / n * 1e3:.1f} ms/file", f"{per_worker[2].wall / t.wall:.2f}× bytes",
                      "results identical (tests)"))
     return rows
+
+
+def _workers(w: int) -> str:
+    return "default workers (--workers 0: all cores when the work is worth it)" if w == 0 else f"{w} worker(s)"
 
 
 def _nightly(n: int) -> list[tuple[str, str, str, str]]:
@@ -456,6 +471,82 @@ def _memory_child(archive: Path) -> int:
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(own, kids, secs)
     return 0
+
+
+def real_batch_files(real: Path) -> list[Path]:
+    """Every FIT and GPX file under ``real`` (the damaged ones too: they are part of the job)."""
+    return sorted(p for p in real.rglob("*") if p.is_file() and p.suffix.lower() in (".fit", ".gpx"))
+
+
+def _reference_decode(path: Path) -> None:
+    """fitparse or gpxpy reading every message or point of one file, nothing more (a damaged
+    file's error ends its read, as it ends fitparse's)."""
+    import io
+
+    data = path.read_bytes()
+    try:
+        if path.suffix.lower() == ".fit":
+            import fitparse
+
+            for _ in fitparse.FitFile(io.BytesIO(data), check_crc=False).get_messages():
+                pass
+        else:
+            import gpxpy
+
+            gpxpy.parse(data.decode("utf-8-sig", errors="replace"))
+    except Exception:  # noqa: BLE001 - a damaged file: the baseline stops where the reader stops
+        log.debug("baseline read of %s failed", path, exc_info=True)
+
+
+def _cold_import(files: list[Path], db: Path, workers: int) -> tuple[float, dict]:
+    """Wall seconds of `gaitrisk import --json` of ``files`` into a new store in a fresh process."""
+    if db.exists():
+        db.unlink()
+    cmd = [sys.executable, "-c", "from gaitrisk.cli.main import main; main()", "--db", str(db), "import",
+           *map(str, files), "--athlete", "bench", "--workers", str(workers), "--json"]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=REPO)
+    wall = time.perf_counter() - t0
+    try:
+        return wall, json.loads(proc.stdout)
+    except ValueError:
+        return wall, {"error": proc.stderr.strip().splitlines()[-1:]}
+
+
+def _real_batch(tmp: Path, real: Path, repeats: int) -> list[tuple[str, str, str, str]]:
+    """(f): the real files end to end, default workers and one worker in turns, vs decode only."""
+    files = real_batch_files(real)
+    fits = [p for p in files if p.suffix.lower() == ".fit"]
+    mb = sum(p.stat().st_size for p in files) / 2**20
+    ref_fit = ref_gpx = float("inf")
+    best = {0: float("inf"), 1: float("inf")}
+    counts: dict = {}
+    for _ in range(max(repeats, 1)):
+        t0 = time.perf_counter()
+        for p in fits:
+            _reference_decode(p)
+        t1 = time.perf_counter()
+        for p in files:
+            if p not in fits:
+                _reference_decode(p)
+        ref_fit, ref_gpx = min(ref_fit, t1 - t0), min(ref_gpx, time.perf_counter() - t1)
+        for w in (0, 1):
+            wall, counts[w] = _cold_import(files, tmp / f"real{w}.db", w)
+            best[w] = min(best[w], wall)
+    if counts[0] != counts[1]:
+        log.warning("real batch: default workers %s, one worker %s", counts[0], counts[1])
+    ref = ref_fit + ref_gpx
+    what = (f"{len(fits)} FIT + {len(files) - len(fits)} GPX files, {mb:.1f} MB ({counts[0]}); fitparse "
+            f"{ref_fit:.1f} s + gpxpy {ref_gpx:.1f} s decode only, best of {max(repeats, 1)}")
+    return [
+        ("(f) real files, `gaitrisk import` end to end (cold process, features), default --workers",
+         f"{best[0]:.2f} s; {what}", f"{ref / best[0]:,.1f}× fitparse+gpxpy, {ref_fit / best[0]:,.1f}× fitparse",
+         "≥ 50× fitparse decode-only"),
+        ("(f) same, --workers 1", f"{best[1]:.2f} s", f"{ref / best[1]:,.1f}× fitparse+gpxpy, "
+         f"{ref_fit / best[1]:,.1f}× fitparse", ""),
+        ("(f) default --workers ÷ --workers 1", f"{best[1]:.2f} s / {best[0]:.2f} s", f"{best[1] / best[0]:.2f}×",
+         "≥ 1.0× (never slower)"),
+    ]
 
 
 if __name__ == "__main__":
