@@ -142,11 +142,17 @@ class WorkAwareExecutor(_Closing):
     calls.  The first item always runs here: by the time the pool forks, this process has
     imported what the work needs, and the workers start with it instead of importing it each.
     A small batch never starts a process; a large one loses at most one item's time.
+
+    Nor does a machine whose cores are all busy (its load average, ``load()``, above
+    ``cores - 1``: this process counts for one): more processes would get no more CPU, only
+    the pool's costs.  Load is checked again for each item until the pool starts.
     """
 
-    def __init__(self, workers: int, min_work: float = POOL_MIN_WORK_S) -> None:
+    def __init__(self, workers: int, min_work: float = POOL_MIN_WORK_S,
+                 load: Callable[[], float] | None = None) -> None:
         self.workers = workers
         self.min_work = min_work
+        self._load = load or one_minute_load
         self._pool = PoolExecutor(workers)
         self._ran_here = False
 
@@ -166,7 +172,9 @@ class WorkAwareExecutor(_Closing):
                     break
                 ahead.append(item)
                 waiting += work_of(item)
-            if not ahead or self._pool.started or (waiting >= self.min_work and self._ran_here):
+            if not ahead or self._pool.started:
+                break
+            if waiting >= self.min_work and self._ran_here and self._cores_free():
                 break
             head = ahead.popleft()
             waiting -= work_of(head)
@@ -178,8 +186,19 @@ class WorkAwareExecutor(_Closing):
             log.debug("%.2f s of work waiting: %d worker processes", waiting, self.workers)
         yield from self._pool.map(fn, _chain(ahead, it))
 
+    def _cores_free(self) -> bool:
+        return self._load() <= (os.cpu_count() or 1) - 1
+
     def close(self) -> None:
         self._pool.close()
+
+
+def one_minute_load() -> float:
+    """The system's one-minute load average (0 where the system does not tell)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows has none
+        return 0.0
 
 
 _END = object()

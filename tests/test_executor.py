@@ -52,6 +52,10 @@ def _pid_of(item: _Item) -> tuple[int, int]:
     return item.value, os.getpid()
 
 
+def _idle() -> float:
+    return 0.0
+
+
 def _items(works):
     return [_Item(i, w) for i, w in enumerate(works)]
 
@@ -59,7 +63,7 @@ def _items(works):
 def test_work_aware_keeps_a_small_batch_in_process_however_many_items():
     import os
 
-    with WorkAwareExecutor(2, min_work=1.0) as ex:
+    with WorkAwareExecutor(2, min_work=1.0, load=_idle) as ex:
         out = list(ex.map(_pid_of, _items([0.01] * 90)))  # 90 items, 0.9 s of work
         assert [v for v, _ in out] == list(range(90))
         assert {pid for _, pid in out} == {os.getpid()} and not ex.started
@@ -68,7 +72,7 @@ def test_work_aware_keeps_a_small_batch_in_process_however_many_items():
 def test_work_aware_sends_a_few_large_items_to_the_pool():
     import os
 
-    with WorkAwareExecutor(2, min_work=1.0) as ex:
+    with WorkAwareExecutor(2, min_work=1.0, load=_idle) as ex:
         out = list(ex.map(_pid_of, _items([0.6] * 4)))  # 4 items, 2.4 s of work
         assert [v for v, _ in out] == [0, 1, 2, 3]
         # the first runs here (the workers start with what it imported), the rest in the pool
@@ -81,7 +85,7 @@ def test_work_aware_never_starts_a_pool_for_the_last_items():
     """What is left after the in-process items is less than the threshold: no pool."""
     import os
 
-    with WorkAwareExecutor(2, min_work=1.0) as ex:
+    with WorkAwareExecutor(2, min_work=1.0, load=_idle) as ex:
         out = list(ex.map(_pid_of, _items([0.9, 0.5])))
         assert {pid for _, pid in out} == {os.getpid()} and not ex.started
 
@@ -94,11 +98,20 @@ def test_work_aware_walks_a_bounded_work_ahead():
             pulled.append(i)
             yield _Item(i, 0.125)
 
-    with WorkAwareExecutor(2, min_work=1.0) as ex:
+    with WorkAwareExecutor(2, min_work=1.0, load=_idle) as ex:
         for k, (v, _) in enumerate(ex.map(_pid_of, items())):
             assert v == k and len(pulled) - k <= 9  # 1.0 s of work ahead, and one item more
             if k == 5:
                 break
+
+
+def test_work_aware_stays_in_process_while_every_core_is_busy():
+    import os
+
+    loads = iter([4.0, 3.5, 0.2])  # the other processes finish: the pool starts
+    with WorkAwareExecutor(2, min_work=1.0, load=lambda: next(loads, 0.2)) as ex:
+        out = list(ex.map(_pid_of, _items([0.6] * 6)))
+        assert [pid == os.getpid() for _, pid in out] == [True, True, True, False, False, False]
 
 
 def test_items_without_a_work_estimate_count_as_one_run_each():
