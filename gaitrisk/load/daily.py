@@ -118,7 +118,7 @@ def load_runs(store, athlete: str, zone: ZoneInfo) -> RunsFrame:
     """Read an athlete's runs that count (:mod:`gaitrisk.review`), with per-run features where the
     store has them."""
     features = None
-    if hasattr(store, "run_features"):  # added by the per-run features issue (8)
+    if hasattr(store, "run_features"):  # a store without per-run features has no such method
         try:
             features = store.run_features(athlete)
         except Exception as exc:  # a features bug must not take the load table down

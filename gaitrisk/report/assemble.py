@@ -33,7 +33,7 @@ from .runsamples import RunSamples, run_samples
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WEEKS = 8          # the issue: "the last 8 weeks of load"
+DEFAULT_WEEKS = 8          # the report spans the last 8 weeks of load
 MAX_WEEKS = 520            # the same cap as ``gaitrisk load --weeks``
 FLAG_DAYS = 7              # "current" flags: the last 7 days, like ``gaitrisk flags``
 STALE_DAYS = 7             # say so when the latest data is older than this on the report day
