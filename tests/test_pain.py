@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gaitrisk.load.calendar import TimeZoneError, resolve_zone, to_utc
+from gaitrisk.times import TimeZoneError, resolve_zone, to_utc
 from gaitrisk.pain import build_entry, read_pain_csv, vocab
 from gaitrisk.store import Store
 

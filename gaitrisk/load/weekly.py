@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from ..times import iso
 from . import metrics as M
 from .daily import DESCENT, DISTANCE, GAP_DISTANCE, LONGEST, MOVING_TIME, NO_DATA, RUNS, RunsFrame, daily_series
 from .gaps import DataGap
@@ -39,9 +40,7 @@ class RunSpike:
     spike_tier: str
 
     def as_json(self) -> dict:
-        from ..store.sqlite import _iso
-
-        return {"id": self.id, "start_time": _iso(self.start_time), "distance_m": _r(self.distance_m, 1),
+        return {"id": self.id, "start_time": iso(self.start_time), "distance_m": _r(self.distance_m, 1),
                 "longest_prev_30d_m": _r(self.longest_prev_30d_m, 1), "spike_pct": _r(self.spike_pct, 2),
                 "spike_tier": self.spike_tier}
 

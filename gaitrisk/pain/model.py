@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from ..load.calendar import TimeZoneError, to_utc
+from ..times import TimeZoneError, to_utc
 from ..plausible import day_problem
 from . import vocab
 
