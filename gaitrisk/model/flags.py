@@ -35,8 +35,8 @@ import pandas as pd
 
 from .dataset import FEATURE_GROUPS, FEATURES, Dataset, build_dataset
 from .rules import (
-    _SUGGEST,
     LEVEL,
+    SUGGESTIONS,
     Contributor,
     Flag,
     clinician_flags,
@@ -125,7 +125,7 @@ def merge_model(flags: Sequence[Flag], view: ModelView, last: dt.date) -> list[F
            if f.code in groups else f for f in flags]
     fired = {f.code for f in flags}
     for code, log_odds in view.contributions:
-        if not view.at_risk or log_odds < MODEL_FLAG_LOG_ODDS or code in fired or code not in _SUGGEST:
+        if not view.at_risk or log_odds < MODEL_FLAG_LOG_ODDS or code in fired or code not in SUGGESTIONS:
             continue
         if rule_factor(code).grade == "hypothesis":   # only the rule may raise a hypothesis, on observed data
             continue
@@ -135,7 +135,7 @@ def merge_model(flags: Sequence[Flag], view: ModelView, last: dt.date) -> list[F
         out.append(Flag(code, "info", last,
                         f"the model raises your odds of a pain onset in the next {view.horizon_days} days "
                         f"x{np.exp(log_odds):.1f} (log-odds {log_odds:+.2f}) from these features: {named}; "
-                        f"no rule of this kind fired", _SUGGEST[code], contributors, "model",
+                        f"no rule of this kind fired", SUGGESTIONS[code], contributors, "model",
                         flag_evidence(code)))
     return out
 
