@@ -345,7 +345,7 @@ def _gap_json(g) -> dict:
 @_pass_db
 def gap_add(obj: Context, first, last, reason, athlete, as_json) -> None:
     """Declare local calendar days --from .. --to (inclusive) as having no data."""
-    from ..load.gaps import DataGap
+    from ..records import DataGap
 
     try:
         gap = DataGap(athlete=athlete, first_day=option_day(first, "--from"), last_day=option_day(last, "--to"), reason=reason)

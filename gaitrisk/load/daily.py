@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from ..records import DataGap
 from ..review import counted
-from .gaps import DataGap
 
 log = logging.getLogger(__name__)
 

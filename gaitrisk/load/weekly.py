@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from ..records import DataGap
 from ..times import iso
 from . import metrics as M
 from .daily import DESCENT, DISTANCE, GAP_DISTANCE, LONGEST, MOVING_TIME, NO_DATA, RUNS, RunsFrame, daily_series
-from .gaps import DataGap
 
 SPIKE_ORDER = (M.TIER_INSUFFICIENT, M.TIER_NONE, "small", "moderate", "large")
 ACWR_CAVEAT = ("ACWR (7:21 uncoupled and EWMA 7/28) is shown as a feature only: the evidence for runners is "

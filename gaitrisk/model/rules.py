@@ -61,7 +61,7 @@ from ..load import metrics as M
 from . import evidence
 from .evidence import FlagEvidence
 from ..pain.compliance import BASELINE_DAYS, BASELINE_MIN_LOGGED
-from ..pain.vocab import REGIONS, SIDES
+from ..vocab import REGIONS, SIDES
 
 Severity = Literal["info", "warn", "high"]
 LEVEL = {"info": 1, "warn": 2, "high": 3}

@@ -16,10 +16,9 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
-from ..records import ActivityRecord, DeviceSummary, Lap
-from ..review import Review
+from ..records import ActivityRecord, DataGap, DeviceSummary, Lap, OstrcWeek, PainEntry, Review
 from ..times import iso, parse_iso
 from . import codec
 from .migrations import MIGRATIONS
@@ -484,19 +483,17 @@ class Store:
                   " p.date_only, p.zone")
 
     @staticmethod
-    def _pain_values(e) -> tuple:
+    def _pain_values(e: PainEntry) -> tuple:
         return (iso(e.time_utc), e.time_utc.timestamp(), int(e.date_only), e.zone, e.score, e.region, e.side,
                 e.when, e.behaviour, e.note)
 
     @staticmethod
-    def _pain_record(row: tuple):
-        from ..pain.model import PainEntry
-
+    def _pain_record(row: tuple) -> PainEntry:
         return PainEntry(id=row[0], athlete=row[1], time_utc=parse_iso(row[2]), score=row[3], region=row[4],
                          side=row[5], when=row[6], behaviour=row[7], note=row[8], date_only=bool(row[9]),
                          zone=row[10])
 
-    def add_pain_entries(self, entries) -> list[int | None]:
+    def add_pain_entries(self, entries: Sequence[PainEntry]) -> list[int | None]:
         """Store pain entries in one transaction; the id of each, ``None`` where it was already stored."""
         ids: list[int | None] = []
         if not entries:
@@ -514,7 +511,7 @@ class Store:
         return ids
 
     def pain_entries(self, athlete: str, since: dt.datetime | None = None,
-                     until: dt.datetime | None = None) -> list:
+                     until: dt.datetime | None = None) -> list[PainEntry]:
         """An athlete's pain entries, oldest first, optionally within [since, until)."""
         sql = (f"SELECT {self._PAIN_COLS} FROM pain_entries p JOIN athletes ath ON ath.id=p.athlete_id"
                " WHERE ath.name=?")
@@ -527,12 +524,12 @@ class Store:
             args.append(until.timestamp())
         return [self._pain_record(r) for r in self._conn.execute(sql + " ORDER BY p.ts, p.id", args)]
 
-    def pain_entry(self, athlete: str, entry_id: int):
+    def pain_entry(self, athlete: str, entry_id: int) -> PainEntry | None:
         row = self._conn.execute(f"SELECT {self._PAIN_COLS} FROM pain_entries p JOIN athletes ath"
                                  " ON ath.id=p.athlete_id WHERE ath.name=? AND p.id=?", (athlete, entry_id)).fetchone()
         return self._pain_record(row) if row else None
 
-    def update_pain_entry(self, entry) -> bool:
+    def update_pain_entry(self, entry: PainEntry) -> bool:
         """Overwrite a stored entry (matched by id and athlete).  False when there is no such entry."""
         aid = self.athlete_id(entry.athlete, create=False)
         if aid is None or entry.id is None:
@@ -564,7 +561,7 @@ class Store:
         return cur.rowcount == 1
 
     # -- weekly OSTRC questionnaire -----------------------------------------------
-    def put_ostrc_weeks(self, weeks) -> list[bool]:
+    def put_ostrc_weeks(self, weeks: Sequence[OstrcWeek]) -> list[bool]:
         """Store weekly answers in one transaction; per answer, True when it replaced an earlier one
         (one answer per athlete, week and area: the newer one stands)."""
         replaced: list[bool] = []
@@ -585,10 +582,8 @@ class Store:
                           (*key, *w.answers, iso(w.entered_at), w.note))
         return replaced
 
-    def ostrc_weeks(self, athlete: str, since: dt.date | None = None, until: dt.date | None = None) -> list:
+    def ostrc_weeks(self, athlete: str, since: dt.date | None = None, until: dt.date | None = None) -> list[OstrcWeek]:
         """An athlete's weekly answers, oldest week first (then by area), weeks starting in [since, until]."""
-        from ..pain.ostrc import OstrcWeek
-
         sql = ("SELECT o.id, ath.name, o.week_start, o.area, o.participation, o.training, o.performance, o.symptoms,"
                " o.entered_at, o.note FROM ostrc_weeks o JOIN athletes ath ON ath.id=o.athlete_id WHERE ath.name=?")
         args: list = [athlete]
@@ -603,7 +598,7 @@ class Store:
                 for r in self._conn.execute(sql + " ORDER BY o.week_start, o.area", args)]
 
     # -- data gaps -----------------------------------------------------
-    def add_gap(self, gap) -> int:
+    def add_gap(self, gap: DataGap) -> int:
         aid = self.athlete_id(gap.athlete)
         with self.transaction() as c:
             cur = c.execute("INSERT INTO data_gaps(athlete_id, first_day, last_day, reason, created_at)"
@@ -611,9 +606,7 @@ class Store:
                                                     gap.reason, iso(dt.datetime.now(dt.timezone.utc))))
         return int(cur.lastrowid)
 
-    def gaps(self, athlete: str) -> list:
-        from ..load.gaps import DataGap
-
+    def gaps(self, athlete: str) -> list[DataGap]:
         rows = self._conn.execute(
             "SELECT g.id, ath.name, g.first_day, g.last_day, g.reason FROM data_gaps g JOIN athletes ath"
             " ON ath.id=g.athlete_id WHERE ath.name=? ORDER BY g.first_day, g.id", (athlete,))
@@ -681,7 +674,7 @@ class Store:
 
     # -- whether an activity counts as a run (gaitrisk.review) --------------------
     def reviews(self, athlete: str | None = None) -> dict[str, Review]:
-        """activity id -> its :class:`~gaitrisk.review.Review`, for every activity of ``athlete`` (of all
+        """activity id -> its :class:`~gaitrisk.records.Review`, for every activity of ``athlete`` (of all
         athletes when ``None``)."""
         sql = "SELECT a.id, a.review, a.review_reason FROM activities a JOIN athletes ath ON ath.id=a.athlete_id"
         rows = self._conn.execute(sql + " WHERE ath.name=?", (athlete,)) if athlete is not None else \
