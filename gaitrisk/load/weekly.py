@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,6 +22,9 @@ from ..records import DataGap
 from ..times import iso
 from . import metrics as M
 from .daily import DESCENT, DISTANCE, GAP_DISTANCE, LONGEST, MOVING_TIME, NO_DATA, RUNS, RunsFrame, daily_series
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 SPIKE_ORDER = (M.TIER_INSUFFICIENT, M.TIER_NONE, "small", "moderate", "large")
 ACWR_CAVEAT = ("ACWR (7:21 uncoupled and EWMA 7/28) is shown as a feature only: the evidence for runners is "
@@ -228,7 +231,7 @@ def _with_notes(row: WeekRow, m: pd.Series, not_available: tuple[str, ...]) -> W
     return WeekRow(**{**row.__dict__, "notes": tuple(notes)})
 
 
-def load_report(store, athlete: str, zone: ZoneInfo, end: dt.date, n_weeks: int) -> LoadReport:
+def load_report(store: Store, athlete: str, zone: ZoneInfo, end: dt.date, n_weeks: int) -> LoadReport:
     """Read runs, gaps and pain from the store and build the report."""
     from .daily import load_runs
 

@@ -28,6 +28,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -45,6 +46,9 @@ from .rules import (
     rule_factor,
     rule_levels,
 )
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +185,7 @@ def model_view(path: Path | None, ds: Dataset, athlete: str, day: dt.date) -> tu
     return view, "" if at_risk else "already in a pain episode: the model is meant for pain-free days"
 
 
-def assess(store, athlete: str, zone: ZoneInfo, *, last: dt.date | None = None, days: int = 7,
+def assess(store: Store, athlete: str, zone: ZoneInfo, *, last: dt.date | None = None, days: int = 7,
            model_path: str | Path | None = None, dataset: Dataset | None = None,
            pain_entries: Sequence | None = None) -> Assessment:
     """Flags of ``athlete`` over the ``days`` days ending on ``last``.

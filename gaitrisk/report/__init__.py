@@ -13,6 +13,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..privatefile import write_private
 from .assemble import (
@@ -26,6 +27,9 @@ from .assemble import (
     build_athlete_report,
 )
 from .filenames import safe_file_stem
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 FORMATS = ("text", "json", "html", "markdown")
 EXTENSIONS = {"text": "txt", "json": "json", "html": "html", "markdown": "md"}
@@ -66,7 +70,7 @@ def _without_routes(rep: AthleteReport) -> AthleteReport:
     return rep if rep.routes is None else replace(rep, routes=None)
 
 
-def write_report_files(store, athlete: str, directory: str | os.PathLike, *, zone, model_path=None,
+def write_report_files(store: Store, athlete: str, directory: str | os.PathLike, *, zone, model_path=None,
                        formats: Iterable[str] = ("html", "json"), since: dt.date | None = None,
                        today: dt.date | None = None, with_maps: bool = False,
                        generated_at: dt.datetime | None = None) -> list[Path]:
