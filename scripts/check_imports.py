@@ -82,7 +82,8 @@ def edges(modules: dict[str, Path]) -> list[Edge]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
-                    target = _owner(alias.name, modules)
+                    exact = alias.name in modules or _extension(alias.name, modules)
+                    target = alias.name if exact else _owner(alias.name, modules)
                     if target is not None:
                         out.append(Edge(importer, target, node.lineno))
             elif isinstance(node, ast.ImportFrom):

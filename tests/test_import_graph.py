@@ -67,10 +67,12 @@ def test_a_private_name_taken_from_another_module_is_reported(tmp_path):
         "pkg/load/_native.c": "",
         "pkg/load/fast.py": "from . import _native\n",   # a private submodule of its own package
         "pkg/other.py": "from .load import _native\n",
+        "pkg/more.py": "import pkg.load._native\nimport pkg.load.fast\n",
     })
     assert check.problems(package) == [
         "pkg.load.weekly (line 3) imports private name _iso from pkg.store",
         "pkg.load.weekly (line 3) imports private name _LIMIT from pkg.store",
+        "pkg.more (line 1) imports private name _native from pkg.load._native",
         "pkg.other (line 1) imports private name _native from pkg.load._native",
     ]
 
@@ -97,9 +99,10 @@ def test_gaitrisk_has_no_import_cycle_and_no_private_import():
     assert check.problems(ROOT / "gaitrisk") == []
 
 
-def test_gaitrisk_outside_cli_has_no_private_import():
-    found = [p for p in check.problems(ROOT / "gaitrisk") if not p.startswith(("import cycle", "gaitrisk.cli."))]
-    assert found == []
+def test_gaitrisk_outside_the_parts_in_restructuring_has_no_cycle_and_no_private_import():
+    in_flux = ("gaitrisk.cli.", "import cycle: gaitrisk.cli.",
+               "import cycle: gaitrisk.features.compute -> gaitrisk.features.handoff ->")
+    assert [p for p in check.problems(ROOT / "gaitrisk") if not p.startswith(in_flux)] == []
 
 
 def test_the_store_reaches_only_the_bottom_layer():
