@@ -13,7 +13,7 @@ from typing import Iterable
 
 from .ingest.sports import is_running
 # The review record and its statuses are records (the store keeps them); they are this module's words too.
-from .records import AUTOMATIC, EXCLUDED, INCLUDED, NOT_A_RUN, SCREENED_RUN, STATUSES, Review
+from .records import AUTOMATIC, EXCLUDED, NOT_A_RUN, SCREENED_RUN, Review
 
 
 def counts(review: Review | None, sport: str | None) -> bool:
