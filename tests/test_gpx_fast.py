@@ -116,11 +116,11 @@ def test_times_gpxpy_parses_point_by_point_are_equal():
              "1965-03-01T07:00:05Z"]  # before 1970: no time for the reference reader
     import gpxpy.gpxfield
 
-    from gaitrisk.ingest.gpx_reader import _utc_naive
+    from gaitrisk.ingest.gpx_reader import utc_naive
 
     got = gpx_fast._times(texts)
     for t, g in zip(texts, got):
-        want = _utc_naive(gpxpy.gpxfield.parse_time(t)) if t else None
+        want = utc_naive(gpxpy.gpxfield.parse_time(t)) if t else None
         assert (str(g) == "NaT") if want is None or str(want) == "NaT" else g == want
 
 

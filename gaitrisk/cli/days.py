@@ -59,7 +59,7 @@ def data_days(store, athlete: str, zone: ZoneInfo, today: dt.date | None = None)
 
 def zone_of(tz: str | None) -> ZoneInfo:
     """The ``--tz`` option's zone (default: $TZ or this machine's), or one line naming the bad value."""
-    from ..load.calendar import TimeZoneError, resolve_zone
+    from ..times import TimeZoneError, resolve_zone
 
     try:
         return resolve_zone(tz)

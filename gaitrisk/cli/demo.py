@@ -20,7 +20,7 @@ from .main import (cli, print_feature_problems, print_import_summary, command_qu
                    set_log_level)
 
 if TYPE_CHECKING:
-    from ..load.gaps import DataGap
+    from ..records import DataGap
 
 DEMO_ATHLETE = "demo"
 DEMO_WEEKS = 15      # the season's span, 2024-04-01 .. 2024-07-14, gap weeks included
@@ -38,7 +38,7 @@ def bundled_data() -> Path:
 
 def read_demo_gaps(path: Path) -> list[DataGap]:
     """The demo athlete's declared data gaps: a CSV of ``from,to,reason`` (ISO days, inclusive)."""
-    from ..load.gaps import DataGap
+    from ..records import DataGap
 
     try:
         rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))

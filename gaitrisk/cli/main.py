@@ -334,12 +334,12 @@ def _num(v: float | None, fmt: str) -> str:
 def activity_json(rec, review=None) -> dict:
     """The ``activities --json`` contract (one object per activity); ``review``: its
     :class:`~gaitrisk.review.Review` (``null`` status: not screened yet)."""
-    from ..store.sqlite import _iso
+    from ..times import iso
 
     return {
         "id": rec.id, "athlete": rec.athlete, "sport": rec.sport, "sub_sport": rec.sub_sport,
         "name": rec.name, "device": rec.device, "format": rec.fmt,
-        "start_time": _iso(rec.start_time), "duration_s": rec.duration_s, "moving_time_s": rec.moving_time_s,
+        "start_time": iso(rec.start_time), "duration_s": rec.duration_s, "moving_time_s": rec.moving_time_s,
         "distance_m": rec.distance_m, "avg_cadence_spm": rec.avg_cadence_spm,
         "avg_stance_time_ms": rec.avg_stance_time_ms, "sources": list(rec.sources), "partial": rec.partial,
         "review": review.status if review else None, "review_reason": review.reason if review else None,

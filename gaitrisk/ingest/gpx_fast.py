@@ -184,8 +184,8 @@ def _times(texts: list[str | None]) -> np.ndarray:
     if rest:
         import gpxpy.gpxfield
 
-        from .gpx_reader import _utc_naive
+        from .gpx_reader import utc_naive
 
         for i in rest:
-            out[i] = _utc_naive(gpxpy.gpxfield.parse_time(texts[i]))
+            out[i] = utc_naive(gpxpy.gpxfield.parse_time(texts[i]))
     return out

@@ -123,7 +123,7 @@ def decode_gpx(data: bytes, name: str = "<gpx>") -> DecodeResult:
         positionless=positionless)
     if not rows:
         return build_result(result, None, np.empty((0, 6)), meta)
-    times = np.array([_utc_naive(r[0]) if r[0] is not None else np.datetime64("NaT", "ns") for r in rows],
+    times = np.array([utc_naive(r[0]) if r[0] is not None else np.datetime64("NaT", "ns") for r in rows],
                      dtype="datetime64[ns]")
     return build_result(result, times, np.array([r[1:] for r in rows], dtype=float), meta)
 
@@ -191,7 +191,8 @@ def build_result(result: DecodeResult, times: np.ndarray | None, cols: np.ndarra
     return result
 
 
-def _utc_naive(t: dt.datetime) -> np.datetime64:
+def utc_naive(t: dt.datetime) -> np.datetime64:
+    """A GPX time as naive UTC nanoseconds, NaT when its year is not plausible."""
     if t.tzinfo is not None:
         t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
     if not plausible_year(t.year):  # else year 9999 silently wraps to 1815 in nanoseconds

@@ -14,14 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from ..records import DataGap
 from ..review import counted
-from .gaps import DataGap
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +117,7 @@ def no_data_mask(days: pd.DatetimeIndex, gaps: Sequence[DataGap]) -> np.ndarray:
     return mask
 
 
-def load_runs(store, athlete: str, zone: ZoneInfo) -> RunsFrame:
+def load_runs(store: Store, athlete: str, zone: ZoneInfo) -> RunsFrame:
     """Read an athlete's runs that count (:mod:`gaitrisk.review`), with per-run features where the
     store has them."""
     features = None

@@ -12,15 +12,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from ..records import DataGap
+from ..times import iso
 from . import metrics as M
 from .daily import DESCENT, DISTANCE, GAP_DISTANCE, LONGEST, MOVING_TIME, NO_DATA, RUNS, RunsFrame, daily_series
-from .gaps import DataGap
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 SPIKE_ORDER = (M.TIER_INSUFFICIENT, M.TIER_NONE, "small", "moderate", "large")
 ACWR_CAVEAT = ("ACWR (7:21 uncoupled and EWMA 7/28) is shown as a feature only: the evidence for runners is "
@@ -39,9 +43,7 @@ class RunSpike:
     spike_tier: str
 
     def as_json(self) -> dict:
-        from ..store.sqlite import _iso
-
-        return {"id": self.id, "start_time": _iso(self.start_time), "distance_m": _r(self.distance_m, 1),
+        return {"id": self.id, "start_time": iso(self.start_time), "distance_m": _r(self.distance_m, 1),
                 "longest_prev_30d_m": _r(self.longest_prev_30d_m, 1), "spike_pct": _r(self.spike_pct, 2),
                 "spike_tier": self.spike_tier}
 
@@ -229,7 +231,7 @@ def _with_notes(row: WeekRow, m: pd.Series, not_available: tuple[str, ...]) -> W
     return WeekRow(**{**row.__dict__, "notes": tuple(notes)})
 
 
-def load_report(store, athlete: str, zone: ZoneInfo, end: dt.date, n_weeks: int) -> LoadReport:
+def load_report(store: Store, athlete: str, zone: ZoneInfo, end: dt.date, n_weeks: int) -> LoadReport:
     """Read runs, gaps and pain from the store and build the report."""
     from .daily import load_runs
 

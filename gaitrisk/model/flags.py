@@ -28,6 +28,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -35,8 +36,8 @@ import pandas as pd
 
 from .dataset import FEATURE_GROUPS, FEATURES, Dataset, build_dataset
 from .rules import (
-    _SUGGEST,
     LEVEL,
+    SUGGESTIONS,
     Contributor,
     Flag,
     clinician_flags,
@@ -45,6 +46,9 @@ from .rules import (
     rule_factor,
     rule_levels,
 )
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +129,7 @@ def merge_model(flags: Sequence[Flag], view: ModelView, last: dt.date) -> list[F
            if f.code in groups else f for f in flags]
     fired = {f.code for f in flags}
     for code, log_odds in view.contributions:
-        if not view.at_risk or log_odds < MODEL_FLAG_LOG_ODDS or code in fired or code not in _SUGGEST:
+        if not view.at_risk or log_odds < MODEL_FLAG_LOG_ODDS or code in fired or code not in SUGGESTIONS:
             continue
         if rule_factor(code).grade == "hypothesis":   # only the rule may raise a hypothesis, on observed data
             continue
@@ -135,7 +139,7 @@ def merge_model(flags: Sequence[Flag], view: ModelView, last: dt.date) -> list[F
         out.append(Flag(code, "info", last,
                         f"the model raises your odds of a pain onset in the next {view.horizon_days} days "
                         f"x{np.exp(log_odds):.1f} (log-odds {log_odds:+.2f}) from these features: {named}; "
-                        f"no rule of this kind fired", _SUGGEST[code], contributors, "model",
+                        f"no rule of this kind fired", SUGGESTIONS[code], contributors, "model",
                         flag_evidence(code)))
     return out
 
@@ -181,7 +185,7 @@ def model_view(path: Path | None, ds: Dataset, athlete: str, day: dt.date) -> tu
     return view, "" if at_risk else "already in a pain episode: the model is meant for pain-free days"
 
 
-def assess(store, athlete: str, zone: ZoneInfo, *, last: dt.date | None = None, days: int = 7,
+def assess(store: Store, athlete: str, zone: ZoneInfo, *, last: dt.date | None = None, days: int = 7,
            model_path: str | Path | None = None, dataset: Dataset | None = None,
            pain_entries: Sequence | None = None) -> Assessment:
     """Flags of ``athlete`` over the ``days`` days ending on ``last``.

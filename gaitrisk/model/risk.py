@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -23,6 +24,9 @@ from .evidence import FlagEvidence, shipped
 from .factors import FACTOR_TITLES, RISK_FACTORS, factor_priors, risk_factors
 from .prior import PriorRiskClassifier
 from .update import label_text
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 LEVEL = 0.95
@@ -200,7 +204,7 @@ def load_risk_model(model_path: str | Path | None) -> tuple[PriorRiskClassifier,
     return PriorRiskClassifier().from_prior(), "population prior"
 
 
-def risk_for(store, athlete: str, zone: ZoneInfo, first: dt.date | None = None, last: dt.date | None = None,
+def risk_for(store: Store, athlete: str, zone: ZoneInfo, first: dt.date | None = None, last: dt.date | None = None,
              model_path: str | Path | None = None, spec: LabelSpec | None = None,
              dataset: Dataset | None = None) -> RiskReport:
     """Risk of ``athlete`` on the days ``first``..``last`` (default: the last day with data).

@@ -213,7 +213,7 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
     Raises :class:`~gaitrisk.nightly.lock.LockBusy` when another run holds the lock after ``wait_s``
     seconds, ``FileNotFoundError`` when the inbox does not exist.
     """
-    from ..load.calendar import resolve_zone
+    from ..times import resolve_zone
     from ..store import Store, StoreError
 
     inbox = Path(inbox).expanduser()

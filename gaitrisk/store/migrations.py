@@ -64,7 +64,7 @@ V1_ACTIVITIES = (
 )
 
 # 2: pain log and data gaps.
-# The vocabularies (region, side, when, behaviour) are checked in gaitrisk.pain.vocab,
+# The vocabularies (region, side, when, behaviour) are checked in gaitrisk.vocab,
 # their single source of truth; the table only guards what can never change.
 V2_PAIN = """
     CREATE TABLE pain_entries (
