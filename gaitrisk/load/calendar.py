@@ -13,7 +13,11 @@ import datetime as dt
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 
@@ -110,3 +114,16 @@ def local_day(t: dt.datetime, zone: ZoneInfo) -> dt.date:
 
 def today(zone: ZoneInfo) -> dt.date:
     return dt.datetime.now(zone).date()
+
+
+def latest_days(store: Store, athlete: str, zone: ZoneInfo) -> tuple[dt.date, dt.date] | None:
+    """The local day of ``athlete``'s latest counted run, and their last day with a run or a pain
+    entry (where the reading commands and the library end by default); ``None`` without runs."""
+    from ..review import counted
+
+    runs = counted(store.activities(athlete), store.reviews(athlete))
+    if not runs:
+        return None
+    latest_run = max(a.start_time for a in runs).astimezone(zone).date()
+    pain = [e.time_utc.astimezone(zone).date() for e in store.pain_entries(athlete)]
+    return latest_run, max([latest_run, *pain])
