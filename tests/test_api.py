@@ -245,3 +245,11 @@ def test_the_docs_example_runs(real_data, tmp_path, monkeypatch, capsys):
     assert "return_from_break" in out  # printed the flags
     assert "risk of a hip/lateral-knee pain onset in the next 7 days" in out  # and the risk
     assert (tmp_path / "nb.db").is_file()
+
+
+@pytest.mark.slow
+def test_the_front_door_type_checks_strictly(tmp_path):
+    pytest.importorskip("mypy")
+    done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"),
+                           "gaitrisk/api.py"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
