@@ -43,10 +43,11 @@ def test_import_gaitrisk_is_light_and_lists_the_front_door():
 def test_features_is_the_function_even_after_the_features_package_was_imported():
     # The package gaitrisk.features and the function share the name; a notebook that imported the
     # package first must still get a run's features from gaitrisk.features(activity).
-    out = _python("import gaitrisk.features.compute, gaitrisk\n"
-                  f"a = gaitrisk.read({str(ONE_FIT)!r})[0]\n"
-                  "print(type(gaitrisk.features(a)).__name__)")
-    assert out.strip() == "RunFeatures"
+    code = ("import gaitrisk.features.compute, gaitrisk.api, gaitrisk\n"
+            f"a = gaitrisk.api.read({str(ONE_FIT)!r})[0]\n"
+            "print(type(gaitrisk.features(a)).__name__)\n"
+            "print(type(gaitrisk.read).__name__, type(gaitrisk.features(a)).__name__)")
+    assert _python(code).split() == ["RunFeatures", "function", "RunFeatures"]
 
 
 # -- read ---------------------------------------------------------------------------------
