@@ -48,7 +48,7 @@ ReportFormat = Literal["text", "json", "html", "markdown"]
 DEFAULT_ATHLETE = "me"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # equal only to itself: DataFrames have no one truth value of ==
 class Activity:
     """One activity of a file: its record (what the store would hold), its samples (one row per
     recorded second or point, columns named in :mod:`gaitrisk.schema`) and the file's problems."""
