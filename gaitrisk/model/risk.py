@@ -26,7 +26,6 @@ from .prior import PriorRiskClassifier
 from .update import label_text
 
 if TYPE_CHECKING:
-    from ..pain.model import PainEntry
     from ..store import Store
 
 log = logging.getLogger(__name__)
