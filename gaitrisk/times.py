@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+
 log = logging.getLogger(__name__)
 
 

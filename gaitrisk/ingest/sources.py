@@ -871,6 +871,12 @@ def is_activity_name(name: str) -> bool:
     return _format_from_name(name) is not None or _is_zip_name(name)
 
 
+def activity_format(name: str | None, data: bytes) -> str | None:
+    """The activity format (fit, gpx, tcx) of one plain file's bytes: by the extension of ``name``
+    when it has one of theirs, else by its first bytes; ``None`` for anything else."""
+    return (_format_from_name(name) if name else None) or _sniff_format(data[:_SNIFF_BYTES])
+
+
 def _counts(path: str) -> int:
     if _format_from_name(path):
         return 1

@@ -127,3 +127,14 @@ def load_runs(store: Store, athlete: str, zone: ZoneInfo) -> RunsFrame:
         except Exception as exc:  # a features bug must not take the load table down
             log.warning("per-run features unavailable: %s", exc)
     return runs_frame(counted(store.activities(athlete), store.reviews(athlete)), zone, features)
+
+
+def latest_days(store: Store, athlete: str, zone: ZoneInfo) -> tuple[dt.date, dt.date] | None:
+    """The local day of ``athlete``'s latest counted run, and their last day with a run or a pain
+    entry (where the reading commands and the library end by default); ``None`` without runs."""
+    runs = counted(store.activities(athlete), store.reviews(athlete))
+    if not runs:
+        return None
+    latest_run = max(a.start_time for a in runs).astimezone(zone).date()
+    pain = [e.time_utc.astimezone(zone).date() for e in store.pain_entries(athlete)]
+    return latest_run, max([latest_run, *pain])

@@ -28,7 +28,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -48,6 +48,7 @@ from .rules import (
 )
 
 if TYPE_CHECKING:
+    from ..records import PainEntry
     from ..store import Store
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class ModelView:
     # (flag code, feature, value, log-odds) per model feature, largest magnitude first; value None = missing
     features: tuple[tuple[str, str, float | None, float], ...] = ()
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"probability": self.probability, "date": self.date.isoformat(), "horizon_days": self.horizon_days,
                 "at_risk": self.at_risk, "base_rate": self.base_rate,
                 "contributions": [{"flag": k, "log_odds": round(v, 4)} for k, v in self.contributions]}
@@ -91,7 +92,7 @@ class Assessment:
         return tuple(f for f in self.flags if f.code == "see_a_clinician")
 
 
-def flag_json(f: Flag) -> dict:
+def flag_json(f: Flag) -> dict[str, Any]:
     """The JSON form of a flag (``gaitrisk flags --json``, the report schema).
 
     ``evidence`` is the flag's own, or else its code's entry in the evidence table: every flag
@@ -187,7 +188,7 @@ def model_view(path: Path | None, ds: Dataset, athlete: str, day: dt.date) -> tu
 
 def assess(store: Store, athlete: str, zone: ZoneInfo, *, last: dt.date | None = None, days: int = 7,
            model_path: str | Path | None = None, dataset: Dataset | None = None,
-           pain_entries: Sequence | None = None) -> Assessment:
+           pain_entries: Sequence[PainEntry] | None = None) -> Assessment:
     """Flags of ``athlete`` over the ``days`` days ending on ``last``.
 
     ``last`` defaults to the athlete's last day with a run or a pain entry and is
