@@ -207,10 +207,9 @@ def severity(participation: int, training: int | None, performance: int | None, 
         return 0
     if participation == NO_PARTICIPATION:
         return SEVERITY_MAX
-    answers = (participation, training, performance, symptoms)
-    if any(a is None for a in answers):
+    if training is None or performance is None or symptoms is None:
         raise ValueError("questions 2-4 need an answer unless question 1 ends the questionnaire")
-    return sum(OSTRC_SCORES[a] for a in answers)  # type: ignore[index]
+    return sum(OSTRC_SCORES[a] for a in (participation, training, performance, symptoms))
 
 
 def substantial(participation: int, training: int | None, performance: int | None) -> bool:
