@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .workflow import ImportOutcome
 
 __all__ = ["Activity", "Activities", "Athlete", "AthleteProfile", "PainLog", "RunFeatures", "Store",
-           "StoreError", "features", "read"]
+           "StoreError", "read", "run_features"]
 
 ReportFormat = Literal["text", "json", "html", "markdown"]
 # ``read`` gives its activities to this athlete unless told otherwise: the CLI's default athlete,
@@ -146,7 +146,7 @@ def _record(athlete: str, act: DecodedActivity, sha256: str, name: str, res: Dec
         sources=(name,), laps=act.laps, summary=act.summary, problems=tuple(res.problems))
 
 
-def features(activity: Activity, profile: AthleteProfile | None = None) -> RunFeatures:
+def run_features(activity: Activity, profile: AthleteProfile | None = None) -> RunFeatures:
     """The features of one run on its own (no store): gait, terrain, camber, intensity.
 
     ``profile``: the athlete's body and habits (``None``: the documented defaults, noted in

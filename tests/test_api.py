@@ -37,17 +37,16 @@ def test_import_gaitrisk_is_light_and_lists_the_front_door():
     heavy, names = out.splitlines()
     assert heavy == "[]"
     assert set(gaitrisk.__all__) <= set(eval(names))  # noqa: S307 - our own printed list
-    assert {"read", "features", "Store", "Activity", "AthleteProfile"} <= set(gaitrisk.__all__)
+    assert {"read", "run_features", "Store", "Activity", "AthleteProfile"} <= set(gaitrisk.__all__)
 
 
-def test_features_is_the_function_even_after_the_features_package_was_imported():
-    # The package gaitrisk.features and the function share the name; a notebook that imported the
-    # package first must still get a run's features from gaitrisk.features(activity).
-    code = ("import gaitrisk.features.compute, gaitrisk.api, gaitrisk\n"
-            f"a = gaitrisk.api.read({str(ONE_FIT)!r})[0]\n"
-            "print(type(gaitrisk.features(a)).__name__)\n"
-            "print(type(gaitrisk.read).__name__, type(gaitrisk.features(a)).__name__)")
-    assert _python(code).split() == ["RunFeatures", "function", "RunFeatures"]
+def test_the_features_package_stays_importable_after_the_front_door_is_used():
+    code = ("import gaitrisk\n"
+            f"a = gaitrisk.read({str(ONE_FIT)!r})[0]\n"
+            "print(type(gaitrisk.run_features(a)).__name__)\n"
+            "import gaitrisk.features.handoff as h\n"
+            "print(h.__name__)")
+    assert _python(code).split() == ["RunFeatures", "gaitrisk.features.handoff"]
 
 
 # -- read ---------------------------------------------------------------------------------
@@ -109,13 +108,13 @@ def test_read_a_folder_gives_every_activity_in_it(tmp_path):
 # -- features -------------------------------------------------------------------------------
 def test_features_of_one_run_without_a_store():
     run = gaitrisk.read(ONE_FIT)[0]
-    f = gaitrisk.features(run)
+    f = gaitrisk.run_features(run)
     assert isinstance(f, gaitrisk.RunFeatures) and f.activity_id == run.record.id
     assert f.distance_m == pytest.approx(run.record.distance_m, rel=0.05)
     assert f.gait.cadence_spm and 140 < f.gait.cadence_spm < 200
     assert f.terrain.descent_m and f.terrain.descent_m > 0  # the hills fixture goes down as well as up
     assert any(n.startswith("height_m: default") for n in f.profile_notes)
-    tall = gaitrisk.features(run, gaitrisk.AthleteProfile(height_m=1.95))
+    tall = gaitrisk.run_features(run, gaitrisk.AthleteProfile(height_m=1.95))
     assert not any(n.startswith("height_m") for n in tall.profile_notes)
     assert tall.profile_fingerprint != f.profile_fingerprint
 
@@ -126,7 +125,7 @@ def test_features_match_what_the_store_computes_for_a_first_run(tmp_path):
         me = store.athlete("me")
         me.import_files([ONE_FIT])
         stored = me.runs().loc[run.record.id]
-    mine = gaitrisk.features(run).to_record()
+    mine = gaitrisk.run_features(run).to_record()
     for key in ("distance_m", "moving_time_s", "cadence_spm", "gct_ms", "descent_m", "gap_distance_m", "surface"):
         assert stored[key] == mine[key] or (isinstance(mine[key], float) and math.isclose(stored[key], mine[key])), key
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
+from ..version import VERSION
 
 
 class Context:
@@ -119,7 +119,7 @@ class OneLineErrors(click.Group):
 @db_option
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-@click.version_option(__version__, prog_name="gaitrisk")
+@click.version_option(VERSION, prog_name="gaitrisk")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, verbose: int, quiet: bool) -> None:
     """gaitrisk: connect your watch data with how your hip feels.

@@ -18,30 +18,6 @@ Formulas, sources and tolerances: ``docs/features.md`` and the evidence base
 
 from __future__ import annotations
 
-import sys
-import types
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ..api import Activity
-    from .profile import AthleteProfile
-    from .record import RunFeatures
-
 # Bump whenever a formula or a threshold changes: stored records of an older
 # version are recomputed by ``compute_and_store_features``.
 FEATURE_VERSION = 7
-
-
-
-class _FeaturesPackage(types.ModuleType):
-    """This package, callable: ``gaitrisk.features`` names both the package and the front door's
-    function (:func:`gaitrisk.api.features`), and whichever of them Python binds there (the
-    package, once one of its modules is imported) computes a run's features when called."""
-
-    def __call__(self, activity: Activity, profile: AthleteProfile | None = None) -> RunFeatures:
-        from ..api import features
-
-        return features(activity, profile)
-
-
-sys.modules[__name__].__class__ = _FeaturesPackage

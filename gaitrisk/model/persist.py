@@ -82,9 +82,9 @@ def library_versions() -> dict[str, str]:
     import skops
     import sklearn
 
-    from .. import __version__
+    from ..version import VERSION
 
-    return {"gaitrisk": __version__, "python": platform.python_version(), "numpy": np.__version__,
+    return {"gaitrisk": VERSION, "python": platform.python_version(), "numpy": np.__version__,
             "pandas": pandas.__version__, "scikit-learn": sklearn.__version__, "skops": skops.__version__}
 
 
