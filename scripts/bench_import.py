@@ -49,8 +49,8 @@ from gaitrisk.features.handoff import import_pass  # noqa: E402
 from gaitrisk.ingest.decoders import DEFAULT, REFERENCE, Decoders  # noqa: E402
 from gaitrisk.ingest.fit_fast import read_fast  # noqa: E402
 from gaitrisk.ingest.fit_fitparse import read_fitparse  # noqa: E402
-from gaitrisk.ingest.gpx_fast import decode_gpx_fast  # noqa: E402
-from gaitrisk.ingest.gpx_reader import decode_gpx  # noqa: E402
+from gaitrisk.ingest.xml.gpx_fast import decode_gpx_fast  # noqa: E402
+from gaitrisk.ingest.xml.gpx import decode_gpx  # noqa: E402
 from gaitrisk.ingest.pipeline import RACY_S, import_paths  # noqa: E402
 from gaitrisk.store import Store  # noqa: E402
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gaitrisk.ingest import gpx_fast
-from gaitrisk.ingest.gpx_fast import decode_gpx_fast
-from gaitrisk.ingest.gpx_reader import decode_gpx
+from gaitrisk.ingest.xml import gpx_fast
+from gaitrisk.ingest.xml.gpx_fast import decode_gpx_fast
+from gaitrisk.ingest.xml.gpx import decode_gpx
 
 from .conftest import FIXTURES, REAL_DATA, real_files
 from .gpxgen import gpx_run
@@ -26,7 +26,7 @@ def test_real_file_reads_as_gpxpy_does(rel, caplog):
     if rel == "<absent>":
         pytest.skip(f"real GPX files not found at {REAL_DATA}")
     data = (REAL_DATA / rel).read_bytes()
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.gpx_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.xml.gpx_fast"):
         fast = decode_gpx_fast(data, rel)
     ref = decode_gpx(data, rel)
     # Points, times, elevations, hr/cad extensions, segments, names and problems: all equal.
@@ -89,7 +89,7 @@ _V10 = (b'<?xml version="1.0"?><gpx version="1.0" creator="old" xmlns="http://ww
 def test_gpx_10_rules_without_gpxpy(data, caplog):
     # Not 1.1: gpxpy ignores <metadata> and the track <type> -- a run, named by the track --
     # and so must the fast path, without falling back; both read the point extensions.
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.gpx_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.xml.gpx_fast"):
         fast = decode_gpx_fast(data, "v10.gpx")
     assert "fell back" not in caplog.text
     ref = decode_gpx(data, "v10.gpx")
@@ -103,7 +103,7 @@ def test_gpx_10_rules_without_gpxpy(data, caplog):
 def test_what_the_fast_path_does_not_read_goes_to_gpxpy_and_says_so(caplog):
     data = _V10.replace(b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="ISO-8859-1"?>') \
         .replace(b"track<", "tr\u00e4ck<".encode("latin-1"))
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.gpx_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.xml.gpx_fast"):
         fast = decode_gpx_fast(data, "latin1.gpx")
     assert "fell back to gpxpy for latin1.gpx" in caplog.text
     assert_same_result(decode_gpx(data, "latin1.gpx"), fast)
@@ -116,11 +116,11 @@ def test_times_gpxpy_parses_point_by_point_are_equal():
              "1965-03-01T07:00:05Z"]  # before 1970: no time for the reference reader
     import gpxpy.gpxfield
 
-    from gaitrisk.ingest.gpx_reader import _utc_naive
+    from gaitrisk.ingest.xml.gpx import utc_naive
 
     got = gpx_fast._times(texts)
     for t, g in zip(texts, got):
-        want = _utc_naive(gpxpy.gpxfield.parse_time(t)) if t else None
+        want = utc_naive(gpxpy.gpxfield.parse_time(t)) if t else None
         assert (str(g) == "NaT") if want is None or str(want) == "NaT" else g == want
 
 
@@ -140,7 +140,7 @@ _GAPS = (b'<?xml version="1.0"?><gpx version="1.1" creator="gaps" xmlns="http://
 def test_missing_and_empty_children_read_as_gpxpy_does_without_falling_back(caplog):
     # Per point: an empty <ele/>, no <ele>, two of them, a comment inside one, an empty <time>,
     # an empty <hr/> before a filled one, no <extensions>: each column stays aligned with its point.
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.gpx_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.xml.gpx_fast"):
         fast = decode_gpx_fast(_GAPS, "gaps.gpx")
     assert "fell back" not in caplog.text
     ref = decode_gpx(_GAPS, "gaps.gpx")

@@ -1,8 +1,8 @@
 """A fast GPX reader: the safely parsed tree read a column at a time, gpxpy's results.
 
-:func:`.gpx_reader.decode_gpx` parses every file twice (defusedxml for safety, then
+:func:`.gpx.decode_gpx` parses every file twice (defusedxml for safety, then
 gpxpy on the text) and builds a Python object per point.  This reader reads the tree
-:func:`.xmlsafe.parse_fast` built (same refusals: no DTD, no entities) once: each
+:func:`.safe.parse_fast` built (same refusals: no DTD, no entities) once: each
 column (lat, lon, ele, time, hr, cad) is one comprehension over ElementTree's C-level
 ``find``, converted with ``float`` in bulk, and plain ``...Z`` times are checked with one
 regex over all of them and parsed in one numpy call (others with gpxpy's own
@@ -25,9 +25,9 @@ from xml.etree.ElementTree import Element
 
 import numpy as np
 
-from ..records import DecodeResult
-from . import xmlsafe
-from .gpx_reader import GpxMeta, build_result, decode_gpx, has_position
+from ...records import DecodeResult
+from . import safe
+from .gpx import GpxMeta, build_result, decode_gpx, has_position
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,10 @@ class Unsupported(Exception):
 
 
 def decode_gpx_fast(data: bytes, name: str = "<gpx>") -> DecodeResult:
-    """Decode GPX bytes like :func:`.gpx_reader.decode_gpx`, falling back to it where this path cannot."""
+    """Decode GPX bytes like :func:`.gpx.decode_gpx`, falling back to it where this path cannot."""
     result = DecodeResult()
     try:
-        root, text, notes = xmlsafe.parse_fast(data)
+        root, text, notes = safe.parse_fast(data)
     except (ValueError, LookupError):  # unsafe or unreadable XML: the reference reports it
         return decode_gpx(data, name)
     try:
@@ -105,9 +105,9 @@ def _read(root: Element, text: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta]:
     time_text = _texts(points, tag["time"])
     hr, cad, cadence = _extensions([p.find(tag["extensions"]) for p in points])
     cols = np.empty((len(points), 6))
-    cols[:, 0] = xmlsafe.floats(lat)
-    cols[:, 1] = xmlsafe.floats(lon)
-    cols[:, 2] = xmlsafe.floats(ele_text)  # a value float() rejects: gpxpy's business (ValueError -> fallback)
+    cols[:, 0] = safe.floats(lat)
+    cols[:, 1] = safe.floats(lon)
+    cols[:, 2] = safe.floats(ele_text)  # a value float() rejects: gpxpy's business (ValueError -> fallback)
     cols[:, 3] = hr
     cols[:, 4] = np.where(np.isfinite(cad), cad, cadence)  # as extension_hr_cad
     cols[:, 5] = np.repeat(np.arange(len(per_segment)), per_segment)
@@ -142,7 +142,7 @@ def _extensions(exts: list[Element | None]) -> tuple[np.ndarray, ...]:
     present = [x for x in exts if x is not None]
     tags: dict[str, list[str]] = {name: [] for name in _WANTED}
     for tag in {el.tag for x in present for el in x.iter()}:
-        short = xmlsafe.local(tag) if isinstance(tag, str) else None
+        short = safe.local(tag) if isinstance(tag, str) else None
         if short in tags:
             tags[short].append(tag)
     out = []
@@ -158,13 +158,13 @@ def _extensions(exts: list[Element | None]) -> tuple[np.ndarray, ...]:
                 texts[i] = _first_text(exts[i], name)  # an empty one first: look further
         else:
             texts = [_first_text(x, name) if x is not None else None for x in exts]
-        out.append(xmlsafe.floats(texts, lenient=True))
+        out.append(safe.floats(texts, lenient=True))
     return tuple(out)
 
 
 def _first_text(ext: Element, name: str) -> str | None:
     for el in ext.iter():
-        if isinstance(el.tag, str) and xmlsafe.local(el.tag) == name and el.text:
+        if isinstance(el.tag, str) and safe.local(el.tag) == name and el.text:
             return el.text
     return None
 
@@ -184,8 +184,8 @@ def _times(texts: list[str | None]) -> np.ndarray:
     if rest:
         import gpxpy.gpxfield
 
-        from .gpx_reader import _utc_naive
+        from .gpx import utc_naive
 
         for i in rest:
-            out[i] = _utc_naive(gpxpy.gpxfield.parse_time(texts[i]))
+            out[i] = utc_naive(gpxpy.gpxfield.parse_time(texts[i]))
     return out
