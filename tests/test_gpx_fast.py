@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gaitrisk.ingest.xml import gpx_fast
+from gaitrisk.ingest.xml import gpx_fast, safe
 from gaitrisk.ingest.xml.gpx_fast import decode_gpx_fast
 from gaitrisk.ingest.xml.gpx import decode_gpx
 
@@ -178,3 +179,98 @@ def test_points_missing_any_child_read_as_gpxpy_does(data):
     # Columns are read one at a time for all points: a child absent, empty or doubled in
     # some points must not shift any value onto another point.
     assert_same_result(decode_gpx(data, "drawn.gpx"), decode_gpx_fast(data, "drawn.gpx"))
+
+
+# --- The byte scan: the usual file read off its bytes, anything else left to the tree ----------
+
+def _scan_or_none(data: bytes):
+    try:
+        return gpx_fast._scan(data)
+    except ValueError:  # a value float() rejects: decode_gpx_fast hands the file to the tree
+        return None
+
+
+def assert_scan_is_tree(data: bytes) -> bool:
+    """The byte scan declines, or gives exactly the tree reader's times, columns, meta and notes;
+    whether it answered."""
+    scanned = _scan_or_none(data)
+    if scanned is None:
+        return False
+    root, text, notes = safe.parse_fast(data)
+    times, cols, meta = gpx_fast._read(root, text)
+    assert scanned[0].dtype == times.dtype and scanned[0].view("i8").tolist() == times.view("i8").tolist()
+    np.testing.assert_array_equal(scanned[1], cols)  # NaN where NaN, every other value equal
+    assert (scanned[2], scanned[3]) == (meta, notes)
+    return True
+
+
+@pytest.mark.parametrize("rel", REAL_GPX or ["<absent>"])
+def test_real_file_scanned_off_its_bytes_as_the_tree_reads_it(rel):
+    if rel == "<absent>":
+        pytest.skip(f"real GPX files not found at {REAL_DATA}")
+    answered = assert_scan_is_tree((REAL_DATA / rel).read_bytes())
+    if rel.startswith("gpx/runpandas__") or "cerknicko" in rel or "korita" in rel:
+        assert answered  # watch and app exports: the usual shape
+
+
+_HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="c" '
+         'xmlns="http://www.topografix.com/GPX/1/1" '
+         'xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1">'
+         '\n <metadata><name>m</name></metadata>\n <trk>\n  <name>{name}</name>\n  <type>running</type>\n  <trkseg>\n')
+_PT = ('   <trkpt lat="46.{i:03d}" lon="14.5">\n    <ele>{ele}</ele>\n    <time>2024-03-01T07:00:{s:02d}Z</time>\n'
+       '    <extensions><gpxtpx:TrackPointExtension><gpxtpx:atemp>20</gpxtpx:atemp><gpxtpx:hr>{hr}</gpxtpx:hr>'
+       '<gpxtpx:cad>85</gpxtpx:cad></gpxtpx:TrackPointExtension></extensions>\n   </trkpt>\n')
+
+
+def _doc(points: list[str] | None = None, name: str = "Morning run", between: str = "  </trkseg>\n  <trkseg>\n") -> str:
+    pts = points if points is not None else [_PT.format(i=i, ele=300 + i, s=5 * i, hr=140 + i) for i in range(6)]
+    return _HEAD.format(name=name) + "".join(pts[:3]) + between + "".join(pts[3:]) + "  </trkseg>\n </trk>\n</gpx>\n"
+
+
+_ONE = _PT.format(i=9, ele=309, s=45, hr=149)
+# name -> (the document, whether the scan reads it)
+_SHAPES = {
+    "usual": (_doc(), True),
+    "crlf line ends": (_doc().replace("\n", "\r\n"), True),
+    "byte-order mark and blank lines first": ("\ufeff\n\n" + _doc(), True),
+    "entity in the track name": (_doc(name="Run &amp; walk &#233;"), True),
+    "empty ele and time": (_doc().replace("<ele>301</ele>", "<ele></ele>").replace(":05Z", ":05Z").replace(
+        "<time>2024-03-01T07:00:10Z</time>", "<time></time>"), True),
+    "time with an offset": (_doc().replace("07:00:05Z", "09:00:05+02:00"), True),
+    "hr float() rejects": (_doc().replace("<gpxtpx:hr>141<", "<gpxtpx:hr>n/a<"), True),
+    "no extensions, no ele": (_doc([f'<trkpt lat="1.{i}" lon="2"><time>2024-03-01T07:00:0{i}Z</time></trkpt>'
+                                    for i in range(6)]), True),
+    "gpx 1.0": (_doc().replace('version="1.1"', 'version="1.0"'), True),
+    "unprefixed extension": (_doc().replace("gpxtpx:", "").replace("xmlns:gpxtpx=", "xmlns:unused="), True),
+    "empty segment": (_doc(between="  </trkseg>\n  <trkseg></trkseg>\n  <trkseg>\n"), True),
+    "point in a comment": (_doc(between="<!--" + _ONE + "-->"), False),
+    "point in CDATA": (_doc(between="<![CDATA[" + _ONE + "]]>"), False),
+    "point outside a segment": (_doc().replace("</trk>", _ONE + "</trk>"), False),
+    "prefixed point": (_doc().replace("<gpx ", '<gpx xmlns:g="http://www.topografix.com/GPX/1/1" ')
+                       .replace("</trkseg>\n </trk>", '<g:trkpt lat="5" lon="5"><time>2024-03-01T08:00:00Z</time>'
+                                                      "</g:trkpt></trkseg>\n </trk>"), False),
+    "undeclared extension prefix": (_doc().replace('xmlns:gpxtpx="', 'xmlns:other="'), False),
+    "prefix declared below the root": (_doc().replace(' xmlns:gpxtpx="http://www.garmin.com/xmlschemas/'
+                                                      'TrackPointExtension/v1"', "")
+                                       .replace("<trk>", '<trk xmlns:gpxtpx="urn:tpx">'), False),
+    "segment in another namespace": (_doc().replace("<trkseg>", '<trkseg xmlns="urn:other">', 1), False),
+    "character reference in ele": (_doc().replace("<ele>302</ele>", "<ele>&#51;02</ele>"), False),
+    "arabic digits in hr": (_doc().replace("<gpxtpx:hr>142<", "<gpxtpx:hr>\u0661\u0664\u0662<"), False),
+    "lon before lat": (_doc().replace('lat="46.004" lon="14.5"', 'lon="14.5" lat="46.004"'), False),
+    "point without a position": (_doc().replace(' lat="46.002" lon="14.5"', ""), False),
+    "single quotes": (_doc().replace('lat="46.001" lon="14.5"', "lat='46.001' lon='14.5'"), False),
+    "another child": (_doc().replace("<ele>303</ele>", "<ele>303</ele><sat>7</sat>"), False),
+    "ele float() rejects": (_doc().replace("<ele>304</ele>", "<ele> </ele>"), False),
+    "cluetrust": (_doc().replace("<extensions><gpxtpx:TrackPointExtension>", "<extensions>")
+                  .replace("</gpxtpx:TrackPointExtension></extensions>", "</extensions>"), False),
+    "not UTF-8": (_doc().replace('encoding="UTF-8"', 'encoding="ISO-8859-1"'), False),
+    "billion laughs": (_BILLION_LAUGHS.decode(), False),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(_SHAPES))
+def test_scan_reads_the_usual_shape_and_leaves_the_rest_to_the_tree(shape):
+    doc, scanned = _SHAPES[shape]
+    data = doc.encode("latin-1" if "ISO-8859-1" in doc else "utf-8")
+    assert assert_scan_is_tree(data) is scanned
+    assert_same_result(decode_gpx(data, "shape.gpx"), decode_gpx_fast(data, "shape.gpx"))

@@ -1,26 +1,34 @@
-"""A fast GPX reader: the safely parsed tree read a column at a time, gpxpy's results.
+"""A fast GPX reader: gpxpy's results without gpxpy, read off the bytes where the file is usual.
 
-:func:`.gpx.decode_gpx` parses every file twice (defusedxml for safety, then
-gpxpy on the text) and builds a Python object per point.  This reader reads the tree
-:func:`.safe.parse_fast` built (same refusals: no DTD, no entities) once: each
-column (lat, lon, ele, time, hr, cad) is one comprehension over ElementTree's C-level
-``find``, converted with ``float`` in bulk, and plain ``...Z`` times are checked with one
-regex over all of them and parsed in one numpy call (others with gpxpy's own
-``parse_time``).  Each value is what gpxpy reads: the first child of each name, by the
-GPX 1.1 rules when the file says version "1.1" and by the 1.0 rules otherwise (gpxpy's
-choice: no <metadata> or track <type>); TrackPointExtension ``hr``/``cad`` and Cluetrust
-``hr``/``cadence`` as the reference reader finds them, in 1.0 files too.  Points without a
-position are skipped, as the reference skips them.
+:func:`.gpx.decode_gpx` parses every file twice (defusedxml for safety, then gpxpy on the
+text) and builds a Python object per point.  This reader tries two ways before it:
 
-Anything it does not reproduce exactly (non-UTF-8 text, a value gpxpy would reject,
-...) raises :class:`Unsupported` and the file is read with gpxpy instead, logged -- as
-the FIT fast path does with fitparse.
+* the byte scan: when every track point has the usual shape (``lat`` and ``lon``, then an
+  optional ``<ele>``, ``<time>`` and Garmin TrackPointExtension, plain ASCII texts), one
+  regular expression reads all the points off the bytes and the C parser reads only what is
+  left (header, tracks, segments, waypoints): no element per point is ever built;
+* the tree: the tree :func:`.safe.parse_fast` built (same refusals: no DTD, no entities)
+  read a column at a time, each column (lat, lon, ele, time, hr, cad) one comprehension over
+  ElementTree's C-level ``find``.
+
+Either converts each column with ``float`` in bulk, checks plain ``...Z`` times with one regex
+over all of them and parses them in one numpy call (others with gpxpy's own ``parse_time``).
+Each value is what gpxpy reads: the first child of each name, by the GPX 1.1 rules when the
+file says version "1.1" and by the 1.0 rules otherwise (gpxpy's choice: no <metadata> or track
+<type>); TrackPointExtension ``hr``/``cad`` and Cluetrust ``hr``/``cadence`` as the reference
+reader finds them, in 1.0 files too.  Points without a position are skipped, as the reference
+skips them.
+
+A file the scan does not read exactly goes to the tree; anything the tree does not reproduce
+exactly (non-UTF-8 text, a value gpxpy would reject, ...) raises :class:`Unsupported` and the
+file is read with gpxpy instead, logged -- as the FIT fast path does with fitparse.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import xml.etree.ElementTree as ET
 from xml.etree.ElementTree import Element
 
 import numpy as np
@@ -38,6 +46,7 @@ _PLAIN_UTC = re.compile(r"(?:19[7-9]\d|20\d\d)-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1
 _ALL_PLAIN_UTC = re.compile(f"(?:{_PLAIN_UTC.pattern}\n)*")
 _ENCODING = re.compile(rb"""^<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']""")
 _UTF8 = {"utf-8", "utf8"}
+_PREFIX_DECLARATION = re.compile(rb"""xmlns:[\w.-]+\s*=\s*(['"])(.*?)\1""")
 
 
 class Unsupported(Exception):
@@ -47,6 +56,15 @@ class Unsupported(Exception):
 def decode_gpx_fast(data: bytes, name: str = "<gpx>") -> DecodeResult:
     """Decode GPX bytes like :func:`.gpx.decode_gpx`, falling back to it where this path cannot."""
     result = DecodeResult()
+    try:
+        scanned = _scan(data)
+    except Exception as exc:  # a value float() rejects, or a bug: the tree decides
+        log.debug("GPX byte scan passed %s to the tree reader: %s", name, exc)
+        scanned = None
+    if scanned is not None:
+        times, cols, meta, notes = scanned
+        result.problems.extend(notes)
+        return build_result(result, times, cols, meta)
     try:
         root, text, notes = safe.parse_fast(data)
     except (ValueError, LookupError):  # unsafe or unreadable XML: the reference reports it
@@ -60,7 +78,108 @@ def decode_gpx_fast(data: bytes, name: str = "<gpx>") -> DecodeResult:
     return build_result(result, times, cols, meta)
 
 
-def _read(root: Element, text: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta]:
+# --- The byte scan: the usual file, without building a tree of its points --------------------
+#
+# A track point of the usual shape -- ``lat`` then ``lon``; then optional <ele>, <time> and one
+# Garmin TrackPointExtension, in that order, with plain ASCII texts -- is read off the bytes by
+# one regular expression.  What is left once each such point is replaced by an empty
+# ``<trkpt/>`` (the skeleton: header, tracks, segments, waypoints, routes) is small, and the C
+# parser reads it as the tree reader reads the whole file.  The scan answers only when every
+# ``trkpt`` in the file is one it read and the skeleton holds each of them where the tree reader
+# looks (gpx/trk/trkseg); anything else goes to the tree reader.  A point's span holds only
+# whitespace and tags, so a match never starts or ends inside a comment, CDATA section or
+# attribute value, and a point inside a comment is not an element of the skeleton.
+_WS = rb"[ \t\r\n]*"
+_TEXT = rb"([ !-%'-;=?-~]*)"  # printable ASCII but & < >: the text is its bytes, as XML reads them
+_ATTR = rb'"([ !#-%\'-;=?-~]*)"'  # the same without the quote
+_TPX = rb"(?P=px)"
+
+
+def _simple(name: bytes, capture: bool) -> bytes:
+    text = _TEXT if capture else _TEXT[1:-1]
+    return rb"(?:<" + _TPX + name + rb">" + text + rb"</" + _TPX + name + rb">" + _WS + rb")?"
+
+
+_POINT = re.compile(
+    rb"<trkpt[ \t\r\n]+lat=" + _ATTR + rb"[ \t\r\n]+lon=" + _ATTR + _WS + rb">" + _WS
+    + rb"(?:<ele>" + _TEXT + rb"</ele>" + _WS + rb")?"
+    + rb"(?:<time>" + _TEXT + rb"</time>" + _WS + rb")?"
+    + rb"(?:<extensions>" + _WS + rb"<(?P<px>(?:[A-Za-z_][\w.-]*:)?)TrackPointExtension>" + _WS
+    # TrackPointExtension v1/v2 children in their schema order, each at most once
+    + b"".join(_simple(n, n in (b"hr", b"cad"))
+               for n in (b"atemp", b"wtemp", b"depth", b"hr", b"cad", b"speed", b"course", b"bearing"))
+    + rb"</" + _TPX + rb"TrackPointExtension>" + _WS + rb"</extensions>" + _WS + rb")?"
+    + rb"</trkpt>")
+_STRIDE = _POINT.groups + 1  # re.split: the text before a match, then each group of the match
+_LAT, _LON, _ELE, _TIME, _PX, _HR, _CAD = range(1, _STRIDE)
+_ALL_PLAIN_UTC_BYTES = re.compile(_ALL_PLAIN_UTC.pattern.encode())
+
+
+def _scan(data: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta, list[str]] | None:
+    """Times, columns (as :func:`_read`), meta and notes of a file whose track points all have
+    the usual shape, read off the bytes; None for any other file."""
+    text, notes = safe.clean_prefix(data)
+    if not safe.c_parser_safe(text):
+        return None
+    pieces = _POINT.split(text)
+    n = len(pieces) // _STRIDE
+    if not n or text.count(b"<trkpt") != n or b":trkpt" in text:
+        return None
+    skeleton = b"<trkpt/>".join(pieces[::_STRIDE])
+    prefixes = set(pieces[_PX::_STRIDE]) - {b"", None}
+    parser = ET.XMLPullParser(("start-ns", "start"))
+    parser.feed(skeleton)
+    parser.close()
+    root_declares = set()
+    root = None
+    for event, item in parser.read_events():
+        if event == "start":
+            root = item
+            break
+        root_declares.add(item[0].encode() + b":")
+    # A prefix declared on the root is in scope at every point (a point declares nothing: the
+    # shape has no other attributes); one declared elsewhere is the tree reader's business.
+    if root is None or not prefixes <= root_declares:
+        return None
+    tag, v11 = _layout(root, skeleton)
+    tracks = root.findall(tag["trk"])
+    per_segment = [len(s.findall(tag["trkpt"])) for t in tracks for s in t.findall(tag["trkseg"])]
+    if sum(per_segment) != n:  # a point outside gpx/trk/trkseg, or in another namespace
+        return None
+    per_segment = [k for k in per_segment if k]
+    cols = np.empty((n, 6))
+    cols[:, 0] = safe.floats(pieces[_LAT::_STRIDE])
+    cols[:, 1] = safe.floats(pieces[_LON::_STRIDE])
+    cols[:, 2] = _present_floats(pieces[_ELE::_STRIDE], lenient=False)
+    cols[:, 3] = _present_floats(pieces[_HR::_STRIDE], lenient=True)
+    cols[:, 4] = _present_floats(pieces[_CAD::_STRIDE], lenient=True)  # no Cluetrust cadence in this shape
+    cols[:, 5] = np.repeat(np.arange(len(per_segment)), per_segment)
+    return _byte_times(pieces[_TIME::_STRIDE]), cols, _meta(root, tag, v11, tracks, 0), notes
+
+
+def _present_floats(texts: list[bytes | None], lenient: bool) -> np.ndarray:
+    """:func:`.safe.floats` of the texts, NaN where an element is absent (None) or empty."""
+    if None not in texts and b"" not in texts:
+        return safe.floats(texts, lenient)
+    out = np.full(len(texts), np.nan)
+    present = [i for i, t in enumerate(texts) if t]
+    if present:
+        out[present] = safe.floats([texts[i] for i in present], lenient)
+    return out
+
+
+def _byte_times(texts: list[bytes | None]) -> np.ndarray:
+    """:func:`_times` of byte texts (ASCII: the shape allows nothing else)."""
+    if texts and None not in texts and _ALL_PLAIN_UTC_BYTES.fullmatch(b"\n".join(texts) + b"\n"):
+        return np.array([t[:-1] for t in texts], dtype="datetime64[ns]")  # type: ignore[index]
+    return _times([t.decode("ascii") if t else None for t in texts])
+
+
+# --- The tree reader --------------------------------------------------------------------------
+
+
+def _layout(root: Element, text: bytes) -> tuple[dict[str, str], bool]:
+    """The namespaced names of the GPX elements, and whether gpxpy reads the file by the 1.1 rules."""
     declared = _ENCODING.match(text)
     if declared and declared.group(1).decode("ascii", "replace").lower() not in _UTF8:
         raise Unsupported("not UTF-8 (gpxpy is handed UTF-8 text)")
@@ -69,14 +188,31 @@ def _read(root: Element, text: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta]:
     # namespace (a prefixed <g:gpx>) are invisible to it.
     if ns and not re.search(rb"""\sxmlns=(['"])""" + re.escape(ns[1:-1].encode()) + rb"\1", text):
         raise Unsupported("GPX elements not in the default namespace")
+    if ns and any(m.group(2) == ns[1:-1].encode() for m in _PREFIX_DECLARATION.finditer(text)):
+        raise Unsupported("the GPX namespace has a prefix too")
     if root.tag != ns + "gpx":
         raise Unsupported(f"root element {root.tag!r}")
     # gpxpy reads a file by the GPX 1.1 rules only when its version says exactly "1.1", by
     # the 1.0 rules otherwise: no <metadata> (the name is the root's), no track <type>.  The
     # point <extensions> are read whatever the version (the reference reads them by the 1.1 rules).
-    v11 = root.get("version") == "1.1"
     tag = {n: ns + n for n in ("trk", "trkseg", "trkpt", "ele", "time", "extensions", "name", "type",
                                "metadata", "rte", "wpt")}
+    return tag, root.get("version") == "1.1"
+
+
+def _meta(root: Element, tag: dict[str, str], v11: bool, tracks: list[Element], positionless: int) -> GpxMeta:
+    metadata = root.find(tag["metadata"]) if v11 else root
+    return GpxMeta(
+        track_types=[_text(t, tag["type"]) if v11 else None for t in tracks],
+        track_names=[_text(t, tag["name"]) for t in tracks],
+        name=_text(metadata, tag["name"]) if metadata is not None else None, creator=root.get("creator"),
+        has_routes=root.find(tag["rte"]) is not None,
+        has_waypoints=any(has_position(w.get("lat"), w.get("lon")) for w in root.iterfind(tag["wpt"])),
+        positionless=positionless)
+
+
+def _read(root: Element, text: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta]:
+    tag, v11 = _layout(root, text)
     tracks = root.findall(tag["trk"])
     points: list[Element] = []
     per_segment: list[int] = []  # points per non-empty segment: the segment index per point
@@ -89,14 +225,7 @@ def _read(root: Element, text: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta]:
             if placed:
                 points += placed
                 per_segment.append(len(placed))
-    metadata = root.find(tag["metadata"]) if v11 else root
-    meta = GpxMeta(
-        track_types=[_text(t, tag["type"]) if v11 else None for t in tracks],
-        track_names=[_text(t, tag["name"]) for t in tracks],
-        name=_text(metadata, tag["name"]) if metadata is not None else None, creator=root.get("creator"),
-        has_routes=root.find(tag["rte"]) is not None,
-        has_waypoints=any(has_position(w.get("lat"), w.get("lon")) for w in root.iterfind(tag["wpt"])),
-        positionless=positionless)
+    meta = _meta(root, tag, v11, tracks, positionless)
     # One column at a time, each a comprehension over C-level finds (``findtext`` is find +
     # text in one call), converted in bulk: no per-point Python function call or tuple.
     lat = [p.get("lat") for p in points]
