@@ -123,7 +123,9 @@ def _scan(data: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta, list[str]] | No
         return None
     pieces = _POINT.split(text)
     n = len(pieces) // _STRIDE
-    if not n or text.count(b"<trkpt") != n or b":trkpt" in text:
+    # Each point read holds "trkpt" twice (start and end tag): any other (a point of another
+    # shape, a prefixed <g:trkpt>, the word in a text) and the tree decides.
+    if not n or text.count(b"trkpt") != 2 * n:
         return None
     skeleton = b"<trkpt/>".join(pieces[::_STRIDE])
     prefixes = set(pieces[_PX::_STRIDE]) - {b"", None}
@@ -157,6 +159,14 @@ def _scan(data: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta, list[str]] | No
     return _byte_times(pieces[_TIME::_STRIDE]), cols, _meta(root, tag, v11, tracks, 0), notes
 
 
+def scanned(data: bytes) -> bool:
+    """Whether the byte scan reads this file itself (the tree reader or gpxpy reads the others)."""
+    try:
+        return _scan(data) is not None
+    except Exception:  # as decode_gpx_fast: the tree decides
+        return False
+
+
 def _present_floats(texts: list[bytes | None], lenient: bool) -> np.ndarray:
     """:func:`.safe.floats` of the texts, NaN where an element is absent (None) or empty."""
     if None not in texts and b"" not in texts:
@@ -169,9 +179,15 @@ def _present_floats(texts: list[bytes | None], lenient: bool) -> np.ndarray:
 
 
 def _byte_times(texts: list[bytes | None]) -> np.ndarray:
-    """:func:`_times` of byte texts (ASCII: the shape allows nothing else)."""
-    if texts and None not in texts and _ALL_PLAIN_UTC_BYTES.fullmatch(b"\n".join(texts) + b"\n"):
-        return np.array([t[:-1] for t in texts], dtype="datetime64[ns]")  # type: ignore[index]
+    """:func:`_times` of byte texts (ASCII: the shape allows nothing else); None or empty: no time."""
+    present = texts if None not in texts and b"" not in texts else [t for t in texts if t]
+    if present and _ALL_PLAIN_UTC_BYTES.fullmatch(b"\n".join(present) + b"\n"):  # type: ignore[arg-type]
+        parsed = np.array([t[:-1] for t in present], dtype="datetime64[ns]")  # type: ignore[index]
+        if len(present) == len(texts):
+            return parsed
+        out = np.full(len(texts), np.datetime64("NaT", "ns"))
+        out[[i for i, t in enumerate(texts) if t]] = parsed
+        return out
     return _times([t.decode("ascii") if t else None for t in texts])
 
 
