@@ -29,6 +29,8 @@ from __future__ import annotations
 import logging
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import Any, cast
 from xml.etree.ElementTree import Element
 
 import numpy as np
@@ -128,20 +130,10 @@ def _scan(data: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta, list[str]] | No
     if not n or text.count(b"trkpt") != 2 * n:
         return None
     skeleton = b"<trkpt/>".join(pieces[::_STRIDE])
-    prefixes = set(pieces[_PX::_STRIDE]) - {b"", None}
-    parser = ET.XMLPullParser(("start-ns", "start"))
-    parser.feed(skeleton)
-    parser.close()
-    root_declares = set()
-    root = None
-    for event, item in parser.read_events():
-        if event == "start":
-            root = item
-            break
-        root_declares.add(item[0].encode() + b":")
+    root, root_declares = _root(skeleton)
     # A prefix declared on the root is in scope at every point (a point declares nothing: the
     # shape has no other attributes); one declared elsewhere is the tree reader's business.
-    if root is None or not prefixes <= root_declares:
+    if root is None or not set(pieces[_PX::_STRIDE]) - {b"", None} <= root_declares:
         return None
     tag, v11 = _layout(root, skeleton)
     tracks = root.findall(tag["trk"])
@@ -157,6 +149,19 @@ def _scan(data: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta, list[str]] | No
     cols[:, 4] = _present_floats(pieces[_CAD::_STRIDE], lenient=True)  # no Cluetrust cadence in this shape
     cols[:, 5] = np.repeat(np.arange(len(per_segment)), per_segment)
     return _byte_times(pieces[_TIME::_STRIDE]), cols, _meta(root, tag, v11, tracks, 0), notes
+
+
+def _root(skeleton: bytes) -> tuple[Element | None, set[bytes]]:
+    """The parsed skeleton's root, and the prefixes (with their colon) the root declares."""
+    parser: ET.XMLPullParser = ET.XMLPullParser(("start-ns", "start"))
+    parser.feed(skeleton)
+    parser.close()
+    declares: set[bytes] = set()
+    for event, item in cast("Iterator[tuple[str, Any]]", parser.read_events()):
+        if event == "start":  # the root: the namespaces declared on it came just before
+            return item, declares
+        declares.add(item[0].encode() + b":")
+    return None, declares
 
 
 def scanned(data: bytes) -> bool:
@@ -180,9 +185,9 @@ def _present_floats(texts: list[bytes | None], lenient: bool) -> np.ndarray:
 
 def _byte_times(texts: list[bytes | None]) -> np.ndarray:
     """:func:`_times` of byte texts (ASCII: the shape allows nothing else); None or empty: no time."""
-    present = texts if None not in texts and b"" not in texts else [t for t in texts if t]
-    if present and _ALL_PLAIN_UTC_BYTES.fullmatch(b"\n".join(present) + b"\n"):  # type: ignore[arg-type]
-        parsed = np.array([t[:-1] for t in present], dtype="datetime64[ns]")  # type: ignore[index]
+    present = [t for t in texts if t]
+    if present and _ALL_PLAIN_UTC_BYTES.fullmatch(b"\n".join(present) + b"\n"):
+        parsed = np.array([t[:-1] for t in present], dtype="datetime64[ns]")
         if len(present) == len(texts):
             return parsed
         out = np.full(len(texts), np.datetime64("NaT", "ns"))

@@ -123,7 +123,7 @@ def local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def floats(texts: Sequence[str | None], lenient: bool = False) -> np.ndarray:
+def floats(texts: Sequence[str | bytes | None], lenient: bool = False) -> np.ndarray:
     """Element texts as floats in one C-level pass: ``float`` of each (its rules: whitespace,
     ``nan``, ``1_0``), NaN for ``None``.  A text ``float`` rejects raises its ValueError, or
     with ``lenient`` becomes NaN."""
