@@ -154,8 +154,11 @@ def _scan(data: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta, list[str]] | No
 def _root(skeleton: bytes) -> tuple[Element | None, set[bytes]]:
     """The parsed skeleton's root, and the prefixes (with their colon) the root declares."""
     parser: ET.XMLPullParser = ET.XMLPullParser(("start-ns", "start"))
-    parser.feed(skeleton)
-    parser.close()
+    try:
+        parser.feed(skeleton)
+        parser.close()
+    except ET.ParseError:  # the tree reader says what is wrong, or repairs it
+        return None, set()
     declares: set[bytes] = set()
     for event, item in cast("Iterator[tuple[str, Any]]", parser.read_events()):
         if event == "start":  # the root: the namespaces declared on it came just before
