@@ -129,7 +129,7 @@ def _scan(data: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta, list[str]] | No
     # shape, a prefixed <g:trkpt>, the word in a text) and the tree decides.
     if not n or text.count(b"trkpt") != 2 * n:
         return None
-    skeleton = b"<trkpt/>".join(pieces[::_STRIDE])
+    skeleton = _skeleton(pieces[::_STRIDE])
     root, root_declares = _root(skeleton)
     # A prefix declared on the root is in scope at every point (a point declares nothing: the
     # shape has no other attributes); one declared elsewhere is the tree reader's business.
@@ -137,7 +137,8 @@ def _scan(data: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta, list[str]] | No
         return None
     tag, v11 = _layout(root, skeleton)
     tracks = root.findall(tag["trk"])
-    per_segment = [len(s.findall(tag["trkpt"])) for t in tracks for s in t.findall(tag["trkseg"])]
+    per_segment = [sum(int(p.get("n", "0")) for p in s.iterfind(tag["trkpt"]))
+                   for t in tracks for s in t.findall(tag["trkseg"])]
     if sum(per_segment) != n:  # a point outside gpx/trk/trkseg, or in another namespace
         return None
     per_segment = [k for k in per_segment if k]
@@ -149,6 +150,20 @@ def _scan(data: bytes) -> tuple[np.ndarray, np.ndarray, GpxMeta, list[str]] | No
     cols[:, 4] = _present_floats(pieces[_CAD::_STRIDE], lenient=True)  # no Cluetrust cadence in this shape
     cols[:, 5] = np.repeat(np.arange(len(per_segment)), per_segment)
     return _byte_times(pieces[_TIME::_STRIDE]), cols, _meta(root, tag, v11, tracks, 0), notes
+
+
+def _skeleton(texts: list[bytes]) -> bytes:
+    """The file without its points: ``texts`` are what lies before, between and after them.  Points
+    with only whitespace between them (siblings, which the tree reader reads in a row) become one
+    ``<trkpt n="count"/>``: a few elements for the parser to build, not one per point."""
+    # XML's whitespace only: anything else between two points (a tag, a comment, a character
+    # XML refuses) stays for the parser to see.
+    breaks = [i for i, t in enumerate(texts[1:-1], 1) if t.strip(b" \t\r\n")]
+    bounds = [0, *breaks, len(texts) - 1]
+    parts = [texts[0]]
+    for first, end in zip(bounds, bounds[1:]):
+        parts += [b'<trkpt n="%d"/>' % (end - first), texts[end]]
+    return b"".join(parts)
 
 
 def _root(skeleton: bytes) -> tuple[Element | None, set[bytes]]:
