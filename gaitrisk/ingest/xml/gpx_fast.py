@@ -84,12 +84,12 @@ def decode_gpx_fast(data: bytes, name: str = "<gpx>") -> DecodeResult:
 #
 # A track point of the usual shape -- ``lat`` then ``lon``; then optional <ele>, <time> and one
 # Garmin TrackPointExtension, in that order, with plain ASCII texts -- is read off the bytes by
-# one regular expression.  What is left once each such point is replaced by an empty
-# ``<trkpt/>`` (the skeleton: header, tracks, segments, waypoints, routes) is small, and the C
-# parser reads it as the tree reader reads the whole file.  The scan answers only when every
-# ``trkpt`` in the file is one it read and the skeleton holds each of them where the tree reader
-# looks (gpx/trk/trkseg); anything else goes to the tree reader.  A point's span holds only
-# whitespace and tags, so a match never starts or ends inside a comment, CDATA section or
+# one regular expression.  What is left once the points are replaced by placeholders (the
+# skeleton: header, tracks, segments, waypoints, routes; see :func:`_skeleton`) is small, and
+# the C parser reads it as the tree reader reads the whole file.  The scan answers only when
+# every ``trkpt`` in the file is one it read and the skeleton holds each of them where the tree
+# reader looks (gpx/trk/trkseg); anything else goes to the tree reader.  A point's span holds
+# only whitespace and tags, so a match never starts or ends inside a comment, CDATA section or
 # attribute value, and a point inside a comment is not an element of the skeleton.
 _WS = rb"[ \t\r\n]*"
 _TEXT = rb"([ !-%'-;=?-~]*)"  # printable ASCII but & < >: the text is its bytes, as XML reads them
