@@ -13,7 +13,7 @@ from gaitrisk import schema as S
 from gaitrisk.cli.main import cli
 from gaitrisk.ingest.frame import cadence_counts_steps, per_foot_to_spm
 from gaitrisk.ingest.pipeline import import_paths
-from gaitrisk.ingest.tcx_reader import decode_tcx
+from gaitrisk.ingest.xml.tcx import decode_tcx
 from gaitrisk.store import Store
 from gaitrisk.synth import RunSpec, generate_run
 from gaitrisk.synth.writers import write_tcx, write_tcx_activities
