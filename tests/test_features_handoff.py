@@ -166,26 +166,3 @@ def test_nightly_passes_survive_its_chunks_but_not_a_replacement(tmp_path, monke
         compute_and_store_features(st, "demo")
         assert sorted(st.run_features("demo")["cadence_spm"]) == sorted(got["cadence_spm"])
 
-
-def _imported_modules(path) -> set[str]:
-    """The features modules ``path`` imports (at any depth of the file, TYPE_CHECKING included)."""
-    import ast
-
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found.add(node.module or "")
-            if not node.module:
-                found.update(alias.name for alias in node.names)
-    return found
-
-
-def test_compute_and_handoff_import_each_other_in_one_direction_only():
-    from pathlib import Path
-
-    import gaitrisk.features as features
-
-    here = Path(features.__file__).parent
-    assert "compute" in _imported_modules(here / "handoff.py")
-    assert "handoff" not in _imported_modules(here / "compute.py")
-    assert not {"compute", "handoff"} & _imported_modules(here / "kept.py")

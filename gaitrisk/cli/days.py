@@ -46,20 +46,18 @@ def no_runs_message(athlete: str, store_path) -> str:
 
 def data_days(store, athlete: str, zone: ZoneInfo, today: dt.date | None = None) -> DataDays:
     """The athlete's :class:`DataDays`; an athlete without runs is refused in one line (exit 1)."""
-    from ..review import counted
+    from ..load.daily import latest_days
 
-    runs = counted(store.activities(athlete), store.reviews(athlete))
-    if not runs:
+    days = latest_days(store, athlete, zone)
+    if days is None:
         raise click.ClickException(no_runs_message(athlete, store.path))
-    latest_run = max(a.start_time for a in runs).astimezone(zone).date()
-    pain = [e.time_utc.astimezone(zone).date() for e in store.pain_entries(athlete)]
     today = today or dt.datetime.now(zone).date()
-    return DataDays(athlete, latest_run, max([latest_run, *pain]), today)
+    return DataDays(athlete, *days, today)
 
 
 def zone_of(tz: str | None) -> ZoneInfo:
     """The ``--tz`` option's zone (default: $TZ or this machine's), or one line naming the bad value."""
-    from ..load.calendar import TimeZoneError, resolve_zone
+    from ..times import TimeZoneError, resolve_zone
 
     try:
         return resolve_zone(tz)

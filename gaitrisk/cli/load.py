@@ -118,10 +118,10 @@ def _print_load(report, header_note: str = "") -> None:
 
 # -- pain --------------------------------------------------------------------------
 def _entry_json(e) -> dict:
-    from ..store.sqlite import _iso
+    from ..times import iso
 
     local = e.local_time()
-    return {"id": e.id, "athlete": e.athlete, "time_utc": _iso(e.time_utc),
+    return {"id": e.id, "athlete": e.athlete, "time_utc": iso(e.time_utc),
             "local_date": local.date().isoformat(),
             "local_time": None if e.date_only else local.strftime("%H:%M"), "zone": e.zone,
             "date_only": e.date_only, "score": e.score, "region": e.region, "side": e.side, "when": e.when,
@@ -235,7 +235,7 @@ def pain_list(obj: Context, since, athlete, tz, as_json) -> None:
 def pain_edit(obj: Context, entry_id, score, region, side, when, behaviour, note, date, time_, athlete, tz,
               as_json) -> None:
     """Change fields of entry ENTRY_ID (see `gaitrisk pain list`); other fields stay."""
-    from ..load.calendar import resolve_zone
+    from ..times import resolve_zone
     from ..pain.model import build_entry
 
     with obj.store() as store:
@@ -345,7 +345,7 @@ def _gap_json(g) -> dict:
 @_pass_db
 def gap_add(obj: Context, first, last, reason, athlete, as_json) -> None:
     """Declare local calendar days --from .. --to (inclusive) as having no data."""
-    from ..load.gaps import DataGap
+    from ..records import DataGap
 
     try:
         gap = DataGap(athlete=athlete, first_day=option_day(first, "--from"), last_day=option_day(last, "--to"), reason=reason)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
+from ..version import VERSION
 
 
 class Context:
@@ -119,7 +119,7 @@ class OneLineErrors(click.Group):
 @db_option
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-@click.version_option(__version__, prog_name="gaitrisk")
+@click.version_option(VERSION, prog_name="gaitrisk")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, verbose: int, quiet: bool) -> None:
     """gaitrisk: connect your watch data with how your hip feels.
@@ -220,46 +220,37 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
     imported and something failed, and when the paths held no activity file at
     all (the wrong folder, most likely).
     """
-    from ..features.handoff import import_pass
     from ..ingest.decoders import BY_NAME
-    from ..ingest.pipeline import import_paths
     from ..ingest.sources import describe_ignored, estimate_count, ignored_files
+    from ..workflow import import_files
 
     show = not (obj.quiet or as_json) and sys.stderr.isatty()
     n_files = estimate_count(paths)
     executor = make_executor(workers, scheduler)
-    # Files whose outcome is committed (the pipeline reports a file after its batch's commit).
-    done = {"files": 0, "features": False}
-
-    def on_file(outcome) -> None:
-        done["files"] += 1
-        bar.update(1, outcome.file)
-
+    progress = _ImportBars(show, n_files)
     try:
-        with click.progressbar(length=n_files if show else 0, label="Importing", file=sys.stderr,
-                               hidden=not show, show_pos=True, item_show_func=lambda name: name and name[-40:]) as bar:
-            with obj.store() as store:
-                report = import_paths(list(paths), store, athlete, decoders=BY_NAME[decoder], executor=executor,
-                                      on_file=on_file, leg_hook=import_pass(store, athlete))
-        done["features"] = True
         with obj.store() as store:
-            _update_features(store, athlete, report, show=show, executor=executor)
+            outcome = import_files(store, paths, athlete, decoders=BY_NAME[decoder], executor=executor,
+                                   progress=progress)
     except KeyboardInterrupt:
         # The batch under way was rolled back; what was committed stays, and a second run skips it.
-        n = done["files"]
+        n = progress.files
         click.echo(f"\ninterrupted: {n} of {max(n_files, n)} files stored"
-                   + ("; the features of some runs are not computed yet" if done["features"] else "")
+                   + ("; the features of some runs are not computed yet" if progress.in_features else "")
                    + "; run the same command again to finish", err=True)
         sys.exit(130)
     finally:
+        progress.close()
         getattr(executor, "close", lambda: None)()
+    report = outcome.imported
+    print_feature_problems(outcome.features)
     ignored = ignored_files(paths)
     nothing_done = report.imported == 0 and report.duplicates == 0 and report.skipped == 0
     nothing_found = nothing_done and not report.failed
     if as_json:
         click.echo(json.dumps(report.as_json() | {"ignored": ignored}, indent=2))
     elif not nothing_found:
-        _print_import_summary(report)
+        print_import_summary(report)
         if ignored:
             click.echo(describe_ignored(ignored))
     if report.failed and nothing_done:
@@ -271,20 +262,35 @@ def import_cmd(obj: Context, paths: tuple[str, ...], athlete: str, workers: int,
                                          + (f"; {describe_ignored(ignored)}" if ignored else "")))
 
 
-def _update_features(store, athlete: str, report, *, show: bool = False, executor=None) -> None:
-    """Bring the athlete's per-run feature records up to date after an import.
+class _ImportBars:
+    """The import's two progress bars on stderr (files, then feature records); hidden unless ``show``."""
 
-    Decided by the stored records, not by what this import added: an import killed after
-    its last commit left runs without records, and running it again computes them.  The
-    import's ``executor`` computes them too.  Feature failures are reported on stderr but
-    never undo or fail the import.
-    """
-    from ..features.compute import compute_and_store_features, stale_count
+    def __init__(self, show: bool, n_files: int) -> None:
+        self.show, self.files, self.in_features = show, 0, False
+        self._bar = click.progressbar(length=n_files if show else 0, label="Importing", file=sys.stderr,
+                                      hidden=not show, show_pos=True, item_show_func=lambda name: name and name[-40:])
+        self._bar.__enter__()
 
-    with click.progressbar(length=stale_count(store, athlete) if show else 0, label="Features ", file=sys.stderr,
-                           hidden=not show, show_pos=True) as bar:
-        feats = compute_and_store_features(store, athlete, on_run=lambda _id: bar.update(1), executor=executor,
-                                           passes=report.leg_results)
+    def file_done(self, outcome) -> None:
+        self.files += 1
+        self._bar.update(1, outcome.file)
+
+    def features_start(self, total: int) -> None:
+        self._bar.__exit__(None, None, None)
+        self.in_features = True
+        self._bar = click.progressbar(length=total if self.show else 0, label="Features ", file=sys.stderr,
+                                      hidden=not self.show, show_pos=True)
+        self._bar.__enter__()
+
+    def run_done(self, activity_id: str) -> None:
+        self._bar.update(1)
+
+    def close(self) -> None:
+        self._bar.__exit__(None, None, None)
+
+
+def print_feature_problems(feats) -> None:
+    """The runs whose features failed, and the runs screened out as not a run, on stderr."""
     from ..textsafe import plain
 
     for f in feats.failed:
@@ -295,7 +301,7 @@ def _update_features(store, athlete: str, report, *, show: bool = False, executo
                          f"to count it: gaitrisk activity include {f['activity_id'][:12]})"), err=True)
 
 
-def _print_import_summary(report) -> None:
+def print_import_summary(report) -> None:
     from ..textsafe import plain  # file names and reasons come from the files: no escape sequences reach the terminal
 
     click.echo(f"{report.imported} imported, {report.duplicates} duplicate, {report.skipped} skipped "
@@ -324,12 +330,12 @@ def _num(v: float | None, fmt: str) -> str:
 def activity_json(rec, review=None) -> dict:
     """The ``activities --json`` contract (one object per activity); ``review``: its
     :class:`~gaitrisk.review.Review` (``null`` status: not screened yet)."""
-    from ..store.sqlite import _iso
+    from ..times import iso
 
     return {
         "id": rec.id, "athlete": rec.athlete, "sport": rec.sport, "sub_sport": rec.sub_sport,
         "name": rec.name, "device": rec.device, "format": rec.fmt,
-        "start_time": _iso(rec.start_time), "duration_s": rec.duration_s, "moving_time_s": rec.moving_time_s,
+        "start_time": iso(rec.start_time), "duration_s": rec.duration_s, "moving_time_s": rec.moving_time_s,
         "distance_m": rec.distance_m, "avg_cadence_spm": rec.avg_cadence_spm,
         "avg_stance_time_ms": rec.avg_stance_time_ms, "sources": list(rec.sources), "partial": rec.partial,
         "review": review.status if review else None, "review_reason": review.reason if review else None,

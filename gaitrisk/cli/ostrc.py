@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from ..pain.vocab import REGIONS
+from ..vocab import REGIONS
 from .load import athlete_option, json_option, pain_group, tz_option
 from .days import option_day, zone_of
 from .main import Context, _pass_db

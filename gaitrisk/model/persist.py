@@ -29,7 +29,7 @@ import platform
 import zipfile
 from dataclasses import asdict
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -38,6 +38,9 @@ from ..privatefile import write_private
 from .dataset import FEATURES, Dataset, LabelSpec, build_dataset
 from .estimator import GaitRiskClassifier
 from .prior import PriorRiskClassifier
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 CARD_VERSION = 1
 MIN_ONSETS = 5   # below this many labelled onsets an athlete's flags come from the rules alone
@@ -79,9 +82,9 @@ def library_versions() -> dict[str, str]:
     import skops
     import sklearn
 
-    from .. import __version__
+    from ..version import VERSION
 
-    return {"gaitrisk": __version__, "python": platform.python_version(), "numpy": np.__version__,
+    return {"gaitrisk": VERSION, "python": platform.python_version(), "numpy": np.__version__,
             "pandas": pandas.__version__, "scikit-learn": sklearn.__version__, "skops": skops.__version__}
 
 
@@ -248,7 +251,7 @@ def model_card(ds: Dataset, estimator: GaitRiskClassifier, zone: ZoneInfo, valid
     })
 
 
-def train(store, zone: ZoneInfo, athletes: Sequence[str] | None = None, estimator: GaitRiskClassifier | None = None,
+def train(store: Store, zone: ZoneInfo, athletes: Sequence[str] | None = None, estimator: GaitRiskClassifier | None = None,
           spec: LabelSpec | None = None, folds: int = 0) -> tuple[GaitRiskClassifier, dict, Dataset]:
     """Build the dataset, fit the pooled model (groups = athletes) and write its card.
 

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -23,6 +24,9 @@ from .evidence import FlagEvidence, shipped
 from .factors import FACTOR_TITLES, RISK_FACTORS, factor_priors, risk_factors
 from .prior import PriorRiskClassifier
 from .update import label_text
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 LEVEL = 0.95
@@ -71,7 +75,7 @@ class RiskContributor:
         return (f"{self.title}: HR {self.hazard_ratio:.2f} ({self.low:.2f}–{self.high:.2f}), "
                 f"evidence grade {self.evidence.grade} [{self.evidence.source}]")
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"factor": self.factor, "value": self.value, "hazard_ratio": self.hazard_ratio, "low": self.low,
                 "high": self.high, "evidence": self.evidence.as_json()}
 
@@ -110,7 +114,7 @@ class RiskDay:
             lines.append(flat)
         return lines or [NO_RAISE_TEXT]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"date": self.date.isoformat(), "probability": self.probability, "low": self.low, "high": self.high,
                 "contributors": [c.as_json() for c in self.contributors]}
 
@@ -126,7 +130,7 @@ class RiskReport:
     days: tuple[RiskDay, ...]
     model: str = "population prior"      # which model spoke: the population prior or the store's trained one
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"athlete": self.athlete, "horizon_days": self.horizon_days, "base_rate": self.base_rate,
                 "label": self.label, "days": [d.as_json() for d in self.days]}
 
@@ -200,7 +204,7 @@ def load_risk_model(model_path: str | Path | None) -> tuple[PriorRiskClassifier,
     return PriorRiskClassifier().from_prior(), "population prior"
 
 
-def risk_for(store, athlete: str, zone: ZoneInfo, first: dt.date | None = None, last: dt.date | None = None,
+def risk_for(store: Store, athlete: str, zone: ZoneInfo, first: dt.date | None = None, last: dt.date | None = None,
              model_path: str | Path | None = None, spec: LabelSpec | None = None,
              dataset: Dataset | None = None) -> RiskReport:
     """Risk of ``athlete`` on the days ``first``..``last`` (default: the last day with data).
