@@ -208,27 +208,23 @@ def pairs_within(x: np.ndarray, y: np.ndarray, r: float) -> np.ndarray:
     width = int(cy.max()) + 2
     key = cx * width + cy
     order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    found = []
-    for dx, dy in _HALF_NEIGHBOURS:
-        target = key + (dx * width + dy)
-        lo = np.searchsorted(sorted_key, target, "left")
-        counts = np.searchsorted(sorted_key, target, "right") - lo
-        total = int(counts.sum())
-        if total == 0:
-            continue
-        i = np.repeat(np.arange(n), counts)
-        within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-        j = order[np.repeat(lo, counts) + within]
-        keep = (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2 <= r * r
-        if dx == 0 and dy == 0:
-            keep &= i < j
-        i, j = i[keep], j[keep]
-        found.append(np.column_stack([np.minimum(i, j), np.maximum(i, j)]))
-    if not found:
-        return np.empty((0, 2), dtype=np.intp)
-    pairs = np.concatenate(found)
-    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    cells, first, size = np.unique(key[order], return_index=True, return_counts=True)
+    # every point against each of the half-neighbourhood's cells, all offsets in one go
+    offsets = np.array([dx * width + dy for dx, dy in _HALF_NEIGHBOURS])
+    target = (key[None, :] + offsets[:, None]).ravel()
+    at = np.minimum(np.searchsorted(cells, target), cells.size - 1)
+    counts = np.where(cells[at] == target, size[at], 0)
+    total = int(counts.sum())
+    i = np.repeat(np.tile(np.arange(n), offsets.size), counts)
+    within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    j = order[np.repeat(first[at], counts) + within]
+    keep = (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2 <= r * r
+    own = int(counts[:n].sum())  # the first offset is the point's own cell: each pair there once
+    keep[:own] &= i[:own] < j[:own]
+    i, j = i[keep], j[keep]
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    rank = np.argsort(lo * n + hi)
+    return np.column_stack([lo[rank], hi[rank]])
 
 
 def side_evidence(source: str | None) -> SideEvidence:
