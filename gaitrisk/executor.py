@@ -143,9 +143,10 @@ class WorkAwareExecutor(_Closing):
     imported what the work needs, and the workers start with it instead of importing it each.
     A small batch never starts a process; a large one loses at most one item's time.
 
-    Nor does a machine whose cores are all busy (its load average, ``load()``, above
-    ``cores - 1``: this process counts for one): more processes would get no more CPU, only
-    the pool's costs.  Load is checked again for each item until the pool starts.
+    Nor does a machine whose cores are all busy (its load average, ``load()``, at or above the
+    number of cores): more processes would get no more CPU, only the pool's costs (measured on
+    2 cores: the pool 10 % slower than in-process at load 5, 1.6x faster at load 1.4).  Load is
+    checked again for each item until the pool starts.
     """
 
     def __init__(self, workers: int, min_work: float = POOL_MIN_WORK_S,
@@ -187,7 +188,7 @@ class WorkAwareExecutor(_Closing):
         yield from self._pool.map(fn, _chain(ahead, it))
 
     def _cores_free(self) -> bool:
-        return self._load() <= (os.cpu_count() or 1) - 1
+        return self._load() < (os.cpu_count() or 1)
 
     def close(self) -> None:
         self._pool.close()

@@ -105,11 +105,12 @@ def test_work_aware_walks_a_bounded_work_ahead():
                 break
 
 
-def test_work_aware_stays_in_process_while_every_core_is_busy():
+def test_work_aware_stays_in_process_while_every_core_is_busy(monkeypatch):
     import os
 
-    loads = iter([4.0, 3.5, 0.2])  # the other processes finish: the pool starts
-    with WorkAwareExecutor(2, min_work=1.0, load=lambda: next(loads, 0.2)) as ex:
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    loads = iter([4.0, 2.0, 1.9])  # a load of 2 on 2 cores is busy; then the others finish: the pool starts
+    with WorkAwareExecutor(2, min_work=1.0, load=lambda: next(loads, 1.9)) as ex:
         out = list(ex.map(_pid_of, _items([0.6] * 6)))
         assert [pid == os.getpid() for _, pid in out] == [True, True, True, False, False, False]
 
