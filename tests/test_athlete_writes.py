@@ -16,8 +16,8 @@ from gaitrisk.pain import build_entry
 from gaitrisk.store import Store, StoreError
 from gaitrisk.store.sqlite import AthleteDeleted
 
-from .conftest import FIXTURES
-from .test_db_option import command_args
+from .helpers.cli import command_args
+from .helpers.paths import FIXTURES
 
 
 def test_store_folders_are_user_only_whatever_the_umask(tmp_path):

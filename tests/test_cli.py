@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from gaitrisk.cli import cli
 
-from .conftest import FIXTURES
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
+from .helpers.paths import FIXTURES
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 SEASON = json.loads((FIXTURES / "truth" / "season.json").read_text())   # file -> truth; one run is two files

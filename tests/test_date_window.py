@@ -14,7 +14,7 @@ from gaitrisk.pain import PainEntry
 from gaitrisk.plausible import EARLIEST_START, day_problem
 from gaitrisk.store import Store
 
-from .conftest import FIXTURES
+from .helpers.paths import FIXTURES
 
 
 def _cli(db, *args):

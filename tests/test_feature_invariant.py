@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from gaitrisk.cli import cli
 from gaitrisk.store import Store
 
-from .conftest import FIXTURES
+from .helpers.paths import FIXTURES
 
 SEASON = json.loads((FIXTURES / "truth" / "season.json").read_text())
 RUNS = FIXTURES / "runs"

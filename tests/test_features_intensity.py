@@ -11,7 +11,7 @@ from gaitrisk import schema as S
 from gaitrisk.features.clean import clean
 from gaitrisk.features.intensity import intensity, is_long_run, rolling_max_hr, surface_class
 
-from .test_features_clean import line_frame
+from .helpers.frames import line_frame
 
 
 def test_hr_zones_split_moving_time_by_percent_of_max():

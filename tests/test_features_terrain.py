@@ -14,7 +14,7 @@ from gaitrisk.features.terrain import GRADE_WINDOW_M, gain_loss, lsq_slope, mine
 from gaitrisk.ingest.decoders import REFERENCE
 from gaitrisk.synth import RunSpec, generate_run
 
-from .conftest import FIXTURES
+from .helpers.paths import FIXTURES
 
 TRUTH = json.loads((FIXTURES / "truth" / "truth.json").read_text())
 HILL = TRUTH["hill.fit"]
@@ -151,7 +151,7 @@ def test_a_climb_walked_below_stop_speed_keeps_its_true_grade():
 
 def test_real_mountain_leg_grade_stays_physical(real_data):
     # fenix 2 multisport, running leg 2: 734 m climbed over 2.2 km at 0.4-1.5 m/s.
-    from .conftest import decode_real
+    from .helpers.reference import decode_real
 
     act = next(a for a in decode_real("fit/fitparse__activity-large-fenxi2-multisport.fit").activities
                if a.leg_index == 2)

@@ -19,30 +19,12 @@ from gaitrisk.ingest.fit_fast import (
 )
 from gaitrisk.ingest.fit_fitparse import decode_fit
 
-from .conftest import FIXTURES, REAL_DATA, real_files
+from .helpers.compare import assert_same_result
+from .helpers.paths import FIXTURES, REAL_DATA, real_files
+from .helpers.reference import decode_real
 
 REAL_FIT = [r for r in real_files("fit") + real_files("corrupt") if r.endswith(".fit")]
 FIXTURE_FIT = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.glob("*/*.fit"))
-# Channels that hold whole numbers in every FIT profile we read: compared exactly.
-_EXACT = {"timestamp", "timer_segment", "heart_rate_bpm", "power_w"}
-
-
-def assert_same_result(ref, fast) -> None:
-    assert (fast.error, fast.skipped_reason, fast.partial) == (ref.error, ref.skipped_reason, ref.partial)
-    assert fast.problems == ref.problems
-    assert len(fast.activities) == len(ref.activities)
-    for a, b in zip(ref.activities, fast.activities):
-        assert (b.fmt, b.sport, b.sub_sport, b.device, b.start_time, b.leg_index, b.name) == \
-               (a.fmt, a.sport, a.sub_sport, a.device, a.start_time, a.leg_index, a.name)
-        assert b.summary == a.summary
-        assert b.laps == a.laps
-        assert list(b.samples.columns) == list(a.samples.columns)
-        for col in a.samples.columns:
-            x, y = a.samples[col], b.samples[col]
-            if col in _EXACT:
-                pd.testing.assert_series_equal(y, x, check_exact=True)
-            else:
-                np.testing.assert_allclose(y.to_numpy(float), x.to_numpy(float), rtol=1e-9, atol=0, equal_nan=True)
 
 
 @pytest.mark.parametrize("rel", REAL_FIT or ["<absent>"])
@@ -54,7 +36,7 @@ def test_real_file_decodes_as_fitparse_does(rel, caplog):
     with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.fit_fast"):
         fast = decode_fit_fast(data, rel)
     assert "fell back" not in caplog.text
-    assert_same_result(decode_fit(data, rel), fast)
+    assert_same_result(decode_real(rel), fast)
 
 
 @pytest.mark.parametrize("rel", FIXTURE_FIT or ["<absent>"])

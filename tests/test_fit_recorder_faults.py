@@ -17,7 +17,7 @@ from gaitrisk.ingest.fit_fitparse import decode_fit
 from gaitrisk.ingest.frame import totals
 from gaitrisk.synth.writers import FitStream, write_fit_stream
 
-from .test_fit_fast import assert_same_result
+from .helpers.compare import assert_same_result
 
 T0 = 1_600_000_000.0  # 2020-09-13, any plausible day
 SPEED = 3.0

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from gaitrisk.ingest import fit_fast
 
-from .conftest import FIXTURES, REAL_DATA, real_files
+from .helpers.paths import FIXTURES, REAL_DATA, real_files
 
 needs_c = pytest.mark.skipif(
     fit_fast._fitwalk is None,

@@ -78,7 +78,7 @@ def test_session_cadence_is_time_weighted_over_smart_recording_with_zeros():
 
 
 def test_nomenclature_doc_is_generated_from_schema():
-    from .conftest import REPO
+    from .helpers.paths import REPO
 
     assert (REPO / "docs" / "nomenclature.md").read_text() == S.nomenclature_markdown()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_fuzz_readers import CLEAN, fuzz
+from .helpers.fuzzing import CLEAN, fuzz
 
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 FILES = sorted(p for p in REGRESSIONS.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -39,7 +39,7 @@ def test_fit_regression_is_refused_without_fallback_and_read_as_fitparse_reads_i
     from gaitrisk.ingest.fit_fast import UNSUPPORTED_PREFIX, decode_fit_fast
     from gaitrisk.ingest.fit_fitparse import decode_fit
 
-    from .test_fit_fast import assert_same_result
+    from .helpers.compare import assert_same_result
 
     data = path.read_bytes()
     assert decode_fit_fast(data, path.name, fallback=False).error.startswith(UNSUPPORTED_PREFIX)

@@ -15,8 +15,8 @@ from gaitrisk.features.clean import clean
 from gaitrisk.ingest.frame import totals
 from gaitrisk.ingest.gpx_reader import decode_gpx
 
-from .conftest import real_data_or_skip
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
+from .helpers.paths import real_data_or_skip
 
 M_PER_DEG = 111_195.0
 LAT0, LON0 = 46.0, 14.5

@@ -22,7 +22,7 @@ from gaitrisk.ingest import pipeline
 from gaitrisk.ingest.sources import Limits
 from gaitrisk.ingest.xmlsafe import UnsafeXmlError, parse
 
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
 
 UTC = dt.timezone.utc
 RUN = gpx_run(dt.datetime(2024, 3, 1, 7, tzinfo=UTC), minutes=3)

@@ -20,7 +20,7 @@ from gaitrisk.model.flags import assess
 from gaitrisk.store import Store
 from gaitrisk.synth import RunSpec, generate_run, write_fit, write_gpx
 
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
 
 UTC = dt.timezone.utc
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from gaitrisk.cli import cli
 from gaitrisk.store import Store
 
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
 
 RUN_KEYS = {"id", "start_time", "distance_m", "longest_prev_30d_m", "spike_pct", "spike_tier"}
 TIERS = {"none", "small", "moderate", "large", "insufficient_history"}

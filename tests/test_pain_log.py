@@ -18,7 +18,7 @@ from gaitrisk.model.rules import rule_levels
 from gaitrisk.pain.compliance import BASELINE_MIN_LOGGED, pain_log_status
 from gaitrisk.pain.model import PainEntry
 
-from .test_report_assemble import ATHLETE, build_demo_store
+from .helpers.demo_store import ATHLETE, build_demo_store
 
 UTC = ZoneInfo("UTC")
 

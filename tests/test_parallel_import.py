@@ -14,7 +14,7 @@ from gaitrisk.ingest.decoders import DEFAULT, FAST, REFERENCE
 from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.store import Store
 
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
 
 UTC = dt.timezone.utc
 

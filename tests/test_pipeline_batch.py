@@ -20,7 +20,7 @@ from gaitrisk.ingest import sources
 from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.store import Store
 
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
 
 UTC = dt.timezone.utc
 OLD = time.time() - 3600  # file times older than the racy window, as in a real export folder

@@ -6,7 +6,8 @@ import pytest
 
 from gaitrisk.ingest.frame import totals
 
-from .conftest import decode_real, manifest, real_files
+from .helpers.paths import manifest, real_files
+from .helpers.reference import decode_real
 
 XML_FILES = real_files("gpx") + real_files("tcx")
 
@@ -28,7 +29,7 @@ def test_gpx_points_match_gpxpy(rel):
 
     from gaitrisk.ingest.xmlsafe import clean_prefix
 
-    from .conftest import REAL_DATA
+    from .helpers.paths import REAL_DATA
 
     gpx = gpxpy.parse(clean_prefix((REAL_DATA / rel).read_bytes())[0].decode())
     timed = [p for t in gpx.tracks for s in t.segments for p in s.points if p.time is not None]

@@ -15,7 +15,7 @@ from gaitrisk.cli.main import cli
 from gaitrisk.report import write_report_files
 from gaitrisk.store import Store
 
-from .test_report_assemble import ATHLETE, LAST_DAY, build_demo_store
+from .helpers.demo_store import ATHLETE, LAST_DAY, build_demo_store
 
 UTC = ZoneInfo("UTC")
 
@@ -124,7 +124,7 @@ def test_two_athletes_whose_names_sanitise_alike_do_not_share_a_report_file(tmp_
     from gaitrisk.ingest.pipeline import import_paths
     from gaitrisk.store import Store
 
-    from .conftest import FIXTURES
+    from .helpers.paths import FIXTURES
 
     runs = sorted(str(p) for p in (FIXTURES / "runs").iterdir())
     target = tmp_path / "reports"

@@ -13,7 +13,8 @@ import pytest
 
 from gaitrisk.ingest.frame import totals
 
-from .conftest import decode_real, real_files
+from .helpers.paths import real_files
+from .helpers.reference import decode_real
 
 FIT_FILES = real_files("fit")
 REL_TOL = 0.005

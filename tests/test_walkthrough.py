@@ -146,7 +146,7 @@ def test_demo_help_says_what_the_pain_log_covers():
     import csv
     import datetime as dt
 
-    from .conftest import FIXTURES
+    from .helpers.paths import FIXTURES
 
     with (FIXTURES / "pain" / "demo_pain.csv").open() as f:
         days = [dt.date.fromisoformat(r["date"]) for r in csv.DictReader(f)]
