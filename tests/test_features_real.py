@@ -16,11 +16,10 @@ import pytest
 
 from gaitrisk.features.compute import compute_features
 from gaitrisk.features.profile import resolve
-from gaitrisk.ingest.decoders import FAST
 from gaitrisk.records import ActivityRecord
 
 from .helpers.paths import REAL_DATA, real_files
-from .helpers.reference import decode_real
+from .helpers.reference import decode_real, decode_real_fast
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +69,8 @@ def test_nothing_crashes_and_missing_channels_give_nulls(rel):
 
 
 def _oracle_pairs():
-    # Built at collection, which every run pays (even -m "not slow"): the fast decoder lists the
-    # same legs as the reference (tests/test_fit_fast.py) in a second instead of fitparse's ~30 s.
     for rel in real_files("fit"):
-        path = REAL_DATA / rel
-        for act in FAST.decode("fit", path.read_bytes(), str(path)).activities:
+        for act in decode_real_fast(rel).activities:
             if act.summary is not None and len(act.samples) >= MIN_SAMPLES:
                 yield pytest.param(rel, act.leg_index, id=f"{rel.split('/')[-1]}#{act.leg_index}")
 

@@ -14,7 +14,7 @@ import pytest
 from gaitrisk.ingest.frame import totals
 
 from .helpers.paths import real_files
-from .helpers.reference import decode_real
+from .helpers.reference import decode_real, decode_real_fast
 
 FIT_FILES = real_files("fit")
 REL_TOL = 0.005
@@ -49,7 +49,7 @@ EXCEPTIONS: dict[tuple[str, int, str], tuple[str, bool]] = {
 
 def _legs():
     for rel in FIT_FILES:
-        for act in decode_real(rel).activities:
+        for act in decode_real_fast(rel).activities:
             if act.summary is not None:
                 yield rel, act.leg_index
 

@@ -20,3 +20,17 @@ def decode_real(rel: str) -> DecodeResult:
 
     path = real_data_or_skip() / rel
     return REFERENCE.decode(path.suffix.lstrip(".").lower(), path.read_bytes(), str(path))
+
+
+@lru_cache(maxsize=None)
+def decode_real_fast(rel: str) -> DecodeResult:
+    """The fast decode of ``rel``: for listing a file's legs in parameter lists, never as an oracle.
+
+    Parameter lists are built at collection, which every run pays, even one filtered with
+    ``-m "not slow"``; the fast decoder gives the reference's activities on every real file
+    (tests/test_fit_fast.py, tests/test_gpx_fast.py) in about a second instead of fitparse's ~30 s.
+    """
+    from gaitrisk.ingest.decoders import FAST
+
+    path = real_data_or_skip() / rel
+    return FAST.decode(path.suffix.lstrip(".").lower(), path.read_bytes(), str(path))
