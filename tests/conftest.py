@@ -16,6 +16,13 @@ def real_data() -> Path:
     return real_data_or_skip()
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """A test that takes the ``real_data`` fixture reads the real watch files: it is ``realdata``."""
+    for item in items:
+        if "real_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.realdata)
+
+
 @pytest.fixture(scope="session")
 def synthetic_cohort(tmp_path_factory):
     """Files -> ``gaitrisk import`` -> ``pain import`` -> ``model train`` -> athlete-day rows.

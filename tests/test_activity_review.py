@@ -24,6 +24,8 @@ from gaitrisk.store import Store
 from gaitrisk.synth.runs import RunSpec, generate_run
 from gaitrisk.synth.writers import write_fit, write_gpx, write_tcx
 
+pytestmark = pytest.mark.slow
+
 
 def _spec(seed: int, day: int, **kw) -> RunSpec:
     return RunSpec(seed=seed, start_time=dt.datetime(2024, 4, day, 6, 30, tzinfo=dt.UTC), sample_interval_s=5,

@@ -201,6 +201,7 @@ def _state(db):
     return records, last, [f for f in a.flags if f.code == "camber_exposure"]
 
 
+@pytest.mark.slow
 def test_a_store_with_the_default_side_shows_assumed_exposure_and_no_flag(road_runner):
     records, last, camber_flags = _state(road_runner)
     assert {r["surface"] for r in records} == {"road"}

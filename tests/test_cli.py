@@ -34,6 +34,7 @@ def test_help_everywhere(runner):
         assert res.exit_code == 0 and "Usage:" in res.output
 
 
+@pytest.mark.slow
 def test_import_json_contract_and_idempotence(runner, tmp_path):
     db = tmp_path / "g.db"
     res = _import(runner, db, FIXTURES / "runs")
@@ -45,6 +46,7 @@ def test_import_json_contract_and_idempotence(runner, tmp_path):
     assert (again["imported"], again["duplicates"]) == (0, len(SEASON))
 
 
+@pytest.mark.slow
 def test_activities_json_contract(runner, tmp_path):
     db = tmp_path / "g.db"
     _import(runner, db, FIXTURES / "runs", extra=["--athlete", "ann"])

@@ -387,6 +387,7 @@ def test_every_command_that_prints_data_takes_json():
         assert {"-q", "-v"} | ({"--db"} if path != ("demo",) else set()) <= opts, path
 
 
+@pytest.mark.slow
 def test_demo_quiet_prints_the_report_alone(tmp_path):
     res = CliRunner().invoke(cli, ["demo", "-q"])
     assert res.exit_code == 0, res.output

@@ -27,6 +27,8 @@ from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.store import Store
 from gaitrisk.synth.cohort import CohortConfig, write_cohort
 
+pytestmark = pytest.mark.slow
+
 COHORT = CohortConfig(seed=11, athletes=4, weeks=3, warmup_weeks=1)
 
 

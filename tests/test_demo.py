@@ -37,6 +37,8 @@ from gaitrisk.store import Store
 
 from .helpers.paths import FIXTURES, REPO
 
+pytestmark = pytest.mark.slow
+
 SEASON = json.loads((FIXTURES / "truth" / "season.json").read_text())
 PAIN = list(csv.DictReader((FIXTURES / "pain" / "demo_pain.csv").open()))
 UTC = ZoneInfo("UTC")

@@ -102,6 +102,7 @@ def test_files_without_positions_speed_or_distance_do_not_crash():
     assert clean(bare.iloc[:0]).n == 0
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.floats(-50, 50), st.just(float("nan")), st.just(float("inf"))), max_size=60))
 def test_fill_and_interpolate_are_the_pandas_calls_they_replace(values):
@@ -124,6 +125,7 @@ def test_the_derived_distance_test_settles_on_the_prefix_and_checks_the_rest():
     assert not _derived_from_positions(np.round(exact, 2) + 0.01, lat, lon, none)  # a device's own channel
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(st.floats(-50, 50), st.just(float("nan"))), max_size=80),
        st.sampled_from([1, 2, 3, 5, 11, 31]))

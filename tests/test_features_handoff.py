@@ -22,6 +22,8 @@ from gaitrisk.store import Store
 
 from .helpers.paths import FIXTURES
 
+pytestmark = pytest.mark.slow
+
 RUNS = FIXTURES / "runs"
 
 

@@ -100,6 +100,7 @@ def test_zones_from_the_histograms_equal_the_per_sample_sums(seed, hr_max, thres
         assert got_m == pytest.approx(want_m, rel=1e-12, abs=1e-9)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from([0.0, 0.5, 1.0, 1.0, 2.0, 5.0, 40.0]),
                           st.one_of(st.floats(60, 210), st.just(float("nan")))), min_size=1, max_size=200))

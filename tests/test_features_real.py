@@ -21,6 +21,8 @@ from gaitrisk.records import ActivityRecord
 from .helpers.paths import REAL_DATA, real_files
 from .helpers.reference import decode_real, decode_real_fast
 
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
+
 log = logging.getLogger(__name__)
 
 ALL = real_files("fit") + real_files("gpx") + real_files("tcx") + real_files("corrupt")

@@ -17,6 +17,8 @@ from gaitrisk.store import Store
 
 from .helpers.paths import FIXTURES
 
+pytestmark = pytest.mark.slow
+
 SEASON = json.loads((FIXTURES / "truth" / "season.json").read_text())
 # The season's first three weeks (before its watch gap): enough runs for the run-at-a-time
 # imports below, which recompute every later run's record on each step.

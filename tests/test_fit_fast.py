@@ -27,6 +27,8 @@ REAL_FIT = [r for r in real_files("fit") + real_files("corrupt") if r.endswith("
 FIXTURE_FIT = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.glob("*/*.fit"))
 
 
+@pytest.mark.slow
+@pytest.mark.realdata
 @pytest.mark.parametrize("rel", REAL_FIT or ["<absent>"])
 def test_real_file_decodes_as_fitparse_does(rel, caplog):
     if rel == "<absent>":
@@ -48,6 +50,7 @@ def test_fixture_decodes_as_fitparse_does(rel):
     assert_same_result(decode_fit(data, rel), decode_fit_fast(data, rel))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fraction", [0.3, 0.61, 0.97])
 def test_truncated_file_decodes_up_to_the_damage(fraction, real_data):
     data = (real_data / "fit/fitparse__activity-small-fenix2-run.fit").read_bytes()
@@ -57,6 +60,7 @@ def test_truncated_file_decodes_up_to_the_damage(fraction, real_data):
     assert_same_result(decode_fit(cut, "cut.fit"), fast)
 
 
+@pytest.mark.slow
 def test_developer_field_named_speed_does_not_replace_the_device_speed(real_data):
     # This Stryd file declares developer fields "Speed" and "Distance" next to the
     # watch's own speed and distance; fields are keyed by (developer index, number).
@@ -163,6 +167,7 @@ def _messages_equal(a, b) -> None:
         np.testing.assert_array_equal(y, x)
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize("rel", [r for r in REAL_FIT if r.startswith("fit/")] or ["<absent>"])
 def test_record_decode_one_message_at_a_time_equals_the_bulk_decode(rel, monkeypatch):
     # Record definitions with few messages are decoded in plain Python (_SMALL_RECORDS);

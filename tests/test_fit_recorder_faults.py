@@ -19,6 +19,8 @@ from gaitrisk.synth.writers import FitStream, write_fit_stream
 
 from .helpers.compare import assert_same_result
 
+pytestmark = pytest.mark.slow
+
 T0 = 1_600_000_000.0  # 2020-09-13, any plausible day
 SPEED = 3.0
 DAY = 86_400.0

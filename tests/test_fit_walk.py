@@ -55,6 +55,7 @@ def assert_same_walk(data: bytes) -> None:
 
 
 @needs_c
+@pytest.mark.realdata
 @pytest.mark.parametrize("rel", REAL_FIT or ["<absent>"])
 def test_c_walk_equals_python_walk_on_real_files(rel):
     if rel == "<absent>":

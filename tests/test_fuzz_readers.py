@@ -44,6 +44,7 @@ def _run(target: str, case) -> str:
     return outcome
 
 
+@pytest.mark.slow
 def test_seeds_are_there():
     for target, pool in SEEDS.items():
         assert pool, f"no {target} seeds"
@@ -86,6 +87,7 @@ _cell = st.one_of(st.text(max_size=30), st.sampled_from(
      "worsens", '"', '""', "\r", "\n", ",", ";", "\t", "\x00", "2024-02-30", "02:30"]))
 
 
+@pytest.mark.slow
 @settings(BOUNDED, max_examples=60)
 @given(st.lists(st.lists(_cell, min_size=0, max_size=12), min_size=0, max_size=8),
        st.sampled_from([",", ";", "\t"]), st.booleans())

@@ -22,6 +22,7 @@ REAL_GPX = [r for r in real_files("gpx") + real_files("corrupt") if r.endswith("
 FIXTURE_GPX = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.glob("*/*.gpx"))
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize("rel", REAL_GPX or ["<absent>"])
 def test_real_file_reads_as_gpxpy_does(rel, caplog):
     if rel == "<absent>":
@@ -173,6 +174,7 @@ def _gpx_points(draw):
             f'<trkseg>{"".join(pts[:cut])}</trkseg><trkseg>{"".join(pts[cut:])}</trkseg></trk></gpx>').encode()
 
 
+@pytest.mark.slow
 @settings(derandomize=True, deadline=None, database=None, max_examples=80)
 @given(_gpx_points())
 def test_points_missing_any_child_read_as_gpxpy_does(data):

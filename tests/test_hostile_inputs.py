@@ -120,6 +120,7 @@ def test_zip_slip_absolute_and_symlink_members_through_import(tmp_path):
     assert not (tmp_path.parent / "escape.gpx").exists()
 
 
+@pytest.mark.slow
 def test_zip_bomb_by_ratio_and_gz_bomb_through_import(tmp_path):
     archive = tmp_path / "bomb.zip"
     archive.write_bytes(_zip([("bomb.gpx", bytes(60 << 20)), ("run.gpx", RUN)]))

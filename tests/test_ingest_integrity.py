@@ -22,6 +22,8 @@ from gaitrisk.synth import RunSpec, generate_run, write_fit, write_gpx
 
 from .helpers.gpxgen import gpx_run
 
+pytestmark = pytest.mark.slow
+
 UTC = dt.timezone.utc
 
 

@@ -192,6 +192,8 @@ class _Dom(HTMLParser):
             self.captions[self._figure] = self.captions.get(self._figure, "") + data
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package: chromium)")
 def test_demo_report_in_headless_chromium(demo, tmp_path):
     page = tmp_path / "demo.html"

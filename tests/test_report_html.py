@@ -122,6 +122,8 @@ def _console(stderr: str) -> list[str]:
     return [ln for ln in stderr.splitlines() if ":CONSOLE" in ln]
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package: chromium)")
 def test_headless_chromium_renders_every_plot_without_console_errors(pages, tmp_path):
     # The console check must be able to fail: a page with an error is caught.
