@@ -20,6 +20,8 @@ from gaitrisk.model.evaluate import metrics
 
 from .helpers.demo_store import ATHLETE, build_demo_store
 
+pytestmark = pytest.mark.slow
+
 OSTRC_WORDS = "substantial problem (weekly OSTRC)"
 NRS_WORDS = "pain >= 3/10"
 

@@ -30,6 +30,7 @@ class Evil:
         self.payload = "x"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind, calibration", [("logistic", "sigmoid"), ("boosting", "sigmoid"),
                                                ("boosting", "isotonic"), ("logistic", None)])
 def test_round_trip_gives_the_same_predictions_and_card(tmp_path, kind, calibration):

@@ -33,6 +33,8 @@ from gaitrisk.store import Store
 
 from .helpers.nightly import drop_inbox, json_report_renderer, night_pain_csv, nightly_cohort
 
+pytestmark = pytest.mark.slow
+
 UTC = ZoneInfo("UTC")
 REPO = Path(__file__).resolve().parents[1]
 

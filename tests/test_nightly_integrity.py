@@ -30,6 +30,8 @@ from gaitrisk.store import Store
 from .helpers.nightly import drop_inbox, night_pain_csv, nightly_cohort
 from .helpers.paths import FIXTURES
 
+pytestmark = pytest.mark.slow
+
 UTC = ZoneInfo("UTC")
 REPO = Path(__file__).resolve().parents[1]
 RUNS = sorted((FIXTURES / "runs").iterdir())

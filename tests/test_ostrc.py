@@ -280,6 +280,7 @@ def pd_isna(v) -> bool:
     return bool(pd.isna(v))
 
 
+@pytest.mark.slow
 def test_reports_show_the_weekly_chart_a_line_and_the_answers(season):
     import jsonschema
 
