@@ -79,6 +79,7 @@ def _pooled(paths, store, **kw):
         pool.close()
 
 
+@pytest.mark.slow
 def test_two_workers_store_the_same_rows_as_serial(tmp_path, real_data):
     folder = _mixed(tmp_path / "in", real_data)
     with Store(tmp_path / "serial.db") as a, Store(tmp_path / "pool.db") as b:

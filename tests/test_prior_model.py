@@ -101,6 +101,7 @@ def test_intervals_contain_the_point_and_widen_with_less_data():
     assert np.all(width(small) <= width(PriorRiskClassifier().from_prior()) + 1e-9)
 
 
+@pytest.mark.slow
 def test_skops_round_trip_with_the_trusted_types(tmp_path):
     from gaitrisk.model.persist import load_model, save_model
 
@@ -114,6 +115,7 @@ def test_skops_round_trip_with_the_trusted_types(tmp_path):
     assert loaded.get_params() == m.get_params()
 
 
+@pytest.mark.slow
 def test_unlogged_pain_is_unknown_and_left_out_of_training(tmp_path):
     """A day is labelled only when some pain entry lies in the 14 days up to it or in its horizon."""
     import datetime as dt

@@ -19,6 +19,8 @@ from gaitrisk.store import Store
 from .helpers.gpxgen import gpx_run
 from .helpers.paths import FIXTURES
 
+pytestmark = pytest.mark.slow
+
 N_RUNS = sum("duplicate_of" not in t for t in json.loads((FIXTURES / "truth" / "season.json").read_text()).values())
 UTC = dt.timezone.utc
 NOTE = "zz-secret-note-7f3a9c-stairs-hurt"

@@ -15,6 +15,8 @@ from gaitrisk.ingest.frame import totals
 from .helpers.paths import real_files
 from .helpers.reference import decode_real, decode_real_fast
 
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
+
 FIT_FILES = real_files("fit")
 
 # Tolerances (stated in the ingest issue): distance +-1 %, elapsed and timer time

@@ -9,6 +9,8 @@ from gaitrisk.ingest.frame import totals
 from .helpers.paths import manifest, real_files
 from .helpers.reference import decode_real
 
+pytestmark = pytest.mark.realdata
+
 XML_FILES = real_files("gpx") + real_files("tcx")
 
 
@@ -96,6 +98,7 @@ CORRUPT_EXPECTED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CORRUPT_EXPECTED))
 def test_corrupt_file_outcome(name, real_data):
     outcome, n = CORRUPT_EXPECTED[name]

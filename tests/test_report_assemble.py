@@ -167,6 +167,7 @@ def test_cadence_without_ten_earlier_level_runs_is_against_the_population_fallba
         assert t.cadence_residual_pct == pytest.approx(float(np.average(resid, weights=w)), abs=0.3)
 
 
+@pytest.mark.slow
 def test_routes_only_with_maps_and_trimmed(store):
     assert build_athlete_report(store, ATHLETE, UTC, today=LAST_DAY).routes is None
     rep = build_athlete_report(store, ATHLETE, UTC, today=LAST_DAY, with_maps=True)

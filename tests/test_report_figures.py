@@ -23,6 +23,8 @@ from gaitrisk.report.plots import camber_plot, gct_balance_plot, plots_for
 
 from .helpers.demo_store import ATHLETE, LAST_DAY, build_demo_store
 
+pytestmark = pytest.mark.slow
+
 UTC = ZoneInfo("UTC")
 GENERATED = dt.datetime(2024, 4, 20, 6, 0, tzinfo=dt.UTC)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -193,7 +195,6 @@ class _Dom(HTMLParser):
 
 
 @pytest.mark.browser
-@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package: chromium)")
 def test_demo_report_in_headless_chromium(demo, tmp_path):
     page = tmp_path / "demo.html"

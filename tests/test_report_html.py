@@ -21,6 +21,8 @@ from gaitrisk.report.plots import PLOT_KEYS
 
 from .helpers.demo_store import ATHLETE, LAST_DAY, build_demo_store
 
+pytestmark = pytest.mark.slow
+
 UTC = ZoneInfo("UTC")
 GENERATED = dt.datetime(2024, 4, 20, 6, 0, tzinfo=dt.UTC)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -123,7 +125,6 @@ def _console(stderr: str) -> list[str]:
 
 
 @pytest.mark.browser
-@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package: chromium)")
 def test_headless_chromium_renders_every_plot_without_console_errors(pages, tmp_path):
     # The console check must be able to fail: a page with an error is caught.

@@ -97,6 +97,7 @@ def test_text_and_markdown_show_the_table_with_the_gct_source(demo):
     assert re.search(r"Fri 19 Apr\s+7\.2\s+40:00\s+5:33\s+166\s+266 measured\s+25\s+-", text)
 
 
+@pytest.mark.slow
 def test_text_shows_the_last_10_runs_json_and_html_all(tmp_path):
     with daily_runs_store(tmp_path, {d: 5.0 for d in range(40)}) as st:
         rep = build_athlete_report(st, "ann", UTC, today=DAY0 + dt.timedelta(days=39))
@@ -112,6 +113,7 @@ def test_text_shows_the_last_10_runs_json_and_html_all(tmp_path):
     assert len(report_json([rep], GENERATED)["athletes"][0]["runs"]) == len(rep.runs)
 
 
+@pytest.mark.slow
 def test_the_run_that_spiked_carries_the_flag(tmp_path):
     # 5 km a day for 35 days, then 7 km (+40 % over the 30-day longest run), then 5 km again.
     runs = {d: 5.0 for d in range(35)} | {35: 7.0, 36: 5.0}
@@ -184,6 +186,7 @@ def test_the_latest_run_chart_reads_the_stored_samples(demo):
     assert "samples" not in doc["athletes"][0]          # the chart's samples stay out of the JSON contract
 
 
+@pytest.mark.slow
 def test_a_period_without_runs_says_so(tmp_path):
     # Runs on days 0-9, pain logged on day 30: the last week of the report holds no run.
     with daily_runs_store(tmp_path, {d: 5.0 for d in range(10)}, pain_days=(30,)) as st:
