@@ -16,6 +16,8 @@ from gaitrisk.ingest.frame import totals
 from .helpers.paths import real_files
 from .helpers.reference import decode_real, decode_real_fast
 
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
+
 FIT_FILES = real_files("fit")
 REL_TOL = 0.005
 CADENCE_TOL_SPM = 1.0

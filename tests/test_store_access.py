@@ -19,6 +19,8 @@ from gaitrisk.store import Store
 
 from .helpers.paths import FIXTURES
 
+pytestmark = pytest.mark.slow
+
 PAIN = ["--score", "3", "--region", "foot", "--side", "L", "--when", "at_rest", "--tz", "UTC"]
 
 

@@ -104,6 +104,7 @@ def test_markdown_report_escapes_html_and_links(db):
         assert note in cells
 
 
+@pytest.mark.slow
 def test_html_report_escapes_and_drops_control(db):
     res = _run(db, "report", "--athlete", ATHLETE, "--until", LAST_DAY.isoformat(), "--tz", "UTC",
                "--format", "html")
