@@ -16,6 +16,7 @@ def real_data() -> Path:
     return real_data_or_skip()
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects by the marks
 def pytest_collection_modifyitems(items) -> None:
     """A test that takes the ``real_data`` fixture reads the real watch files: it is ``realdata``."""
     for item in items:

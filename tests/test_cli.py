@@ -64,6 +64,7 @@ def test_activities_json_contract(runner, tmp_path):
     assert [r["start_time"] for r in rows] == sorted(r["start_time"] for r in rows)
 
 
+@pytest.mark.slow
 def test_activities_table_and_show(runner, tmp_path):
     db = tmp_path / "g.db"
     _import(runner, db, FIXTURES / "runs")

@@ -223,6 +223,7 @@ def test_an_athlete_without_runs_is_one_line_and_exit_1_everywhere(old_export, c
 
 
 # -- Ctrl-C during an import -----------------------------------------------------------------
+@pytest.mark.slow
 def test_ctrl_c_during_import_says_what_was_stored_and_how_to_finish(tmp_path, monkeypatch):
     import gaitrisk.features.handoff as handoff
     from gaitrisk.ingest.pipeline import import_paths

@@ -54,6 +54,7 @@ def test_the_table_covers_every_command(tmp_path):
     assert leaf_commands(cli) - NO_STORE == set(command_args(tmp_path))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["before", "after"])
 @pytest.mark.parametrize("command", sorted(command_args(Path("/nonexistent"))), ids=" ".join)
 def test_explicit_db_beats_the_environment(tmp_path, monkeypatch, opened, command, where):

@@ -70,6 +70,7 @@ def test_older_run_after_a_profile_change_keeps_every_record_on_its_run(tmp_path
     assert len(heights) == 1  # all under the new profile
 
 
+@pytest.mark.slow
 def test_older_run_with_a_pool_keeps_every_record_on_its_run(tmp_path):
     db = tmp_path / "g.db"
     _cli(db, "import", *[RUNS / f for f in NEWER], "--workers", "2")

@@ -73,6 +73,7 @@ def test_pace_zones_split_moving_time_by_fraction_of_threshold_speed():
     assert best_window_speed(clean(line_frame(np.full(600, 3.0)))) is None  # only 10 min long
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.integers(0, 10_000), st.floats(120.0, 220.0), st.floats(2.0, 6.0))
 def test_zones_from_the_histograms_equal_the_per_sample_sums(seed, hr_max, threshold):

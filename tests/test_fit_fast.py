@@ -41,6 +41,7 @@ def test_real_file_decodes_as_fitparse_does(rel, caplog):
     assert_same_result(decode_real(rel), fast)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rel", FIXTURE_FIT or ["<absent>"])
 def test_fixture_decodes_as_fitparse_does(rel):
     if rel == "<absent>":

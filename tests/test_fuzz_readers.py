@@ -64,6 +64,7 @@ def test_gpx_mutations_keep_the_contract(case):
     _run("gpx", case)
 
 
+@pytest.mark.slow
 @settings(BOUNDED, max_examples=25)
 @given(_cases("tcx"))
 def test_tcx_mutations_keep_the_contract(case):

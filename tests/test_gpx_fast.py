@@ -22,6 +22,7 @@ REAL_GPX = [r for r in real_files("gpx") + real_files("corrupt") if r.endswith("
 FIXTURE_GPX = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.glob("*/*.gpx"))
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.parametrize("rel", REAL_GPX or ["<absent>"])
 def test_real_file_reads_as_gpxpy_does(rel, caplog):

@@ -54,6 +54,7 @@ def _import(tmp_path, *paths, json_out=True):
     return CliRunner().invoke(cli, args)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
 @pytest.mark.parametrize("attack", list(ATTACKS))
 @pytest.mark.parametrize("fmt", ["gpx", "tcx"])
@@ -75,6 +76,7 @@ def test_hostile_xml_is_refused_with_one_line_through_import(tmp_path, fmt, atta
     assert "root:" not in res.output  # nothing of /etc/passwd
 
 
+@pytest.mark.slow
 def test_deeply_nested_xml_is_a_clean_result(tmp_path):
     deep = ('<?xml version="1.0"?><gpx version="1.1">' + "<a>" * 200_000 + "</a>" * 200_000 + "</gpx>").encode()
     (tmp_path / "deep.gpx").write_bytes(deep)

@@ -57,6 +57,7 @@ def test_default_path_sits_beside_the_database(tmp_path):
     assert default_model_path(tmp_path / "x.db") == tmp_path / "x.db.model.skops"
 
 
+@pytest.mark.slow
 def test_missing_model_says_how_to_get_one(tmp_path):
     with pytest.raises(ModelFileError, match="gaitrisk model train"):
         load_model(tmp_path / "none.skops")

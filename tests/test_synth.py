@@ -271,6 +271,7 @@ def test_fit_reads_back_with_fitparse(rich: SyntheticRun, tmp_path: Path) -> Non
     assert msgs["activity"][0]["num_sessions"] == 1
 
 
+@pytest.mark.slow
 def test_fit_without_dynamics_and_cycling(tmp_path: Path) -> None:
     run = generate_run(RunSpec(seed=11, distance_m=3000, speed_mps=8.0, include_dynamics=False))
     msgs = _fit_messages(write_fit(run, tmp_path / "ride.fit", sport="cycling"))

@@ -181,6 +181,7 @@ def test_oracle_7d_an_onset_in_the_window_does_not_raise_its_own_prediction():
     assert np.isnan(got[5:]).all()
 
 
+@pytest.mark.slow
 def test_bootstrap_interval_of_a_separable_case_is_degenerate():
     groups = np.repeat(np.arange(40), 10)
     y = np.tile([0, 0, 0, 0, 0, 0, 0, 1, 1, 1], 40)
