@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -21,7 +21,9 @@ from .dataset import Dataset, LabelSpec, build_dataset
 from .factors import (RATE_PER_1000_H, RISK_FACTORS, TARGET_SHARE, TYPICAL_WEEKLY_HOURS, base_rate,
                       factor_priors)
 from .persist import CARD_VERSION, label_card, library_versions
-from .prior import PriorRiskClassifier
+
+if TYPE_CHECKING:
+    from .prior import PriorRiskClassifier
 
 PRIOR_VERSION = 1     # the priors and base rate of gaitrisk.model.factors; raised when they change
 MOVE_MIN = 0.1        # log HR (a hazard ratio changing by < 10.5 %): below it the data do not move the prior
@@ -105,6 +107,7 @@ def train_prior(store, zone: ZoneInfo, athletes: Sequence[str] | None = None,
 def fit_prior(rows, horizon_days: int) -> PriorRiskClassifier:
     """The prior updated with labelled ``rows`` (both outcomes present): the fit of :func:`train_prior`."""
     from .factors import risk_factors
+    from .prior import PriorRiskClassifier
 
     X = risk_factors(rows).to_numpy(float)
     y = rows["label"].to_numpy(int)
