@@ -173,7 +173,7 @@ class PriorRiskClassifier(ClassifierMixin, BaseEstimator):
         return X @ self.coef_[0] + self.intercept_[0]
 
     def predict_proba(self, X) -> np.ndarray:
-        p = expit(self.decision_function(X))
+        p = self.posterior().probability(validate_data(self, X, reset=False))
         return np.c_[1.0 - p, p]
 
     def predict(self, X) -> np.ndarray:
