@@ -15,6 +15,7 @@ import click
 
 from .app import DATE, Context, athlete_name, json_option, model_file, model_option, pass_db, tz_option
 
+
 @click.group("model")
 def model_group() -> None:
     """The risk model: update it with every athlete in the store, show its card.
