@@ -102,11 +102,11 @@ def test_intervals_contain_the_point_and_widen_with_less_data():
 
 
 def test_skops_round_trip_with_the_trusted_types(tmp_path):
-    from gaitrisk.model.persist import load_model, save_model
+    from gaitrisk.model.persist import read_model, save_model
 
     m = PriorRiskClassifier().fit(*cohort(2_000, 4, {CAMBER: 0.7}))
     path = save_model(m, {"card_version": 1, "features": list(RISK_FACTORS)}, tmp_path / "m.skops")
-    loaded, card = load_model(path)
+    loaded, card = read_model(path)
     X = np.eye(N)
     assert isinstance(loaded, PriorRiskClassifier) and card["features"] == list(RISK_FACTORS)
     np.testing.assert_array_equal(loaded.predict_proba(X), m.predict_proba(X))
@@ -120,7 +120,7 @@ def test_the_prior_model_read_without_skops_predicts_exactly_as_the_estimator(tm
 
     m = PriorRiskClassifier().fit(*cohort(2_000, 4, {CAMBER: 0.7}))
     path = persist.save_model(m, {"card_version": 1, "features": list(RISK_FACTORS)}, tmp_path / "m.skops")
-    monkeypatch.setattr(persist, "load_model", lambda *_: pytest.fail("fell back to skops"))
+    monkeypatch.setattr(persist, "read_model", lambda *_: pytest.fail("fell back to skops"))
     posterior, card = persist.read_posterior(path)
     X = np.r_[np.eye(N), np.ones((1, N)), np.zeros((1, N))]
     assert card["features"] == list(RISK_FACTORS)

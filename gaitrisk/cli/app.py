@@ -246,7 +246,7 @@ class DateType(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, dt.date):
             return value
-        from ..pain.model import parse_date
+        from ..pain.entry_input import parse_date
         from ..plausible import day_problem
 
         what = param.opts[0] if param is not None else "date"

@@ -156,7 +156,7 @@ def pain_add(obj: Context, score, region, side, when, behaviour, note, date, tim
 
     Example: gaitrisk pain add --score 4 --region "lateral hip" --side R --when after_run
     """
-    from ..pain.model import build_entry
+    from ..pain.entry_input import build_entry
 
     if date is None and time_ is None:
         now = dt.datetime.now(zone)
@@ -226,7 +226,7 @@ def pain_edit(obj: Context, entry_id, score, region, side, when, behaviour, note
               as_json) -> None:
     """Change fields of entry ENTRY_ID (see `gaitrisk pain list`); other fields stay."""
     from ..times import resolve_zone
-    from ..pain.model import build_entry
+    from ..pain.entry_input import build_entry
 
     with obj.store() as store:
         name_store(store)

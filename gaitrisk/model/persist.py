@@ -126,7 +126,7 @@ def read_card(path: str | os.PathLike) -> dict:
     return card
 
 
-def load_model(path: str | os.PathLike) -> tuple[GaitRiskClassifier | PriorRiskClassifier, dict]:
+def read_model(path: str | os.PathLike) -> tuple[GaitRiskClassifier | PriorRiskClassifier, dict]:
     """Load a model saved by :func:`save_model`: only trusted types, and only with its matching card."""
     import skops.io as sio
 
@@ -159,9 +159,9 @@ def read_posterior(path: str | os.PathLike) -> tuple[Posterior | None, dict]:
     None for a model of another kind.
 
     A prior model's archive holds three arrays that matter (intercept, coefficients, covariance);
-    they are read with numpy (no pickle) after the same hash and size checks as :func:`load_model`,
+    they are read with numpy (no pickle) after the same hash and size checks as :func:`read_model`,
     so a risk costs no scikit-learn or skops import.  An archive holding anything but what
-    :func:`save_model` writes for a prior model goes through :func:`load_model` and its checks.
+    :func:`save_model` writes for a prior model goes through :func:`read_model` and its checks.
     """
     path = Path(path)
     card = read_card(path)
@@ -175,7 +175,7 @@ def read_posterior(path: str | os.PathLike) -> tuple[Posterior | None, dict]:
         return posterior, card
     from .prior import PriorRiskClassifier
 
-    model, card = load_model(path)
+    model, card = read_model(path)
     return (model.posterior() if isinstance(model, PriorRiskClassifier) else None), card
 
 

@@ -188,7 +188,7 @@ def _pct(p: float) -> str:
     return f"{p * 100:.1f} %" if p < 0.1 else f"{p * 100:.0f} %"
 
 
-def load_risk_model(model_path: str | Path | None) -> tuple[Posterior, str]:
+def read_risk_model(model_path: str | Path | None) -> tuple[Posterior, str]:
     """The store's trained prior model when one exists and is readable, else the population prior."""
     from .persist import ModelFileError, read_posterior
 
@@ -227,7 +227,7 @@ def risk_for(store: Store, athlete: str, zone: ZoneInfo, first: dt.date | None =
     if not keep.any():
         raise LookupError(f"no data for {athlete} between {first} and {last} "
                           f"(data from {days.min().date()} to {days.max().date()})")
-    model, which = load_risk_model(model_path)
+    model, which = read_risk_model(model_path)
     X = risk_factors(frame[keep]).to_numpy(float)
     p = model.probability(X)
     low, high = model.interval(X, LEVEL)
