@@ -33,8 +33,8 @@ from typing import Callable
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gaitrisk.ingest.fit_fast import Unsupported, decode_fit_fast, read_fast  # noqa: E402
-from gaitrisk.ingest.fit_fitparse import read_fitparse  # noqa: E402
+from gaitrisk.ingest.fit.fast import Unsupported, decode_fit_fast, read_fast  # noqa: E402
+from gaitrisk.ingest.fit.reference import read_fitparse  # noqa: E402
 
 # Repeat each decoder's calls until at least this long (best call counts), per file.
 _MIN_SECONDS = 0.3
@@ -172,7 +172,7 @@ def main(argv: list[str]) -> int:
     rows = []
     totals = {"records": 0, "fast": 0.0, "fitparse": 0.0, "sdk": 0.0}
     fallbacks = _Fallbacks()
-    fast_log = logging.getLogger("gaitrisk.ingest.fit_fast")
+    fast_log = logging.getLogger("gaitrisk.ingest.fit.fast")
     fast_log.addHandler(fallbacks)
     fast_log.setLevel(logging.INFO)
     files = _files(argv)

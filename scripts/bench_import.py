@@ -47,8 +47,8 @@ from gaitrisk.executor import make_executor  # noqa: E402
 from gaitrisk.features.compute import compute_and_store_features  # noqa: E402
 from gaitrisk.features.handoff import import_pass  # noqa: E402
 from gaitrisk.ingest.decoders import DEFAULT, REFERENCE, Decoders  # noqa: E402
-from gaitrisk.ingest.fit_fast import read_fast  # noqa: E402
-from gaitrisk.ingest.fit_fitparse import read_fitparse  # noqa: E402
+from gaitrisk.ingest.fit.fast import read_fast  # noqa: E402
+from gaitrisk.ingest.fit.reference import read_fitparse  # noqa: E402
 from gaitrisk.ingest.gpx_fast import decode_gpx_fast  # noqa: E402
 from gaitrisk.ingest.gpx_reader import decode_gpx  # noqa: E402
 from gaitrisk.ingest.pipeline import RACY_S, import_paths  # noqa: E402
@@ -159,7 +159,7 @@ def make_small_runs(folder: Path, n: int) -> list[Path]:
 
 def _shift_fit(data: bytes, seconds: int) -> bytes:
     """The FIT file with every valid date_time/local_date_time field moved by ``seconds``."""
-    from gaitrisk.ingest import fit_fast
+    from gaitrisk.ingest.fit import fast as fit_fast
 
     buf = bytearray(data)
     walk = fit_fast._walk(data, True)

@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gaitrisk.ingest import fit_fast
-from gaitrisk.ingest.fit_common import dev_target
-from gaitrisk.ingest.fit_fast import (
+from gaitrisk.ingest.fit import fast as fit_fast
+from gaitrisk.ingest.fit.common import dev_target
+from gaitrisk.ingest.fit.fast import (
     UNSUPPORTED_PREFIX,
     Unsupported,
     decode_fit_fast,
     read_fast,
 )
-from gaitrisk.ingest.fit_fitparse import decode_fit
+from gaitrisk.ingest.fit.reference import decode_fit
 
 from .conftest import FIXTURES, REAL_DATA, real_files
 
@@ -51,7 +51,7 @@ def test_real_file_decodes_as_fitparse_does(rel, caplog):
         pytest.skip(f"real watch files not found at {REAL_DATA}")
     data = (REAL_DATA / rel).read_bytes()
     read_fast(data, True)  # the fast path itself reads every real file (no fallback hides a gap)
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.fit_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.fit.fast"):
         fast = decode_fit_fast(data, rel)
     assert "fell back" not in caplog.text
     assert_same_result(decode_fit(data, rel), fast)
@@ -143,7 +143,7 @@ def test_file_the_fast_path_refuses_falls_back_to_fitparse_and_says_so(caplog):
     data = _fit_file(definition + bytes([0x00]))
     with pytest.raises(Unsupported):
         read_fast(data, True)
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.fit_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.fit.fast"):
         fast = decode_fit_fast(data, "zero-size.fit")
     assert "fell back to fitparse for zero-size.fit" in caplog.text
     assert_same_result(decode_fit(data, "zero-size.fit"), fast)
@@ -156,7 +156,7 @@ def test_a_fast_path_bug_costs_speed_not_the_file(monkeypatch, caplog, real_data
         raise IndexError("simulated bug")
 
     monkeypatch.setattr(fit_fast, "_assemble", broken)
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.fit_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.fit.fast"):
         fast = decode_fit_fast(data, "run.fit")
     assert "IndexError: simulated bug" in caplog.text
     assert_same_result(decode_fit(data, "run.fit"), fast)

@@ -1,4 +1,4 @@
-"""The FIT message walk in C (gaitrisk/ingest/_fitwalk.c) finds exactly the messages the Python walk finds.
+"""The FIT message walk in C (gaitrisk/ingest/fit/_fitwalk.c) finds exactly the messages the Python walk finds.
 
 The C walk is built at install where a compiler is present (setup.py, optional); where it
 is absent the decoder walks in Python and these tests skip, saying so.
@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gaitrisk.ingest import fit_fast
+from gaitrisk.ingest.fit import fast as fit_fast
 
 from .conftest import FIXTURES, REAL_DATA, real_files
 
 needs_c = pytest.mark.skipif(
     fit_fast._fitwalk is None,
-    reason=f"the C walk (gaitrisk.ingest._fitwalk) is not built in {fit_fast.__file__.rsplit('/', 1)[0]}: "
+    reason=f"the C walk (gaitrisk.ingest.fit._fitwalk) is not built in {fit_fast.__file__.rsplit('/', 1)[0]}: "
            "pip install -e . builds it there (needs a C compiler and the Python headers)")
 
 REAL_FIT = [r for r in real_files("fit") + real_files("corrupt") if ".fit" in r]

@@ -12,12 +12,12 @@ scale/offset, components
 (``enhanced_*``, compressed speed/distance with its accumulated distance) and
 compressed timestamps.  Of the few messages the activity builder reads as dicts
 (file_id, session, lap, event, sport, activity) only the fields behind the keys
-it reads (:data:`.fit_profile.DICT_FIELDS`) are decoded, with fitparse's profile
+it reads (:data:`.profile.DICT_FIELDS`) are decoded, with fitparse's profile
 objects (subfields, components, render, scale/offset) and its type processors.
 Definition layouts are cached across files by their bytes.
 
 Everything after the byte work is shared with the reference reader
-(:func:`.fit_common.decode_with`).  The fast path raises :class:`Unsupported`
+(:func:`.common.decode_with`).  The fast path raises :class:`Unsupported`
 for what it does not reproduce exactly (odd field sizes, developer fields
 declared in an earlier file, ...); :func:`decode_fit_fast` then reads the file
 with fitparse and logs why.
@@ -37,10 +37,10 @@ from fitparse.profile import FIELD_TYPE_TIMESTAMP
 from fitparse.records import BASE_TYPES, BaseType, DevField
 from fitparse.utils import FitCRCError, FitEOFError, FitHeaderError, FitParseError
 
-from ..records import DecodeResult
-from . import fit_profile as P
-from .fit_common import RECORD_FIELD_NAMES, FitMessages, decode_with, dev_target, device_name
-from .fit_fitparse import decode_fit
+from ...records import DecodeResult
+from . import profile as P
+from .common import RECORD_FIELD_NAMES, FitMessages, decode_with, dev_target, device_name
+from .reference import decode_fit
 
 try:
     from . import _fitwalk  # the message walk in C, built by setup.py where a compiler is present
@@ -1038,7 +1038,7 @@ def _decode_record_def(recs: np.ndarray, d: _Def, rows: np.ndarray, cols: _Recor
     fields, n = cols.fields, cols.n
     for name, values in merged.items():
         column = fields.get(name)
-        if column is None:  # columns no record carries stay absent (all NaN to fit_common)
+        if column is None:  # columns no record carries stay absent (all NaN to common.py)
             column = fields[name] = np.full(n, np.nan)
         column[rows] = values
     if d.dev_fields:
@@ -1323,7 +1323,7 @@ UNSUPPORTED_PREFIX = "fast FIT decoder cannot read this file exactly"
 
 
 def decode_fit_fast(data: bytes, name: str = "<fit>", fallback: bool = True) -> DecodeResult:
-    """Decode FIT bytes like :func:`.fit_fitparse.decode_fit`, falling back to it where the fast path cannot.
+    """Decode FIT bytes like :func:`.reference.decode_fit`, falling back to it where the fast path cannot.
 
     Every fallback is logged (INFO) with the file name and reason.  ``fallback=False``
     is for the fuzzers, which must see the fast path's own behaviour: a deliberate

@@ -21,10 +21,10 @@ from typing import Any, Callable
 import anycrc
 import numpy as np
 
-from .. import schema as S
-from ..records import DecodedActivity, DecodeResult, DeviceSummary, Lap
-from .frame import build_samples, impossible_position_problem, per_foot_to_spm
-from .sports import is_running, normalise_sport
+from ... import schema as S
+from ...records import DecodedActivity, DecodeResult, DeviceSummary, Lap
+from ..frame import build_samples, impossible_position_problem, per_foot_to_spm
+from ..sports import is_running, normalise_sport
 
 log = logging.getLogger(__name__)
 
