@@ -33,7 +33,8 @@ from typing import Callable
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gaitrisk.ingest.fit.fast import Unsupported, decode_fit_fast, read_fast  # noqa: E402
+from gaitrisk.ingest.fit.errors import Unsupported  # noqa: E402
+from gaitrisk.ingest.fit.fast import decode_fit_fast, read_fast  # noqa: E402
 from gaitrisk.ingest.fit.reference import read_fitparse  # noqa: E402
 
 # Repeat each decoder's calls until at least this long (best call counts), per file.

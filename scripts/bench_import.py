@@ -159,10 +159,10 @@ def make_small_runs(folder: Path, n: int) -> list[Path]:
 
 def _shift_fit(data: bytes, seconds: int) -> bytes:
     """The FIT file with every valid date_time/local_date_time field moved by ``seconds``."""
-    from gaitrisk.ingest.fit import fast as fit_fast
+    from gaitrisk.ingest.fit.walk import crc16, walk_messages
 
     buf = bytearray(data)
-    walk = fit_fast._walk(data, True)
+    walk = walk_messages(data, True)
     for k, d in enumerate(walk.defs):
         pos = walk.pos[walk.def_index == k]
         for f in d.fields:
@@ -174,7 +174,7 @@ def _shift_fit(data: bytes, seconds: int) -> bytes:
                 value = int.from_bytes(buf[at:at + 4], "little" if d.endian == "<" else "big")
                 if value != 0xFFFFFFFF and value >= 0x10000000:
                     buf[at:at + 4] = (value + seconds).to_bytes(4, "little" if d.endian == "<" else "big")
-    buf[-2:] = fit_fast._crc16(bytes(buf[:-2])).to_bytes(2, "little")
+    buf[-2:] = crc16(bytes(buf[:-2])).to_bytes(2, "little")
     return bytes(buf)
 
 

@@ -9,14 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gaitrisk.ingest.fit import fast as fit_fast
+from gaitrisk.ingest.fit import fast as fast_decoder
+from gaitrisk.ingest.fit import record_columns, walk
 from gaitrisk.ingest.fit.common import dev_target
-from gaitrisk.ingest.fit.fast import (
-    UNSUPPORTED_PREFIX,
-    Unsupported,
-    decode_fit_fast,
-    read_fast,
-)
+from gaitrisk.ingest.fit.errors import Unsupported
+from gaitrisk.ingest.fit.fast import UNSUPPORTED_PREFIX, decode_fit_fast, read_fast
 from gaitrisk.ingest.fit.reference import decode_fit
 
 from .conftest import FIXTURES, REAL_DATA, real_files
@@ -130,7 +127,7 @@ def test_without_fallback_a_refusal_is_an_error_and_a_bug_is_raised(monkeypatch,
     def broken(*_args):
         raise IndexError("simulated bug")
 
-    monkeypatch.setattr(fit_fast, "_assemble", broken)
+    monkeypatch.setattr(fast_decoder, "assemble", broken)
     data = (real_data / "fit/fitparse__garmin-fenix-5-run.fit").read_bytes()
     with pytest.raises(IndexError, match="simulated bug"):
         decode_fit_fast(data, "run.fit", fallback=False)
@@ -155,7 +152,7 @@ def test_a_fast_path_bug_costs_speed_not_the_file(monkeypatch, caplog, real_data
     def broken(*_args):
         raise IndexError("simulated bug")
 
-    monkeypatch.setattr(fit_fast, "_assemble", broken)
+    monkeypatch.setattr(fast_decoder, "assemble", broken)
     with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.fit.fast"):
         fast = decode_fit_fast(data, "run.fit")
     assert "IndexError: simulated bug" in caplog.text
@@ -166,7 +163,7 @@ def test_crc_library_computes_fits_checksum(real_data):
     from fitparse.records import Crc
 
     data = (real_data / "fit/fitparse__garmin-fenix-5-run.fit").read_bytes()
-    assert fit_fast._crc16(data[:-2]) == Crc.calculate(data[:-2]) == int.from_bytes(data[-2:], "little")
+    assert walk.crc16(data[:-2]) == Crc.calculate(data[:-2]) == int.from_bytes(data[-2:], "little")
 
 
 def _messages_equal(a, b) -> None:
@@ -188,9 +185,9 @@ def test_record_decode_one_message_at_a_time_equals_the_bulk_decode(rel, monkeyp
     if rel == "<absent>":
         pytest.skip(f"real watch files not found at {REAL_DATA}")
     data = (REAL_DATA / rel).read_bytes()
-    monkeypatch.setattr(fit_fast, "_SMALL_RECORDS", 0)
+    monkeypatch.setattr(record_columns, "_SMALL_RECORDS", 0)
     bulk, bulk_error = read_fast(data, True)
-    monkeypatch.setattr(fit_fast, "_SMALL_RECORDS", 10**9)
+    monkeypatch.setattr(record_columns, "_SMALL_RECORDS", 10**9)
     small, small_error = read_fast(data, True)
     assert repr(small_error) == repr(bulk_error)
     _messages_equal(bulk, small)
@@ -221,7 +218,7 @@ def test_tiny_run_decodes_as_fitparse_does_on_either_record_path(small_records, 
     # Invalid values (NaN), scale/offset, components (enhanced speed/altitude) and a developer
     # power field, decoded one message at a time (10**9) or in bulk (0): fitparse's result both ways.
     data = _tiny_run_with_developer_power()
-    monkeypatch.setattr(fit_fast, "_SMALL_RECORDS", small_records)
+    monkeypatch.setattr(record_columns, "_SMALL_RECORDS", small_records)
     fast = decode_fit_fast(data, "tiny.fit", fallback=False)
     ref = decode_fit(data, "tiny.fit")
     assert len(ref.activities) == 1 and len(ref.activities[0].samples) == 5
