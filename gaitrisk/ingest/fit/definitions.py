@@ -100,6 +100,11 @@ _DEF_CACHE: dict[Any, tuple[Def, tuple[int, ...]]] = {}
 CACHE_MAX = 4096
 
 
+def clear_cache() -> None:
+    """Forget every parsed layout (the next file parses its definitions as the first file of a watch does)."""
+    _DEF_CACHE.clear()
+
+
 def dev_key(prof: Any) -> tuple[Any, ...]:
     """A developer field description by value (what a decode depends on)."""
     return (prof.dev_data_index, prof.def_num, prof.type.identifier, prof.name, prof.units, prof.native_field_num)
