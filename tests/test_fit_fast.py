@@ -226,3 +226,53 @@ def test_tiny_run_decodes_as_fitparse_does_on_either_record_path(small_records, 
     np.testing.assert_array_equal(samples["power_w"].to_numpy(float), [250, np.nan, 260, 265, 270])
     np.testing.assert_array_equal(samples["heart_rate_bpm"].to_numpy(float), [150, np.nan, 152, 153, 154])
     assert_same_result(ref, fast)
+
+
+def test_first_record_field_present_wins_and_the_next_fills_its_gaps():
+    # enhanced_speed where a record carries it, speed in its gaps; altitude's "no altitude"
+    # sentinel (-500 m) is missing, not a place below sea level.
+    from gaitrisk.ingest.fit.common import FitMessages, build_activities
+    from gaitrisk.records import DecodeResult
+
+    n = 4
+    msgs = FitMessages(file_type="activity", n_records=n, record_time=1_000_000_000.0 + np.arange(n), record_fields={
+        "enhanced_speed": np.array([3.0, np.nan, 3.2, np.nan]),
+        "speed": np.array([9.0, 3.1, 9.0, np.nan]),
+        "altitude": np.array([100.0, -500.0, 101.0, 102.0]),
+    })
+    kept = {k: v.copy() for k, v in msgs.record_fields.items()}
+    res = DecodeResult()
+    build_activities(msgs, res)
+    samples = res.activities[0].samples
+    np.testing.assert_array_equal(samples["speed_mps"].to_numpy(float), [3.0, 3.1, 3.2, np.nan])
+    np.testing.assert_array_equal(samples["altitude_m"].to_numpy(float), [100.0, np.nan, 101.0, 102.0])
+    for name, values in kept.items():  # the messages' columns are read, never written
+        np.testing.assert_array_equal(msgs.record_fields[name], values, err_msg=name)
+
+
+def test_the_same_messages_give_the_same_activities_twice():
+    # The single-leg path hands the columns (a developer column as the messages hold it) to
+    # the frame builder without a copy: a second build from the same messages must not see
+    # anything the first one changed.
+    from gaitrisk.ingest.fit.common import build_activities
+    from gaitrisk.records import DecodeResult
+
+    msgs, _ = read_fast(_tiny_run_with_developer_power(), True)
+    assert msgs.dev_columns
+    first, second = DecodeResult(), DecodeResult()
+    build_activities(msgs, first)
+    build_activities(msgs, second)
+    assert_same_result(first, second)
+
+
+def test_a_cold_definition_cache_reads_the_same_messages(real_data):
+    # Definitions are cached across files; parsing them afresh (the first file of a watch)
+    # must give the very same messages.
+    from gaitrisk.ingest.fit import definitions
+
+    data = (real_data / "fit/fitparse__garmin-fenix-5-run.fit").read_bytes()
+    warm, warm_error = read_fast(data, True)
+    definitions.clear_cache()
+    cold, cold_error = read_fast(data, True)
+    assert repr(cold_error) == repr(warm_error)
+    _messages_equal(warm, cold)

@@ -30,6 +30,9 @@ class _Plan:
     parse: tuple[int, ...]              # field indices whose raw values are read (process + subfield refs)
     unpackers: tuple[Any, ...]          # struct.Struct per field index in ``parse``
     timestamp: bool                     # whether a compressed header's timestamp is wanted
+    # per field in ``process``: (name, profile field, type processor) for a device field
+    # without subfields or components (most of a summary message), else None
+    plain: tuple[tuple[str, Any, Callable[[Any], None] | None] | None, ...] = ()
 
 
 def _profile_names(prof: Any, mesg_type: Any) -> set[str]:
@@ -58,7 +61,10 @@ def _plan(d: Def, only: frozenset[str] | None) -> _Plan:
             for sub in (every[i].profile.subfields or ()) for ref in sub.ref_fields}
     parse = tuple(sorted(set(process) | {i for i, f in enumerate(d.fields) if f.num in refs}))
     unpackers = tuple(struct.Struct(f"{d.endian}{every[i].count}{every[i].base.fitparse.fmt}") for i in parse)
-    plan = _Plan(process, parse, unpackers, only is None or "timestamp" in only)
+    plain = tuple((prof.name, prof, _type_processor(prof.type.name))
+                  if prof is not None and every[i].dev_index is None and not prof.subfields and not prof.components
+                  else None for i, prof in ((i, every[i].profile) for i in process))
+    plan = _Plan(process, parse, unpackers, only is None or "timestamp" in only, plain)
     d.plans[only] = plan
     return plan
 
@@ -129,8 +135,10 @@ _TYPE_PROCESSORS: dict[str, Callable[[Any], None] | None] = {}
 
 def _processed(prof: Any, value: Any) -> Any:
     fn = _type_processor(prof.type.name)
-    if fn is None:
-        return value
+    return value if fn is None else _run_processor(fn, value)
+
+
+def _run_processor(fn: Callable[[Any], None], value: Any) -> Any:
     holder = _Value(value)
     try:
         fn(holder)
@@ -151,8 +159,13 @@ def message_values(buf: bytes, pos: int, d: Def, timestamp: int | None, name: st
     raws = _raw_values(buf, pos, d, plan)
     every = d.fields + d.dev_fields
     pairs: list[tuple[str, Any]] = []  # in fitparse's FieldData order: later names win
-    for i in plan.process:
+    for i, plain in zip(plan.process, plan.plain):
         f, raw = every[i], raws[i]
+        if plain is not None:  # the general steps below, with nothing to resolve
+            field_name, prof, fn = plain
+            value = _scale_offset(prof, prof.render(raw))
+            pairs.append((field_name, value if fn is None else _run_processor(fn, value)))
+            continue
         prof = f.profile
         if f.dev_index is not None:
             pairs.append((prof.name, _processed(prof, raw)))
