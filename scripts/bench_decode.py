@@ -16,7 +16,7 @@ its reason).  Plain Python, no extra tools; garmin-fit-sdk is optional
 (`pip install garmin-fit-sdk`).
 
 ``--gpx``: both GPX readers decode each file into the activity (samples frame included),
-their calls alternating (best of each), points/s and the speed-up over gpxpy (``gpx_reader.decode_gpx``)
+their calls alternating (best of each), points/s and the speed-up over gpxpy (``xml.gpx.decode_gpx``)
 measured in the same run; a generated one-hour run (1 s samples, as ``bench_import.py``
 writes it) is added as the last row, apart from the real-file aggregate.  The TCX reader
 has no second reader to compare with: it is timed on the same one-hour run written as
@@ -128,12 +128,12 @@ def _one_hour_run(folder: Path) -> tuple[Path, Path]:
 def main_gpx(argv: list[str]) -> int:
     import tempfile
 
-    from gaitrisk.ingest.gpx_fast import decode_gpx_fast
-    from gaitrisk.ingest.gpx_reader import decode_gpx
-    from gaitrisk.ingest.tcx_reader import decode_tcx
+    from gaitrisk.ingest.xml.gpx_fast import decode_gpx_fast
+    from gaitrisk.ingest.xml.gpx import decode_gpx
+    from gaitrisk.ingest.xml.tcx import decode_tcx
 
     fallbacks = _Fallbacks()
-    fast_log = logging.getLogger("gaitrisk.ingest.gpx_fast")
+    fast_log = logging.getLogger("gaitrisk.ingest.xml.gpx_fast")
     fast_log.setLevel(logging.INFO)
     roots = [Path(a) for a in argv] or [REPO.parent / "shared" / "real-data" / "gpx"]
     files = [f for r in roots for f in (sorted(r.glob("*.gpx")) if r.is_dir() else [r])]

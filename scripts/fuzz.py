@@ -392,13 +392,13 @@ def fast_fit_unsupported(data: bytes) -> bool:
 
 
 def check_gpx(data: bytes) -> str:
-    from gaitrisk.ingest.gpx_reader import decode_gpx
+    from gaitrisk.ingest.xml.gpx import decode_gpx
 
     return _check_result(decode_gpx(data, "fuzz.gpx"), data)
 
 
 def check_tcx(data: bytes) -> str:
-    from gaitrisk.ingest.tcx_reader import decode_tcx
+    from gaitrisk.ingest.xml.tcx import decode_tcx
 
     return _check_result(decode_tcx(data, "fuzz.tcx"), data)
 
@@ -554,9 +554,9 @@ def run_atheris(target: str, seconds: int, timeout_s: int, rss_mb: int, malloc_m
     with atheris.instrument_imports(include=["gaitrisk", "fitparse", "gpxpy"]):
         import gaitrisk.ingest.fit.fast  # noqa: F401
         import gaitrisk.ingest.fit.reference  # noqa: F401
-        import gaitrisk.ingest.gpx_reader  # noqa: F401
+        import gaitrisk.ingest.xml.gpx  # noqa: F401
         import gaitrisk.ingest.sources  # noqa: F401
-        import gaitrisk.ingest.tcx_reader  # noqa: F401
+        import gaitrisk.ingest.xml.tcx  # noqa: F401
         import gaitrisk.pain.csvio  # noqa: F401
     fn = CHECKS[target]
 

@@ -168,7 +168,7 @@ def test_an_unknown_id_names_the_store(tmp_path):
 def test_gap_ids_are_store_wide(tmp_path):
     import datetime as dt
 
-    from gaitrisk.load.gaps import DataGap
+    from gaitrisk.records import DataGap
     from gaitrisk.store import Store
 
     db = tmp_path / "g.db"

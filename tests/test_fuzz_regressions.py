@@ -15,15 +15,15 @@ from .test_fuzz_readers import CLEAN, fuzz
 
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 FILES = sorted(p for p in REGRESSIONS.iterdir() if p.is_file() and not p.name.startswith("."))
-# What each known finding was, and what it must be now.
+# Each known finding, and the outcome its input must have.
 EXPECTED = {
     "unknown-encoding": "error",      # expat LookupError for encoding="etf-8" escaped both XML readers
     "long-header": "error",           # csv.Sniffer is quadratic in a 54 kB header line: a 30 s hang
     "time-overflow": "imported",      # a TCX time ~300 years off overflowed pandas' nanoseconds
     "empty-member-name": "error",     # a zip entry with an empty name raised IndexError in zipfile
     # fast FIT decoder without fallback: fitparse's date_time processors raised TypeError inside the
-    # fast path for a date/time field declared as an array or a string; now refused up front
-    # (with fallback the file goes to fitparse, which stops there as before)
+    # fast path for a date/time field declared as an array or a string; refused up front
+    # (with fallback the file goes to fitparse, which stops there)
     "datetime-array": "error",
     "datetime-string": "error",
     "local-datetime-array": "error",

@@ -10,7 +10,7 @@ from gaitrisk.model.estimator import GaitRiskClassifier, _sigmoid_fit
 
 
 # The logistic path with calibration; "auto"/"boosting" share every code path but the head and
-# take minutes under the ~50 checks (run them by hand: they passed when this was written).
+# take minutes under the ~50 checks (run them by hand).
 @parametrize_with_checks([GaitRiskClassifier(model="logistic")])
 def test_sklearn_estimator_contract(estimator, check):
     check(estimator)

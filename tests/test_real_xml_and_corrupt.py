@@ -26,7 +26,7 @@ def test_gpx_points_match_gpxpy(rel):
         pytest.skip("real-data folder absent")
     import gpxpy
 
-    from gaitrisk.ingest.xmlsafe import clean_prefix
+    from gaitrisk.ingest.xml.safe import clean_prefix
 
     from .conftest import REAL_DATA
 

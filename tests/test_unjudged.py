@@ -18,7 +18,7 @@ from gaitrisk.features import FEATURE_VERSION
 from gaitrisk.ingest.frame import build_samples
 from gaitrisk.model.dataset import build_dataset
 from gaitrisk.model.judged import Unjudged, unjudged
-from gaitrisk.pain.model import PainEntry
+from gaitrisk.records import PainEntry
 from gaitrisk.records import ActivityRecord
 from gaitrisk.store import SourceRef, Store
 

@@ -32,13 +32,13 @@ def _fit_fast(data: bytes, name: str) -> DecodeResult:
 
 
 def _gpx(data: bytes, name: str) -> DecodeResult:
-    from .gpx_reader import decode_gpx
+    from .xml.gpx import decode_gpx
 
     return decode_gpx(data, name)
 
 
 def _tcx(data: bytes, name: str) -> DecodeResult:
-    from .tcx_reader import decode_tcx
+    from .xml.tcx import decode_tcx
 
     return decode_tcx(data, name)
 
@@ -65,7 +65,7 @@ class Decoders:
 
 
 def _gpx_fast(data: bytes, name: str) -> DecodeResult:
-    from .gpx_fast import decode_gpx_fast
+    from .xml.gpx_fast import decode_gpx_fast
 
     return decode_gpx_fast(data, name)
 
