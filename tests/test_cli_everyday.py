@@ -330,7 +330,7 @@ def test_strava_trail_run_and_gpx_trail_running_are_trail(tmp_path):
 def test_a_swim_without_timed_records_is_not_a_run():
     import numpy as np
 
-    from gaitrisk.ingest.fit_common import FitMessages, build_activities
+    from gaitrisk.ingest.fit.common import FitMessages, build_activities
     from gaitrisk.records import DecodeResult
 
     for sessions, sport, expected in (([{"sport": "swimming", "sub_sport": "lap_swimming"}], None, "not a run (swimming)"),
