@@ -126,6 +126,17 @@ def read_card(path: str | os.PathLike) -> dict:
     return card
 
 
+def _checked(path: Path) -> tuple[dict, bytes]:
+    """The card of the model at ``path`` and the model file's bytes, after the hash and archive checks."""
+    card = read_card(path)
+    data = read_model_bytes(path, card.get("model_sha256"))
+    try:
+        check_archive(data)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+    return card, data
+
+
 def read_model(path: str | os.PathLike) -> tuple[GaitRiskClassifier | PriorRiskClassifier, dict]:
     """Load a model saved by :func:`save_model`: only trusted types, and only with its matching card."""
     import skops.io as sio
@@ -134,12 +145,7 @@ def read_model(path: str | os.PathLike) -> tuple[GaitRiskClassifier | PriorRiskC
     from .prior import PriorRiskClassifier
 
     path = Path(path)
-    card = read_card(path)
-    data = read_model_bytes(path, card.get("model_sha256"))
-    try:
-        check_archive(data)
-    except ModelFileError as exc:
-        raise ModelFileError(f"{path}: {exc}") from None
+    card, data = _checked(path)
     try:
         untrusted = set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
         if untrusted:
@@ -164,12 +170,7 @@ def read_posterior(path: str | os.PathLike) -> tuple[Posterior | None, dict]:
     :func:`save_model` writes for a prior model goes through :func:`read_model` and its checks.
     """
     path = Path(path)
-    card = read_card(path)
-    data = read_model_bytes(path, card.get("model_sha256"))
-    try:
-        check_archive(data)
-    except ModelFileError as exc:
-        raise ModelFileError(f"{path}: {exc}") from None
+    card, data = _checked(path)
     posterior = _prior_arrays(data)
     if posterior is not None:
         return posterior, card
