@@ -325,10 +325,10 @@ def _code_identity() -> tuple[str, str]:
     import hashlib
     from pathlib import Path
 
-    from . import __version__
+    from .version import VERSION
 
     digest = hashlib.sha256()
     root = Path(__file__).parent
     for path in sorted(root.rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
-    return __version__, digest.hexdigest()[:12]
+    return VERSION, digest.hexdigest()[:12]

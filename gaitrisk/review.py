@@ -9,35 +9,11 @@ the run's features are computed again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable
 
 from .ingest.sports import is_running
-
-SCREENED_RUN = "run"
-NOT_A_RUN = "not_a_run"
-INCLUDED = "included"
-EXCLUDED = "excluded"
-# Statuses the screening may set and replace; None = not screened yet.
-AUTOMATIC = (None, SCREENED_RUN, NOT_A_RUN)
-STATUSES = (SCREENED_RUN, NOT_A_RUN, INCLUDED, EXCLUDED)
-LABELS = {None: "", SCREENED_RUN: "", NOT_A_RUN: "not a run?", INCLUDED: "included", EXCLUDED: "excluded"}
-
-
-@dataclass(frozen=True)
-class Review:
-    """An activity's status (one of :data:`STATUSES`, ``None`` = not screened) and why."""
-
-    status: str | None = None
-    reason: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.status is not None and self.status not in STATUSES:
-            raise ValueError(f"unknown review status {self.status!r}")
-
-    @property
-    def label(self) -> str:
-        return LABELS[self.status]
+# The review record and its statuses are records (the store keeps them); they are this module's words too.
+from .records import AUTOMATIC, EXCLUDED, NOT_A_RUN, SCREENED_RUN, Review
 
 
 def counts(review: Review | None, sport: str | None) -> bool:

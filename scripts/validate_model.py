@@ -5,7 +5,7 @@ and (as a sanity check only) the project's own planted-mechanism cohort.
     python scripts/validate_model.py [--quick] [--seed 1] [--athletes 120] [--weeks 26] [--out FILE]
 
 Each cohort is written as watch files and pain diaries (scripts/cohorts/independent.py;
-gaitrisk.synth.cohort for the old one), imported into a throw-away store with gaitrisk's own
+gaitrisk.synth.cohort for the planted-mechanism one), imported into a throw-away store with gaitrisk's own
 pipeline (as ``gaitrisk import`` and ``gaitrisk pain import`` do), turned into athlete-day rows
 (gaitrisk.model.dataset.build_dataset) and scored in two splits: athlete-grouped 5-fold and
 forward in time (train on the first 60 % of the calendar, rows whose 7-day label window crosses
@@ -105,7 +105,7 @@ class Cohort:
     name: str
     folder: Path
     athletes: list[str]
-    hazard: pd.Series | None          # planted daily hazard, index (athlete, day); None for the old cohort
+    hazard: pd.Series | None          # planted daily hazard, index (athlete, day); None for the planted-mechanism cohort
     truth_days: pd.DataFrame | None
     hazard_ratios: dict[str, float] | None
 
@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--interval", type=int, default=10, help="sample interval of the written files, s")
     ap.add_argument("--replicates", type=int, default=None,
                     help="athlete-bootstrap replicates (default 200; 50 with --quick)")
-    ap.add_argument("--planted-athletes", type=int, default=30, help="size of the old planted-mechanism cohort")
+    ap.add_argument("--planted-athletes", type=int, default=30, help="size of the planted-mechanism cohort")
     ap.add_argument("--quick", action="store_true", help="tiny cohorts (a smoke test, not evidence)")
     ap.add_argument("--keep", type=Path, default=None, help="write the cohorts and stores here and keep them")
     ap.add_argument("--out", type=Path, default=None, help="also write the markdown tables to this file")

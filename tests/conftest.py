@@ -61,9 +61,9 @@ def synthetic_cohort(tmp_path_factory):
 
 def pytest_report_header(config) -> str:
     """Say which FIT message walk these tests exercise (the C one is built by ``pip install -e .``)."""
-    from gaitrisk.ingest import fit_fast
+    from gaitrisk.ingest.fit import walk
 
-    where = fit_fast._fitwalk.__file__ if fit_fast._fitwalk is not None else "Python (the C extension is not built here)"
+    where = walk._fitwalk.__file__ if walk._fitwalk is not None else "Python (the C extension is not built here)"
     return f"gaitrisk FIT walk: {where}"
 
 

@@ -118,4 +118,4 @@ def test_unusable_database_is_one_clear_line(runner, tmp_path):
     assert "Traceback" not in res.output
 
 
-# `gaitrisk demo` runs the whole job now: tests/test_demo.py.
+# `gaitrisk demo` runs the whole job: tests/test_demo.py.

@@ -168,7 +168,7 @@ def test_an_unknown_id_names_the_store(tmp_path):
 def test_gap_ids_are_store_wide(tmp_path):
     import datetime as dt
 
-    from gaitrisk.load.gaps import DataGap
+    from gaitrisk.records import DataGap
     from gaitrisk.store import Store
 
     db = tmp_path / "g.db"
@@ -331,7 +331,7 @@ def test_strava_trail_run_and_gpx_trail_running_are_trail(tmp_path):
 def test_a_swim_without_timed_records_is_not_a_run():
     import numpy as np
 
-    from gaitrisk.ingest.fit_common import FitMessages, build_activities
+    from gaitrisk.ingest.fit.common import FitMessages, build_activities
     from gaitrisk.records import DecodeResult
 
     for sessions, sport, expected in (([{"sport": "swimming", "sub_sport": "lap_swimming"}], None, "not a run (swimming)"),

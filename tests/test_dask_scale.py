@@ -169,9 +169,9 @@ def test_unreachable_scheduler_is_a_one_line_error():
 
 
 def test_workers_with_another_gaitrisk_are_refused(cluster, monkeypatch):
-    import gaitrisk
+    import gaitrisk.version
 
-    monkeypatch.setattr(gaitrisk, "__version__", "0.0.0-other")
+    monkeypatch.setattr(gaitrisk.version, "VERSION", "0.0.0-other")
     with pytest.raises(ExecutorError, match=r"runs gaitrisk 0\.1\.0 \(code \w+\), this client gaitrisk 0\.0\.0-other"):
         make_executor(None, cluster.scheduler_address)
 

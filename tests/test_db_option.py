@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from gaitrisk.cli import cli
-from gaitrisk.load.gaps import DataGap
+from gaitrisk.records import DataGap
 from gaitrisk.pain import build_entry
 from gaitrisk.store import Store
 

@@ -37,8 +37,8 @@ def test_the_module_prints_the_doc(capsys):
 
 
 def test_every_flag_code_has_an_entry():
-    # rules._SUGGEST is the rule-flag registry: every flag code the rules can raise has a suggestion.
-    codes = set(rules._SUGGEST) | {evidence.RED_FLAG_CODE}
+    # rules.SUGGESTIONS is the rule-flag registry: every flag code the rules can raise has a suggestion.
+    codes = set(rules.SUGGESTIONS) | {evidence.RED_FLAG_CODE}
     table = evidence.load()
     assert {code for code in codes if not table.for_flag(code)} == set()
 

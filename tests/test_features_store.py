@@ -23,7 +23,7 @@ SEASON = json.loads((FIXTURES / "truth" / "season.json").read_text())
 # The season's first three weeks (before its watch gap): enough runs for the run-at-a-time
 # imports below, which recompute every later run's record on each step.
 FIRST_WEEKS = sorted(p for p in (FIXTURES / "runs").iterdir() if p.name < "2024-04-20")
-# The issue's list of keys `gaitrisk features ID --json` must hold (null where not computable).
+# The keys `gaitrisk features ID --json` must hold (null where not computable).
 ISSUE_KEYS = {"cadence_spm", "cadence_residual_pct", "step_length_m", "gct_ms", "gct_source", "gct_balance_pct",
               "vertical_oscillation_mm", "grade", "descent_m", "distance_m_grade_le_minus5", "gap_pace_s_per_km",
               "track_ccw_m", "track_cw_m", "road_left_low_m", "road_right_low_m", "camber_exposure_index",

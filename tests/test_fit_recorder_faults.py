@@ -12,8 +12,8 @@ import pytest
 
 from gaitrisk import schema as S
 from gaitrisk.features.clean import clean
-from gaitrisk.ingest.fit_fast import decode_fit_fast
-from gaitrisk.ingest.fit_fitparse import decode_fit
+from gaitrisk.ingest.fit.fast import decode_fit_fast
+from gaitrisk.ingest.fit.reference import decode_fit
 from gaitrisk.ingest.frame import totals
 from gaitrisk.synth.writers import FitStream, write_fit_stream
 

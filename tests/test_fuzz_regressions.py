@@ -15,15 +15,15 @@ from .helpers.fuzzing import CLEAN, fuzz
 
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 FILES = sorted(p for p in REGRESSIONS.iterdir() if p.is_file() and not p.name.startswith("."))
-# What each known finding was, and what it must be now.
+# Each known finding, and the outcome its input must have.
 EXPECTED = {
     "unknown-encoding": "error",      # expat LookupError for encoding="etf-8" escaped both XML readers
     "long-header": "error",           # csv.Sniffer is quadratic in a 54 kB header line: a 30 s hang
     "time-overflow": "imported",      # a TCX time ~300 years off overflowed pandas' nanoseconds
     "empty-member-name": "error",     # a zip entry with an empty name raised IndexError in zipfile
     # fast FIT decoder without fallback: fitparse's date_time processors raised TypeError inside the
-    # fast path for a date/time field declared as an array or a string; now refused up front
-    # (with fallback the file goes to fitparse, which stops there as before)
+    # fast path for a date/time field declared as an array or a string; refused up front
+    # (with fallback the file goes to fitparse, which stops there)
     "datetime-array": "error",
     "datetime-string": "error",
     "local-datetime-array": "error",
@@ -36,8 +36,8 @@ def test_there_are_regressions_to_replay():
 
 @pytest.mark.parametrize("path", [p for p in FILES if p.name.startswith("fit")], ids=lambda p: p.name)
 def test_fit_regression_is_refused_without_fallback_and_read_as_fitparse_reads_it_with(path):
-    from gaitrisk.ingest.fit_fast import UNSUPPORTED_PREFIX, decode_fit_fast
-    from gaitrisk.ingest.fit_fitparse import decode_fit
+    from gaitrisk.ingest.fit.fast import UNSUPPORTED_PREFIX, decode_fit_fast
+    from gaitrisk.ingest.fit.reference import decode_fit
 
     from .helpers.compare import assert_same_result
 

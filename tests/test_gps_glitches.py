@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from gaitrisk.cli.main import cli
 from gaitrisk.features.clean import clean
 from gaitrisk.ingest.frame import totals
-from gaitrisk.ingest.gpx_reader import decode_gpx
+from gaitrisk.ingest.xml.gpx import decode_gpx
 
 from .helpers.gpxgen import gpx_run
 from .helpers.paths import real_data_or_skip

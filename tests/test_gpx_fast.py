@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gaitrisk.ingest import gpx_fast
-from gaitrisk.ingest.gpx_fast import decode_gpx_fast
-from gaitrisk.ingest.gpx_reader import decode_gpx
+from gaitrisk.ingest.xml import gpx_fast, safe
+from gaitrisk.ingest.xml.gpx_fast import decode_gpx_fast
+from gaitrisk.ingest.xml.gpx import decode_gpx
 
 from .helpers.compare import assert_same_result
 from .helpers.gpxgen import gpx_run
@@ -29,7 +30,7 @@ def test_real_file_reads_as_gpxpy_does(rel, caplog):
     if rel == "<absent>":
         pytest.skip(f"real GPX files not found at {REAL_DATA}")
     data = (REAL_DATA / rel).read_bytes()
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.gpx_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.xml.gpx_fast"):
         fast = decode_gpx_fast(data, rel)
     ref = decode_real(rel)
     # Points, times, elevations, hr/cad extensions, segments, names and problems: all equal.
@@ -92,7 +93,7 @@ _V10 = (b'<?xml version="1.0"?><gpx version="1.0" creator="old" xmlns="http://ww
 def test_gpx_10_rules_without_gpxpy(data, caplog):
     # Not 1.1: gpxpy ignores <metadata> and the track <type> -- a run, named by the track --
     # and so must the fast path, without falling back; both read the point extensions.
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.gpx_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.xml.gpx_fast"):
         fast = decode_gpx_fast(data, "v10.gpx")
     assert "fell back" not in caplog.text
     ref = decode_gpx(data, "v10.gpx")
@@ -106,7 +107,7 @@ def test_gpx_10_rules_without_gpxpy(data, caplog):
 def test_what_the_fast_path_does_not_read_goes_to_gpxpy_and_says_so(caplog):
     data = _V10.replace(b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="ISO-8859-1"?>') \
         .replace(b"track<", "tr\u00e4ck<".encode("latin-1"))
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.gpx_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.xml.gpx_fast"):
         fast = decode_gpx_fast(data, "latin1.gpx")
     assert "fell back to gpxpy for latin1.gpx" in caplog.text
     assert_same_result(decode_gpx(data, "latin1.gpx"), fast)
@@ -119,11 +120,11 @@ def test_times_gpxpy_parses_point_by_point_are_equal():
              "1965-03-01T07:00:05Z"]  # before 1970: no time for the reference reader
     import gpxpy.gpxfield
 
-    from gaitrisk.ingest.gpx_reader import _utc_naive
+    from gaitrisk.ingest.xml.gpx import utc_naive
 
     got = gpx_fast._times(texts)
     for t, g in zip(texts, got):
-        want = _utc_naive(gpxpy.gpxfield.parse_time(t)) if t else None
+        want = utc_naive(gpxpy.gpxfield.parse_time(t)) if t else None
         assert (str(g) == "NaT") if want is None or str(want) == "NaT" else g == want
 
 
@@ -143,7 +144,7 @@ _GAPS = (b'<?xml version="1.0"?><gpx version="1.1" creator="gaps" xmlns="http://
 def test_missing_and_empty_children_read_as_gpxpy_does_without_falling_back(caplog):
     # Per point: an empty <ele/>, no <ele>, two of them, a comment inside one, an empty <time>,
     # an empty <hr/> before a filled one, no <extensions>: each column stays aligned with its point.
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.gpx_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.xml.gpx_fast"):
         fast = decode_gpx_fast(_GAPS, "gaps.gpx")
     assert "fell back" not in caplog.text
     ref = decode_gpx(_GAPS, "gaps.gpx")
@@ -182,3 +183,122 @@ def test_points_missing_any_child_read_as_gpxpy_does(data):
     # Columns are read one at a time for all points: a child absent, empty or doubled in
     # some points must not shift any value onto another point.
     assert_same_result(decode_gpx(data, "drawn.gpx"), decode_gpx_fast(data, "drawn.gpx"))
+
+
+# --- The byte scan: the usual file read off its bytes, anything else left to the tree ----------
+
+def _scan_or_none(data: bytes):
+    try:
+        return gpx_fast._scan(data)
+    except Exception:  # a value float() rejects, a time gpxpy rejects: decode_gpx_fast hands the file to the tree
+        return None
+
+
+def assert_scan_is_tree(data: bytes) -> bool:
+    """The byte scan declines, or gives exactly the tree reader's times, columns, meta and notes;
+    whether it answered."""
+    scanned = _scan_or_none(data)
+    if scanned is None:
+        return False
+    root, text, notes = safe.parse_fast(data)
+    times, cols, meta = gpx_fast._read(root, text)
+    assert scanned[0].dtype == times.dtype and scanned[0].view("i8").tolist() == times.view("i8").tolist()
+    np.testing.assert_array_equal(scanned[1], cols)  # NaN where NaN, every other value equal
+    assert (scanned[2], scanned[3]) == (meta, notes)
+    return True
+
+
+@pytest.mark.parametrize("rel", REAL_GPX or ["<absent>"])
+def test_real_file_scanned_off_its_bytes_as_the_tree_reads_it(rel):
+    if rel == "<absent>":
+        pytest.skip(f"real GPX files not found at {REAL_DATA}")
+    answered = assert_scan_is_tree((REAL_DATA / rel).read_bytes())
+    if rel.startswith("gpx/runpandas__") or "cerknicko" in rel or "korita" in rel:
+        assert answered  # watch and app exports: the usual shape
+
+
+_HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="c" '
+         'xmlns="http://www.topografix.com/GPX/1/1" '
+         'xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1">'
+         '\n <metadata><name>m</name></metadata>\n <trk>\n  <name>{name}</name>\n  <type>running</type>\n  <trkseg>\n')
+_PT = ('   <trkpt lat="46.{i:03d}" lon="14.5">\n    <ele>{ele}</ele>\n    <time>2024-03-01T07:00:{s:02d}Z</time>\n'
+       '    <extensions><gpxtpx:TrackPointExtension><gpxtpx:atemp>20</gpxtpx:atemp><gpxtpx:hr>{hr}</gpxtpx:hr>'
+       '<gpxtpx:cad>85</gpxtpx:cad></gpxtpx:TrackPointExtension></extensions>\n   </trkpt>\n')
+
+
+def _doc(points: list[str] | None = None, name: str = "Morning run", between: str = "  </trkseg>\n  <trkseg>\n") -> str:
+    pts = points if points is not None else [_PT.format(i=i, ele=300 + i, s=5 * i, hr=140 + i) for i in range(6)]
+    return _HEAD.format(name=name) + "".join(pts[:3]) + between + "".join(pts[3:]) + "  </trkseg>\n </trk>\n</gpx>\n"
+
+
+_ONE = _PT.format(i=9, ele=309, s=45, hr=149)
+# name -> (the document, whether the scan reads it)
+_SHAPES = {
+    "usual": (_doc(), True),
+    "crlf line ends": (_doc().replace("\n", "\r\n"), True),
+    "byte-order mark and blank lines first": ("\ufeff\n\n" + _doc(), True),
+    "entity in the track name": (_doc(name="Run &amp; walk &#233;"), True),
+    "empty ele and time": (_doc().replace("<ele>301</ele>", "<ele></ele>").replace(":05Z", ":05Z").replace(
+        "<time>2024-03-01T07:00:10Z</time>", "<time></time>"), True),
+    "time with an offset": (_doc().replace("07:00:05Z", "09:00:05+02:00"), True),
+    "hr float() rejects": (_doc().replace("<gpxtpx:hr>141<", "<gpxtpx:hr>n/a<"), True),
+    "no extensions, no ele": (_doc([f'<trkpt lat="1.{i}" lon="2"><time>2024-03-01T07:00:0{i}Z</time></trkpt>'
+                                    for i in range(6)]), True),
+    "gpx 1.0": (_doc().replace('version="1.1"', 'version="1.0"'), True),
+    "unprefixed extension": (_doc().replace("gpxtpx:", "").replace("xmlns:gpxtpx=", "xmlns:unused="), True),
+    "empty segment": (_doc(between="  </trkseg>\n  <trkseg></trkseg>\n  <trkseg>\n"), True),
+    "point in a comment": (_doc(between="<!--" + _ONE + "-->"), False),
+    "point in CDATA": (_doc(between="<![CDATA[" + _ONE + "]]>"), False),
+    "point outside a segment": (_doc().replace("</trk>", _ONE + "</trk>"), False),
+    "prefixed point": (_doc().replace("<gpx ", '<gpx xmlns:g="http://www.topografix.com/GPX/1/1" ')
+                       .replace("</trkseg>\n </trk>", '<g:trkpt lat="5" lon="5"><time>2024-03-01T08:00:00Z</time>'
+                                                      "</g:trkpt></trkseg>\n </trk>"), False),
+    "undeclared extension prefix": (_doc().replace('xmlns:gpxtpx="', 'xmlns:other="'), False),
+    "prefix declared below the root": (_doc().replace(' xmlns:gpxtpx="http://www.garmin.com/xmlschemas/'
+                                                      'TrackPointExtension/v1"', "")
+                                       .replace("<trk>", '<trk xmlns:gpxtpx="urn:tpx">'), False),
+    "segment in another namespace": (_doc().replace("<trkseg>", '<trkseg xmlns="urn:other">', 1), False),
+    "character reference in ele": (_doc().replace("<ele>302</ele>", "<ele>&#51;02</ele>"), False),
+    "arabic digits in hr": (_doc().replace("<gpxtpx:hr>142<", "<gpxtpx:hr>\u0661\u0664\u0662<"), False),
+    "lon before lat": (_doc().replace('lat="46.004" lon="14.5"', 'lon="14.5" lat="46.004"'), False),
+    "point without a position": (_doc().replace(' lat="46.002" lon="14.5"', ""), False),
+    "single quotes": (_doc().replace('lat="46.001" lon="14.5"', "lat='46.001' lon='14.5'"), False),
+    "another child": (_doc().replace("<ele>303</ele>", "<ele>303</ele><sat>7</sat>"), False),
+    "ele float() rejects": (_doc().replace("<ele>304</ele>", "<ele> </ele>"), False),
+    "cluetrust": (_doc().replace("<extensions><gpxtpx:TrackPointExtension>", "<extensions>")
+                  .replace("</gpxtpx:TrackPointExtension></extensions>", "</extensions>"), False),
+    "not UTF-8": (_doc().replace('encoding="UTF-8"', 'encoding="ISO-8859-1"'), False),
+    "billion laughs": (_BILLION_LAUGHS.decode(), False),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(_SHAPES))
+def test_scan_reads_the_usual_shape_and_leaves_the_rest_to_the_tree(shape):
+    doc, scanned = _SHAPES[shape]
+    data = doc.encode("latin-1" if "ISO-8859-1" in doc else "utf-8")
+    assert assert_scan_is_tree(data) is scanned
+    assert_same_result(decode_gpx(data, "shape.gpx"), decode_gpx_fast(data, "shape.gpx"))
+
+
+_TOKENS = ["<", ">", "&amp;", "&#51;", '"', "'", " ", "\n", "\r", "\t", "<!--", "-->", "<![CDATA[", "]]>", "<?pi x?>",
+           ' xmlns="urn:x"', ' xmlns:gpxtpx="urn:y"', "g:", "gpxtpx:", '<trkpt lat="1" lon="2">', "</trkpt>", "<ele>",
+           "</ele>", "<time>", "</time>", "<extensions>", "</extensions>", "</trkseg><trkseg>", "trkpt", "x",
+           "1", ".", "-", "e", "Z", "\u00e9", "\u0663", "\udcff", "\x00", "<sat>3</sat>", "<hr>1</hr>", "/"]
+
+
+@st.composite
+def _mutated(draw):
+    doc = _doc()
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(doc)))
+        cut = draw(st.integers(0, 3))
+        doc = doc[:at] + draw(st.sampled_from(_TOKENS)) + doc[at + cut:]
+    return doc.encode("utf-8", "surrogateescape")
+
+
+@settings(derandomize=True, deadline=None, database=None, max_examples=400)
+@given(_mutated())
+def test_a_mutated_file_is_scanned_as_the_tree_reads_it_or_left_to_the_tree(data):
+    # Whatever a byte or a token changed, the scan answers only with what the tree reader reads
+    # (a document the XML parser refuses is never one it answers for).
+    assert_scan_is_tree(data)

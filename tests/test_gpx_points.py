@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from gaitrisk import schema as S
-from gaitrisk.ingest.gpx_fast import decode_gpx_fast
-from gaitrisk.ingest.gpx_reader import decode_gpx
+from gaitrisk.ingest.xml.gpx_fast import decode_gpx_fast
+from gaitrisk.ingest.xml.gpx import decode_gpx
 from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.store import Store
 from gaitrisk.synth import RunSpec, generate_run
@@ -32,7 +32,7 @@ def run():
 @pytest.mark.parametrize("decode", [decode_gpx, decode_gpx_fast], ids=["gpxpy", "fast"])
 def test_points_without_a_position_are_skipped_and_reported(tmp_path, run, decode, caplog):
     path = write_gpx(run, tmp_path / "nofix.gpx", positionless=(0, 1, 2, 200))
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.gpx_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.xml.gpx_fast"):
         res = decode(path.read_bytes(), "nofix.gpx")
     assert "fell back" not in caplog.text
     assert res.error is None and "4 points without a position skipped" in res.problems
@@ -67,7 +67,7 @@ def test_heart_rate_and_cadence_are_read_from_the_extensions(tmp_path, run, flav
 @pytest.mark.parametrize("flavour", ["gpx10", "cluetrust"])
 def test_both_readers_agree_on_the_extensions(tmp_path, run, flavour, caplog):
     data = write_gpx(run, tmp_path / f"{flavour}.gpx", flavour=flavour).read_bytes()
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.gpx_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.xml.gpx_fast"):
         fast = decode_gpx_fast(data, f"{flavour}.gpx")
     assert "fell back" not in caplog.text
     assert_same_result(decode_gpx(data, f"{flavour}.gpx"), fast)

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from gaitrisk.cli import cli
 from gaitrisk.ingest import pipeline
 from gaitrisk.ingest.sources import Limits
-from gaitrisk.ingest.xmlsafe import UnsafeXmlError, parse
+from gaitrisk.ingest.xml.safe import UnsafeXmlError, parse
 
 from .helpers.gpxgen import gpx_run
 

@@ -14,7 +14,7 @@ import pytest
 
 from gaitrisk.load import metrics as M
 from gaitrisk.load.daily import daily_series, runs_frame
-from gaitrisk.load.gaps import DataGap
+from gaitrisk.records import DataGap
 from gaitrisk.load.weekly import build_report
 
 UTC = ZoneInfo("UTC")

@@ -19,7 +19,7 @@ from gaitrisk import schema as S
 from gaitrisk.ingest.frame import build_samples
 from gaitrisk.load import metrics as M
 from gaitrisk.load.daily import daily_series, runs_frame
-from gaitrisk.load.gaps import DataGap
+from gaitrisk.records import DataGap
 from gaitrisk.load.weekly import load_report
 from gaitrisk.model.dataset import build_dataset
 from gaitrisk.model.flags import rule_flags

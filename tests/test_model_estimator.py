@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 
 # The logistic path with calibration; "auto"/"boosting" share every code path but the head and
-# take minutes under the ~50 checks (run them by hand: they passed when this was written).
+# take minutes under the ~50 checks (run them by hand).
 @parametrize_with_checks([GaitRiskClassifier(model="logistic")])
 def test_sklearn_estimator_contract(estimator, check):
     check(estimator)

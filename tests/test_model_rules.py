@@ -16,7 +16,7 @@ import pytest
 
 from gaitrisk.model.flags import flag_json
 from gaitrisk.model.rules import clinician_flags, flags_for_day, rule_factor, rule_levels, rule_score
-from gaitrisk.pain.model import PainEntry
+from gaitrisk.records import PainEntry
 
 DAY = dt.date(2024, 3, 10)
 UTC = ZoneInfo("UTC")

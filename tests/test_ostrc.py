@@ -252,7 +252,7 @@ def test_an_ostrc_week_reaches_the_features_only_on_its_sunday(season):
 
 
 def test_an_nrs_onset_counts_in_the_features_of_its_own_day(season):
-    from gaitrisk.pain.model import PainEntry
+    from gaitrisk.records import PainEntry
 
     season.add_pain_entries([PainEntry(ATHLETE, dt.datetime(2024, 4, 12, 18, 0, tzinfo=dt.UTC), 5, "lateral_hip", "L",
                                        "after_run")])

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gaitrisk.load.calendar import TimeZoneError, resolve_zone, to_utc
+from gaitrisk.times import TimeZoneError, resolve_zone, to_utc
 from gaitrisk.pain import build_entry, read_pain_csv, vocab
 from gaitrisk.store import Store
 
@@ -150,7 +150,7 @@ def test_a_failing_row_leaves_nothing_half_stored(tmp_path):
 
 
 def test_gaps_round_trip(tmp_path):
-    from gaitrisk.load.gaps import DataGap
+    from gaitrisk.records import DataGap
 
     with Store(tmp_path / "g.db") as st:
         gid = st.add_gap(DataGap("ann", dt.date(2024, 3, 1), dt.date(2024, 3, 10), "watch broken"))

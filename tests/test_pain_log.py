@@ -16,7 +16,7 @@ import pytest
 from gaitrisk.model.dataset import build_dataset
 from gaitrisk.model.rules import rule_levels
 from gaitrisk.pain.compliance import BASELINE_MIN_LOGGED, pain_log_status
-from gaitrisk.pain.model import PainEntry
+from gaitrisk.records import PainEntry
 
 from .helpers.demo_store import ATHLETE, build_demo_store
 

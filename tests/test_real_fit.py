@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 FIT_FILES = real_files("fit")
 
-# Tolerances (stated in the ingest issue): distance +-1 %, elapsed and timer time
+# Tolerances (the ingest requirements): distance +-1 %, elapsed and timer time
 # +-1 % (at least 2 s: our sample spans miss the part-second before the first and
 # after the last sample), average cadence +-1 spm, "smart recording" files (a sample
 # every 2+ s) too: the average is weighted by each sample's interval, as the watch's is.

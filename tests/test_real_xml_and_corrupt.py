@@ -29,7 +29,7 @@ def test_gpx_points_match_gpxpy(rel):
         pytest.skip("real-data folder absent")
     import gpxpy
 
-    from gaitrisk.ingest.xmlsafe import clean_prefix
+    from gaitrisk.ingest.xml.safe import clean_prefix
 
     from .helpers.paths import REAL_DATA
 

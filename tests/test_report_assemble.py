@@ -97,7 +97,7 @@ def test_planted_flag_and_no_red_flag(store):
 
 
 def test_red_flags_come_first(demo_db, tmp_path):
-    from gaitrisk.pain.model import PainEntry
+    from gaitrisk.records import PainEntry
     from gaitrisk.store import Store
 
     copy = tmp_path / "demo.db"

@@ -17,7 +17,7 @@ import pytest
 
 from gaitrisk import schema as S
 from gaitrisk.report import build_athlete_report, render
-from gaitrisk.report import fmt as F
+from gaitrisk.report import wording as F
 from gaitrisk.report.assemble import camber_basis
 from gaitrisk.report.jsonout import report_json, schema
 from gaitrisk.report.runsamples import run_samples

@@ -143,8 +143,8 @@ def test_file_index_round_trip_per_athlete(tmp_path):
 
 def test_athlete_snapshot_holds_their_rows_only_and_opens_read_only(tmp_path):
     """A worker's copy of one athlete: every read the analysis makes gives what the full store gives."""
-    from gaitrisk.load.gaps import DataGap
-    from gaitrisk.pain.model import PainEntry
+    from gaitrisk.records import DataGap
+    from gaitrisk.records import PainEntry
 
     utc = dt.UTC
     with Store(tmp_path / "g.db") as st:

@@ -13,7 +13,7 @@ from gaitrisk import schema as S
 from gaitrisk.cli.main import cli
 from gaitrisk.ingest.frame import cadence_counts_steps, per_foot_to_spm
 from gaitrisk.ingest.pipeline import import_paths
-from gaitrisk.ingest.tcx_reader import decode_tcx
+from gaitrisk.ingest.xml.tcx import decode_tcx
 from gaitrisk.store import Store
 from gaitrisk.synth import RunSpec, generate_run
 from gaitrisk.synth.writers import write_tcx, write_tcx_activities
@@ -66,8 +66,8 @@ def test_multisport_session_without_a_running_leg_is_skipped_with_its_sports(tmp
 
 
 def test_run_cadence_already_in_steps_per_minute_is_not_doubled(tmp_path):
-    # A slow run-walk whose export writes RunCadence in steps/min, median about 119.5: below the
-    # old fixed threshold of 120, so it used to be doubled to about 240 steps/min.
+    # A slow run-walk whose export writes RunCadence in steps/min, median about 119.5: below a
+    # fixed threshold of 120 it would be doubled to about 240 steps/min.
     run = _run(6, speed_mps=1.6, cadence_spm=119.5)
     res = decode_tcx(write_tcx(run, tmp_path / "spm.tcx", cadence_in_steps=True).read_bytes(), "spm.tcx")
     cad = res.activities[0].samples[S.CADENCE].to_numpy()

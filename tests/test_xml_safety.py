@@ -8,7 +8,7 @@ import pytest
 
 from gaitrisk import schema as S
 from gaitrisk.ingest.decoders import REFERENCE
-from gaitrisk.ingest.xmlsafe import UnsafeXmlError, parse
+from gaitrisk.ingest.xml.safe import UnsafeXmlError, parse
 
 GPX_HEAD = '<gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1" ' \
            'xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1">'
@@ -74,7 +74,7 @@ def test_gpx_without_times_is_skipped_not_failed():
 @pytest.mark.parametrize("fmt", ["gpx", "tcx"])
 def test_bomless_utf16_entity_attack_is_refused_by_the_fast_path_too(fmt):
     from gaitrisk.ingest.decoders import DEFAULT
-    from gaitrisk.ingest.xmlsafe import parse_fast
+    from gaitrisk.ingest.xml.safe import parse_fast
 
     doc = BILLION_LAUGHS.replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
     data = doc.encode("utf-16-le")  # no byte-order mark
@@ -84,7 +84,7 @@ def test_bomless_utf16_entity_attack_is_refused_by_the_fast_path_too(fmt):
     assert not res.activities and res.error
 
 
-# --- TCX: read on the C parser (xmlsafe.parse_fast), with the same refusals -------------------
+# --- TCX: read on the C parser (safe.parse_fast), with the same refusals -------------------
 
 _TCX_LAUGHS = ('<?xml version="1.0" encoding="{enc}"?>\n<!DOCTYPE t [<!ENTITY a "aaaaaaaaaa">'
                '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
@@ -94,7 +94,7 @@ _TCX_LAUGHS = ('<?xml version="1.0" encoding="{enc}"?>\n<!DOCTYPE t [<!ENTITY a 
 
 @pytest.mark.parametrize("encoding", ["UTF-8", "UTF-16"])
 def test_tcx_entities_are_refused_by_the_reader(encoding):
-    from gaitrisk.ingest.tcx_reader import decode_tcx
+    from gaitrisk.ingest.xml.tcx import decode_tcx
 
     res = decode_tcx(_TCX_LAUGHS.format(enc=encoding).encode(encoding.lower()), "evil.tcx")
     assert res.error and "refused for safety" in res.error and not res.activities
@@ -125,12 +125,12 @@ def test_tcx_points_read_by_column_equal_points_read_one_by_one():
     # Local names decide in both, so the values are the same (sloppy values included).
     import xml.etree.ElementTree as ET
 
-    from gaitrisk.ingest import tcx_reader
+    from gaitrisk.ingest.xml import tcx
 
     uniform, mixed = _tcx([_TCX_NS] * 10), _tcx([_TCX_NS] * 9 + ["urn:elsewhere"])
-    assert tcx_reader._point_tags(ET.fromstring(uniform)) is not None
-    assert tcx_reader._point_tags(ET.fromstring(mixed)) is None
-    a, b = tcx_reader.decode_tcx(uniform, "u.tcx"), tcx_reader.decode_tcx(mixed, "m.tcx")
+    assert tcx._point_tags(ET.fromstring(uniform)) is not None
+    assert tcx._point_tags(ET.fromstring(mixed)) is None
+    a, b = tcx.decode_tcx(uniform, "u.tcx"), tcx.decode_tcx(mixed, "m.tcx")
     assert not a.error and not b.error and a.problems == b.problems
     pd.testing.assert_frame_equal(a.activities[0].samples, b.activities[0].samples, check_exact=True)
     smp = a.activities[0].samples
@@ -138,7 +138,7 @@ def test_tcx_points_read_by_column_equal_points_read_one_by_one():
 
 
 def test_floats_follow_float_and_say_none_is_missing():
-    from gaitrisk.ingest.xmlsafe import floats
+    from gaitrisk.ingest.xml.safe import floats
 
     got = floats(["1.5", " 2 ", None, "1_0", "nan"])
     assert got[:2].tolist() == [1.5, 2.0] and np.isnan(got[2]) and got[3] == 10.0 and np.isnan(got[4])
@@ -149,7 +149,7 @@ def test_floats_follow_float_and_say_none_is_missing():
 
 def test_tcx_empty_elements_read_by_column_as_one_by_one():
     # Empty elements (text None, "" from the column path's findtext) read as missing in both paths.
-    from gaitrisk.ingest import tcx_reader
+    from gaitrisk.ingest.xml import tcx
 
     def emptied(doc: bytes) -> bytes:
         return (doc.replace(b"<AltitudeMeters>302</AltitudeMeters>", b"<AltitudeMeters/>")
@@ -157,7 +157,7 @@ def test_tcx_empty_elements_read_by_column_as_one_by_one():
                 .replace(b"<Value>148</Value>", b"<Value/>").replace(b"<Cadence>85</Cadence>", b"<Cadence/>", 1))
 
     uniform, mixed = emptied(_tcx([_TCX_NS] * 10)), emptied(_tcx([_TCX_NS] * 9 + ["urn:elsewhere"]))
-    a, b = tcx_reader.decode_tcx(uniform, "u.tcx"), tcx_reader.decode_tcx(mixed, "m.tcx")
+    a, b = tcx.decode_tcx(uniform, "u.tcx"), tcx.decode_tcx(mixed, "m.tcx")
     assert not a.error and a.problems == b.problems
     assert any("1 track point(s) without a time dropped" in p for p in a.problems)
     pd.testing.assert_frame_equal(a.activities[0].samples, b.activities[0].samples, check_exact=True)

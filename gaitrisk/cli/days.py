@@ -46,38 +46,10 @@ def no_runs_message(athlete: str, store_path) -> str:
 
 def data_days(store, athlete: str, zone: ZoneInfo, today: dt.date | None = None) -> DataDays:
     """The athlete's :class:`DataDays`; an athlete without runs is refused in one line (exit 1)."""
-    from ..review import counted
+    from ..load.daily import latest_days
 
-    runs = counted(store.activities(athlete), store.reviews(athlete))
-    if not runs:
+    days = latest_days(store, athlete, zone)
+    if days is None:
         raise click.ClickException(no_runs_message(athlete, store.path))
-    latest_run = max(a.start_time for a in runs).astimezone(zone).date()
-    pain = [e.time_utc.astimezone(zone).date() for e in store.pain_entries(athlete)]
     today = today or dt.datetime.now(zone).date()
-    return DataDays(athlete, latest_run, max([latest_run, *pain]), today)
-
-
-def zone_of(tz: str | None) -> ZoneInfo:
-    """The ``--tz`` option's zone (default: $TZ or this machine's), or one line naming the bad value."""
-    from ..load.calendar import TimeZoneError, resolve_zone
-
-    try:
-        return resolve_zone(tz)
-    except TimeZoneError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-def option_day(value: str | None, what: str) -> dt.date | None:
-    """A date option's day; refused when no data can fall on it (a typo'd year would overflow later)."""
-    from ..pain.model import parse_date
-    from ..plausible import day_problem
-
-    if value is None:
-        return None
-    try:
-        day = parse_date(value)
-    except ValueError as exc:
-        raise click.ClickException(f"{what}: {exc}") from exc
-    if (why := day_problem(day)) is not None:
-        raise click.ClickException(f"{what}: {why}")
-    return day
+    return DataDays(athlete, *days, today)

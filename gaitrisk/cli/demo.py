@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .main import (_print_import_summary, _update_features, cli, command_quiet_option, command_verbose_option,
-                   set_log_level)
+from .app import command_quiet_option, command_verbose_option, set_log_level
+from .outcomes import print_feature_problems, print_import_summary
 
 if TYPE_CHECKING:
-    from ..load.gaps import DataGap
+    from ..records import DataGap
 
 DEMO_ATHLETE = "demo"
 DEMO_WEEKS = 15      # the season's span, 2024-04-01 .. 2024-07-14, gap weeks included
@@ -38,7 +38,7 @@ def bundled_data() -> Path:
 
 def read_demo_gaps(path: Path) -> list[DataGap]:
     """The demo athlete's declared data gaps: a CSV of ``from,to,reason`` (ISO days, inclusive)."""
-    from ..load.gaps import DataGap
+    from ..records import DataGap
 
     try:
         rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
@@ -48,7 +48,7 @@ def read_demo_gaps(path: Path) -> list[DataGap]:
         raise click.ClickException(f"{path.name}: {exc}") from None
 
 
-@cli.command("demo")
+@click.command("demo")
 @click.option("--keep", type=click.Path(file_okay=False), default=None,
               help="Keep the demo store (and model) in this folder instead of a throw-away one.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
@@ -69,8 +69,6 @@ def demo_cmd(obj, keep: str | None, fmt: str, command_verbose: int, command_quie
     import tempfile
     from zoneinfo import ZoneInfo
 
-    from ..features.handoff import import_pass
-    from ..ingest.pipeline import import_paths
     from ..load.weekly import load_report
     from ..model.persist import default_model_path, save_model
     from ..model.update import NothingToLearn, train_prior
@@ -78,6 +76,7 @@ def demo_cmd(obj, keep: str | None, fmt: str, command_verbose: int, command_quie
     from ..pain.ostrc_csv import read_ostrc_csv
     from ..report import build_athlete_report, render, write_private
     from ..store import Store
+    from ..workflow import import_files
 
     data = bundled_data()
     zone = ZoneInfo(DEMO_ZONE)
@@ -93,11 +92,10 @@ def demo_cmd(obj, keep: str | None, fmt: str, command_verbose: int, command_quie
         say = (lambda text: None) if quiet else (lambda text: click.echo(text, err=False))
         say(f"1. import   {data / 'runs'} -> {db}")
         with Store(db) as store:
-            report = import_paths([str(data / "runs")], store, DEMO_ATHLETE,
-                                  leg_hook=import_pass(store, DEMO_ATHLETE))  # as `gaitrisk import` does
+            outcome = import_files(store, [str(data / "runs")], DEMO_ATHLETE)  # as `gaitrisk import` does
             if not quiet:
-                _print_import_summary(report)
-            _update_features(store, DEMO_ATHLETE, report)
+                print_import_summary(outcome.imported)
+            print_feature_problems(outcome.features)
             n_feat = len(store.feature_versions(DEMO_ATHLETE))
             say(f"2. features {n_feat} runs: cadence vs speed, contact time, grade, camber and track exposure")
             pain_file = data / "pain" / "demo_pain.csv"

@@ -16,6 +16,8 @@ Formulas, sources and tolerances: ``docs/features.md`` and the evidence base
 (``../shared/docs/evidence.md``) sections cited in each docstring.
 """
 
+from __future__ import annotations
+
 # Bump whenever a formula or a threshold changes: stored records of an older
 # version are recomputed by ``compute_and_store_features``.
 FEATURE_VERSION = 7

@@ -239,7 +239,8 @@ def camber(run: CleanRun, *, surface_is_road: bool, habit_low_side: Side | None,
 
     partner = _partners(g)
     paired = (partner >= 0) & ~on_track
-    side = sep = None
+    side: Side | None = None
+    sep = None
     bal_out = bal_back = None
     paired_m = float(paired.sum() * GRID_M)
     if paired.any():

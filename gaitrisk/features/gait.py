@@ -100,16 +100,20 @@ def low_windows(cadence: np.ndarray, expected: np.ndarray, baseline: CadenceBase
     """Which level windows are low for speed by the baseline's own cut: <= -5 % against a personal
     baseline (Heiderscheit 2011's smallest change from the runner's own preferred rate), more
     than :data:`POP_LOW_SPM` under the population model without one."""
+    low: np.ndarray
     if baseline.source == "personal":
-        return (cadence / expected - 1.0) * 100.0 <= RESIDUAL_NOTABLE_PCT
-    return cadence < expected - POP_LOW_SPM
+        low = (cadence / expected - 1.0) * 100.0 <= RESIDUAL_NOTABLE_PCT
+    else:
+        low = cadence < expected - POP_LOW_SPM
+    return low
 
 
 def hoyt_gct_ms(speed_mps: np.ndarray | float, leg_length_m: float) -> np.ndarray:
     """Hoyt et al. 2000 contact time (ms) at ``speed_mps`` for leg length ``leg_length_m`` (evidence.md 2.2)."""
     v = np.asarray(speed_mps, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return 1000.0 * HOYT_A * leg_length_m**HOYT_L_EXP / np.where(v > 0, v, np.nan) ** HOYT_V_EXP
+        gct: np.ndarray = 1000.0 * HOYT_A * leg_length_m**HOYT_L_EXP / np.where(v > 0, v, np.nan) ** HOYT_V_EXP
+    return gct
 
 
 @dataclass(frozen=True)
@@ -261,6 +265,7 @@ def finish_gait(core: GaitCore, *, baseline: CadenceBaseline | None = None, gct_
     baseline = baseline or CadenceBaseline()
     gct_est = core.gct_hoyt_ms * gct_scale if core.gct_hoyt_ms is not None else None
     gct_meas = core.gct_measured_ms
+    gct_src: GctSource | None
     gct, gct_src = (gct_meas, "measured") if gct_meas is not None else (gct_est, "estimated" if gct_est else None)
     if gct_src is None and core.gct_out_of_range:
         gct_src = "out of range"
@@ -270,7 +275,7 @@ def finish_gait(core: GaitCore, *, baseline: CadenceBaseline | None = None, gct_
     if core.no_altitude:
         flags.append("no altitude: cadence residual over all steady windows, not level ground only")
     expected = residual = low_share = None
-    if core.window_run_s is not None:
+    if core.window_run_s is not None and core.window_speed_mps is not None and core.window_cadence_spm is not None:
         wt, speed = core.window_run_s, core.window_speed_mps
         exp_w = baseline.expected(speed)
         r = (core.window_cadence_spm / exp_w - 1.0) * 100.0

@@ -35,8 +35,8 @@ class ImportPass:
 
     Pickled and compressed here because the importing process keeps one per new run until the
     records are finished: a one-hour run's pass is ≈ 22 kB as objects, 7 kB pickled, 2.7 kB
-    compressed (0.1 ms).  Measured on a 2 GB export zip of 4,200 runs: the importing process
-    peaked at 126 MB without the passes, 220 MB keeping them as objects, 200 MB as pickles.
+    compressed (0.1 ms).  On a 2 GB export zip of 4,200 runs the importing process peaks at
+    126 MB without the passes, 220 MB keeping them as objects, 200 MB as pickles.
     """
 
     profile: ResolvedProfile

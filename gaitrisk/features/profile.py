@@ -115,7 +115,7 @@ class ResolvedProfile:
         declared directly ("left"/"right", the edge the runner keeps to) is the low foot's side.
         """
         if self.road_side in ("left", "right"):
-            return self.road_side  # type: ignore[return-value]
+            return self.road_side
         if self.road_side == "mixed":
             return None
         left = (self.driving_side == "right") == (self.road_side == "facing")

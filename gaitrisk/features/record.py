@@ -128,7 +128,8 @@ class RunFeatures:
             "profile_notes": list(self.profile_notes),
             "profile_fingerprint": self.profile_fingerprint,
         }
-        return json_safe(rec)
+        safe: dict[str, Any] = json_safe(rec)
+        return safe
 
 
 def json_safe(value: Any) -> Any:

@@ -20,25 +20,25 @@ DecodeFn = Callable[[bytes, str], DecodeResult]
 
 
 def _fit(data: bytes, name: str) -> DecodeResult:
-    from .fit_fitparse import decode_fit
+    from .fit.reference import decode_fit
 
     return decode_fit(data, name)
 
 
 def _fit_fast(data: bytes, name: str) -> DecodeResult:
-    from .fit_fast import decode_fit_fast
+    from .fit.fast import decode_fit_fast
 
     return decode_fit_fast(data, name)
 
 
 def _gpx(data: bytes, name: str) -> DecodeResult:
-    from .gpx_reader import decode_gpx
+    from .xml.gpx import decode_gpx
 
     return decode_gpx(data, name)
 
 
 def _tcx(data: bytes, name: str) -> DecodeResult:
-    from .tcx_reader import decode_tcx
+    from .xml.tcx import decode_tcx
 
     return decode_tcx(data, name)
 
@@ -65,7 +65,7 @@ class Decoders:
 
 
 def _gpx_fast(data: bytes, name: str) -> DecodeResult:
-    from .gpx_fast import decode_gpx_fast
+    from .xml.gpx_fast import decode_gpx_fast
 
     return decode_gpx_fast(data, name)
 

@@ -193,7 +193,7 @@ def build_samples(timestamps: np.ndarray, columns: Mapping[str, np.ndarray],
     """
     # Everything is done on numpy arrays and the frame is built once at the end: each
     # pandas step (filter, sort, dedup, insert) costs ~0.1-1 ms whatever the row count,
-    # which was most of the frame's cost for a one-hour run and nearly all of a small file's.
+    # which would be most of the frame's cost for a one-hour run and nearly all of a small file's.
     for name in columns:
         if name not in S.COLUMNS_BY_NAME:
             raise KeyError(f"unknown sample column {name!r}; add it to gaitrisk.schema first")

@@ -14,14 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from ..records import DataGap
 from ..review import counted
-from .gaps import DataGap
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 
@@ -114,13 +117,24 @@ def no_data_mask(days: pd.DatetimeIndex, gaps: Sequence[DataGap]) -> np.ndarray:
     return mask
 
 
-def load_runs(store, athlete: str, zone: ZoneInfo) -> RunsFrame:
+def read_runs(store: Store, athlete: str, zone: ZoneInfo) -> RunsFrame:
     """Read an athlete's runs that count (:mod:`gaitrisk.review`), with per-run features where the
     store has them."""
     features = None
-    if hasattr(store, "run_features"):  # added by the per-run features issue (8)
+    if hasattr(store, "run_features"):  # a store without per-run features has no such method
         try:
             features = store.run_features(athlete)
         except Exception as exc:  # a features bug must not take the load table down
             log.warning("per-run features unavailable: %s", exc)
     return runs_frame(counted(store.activities(athlete), store.reviews(athlete)), zone, features)
+
+
+def latest_days(store: Store, athlete: str, zone: ZoneInfo) -> tuple[dt.date, dt.date] | None:
+    """The local day of ``athlete``'s latest counted run, and their last day with a run or a pain
+    entry (where the reading commands and the library end by default); ``None`` without runs."""
+    runs = counted(store.activities(athlete), store.reviews(athlete))
+    if not runs:
+        return None
+    latest_run = max(a.start_time for a in runs).astimezone(zone).date()
+    pain = [e.time_utc.astimezone(zone).date() for e in store.pain_entries(athlete)]
+    return latest_run, max([latest_run, *pain])

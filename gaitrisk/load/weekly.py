@@ -12,15 +12,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from ..records import DataGap
+from ..times import iso
 from . import metrics as M
 from .daily import DESCENT, DISTANCE, GAP_DISTANCE, LONGEST, MOVING_TIME, NO_DATA, RUNS, RunsFrame, daily_series
-from .gaps import DataGap
+
+if TYPE_CHECKING:
+    from ..records import PainEntry
+    from ..store import Store
 
 SPIKE_ORDER = (M.TIER_INSUFFICIENT, M.TIER_NONE, "small", "moderate", "large")
 ACWR_CAVEAT = ("ACWR (7:21 uncoupled and EWMA 7/28) is shown as a feature only: the evidence for runners is "
@@ -38,10 +43,8 @@ class RunSpike:
     spike_pct: float | None
     spike_tier: str
 
-    def as_json(self) -> dict:
-        from ..store.sqlite import _iso
-
-        return {"id": self.id, "start_time": _iso(self.start_time), "distance_m": _r(self.distance_m, 1),
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "start_time": iso(self.start_time), "distance_m": _r(self.distance_m, 1),
                 "longest_prev_30d_m": _r(self.longest_prev_30d_m, 1), "spike_pct": _r(self.spike_pct, 2),
                 "spike_tier": self.spike_tier}
 
@@ -76,8 +79,8 @@ class WeekRow:
     pain_max: int | None
     notes: tuple[str, ...] = ()
 
-    def as_json(self) -> dict:
-        out = {}
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
             v = getattr(self, name)
             if isinstance(v, dt.date):
@@ -103,7 +106,7 @@ class LoadReport:
     not_available: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         """The stable contract: ``{"weeks": [...], "runs": [...]}``, oldest first."""
         return {"weeks": [w.as_json() for w in self.weeks], "runs": [r.as_json() for r in self.runs]}
 
@@ -114,15 +117,15 @@ def _r(v: float | None, nd: int) -> float | None:
     return round(float(v), nd)
 
 
-def _val(v) -> float | None:
+def _val(v: Any) -> float | None:
     return None if v is None or pd.isna(v) else float(v)
 
 
-def _bool(v) -> bool | None:
+def _bool(v: Any) -> bool | None:
     return None if v is None or pd.isna(v) else bool(v)
 
 
-def build_report(athlete: str, runs: RunsFrame, gaps: Sequence[DataGap], pain: Sequence, zone: ZoneInfo,
+def build_report(athlete: str, runs: RunsFrame, gaps: Sequence[DataGap], pain: Sequence[PainEntry], zone: ZoneInfo,
                  end: dt.date, n_weeks: int) -> LoadReport:
     """The weekly table of the ``n_weeks`` weeks ending on ``end`` and the spikes of their runs."""
     if n_weeks < 1:
@@ -186,13 +189,13 @@ def build_report(athlete: str, runs: RunsFrame, gaps: Sequence[DataGap], pain: S
                  longest_prev_30d_m=_val(r.longest_prev_30d_m), spike_pct=_val(r.spike_pct),
                  spike_tier=r.spike_tier)
         for i, r in shown.sort_values("start_time").iterrows())
-    notes = (ACWR_CAVEAT,)
+    notes: tuple[str, ...] = (ACWR_CAVEAT,)
     if runs.not_available:
         notes += (f"{', '.join(runs.not_available)}: not available until per-run features are computed",)
     return LoadReport(athlete, zone.key, end, tuple(rows), run_rows, runs.not_available, notes)
 
 
-def _pain_by_week(pain: Sequence, zone: ZoneInfo, window: pd.DatetimeIndex) -> pd.Series:
+def _pain_by_week(pain: Sequence[PainEntry], zone: ZoneInfo, window: pd.DatetimeIndex) -> pd.Series:
     """Highest pain score logged on each week's local days (any region)."""
     if not pain:
         return pd.Series(dtype=float)
@@ -229,9 +232,9 @@ def _with_notes(row: WeekRow, m: pd.Series, not_available: tuple[str, ...]) -> W
     return WeekRow(**{**row.__dict__, "notes": tuple(notes)})
 
 
-def load_report(store, athlete: str, zone: ZoneInfo, end: dt.date, n_weeks: int) -> LoadReport:
+def load_report(store: Store, athlete: str, zone: ZoneInfo, end: dt.date, n_weeks: int) -> LoadReport:
     """Read runs, gaps and pain from the store and build the report."""
-    from .daily import load_runs
+    from .daily import read_runs
 
-    return build_report(athlete, load_runs(store, athlete, zone), store.gaps(athlete),
+    return build_report(athlete, read_runs(store, athlete, zone), store.gaps(athlete),
                         store.pain_entries(athlete), zone, end, n_weeks)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -44,6 +44,9 @@ from ..pain.compliance import BASELINE_DAYS, COMPLIANCE_DAYS, logged_days
 from ..features.camber import TRACK_LAP_M, side_evidence
 from ..review import counted
 from .rules import ABS_CADENCE_MIN_SPEED, BREAK_DAYS, BREAK_WINDOW, PRE_BREAK_DAYS
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +123,7 @@ class Dataset:
         return self.frame.groupby(level="athlete")["onset"].sum().astype(int)
 
 
-def build_dataset(store, athletes: Sequence[str] | None = None, zone: ZoneInfo | None = None,
+def build_dataset(store: Store, athletes: Sequence[str] | None = None, zone: ZoneInfo | None = None,
                   spec: LabelSpec | None = None) -> Dataset:
     """Athlete-day rows of ``athletes`` (default: every athlete in the store with runs)."""
     zone = zone or ZoneInfo("UTC")
@@ -290,7 +293,7 @@ def return_ratio(run_day: pd.Series, distance: pd.Series, longest_run_m: pd.Seri
     return pd.Series(distance.to_numpy() / np.where(ref_run > 0, ref_run, np.nan), index=run_day.index)
 
 
-def athlete_days(store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.DataFrame:
+def athlete_days(store: Store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.DataFrame:
     """Every day of one athlete from the first run to the last run or pain entry, all columns."""
     feats = store.run_features(athlete)
     rf = runs_frame(counted(store.activities(athlete), store.reviews(athlete)), zone, feats)

@@ -28,6 +28,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -35,8 +36,8 @@ import pandas as pd
 
 from .dataset import FEATURE_GROUPS, FEATURES, Dataset, build_dataset
 from .rules import (
-    _SUGGEST,
     LEVEL,
+    SUGGESTIONS,
     Contributor,
     Flag,
     clinician_flags,
@@ -45,6 +46,10 @@ from .rules import (
     rule_factor,
     rule_levels,
 )
+
+if TYPE_CHECKING:
+    from ..records import PainEntry
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +70,7 @@ class ModelView:
     # (flag code, feature, value, log-odds) per model feature, largest magnitude first; value None = missing
     features: tuple[tuple[str, str, float | None, float], ...] = ()
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"probability": self.probability, "date": self.date.isoformat(), "horizon_days": self.horizon_days,
                 "at_risk": self.at_risk, "base_rate": self.base_rate,
                 "contributions": [{"flag": k, "log_odds": round(v, 4)} for k, v in self.contributions]}
@@ -87,7 +92,7 @@ class Assessment:
         return tuple(f for f in self.flags if f.code == "see_a_clinician")
 
 
-def flag_json(f: Flag) -> dict:
+def flag_json(f: Flag) -> dict[str, Any]:
     """The JSON form of a flag (``gaitrisk flags --json``, the report schema).
 
     ``evidence`` is the flag's own, or else its code's entry in the evidence table: every flag
@@ -125,7 +130,7 @@ def merge_model(flags: Sequence[Flag], view: ModelView, last: dt.date) -> list[F
            if f.code in groups else f for f in flags]
     fired = {f.code for f in flags}
     for code, log_odds in view.contributions:
-        if not view.at_risk or log_odds < MODEL_FLAG_LOG_ODDS or code in fired or code not in _SUGGEST:
+        if not view.at_risk or log_odds < MODEL_FLAG_LOG_ODDS or code in fired or code not in SUGGESTIONS:
             continue
         if rule_factor(code).grade == "hypothesis":   # only the rule may raise a hypothesis, on observed data
             continue
@@ -135,14 +140,14 @@ def merge_model(flags: Sequence[Flag], view: ModelView, last: dt.date) -> list[F
         out.append(Flag(code, "info", last,
                         f"the model raises your odds of a pain onset in the next {view.horizon_days} days "
                         f"x{np.exp(log_odds):.1f} (log-odds {log_odds:+.2f}) from these features: {named}; "
-                        f"no rule of this kind fired", _SUGGEST[code], contributors, "model",
+                        f"no rule of this kind fired", SUGGESTIONS[code], contributors, "model",
                         flag_evidence(code)))
     return out
 
 
 def model_view(path: Path | None, ds: Dataset, athlete: str, day: dt.date) -> tuple[ModelView | None, str]:
     """The model's probability on ``day`` with its contributions, or None and the reason."""
-    from .persist import MIN_ONSETS, ModelFileError, load_model, read_card
+    from .persist import MIN_ONSETS, ModelFileError, read_model, read_card
     from .update import MODEL_KIND as PRIOR_KIND
 
     if path is None or not Path(path).exists():
@@ -156,7 +161,7 @@ def model_view(path: Path | None, ds: Dataset, athlete: str, day: dt.date) -> tu
     if onsets < MIN_ONSETS:
         return None, f"rules only: {onsets} labelled onset(s), the model is shown from {MIN_ONSETS}"
     try:
-        est, card = load_model(path)
+        est, card = read_model(path)
     except ModelFileError as exc:
         return None, str(exc)
     if list(card.get("features", [])) != list(FEATURES):
@@ -181,9 +186,9 @@ def model_view(path: Path | None, ds: Dataset, athlete: str, day: dt.date) -> tu
     return view, "" if at_risk else "already in a pain episode: the model is meant for pain-free days"
 
 
-def assess(store, athlete: str, zone: ZoneInfo, *, last: dt.date | None = None, days: int = 7,
+def assess(store: Store, athlete: str, zone: ZoneInfo, *, last: dt.date | None = None, days: int = 7,
            model_path: str | Path | None = None, dataset: Dataset | None = None,
-           pain_entries: Sequence | None = None) -> Assessment:
+           pain_entries: Sequence[PainEntry] | None = None) -> Assessment:
     """Flags of ``athlete`` over the ``days`` days ending on ``last``.
 
     ``last`` defaults to the athlete's last day with a run or a pain entry and is

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -21,8 +22,11 @@ import pandas as pd
 from .dataset import Dataset, LabelSpec, build_dataset, label_sources
 from .evidence import FlagEvidence, shipped
 from .factors import FACTOR_TITLES, RISK_FACTORS, factor_priors, risk_factors
-from .prior import PriorRiskClassifier
+from .posterior import Posterior
 from .update import label_text
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 LEVEL = 0.95
@@ -71,7 +75,7 @@ class RiskContributor:
         return (f"{self.title}: HR {self.hazard_ratio:.2f} ({self.low:.2f}–{self.high:.2f}), "
                 f"evidence grade {self.evidence.grade} [{self.evidence.source}]")
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"factor": self.factor, "value": self.value, "hazard_ratio": self.hazard_ratio, "low": self.low,
                 "high": self.high, "evidence": self.evidence.as_json()}
 
@@ -110,7 +114,7 @@ class RiskDay:
             lines.append(flat)
         return lines or [NO_RAISE_TEXT]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"date": self.date.isoformat(), "probability": self.probability, "low": self.low, "high": self.high,
                 "contributors": [c.as_json() for c in self.contributors]}
 
@@ -126,7 +130,7 @@ class RiskReport:
     days: tuple[RiskDay, ...]
     model: str = "population prior"      # which model spoke: the population prior or the store's trained one
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"athlete": self.athlete, "horizon_days": self.horizon_days, "base_rate": self.base_rate,
                 "label": self.label, "days": [d.as_json() for d in self.days]}
 
@@ -184,23 +188,23 @@ def _pct(p: float) -> str:
     return f"{p * 100:.1f} %" if p < 0.1 else f"{p * 100:.0f} %"
 
 
-def load_risk_model(model_path: str | Path | None) -> tuple[PriorRiskClassifier, str]:
+def read_risk_model(model_path: str | Path | None) -> tuple[Posterior, str]:
     """The store's trained prior model when one exists and is readable, else the population prior."""
-    from .persist import ModelFileError, load_model
+    from .persist import ModelFileError, read_posterior
 
     if model_path is not None and Path(model_path).exists():
         try:
-            est, card = load_model(model_path)
+            model, card = read_posterior(model_path)
         except ModelFileError as exc:
             log.warning("%s; using the population prior", exc)
         else:
-            if isinstance(est, PriorRiskClassifier) and list(card.get("features", [])) == list(RISK_FACTORS):
+            if model is not None and list(card.get("features", [])) == list(RISK_FACTORS):
                 n = card["data"]["onsets_total"]
-                return est, f"updated with {n} onset{'' if n == 1 else 's'}"
-    return PriorRiskClassifier().from_prior(), "population prior"
+                return model, f"updated with {n} onset{'' if n == 1 else 's'}"
+    return Posterior.from_prior(), "population prior"
 
 
-def risk_for(store, athlete: str, zone: ZoneInfo, first: dt.date | None = None, last: dt.date | None = None,
+def risk_for(store: Store, athlete: str, zone: ZoneInfo, first: dt.date | None = None, last: dt.date | None = None,
              model_path: str | Path | None = None, spec: LabelSpec | None = None,
              dataset: Dataset | None = None) -> RiskReport:
     """Risk of ``athlete`` on the days ``first``..``last`` (default: the last day with data).
@@ -223,10 +227,10 @@ def risk_for(store, athlete: str, zone: ZoneInfo, first: dt.date | None = None, 
     if not keep.any():
         raise LookupError(f"no data for {athlete} between {first} and {last} "
                           f"(data from {days.min().date()} to {days.max().date()})")
-    model, which = load_risk_model(model_path)
+    model, which = read_risk_model(model_path)
     X = risk_factors(frame[keep]).to_numpy(float)
-    p = model.predict_proba(X)[:, 1]
-    low, high = model.predict_interval(X, LEVEL)
+    p = model.probability(X)
+    low, high = model.interval(X, LEVEL)
     hr, hr_low, hr_high = model.hazard_ratios(LEVEL)
     entries = {f.id: f for f in shipped().factors}
     evidence = [entries[prior.evidence_id].flag_evidence() for prior in factor_priors()]

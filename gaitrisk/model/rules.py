@@ -61,7 +61,7 @@ from ..load import metrics as M
 from . import evidence
 from .evidence import FlagEvidence
 from ..pain.compliance import BASELINE_DAYS, BASELINE_MIN_LOGGED
-from ..pain.vocab import REGIONS, SIDES
+from ..vocab import REGIONS, SIDES
 
 Severity = Literal["info", "warn", "high"]
 LEVEL = {"info": 1, "warn": 2, "high": 3}
@@ -225,7 +225,7 @@ def rule_score(frame: pd.DataFrame) -> np.ndarray:
     return rule_levels(frame).sum(axis=1).to_numpy(float)
 
 
-_SUGGEST = {
+SUGGESTIONS = {
     "session_spike": "cap the next long run at 10 % over your 30-day longest run",
     "return_from_break": "keep the first runs back under half of your longest run before the break",
     "cadence_abs_low": "raise cadence 5-10 % at the same pace (shorter, quicker steps)",
@@ -272,7 +272,7 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
         if level > 0:
             text, key = texts[code]
             factor = rule_factor(code, fallback=is_fallback(code, row))
-            out.append(Flag(code, sev[int(level)], day, text, _SUGGEST[code],
+            out.append(Flag(code, sev[int(level)], day, text, SUGGESTIONS[code],
                             (Contributor(key, _f(row, key)),), factor.cite, factor.flag_evidence()))
     return out
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -21,7 +21,12 @@ from .dataset import Dataset, LabelSpec, build_dataset
 from .factors import (RATE_PER_1000_H, RISK_FACTORS, TARGET_SHARE, TYPICAL_WEEKLY_HOURS, base_rate,
                       factor_priors)
 from .persist import CARD_VERSION, label_card, library_versions
-from .prior import PriorRiskClassifier
+
+if TYPE_CHECKING:
+    from .prior import PriorRiskClassifier
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 PRIOR_VERSION = 1     # the priors and base rate of gaitrisk.model.factors; raised when they change
 MOVE_MIN = 0.1        # log HR (a hazard ratio changing by < 10.5 %): below it the data do not move the prior
@@ -80,7 +85,7 @@ def prior_description(horizon_days: int) -> dict:
                          "hazard_ratio": p.hazard_ratio, "origin": p.origin} for p in factor_priors()]}
 
 
-def train_prior(store, zone: ZoneInfo, athletes: Sequence[str] | None = None,
+def train_prior(store: Store, zone: ZoneInfo, athletes: Sequence[str] | None = None,
                 spec: LabelSpec | None = None) -> tuple[PriorRiskClassifier, dict, Dataset]:
     """Fit the prior model on the store's logged, labelled athlete-days; raises :class:`NothingToLearn`."""
     spec = spec or LabelSpec()
@@ -105,6 +110,7 @@ def train_prior(store, zone: ZoneInfo, athletes: Sequence[str] | None = None,
 def fit_prior(rows, horizon_days: int) -> PriorRiskClassifier:
     """The prior updated with labelled ``rows`` (both outcomes present): the fit of :func:`train_prior`."""
     from .factors import risk_factors
+    from .prior import PriorRiskClassifier
 
     X = risk_factors(rows).to_numpy(float)
     y = rows["label"].to_numpy(int)
@@ -114,7 +120,7 @@ def fit_prior(rows, horizon_days: int) -> PriorRiskClassifier:
     return PriorRiskClassifier(horizon_days=horizon_days).fit(X, y, sample_weight=weight)
 
 
-def train_model(store, zone: ZoneInfo, kind: str = MODEL_KIND, folds: int = 0):
+def train_model(store: Store, zone: ZoneInfo, kind: str = MODEL_KIND, folds: int = 0):
     """``(estimator, card)`` of ``kind``: the prior updated by :func:`train_prior`, or the older feature
     classifier (``auto``, ``logistic``, ``boosting``; ``folds`` scores it out-of-fold).
 

@@ -20,6 +20,10 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,7 @@ class AthleteTask:
     renderer: ReportRenderer | None   # None: render_reports (gaitrisk.report, imported in the worker)
 
     @classmethod
-    def build(cls, store, athlete: str, zone: str, model: ModelFiles | None, formats: tuple[str, ...],
+    def build(cls, store: Store, athlete: str, zone: str, model: ModelFiles | None, formats: tuple[str, ...],
               generated_at: dt.datetime, renderer: ReportRenderer | None = None) -> AthleteTask:
         """The task of ``athlete``, with their rows read from ``store`` now (and, when a report is
         rendered, the samples of the latest run its chart shows)."""
@@ -82,7 +86,7 @@ class AthleteTask:
         return cls(athlete, zone, snapshot, model, tuple(formats), generated_at, renderer)
 
 
-def latest_run_id(store, athlete: str, zone: str, now: dt.datetime) -> str | None:
+def latest_run_id(store: Store, athlete: str, zone: str, now: dt.datetime) -> str | None:
     """The id of ``athlete``'s latest counted run up to ``now``'s day in ``zone``: the run whose
     samples a report's latest-run chart shows (None without one)."""
     from zoneinfo import ZoneInfo
@@ -150,7 +154,7 @@ class AthleteResult:
     risk: DayRisk | None = None  # a number beside the flags, never an alert
 
 
-def render_reports(store, athlete: str, *, zone, model_path=None, formats=REPORT_FORMATS,
+def render_reports(store: Store, athlete: str, *, zone, model_path=None, formats=REPORT_FORMATS,
                    generated_at: dt.datetime | None = None) -> list[tuple[str, str]]:
     """``athlete``'s report in each format as (file name, text), built once (gaitrisk.report)."""
     from ..report import EXTENSIONS, build_athlete_report, render, safe_file_stem

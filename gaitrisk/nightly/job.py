@@ -25,8 +25,6 @@ analysis runs through the executor on a snapshot of the athlete's rows shipped i
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import os
 import sqlite3
@@ -34,11 +32,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from ..executor import MapExecutor, SerialExecutor
-from ..ingest.sources import describe_ignored, is_activity_name
+from ..ingest.sources import is_activity_name
 from . import inbox as ib
 from .analysis import (
     REPORT_FORMATS,
@@ -49,6 +47,7 @@ from .analysis import (
     analyse_athlete,
 )
 from .lock import nightly_lock
+from .retrain import digest, maybe_train, model_sha
 from .state import (
     NightlyState,
     mark_delivered,
@@ -59,11 +58,14 @@ from .state import (
     remove_stale_temps,
     state_path,
 )
+from .summary import DEFAULT_MIN_AGE_S, AthleteSummary, NightlySummary
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 
 IMPORT_CHUNK = 16  # files per import batch: parallel decoding inside, moves after each batch
-DEFAULT_MIN_AGE_S = 60.0
 
 
 class ProgressSink(Protocol):
@@ -76,124 +78,6 @@ class NoProgress:
     @contextmanager
     def step(self, label: str, total: int) -> Iterator[Callable[[str], None]]:
         yield lambda item="": None
-
-
-@dataclass
-class AthleteSummary:
-    """What one nightly run did for one athlete (counts follow ``gaitrisk import --json``)."""
-
-    athlete: str
-    imported: int = 0
-    duplicates: int = 0
-    skipped: int = 0
-    partial: int = 0
-    archived: int = 0
-    quarantined: list[dict[str, str]] = field(default_factory=list)  # {"file", "reason"}
-    member_failures: list[dict[str, str]] = field(default_factory=list)  # inside archived zips
-    pain_added: int = 0
-    pain_duplicates: int = 0
-    pain_rejected: int = 0
-    features_computed: int = 0
-    analysed: bool = False
-    flags: dict[str, int] = field(default_factory=dict)  # severity -> count
-    risk: dict | None = None  # DayRisk.as_json() of the last analysis (this run's or an earlier one's)
-    risk_text: str = ""
-    new_alerts: list[dict[str, str]] = field(default_factory=list)
-    reports: list[str] = field(default_factory=list)
-    note: str = ""
-    errors: list[str] = field(default_factory=list)
-    left_in_inbox: list[dict[str, str]] = field(default_factory=list)  # {"file", "reason"}: links and the like
-    ignored: dict[str, int] = field(default_factory=dict)  # extension -> quarantined files of no activity kind
-    # Where this run put the athlete's files: (archive or quarantine root, path below it).
-    moved: list[tuple[str, str]] = field(default_factory=list, repr=False)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.imported or self.archived or self.quarantined or self.pain_added
-                    or self.features_computed or self.analysed or self.errors or self.new_alerts)
-
-    def line(self) -> str:
-        """The one summary line of this athlete."""
-        left = f"{len(self.left_in_inbox)} entr{'y' if len(self.left_in_inbox) == 1 else 'ies'} left in the " \
-            "inbox (links or special files, not followed)" if self.left_in_inbox else ""
-        if not self.changed:
-            return f"{self.athlete}: nothing new" + (f"; {left}" if left else "")
-        parts = []
-        files = self.archived + len(self.quarantined)
-        if self.ignored:
-            parts.append(f"{describe_ignored(self.ignored)}, moved to the quarantine")
-        if files:
-            imp = f"{self.imported} run(s) imported" + (f" ({self.partial} partial)" if self.partial else "")
-            parts.append(f"{files} file(s): {imp}, {self.duplicates} duplicate, {self.skipped} skipped, "
-                         f"{self.pain_added} pain entr{'y' if self.pain_added == 1 else 'ies'} added; "
-                         f"{self.archived} archived, {len(self.quarantined)} quarantined")
-        if self.features_computed:
-            parts.append(f"features for {self.features_computed} run(s)")
-        new = f"{len(self.new_alerts)} new alert(s): " + ", ".join(
-            f"{a['code']} {a['severity']} {a['date']}" for a in self.new_alerts) if self.new_alerts else ""
-        if self.analysed:
-            counts = ", ".join(f"{n} {sev}" for sev, n in sorted(self.flags.items())) or "none"
-            parts.append(f"flags: {counts}" + (f" ({new})" if new else ""))
-            if self.risk_text:
-                parts.append(self.risk_text)
-            if self.reports:
-                parts.append("report: " + ", ".join(Path(p).name for p in self.reports))
-        elif new:  # found by a run that ended before it could deliver them
-            parts.append(new)
-        if left:
-            parts.append(left)
-        if self.note:
-            parts.append(self.note)
-        parts += [f"ERROR {e}" for e in self.errors]
-        return f"{self.athlete}: " + "; ".join(parts)
-
-    def as_json(self) -> dict:
-        return {"athlete": self.athlete, "changed": self.changed, "imported": self.imported,
-                "duplicates": self.duplicates, "skipped": self.skipped, "partial": self.partial,
-                "archived": self.archived, "quarantined": self.quarantined, "member_failures": self.member_failures,
-                "pain": {"added": self.pain_added, "duplicates": self.pain_duplicates,
-                         "rejected": self.pain_rejected},
-                "features_computed": self.features_computed, "analysed": self.analysed, "flags": self.flags,
-                "risk": self.risk,
-                "new_alerts": self.new_alerts, "reports": self.reports, "note": self.note or None,
-                "errors": self.errors, "left_in_inbox": self.left_in_inbox, "ignored": self.ignored}
-
-
-@dataclass
-class NightlySummary:
-    athletes: list[AthleteSummary] = field(default_factory=list)
-    model: str = "unchanged"  # trained | unchanged | not_trained | failed
-    model_note: str = ""
-    errors: list[str] = field(default_factory=list)  # failures outside one athlete's work
-    young: int = 0  # inbox files modified less than min_age_s ago, left for the next run
-    min_age_s: float = DEFAULT_MIN_AGE_S
-
-    @property
-    def waiting_line(self) -> str:
-        """Why files still in the inbox were not taken ("" when none were left for their age)."""
-        if not self.young:
-            return ""
-        return (f"{self.young} file{'' if self.young == 1 else 's'} left for the next run: modified less than "
-                f"{self.min_age_s:g} s ago (--min-age)")
-
-    @property
-    def nothing_new(self) -> bool:
-        return self.model != "trained" and not self.errors and not any(a.changed for a in self.athletes)
-
-    @property
-    def new_alerts(self) -> list[dict[str, str]]:
-        return [{"athlete": a.athlete, **x} for a in self.athletes for x in a.new_alerts]
-
-    @property
-    def failed(self) -> bool:
-        """A real failure: something could not be done and will be retried (not a quarantined file)."""
-        return bool(self.errors or any(a.errors for a in self.athletes))
-
-    def as_json(self) -> dict:
-        return {"nothing_new": self.nothing_new, "failed": self.failed,
-                "model": {"status": self.model, "note": self.model_note or None},
-                "new_alerts": self.new_alerts, "errors": self.errors,
-                "left_for_next_run": self.young, "athletes": [a.as_json() for a in self.athletes]}
 
 
 def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive: str | os.PathLike | None = None,
@@ -213,7 +97,8 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
     Raises :class:`~gaitrisk.nightly.lock.LockBusy` when another run holds the lock after ``wait_s``
     seconds, ``FileNotFoundError`` when the inbox does not exist.
     """
-    from ..load.calendar import resolve_zone
+    from ..times import resolve_zone
+    from ..model.persist import default_model_path
     from ..store import Store, StoreError
 
     inbox = Path(inbox).expanduser()
@@ -232,105 +117,130 @@ def run_nightly(db_path: str | os.PathLike, inbox: str | os.PathLike, *, archive
         remove_stale_temps(state_file)  # a run killed while saving the state left one behind
         if report is not None and report.is_dir():
             remove_stale_report_temps(report, REPORT_FORMATS)
-        state = NightlyState.load(state_file)
-        per: dict[str, AthleteSummary] = {}
-
-        def athlete(name: str) -> AthleteSummary:
-            return per.setdefault(name, AthleteSummary(name))
-
-        passes: dict[str, dict[str, Any]] = {}  # athlete -> the new runs' passes made by the import
+        night = _Night(store, NightlyState.load(state_file), state_file, zone, executor, progress)
         found = ib.scan_inbox(inbox, default_athlete, flat=flat,
                               exclude=[p for p in (archive, quarantine, report) if p], min_age_s=min_age_s)
-        files = found.files
         summary.young = found.young
         for e in found.left:
-            athlete(e.athlete).left_in_inbox.append({"file": str(e.rel), "reason": e.reason})
-
-        def checkpoint(out: AthleteSummary) -> None:
-            # Where the files went is saved at once: delete --athlete must find every one of them.
-            if out.moved:
-                remember_files(state, out.athlete, out.moved)
-                out.moved.clear()
-                state.save(state_file)
-
-        with progress.step("Importing", len(files)) as advance:
-            for name in sorted({f.athlete for f in files}):
-                mine = [f for f in files if f.athlete == name]
-                if not flat:  # <inbox>/<athlete>/: a folder named after them, for delete --athlete
-                    remember_inbox_folders(state, name, {os.path.abspath(inbox / f.rel.parts[0])
-                                                         for f in mine if len(f.rel.parts) > 1})
-                passes[name] = _import_activities(store, [f for f in mine if f.kind == ib.ACTIVITY], athlete(name),
-                                                  archive, quarantine, executor, advance, checkpoint)
-                _import_pain(store, [f for f in mine if f.kind == ib.PAIN], athlete(name), zone, archive,
-                             quarantine, advance)
-                checkpoint(athlete(name))
-        ib.prune_empty(inbox, [f.path.parent for f in files])
+            night.athlete(e.athlete).left_in_inbox.append({"file": str(e.rel), "reason": e.reason})
+        passes = _import_inbox(night, found.files, inbox, archive, quarantine, flat)
 
         names = store.athletes()
         with progress.step("Features", len(names)) as advance:
             for name in names:
                 try:
-                    _update_features(store, name, athlete(name), executor, passes.pop(name, None))
+                    _update_features(store, name, night.athlete(name), executor, passes.pop(name, None))
                 except (sqlite3.Error, StoreError) as exc:  # a full disk, a read-only store: the others go on
-                    athlete(name).errors.append(f"features not stored ({exc})")
+                    night.athlete(name).errors.append(f"features not stored ({exc})")
                 advance(name)
 
         data_fp = {name: _fingerprint(store, name, zone) for name in names}
-        model_path = _model_path(db_path)
-        _maybe_train(store, zone, model_path, data_fp, state, summary, model_kind)
-        state.save(state_file)
-
-        model_sha = _model_sha(model_path)
-        todo, fps = [], {}
-        for name in names:
-            fps[name] = _digest([data_fp[name], model_sha, str(report) if report else None])
-            seen = state.athletes.get(name, {})
-            if seen.get("fingerprint") == fps[name] and all(Path(p).exists() for p in seen.get("reports", [])):
-                continue
-            todo.append(name)
-        try:
-            model = ModelFiles.read(model_path)
-        except OSError as exc:  # a model that exists but cannot be read: no reports without it tonight
-            summary.errors.append(f"analysis not started: cannot read the model ({exc.strerror or exc})")
-            model, todo = None, []
-        generated_at = dt.datetime.now(dt.UTC)
-
-        def tasks() -> Iterator[AthleteTask]:
-            # Lazily: the executors keep a few tasks in flight, so a few snapshots are in memory at a time.
-            for name in todo:
-                try:
-                    task = AthleteTask.build(store, name, str(zone), model, REPORT_FORMATS if report else (),
-                                             generated_at, report_renderer)
-                except Exception as exc:  # one athlete's snapshot failing must not stop the others
-                    log.debug("snapshot failed", exc_info=True)
-                    athlete(name).errors.append(f"analysis not started: {type(exc).__name__}: {exc}")
-                    continue
-                yield task
-
-        with progress.step("Reports" if report else "Flags", len(todo)) as advance:
-            try:
-                for result in executor.map(analyse_athlete, tasks()):
-                    paths, error = _write_reports(result, report)
-                    _record_analysis(result, paths, error, athlete(result.athlete), state, fps[result.athlete])
-                    state.save(state_file)  # each athlete's alerts are remembered as soon as they are known
-                    advance(result.athlete)
-            except Exception as exc:
-                log.debug("analysis failed", exc_info=True)
-                summary.errors.append(f"analysis stopped: {type(exc).__name__}: {exc}")
-        for name, alerts in pending_alerts(state).items():
-            athlete(name).new_alerts = alerts
+        model_path = default_model_path(db_path)
+        maybe_train(store, zone, model_path, data_fp, night.state, summary, model_kind)
+        night.state.save(state_file)
+        _analyse(night, names, data_fp, model_path, report, report_renderer, summary)
+        for name, alerts in pending_alerts(night.state).items():
+            night.athlete(name).new_alerts = alerts
         for name in names:  # the risk of an athlete not analysed tonight is the one of their last analysis
-            if not athlete(name).analysed:
-                athlete(name).risk = state.athletes.get(name, {}).get("risk")
-        summary.athletes = [per[n] for n in sorted(per)]
+            if not night.athlete(name).analysed:
+                night.athlete(name).risk = night.state.athletes.get(name, {}).get("risk")
+        summary.athletes = [night.per[n] for n in sorted(night.per)]
         if deliver is not None:
             deliver(summary)
         if summary.new_alerts:
-            mark_delivered(state)
-            state.save(state_file)
+            mark_delivered(night.state)
+            night.state.save(state_file)
     for a in summary.athletes:
         log.info("%s", a.line())
     return summary
+
+
+@dataclass
+class _Night:
+    """What the steps of one run share: the store, the state and its file, the athletes' summaries."""
+
+    store: Store
+    state: NightlyState
+    state_file: Path
+    zone: ZoneInfo
+    executor: MapExecutor
+    progress: ProgressSink
+    per: dict[str, AthleteSummary] = field(default_factory=dict)
+
+    def athlete(self, name: str) -> AthleteSummary:
+        return self.per.setdefault(name, AthleteSummary(name))
+
+    def checkpoint(self, out: AthleteSummary) -> None:
+        # Where the files went is saved at once: delete --athlete must find every one of them.
+        if out.moved:
+            remember_files(self.state, out.athlete, out.moved)
+            out.moved.clear()
+            self.state.save(self.state_file)
+
+
+def _import_inbox(night: _Night, files: Sequence[ib.InboxFile], inbox: Path, archive: Path, quarantine: Path,
+                  flat: bool) -> dict[str, dict[str, Any]]:
+    """Import every athlete's files and move them out of the inbox; athlete -> the new runs' passes
+    made by the import."""
+    passes: dict[str, dict[str, Any]] = {}
+    with night.progress.step("Importing", len(files)) as advance:
+        for name in sorted({f.athlete for f in files}):
+            mine = [f for f in files if f.athlete == name]
+            if not flat:  # <inbox>/<athlete>/: a folder named after them, for delete --athlete
+                remember_inbox_folders(night.state, name, {os.path.abspath(inbox / f.rel.parts[0])
+                                                           for f in mine if len(f.rel.parts) > 1})
+            passes[name] = _import_activities(night.store, [f for f in mine if f.kind == ib.ACTIVITY],
+                                              night.athlete(name), archive, quarantine, night.executor, advance,
+                                              night.checkpoint)
+            _import_pain(night.store, [f for f in mine if f.kind == ib.PAIN], night.athlete(name), night.zone,
+                         archive, quarantine, advance)
+            night.checkpoint(night.athlete(name))
+    ib.prune_empty(inbox, [f.path.parent for f in files])
+    return passes
+
+
+def _analyse(night: _Night, names: list[str], data_fp: dict[str, str], model_path: Path, report: Path | None,
+             report_renderer: ReportRenderer | None, summary: NightlySummary) -> None:
+    """Flags, risk and reports of every athlete whose data, model or report folder changed since
+    their last completed analysis."""
+    model_sha_now = model_sha(model_path)
+    todo, fps = [], {}
+    for name in names:
+        fps[name] = digest([data_fp[name], model_sha_now, str(report) if report else None])
+        seen = night.state.athletes.get(name, {})
+        if seen.get("fingerprint") == fps[name] and all(Path(p).exists() for p in seen.get("reports", [])):
+            continue
+        todo.append(name)
+    try:
+        model = ModelFiles.read(model_path)
+    except OSError as exc:  # a model that exists but cannot be read: no reports without it tonight
+        summary.errors.append(f"analysis not started: cannot read the model ({exc.strerror or exc})")
+        model, todo = None, []
+    generated_at = dt.datetime.now(dt.UTC)
+
+    def tasks() -> Iterator[AthleteTask]:
+        # Lazily: the executors keep a few tasks in flight, so a few snapshots are in memory at a time.
+        for name in todo:
+            try:
+                task = AthleteTask.build(night.store, name, str(night.zone), model, REPORT_FORMATS if report else (),
+                                         generated_at, report_renderer)
+            except Exception as exc:  # one athlete's snapshot failing must not stop the others
+                log.debug("snapshot failed", exc_info=True)
+                night.athlete(name).errors.append(f"analysis not started: {type(exc).__name__}: {exc}")
+                continue
+            yield task
+
+    with night.progress.step("Reports" if report else "Flags", len(todo)) as advance:
+        try:
+            for result in night.executor.map(analyse_athlete, tasks()):
+                paths, error = _write_reports(result, report)
+                _record_analysis(result, paths, error, night.athlete(result.athlete), night.state,
+                                 fps[result.athlete])
+                night.state.save(night.state_file)  # each athlete's alerts are remembered as soon as they are known
+                advance(result.athlete)
+        except Exception as exc:
+            log.debug("analysis failed", exc_info=True)
+            summary.errors.append(f"analysis stopped: {type(exc).__name__}: {exc}")
 
 
 # -- import ------------------------------------------------------------------------------
@@ -339,17 +249,14 @@ def _import_activities(store, files: Sequence[ib.InboxFile], out: AthleteSummary
                        checkpoint: Callable[[AthleteSummary], None] = lambda out: None) -> dict[str, Any]:
     """Imports ``files`` in chunks; returns the new runs' passes made during the import (see
     :mod:`gaitrisk.features.handoff`), for the features step."""
-    from ..features.handoff import import_pass
-    from ..ingest.pipeline import import_paths
+    from ..workflow import import_runs
 
     passes: dict[str, Any] = {}
-    hook = import_pass(store, out.athlete) if files else None
     for start in range(0, len(files), IMPORT_CHUNK):
         chunk = files[start:start + IMPORT_CHUNK]
         try:
             # One dict across the chunks: a richer file in a later chunk drops the pass of the run it replaces.
-            report = import_paths([str(f.path) for f in chunk], store, out.athlete, executor=executor, leg_hook=hook,
-                                  leg_results=passes)
+            report = import_runs(store, [str(f.path) for f in chunk], out.athlete, executor=executor, passes=passes)
         except Exception as exc:
             log.debug("import failed", exc_info=True)
             out.errors.append(f"import of {len(chunk)} file(s) failed, left in the inbox: {type(exc).__name__}: {exc}")
@@ -454,108 +361,20 @@ def _move(f: ib.InboxFile, root: Path, reason: str | None, out: AthleteSummary) 
 # -- features, model, analysis -----------------------------------------------------------
 def _update_features(store, name: str, out: AthleteSummary, executor: MapExecutor,
                      passes: dict[str, Any] | None = None) -> None:
-    from ..features.compute import compute_and_store_features
+    from ..workflow import update_features
 
-    feats = compute_and_store_features(store, name, executor=executor, passes=passes)
+    feats = update_features(store, name, passes=passes, executor=executor)
     out.features_computed += feats.computed
     for f in feats.failed:
         log.warning("%s: features not computed for %s: %s", name, f.get("activity_id", "?"), f.get("reason", ""))
 
 
-def _digest(parts) -> str:
-    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:32]
-
-
 def _fingerprint(store, name: str, zone: ZoneInfo) -> str:
     """Changes whenever anything a report or a flag of ``name`` is made from changes."""
-    return _digest([str(zone), [repr(r) for r in store.activities(name)], [repr(e) for e in store.pain_entries(name)],
+    return digest([str(zone), [repr(r) for r in store.activities(name)], [repr(e) for e in store.pain_entries(name)],
                     [repr(g) for g in store.gaps(name)], store.profile(name),
                     sorted(store.feature_versions(name).items()),
                     sorted((k, repr(v)) for k, v in store.reviews(name).items())])
-
-
-def _model_path(db_path: Path) -> Path:
-    from ..model.persist import default_model_path
-
-    return default_model_path(db_path)
-
-
-def _model_sha(model_path: Path) -> str | None:
-    from ..model.persist import ModelFileError, read_card
-
-    try:
-        return read_card(model_path).get("model_sha256")
-    except ModelFileError:
-        return None
-
-
-def _maybe_train(store, zone: ZoneInfo, model_path: Path, data_fp: dict[str, str], state: NightlyState,
-                 summary: NightlySummary, model_kind: str) -> None:
-    """Retrain the pooled model when some athlete has more pain onsets than it was trained on.
-
-    A model of the other family (the prior vs the older feature classifier) counts as trained on
-    nothing, so switching ``model_kind`` retrains once; without any onset the prior model has
-    nothing to learn and the population prior stands.
-    """
-    from ..model.persist import ModelFileError, read_card
-    from ..model.update import MODEL_KIND
-
-    key = _digest([sorted(data_fp.items()), _model_sha(model_path), model_kind])
-    if state.model.get("data_key") == key:
-        summary.model_note = "no new data since the last check"
-        return
-    try:
-        card = read_card(model_path)
-        trained_on = card["data"]["onsets"] if (card["model"]["selected"] == MODEL_KIND) == \
-            (model_kind == MODEL_KIND) else {}
-    except (ModelFileError, KeyError, TypeError):
-        trained_on = {}
-    from ..model.dataset import build_dataset
-
-    onsets = {str(a): int(n) for a, n in build_dataset(store, None, zone).onsets().items() if int(n) > 0}
-    same_kind = state.model.get("tried_kind", model_kind) == model_kind
-    tried = (state.model.get("tried_onsets") or {}) if same_kind else {}
-    new = {a: n - max(int(trained_on.get(a, 0)), int(tried.get(a, 0))) for a, n in onsets.items()}
-    new = {a: n for a, n in new.items() if n > 0}
-    if not onsets and model_kind == MODEL_KIND:
-        summary.model, summary.model_note = "not_trained", ("no pain onset in the store: nothing to update the "
-                                                           "population prior with; gaitrisk risk uses it as is")
-    elif not new:
-        summary.model_note = f"no new pain onsets since the last training ({sum(onsets.values())} in all)"
-    else:
-        _train(store, zone, model_path, summary, model_kind, new)
-        state.model["tried_onsets"] = onsets
-        state.model["tried_kind"] = model_kind
-        state.model["tried_utc"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        state.model["result"] = summary.model
-    state.model["data_key"] = _digest([sorted(data_fp.items()), _model_sha(model_path), model_kind])
-
-
-def _train(store, zone: ZoneInfo, model_path: Path, summary: NightlySummary, model_kind: str,
-           new: dict[str, int]) -> None:
-    from ..model.persist import save_model
-    from ..model.update import MODEL_KIND, train_model, update_lines
-
-    what = ", ".join(f"{a} +{n}" for a, n in sorted(new.items()))
-    try:
-        est, card = train_model(store, zone, model_kind)
-        save_model(est, card, model_path)
-    except ValueError as exc:  # nothing to learn from yet: not a failure of the run
-        summary.model, summary.model_note = "not_trained", f"new onsets ({what}) but cannot train: {exc}"
-        return
-    except Exception as exc:
-        log.debug("training failed", exc_info=True)
-        summary.model, summary.model_note = "failed", f"training failed: {type(exc).__name__}: {exc}"
-        summary.errors.append(summary.model_note)
-        return
-    d = card["data"]
-    summary.model = "trained"
-    if model_kind == MODEL_KIND:
-        summary.model_note = f"{what} new onset(s): " + "; ".join(update_lines(card))
-    else:
-        summary.model_note = (f"retrained ({what} new onset(s)): {card['model']['selected']} on {d['rows']} "
-                              f"athlete-days of {len(d['athletes'])} athlete(s), {d['onsets_total']} onsets")
-    log.info("model %s", summary.model_note)
 
 
 def _write_reports(result: AthleteResult, report: Path | None) -> tuple[list[str], str | None]:

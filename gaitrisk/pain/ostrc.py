@@ -10,7 +10,7 @@ A *substantial problem* is one that stopped participation, or reduced training o
 performance to a moderate or major extent (question 1 option 3, or question 2 or 3
 option 2 or 3; Clarsen 2020, following Clarsen 2013).
 
-Areas use the pain log's regions (:mod:`gaitrisk.pain.vocab`), so the questionnaire and
+Areas use the pain log's regions (:mod:`gaitrisk.vocab`), so the questionnaire and
 the 0-10 log speak of the same places and the model's target regions apply to both.
 A week is keyed by its Monday (ISO week, the athlete's local calendar).  The question
 stems follow the published form, with the area named; the option labels are short forms
@@ -21,9 +21,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 
-from . import vocab
+from .. import vocab
+# The answers' scoring is what an OstrcWeek's severity means, so it lives with the record;
+# it is part of the questionnaire's interface as well.
+from ..records import (
+    FULL_PARTICIPATION,
+    NO_PARTICIPATION,
+    SEVERITY_MAX,
+    SUBSTANTIAL_FROM,
+    OstrcWeek,
+    severity,
+    skips_rest,
+    substantial,
+)
 
 # (short name, question stem, answer options in score order)
 QUESTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -43,89 +54,11 @@ QUESTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
      ("no pain", "mild pain", "moderate pain", "severe pain")),
 )
 NAMES: tuple[str, ...] = tuple(q[0] for q in QUESTIONS)
-SCORES: tuple[int, ...] = (0, 8, 17, 25)
-FULL_PARTICIPATION, NO_PARTICIPATION = 0, 3   # question 1's options that end the questionnaire
-SEVERITY_MAX = 100
-SUBSTANTIAL_FROM = 2   # "to a moderate extent" on training (question 2) or performance (question 3)
-
-
-def skips_rest(participation: int) -> bool:
-    """Whether question 1's answer ends the questionnaire (questions 2-4 are then not asked)."""
-    return participation in (FULL_PARTICIPATION, NO_PARTICIPATION)
-
-
-def severity(participation: int, training: int | None, performance: int | None, symptoms: int | None) -> int:
-    """The 0-100 severity score of one week's answers (option indices)."""
-    if participation == FULL_PARTICIPATION:
-        return 0
-    if participation == NO_PARTICIPATION:
-        return SEVERITY_MAX
-    answers = (participation, training, performance, symptoms)
-    if any(a is None for a in answers):
-        raise ValueError("questions 2-4 need an answer unless question 1 ends the questionnaire")
-    return sum(SCORES[a] for a in answers)  # type: ignore[index]
-
-
-def substantial(participation: int, training: int | None, performance: int | None) -> bool:
-    """A substantial problem: could not participate, or training or performance reduced moderately or more."""
-    return (participation == NO_PARTICIPATION or (training or 0) >= SUBSTANTIAL_FROM
-            or (performance or 0) >= SUBSTANTIAL_FROM)
 
 
 def week_start(day: dt.date) -> dt.date:
     """The Monday of ``day``'s ISO week."""
     return day - dt.timedelta(days=day.weekday())
-
-
-@dataclass(frozen=True)
-class OstrcWeek:
-    """One week's answers for one area.  ``week`` is a Monday; answers are option indices 0-3.
-
-    One answer per athlete, week and area: storing another replaces it.
-    ``entered_at`` is aware UTC.  ``id`` is ``None`` until stored.
-    """
-
-    athlete: str
-    week: dt.date
-    area: str
-    participation: int
-    training: int | None
-    performance: int | None
-    symptoms: int | None
-    entered_at: dt.datetime
-    note: str | None = None
-    id: int | None = None
-
-    def __post_init__(self) -> None:
-        # Every path (CLI, CSV, store) builds these: validating here means none can store
-        # a fifth option or a week keyed by a Wednesday.
-        if self.week.weekday() != 0:
-            raise ValueError(f"week {self.week} is not a Monday")
-        if self.area not in vocab.REGIONS:
-            raise ValueError(f"unknown area {self.area!r}")
-        if self.entered_at.tzinfo is None:
-            raise ValueError("entered_at must be timezone-aware")
-        if self.participation not in range(4):
-            raise ValueError(f"participation {self.participation!r} is not an option 0-3")
-        rest = (self.training, self.performance, self.symptoms)
-        if skips_rest(self.participation):
-            if any(a is not None for a in rest):
-                raise ValueError(f"participation {self.participation} ends the questionnaire: "
-                                 "training, performance and symptoms are not asked")
-        elif any(a not in range(4) for a in rest):
-            raise ValueError("training, performance and symptoms each need an option 0-3")
-
-    @property
-    def severity(self) -> int:
-        return severity(self.participation, self.training, self.performance, self.symptoms)
-
-    @property
-    def substantial(self) -> bool:
-        return substantial(self.participation, self.training, self.performance)
-
-    @property
-    def answers(self) -> tuple[int | None, ...]:
-        return (self.participation, self.training, self.performance, self.symptoms)
 
 
 def option(text: str | int | None, name: str) -> int | None:

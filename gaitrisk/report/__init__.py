@@ -10,11 +10,10 @@ atomically, readable by the user only.  Decision support, not a diagnosis.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..privatefile import write_private
 from .assemble import (
@@ -27,12 +26,13 @@ from .assemble import (
     WeekTrend,
     build_athlete_report,
 )
+from .filenames import safe_file_stem
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 FORMATS = ("text", "json", "html", "markdown")
 EXTENSIONS = {"text": "txt", "json": "json", "html": "html", "markdown": "md"}
-STEM_MAX = 50   # characters of a name kept in a file name: 4-byte UTF-8 ones stay below the 255-byte limit
-HASH_CHARS = 8
-_HASHED = re.compile(rf"-[0-9a-f]{{{HASH_CHARS}}}$")
 
 
 def render(reports: list[AthleteReport], fmt: str, *, with_maps: bool = False,
@@ -70,7 +70,7 @@ def _without_routes(rep: AthleteReport) -> AthleteReport:
     return rep if rep.routes is None else replace(rep, routes=None)
 
 
-def write_report_files(store, athlete: str, directory: str | os.PathLike, *, zone, model_path=None,
+def write_report_files(store: Store, athlete: str, directory: str | os.PathLike, *, zone, model_path=None,
                        formats: Iterable[str] = ("html", "json"), since: dt.date | None = None,
                        today: dt.date | None = None, with_maps: bool = False,
                        generated_at: dt.datetime | None = None) -> list[Path]:
@@ -91,22 +91,6 @@ def write_report_files(store, athlete: str, directory: str | os.PathLike, *, zon
     stem = safe_file_stem(athlete)
     return [write_private(directory / f"{stem}.{EXTENSIONS[f]}",
                           render([rep], f, with_maps=with_maps, generated_at=generated_at)) for f in formats]
-
-
-def safe_file_stem(athlete: str) -> str:
-    """An athlete name as a file name, unique per athlete: no path separators or leading dots.
-
-    Names are user input, so characters other than letters, digits, ``-``, ``_`` and ``.``
-    become ``_``.  That maps several names to one (``ann b`` and ``ann_b``), so whenever
-    the name had to change, a short hash of the real name is appended (``ann_b-1a2b3c4d``)
-    and two athletes never share a report file.  A name that needs no change is kept as it
-    is, unless it already ends like such a hash.
-    """
-    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in athlete).lstrip(".")[:STEM_MAX]
-    if stem and stem == athlete and not _HASHED.search(stem):
-        return stem
-    digest = hashlib.sha256(athlete.encode("utf-8", "surrogatepass")).hexdigest()[:HASH_CHARS]
-    return f"{stem or 'athlete'}-{digest}"
 
 
 __all__ = [

@@ -28,12 +28,12 @@ from ..model.risk import RiskReport
 from ..model.rules import ABS_CADENCE_MIN_SPEED, Flag, camber_flag_legs, rule_levels
 from ..pain.compliance import PainLogStatus, pain_log_status
 from ..review import counted
-from ..store import StoreError
+from ..store import Store, StoreError
 from .runsamples import RunSamples, run_samples
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WEEKS = 8          # the issue: "the last 8 weeks of load"
+DEFAULT_WEEKS = 8          # the report spans the last 8 weeks of load
 MAX_WEEKS = 520            # the same cap as ``gaitrisk load --weeks``
 FLAG_DAYS = 7              # "current" flags: the last 7 days, like ``gaitrisk flags``
 STALE_DAYS = 7             # say so when the latest data is older than this on the report day
@@ -196,7 +196,7 @@ class AthleteReport:
         return tuple(f for f in self.flags if f.code == "see_a_clinician")
 
 
-def build_athlete_report(store, athlete: str, zone: ZoneInfo | str, *, since: dt.date | None = None,
+def build_athlete_report(store: Store, athlete: str, zone: ZoneInfo | str, *, since: dt.date | None = None,
                          today: dt.date | None = None, model_path=None, with_maps: bool = False,
                          privacy_zone_m: float = PRIVACY_ZONE_M) -> AthleteReport:
     """Assemble ``athlete``'s report as of ``today`` (default: the local date in ``zone``).
@@ -273,7 +273,7 @@ def zone_name(key: str) -> str:
     return "UTC" if key in _UTC_ALIASES else key
 
 
-def _risk(store, athlete: str, zone: ZoneInfo, first: dt.date, last: dt.date, model_path, ds,
+def _risk(store: Store, athlete: str, zone: ZoneInfo, first: dt.date, last: dt.date, model_path, ds,
           notes: list[str]) -> RiskReport | None:
     """The risk over the report's days; None when the athlete has no day with data in them."""
     from ..model.risk import risk_for
@@ -298,7 +298,7 @@ def _num(rec: dict, key: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _run_points(store, athlete: str, acts, zone: ZoneInfo, load: LoadReport, first: dt.date,
+def _run_points(store: Store, athlete: str, acts, zone: ZoneInfo, load: LoadReport, first: dt.date,
                 last: dt.date) -> tuple[RunPoint, ...]:
     """The runs of first..last with their stored features and spike (one feature query for all)."""
     feats = store.run_features(athlete)
@@ -408,7 +408,7 @@ def with_run_flags(runs: tuple[RunPoint, ...], frame) -> tuple[RunPoint, ...]:
     return tuple(out)
 
 
-def _latest_samples(store, runs: tuple[RunPoint, ...]) -> RunSamples | None:
+def _latest_samples(store: Store, runs: tuple[RunPoint, ...]) -> RunSamples | None:
     """The binned samples of the period's latest run (None without runs, samples or distance)."""
     if not runs:
         return None
@@ -491,7 +491,7 @@ def _baseline(runs: tuple[RunPoint, ...]) -> CadenceLine | None:
                        int(latest.cadence_baseline_runs or 0))
 
 
-def _routes(store, runs: tuple[RunPoint, ...], zone_m: float) -> tuple[RouteTrace, ...]:
+def _routes(store: Store, runs: tuple[RunPoint, ...], zone_m: float) -> tuple[RouteTrace, ...]:
     """Route shapes for ``--with-maps``: metres around each route's centre, ``zone_m`` cut off both ends.
 
     Absolute positions never leave this function: the shape is shifted to its own

@@ -11,8 +11,9 @@ import datetime as dt
 from html import escape
 
 from ..textsafe import plain
-from . import fmt as F
+from . import wording as F
 from .assemble import AthleteReport
+from .filenames import safe_file_stem
 from .plots import plots_for
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -66,8 +67,6 @@ def render_html(reports: list[AthleteReport], generated_at: dt.datetime) -> str:
 
 
 def athlete_html(rep: AthleteReport) -> str:
-    from . import safe_file_stem
-
     stem = safe_file_stem(rep.athlete)
     out = [f'<section class="athlete" data-athlete="{_esc(rep.athlete)}">',
            f"<h2>{_esc(rep.athlete)}</h2>",

@@ -63,8 +63,8 @@ V1_ACTIVITIES = (
     """
 )
 
-# 2: pain log and data gaps (the load and pain issue).
-# The vocabularies (region, side, when, behaviour) are checked in gaitrisk.pain.vocab,
+# 2: pain log and data gaps.
+# The vocabularies (region, side, when, behaviour) are checked in gaitrisk.vocab,
 # their single source of truth; the table only guards what can never change.
 V2_PAIN = """
     CREATE TABLE pain_entries (
@@ -97,7 +97,7 @@ V2_PAIN = """
     CREATE INDEX data_gaps_athlete ON data_gaps(athlete_id, first_day);
 """
 
-# 3: athlete profiles and per-run features (the features issue).
+# 3: athlete profiles and per-run features.
 V3_FEATURES = """
     CREATE TABLE athlete_profiles (
         athlete_id INTEGER PRIMARY KEY REFERENCES athletes(id) ON DELETE CASCADE,
@@ -121,7 +121,7 @@ V3_FEATURES = """
     CREATE INDEX run_features_athlete ON run_features(athlete_id)
 """
 
-# 4: which files on disk were fully imported (the parallel import issue).  A re-import that finds
+# 4: which files on disk were fully imported.  A re-import that finds
 # a file with the same path, size and modification time trusts this row instead of reading and
 # hashing the file again; the activities it points to (by sha256) must still be stored for that.
 # Plain files carry their sha256; an archive carries members_json, a list of

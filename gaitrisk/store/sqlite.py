@@ -12,15 +12,14 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
-from ..records import ActivityRecord, DeviceSummary, Lap
-from ..review import Review
+from ..records import ActivityRecord, DataGap, DeviceSummary, Lap, OstrcWeek, PainEntry, Review
+from ..times import iso, parse_iso
 from . import codec
 from .migrations import MIGRATIONS
 
@@ -38,22 +37,6 @@ def default_db_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("gaitrisk", appauthor=False)) / "gaitrisk.db"
-
-
-def _iso(t: dt.datetime) -> str:
-    # isoformat, not strftime: strftime("%Y") writes year 224 as "224", which no ISO parser reads.
-    utc = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return utc.isoformat(timespec="microseconds").rstrip("0").rstrip(".") + "Z"
-
-
-_UNPADDED_YEAR = re.compile(r"(\d{1,3})-")
-
-
-def _parse_iso(s: str) -> dt.datetime:
-    # Stores written before years were zero-padded may hold "224-01-03T...": read it as 0224.
-    if (m := _UNPADDED_YEAR.match(s)) is not None:
-        s = m.group(1).zfill(4) + s[m.end(1):]
-    return dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True)
@@ -353,7 +336,7 @@ class Store:
         with self.transaction() as c:
             c.execute("INSERT OR REPLACE INTO file_index(athlete_id, path, size_bytes, mtime_ns, sha256, members_json,"
                       " indexed_at) VALUES (?,?,?,?,?,?,?)", (aid, entry.path, entry.size, entry.mtime_ns, entry.sha256,
-                                                             members, _iso(dt.datetime.now(dt.timezone.utc))))
+                                                             members, iso(dt.datetime.now(dt.timezone.utc))))
 
     def remember_skipped(self, athlete: str, sha256: str, reader_version: str, file_name: str, reason: str) -> None:
         aid = self.athlete_id(athlete)
@@ -379,7 +362,7 @@ class Store:
         """
         aid = self.athlete_id(rec.athlete)
         enc = samples if isinstance(samples, codec.Encoded) else codec.encoded(samples)
-        now = _iso(dt.datetime.now(dt.timezone.utc))
+        now = iso(dt.datetime.now(dt.timezone.utc))
         with self.transaction() as c:
             c.execute(
                 "INSERT INTO activities(id, athlete_id, fmt, sport, sub_sport, device, name, start_time, start_ts,"
@@ -399,7 +382,7 @@ class Store:
         """
         aid = self.athlete_id(rec.athlete)
         enc = samples if isinstance(samples, codec.Encoded) else codec.encoded(samples)
-        now = _iso(dt.datetime.now(dt.timezone.utc))
+        now = iso(dt.datetime.now(dt.timezone.utc))
         with self.transaction() as c:
             c.execute(
                 "UPDATE activities SET fmt=?, sport=?, sub_sport=?, device=?, name=?, start_time=?, start_ts=?,"
@@ -414,7 +397,7 @@ class Store:
     def add_source(self, athlete: str, activity_id: str, source: SourceRef) -> None:
         aid = self.athlete_id(athlete)
         with self.transaction() as c:
-            self._insert_source(c, aid, activity_id, source, _iso(dt.datetime.now(dt.timezone.utc)))
+            self._insert_source(c, aid, activity_id, source, iso(dt.datetime.now(dt.timezone.utc)))
 
     @staticmethod
     def _insert_source(c: sqlite3.Connection, aid: int, activity_id: str, s: SourceRef, now: str) -> None:
@@ -424,11 +407,11 @@ class Store:
 
     @staticmethod
     def _activity_values(rec: ActivityRecord) -> tuple:
-        return (rec.fmt, rec.sport, rec.sub_sport, rec.device, rec.name, _iso(rec.start_time),
+        return (rec.fmt, rec.sport, rec.sub_sport, rec.device, rec.name, iso(rec.start_time),
                 rec.start_time.timestamp(), rec.duration_s, rec.moving_time_s, rec.distance_m,
                 rec.avg_cadence_spm, rec.avg_stance_time_ms, int(rec.partial),
                 json.dumps(rec.summary.as_dict()) if rec.summary else None,
-                json.dumps([{"start_time": _iso(lp.start_time), "elapsed_s": lp.elapsed_s, "timer_s": lp.timer_s,
+                json.dumps([{"start_time": iso(lp.start_time), "elapsed_s": lp.elapsed_s, "timer_s": lp.timer_s,
                              "distance_m": lp.distance_m} for lp in rec.laps]),
                 json.dumps(list(rec.problems)))
 
@@ -444,13 +427,13 @@ class Store:
         if row[14]:
             d = json.loads(row[14])
             if d.get("start_time"):
-                d["start_time"] = _parse_iso(d["start_time"])
+                d["start_time"] = parse_iso(d["start_time"])
             summary = DeviceSummary(**d)
-        laps = tuple(Lap(start_time=_parse_iso(lp["start_time"]), elapsed_s=lp["elapsed_s"], timer_s=lp["timer_s"],
+        laps = tuple(Lap(start_time=parse_iso(lp["start_time"]), elapsed_s=lp["elapsed_s"], timer_s=lp["timer_s"],
                          distance_m=lp["distance_m"]) for lp in json.loads(row[15] or "[]"))
         return ActivityRecord(
             id=row[0], athlete=row[1], fmt=row[2], sport=row[3], sub_sport=row[4], device=row[5], name=row[6],
-            start_time=_parse_iso(row[7]), duration_s=row[8], moving_time_s=row[9], distance_m=row[10],
+            start_time=parse_iso(row[7]), duration_s=row[8], moving_time_s=row[9], distance_m=row[10],
             avg_cadence_spm=row[11], avg_stance_time_ms=row[12], partial=bool(row[13]), sources=sources,
             laps=laps, summary=summary, problems=tuple(json.loads(row[16] or "[]")))
 
@@ -500,25 +483,23 @@ class Store:
                   " p.date_only, p.zone")
 
     @staticmethod
-    def _pain_values(e) -> tuple:
-        return (_iso(e.time_utc), e.time_utc.timestamp(), int(e.date_only), e.zone, e.score, e.region, e.side,
+    def _pain_values(e: PainEntry) -> tuple:
+        return (iso(e.time_utc), e.time_utc.timestamp(), int(e.date_only), e.zone, e.score, e.region, e.side,
                 e.when, e.behaviour, e.note)
 
     @staticmethod
-    def _pain_record(row: tuple):
-        from ..pain.model import PainEntry
-
-        return PainEntry(id=row[0], athlete=row[1], time_utc=_parse_iso(row[2]), score=row[3], region=row[4],
+    def _pain_record(row: tuple) -> PainEntry:
+        return PainEntry(id=row[0], athlete=row[1], time_utc=parse_iso(row[2]), score=row[3], region=row[4],
                          side=row[5], when=row[6], behaviour=row[7], note=row[8], date_only=bool(row[9]),
                          zone=row[10])
 
-    def add_pain_entries(self, entries) -> list[int | None]:
+    def add_pain_entries(self, entries: Sequence[PainEntry]) -> list[int | None]:
         """Store pain entries in one transaction; the id of each, ``None`` where it was already stored."""
         ids: list[int | None] = []
         if not entries:
             return ids
         aids = {name: self.athlete_id(name) for name in {e.athlete for e in entries}}
-        now = _iso(dt.datetime.now(dt.timezone.utc))
+        now = iso(dt.datetime.now(dt.timezone.utc))
         with self.transaction() as c:
             for e in entries:
                 cur = c.execute(
@@ -530,7 +511,7 @@ class Store:
         return ids
 
     def pain_entries(self, athlete: str, since: dt.datetime | None = None,
-                     until: dt.datetime | None = None) -> list:
+                     until: dt.datetime | None = None) -> list[PainEntry]:
         """An athlete's pain entries, oldest first, optionally within [since, until)."""
         sql = (f"SELECT {self._PAIN_COLS} FROM pain_entries p JOIN athletes ath ON ath.id=p.athlete_id"
                " WHERE ath.name=?")
@@ -543,12 +524,12 @@ class Store:
             args.append(until.timestamp())
         return [self._pain_record(r) for r in self._conn.execute(sql + " ORDER BY p.ts, p.id", args)]
 
-    def pain_entry(self, athlete: str, entry_id: int):
+    def pain_entry(self, athlete: str, entry_id: int) -> PainEntry | None:
         row = self._conn.execute(f"SELECT {self._PAIN_COLS} FROM pain_entries p JOIN athletes ath"
                                  " ON ath.id=p.athlete_id WHERE ath.name=? AND p.id=?", (athlete, entry_id)).fetchone()
         return self._pain_record(row) if row else None
 
-    def update_pain_entry(self, entry) -> bool:
+    def update_pain_entry(self, entry: PainEntry) -> bool:
         """Overwrite a stored entry (matched by id and athlete).  False when there is no such entry."""
         aid = self.athlete_id(entry.athlete, create=False)
         if aid is None or entry.id is None:
@@ -580,7 +561,7 @@ class Store:
         return cur.rowcount == 1
 
     # -- weekly OSTRC questionnaire -----------------------------------------------
-    def put_ostrc_weeks(self, weeks) -> list[bool]:
+    def put_ostrc_weeks(self, weeks: Sequence[OstrcWeek]) -> list[bool]:
         """Store weekly answers in one transaction; per answer, True when it replaced an earlier one
         (one answer per athlete, week and area: the newer one stands)."""
         replaced: list[bool] = []
@@ -598,13 +579,11 @@ class Store:
                           " participation=excluded.participation, training=excluded.training,"
                           " performance=excluded.performance, symptoms=excluded.symptoms,"
                           " entered_at=excluded.entered_at, note=excluded.note",
-                          (*key, *w.answers, _iso(w.entered_at), w.note))
+                          (*key, *w.answers, iso(w.entered_at), w.note))
         return replaced
 
-    def ostrc_weeks(self, athlete: str, since: dt.date | None = None, until: dt.date | None = None) -> list:
+    def ostrc_weeks(self, athlete: str, since: dt.date | None = None, until: dt.date | None = None) -> list[OstrcWeek]:
         """An athlete's weekly answers, oldest week first (then by area), weeks starting in [since, until]."""
-        from ..pain.ostrc import OstrcWeek
-
         sql = ("SELECT o.id, ath.name, o.week_start, o.area, o.participation, o.training, o.performance, o.symptoms,"
                " o.entered_at, o.note FROM ostrc_weeks o JOIN athletes ath ON ath.id=o.athlete_id WHERE ath.name=?")
         args: list = [athlete]
@@ -615,21 +594,19 @@ class Store:
             sql += " AND o.week_start <= ?"
             args.append(until.isoformat())
         return [OstrcWeek(id=r[0], athlete=r[1], week=dt.date.fromisoformat(r[2]), area=r[3], participation=r[4],
-                          training=r[5], performance=r[6], symptoms=r[7], entered_at=_parse_iso(r[8]), note=r[9])
+                          training=r[5], performance=r[6], symptoms=r[7], entered_at=parse_iso(r[8]), note=r[9])
                 for r in self._conn.execute(sql + " ORDER BY o.week_start, o.area", args)]
 
     # -- data gaps -----------------------------------------------------
-    def add_gap(self, gap) -> int:
+    def add_gap(self, gap: DataGap) -> int:
         aid = self.athlete_id(gap.athlete)
         with self.transaction() as c:
             cur = c.execute("INSERT INTO data_gaps(athlete_id, first_day, last_day, reason, created_at)"
                             " VALUES (?,?,?,?,?)", (aid, gap.first_day.isoformat(), gap.last_day.isoformat(),
-                                                    gap.reason, _iso(dt.datetime.now(dt.timezone.utc))))
+                                                    gap.reason, iso(dt.datetime.now(dt.timezone.utc))))
         return int(cur.lastrowid)
 
-    def gaps(self, athlete: str) -> list:
-        from ..load.gaps import DataGap
-
+    def gaps(self, athlete: str) -> list[DataGap]:
         rows = self._conn.execute(
             "SELECT g.id, ath.name, g.first_day, g.last_day, g.reason FROM data_gaps g JOIN athletes ath"
             " ON ath.id=g.athlete_id WHERE ath.name=? ORDER BY g.first_day, g.id", (athlete,))
@@ -651,7 +628,7 @@ class Store:
     def set_profile(self, athlete: str, profile: dict) -> None:
         """Store the athlete's profile fields (replacing the previous ones)."""
         aid = self.athlete_id(athlete)
-        now = _iso(dt.datetime.now(dt.timezone.utc))
+        now = iso(dt.datetime.now(dt.timezone.utc))
         with self.transaction() as c:
             c.execute("INSERT INTO athlete_profiles(athlete_id, profile_json, updated_at) VALUES (?,?,?)"
                       " ON CONFLICT(athlete_id) DO UPDATE SET profile_json=excluded.profile_json,"
@@ -681,7 +658,7 @@ class Store:
         if record.get("activity_id") != activity_id:
             raise ValueError(f"feature record of {record.get('activity_id')!r} offered for {activity_id}")
         aid = self.athlete_id(athlete)
-        now = _iso(dt.datetime.now(dt.timezone.utc))
+        now = iso(dt.datetime.now(dt.timezone.utc))
         with self.transaction() as c:
             c.execute("INSERT OR REPLACE INTO run_features(activity_id, athlete_id, feature_version, computed_at,"
                       " distance_m, moving_time_s, descent_m, gap_distance_m, record_json) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -697,7 +674,7 @@ class Store:
 
     # -- whether an activity counts as a run (gaitrisk.review) --------------------
     def reviews(self, athlete: str | None = None) -> dict[str, Review]:
-        """activity id -> its :class:`~gaitrisk.review.Review`, for every activity of ``athlete`` (of all
+        """activity id -> its :class:`~gaitrisk.records.Review`, for every activity of ``athlete`` (of all
         athletes when ``None``)."""
         sql = "SELECT a.id, a.review, a.review_reason FROM activities a JOIN athletes ath ON ath.id=a.athlete_id"
         rows = self._conn.execute(sql + " WHERE ath.name=?", (athlete,)) if athlete is not None else \
@@ -809,19 +786,19 @@ class Store:
             for col in samples.columns:
                 values = samples[col]
                 if hasattr(values, "dt"):
-                    columns[col] = [_iso(t.to_pydatetime()) for t in values]
+                    columns[col] = [iso(t.to_pydatetime()) for t in values]
                 else:
                     arr = values.to_numpy()
                     columns[col] = [None if isinstance(v, float) and not np.isfinite(v) else v
                                     for v in arr.tolist()]
             activities.append({
                 "id": rec.id, "format": rec.fmt, "sport": rec.sport, "sub_sport": rec.sub_sport,
-                "device": rec.device, "name": rec.name, "start_time": _iso(rec.start_time),
+                "device": rec.device, "name": rec.name, "start_time": iso(rec.start_time),
                 "duration_s": rec.duration_s, "moving_time_s": rec.moving_time_s, "distance_m": rec.distance_m,
                 "avg_cadence_spm": rec.avg_cadence_spm, "avg_stance_time_ms": rec.avg_stance_time_ms,
                 "partial": rec.partial, "problems": list(rec.problems), "sources": sources,
                 "device_summary": json.loads(json.dumps(rec.summary.as_dict(), default=str)) if rec.summary else None,
-                "laps": [{"start_time": _iso(lp.start_time), "elapsed_s": lp.elapsed_s, "timer_s": lp.timer_s,
+                "laps": [{"start_time": iso(lp.start_time), "elapsed_s": lp.elapsed_s, "timer_s": lp.timer_s,
                           "distance_m": lp.distance_m} for lp in rec.laps],
                 "samples": {"rows": len(samples), "columns": columns},
             })
@@ -830,19 +807,19 @@ class Store:
                         "SELECT f.activity_id, f.feature_version, f.computed_at, f.record_json FROM run_features f"
                         " JOIN activities a ON a.id=f.activity_id WHERE f.athlete_id=? ORDER BY a.start_ts, a.id",
                         (aid,))]
-        pain = [{"id": e.id, "time_utc": _iso(e.time_utc), "date_only": e.date_only, "zone": e.zone,
+        pain = [{"id": e.id, "time_utc": iso(e.time_utc), "date_only": e.date_only, "zone": e.zone,
                  "score": e.score, "region": e.region, "side": e.side, "when": e.when, "behaviour": e.behaviour,
                  "note": e.note} for e in self.pain_entries(athlete)]
         gaps = [{"id": g.id, "from": g.first_day.isoformat(), "to": g.last_day.isoformat(), "reason": g.reason}
                 for g in self.gaps(athlete)]
         ostrc = [{"id": w.id, "week_start": w.week.isoformat(), "area": w.area, "participation": w.participation,
                   "training": w.training, "performance": w.performance, "symptoms": w.symptoms,
-                  "severity": w.severity, "substantial": w.substantial, "entered_at": _iso(w.entered_at),
+                  "severity": w.severity, "substantial": w.substantial, "entered_at": iso(w.entered_at),
                   "note": w.note} for w in self.ostrc_weeks(athlete)]
         skipped = [dict(zip(("file_name", "sha256", "reader_version", "reason"), r)) for r in self._conn.execute(
             "SELECT file_name, sha256, reader_version, reason FROM skipped_files WHERE athlete_id=?"
             " ORDER BY file_name", (aid,))]
-        return {"athlete": athlete, "exported_at": _iso(dt.datetime.now(dt.timezone.utc)),
+        return {"athlete": athlete, "exported_at": iso(dt.datetime.now(dt.timezone.utc)),
                 "schema_version": self.schema_version, "profile": self.profile(athlete),
                 "activities": activities, "features": features, "pain": pain, "gaps": gaps, "ostrc": ostrc,
                 "skipped_files": skipped}

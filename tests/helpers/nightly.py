@@ -10,13 +10,13 @@ from pathlib import Path
 def json_report_renderer(store, athlete, *, zone, model_path=None, formats=("html", "json"), generated_at=None):
     """Stands in for gaitrisk.nightly.analysis.render_reports (injected): what the worker's store holds.
 
-    ``model_sha256`` is read from the model the worker loaded (load_model checks it against its card).
+    ``model_sha256`` is read from the model the worker loaded (read_model checks it against its card).
     """
-    from gaitrisk.model.persist import load_model
+    from gaitrisk.model.persist import read_model
 
     body = {"athlete": athlete, "runs": len(store.activities(athlete)), "pain": len(store.pain_entries(athlete)),
             "model": Path(model_path).name if model_path else None,
-            "model_sha256": load_model(model_path)[1]["model_sha256"] if model_path else None}
+            "model_sha256": read_model(model_path)[1]["model_sha256"] if model_path else None}
     return [(f"{athlete}.{fmt}", json.dumps(body) if fmt == "json" else f"<html><body>{athlete}</body></html>")
             for fmt in formats]
 

@@ -9,8 +9,7 @@ import numpy as np
 from gaitrisk import schema as S
 from gaitrisk.features import FEATURE_VERSION
 from gaitrisk.ingest.frame import build_samples
-from gaitrisk.pain import PainEntry
-from gaitrisk.records import ActivityRecord
+from gaitrisk.records import ActivityRecord, PainEntry
 from gaitrisk.store import SourceRef, Store
 
 DAY0 = dt.date(2024, 1, 1)

@@ -1,58 +1,15 @@
-"""The pain record and how raw user input becomes one (errors as values for the CSV path)."""
+"""How raw user input becomes a pain record (:class:`~gaitrisk.records.PainEntry`); ``ValueError`` with one line."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from ..load.calendar import TimeZoneError, to_utc
+from .. import vocab
 from ..plausible import day_problem
-from . import vocab
-
-
-@dataclass(frozen=True)
-class PainEntry:
-    """One pain report.  ``time_utc`` is aware UTC; ``date_only`` entries are stored at local noon.
-
-    ``zone`` is the IANA zone the time was entered in (kept so the entry can be shown
-    as the user wrote it).  ``when`` and ``region``/``side``/``behaviour`` hold
-    vocabulary codes (:mod:`gaitrisk.pain.vocab`).  ``id`` is ``None`` until stored.
-    """
-
-    athlete: str
-    time_utc: dt.datetime
-    score: int
-    region: str
-    side: str
-    when: str
-    behaviour: str | None = None
-    note: str | None = None
-    date_only: bool = False
-    zone: str = "UTC"
-    id: int | None = None
-
-    def __post_init__(self) -> None:
-        # The store and the CLI both build entries; validating here means no path can
-        # store a score of 11 or a region outside the list.
-        if self.time_utc.tzinfo is None:
-            raise ValueError("time_utc must be timezone-aware")
-        vocab.score(self.score)
-        if self.region not in vocab.REGIONS:
-            raise ValueError(f"unknown region {self.region!r}")
-        if self.side not in vocab.SIDES:
-            raise ValueError(f"unknown side {self.side!r}")
-        if self.when not in vocab.WHENS:
-            raise ValueError(f"unknown when {self.when!r}")
-        if self.behaviour is not None and self.behaviour not in vocab.BEHAVIOURS:
-            raise ValueError(f"unknown behaviour {self.behaviour!r}")
-
-    def local_time(self) -> dt.datetime:
-        return self.time_utc.astimezone(ZoneInfo(self.zone))
-
-    def with_id(self, id_: int) -> "PainEntry":
-        return replace(self, id=id_)
+from ..records import PainEntry
+from ..times import TimeZoneError, to_utc
 
 
 def parse_date(text: str) -> dt.date:

@@ -1,5 +1,6 @@
-"""Calendar days in the athlete's local time zone.
+"""Time in gaitrisk: instants as stored ISO text, and calendar days in the athlete's local time zone.
 
+Instants are stored as UTC ISO 8601 text with a ``Z`` (:func:`iso`, :func:`parse_iso`).
 Load windows are counted in *calendar days* (rolling 7 / 21 / 28 / 30-day
 windows as in Nielsen 2014 and Frandsen 2025, not ISO weeks).  A day is a local date, so
 the series is indexed by naive dates: a DST change makes one day 23 or 25 hours long
@@ -12,10 +13,30 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+
 log = logging.getLogger(__name__)
+
+
+def iso(t: dt.datetime) -> str:
+    """An aware instant as UTC ISO 8601 text (``2024-03-01T06:30:00.25Z``): the form the store keeps."""
+    # isoformat, not strftime: strftime("%Y") writes year 224 as "224", which no ISO parser reads.
+    utc = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds").rstrip("0").rstrip(".") + "Z"
+
+
+_UNPADDED_YEAR = re.compile(r"(\d{1,3})-")
+
+
+def parse_iso(s: str) -> dt.datetime:
+    """ISO 8601 text as an aware datetime; ``Z`` means UTC."""
+    # Stores written before years were zero-padded may hold "224-01-03T...": read it as 0224.
+    if (m := _UNPADDED_YEAR.match(s)) is not None:
+        s = m.group(1).zfill(4) + s[m.end(1):]
+    return dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
 
 
 class TimeZoneError(ValueError):

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import schema as S
-from ..records import DecodedActivity, DecodeResult
-from . import xmlsafe
-from .frame import (PAUSE_GAP_S, build_samples, impossible_position_problem, null_island_count, per_foot_to_spm,
+from ... import schema as S
+from ...records import DecodedActivity, DecodeResult
+from ..frame import (PAUSE_GAP_S, build_samples, impossible_position_problem, null_island_count, per_foot_to_spm,
                     plausible_year)
-from .sports import is_running, normalise_sport, sub_sport_of
+from ..sports import is_running, normalise_sport, sub_sport_of
+from . import safe
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def _ext_value(extensions, name: str) -> float:
     """An extension value by local name (below the point's ``<extensions>``), NaN when absent."""
     for ext in extensions or ():
         for el in ext.iter():
-            if xmlsafe.local(el.tag) == name and el.text:
+            if safe.local(el.tag) == name and el.text:
                 try:
                     return float(el.text)
                 except ValueError:
@@ -55,11 +55,11 @@ _POSITIONED = (("gpx", "trk", "trkseg", "trkpt"), ("gpx", "rte", "rtept"), ("gpx
 def _without_positionless(root, text: bytes) -> tuple[bytes, int]:
     """The text without the points that have no position; how many track points went."""
     if all(has_position(el.get("lat"), el.get("lon")) for el in root.iter()
-           if isinstance(el.tag, str) and xmlsafe.local(el.tag) in ("trkpt", "rtept", "wpt")):
+           if isinstance(el.tag, str) and safe.local(el.tag) in ("trkpt", "rtept", "wpt")):
         return text, 0
     track_points = 0
     for path in _POSITIONED:
-        text, n = xmlsafe.without_elements(text, path, lambda a: not has_position(a.get("lat"), a.get("lon")))
+        text, n = safe.without_elements(text, path, lambda a: not has_position(a.get("lat"), a.get("lon")))
         track_points += n if path[-1] == "trkpt" else 0
     return text, track_points
 
@@ -89,7 +89,7 @@ def decode_gpx(data: bytes, name: str = "<gpx>") -> DecodeResult:
 
     result = DecodeResult()
     try:
-        root, text, notes = xmlsafe.parse(data)
+        root, text, notes = safe.parse(data)
     except ValueError as exc:  # includes UnsafeXmlError
         result.error = str(exc)
         return result
@@ -123,7 +123,7 @@ def decode_gpx(data: bytes, name: str = "<gpx>") -> DecodeResult:
         positionless=positionless)
     if not rows:
         return build_result(result, None, np.empty((0, 6)), meta)
-    times = np.array([_utc_naive(r[0]) if r[0] is not None else np.datetime64("NaT", "ns") for r in rows],
+    times = np.array([utc_naive(r[0]) if r[0] is not None else np.datetime64("NaT", "ns") for r in rows],
                      dtype="datetime64[ns]")
     return build_result(result, times, np.array([r[1:] for r in rows], dtype=float), meta)
 
@@ -191,7 +191,8 @@ def build_result(result: DecodeResult, times: np.ndarray | None, cols: np.ndarra
     return result
 
 
-def _utc_naive(t: dt.datetime) -> np.datetime64:
+def utc_naive(t: dt.datetime) -> np.datetime64:
+    """A GPX time as naive UTC nanoseconds, NaT when its year is not plausible."""
     if t.tzinfo is not None:
         t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
     if not plausible_year(t.year):  # else year 9999 silently wraps to 1815 in nanoseconds

@@ -1,4 +1,4 @@
-"""TCX reader (Garmin Training Center Database v2), safe-parsed (:func:`.xmlsafe.parse_fast`).
+"""TCX reader (Garmin Training Center Database v2), safe-parsed (:func:`.safe.parse_fast`).
 
 Each ``<Activity>`` is one activity, with its own leg index (in document order, counting the
 legs of a ``<MultiSportSession>``); activities of other sports are skipped with a reason.
@@ -22,10 +22,9 @@ from xml.etree.ElementTree import Element
 import numpy as np
 import pandas as pd
 
-from .. import schema as S
-from ..records import DecodedActivity, DecodeResult, Lap
-from . import xmlsafe
-from .frame import (
+from ... import schema as S
+from ...records import DecodedActivity, DecodeResult, Lap
+from ..frame import (
     PAUSE_GAP_S,
     build_samples,
     cumulative_distance,
@@ -35,7 +34,8 @@ from .frame import (
     plausible_year,
     speed_between,
 )
-from .sports import is_running, normalise_sport
+from ..sports import is_running, normalise_sport
+from . import safe
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +50,12 @@ _POINT_FIELDS = {
 
 
 def _children(el: Element, name: str) -> list[Element]:
-    return [c for c in el if xmlsafe.local(c.tag) == name]
+    return [c for c in el if safe.local(c.tag) == name]
 
 
 def _find(el: Element, *path: str) -> Element | None:
     for name in path:
-        nxt = next((c for c in el if xmlsafe.local(c.tag) == name), None)
+        nxt = next((c for c in el if safe.local(c.tag) == name), None)
         if nxt is None:
             return None
         el = nxt
@@ -75,7 +75,7 @@ def _ext(point: Element, name: str) -> float:
     ext = _find(point, "Extensions")
     if ext is None:
         return np.nan
-    return next((_float(e) for e in ext.iter() if xmlsafe.local(e.tag) == name), np.nan)
+    return next((_float(e) for e in ext.iter() if safe.local(e.tag) == name), np.nan)
 
 
 def _time(text: str | None) -> pd.Timestamp | None:
@@ -92,7 +92,7 @@ def _time(text: str | None) -> pd.Timestamp | None:
 def decode_tcx(data: bytes, name: str = "<tcx>") -> DecodeResult:
     result = DecodeResult()
     try:
-        root, _text, notes = xmlsafe.parse_fast(data)
+        root, _text, notes = safe.parse_fast(data)
     except ValueError as exc:
         result.error = str(exc)
         return result
@@ -100,7 +100,7 @@ def decode_tcx(data: bytes, name: str = "<tcx>") -> DecodeResult:
         result.error = f"not well-formed XML: {exc}"
         return result
     result.problems.extend(notes)
-    root_name = xmlsafe.local(root.tag)
+    root_name = safe.local(root.tag)
     if root_name == "Activities":
         # Seen in the wild: the <TrainingCenterDatabase> wrapper cut off by an editor.
         result.problems.append("the <TrainingCenterDatabase> root element is missing; read <Activities> directly")
@@ -144,11 +144,11 @@ def _activities(containers: list[Element]) -> list[Element]:
     out = []
     for container in containers:
         for child in container:
-            name = xmlsafe.local(child.tag) if isinstance(child.tag, str) else None
+            name = safe.local(child.tag) if isinstance(child.tag, str) else None
             if name == "Activity":
                 out.append(child)
             elif name == "MultiSportSession":
-                out += [a for sport in child if xmlsafe.local(sport.tag) in ("FirstSport", "NextSport")
+                out += [a for sport in child if safe.local(sport.tag) in ("FirstSport", "NextSport")
                         for a in _children(sport, "Activity")]
     return out
 
@@ -182,7 +182,7 @@ def _point_tags(root: Element) -> dict[str, str] | None:
     """
     tags: dict[str, str] = {}
     for tag in {el.tag for el in root.iter()}:
-        name = xmlsafe.local(tag) if isinstance(tag, str) else None
+        name = safe.local(tag) if isinstance(tag, str) else None
         if name in _POINT_NAMES and tags.setdefault(name, tag) != tag:
             return None
     return {name: tags.get(name, _ABSENT) for name in _POINT_NAMES}
@@ -234,7 +234,7 @@ def _point_columns(points: list[Element], tags: dict[str, str]) -> tuple[list[st
         return [next(x.iter(tag), no_text).text if x is not None else None for x in exts]
 
     def values(texts: list[str | None]) -> np.ndarray:
-        return xmlsafe.floats(texts, lenient=True)
+        return safe.floats(texts, lenient=True)
 
     pts: list[Element | None] = list(points)
     position = child(pts, "Position")

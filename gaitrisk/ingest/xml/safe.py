@@ -99,12 +99,7 @@ def parse_fast(data: bytes) -> tuple[Element, bytes, list[str]]:
     parse (repairs and error messages) -- takes :func:`parse` itself.
     """
     cleaned, notes = clean_prefix(data)
-    declared = _DECLARED_ENCODING.match(cleaned)
-    utf8 = declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
-    # UTF-8 text never holds a NUL byte: one anywhere means UTF-16/32 (with or without a
-    # BOM), where the byte search for the DTD markers below would see nothing.
-    if not utf8 or b"\x00" in cleaned or cleaned[:1] in (b"\xfe", b"\xff") \
-            or any(m in cleaned for m in _DTD_MARKERS):
+    if not c_parser_safe(cleaned):
         return parse(data)
     try:
         return ET.fromstring(cleaned), cleaned, notes
@@ -112,12 +107,23 @@ def parse_fast(data: bytes) -> tuple[Element, bytes, list[str]]:
         return parse(data)
 
 
+def c_parser_safe(cleaned: bytes) -> bool:
+    """Whether the :func:`clean_prefix`-ed bytes are UTF-8 XML without any DTD or entity declaration
+    bytes: what ElementTree's C parser may read without defusedxml's guards."""
+    declared = _DECLARED_ENCODING.match(cleaned)
+    utf8 = declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
+    # UTF-8 text never holds a NUL byte: one anywhere means UTF-16/32 (with or without a
+    # BOM), where the byte search for the DTD markers below would see nothing.
+    return utf8 and b"\x00" not in cleaned and cleaned[:1] not in (b"\xfe", b"\xff") \
+        and not any(m in cleaned for m in _DTD_MARKERS)
+
+
 def local(tag: str) -> str:
     """Tag name without its namespace: exports disagree on namespaces, never on names."""
     return tag.rsplit("}", 1)[-1]
 
 
-def floats(texts: Sequence[str | None], lenient: bool = False) -> np.ndarray:
+def floats(texts: Sequence[str | bytes | None], lenient: bool = False) -> np.ndarray:
     """Element texts as floats in one C-level pass: ``float`` of each (its rules: whitespace,
     ``nan``, ``1_0``), NaN for ``None``.  A text ``float`` rejects raises its ValueError, or
     with ``lenient`` becomes NaN."""
