@@ -16,7 +16,7 @@ import zipfile
 import pytest
 
 from gaitrisk.executor import PoolExecutor
-from gaitrisk.ingest import sources
+from gaitrisk.ingest.sources import walk
 from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.store import Store
 
@@ -162,8 +162,8 @@ def test_rerun_reports_unchanged_files_from_the_index_without_reading(tmp_path, 
 
         os.remove(folder / "zz-broken.gpx")  # it failed, so it is not indexed and would be read
         with monkeypatch.context() as m:
-            m.setattr(sources, "_read_local", no_reading)
-            m.setattr(sources, "_iter_top_zip", no_reading)
+            m.setattr(walk, "read_local", no_reading)
+            m.setattr(walk, "iter_top_zip", no_reading)
             cached = import_paths([str(folder)], st, "ann")
         assert cached.unread == len(list(folder.iterdir()))
         expected = [o for o in _summary(reread)[2] if not o[0].endswith("zz-broken.gpx")]
