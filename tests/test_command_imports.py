@@ -78,6 +78,7 @@ def loaded(modules: set[str], heavy: tuple[str, ...]) -> list[str]:
     return [h for h in heavy if any(m == h or m.startswith(h + ".") for m in modules)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["model", "no model"])
 @pytest.mark.parametrize("command", list(EVERYDAY))
 def test_an_everyday_command_imports_no_heavy_module_it_does_not_use(stores, which, command, tmp_path):
@@ -87,6 +88,7 @@ def test_an_everyday_command_imports_no_heavy_module_it_does_not_use(stores, whi
     assert loaded(modules, EVERYDAY[command]) == []
 
 
+@pytest.mark.slow
 def test_the_html_report_imports_matplotlib_for_its_plots(stores, tmp_path):
     """The check above would pass for a runner that imports nothing; the plots prove it sees imports."""
     modules = imported(stores["model"], f"report --athlete demo --format html -o {tmp_path / 'r.html'}", tmp_path)
