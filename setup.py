@@ -6,4 +6,4 @@ succeeds and the fast FIT decoder walks messages in Python (same results, slower
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("gaitrisk.ingest._fitwalk", ["gaitrisk/ingest/_fitwalk.c"], optional=True)])
+setup(ext_modules=[Extension("gaitrisk.ingest.fit._fitwalk", ["gaitrisk/ingest/fit/_fitwalk.c"], optional=True)])

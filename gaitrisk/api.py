@@ -303,7 +303,7 @@ class PainLog:
         """Log one entry (``gaitrisk pain add``): ``region`` such as ``"lateral hip"``, ``side``
         L, R or both, ``when`` such as ``"after_run"``; ``date`` without ``time`` records the day
         only, neither records now. A bad value or an entry already logged raises ``ValueError``."""
-        from .pain.model import build_entry
+        from .pain.entry_input import build_entry
 
         if date is None and time is None:
             now = dt.datetime.now(self._zone)

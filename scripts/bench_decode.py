@@ -3,6 +3,7 @@ with ``--gpx``, the fast GPX reader vs gpxpy.
 
 Usage: python scripts/bench_decode.py [FOLDER_OR_FILE ...]         (default: ../shared/real-data/fit)
        python scripts/bench_decode.py --gpx [FOLDER_OR_FILE ...]   (default: ../shared/real-data/gpx)
+       python scripts/bench_decode.py --small [FOLDER_OR_FILE ...] (default: ../shared/real-data/fit)
 
 Each decoder reads every file into messages (gaitrisk's two readers: into the
 shared column form, CRC checked; garmin-fit-sdk: its message dicts) and the
@@ -20,6 +21,17 @@ measured in the same run; a generated one-hour run (1 s samples, as ``bench_impo
 writes it) is added as the last row, apart from the real-file aggregate.  The TCX reader
 has no second reader to compare with: it is timed on the same one-hour run written as
 TCX, as a ratio to gpxpy reading that run's GPX.
+
+``--small``: the fixed per-file costs of the fast path on small files (10, 100 and 1,000
+records: generated runs written as FIT, one watch's layout, and the real FIT files of at
+most 1,000 records), stage by stage in CPU microseconds per file (best of repeated passes;
+the import is in-process, one thread) and as a ratio to fitparse decoding the same files
+in the same run: the message walk with its definitions (cached
+across files, as for a folder from one watch; "cold" is the first file of a watch),
+the assembly (summary messages and record columns), the activities (legs, samples frame),
+the encode for the store, and what `gaitrisk import` adds on top (store writes and the
+feature pass, in-process: one import of the files and their feature records into a new
+store, minus the decode and encode).
 """
 
 from __future__ import annotations
@@ -33,8 +45,9 @@ from typing import Callable
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gaitrisk.ingest.fit_fast import Unsupported, decode_fit_fast, read_fast  # noqa: E402
-from gaitrisk.ingest.fit_fitparse import read_fitparse  # noqa: E402
+from gaitrisk.ingest.fit.errors import Unsupported  # noqa: E402
+from gaitrisk.ingest.fit.fast import decode_fit_fast, read_fast  # noqa: E402
+from gaitrisk.ingest.fit.reference import read_fitparse  # noqa: E402
 
 # Repeat each decoder's calls until at least this long (best call counts), per file.
 _MIN_SECONDS = 0.3
@@ -162,17 +175,138 @@ def main_gpx(argv: list[str]) -> int:
     return 0
 
 
+def _small_runs(folder: Path, records: int, count: int) -> list[Path]:
+    """``count`` generated runs of ``records`` one-second samples, written as FIT."""
+    import datetime as dt
+
+    from gaitrisk.synth.runs import RunSpec, generate_run
+    from gaitrisk.synth.writers import write_fit
+
+    out = []
+    for i in range(count):
+        start = dt.datetime(2015, 1, 1, 6, 30, tzinfo=dt.timezone.utc) + dt.timedelta(days=i)
+        # no pauses: the record count is the run's length in seconds
+        spec = RunSpec(seed=1000 + i, distance_m=3.2 * (records - 1), speed_mps=3.2, start_time=start)
+        out.append(write_fit(generate_run(spec), folder / f"run-{records}-{i:02d}.fit"))
+    return out
+
+
+def _cpu_timed(fn: Callable[[], object], min_seconds: float, min_calls: int = 5) -> float:
+    """:func:`_timed` in this process's CPU seconds: on a machine shared with other work,
+    wall time measures the others' load as much as this code."""
+    best, spent, calls = float("inf"), 0.0, 0
+    while spent < min_seconds or calls < min_calls:
+        t0 = time.process_time()
+        fn()
+        dt = time.process_time() - t0
+        best, spent, calls = min(best, dt), spent + dt, calls + 1
+    return best
+
+
+def _per_file(fn: Callable[[bytes, str], object], files: list[tuple[str, bytes]], min_seconds: float) -> float:
+    """Best CPU seconds per file of ``fn`` over the files (one pass over them = one call)."""
+    return _cpu_timed(lambda: [fn(data, name) for name, data in files], min_seconds) / len(files)
+
+
+def _import_per_file(paths: list[Path]) -> float:
+    """CPU seconds per file of `gaitrisk import` in-process: import with the feature pass, then the feature records."""
+    import tempfile
+
+    from gaitrisk.features.compute import compute_and_store_features
+    from gaitrisk.features.handoff import import_pass
+    from gaitrisk.ingest.pipeline import import_paths
+    from gaitrisk.store import Store
+
+    best = float("inf")
+    for _ in range(3):
+        with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "bench.db") as store:
+            t0 = time.process_time()
+            report = import_paths([str(p) for p in paths], store, "bench", leg_hook=import_pass(store, "bench"))
+            compute_and_store_features(store, "bench", passes=report.leg_results)
+            best = min(best, time.process_time() - t0)
+            if report.failed:
+                logging.warning("small files: %d of %d failed (%s)", len(report.failed), len(paths), report.as_json())
+    return best / len(paths)
+
+
+def _small_row(label: str, paths: list[Path], min_seconds: float) -> tuple[str, int, dict[str, float]]:
+    """Seconds per file of each stage over ``paths``."""
+    from gaitrisk.ingest.fit import definitions
+    from gaitrisk.ingest.fit.assembly import assemble
+    from gaitrisk.ingest.fit.walk import walk_messages
+    from gaitrisk.store import codec
+
+    files = [(p.name, p.read_bytes()) for p in paths]
+    walks = [walk_messages(data, True) for _, data in files]
+    records = sum(w.n_records for w in walks) // len(walks)
+    samples = [a.samples for _, data in files for a in decode_fit_fast(data, "x").activities]
+
+    def cold_walk(data: bytes, _name: str) -> object:
+        definitions.clear_cache()
+        return walk_messages(data, True)
+
+    t: dict[str, float] = {}
+    t["fitparse"] = _per_file(lambda data, _n: read_fitparse(data, True), files, min_seconds)
+    t["walk"] = _per_file(lambda data, _n: walk_messages(data, True), files, min_seconds)
+    t["walk, cold"] = _per_file(cold_walk, files, min_seconds)
+    by_data = {data: w for (_, data), w in zip(files, walks)}
+    t["assembly"] = _per_file(lambda data, _n: assemble(data, by_data[data]), files, min_seconds)
+    t["read_fast"] = _per_file(lambda data, _n: read_fast(data, True), files, min_seconds)
+    t["decode"] = _per_file(decode_fit_fast, files, min_seconds)
+    t["encode"] = _cpu_timed(lambda: [codec.encoded(s) for s in samples], min_seconds) / len(files)
+    t["import"] = _import_per_file(paths)
+    return label, records, t
+
+
+def main_small(argv: list[str]) -> int:
+    """The per-file stages of the fast path on small files, against fitparse in the same run."""
+    import tempfile
+
+    from gaitrisk.ingest.fit.reference import read_fitparse as reference
+
+    real = []
+    for path in _files(argv):
+        msgs, _ = reference(path.read_bytes(), True)
+        if 0 < msgs.n_records <= 1000:
+            real.append(path)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for records in (10, 100, 1000):
+            paths = _small_runs(Path(tmp), records, 20)
+            rows.append(_small_row(f"generated, {records:,} records (20 files)", paths, _MIN_SECONDS))
+    if real:
+        rows.append(_small_row(f"real files of at most 1,000 records ({len(real)} files)", real, _MIN_SECONDS))
+    stages = [("walk + definitions", lambda t: t["walk"]),
+              ("definitions, first file of a watch", lambda t: max(t["walk, cold"] - t["walk"], 0.0)),
+              ("assembly", lambda t: t["assembly"]),
+              ("activities (legs, frame)", lambda t: t["decode"] - t["read_fast"]),
+              ("decode, total", lambda t: t["decode"]),
+              ("encode", lambda t: t["encode"]),
+              ("store + feature pass", lambda t: t["import"] - t["decode"] - t["encode"]),
+              ("import + features, total", lambda t: t["import"])]
+    print("| files | records/file | fitparse decode CPU µs/file | " + " | ".join(s for s, _ in stages) + " |")
+    print("|---|---:|---:|" + "---:|" * len(stages))
+    for label, records, t in rows:
+        cells = [f"{1e6 * fn(t):,.0f} µs ({t['fitparse'] / max(fn(t), 1e-9):,.1f}×)" for _, fn in stages]
+        print(f"| {label} | {records:,} | {1e6 * t['fitparse']:,.0f} | " + " | ".join(cells) + " |")
+    print("\n(×: fitparse's decode-only time of the same files divided by the stage's time; "
+          "each stage's own cost, so the totals are not the sum of the ratios)")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] in (["-h"], ["--help"]):
         print(__doc__)
         return 0
     if argv[:1] == ["--gpx"]:
         return main_gpx(argv[1:])
+    if argv[:1] == ["--small"]:
+        return main_small(argv[1:])
     sdk = _garmin_sdk()
     rows = []
     totals = {"records": 0, "fast": 0.0, "fitparse": 0.0, "sdk": 0.0}
     fallbacks = _Fallbacks()
-    fast_log = logging.getLogger("gaitrisk.ingest.fit_fast")
+    fast_log = logging.getLogger("gaitrisk.ingest.fit.fast")
     fast_log.addHandler(fallbacks)
     fast_log.setLevel(logging.INFO)
     files = _files(argv)

@@ -51,8 +51,8 @@ from gaitrisk.executor import make_executor  # noqa: E402
 from gaitrisk.features.compute import compute_and_store_features  # noqa: E402
 from gaitrisk.features.handoff import import_pass  # noqa: E402
 from gaitrisk.ingest.decoders import DEFAULT, REFERENCE, Decoders  # noqa: E402
-from gaitrisk.ingest.fit_fast import read_fast  # noqa: E402
-from gaitrisk.ingest.fit_fitparse import read_fitparse  # noqa: E402
+from gaitrisk.ingest.fit.fast import read_fast  # noqa: E402
+from gaitrisk.ingest.fit.reference import read_fitparse  # noqa: E402
 from gaitrisk.ingest.xml.gpx_fast import decode_gpx_fast  # noqa: E402
 from gaitrisk.ingest.xml.gpx import decode_gpx  # noqa: E402
 from gaitrisk.ingest.pipeline import RACY_S, import_paths  # noqa: E402
@@ -172,10 +172,10 @@ def make_small_runs(folder: Path, n: int) -> list[Path]:
 
 def _shift_fit(data: bytes, seconds: int) -> bytes:
     """The FIT file with every valid date_time/local_date_time field moved by ``seconds``."""
-    from gaitrisk.ingest import fit_fast
+    from gaitrisk.ingest.fit.walk import crc16, walk_messages
 
     buf = bytearray(data)
-    walk = fit_fast._walk(data, True)
+    walk = walk_messages(data, True)
     for k, d in enumerate(walk.defs):
         pos = walk.pos[walk.def_index == k]
         for f in d.fields:
@@ -187,7 +187,7 @@ def _shift_fit(data: bytes, seconds: int) -> bytes:
                 value = int.from_bytes(buf[at:at + 4], "little" if d.endian == "<" else "big")
                 if value != 0xFFFFFFFF and value >= 0x10000000:
                     buf[at:at + 4] = (value + seconds).to_bytes(4, "little" if d.endian == "<" else "big")
-    buf[-2:] = fit_fast._crc16(bytes(buf[:-2])).to_bytes(2, "little")
+    buf[-2:] = crc16(bytes(buf[:-2])).to_bytes(2, "little")
     return bytes(buf)
 
 

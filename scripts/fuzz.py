@@ -366,13 +366,13 @@ def _check_result(res, data: bytes) -> str:
 
 def check_fit_fast(data: bytes) -> str:
     """The fast decoder alone: no fallback to fitparse may hide an exception in it."""
-    from gaitrisk.ingest.fit_fast import decode_fit_fast
+    from gaitrisk.ingest.fit.fast import decode_fit_fast
 
     return _check_result(decode_fit_fast(data, "fuzz.fit", fallback=False), data)
 
 
 def check_fit_fitparse(data: bytes) -> str:
-    from gaitrisk.ingest.fit_fitparse import decode_fit
+    from gaitrisk.ingest.fit.reference import decode_fit
 
     return _check_result(decode_fit(data, "fuzz.fit"), data)
 
@@ -386,7 +386,7 @@ def check_fit(data: bytes) -> str:
 
 def fast_fit_unsupported(data: bytes) -> bool:
     """Whether the fast decoder refuses these bytes on purpose (where the pipeline falls back to fitparse)."""
-    from gaitrisk.ingest.fit_fast import UNSUPPORTED_PREFIX, decode_fit_fast
+    from gaitrisk.ingest.fit.fast import UNSUPPORTED_PREFIX, decode_fit_fast
 
     return (decode_fit_fast(data, "fuzz.fit", fallback=False).error or "").startswith(UNSUPPORTED_PREFIX)
 
@@ -552,8 +552,8 @@ def run_atheris(target: str, seconds: int, timeout_s: int, rss_mb: int, malloc_m
     import atheris
 
     with atheris.instrument_imports(include=["gaitrisk", "fitparse", "gpxpy"]):
-        import gaitrisk.ingest.fit_fast  # noqa: F401
-        import gaitrisk.ingest.fit_fitparse  # noqa: F401
+        import gaitrisk.ingest.fit.fast  # noqa: F401
+        import gaitrisk.ingest.fit.reference  # noqa: F401
         import gaitrisk.ingest.xml.gpx  # noqa: F401
         import gaitrisk.ingest.sources  # noqa: F401
         import gaitrisk.ingest.xml.tcx  # noqa: F401

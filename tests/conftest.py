@@ -1,22 +1,14 @@
-"""Shared test helpers: where the real watch files live, and a cached decode of them."""
+"""Fixtures shared by the test modules (their helpers live in tests/helpers/)."""
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-REAL_DATA = REPO.parent / "shared" / "real-data"
-FIXTURES = REPO / "fixtures"
-
-
-def real_data_or_skip() -> Path:
-    if not (REAL_DATA / "manifest.json").is_file():
-        pytest.skip(f"real watch files not found at {REAL_DATA} (the shared/ folder beside the repo)")
-    return REAL_DATA
+from .helpers.cohort import SYNTHETIC_COHORT
+from .helpers.paths import real_data_or_skip
 
 
 @pytest.fixture(scope="session")
@@ -24,30 +16,12 @@ def real_data() -> Path:
     return real_data_or_skip()
 
 
-@lru_cache(maxsize=None)
-def manifest() -> dict[str, dict]:
-    data = json.loads((real_data_or_skip() / "manifest.json").read_text())
-    return {f["file"]: f for f in data["files"]}
-
-
-@lru_cache(maxsize=None)
-def decode_real(rel: str):
-    """Decode one real file once per test session (fitparse is slow)."""
-    from gaitrisk.ingest.decoders import REFERENCE
-
-    path = real_data_or_skip() / rel
-    return REFERENCE.decode(path.suffix.lstrip(".").lower(), path.read_bytes(), str(path))
-
-
-def real_files(folder: str) -> list[str]:
-    if not (REAL_DATA / folder).is_dir():
-        return []
-    return sorted(f"{folder}/{p.name}" for p in (REAL_DATA / folder).iterdir() if p.is_file())
-
-
-# The seeded planted-mechanism cohort (docs/model.md), built once per session and shared by
-# tests/test_model_cohort.py, test_model_cli.py and test_model_dataset.py, which only read it.
-SYNTHETIC_COHORT = {"seed": 2, "athletes": 15, "weeks": 14, "sample_interval_s": 30}
+@pytest.hookimpl(tryfirst=True)  # before -m selects by the marks
+def pytest_collection_modifyitems(items) -> None:
+    """A test that takes the ``real_data`` fixture reads the real watch files: it is ``realdata``."""
+    for item in items:
+        if "real_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.realdata)
 
 
 @pytest.fixture(scope="session")
@@ -87,9 +61,9 @@ def synthetic_cohort(tmp_path_factory):
 
 def pytest_report_header(config) -> str:
     """Say which FIT message walk these tests exercise (the C one is built by ``pip install -e .``)."""
-    from gaitrisk.ingest import fit_fast
+    from gaitrisk.ingest.fit import walk
 
-    where = fit_fast._fitwalk.__file__ if fit_fast._fitwalk is not None else "Python (the C extension is not built here)"
+    where = walk._fitwalk.__file__ if walk._fitwalk is not None else "Python (the C extension is not built here)"
     return f"gaitrisk FIT walk: {where}"
 
 

@@ -18,11 +18,13 @@ from gaitrisk.cli import cli
 from gaitrisk.features import compute as compute_mod
 from gaitrisk.features.plausibility import screen, speed_limit_mps
 from gaitrisk.features.intensity import despike_hr, rolling_max_hr
-from gaitrisk.load.daily import load_runs
+from gaitrisk.load.daily import read_runs
 from gaitrisk.records import ActivityRecord
 from gaitrisk.store import Store
 from gaitrisk.synth.runs import RunSpec, generate_run
 from gaitrisk.synth.writers import write_fit, write_gpx, write_tcx
+
+pytestmark = pytest.mark.slow
 
 
 def _spec(seed: int, day: int, **kw) -> RunSpec:
@@ -119,13 +121,13 @@ def test_not_a_run_is_out_of_load_and_include_makes_it_count(mixed, runner_only)
     db, _ = mixed
     ride = _by_day(db)[4][0]
     with Store(db) as st:
-        assert ride not in load_runs(st, "me", dt.UTC).frame.index
+        assert ride not in read_runs(st, "me", dt.UTC).frame.index
     _cli(db, "activity", "include", ride[:10])
     got = _by_day(db)
     assert got[8][1]["threshold_speed_mps"] == pytest.approx(5.6, rel=0.02)  # the ride's best 20 min counts now
     assert _hr_max(got[8][1]) > 170
     with Store(db) as st:
-        assert ride in load_runs(st, "me", dt.UTC).frame.index
+        assert ride in read_runs(st, "me", dt.UTC).frame.index
         assert st.reviews("me")[ride].status == "included"
     # Recomputing never overturns the user's word.
     _cli(db, "features", "--update", "--force")
@@ -148,7 +150,7 @@ def test_exclude_takes_a_run_out_of_load_and_baselines(runner_only, tmp_path):
     got = _by_day(db)
     assert _athlete_values(got[8][1]) == _athlete_values(runner_only[8][1])
     with Store(db) as st:
-        frame = load_runs(st, "me", dt.UTC).frame
+        frame = read_runs(st, "me", dt.UTC).frame
         assert fast not in frame.index and len(frame) == 4
         assert st.reviews("me")[fast].status == "excluded"
     _cli(db, "activity", "include", fast)

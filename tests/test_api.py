@@ -174,6 +174,7 @@ def test_import_files_stores_the_runs_and_their_features(imported):
     assert runs["counts"].all()
 
 
+@pytest.mark.slow
 def test_load_flags_risk_and_report(imported):
     path, _ = imported
     with gaitrisk.Store(path, tz="Europe/Berlin") as store:

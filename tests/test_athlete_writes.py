@@ -16,8 +16,8 @@ from gaitrisk.pain import build_entry
 from gaitrisk.store import Store, StoreError
 from gaitrisk.store.sqlite import AthleteDeleted
 
-from .conftest import FIXTURES
-from .test_db_option import command_args
+from .helpers.cli import command_args
+from .helpers.paths import FIXTURES
 
 
 def test_store_folders_are_user_only_whatever_the_umask(tmp_path):
@@ -88,6 +88,7 @@ def test_a_writer_does_not_recreate_an_athlete_deleted_meanwhile(tmp_path):
         assert len(writer.pain_entries("ann")) == 1
 
 
+@pytest.mark.slow
 def test_delete_during_an_import_of_the_same_athlete_stays_true(tmp_path, monkeypatch):
     db = tmp_path / "g.db"
     real = pipeline.import_paths

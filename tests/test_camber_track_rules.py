@@ -201,6 +201,7 @@ def _state(db):
     return records, last, [f for f in a.flags if f.code == "camber_exposure"]
 
 
+@pytest.mark.slow
 def test_a_store_with_the_default_side_shows_assumed_exposure_and_no_flag(road_runner):
     records, last, camber_flags = _state(road_runner)
     assert {r["surface"] for r in records} == {"road"}
@@ -224,6 +225,7 @@ def test_a_store_with_the_default_side_shows_assumed_exposure_and_no_flag(road_r
     assert "<pattern" in camber_svg[:camber_svg.index("</figure>")]   # the assumed weeks are hatched
 
 
+@pytest.mark.slow
 def test_a_declared_habit_and_a_side_declared_for_each_run_through_the_cli(road_runner, tmp_path):
     db = tmp_path / "g.db"
     db.write_bytes(road_runner.read_bytes())

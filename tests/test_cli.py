@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from gaitrisk.cli import cli
 
-from .conftest import FIXTURES
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
+from .helpers.paths import FIXTURES
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 SEASON = json.loads((FIXTURES / "truth" / "season.json").read_text())   # file -> truth; one run is two files
@@ -34,6 +34,7 @@ def test_help_everywhere(runner):
         assert res.exit_code == 0 and "Usage:" in res.output
 
 
+@pytest.mark.slow
 def test_import_json_contract_and_idempotence(runner, tmp_path):
     db = tmp_path / "g.db"
     res = _import(runner, db, FIXTURES / "runs")
@@ -45,6 +46,7 @@ def test_import_json_contract_and_idempotence(runner, tmp_path):
     assert (again["imported"], again["duplicates"]) == (0, len(SEASON))
 
 
+@pytest.mark.slow
 def test_activities_json_contract(runner, tmp_path):
     db = tmp_path / "g.db"
     _import(runner, db, FIXTURES / "runs", extra=["--athlete", "ann"])
@@ -62,6 +64,7 @@ def test_activities_json_contract(runner, tmp_path):
     assert [r["start_time"] for r in rows] == sorted(r["start_time"] for r in rows)
 
 
+@pytest.mark.slow
 def test_activities_table_and_show(runner, tmp_path):
     db = tmp_path / "g.db"
     _import(runner, db, FIXTURES / "runs")

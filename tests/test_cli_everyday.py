@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from gaitrisk.cli import cli
 
-from .test_db_option import command_args
+from .helpers.cli import command_args
 
 
 def _bad_dbs(tmp_path: Path) -> dict[str, Path]:
@@ -82,7 +82,7 @@ def test_import_of_a_folder_without_activity_files_says_so_and_fails(tmp_path):
 
 
 def test_import_counts_the_ignored_files_beside_an_imported_run(tmp_path):
-    from .conftest import FIXTURES
+    from .helpers.paths import FIXTURES
 
     folder = _photos(tmp_path / "mixed")
     (folder / "hill.fit").write_bytes((FIXTURES / "truth" / "hill.fit").read_bytes())
@@ -106,7 +106,7 @@ def test_nightly_names_the_files_it_ignored(tmp_path):
 
 # -- nightly and files still being copied -----------------------------------------------
 def test_nightly_says_which_files_wait_for_min_age(tmp_path):
-    from .conftest import FIXTURES
+    from .helpers.paths import FIXTURES
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -185,7 +185,7 @@ def test_gap_ids_are_store_wide(tmp_path):
 # -- one day rule for the reading commands -------------------------------------------------
 @pytest.fixture
 def old_export(tmp_path):
-    from .conftest import FIXTURES
+    from .helpers.paths import FIXTURES
 
     db = tmp_path / "g.db"
     res = CliRunner().invoke(cli, ["--db", str(db), "import", str(FIXTURES / "truth" / "hill.fit"), "--json"])
@@ -223,12 +223,13 @@ def test_an_athlete_without_runs_is_one_line_and_exit_1_everywhere(old_export, c
 
 
 # -- Ctrl-C during an import -----------------------------------------------------------------
+@pytest.mark.slow
 def test_ctrl_c_during_import_says_what_was_stored_and_how_to_finish(tmp_path, monkeypatch):
     import gaitrisk.features.handoff as handoff
     from gaitrisk.ingest.pipeline import import_paths
     from gaitrisk.store import Store
 
-    from .conftest import FIXTURES
+    from .helpers.paths import FIXTURES
 
     real_pass = handoff.import_pass
     calls = {"n": 0}
@@ -279,7 +280,7 @@ def test_show_has_rounded_values_and_splits_and_json_keeps_precision(tmp_path):
 
     from gaitrisk.store import Store
 
-    from .conftest import FIXTURES
+    from .helpers.paths import FIXTURES
 
     db = tmp_path / "g.db"
     res = CliRunner().invoke(cli, ["--db", str(db), "import", str(FIXTURES / "runs" / "2024-04-19_long_loop.fit")])
@@ -309,7 +310,7 @@ def test_strava_trail_run_and_gpx_trail_running_are_trail(tmp_path):
     from gaitrisk.ingest.pipeline import import_paths
     from gaitrisk.store import Store
 
-    from .gpxgen import gpx_run
+    from .helpers.gpxgen import gpx_run
 
     utc = dt.timezone.utc
     z = tmp_path / "export_1.zip"
@@ -330,7 +331,7 @@ def test_strava_trail_run_and_gpx_trail_running_are_trail(tmp_path):
 def test_a_swim_without_timed_records_is_not_a_run():
     import numpy as np
 
-    from gaitrisk.ingest.fit_common import FitMessages, build_activities
+    from gaitrisk.ingest.fit.common import FitMessages, build_activities
     from gaitrisk.records import DecodeResult
 
     for sessions, sport, expected in (([{"sport": "swimming", "sub_sport": "lap_swimming"}], None, "not a run (swimming)"),
@@ -348,7 +349,7 @@ def test_features_text_speaks_in_km_paces_and_clock_times(tmp_path):
 
     from gaitrisk.store import Store
 
-    from .conftest import FIXTURES
+    from .helpers.paths import FIXTURES
 
     db = tmp_path / "g.db"
     CliRunner().invoke(cli, ["--db", str(db), "import", str(FIXTURES / "runs" / "2024-04-19_long_loop.fit")])
@@ -370,7 +371,7 @@ NO_JSON = {("pain", "delete"), ("gap", "delete"), ("activity", "exclude"), ("act
 
 
 def test_every_command_that_prints_data_takes_json():
-    from .test_db_option import _leaf_commands
+    from .helpers.cli import leaf_commands
 
     def command(path):
         cmd = cli
@@ -378,15 +379,16 @@ def test_every_command_that_prints_data_takes_json():
             cmd = cmd.commands[name]
         return cmd
 
-    missing = {path for path in _leaf_commands(cli) - NO_JSON
+    missing = {path for path in leaf_commands(cli) - NO_JSON
                if "--json" not in {o for p in command(path).params for o in p.opts}}
     assert not missing
-    for path in _leaf_commands(cli):
+    for path in leaf_commands(cli):
         opts = {o for p in command(path).params for o in p.opts}
         # demo works in a throw-away store of its own: no --db there.
         assert {"-q", "-v"} | ({"--db"} if path != ("demo",) else set()) <= opts, path
 
 
+@pytest.mark.slow
 def test_demo_quiet_prints_the_report_alone(tmp_path):
     res = CliRunner().invoke(cli, ["demo", "-q"])
     assert res.exit_code == 0, res.output

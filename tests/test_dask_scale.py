@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import inspect
 import os
 
 import pandas as pd
@@ -28,6 +27,8 @@ from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.store import Store
 from gaitrisk.synth.cohort import CohortConfig, write_cohort
 
+pytestmark = pytest.mark.slow
+
 COHORT = CohortConfig(seed=11, athletes=4, weeks=3, warmup_weeks=1)
 
 
@@ -45,11 +46,9 @@ def cohort(tmp_path_factory):
 
 
 def _ship(how: str) -> dict:
-    """``ship=`` for import_paths; ``paths`` (workers read the files themselves) needs a pipeline that has it."""
+    """``ship=`` for import_paths: ``paths`` has the workers read the files themselves."""
     if how == "bytes":
         return {}
-    if "ship" not in inspect.signature(import_paths).parameters:
-        pytest.skip("import_paths has no ship= option yet (pipeline work in progress)")
     return {"ship": how}
 
 
@@ -302,7 +301,6 @@ def _nightly(cohort_dir, athletes, root, *extra):
 
 
 def test_nightly_on_the_cluster_equals_the_local_run(cluster, cohort, tmp_path):
-    pytest.importorskip("gaitrisk.nightly", reason="gaitrisk nightly not built yet")
     out, truth = cohort
     athletes = sorted(truth["athletes"])
     (tmp_path / "local").mkdir()

@@ -14,7 +14,7 @@ from gaitrisk.pain import PainEntry
 from gaitrisk.plausible import EARLIEST_START, day_problem
 from gaitrisk.store import Store
 
-from .conftest import FIXTURES
+from .helpers.paths import FIXTURES
 
 
 def _cli(db, *args):
@@ -66,6 +66,7 @@ def test_pain_dates_outside_the_window_are_one_line(tmp_path, args):
     ["report", "--until", "9999-12-31", "--tz", "America/Los_Angeles"],
     ["flags", "--until", "0001-01-01", "--tz", "Europe/Berlin"],
 ], ids=lambda a: " ".join(a[:3]))
+@pytest.mark.slow
 def test_date_options_outside_the_window_are_one_line(tmp_path, args):
     db = tmp_path / "g.db"
     res = _cli(db, *args)
@@ -83,6 +84,7 @@ def test_a_csv_row_outside_the_window_is_rejected_with_its_line(tmp_path):
     assert '"line": 3' in res.output and "0224-05-02" in res.output and _rows(db, "pain_entries") == 1
 
 
+@pytest.mark.slow
 def test_a_stored_unpadded_year_does_not_break_any_command(tmp_path):
     db = tmp_path / "g.db"
     assert _cli(db, "import", str(FIXTURES / "truth" / "hill.fit"), "--athlete", "ann").exit_code == 0

@@ -7,7 +7,6 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import click
 import pytest
 from click.testing import CliRunner
 
@@ -16,60 +15,10 @@ from gaitrisk.records import DataGap
 from gaitrisk.pain import build_entry
 from gaitrisk.store import Store
 
-from .conftest import FIXTURES
+from .helpers.cli import command_args, leaf_commands
 
 # Runs in a throw-away store of its own and takes no --db.
 NO_STORE = {("demo",)}
-
-
-def command_args(tmp_path: Path) -> dict[tuple[str, ...], list[str]]:
-    """Arguments that make each command reach its store (whether it then succeeds does not matter)."""
-    csv, inbox = tmp_path / "pain.csv", tmp_path / "inbox"
-    return {
-        ("import",): [str(FIXTURES / "truth" / "hill.fit"), "--athlete", "ann"],
-        ("activities",): [],
-        ("show",): ["abc"],
-        ("athlete", "set"): ["--athlete", "ann", "--height-cm", "180"],
-        ("athlete", "show"): ["--athlete", "ann"],
-        ("features",): ["--update"],
-        ("load",): ["--athlete", "ann", "--tz", "UTC"],
-        ("pain", "add"): ["--athlete", "ann", "--score", "2", "--region", "foot", "--side", "L",
-                          "--when", "at_rest", "--tz", "UTC"],
-        ("pain", "list"): ["--athlete", "ann", "--tz", "UTC"],
-        ("pain", "edit"): ["1", "--athlete", "ann", "--score", "5"],
-        ("pain", "delete"): ["1", "--athlete", "ann"],
-        ("pain", "import"): [str(csv), "--athlete", "ann", "--tz", "UTC"],
-        ("pain", "week"): ["--athlete", "ann", "--area", "lateral_hip", "--week", "2024-05-06",
-                           "--participation", "0", "--tz", "UTC"],
-        ("pain", "weeks"): ["--athlete", "ann"],
-        ("pain", "week-import"): [str(tmp_path / "weeks.csv"), "--athlete", "ann"],
-        ("gap", "add"): ["--athlete", "ann", "--from", "2024-05-01", "--to", "2024-05-03"],
-        ("gap", "list"): ["--athlete", "ann"],
-        ("gap", "delete"): ["1", "--athlete", "ann"],
-        ("model", "train"): ["--tz", "UTC"],
-        ("model", "evaluate"): ["--tz", "UTC"],
-        ("model", "info"): [],
-        ("flags",): ["--athlete", "ann", "--tz", "UTC"],
-        ("risk",): ["--athlete", "ann", "--tz", "UTC"],
-        ("nightly",): ["--inbox", str(inbox), "--min-age", "0", "--tz", "UTC", "--athlete", "ann"],
-        ("export",): ["--athlete", "ann"],
-        ("delete",): ["--athlete", "ann", "--yes"],
-        ("report",): ["--athlete", "ann", "--tz", "UTC"],
-        ("activity", "exclude"): ["abc"],
-        ("activity", "include"): ["abc"],
-        ("activity", "set"): ["abc", "--sport", "run"],
-        ("activity", "delete"): ["abc", "--yes"],
-    }
-
-
-def _leaf_commands(group: click.Group, path: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
-    out: set[tuple[str, ...]] = set()
-    for name, cmd in group.commands.items():
-        if isinstance(cmd, click.Group):
-            out |= _leaf_commands(cmd, path + (name,))
-        else:
-            out.add(path + (name,))
-    return out
 
 
 def _seed(db: Path) -> None:
@@ -102,9 +51,10 @@ def opened(monkeypatch):
 
 
 def test_the_table_covers_every_command(tmp_path):
-    assert _leaf_commands(cli) - NO_STORE == set(command_args(tmp_path))
+    assert leaf_commands(cli) - NO_STORE == set(command_args(tmp_path))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["before", "after"])
 @pytest.mark.parametrize("command", sorted(command_args(Path("/nonexistent"))), ids=" ".join)
 def test_explicit_db_beats_the_environment(tmp_path, monkeypatch, opened, command, where):

@@ -35,7 +35,9 @@ from gaitrisk.report import build_athlete_report, render
 from gaitrisk.report.text import render_text
 from gaitrisk.store import Store
 
-from .conftest import FIXTURES, REPO
+from .helpers.paths import FIXTURES, REPO
+
+pytestmark = pytest.mark.slow
 
 SEASON = json.loads((FIXTURES / "truth" / "season.json").read_text())
 PAIN = list(csv.DictReader((FIXTURES / "pain" / "demo_pain.csv").open()))

@@ -188,6 +188,7 @@ def test_pool_workers_leave_ctrl_c_to_the_parent():
         assert all(pool.map(_sigint_handler, range(4)))
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_pool_run_prints_no_worker_tracebacks(tmp_path):
     """A terminal's Ctrl-C reaches the whole process group: only the parent may react to it."""
     import os

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from gaitrisk.cli import cli
 from gaitrisk.store import Store
 
-from .conftest import FIXTURES
+from .helpers.paths import FIXTURES
 
 SEASON = json.loads((FIXTURES / "truth" / "season.json").read_text())
 RUNS = FIXTURES / "runs"
@@ -70,6 +70,7 @@ def test_older_run_after_a_profile_change_keeps_every_record_on_its_run(tmp_path
     assert len(heights) == 1  # all under the new profile
 
 
+@pytest.mark.slow
 def test_older_run_with_a_pool_keeps_every_record_on_its_run(tmp_path):
     db = tmp_path / "g.db"
     _cli(db, "import", *[RUNS / f for f in NEWER], "--workers", "2")
@@ -96,6 +97,7 @@ def _import_proc(db, files):
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+@pytest.mark.slow
 def test_two_imports_at_once_keep_every_record_on_its_run(tmp_path):
     db = tmp_path / "g.db"
     _cli(db, "import", RUNS / NEWER[-1], "--workers", "1")  # the store exists before the race
@@ -108,6 +110,7 @@ def test_two_imports_at_once_keep_every_record_on_its_run(tmp_path):
     assert_records_on_their_runs(db, len(NEWER) + len(OLDER))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay_s", [0.8, 1.6, 2.4])
 def test_a_killed_import_leaves_no_record_on_a_wrong_run(tmp_path, delay_s):
     db = tmp_path / "g.db"

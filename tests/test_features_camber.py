@@ -17,7 +17,7 @@ from gaitrisk.records import ActivityRecord
 from gaitrisk.synth import RunSpec, generate_run
 from gaitrisk.synth.runs import TRACK_LINE_RADIUS_M
 
-from .conftest import FIXTURES
+from .helpers.paths import FIXTURES
 
 TRUTH = json.loads((FIXTURES / "truth" / "truth.json").read_text())
 

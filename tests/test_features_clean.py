@@ -18,37 +18,15 @@ from gaitrisk.ingest.decoders import REFERENCE
 from gaitrisk.ingest.frame import build_samples, cumulative_distance
 from gaitrisk.synth import RunSpec, generate_run
 
-from .conftest import FIXTURES
+from .helpers.frames import line_frame
+from .helpers.paths import FIXTURES
 
 TRUTH = json.loads((FIXTURES / "truth" / "truth.json").read_text())
-M_PER_DEG_LAT = 6_371_008.8 * np.pi / 180
 
 
 def _decode(name: str) -> pd.DataFrame:
     path = FIXTURES / "truth" / name
     return REFERENCE.decode(path.suffix[1:], path.read_bytes(), str(path)).activities[0].samples
-
-
-def line_frame(speeds: np.ndarray, segments: np.ndarray | None = None, gaps: dict[int, float] | None = None):
-    """A 1 Hz run due north at the given per-second speeds; exact truth by construction.
-
-    ``gaps``: sample index -> extra wall-clock seconds before it (a timer pause when the
-    segment changes there).
-    """
-    n = len(speeds) + 1
-    step = np.concatenate([[0.0], np.asarray(speeds, float)])
-    el = np.arange(n, dtype=float)
-    for i, extra in (gaps or {}).items():
-        el[i:] += extra
-    north = np.cumsum(step)
-    lat = 46.0 + north / M_PER_DEG_LAT
-    lon = np.full(n, 14.5)
-    t0 = pd.Timestamp("2024-04-01T06:30:00Z")
-    return pd.DataFrame({
-        S.TIMESTAMP: t0 + pd.to_timedelta(el, unit="s"), S.ELAPSED: el, S.LAT: lat, S.LON: lon,
-        S.DISTANCE: cumulative_distance(lat, lon), S.SPEED: step,
-        S.TIMER_SEGMENT: segments if segments is not None else np.zeros(n, dtype=np.int64),
-    })
 
 
 def test_pause_time_is_excluded_on_the_paused_tcx():
@@ -124,6 +102,7 @@ def test_files_without_positions_speed_or_distance_do_not_crash():
     assert clean(bare.iloc[:0]).n == 0
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.floats(-50, 50), st.just(float("nan")), st.just(float("inf"))), max_size=60))
 def test_fill_and_interpolate_are_the_pandas_calls_they_replace(values):
@@ -146,6 +125,7 @@ def test_the_derived_distance_test_settles_on_the_prefix_and_checks_the_rest():
     assert not _derived_from_positions(np.round(exact, 2) + 0.01, lat, lon, none)  # a device's own channel
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(st.floats(-50, 50), st.just(float("nan"))), max_size=80),
        st.sampled_from([1, 2, 3, 5, 11, 31]))

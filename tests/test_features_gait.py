@@ -16,7 +16,7 @@ from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.store import Store
 from gaitrisk.synth import RunSpec, generate_run
 
-from .conftest import FIXTURES
+from .helpers.paths import FIXTURES
 
 TRUTH = json.loads((FIXTURES / "truth" / "truth.json").read_text())
 RUNS = sorted(n for n, t in TRUTH.items() if t["sport"] == "running")

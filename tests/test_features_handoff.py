@@ -20,7 +20,9 @@ from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.nightly import job as nightly_job
 from gaitrisk.store import Store
 
-from .conftest import FIXTURES
+from .helpers.paths import FIXTURES
+
+pytestmark = pytest.mark.slow
 
 RUNS = FIXTURES / "runs"
 

@@ -11,7 +11,7 @@ from gaitrisk import schema as S
 from gaitrisk.features.clean import clean
 from gaitrisk.features.intensity import intensity, is_long_run, rolling_max_hr, surface_class
 
-from .test_features_clean import line_frame
+from .helpers.frames import line_frame
 
 
 def test_hr_zones_split_moving_time_by_percent_of_max():
@@ -73,6 +73,7 @@ def test_pace_zones_split_moving_time_by_fraction_of_threshold_speed():
     assert best_window_speed(clean(line_frame(np.full(600, 3.0)))) is None  # only 10 min long
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.integers(0, 10_000), st.floats(120.0, 220.0), st.floats(2.0, 6.0))
 def test_zones_from_the_histograms_equal_the_per_sample_sums(seed, hr_max, threshold):
@@ -100,6 +101,7 @@ def test_zones_from_the_histograms_equal_the_per_sample_sums(seed, hr_max, thres
         assert got_m == pytest.approx(want_m, rel=1e-12, abs=1e-9)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from([0.0, 0.5, 1.0, 1.0, 2.0, 5.0, 40.0]),
                           st.one_of(st.floats(60, 210), st.just(float("nan")))), min_size=1, max_size=200))

@@ -18,7 +18,10 @@ from gaitrisk.features.compute import compute_features
 from gaitrisk.features.profile import resolve
 from gaitrisk.records import ActivityRecord
 
-from .conftest import REAL_DATA, decode_real, real_files
+from .helpers.paths import REAL_DATA, real_files
+from .helpers.reference import decode_real, decode_real_fast
+
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +72,7 @@ def test_nothing_crashes_and_missing_channels_give_nulls(rel):
 
 def _oracle_pairs():
     for rel in real_files("fit"):
-        for act in decode_real(rel).activities:
+        for act in decode_real_fast(rel).activities:
             if act.summary is not None and len(act.samples) >= MIN_SAMPLES:
                 yield pytest.param(rel, act.leg_index, id=f"{rel.split('/')[-1]}#{act.leg_index}")
 

@@ -15,7 +15,9 @@ from gaitrisk.features.compute import compute_and_store_features
 from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.store import Store
 
-from .conftest import FIXTURES
+from .helpers.paths import FIXTURES
+
+pytestmark = pytest.mark.slow
 
 SEASON = json.loads((FIXTURES / "truth" / "season.json").read_text())
 # The season's first three weeks (before its watch gap): enough runs for the run-at-a-time

@@ -14,7 +14,7 @@ from gaitrisk.features.terrain import GRADE_WINDOW_M, gain_loss, lsq_slope, mine
 from gaitrisk.ingest.decoders import REFERENCE
 from gaitrisk.synth import RunSpec, generate_run
 
-from .conftest import FIXTURES
+from .helpers.paths import FIXTURES
 
 TRUTH = json.loads((FIXTURES / "truth" / "truth.json").read_text())
 HILL = TRUTH["hill.fit"]
@@ -33,6 +33,7 @@ def hill():
     return _terrain("hill.fit")
 
 
+@pytest.mark.slow
 def test_grade_on_the_200m_hill_within_half_a_point(hill):
     run, ter = hill
     s = run.cum_dist_m
@@ -46,12 +47,14 @@ def test_grade_on_the_200m_hill_within_half_a_point(hill):
     assert np.abs(ter.grade[climb] - g).max() * 100 < 1.5
 
 
+@pytest.mark.slow
 def test_gain_and_loss_recover_the_hill(hill):
     _, ter = hill
     assert ter.ascent_m == pytest.approx(HILL["total_ascent_m"], abs=1.0)
     assert ter.descent_m == pytest.approx(HILL["total_descent_m"], abs=1.0)
 
 
+@pytest.mark.slow
 def test_downhill_exposure_on_the_hill(hill):
     _, ter = hill
     true_m = HILL["hill_length_m"]  # all of the descent is at -6 %, none at -10 %
@@ -65,6 +68,7 @@ def test_downhill_exposure_on_the_hill(hill):
     assert bins["down"] == pytest.approx(HILL["hill_length_m"], abs=40)
 
 
+@pytest.mark.slow
 def test_gap_is_the_distance_on_the_flat_and_longer_on_the_hill(hill):
     _, flat = _terrain("track_ccw.fit")
     assert flat.gap_distance_m == pytest.approx(TRUTH["track_ccw.fit"]["distance_m"], rel=1e-3)
@@ -149,9 +153,10 @@ def test_a_climb_walked_below_stop_speed_keeps_its_true_grade():
     assert ter.ascent_m == pytest.approx(60.0, abs=1.0)
 
 
+@pytest.mark.slow
 def test_real_mountain_leg_grade_stays_physical(real_data):
     # fenix 2 multisport, running leg 2: 734 m climbed over 2.2 km at 0.4-1.5 m/s.
-    from .conftest import decode_real
+    from .helpers.reference import decode_real
 
     act = next(a for a in decode_real("fit/fitparse__activity-large-fenxi2-multisport.fit").activities
                if a.leg_index == 2)

@@ -9,54 +9,36 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gaitrisk.ingest import fit_fast
-from gaitrisk.ingest.fit_common import dev_target
-from gaitrisk.ingest.fit_fast import (
-    UNSUPPORTED_PREFIX,
-    Unsupported,
-    decode_fit_fast,
-    read_fast,
-)
-from gaitrisk.ingest.fit_fitparse import decode_fit
+from gaitrisk.ingest.fit import fast as fast_decoder
+from gaitrisk.ingest.fit import record_columns, walk
+from gaitrisk.ingest.fit.common import dev_target
+from gaitrisk.ingest.fit.errors import Unsupported
+from gaitrisk.ingest.fit.fast import UNSUPPORTED_PREFIX, decode_fit_fast, read_fast
+from gaitrisk.ingest.fit.reference import decode_fit
 
-from .conftest import FIXTURES, REAL_DATA, real_files
+from .helpers.compare import assert_same_result
+from .helpers.paths import FIXTURES, REAL_DATA, real_files
+from .helpers.reference import decode_real
 
 REAL_FIT = [r for r in real_files("fit") + real_files("corrupt") if r.endswith(".fit")]
 FIXTURE_FIT = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.glob("*/*.fit"))
-# Channels that hold whole numbers in every FIT profile we read: compared exactly.
-_EXACT = {"timestamp", "timer_segment", "heart_rate_bpm", "power_w"}
 
 
-def assert_same_result(ref, fast) -> None:
-    assert (fast.error, fast.skipped_reason, fast.partial) == (ref.error, ref.skipped_reason, ref.partial)
-    assert fast.problems == ref.problems
-    assert len(fast.activities) == len(ref.activities)
-    for a, b in zip(ref.activities, fast.activities):
-        assert (b.fmt, b.sport, b.sub_sport, b.device, b.start_time, b.leg_index, b.name) == \
-               (a.fmt, a.sport, a.sub_sport, a.device, a.start_time, a.leg_index, a.name)
-        assert b.summary == a.summary
-        assert b.laps == a.laps
-        assert list(b.samples.columns) == list(a.samples.columns)
-        for col in a.samples.columns:
-            x, y = a.samples[col], b.samples[col]
-            if col in _EXACT:
-                pd.testing.assert_series_equal(y, x, check_exact=True)
-            else:
-                np.testing.assert_allclose(y.to_numpy(float), x.to_numpy(float), rtol=1e-9, atol=0, equal_nan=True)
-
-
+@pytest.mark.slow
+@pytest.mark.realdata
 @pytest.mark.parametrize("rel", REAL_FIT or ["<absent>"])
 def test_real_file_decodes_as_fitparse_does(rel, caplog):
     if rel == "<absent>":
         pytest.skip(f"real watch files not found at {REAL_DATA}")
     data = (REAL_DATA / rel).read_bytes()
     read_fast(data, True)  # the fast path itself reads every real file (no fallback hides a gap)
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.fit_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.fit.fast"):
         fast = decode_fit_fast(data, rel)
     assert "fell back" not in caplog.text
-    assert_same_result(decode_fit(data, rel), fast)
+    assert_same_result(decode_real(rel), fast)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rel", FIXTURE_FIT or ["<absent>"])
 def test_fixture_decodes_as_fitparse_does(rel):
     if rel == "<absent>":
@@ -66,6 +48,7 @@ def test_fixture_decodes_as_fitparse_does(rel):
     assert_same_result(decode_fit(data, rel), decode_fit_fast(data, rel))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fraction", [0.3, 0.61, 0.97])
 def test_truncated_file_decodes_up_to_the_damage(fraction, real_data):
     data = (real_data / "fit/fitparse__activity-small-fenix2-run.fit").read_bytes()
@@ -75,6 +58,7 @@ def test_truncated_file_decodes_up_to_the_damage(fraction, real_data):
     assert_same_result(decode_fit(cut, "cut.fit"), fast)
 
 
+@pytest.mark.slow
 def test_developer_field_named_speed_does_not_replace_the_device_speed(real_data):
     # This Stryd file declares developer fields "Speed" and "Distance" next to the
     # watch's own speed and distance; fields are keyed by (developer index, number).
@@ -130,7 +114,7 @@ def test_without_fallback_a_refusal_is_an_error_and_a_bug_is_raised(monkeypatch,
     def broken(*_args):
         raise IndexError("simulated bug")
 
-    monkeypatch.setattr(fit_fast, "_assemble", broken)
+    monkeypatch.setattr(fast_decoder, "assemble", broken)
     data = (real_data / "fit/fitparse__garmin-fenix-5-run.fit").read_bytes()
     with pytest.raises(IndexError, match="simulated bug"):
         decode_fit_fast(data, "run.fit", fallback=False)
@@ -143,7 +127,7 @@ def test_file_the_fast_path_refuses_falls_back_to_fitparse_and_says_so(caplog):
     data = _fit_file(definition + bytes([0x00]))
     with pytest.raises(Unsupported):
         read_fast(data, True)
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.fit_fast"):
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.fit.fast"):
         fast = decode_fit_fast(data, "zero-size.fit")
     assert "fell back to fitparse for zero-size.fit" in caplog.text
     assert_same_result(decode_fit(data, "zero-size.fit"), fast)
@@ -155,8 +139,8 @@ def test_a_fast_path_bug_costs_speed_not_the_file(monkeypatch, caplog, real_data
     def broken(*_args):
         raise IndexError("simulated bug")
 
-    monkeypatch.setattr(fit_fast, "_assemble", broken)
-    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.fit_fast"):
+    monkeypatch.setattr(fast_decoder, "assemble", broken)
+    with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.fit.fast"):
         fast = decode_fit_fast(data, "run.fit")
     assert "IndexError: simulated bug" in caplog.text
     assert_same_result(decode_fit(data, "run.fit"), fast)
@@ -166,7 +150,7 @@ def test_crc_library_computes_fits_checksum(real_data):
     from fitparse.records import Crc
 
     data = (real_data / "fit/fitparse__garmin-fenix-5-run.fit").read_bytes()
-    assert fit_fast._crc16(data[:-2]) == Crc.calculate(data[:-2]) == int.from_bytes(data[-2:], "little")
+    assert walk.crc16(data[:-2]) == Crc.calculate(data[:-2]) == int.from_bytes(data[-2:], "little")
 
 
 def _messages_equal(a, b) -> None:
@@ -181,6 +165,7 @@ def _messages_equal(a, b) -> None:
         np.testing.assert_array_equal(y, x)
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize("rel", [r for r in REAL_FIT if r.startswith("fit/")] or ["<absent>"])
 def test_record_decode_one_message_at_a_time_equals_the_bulk_decode(rel, monkeypatch):
     # Record definitions with few messages are decoded in plain Python (_SMALL_RECORDS);
@@ -188,9 +173,9 @@ def test_record_decode_one_message_at_a_time_equals_the_bulk_decode(rel, monkeyp
     if rel == "<absent>":
         pytest.skip(f"real watch files not found at {REAL_DATA}")
     data = (REAL_DATA / rel).read_bytes()
-    monkeypatch.setattr(fit_fast, "_SMALL_RECORDS", 0)
+    monkeypatch.setattr(record_columns, "_SMALL_RECORDS", 0)
     bulk, bulk_error = read_fast(data, True)
-    monkeypatch.setattr(fit_fast, "_SMALL_RECORDS", 10**9)
+    monkeypatch.setattr(record_columns, "_SMALL_RECORDS", 10**9)
     small, small_error = read_fast(data, True)
     assert repr(small_error) == repr(bulk_error)
     _messages_equal(bulk, small)
@@ -221,7 +206,7 @@ def test_tiny_run_decodes_as_fitparse_does_on_either_record_path(small_records, 
     # Invalid values (NaN), scale/offset, components (enhanced speed/altitude) and a developer
     # power field, decoded one message at a time (10**9) or in bulk (0): fitparse's result both ways.
     data = _tiny_run_with_developer_power()
-    monkeypatch.setattr(fit_fast, "_SMALL_RECORDS", small_records)
+    monkeypatch.setattr(record_columns, "_SMALL_RECORDS", small_records)
     fast = decode_fit_fast(data, "tiny.fit", fallback=False)
     ref = decode_fit(data, "tiny.fit")
     assert len(ref.activities) == 1 and len(ref.activities[0].samples) == 5
@@ -229,3 +214,53 @@ def test_tiny_run_decodes_as_fitparse_does_on_either_record_path(small_records, 
     np.testing.assert_array_equal(samples["power_w"].to_numpy(float), [250, np.nan, 260, 265, 270])
     np.testing.assert_array_equal(samples["heart_rate_bpm"].to_numpy(float), [150, np.nan, 152, 153, 154])
     assert_same_result(ref, fast)
+
+
+def test_first_record_field_present_wins_and_the_next_fills_its_gaps():
+    # enhanced_speed where a record carries it, speed in its gaps; altitude's "no altitude"
+    # sentinel (-500 m) is missing, not a place below sea level.
+    from gaitrisk.ingest.fit.common import FitMessages, build_activities
+    from gaitrisk.records import DecodeResult
+
+    n = 4
+    msgs = FitMessages(file_type="activity", n_records=n, record_time=1_000_000_000.0 + np.arange(n), record_fields={
+        "enhanced_speed": np.array([3.0, np.nan, 3.2, np.nan]),
+        "speed": np.array([9.0, 3.1, 9.0, np.nan]),
+        "altitude": np.array([100.0, -500.0, 101.0, 102.0]),
+    })
+    kept = {k: v.copy() for k, v in msgs.record_fields.items()}
+    res = DecodeResult()
+    build_activities(msgs, res)
+    samples = res.activities[0].samples
+    np.testing.assert_array_equal(samples["speed_mps"].to_numpy(float), [3.0, 3.1, 3.2, np.nan])
+    np.testing.assert_array_equal(samples["altitude_m"].to_numpy(float), [100.0, np.nan, 101.0, 102.0])
+    for name, values in kept.items():  # the messages' columns are read, never written
+        np.testing.assert_array_equal(msgs.record_fields[name], values, err_msg=name)
+
+
+def test_the_same_messages_give_the_same_activities_twice():
+    # The single-leg path hands the columns (a developer column as the messages hold it) to
+    # the frame builder without a copy: a second build from the same messages must not see
+    # anything the first one changed.
+    from gaitrisk.ingest.fit.common import build_activities
+    from gaitrisk.records import DecodeResult
+
+    msgs, _ = read_fast(_tiny_run_with_developer_power(), True)
+    assert msgs.dev_columns
+    first, second = DecodeResult(), DecodeResult()
+    build_activities(msgs, first)
+    build_activities(msgs, second)
+    assert_same_result(first, second)
+
+
+def test_a_cold_definition_cache_reads_the_same_messages(real_data):
+    # Definitions are cached across files; parsing them afresh (the first file of a watch)
+    # must give the very same messages.
+    from gaitrisk.ingest.fit import definitions
+
+    data = (real_data / "fit/fitparse__garmin-fenix-5-run.fit").read_bytes()
+    warm, warm_error = read_fast(data, True)
+    definitions.clear_cache()
+    cold, cold_error = read_fast(data, True)
+    assert repr(cold_error) == repr(warm_error)
+    _messages_equal(warm, cold)

@@ -12,12 +12,14 @@ import pytest
 
 from gaitrisk import schema as S
 from gaitrisk.features.clean import clean
-from gaitrisk.ingest.fit_fast import decode_fit_fast
-from gaitrisk.ingest.fit_fitparse import decode_fit
+from gaitrisk.ingest.fit.fast import decode_fit_fast
+from gaitrisk.ingest.fit.reference import decode_fit
 from gaitrisk.ingest.frame import totals
 from gaitrisk.synth.writers import FitStream, write_fit_stream
 
-from .test_fit_fast import assert_same_result
+from .helpers.compare import assert_same_result
+
+pytestmark = pytest.mark.slow
 
 T0 = 1_600_000_000.0  # 2020-09-13, any plausible day
 SPEED = 3.0

@@ -1,4 +1,4 @@
-"""The FIT message walk in C (gaitrisk/ingest/_fitwalk.c) finds exactly the messages the Python walk finds.
+"""The FIT message walk in C (gaitrisk/ingest/fit/_fitwalk.c) finds exactly the messages the Python walk finds.
 
 The C walk is built at install where a compiler is present (setup.py, optional); where it
 is absent the decoder walks in Python and these tests skip, saying so.
@@ -13,13 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gaitrisk.ingest import fit_fast
+from gaitrisk.ingest.fit import walk as fit_walk
+from gaitrisk.ingest.fit.errors import Unsupported
+from gaitrisk.ingest.fit.fast import decode_fit_fast
 
-from .conftest import FIXTURES, REAL_DATA, real_files
+from .helpers.paths import FIXTURES, REAL_DATA, real_files
 
 needs_c = pytest.mark.skipif(
-    fit_fast._fitwalk is None,
-    reason=f"the C walk (gaitrisk.ingest._fitwalk) is not built in {fit_fast.__file__.rsplit('/', 1)[0]}: "
+    fit_walk._fitwalk is None,
+    reason=f"the C walk (gaitrisk.ingest.fit._fitwalk) is not built in {fit_walk.__file__.rsplit('/', 1)[0]}: "
            "pip install -e . builds it there (needs a C compiler and the Python headers)")
 
 REAL_FIT = [r for r in real_files("fit") + real_files("corrupt") if ".fit" in r]
@@ -33,8 +35,8 @@ def _bytes(path) -> bytes:
 
 def _walk_or_refusal(data: bytes, native: bool):
     try:
-        return fit_fast._walk(data, True, native=native)
-    except fit_fast.Unsupported as exc:  # a file the fast path hands to fitparse
+        return fit_walk.walk_messages(data, True, native=native)
+    except Unsupported as exc:  # a file the fast path hands to fitparse
         return f"Unsupported: {exc}"
 
 
@@ -55,6 +57,7 @@ def assert_same_walk(data: bytes) -> None:
 
 
 @needs_c
+@pytest.mark.realdata
 @pytest.mark.parametrize("rel", REAL_FIT or ["<absent>"])
 def test_c_walk_equals_python_walk_on_real_files(rel):
     if rel == "<absent>":
@@ -96,20 +99,20 @@ def test_output_full_returns_and_the_walk_goes_on_where_it_stopped():
     table[0x01] = 2 | 2 << 24 | 8 << 32  # local 1: 2-byte messages to read first, definition 8
     buf = bytes([0, 9, 9, 1, 9, 0, 9, 9, 0, 9, 9, 0x40, 0, 9, 9])  # stops at the definition header 0x40
     pos, defs = np.empty(2, np.int64), np.empty(2, np.int32)
-    assert fit_fast._fitwalk.scan(buf, 0, len(buf), table, pos, defs, 0) == (5, 2, 1, 1)
+    assert fit_walk._fitwalk.scan(buf, 0, len(buf), table, pos, defs, 0) == (5, 2, 1, 1)
     assert pos.tolist() == [0, 3] and defs.tolist() == [7, 8]
     pos2, defs2 = np.empty(8, np.int64), np.empty(8, np.int32)
-    assert fit_fast._fitwalk.scan(buf, 5, len(buf), table, pos2, defs2, 0) == (11, 2, 2, 0)
+    assert fit_walk._fitwalk.scan(buf, 5, len(buf), table, pos2, defs2, 0) == (11, 2, 2, 0)
     assert pos2[:2].tolist() == [5, 8]
     # ``end`` before the buffer's end, and a message that would run past the buffer
-    assert fit_fast._fitwalk.scan(buf, 0, 4, table, pos2, defs2, 0)[:2] == (5, 2)
-    assert fit_fast._fitwalk.scan(buf[:10], 5, 10, table, pos2, defs2, 0)[:2] == (8, 1)
+    assert fit_walk._fitwalk.scan(buf, 0, 4, table, pos2, defs2, 0)[:2] == (5, 2)
+    assert fit_walk._fitwalk.scan(buf[:10], 5, 10, table, pos2, defs2, 0)[:2] == (8, 1)
 
 
 @needs_c
 def test_a_walk_into_a_full_sink_grows_it(monkeypatch):
     data = _bytes(FIXTURES / FIXTURE_FIT[0])
-    monkeypatch.setattr(fit_fast._Sink, "__init__", _tiny_sink)
+    monkeypatch.setattr(fit_walk._Sink, "__init__", _tiny_sink)
     assert_same_walk(data)
 
 
@@ -127,13 +130,13 @@ def _tiny_sink(self, n_bytes: int) -> None:
 ])
 def test_bad_arguments_are_refused_not_trusted(args):
     with pytest.raises((ValueError, TypeError, BufferError)):
-        fit_fast._fitwalk.scan(*args)
+        fit_walk._fitwalk.scan(*args)
 
 
 def test_without_the_c_walk_the_decoder_walks_in_python(monkeypatch):
     data = _bytes(FIXTURES / FIXTURE_FIT[0])
-    expected = fit_fast._walk(data, True, native=False)
-    monkeypatch.setattr(fit_fast, "_fitwalk", None)
-    walk = fit_fast._walk(data, True)
+    expected = fit_walk.walk_messages(data, True, native=False)
+    monkeypatch.setattr(fit_walk, "_fitwalk", None)
+    walk = fit_walk.walk_messages(data, True)
     np.testing.assert_array_equal(walk.pos, expected.pos)
-    assert fit_fast.decode_fit_fast(data, "run.fit").activities
+    assert decode_fit_fast(data, "run.fit").activities

@@ -11,7 +11,7 @@ from gaitrisk.ingest.frame import totals
 from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.store import Store
 
-from .conftest import FIXTURES
+from .helpers.paths import FIXTURES
 
 TRUTH = json.loads((FIXTURES / "truth" / "truth.json").read_text())
 SEASON = json.loads((FIXTURES / "truth" / "season.json").read_text())

@@ -78,7 +78,7 @@ def test_session_cadence_is_time_weighted_over_smart_recording_with_zeros():
 
 
 def test_nomenclature_doc_is_generated_from_schema():
-    from .conftest import REPO
+    from .helpers.paths import REPO
 
     assert (REPO / "docs" / "nomenclature.md").read_text() == S.nomenclature_markdown()
 
@@ -126,6 +126,7 @@ def _rules_in_pandas(ts, columns, pause_gap_s):
 _secs = st.lists(st.one_of(st.integers(0, 400), st.just(-1), st.just(10**10)), max_size=30)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(_secs, st.data(), st.sampled_from([None, 5.0, 30.0]))
 def test_frame_follows_its_rules(secs, data, gap):

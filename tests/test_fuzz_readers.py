@@ -11,29 +11,15 @@ version and shares the mutators and the contract checked here.
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-REPO = Path(__file__).resolve().parents[1]
+from .helpers.fuzzing import CLEAN, fuzz
 
-
-def _load_fuzz():
-    spec = importlib.util.spec_from_file_location("gaitrisk_fuzz_script", REPO / "scripts" / "fuzz.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fuzz = _load_fuzz()
-CLEAN = {"error", "partial", "imported", "skipped"}
 # Small seeds keep fitparse fast; the campaign in scripts/fuzz.py uses bigger ones.
 # Without ../shared the seeds come from fixtures/, whose smallest FIT files are 8-10 kB.
 SEEDS = {"fit": fuzz.seeds("fit", 8_000) or fuzz.seeds("fit", 10_000)[:2], "gpx": fuzz.seeds("gpx", 40_000)[:6], "tcx": fuzz.seeds("tcx")[:2],
@@ -58,6 +44,7 @@ def _run(target: str, case) -> str:
     return outcome
 
 
+@pytest.mark.slow
 def test_seeds_are_there():
     for target, pool in SEEDS.items():
         assert pool, f"no {target} seeds"
@@ -77,6 +64,7 @@ def test_gpx_mutations_keep_the_contract(case):
     _run("gpx", case)
 
 
+@pytest.mark.slow
 @settings(BOUNDED, max_examples=25)
 @given(_cases("tcx"))
 def test_tcx_mutations_keep_the_contract(case):
@@ -100,6 +88,7 @@ _cell = st.one_of(st.text(max_size=30), st.sampled_from(
      "worsens", '"', '""', "\r", "\n", ",", ";", "\t", "\x00", "2024-02-30", "02:30"]))
 
 
+@pytest.mark.slow
 @settings(BOUNDED, max_examples=60)
 @given(st.lists(st.lists(_cell, min_size=0, max_size=12), min_size=0, max_size=8),
        st.sampled_from([",", ";", "\t"]), st.booleans())

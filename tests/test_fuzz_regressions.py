@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_fuzz_readers import CLEAN, fuzz
+from .helpers.fuzzing import CLEAN, fuzz
 
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 FILES = sorted(p for p in REGRESSIONS.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -36,10 +36,10 @@ def test_there_are_regressions_to_replay():
 
 @pytest.mark.parametrize("path", [p for p in FILES if p.name.startswith("fit")], ids=lambda p: p.name)
 def test_fit_regression_is_refused_without_fallback_and_read_as_fitparse_reads_it_with(path):
-    from gaitrisk.ingest.fit_fast import UNSUPPORTED_PREFIX, decode_fit_fast
-    from gaitrisk.ingest.fit_fitparse import decode_fit
+    from gaitrisk.ingest.fit.fast import UNSUPPORTED_PREFIX, decode_fit_fast
+    from gaitrisk.ingest.fit.reference import decode_fit
 
-    from .test_fit_fast import assert_same_result
+    from .helpers.compare import assert_same_result
 
     data = path.read_bytes()
     assert decode_fit_fast(data, path.name, fallback=False).error.startswith(UNSUPPORTED_PREFIX)

@@ -15,8 +15,8 @@ from gaitrisk.features.clean import clean
 from gaitrisk.ingest.frame import totals
 from gaitrisk.ingest.xml.gpx import decode_gpx
 
-from .conftest import real_data_or_skip
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
+from .helpers.paths import real_data_or_skip
 
 M_PER_DEG = 111_195.0
 LAT0, LON0 = 46.0, 14.5
@@ -99,6 +99,7 @@ REAL_GLITCHED = ("gpx/runpandas__session-720bf570-d855-4303-87c2-74d85429e52d.gp
                  "gpx/gpxpy__cerknicko-jezero.gpx")
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize("rel", REAL_GLITCHED)
 def test_real_glitched_gpx_stores_the_features_distance(rel):
     data = (real_data_or_skip() / rel).read_bytes()
@@ -108,6 +109,8 @@ def test_real_glitched_gpx_stores_the_features_distance(rel):
     assert totals(samples)["distance_m"] == pytest.approx(float(run.dist_m.sum()), rel=0.05)
 
 
+@pytest.mark.slow
+@pytest.mark.realdata
 def test_real_glitched_run_makes_no_load_spike(tmp_path):
     real = real_data_or_skip()
     runner = CliRunner()

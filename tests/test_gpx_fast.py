@@ -14,14 +14,17 @@ from gaitrisk.ingest.xml import gpx_fast, safe
 from gaitrisk.ingest.xml.gpx_fast import decode_gpx_fast
 from gaitrisk.ingest.xml.gpx import decode_gpx
 
-from .conftest import FIXTURES, REAL_DATA, real_files
-from .gpxgen import gpx_run
-from .test_fit_fast import assert_same_result
+from .helpers.compare import assert_same_result
+from .helpers.gpxgen import gpx_run
+from .helpers.paths import FIXTURES, REAL_DATA, real_files
+from .helpers.reference import decode_real
 
 REAL_GPX = [r for r in real_files("gpx") + real_files("corrupt") if r.endswith(".gpx")]
 FIXTURE_GPX = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.glob("*/*.gpx"))
 
 
+@pytest.mark.slow
+@pytest.mark.realdata
 @pytest.mark.parametrize("rel", REAL_GPX or ["<absent>"])
 def test_real_file_reads_as_gpxpy_does(rel, caplog):
     if rel == "<absent>":
@@ -29,7 +32,7 @@ def test_real_file_reads_as_gpxpy_does(rel, caplog):
     data = (REAL_DATA / rel).read_bytes()
     with caplog.at_level(logging.INFO, logger="gaitrisk.ingest.xml.gpx_fast"):
         fast = decode_gpx_fast(data, rel)
-    ref = decode_gpx(data, rel)
+    ref = decode_real(rel)
     # Points, times, elevations, hr/cad extensions, segments, names and problems: all equal.
     assert_same_result(ref, fast)
     if rel.startswith("gpx/"):
@@ -173,6 +176,7 @@ def _gpx_points(draw):
             f'<trkseg>{"".join(pts[:cut])}</trkseg><trkseg>{"".join(pts[cut:])}</trkseg></trk></gpx>').encode()
 
 
+@pytest.mark.slow
 @settings(derandomize=True, deadline=None, database=None, max_examples=80)
 @given(_gpx_points())
 def test_points_missing_any_child_read_as_gpxpy_does(data):

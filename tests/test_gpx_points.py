@@ -19,7 +19,7 @@ from gaitrisk.store import Store
 from gaitrisk.synth import RunSpec, generate_run
 from gaitrisk.synth.writers import write_gpx
 
-from .test_fit_fast import assert_same_result
+from .helpers.compare import assert_same_result
 
 UTC = dt.timezone.utc
 

@@ -22,7 +22,7 @@ from gaitrisk.ingest import pipeline
 from gaitrisk.ingest.sources import Limits
 from gaitrisk.ingest.xml.safe import UnsafeXmlError, parse
 
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
 
 UTC = dt.timezone.utc
 RUN = gpx_run(dt.datetime(2024, 3, 1, 7, tzinfo=UTC), minutes=3)
@@ -54,6 +54,7 @@ def _import(tmp_path, *paths, json_out=True):
     return CliRunner().invoke(cli, args)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
 @pytest.mark.parametrize("attack", list(ATTACKS))
 @pytest.mark.parametrize("fmt", ["gpx", "tcx"])
@@ -75,6 +76,7 @@ def test_hostile_xml_is_refused_with_one_line_through_import(tmp_path, fmt, atta
     assert "root:" not in res.output  # nothing of /etc/passwd
 
 
+@pytest.mark.slow
 def test_deeply_nested_xml_is_a_clean_result(tmp_path):
     deep = ('<?xml version="1.0"?><gpx version="1.1">' + "<a>" * 200_000 + "</a>" * 200_000 + "</gpx>").encode()
     (tmp_path / "deep.gpx").write_bytes(deep)
@@ -120,6 +122,7 @@ def test_zip_slip_absolute_and_symlink_members_through_import(tmp_path):
     assert not (tmp_path.parent / "escape.gpx").exists()
 
 
+@pytest.mark.slow
 def test_zip_bomb_by_ratio_and_gz_bomb_through_import(tmp_path):
     archive = tmp_path / "bomb.zip"
     archive.write_bytes(_zip([("bomb.gpx", bytes(60 << 20)), ("run.gpx", RUN)]))

@@ -20,7 +20,9 @@ from gaitrisk.model.flags import assess
 from gaitrisk.store import Store
 from gaitrisk.synth import RunSpec, generate_run, write_fit, write_gpx
 
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
+
+pytestmark = pytest.mark.slow
 
 UTC = dt.timezone.utc
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from gaitrisk.cli import cli
 from gaitrisk.store import Store
 
-from .conftest import FIXTURES
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
+from .helpers.paths import FIXTURES
 
 UTC = dt.timezone.utc
 
@@ -29,6 +29,7 @@ def _gpx(tmp_path, name, start, minutes=3, **kw):
     return path
 
 
+@pytest.mark.slow
 def test_a_2_gb_file_is_refused_before_reading(tmp_path):
     big = tmp_path / "huge.fit"
     with open(big, "wb") as f:
@@ -55,6 +56,7 @@ def test_a_10_day_recording_is_refused(tmp_path):
                                 "4-day limit for an activity (a clock error?); not imported")
 
 
+@pytest.mark.slow
 def test_a_long_ultra_is_still_imported(tmp_path):
     ultra = _gpx(tmp_path, "ultra.gpx", dt.datetime(2024, 6, 1, 5, tzinfo=UTC), minutes=30 * 60)
     res, out = _import(tmp_path, ultra)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from gaitrisk.cli import cli
 from gaitrisk.store import Store
 
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
 
 RUN_KEYS = {"id", "start_time", "distance_m", "longest_prev_30d_m", "spike_pct", "spike_tier"}
 TIERS = {"none", "small", "moderate", "large", "insufficient_history"}
@@ -41,6 +41,7 @@ def test_help_everywhere(runner):
         assert res.exit_code == 0 and "Usage:" in res.output, args
 
 
+@pytest.mark.slow
 def test_load_json_contract_spike_and_gap(runner, db, tmp_path):
     # Runs of 10 minutes at 3 m/s = 1.8 km on days 0 and 31, and 2.4 km (13.3 min) on day 35.
     day0 = dt.datetime(2024, 4, 1, 7, tzinfo=dt.timezone.utc)

@@ -256,8 +256,8 @@ def test_weekly_table_on_a_hand_made_history():
 
 # -- the runpandas history (18 real runs, Oct 2020 - Jun 2021) --------------------------------------
 @pytest.fixture(scope="module")
-def runpandas_store(tmp_path_factory, request):
-    real = request.getfixturevalue("real_data")
+def runpandas_store(tmp_path_factory, real_data):
+    real = real_data
     files = sorted((real / "gpx").glob("runpandas__session-*.gpx"))
     if len(files) != 18:
         pytest.skip(f"expected the 18 runpandas session GPX files in {real / 'gpx'}, found {len(files)}")
@@ -271,6 +271,7 @@ def runpandas_store(tmp_path_factory, request):
     store.close()
 
 
+@pytest.mark.slow
 def test_runpandas_history_spikes_and_weeks(runpandas_store):
     from gaitrisk.load.weekly import load_report
 

@@ -17,6 +17,8 @@ from gaitrisk.ingest.pipeline import better_copy, import_paths
 from gaitrisk.store import Store, codec
 from gaitrisk.synth import RunSpec, generate_run, write_fit, write_gpx
 
+pytestmark = pytest.mark.slow
+
 UTC = dt.timezone.utc
 DYNAMICS = (S.STANCE_TIME, S.STANCE_BALANCE, S.VERTICAL_OSCILLATION, S.VERTICAL_RATIO, S.STEP_LENGTH)
 

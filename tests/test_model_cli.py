@@ -19,6 +19,8 @@ from click.testing import CliRunner
 from gaitrisk.cli.main import cli
 from gaitrisk.model.dataset import FEATURE_GROUPS
 
+pytestmark = pytest.mark.slow
+
 
 def run(db, *args):
     return CliRunner().invoke(cli, ["--db", str(db), *map(str, args)])

@@ -34,6 +34,8 @@ from gaitrisk.model.estimator import GaitRiskClassifier
 from gaitrisk.model.evaluate import flag_groups, grouped_predictions, metrics
 from gaitrisk.synth.cohort import MECHANISM_GROUP
 
+pytestmark = pytest.mark.slow
+
 FOLDS = 5
 FLAGGED_SHARE = 0.2          # an athlete-day is "flagged" when its OOF risk is in the top 20 %
 MARGINS = {

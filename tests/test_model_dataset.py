@@ -10,6 +10,8 @@ import pytest
 from gaitrisk.model.dataset import FEATURES
 from gaitrisk.synth.cohort import CohortConfig, plan_cohort
 
+pytestmark = pytest.mark.slow
+
 SMALL = CohortConfig(seed=3, athletes=5, weeks=9, sample_interval_s=30)
 
 

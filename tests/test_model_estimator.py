@@ -8,6 +8,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from gaitrisk.model.estimator import GaitRiskClassifier, _sigmoid_fit
 
+pytestmark = pytest.mark.slow
+
 
 # The logistic path with calibration; "auto"/"boosting" share every code path but the head and
 # take minutes under the ~50 checks (run them by hand).

@@ -18,7 +18,9 @@ from gaitrisk.cli.demo import DEMO_ATHLETE
 from gaitrisk.cli.main import cli
 from gaitrisk.model.evaluate import metrics
 
-from .test_report_assemble import ATHLETE, build_demo_store
+from .helpers.demo_store import ATHLETE, build_demo_store
+
+pytestmark = pytest.mark.slow
 
 OSTRC_WORDS = "substantial problem (weekly OSTRC)"
 NRS_WORDS = "pain >= 3/10"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gaitrisk.model.estimator import GaitRiskClassifier
-from gaitrisk.model.persist import (TRUSTED_TYPES, ModelFileError, card_path, default_model_path, load_model,
+from gaitrisk.model.persist import (TRUSTED_TYPES, ModelFileError, card_path, default_model_path, read_model,
                                     read_card, save_model)
 
 
@@ -30,6 +30,7 @@ class Evil:
         self.payload = "x"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind, calibration", [("logistic", "sigmoid"), ("boosting", "sigmoid"),
                                                ("boosting", "isotonic"), ("logistic", None)])
 def test_round_trip_gives_the_same_predictions_and_card(tmp_path, kind, calibration):
@@ -42,7 +43,7 @@ def test_round_trip_gives_the_same_predictions_and_card(tmp_path, kind, calibrat
     path = save_model(m, {"card_version": 1, "data": {"athletes": ["a", "b"]}}, tmp_path / "g.db.model.skops")
     for p in (path, card_path(path)):
         assert stat.S_IMODE(p.stat().st_mode) == 0o600
-    back, card = load_model(path)
+    back, card = read_model(path)
     assert isinstance(back, GaitRiskClassifier) and back.selected_ == m.selected_
     np.testing.assert_allclose(back.predict_proba(X), m.predict_proba(X))
     np.testing.assert_allclose(back.contributions(X[:5], {"a": [0], "b": [1, 2]}),
@@ -56,9 +57,10 @@ def test_default_path_sits_beside_the_database(tmp_path):
     assert default_model_path(tmp_path / "x.db") == tmp_path / "x.db.model.skops"
 
 
+@pytest.mark.slow
 def test_missing_model_says_how_to_get_one(tmp_path):
     with pytest.raises(ModelFileError, match="gaitrisk model train"):
-        load_model(tmp_path / "none.skops")
+        read_model(tmp_path / "none.skops")
 
 
 def test_a_changed_model_file_is_refused(tmp_path):
@@ -67,7 +69,7 @@ def test_a_changed_model_file_is_refused(tmp_path):
                       tmp_path / "m.skops")
     path.write_bytes(path.read_bytes() + b"\0")
     with pytest.raises(ModelFileError, match="does not match its card"):
-        load_model(path)
+        read_model(path)
 
 
 def _forge(path, data: bytes) -> None:
@@ -82,13 +84,13 @@ def test_untrusted_types_and_pickles_are_refused(tmp_path):
     path = tmp_path / "m.skops"
     _forge(path, sio.dumps({"model": Evil()}))
     with pytest.raises(ModelFileError, match="untrusted types: .*Evil"):
-        load_model(path)
+        read_model(path)
     _forge(path, pickle.dumps(Evil()))
     with pytest.raises(ModelFileError, match="not a readable model file"):
-        load_model(path)
+        read_model(path)
     _forge(path, sio.dumps(np.arange(3)))   # trusted, but not a model
     with pytest.raises(ModelFileError, match="not a gaitrisk risk model"):
-        load_model(path)
+        read_model(path)
 
 
 def _saved(tmp_path):
@@ -112,7 +114,7 @@ def _peak_bytes(fn) -> int:
 
 def _refused(path, match: str) -> None:
     with pytest.raises(ModelFileError, match=match) as exc:
-        load_model(path)
+        read_model(path)
     assert "\n" not in str(exc.value) and str(path) in str(exc.value)
 
 
@@ -190,6 +192,6 @@ def test_an_oversized_card_is_refused(tmp_path):
     card = card_path(path)
     card.write_bytes(card.read_bytes() + b" " * persist.MAX_CARD_BYTES)   # still valid JSON
     with pytest.raises(ModelFileError, match="model card larger than"):
-        load_model(path)
+        read_model(path)
     with pytest.raises(ModelFileError, match="model card larger than"):
         read_card(path)

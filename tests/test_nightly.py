@@ -31,44 +31,18 @@ from gaitrisk.nightly.inbox import REASON_SUFFIX
 from gaitrisk.nightly.lock import nightly_lock
 from gaitrisk.store import Store
 
+from .helpers.nightly import drop_inbox, json_report_renderer, night_pain_csv, nightly_cohort
+
+pytestmark = pytest.mark.slow
+
 UTC = ZoneInfo("UTC")
 REPO = Path(__file__).resolve().parents[1]
-
-
-def json_report_renderer(store, athlete, *, zone, model_path=None, formats=("html", "json"), generated_at=None):
-    """Stands in for gaitrisk.nightly.analysis.render_reports (injected): what the worker's store holds.
-
-    ``model_sha256`` is read from the model the worker loaded (load_model checks it against its card).
-    """
-    from gaitrisk.model.persist import load_model
-
-    body = {"athlete": athlete, "runs": len(store.activities(athlete)), "pain": len(store.pain_entries(athlete)),
-            "model": Path(model_path).name if model_path else None,
-            "model_sha256": load_model(model_path)[1]["model_sha256"] if model_path else None}
-    return [(f"{athlete}.{fmt}", json.dumps(body) if fmt == "json" else f"<html><body>{athlete}</body></html>")
-            for fmt in formats]
 
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
     """Three athletes, 6 weeks of runs each (~50 runs, 2 pain onsets), their pain diaries and the truth."""
-    from gaitrisk.synth.cohort import CohortConfig, write_cohort
-
-    out = tmp_path_factory.mktemp("cohort")
-    truth = write_cohort(CohortConfig(seed=10, athletes=3, weeks=6, warmup_weeks=4, sample_interval_s=60), out)
-    assert sum(len(t["onsets"]) for t in truth["athletes"].values()) >= 2  # the model can be trained
-    return out, truth
-
-
-def _inbox(cohort, root: Path, *, pain: bool = True, athletes: int | None = None) -> Path:
-    """inbox/<athlete>/runs/* and inbox/<athlete>/diary.pain.csv, as a person would drop them."""
-    src, truth = cohort
-    inbox = root / "inbox"
-    for name in sorted(truth["athletes"])[:athletes]:
-        shutil.copytree(src / name / "runs", inbox / name / "runs")
-        if pain:
-            shutil.copy(src / name / "pain.csv", inbox / name / "diary.pain.csv")
-    return inbox
+    return nightly_cohort(tmp_path_factory.mktemp("cohort"))
 
 
 def _pain_rows(cohort, name: str) -> int:
@@ -101,7 +75,7 @@ def _store_state(db: Path) -> dict:
 
 def test_second_run_over_the_same_inbox_does_nothing(cohort, tmp_path):
     _, truth = cohort
-    inbox = _inbox(cohort, tmp_path)
+    inbox = drop_inbox(cohort, tmp_path)
     originals = _digests(inbox)
     first = _run(tmp_path)
     assert not first.failed and not first.nothing_new
@@ -128,7 +102,7 @@ def test_second_run_over_the_same_inbox_does_nothing(cohort, tmp_path):
     # The same inbox again (the files put back): all duplicates, archived with a ~1 suffix? No: the
     # identical bytes are already in the archive at that place, so the inbox copies are dropped.
     shutil.rmtree(inbox)
-    _inbox(cohort, tmp_path)
+    drop_inbox(cohort, tmp_path)
     again = _run(tmp_path)
     assert not again.failed
     assert sum(a.imported + a.pain_added for a in again.athletes) == 0
@@ -159,7 +133,7 @@ def test_second_run_over_the_same_inbox_does_nothing(cohort, tmp_path):
 
 def test_corrupt_files_are_quarantined_with_a_reason_and_the_rest_imported(cohort, tmp_path):
     _, truth = cohort
-    inbox = _inbox(cohort, tmp_path, pain=False, athletes=1)
+    inbox = drop_inbox(cohort, tmp_path, pain=False, athletes=1)
     name = min(truth["athletes"])
     good = min((inbox / name / "runs").iterdir())
     (inbox / name / "runs" / "broken.tcx").write_bytes(good.read_bytes()[:200])  # cut mid-XML, before any point
@@ -215,7 +189,7 @@ def test_gz_and_zip_files_are_units_of_the_inbox(cohort, tmp_path):
 
 def test_archive_is_never_overwritten(cohort, tmp_path):
     _, truth = cohort
-    inbox = _inbox(cohort, tmp_path, pain=False, athletes=1)
+    inbox = drop_inbox(cohort, tmp_path, pain=False, athletes=1)
     name = min(truth["athletes"])
     files = sorted((inbox / name / "runs").iterdir())
     taken, moved = files[0], files[1]
@@ -287,15 +261,10 @@ def test_model_is_retrained_only_when_new_pain_onsets_arrive(cohort, tmp_path):
     assert all(a.analysed for a in third.athletes)
 
 
-def _night_pain(cohort, name: str) -> str:
-    last_day = max(p.name[:10] for p in (cohort[0] / name / "runs").iterdir())
-    return f"date,score,region,side,when\n{last_day},4,lateral_hip,R,at_night\n"
-
-
 def test_fail_on_new_high_exits_once_per_new_alert(cohort, tmp_path):
     _, truth = cohort
     name = min(truth["athletes"])
-    inbox = _inbox(cohort, tmp_path, pain=False, athletes=1)
+    inbox = drop_inbox(cohort, tmp_path, pain=False, athletes=1)
     db = str(tmp_path / "g.db")
     args = ["nightly", "--db", db, "--inbox", str(inbox), "--min-age", "0", "--tz", "UTC", "--model-kind",
             "logistic", "--fail-on-new-high", "--json"]
@@ -307,7 +276,7 @@ def test_fail_on_new_high_exits_once_per_new_alert(cohort, tmp_path):
     quiet = runner.invoke(cli, args)
     assert quiet.exit_code == 0 and json.loads(quiet.output)["nothing_new"]
 
-    (inbox / name / "night.pain.csv").write_text(_night_pain(cohort, name))
+    (inbox / name / "night.pain.csv").write_text(night_pain_csv(cohort, name))
     alert = runner.invoke(cli, args)
     assert alert.exit_code == EXIT_NEW_ALERT, alert.output
     new = json.loads(alert.output)["new_alerts"]
@@ -317,7 +286,7 @@ def test_fail_on_new_high_exits_once_per_new_alert(cohort, tmp_path):
 
 
 def test_second_start_waits_or_exits_with_a_distinct_code(cohort, tmp_path):
-    inbox = _inbox(cohort, tmp_path, pain=False, athletes=1)
+    inbox = drop_inbox(cohort, tmp_path, pain=False, athletes=1)
     db = tmp_path / "g.db"
     args = ["nightly", "--db", str(db), "--inbox", str(inbox), "--min-age", "0", "--tz", "UTC"]
     runner = CliRunner()
@@ -349,7 +318,7 @@ def _cli(root: Path, *extra: str) -> list[str]:
 
 def test_two_concurrent_starts_give_a_consistent_result(cohort, tmp_path):
     _, truth = cohort
-    inbox = _inbox(cohort, tmp_path, pain=False, athletes=1)
+    inbox = drop_inbox(cohort, tmp_path, pain=False, athletes=1)
     originals = _digests(inbox)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [subprocess.Popen(_cli(tmp_path, *wait), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -371,7 +340,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 from gaitrisk.nightly import run_nightly
-from tests.test_nightly import json_report_renderer
+from tests.helpers.nightly import json_report_renderer
 root = Path(sys.argv[1])
 run_nightly(root / "g.db", root / "inbox", report_dir=root / "reports", zone=ZoneInfo("UTC"), min_age_s=0,
             model_kind="logistic", report_renderer=json_report_renderer)
@@ -407,7 +376,7 @@ def test_killed_at_random_points_then_rerun_completes_exactly_once(cohort, tmp_p
     """
     _, truth = cohort
     root = tmp_path
-    inbox = _inbox(cohort, root)
+    inbox = drop_inbox(cohort, root)
     (inbox / "readme.txt").write_text("not a watch file\n")  # one quarantined file too
     originals = _digests(inbox)
     n_files, n_runs = len(originals), sum(t["runs"] for t in truth["athletes"].values())
@@ -455,7 +424,7 @@ def test_killed_at_random_points_then_rerun_completes_exactly_once(cohort, tmp_p
 def real_run(cohort, tmp_path_factory):
     """One nightly run of one athlete with the real reports (gaitrisk.report): (root, summary)."""
     root = tmp_path_factory.mktemp("real")
-    _inbox(cohort, root, athletes=1)
+    drop_inbox(cohort, root, athletes=1)
     return root, _run(root, report_renderer=None)  # the default: render_reports (gaitrisk.report)
 
 
@@ -548,7 +517,7 @@ def test_import_and_nightly_take_workers_and_scheduler(tmp_path):
 
 
 def test_nightly_updates_the_prior_model_and_a_second_night_leaves_it_alone(cohort, tmp_path):
-    _inbox(cohort, tmp_path)
+    drop_inbox(cohort, tmp_path)
     first = _run(tmp_path, model_kind="prior")
     assert not first.failed and first.model == "trained", first.model_note
     model = tmp_path / "g.db.model.skops"
@@ -574,7 +543,7 @@ def test_nightly_updates_the_prior_model_and_a_second_night_leaves_it_alone(coho
 
 
 def test_without_pain_onsets_the_population_prior_stands_and_the_night_is_clean(cohort, tmp_path):
-    inbox = _inbox(cohort, tmp_path, pain=False)
+    inbox = drop_inbox(cohort, tmp_path, pain=False)
     db = tmp_path / "g.db"
     r = CliRunner().invoke(cli, ["nightly", "--db", str(db), "--inbox", str(inbox), "--min-age", "0",
                                  "--tz", "UTC", "--json"])
@@ -592,7 +561,7 @@ def test_without_pain_onsets_the_population_prior_stands_and_the_night_is_clean(
 def test_switching_to_the_prior_kind_retrains_once_without_new_onsets(cohort, tmp_path):
     from gaitrisk.model.persist import read_card
 
-    _inbox(cohort, tmp_path)
+    drop_inbox(cohort, tmp_path)
     assert _run(tmp_path, model_kind="logistic").model == "trained"
     card = tmp_path / "g.db.model.skops"
     assert read_card(card)["model"]["selected"] != "prior"

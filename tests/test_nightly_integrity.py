@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from click.testing import CliRunner
 
 from gaitrisk.cli.main import cli
@@ -26,12 +27,20 @@ from gaitrisk.nightly.inbox import REASON_SUFFIX
 from gaitrisk.nightly.lock import nightly_lock
 from gaitrisk.store import Store
 
-from .conftest import FIXTURES
-from .test_nightly import _inbox, _night_pain, cohort  # noqa: F401 - cohort is a fixture
+from .helpers.nightly import drop_inbox, night_pain_csv, nightly_cohort
+from .helpers.paths import FIXTURES
+
+pytestmark = pytest.mark.slow
 
 UTC = ZoneInfo("UTC")
 REPO = Path(__file__).resolve().parents[1]
 RUNS = sorted((FIXTURES / "runs").iterdir())
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    """The nightly tests' seeded cohort: three athletes, 6 weeks of runs, their pain diaries and the truth."""
+    return nightly_cohort(tmp_path_factory.mktemp("cohort"))
 
 
 def _nightly(root: Path, **kw):
@@ -72,14 +81,14 @@ cli(sys.argv[1:])
 def test_an_alert_found_by_a_run_killed_before_it_was_printed_is_delivered_next_time(cohort, tmp_path):
     _, truth = cohort
     name = min(truth["athletes"])
-    inbox = _inbox(cohort, tmp_path, pain=False, athletes=1)
+    inbox = drop_inbox(cohort, tmp_path, pain=False, athletes=1)
     args = ["nightly", "--db", str(tmp_path / "g.db"), "--inbox", str(inbox), "--min-age", "0", "--tz", "UTC",
             "--model-kind", "logistic", "--fail-on-new-high"]
     runner = CliRunner()
     first = runner.invoke(cli, [*args, "--json"])
     assert first.exit_code in (0, EXIT_NEW_ALERT), first.output
 
-    (inbox / name / "night.pain.csv").write_text(_night_pain(cohort, name))
+    (inbox / name / "night.pain.csv").write_text(night_pain_csv(cohort, name))
     killed = subprocess.run([sys.executable, "-c", _KILL_AT_DELIVERY, *args], cwd=REPO, capture_output=True,
                             text=True)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
@@ -98,9 +107,9 @@ def test_an_alert_found_by_a_run_killed_before_it_was_printed_is_delivered_next_
 def test_an_alert_stays_pending_while_delivery_fails(cohort, tmp_path):
     _, truth = cohort
     name = min(truth["athletes"])
-    _inbox(cohort, tmp_path, pain=False, athletes=1)
+    drop_inbox(cohort, tmp_path, pain=False, athletes=1)
     _nightly(tmp_path)
-    (tmp_path / "inbox" / name / "night.pain.csv").write_text(_night_pain(cohort, name))
+    (tmp_path / "inbox" / name / "night.pain.csv").write_text(night_pain_csv(cohort, name))
 
     def broken(summary):
         assert summary.new_alerts

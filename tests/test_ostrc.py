@@ -21,7 +21,7 @@ from gaitrisk.pain.ostrc import OstrcWeek, build_week
 from gaitrisk.pain.ostrc_csv import read_ostrc_csv
 from gaitrisk.store import Store
 
-from .test_report_assemble import ATHLETE, LAST_DAY, build_demo_store
+from .helpers.demo_store import ATHLETE, LAST_DAY, build_demo_store
 
 UTC = ZoneInfo("UTC")
 NOW = dt.datetime(2024, 4, 20, 8, 0, tzinfo=dt.UTC)
@@ -280,6 +280,7 @@ def pd_isna(v) -> bool:
     return bool(pd.isna(v))
 
 
+@pytest.mark.slow
 def test_reports_show_the_weekly_chart_a_line_and_the_answers(season):
     import jsonschema
 

@@ -152,6 +152,7 @@ def test_no_level_time_is_no_judgement():
 
 
 # -- through a store -----------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_through_a_store_the_fallback_then_the_own_baseline_then_a_drop(tmp_path):
     from zoneinfo import ZoneInfo
 

@@ -18,7 +18,7 @@ from gaitrisk.model.rules import rule_levels
 from gaitrisk.pain.compliance import BASELINE_MIN_LOGGED, pain_log_status
 from gaitrisk.records import PainEntry
 
-from .test_report_assemble import ATHLETE, build_demo_store
+from .helpers.demo_store import ATHLETE, build_demo_store
 
 UTC = ZoneInfo("UTC")
 
@@ -69,6 +69,7 @@ def test_one_2_of_10_after_a_week_without_entries_is_not_rising(store_with):
     assert "not enough pain log" in pain_log_status(store.pain_entries(ATHLETE), UTC, dt.date(2024, 4, 10)).summary()
 
 
+@pytest.mark.slow
 def test_the_baseline_is_the_mean_of_the_logged_days(store_with):
     # 1/10 logged on 3 of the 7 days before 04-10, nothing on the other 4: the baseline is 1, not 3/7.
     logged = [entry(d, 1) for d in ("2024-04-03", "2024-04-05", "2024-04-07")]

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import shutil
 
+import pytest
 from click.testing import CliRunner
 
 from gaitrisk.cli.main import cli
@@ -14,7 +15,9 @@ from gaitrisk.ingest.decoders import DEFAULT, FAST, REFERENCE
 from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.store import Store
 
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
+
+pytestmark = pytest.mark.slow
 
 UTC = dt.timezone.utc
 

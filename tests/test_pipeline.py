@@ -11,11 +11,12 @@ import sys
 import time
 import zipfile
 
+import pytest
 
 from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.store import Store
 
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
 
 UTC = dt.timezone.utc
 
@@ -27,6 +28,7 @@ def _season(folder, n=6, start=dt.datetime(2024, 3, 1, 7, tzinfo=UTC)):
     return folder
 
 
+@pytest.mark.slow
 def test_same_folder_twice_adds_nothing(tmp_path):
     runs = _season(tmp_path / "runs")
     with Store(tmp_path / "g.db") as st:
@@ -60,6 +62,7 @@ def test_same_run_other_format_keeps_richest_and_records_both(tmp_path, real_dat
         assert (rep2.imported, rep2.duplicates, rep2.replaced) == (0, 2, 0)
 
 
+@pytest.mark.slow
 def test_dec_2020_tcx_and_session_gpx_are_one_history(tmp_path, real_data):
     # The Dec-2020 TCX runs also appear among the session GPX files: each run once.
     with Store(tmp_path / "g.db") as st:
@@ -112,6 +115,7 @@ def test_strava_export_names_and_types(tmp_path):
     assert any("Ride" in (o.reason or "") for o in rep.outcomes)
 
 
+@pytest.mark.slow
 def test_killed_import_leaves_a_consistent_store_that_a_rerun_completes(tmp_path):
     runs = _season(tmp_path / "runs", n=40)
     db = tmp_path / "g.db"

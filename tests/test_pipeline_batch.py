@@ -16,11 +16,11 @@ import zipfile
 import pytest
 
 from gaitrisk.executor import PoolExecutor
-from gaitrisk.ingest import sources
+from gaitrisk.ingest.sources import walk
 from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.store import Store
 
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
 
 UTC = dt.timezone.utc
 OLD = time.time() - 3600  # file times older than the racy window, as in a real export folder
@@ -79,6 +79,7 @@ def _pooled(paths, store, **kw):
         pool.close()
 
 
+@pytest.mark.slow
 def test_two_workers_store_the_same_rows_as_serial(tmp_path, real_data):
     folder = _mixed(tmp_path / "in", real_data)
     with Store(tmp_path / "serial.db") as a, Store(tmp_path / "pool.db") as b:
@@ -161,8 +162,8 @@ def test_rerun_reports_unchanged_files_from_the_index_without_reading(tmp_path, 
 
         os.remove(folder / "zz-broken.gpx")  # it failed, so it is not indexed and would be read
         with monkeypatch.context() as m:
-            m.setattr(sources, "_read_local", no_reading)
-            m.setattr(sources, "_iter_top_zip", no_reading)
+            m.setattr(walk, "read_local", no_reading)
+            m.setattr(walk, "iter_top_zip", no_reading)
             cached = import_paths([str(folder)], st, "ann")
         assert cached.unread == len(list(folder.iterdir()))
         expected = [o for o in _summary(reread)[2] if not o[0].endswith("zz-broken.gpx")]

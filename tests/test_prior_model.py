@@ -101,12 +101,13 @@ def test_intervals_contain_the_point_and_widen_with_less_data():
     assert np.all(width(small) <= width(PriorRiskClassifier().from_prior()) + 1e-9)
 
 
+@pytest.mark.slow
 def test_skops_round_trip_with_the_trusted_types(tmp_path):
-    from gaitrisk.model.persist import load_model, save_model
+    from gaitrisk.model.persist import read_model, save_model
 
     m = PriorRiskClassifier().fit(*cohort(2_000, 4, {CAMBER: 0.7}))
     path = save_model(m, {"card_version": 1, "features": list(RISK_FACTORS)}, tmp_path / "m.skops")
-    loaded, card = load_model(path)
+    loaded, card = read_model(path)
     X = np.eye(N)
     assert isinstance(loaded, PriorRiskClassifier) and card["features"] == list(RISK_FACTORS)
     np.testing.assert_array_equal(loaded.predict_proba(X), m.predict_proba(X))
@@ -114,6 +115,50 @@ def test_skops_round_trip_with_the_trusted_types(tmp_path):
     assert loaded.get_params() == m.get_params()
 
 
+def test_the_prior_model_read_without_skops_predicts_exactly_as_the_estimator(tmp_path, monkeypatch):
+    """read_posterior takes the three arrays out of the archive with numpy; skops is not needed."""
+    from gaitrisk.model import persist
+
+    m = PriorRiskClassifier().fit(*cohort(2_000, 4, {CAMBER: 0.7}))
+    path = persist.save_model(m, {"card_version": 1, "features": list(RISK_FACTORS)}, tmp_path / "m.skops")
+    monkeypatch.setattr(persist, "read_model", lambda *_: pytest.fail("fell back to skops"))
+    posterior, card = persist.read_posterior(path)
+    X = np.r_[np.eye(N), np.ones((1, N)), np.zeros((1, N))]
+    assert card["features"] == list(RISK_FACTORS)
+    np.testing.assert_array_equal(posterior.probability(X), m.predict_proba(X)[:, 1])
+    for ours, theirs in zip(posterior.interval(X), m.predict_interval(X)):
+        np.testing.assert_array_equal(ours, theirs)
+    for ours, theirs in zip(posterior.hazard_ratios(), m.hazard_ratios()):
+        np.testing.assert_array_equal(ours, theirs)
+    assert posterior.baseline_probability() == m.baseline_probability()
+
+
+def test_the_population_prior_without_a_model_is_the_unfitted_estimators(tmp_path):
+    from gaitrisk.model.posterior import Posterior
+
+    X = np.r_[np.eye(N), np.ones((1, N))]
+    prior, m = Posterior.from_prior(), PriorRiskClassifier().from_prior()
+    np.testing.assert_array_equal(prior.probability(X), m.predict_proba(X)[:, 1])
+    np.testing.assert_array_equal(prior.interval(X)[0], m.predict_interval(X)[0])
+
+
+def test_a_model_archive_of_another_kind_goes_through_skops_and_its_checks(tmp_path):
+    from gaitrisk.model.estimator import GaitRiskClassifier
+    from gaitrisk.model.persist import ModelFileError, read_posterior, save_model
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] > 0).astype(int)
+    other = save_model(GaitRiskClassifier(model="logistic").fit(X, y, groups=np.repeat(np.arange(10), 20)),
+                       {"card_version": 1}, tmp_path / "other.skops")
+    assert read_posterior(other)[0] is None
+    changed = save_model(PriorRiskClassifier().from_prior(), {"card_version": 1}, tmp_path / "changed.skops")
+    changed.write_bytes(changed.read_bytes() + b"x")
+    with pytest.raises(ModelFileError, match="does not match its card"):
+        read_posterior(changed)
+
+
+@pytest.mark.slow
 def test_unlogged_pain_is_unknown_and_left_out_of_training(tmp_path):
     """A day is labelled only when some pain entry lies in the 14 days up to it or in its horizon."""
     import datetime as dt

@@ -16,8 +16,10 @@ from click.testing import CliRunner
 from gaitrisk.cli import cli
 from gaitrisk.store import Store
 
-from .conftest import FIXTURES
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
+from .helpers.paths import FIXTURES
+
+pytestmark = pytest.mark.slow
 
 N_RUNS = sum("duplicate_of" not in t for t in json.loads((FIXTURES / "truth" / "season.json").read_text()).values())
 UTC = dt.timezone.utc

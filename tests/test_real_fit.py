@@ -12,7 +12,10 @@ import pytest
 
 from gaitrisk.ingest.frame import totals
 
-from .conftest import decode_real, real_files
+from .helpers.paths import real_files
+from .helpers.reference import decode_real, decode_real_fast
+
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 FIT_FILES = real_files("fit")
 
@@ -46,7 +49,7 @@ def test_every_fit_file_reads_without_error(rel):
 
 def _pairs():
     for rel in FIT_FILES:
-        res = decode_real(rel)
+        res = decode_real_fast(rel)
         for act in res.activities:
             if act.summary is not None:
                 yield pytest.param(rel, act.leg_index, id=f"{rel.split('/')[-1]}#{act.leg_index}")

@@ -6,7 +6,10 @@ import pytest
 
 from gaitrisk.ingest.frame import totals
 
-from .conftest import decode_real, manifest, real_files
+from .helpers.paths import manifest, real_files
+from .helpers.reference import decode_real
+
+pytestmark = pytest.mark.realdata
 
 XML_FILES = real_files("gpx") + real_files("tcx")
 
@@ -28,7 +31,7 @@ def test_gpx_points_match_gpxpy(rel):
 
     from gaitrisk.ingest.xml.safe import clean_prefix
 
-    from .conftest import REAL_DATA
+    from .helpers.paths import REAL_DATA
 
     gpx = gpxpy.parse(clean_prefix((REAL_DATA / rel).read_bytes())[0].decode())
     timed = [p for t in gpx.tracks for s in t.segments for p in s.points if p.time is not None]
@@ -95,6 +98,7 @@ CORRUPT_EXPECTED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CORRUPT_EXPECTED))
 def test_corrupt_file_outcome(name, real_data):
     outcome, n = CORRUPT_EXPECTED[name]

@@ -21,30 +21,11 @@ import pytest
 
 from gaitrisk.report import PRIVACY_ZONE_M, build_athlete_report
 
-from .conftest import FIXTURES
+from .helpers.demo_store import ATHLETE, LAST_DAY, build_demo_store
+from .helpers.paths import FIXTURES
 
 UTC = ZoneInfo("UTC")
-ATHLETE = "demo"
 SEASON = json.loads((FIXTURES / "truth" / "season.json").read_text())
-LAST_DAY = dt.date(2024, 4, 19)   # the last run before the season's watch gap
-FIRST_WEEKS = sorted(p for p in (FIXTURES / "runs").iterdir() if p.name[:10] <= LAST_DAY.isoformat())
-
-
-def build_demo_store(folder: Path) -> Path:
-    """Import the season's first three weeks and their pain log into ``folder/demo.db`` (as ``gaitrisk demo`` does)."""
-    from gaitrisk.features.compute import compute_and_store_features
-    from gaitrisk.ingest.pipeline import import_paths
-    from gaitrisk.pain.csvio import read_pain_csv
-    from gaitrisk.store import Store
-
-    db = folder / "demo.db"
-    with Store(db) as store:
-        import_paths([str(p) for p in FIRST_WEEKS], store, ATHLETE)
-        compute_and_store_features(store, ATHLETE)
-        parsed = read_pain_csv((FIXTURES / "pain" / "demo_pain.csv").read_bytes(), ATHLETE, UTC)
-        assert not parsed.fatal and not parsed.errors
-        store.add_pain_entries([e for _, e in parsed.entries if e.time_utc.date() <= LAST_DAY])
-    return db
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +167,7 @@ def test_cadence_without_ten_earlier_level_runs_is_against_the_population_fallba
         assert t.cadence_residual_pct == pytest.approx(float(np.average(resid, weights=w)), abs=0.3)
 
 
+@pytest.mark.slow
 def test_routes_only_with_maps_and_trimmed(store):
     assert build_athlete_report(store, ATHLETE, UTC, today=LAST_DAY).routes is None
     rep = build_athlete_report(store, ATHLETE, UTC, today=LAST_DAY, with_maps=True)

@@ -15,7 +15,7 @@ from gaitrisk.cli.main import cli
 from gaitrisk.report import write_report_files
 from gaitrisk.store import Store
 
-from .test_report_assemble import ATHLETE, LAST_DAY, build_demo_store
+from .helpers.demo_store import ATHLETE, LAST_DAY, build_demo_store
 
 UTC = ZoneInfo("UTC")
 
@@ -36,6 +36,7 @@ def test_help():
         assert opt in res.output
 
 
+@pytest.mark.slow
 def test_text_report_sections_in_order_without_colour(db):
     res = run(db, "--athlete", ATHLETE, "--until", LAST_DAY)
     assert res.exit_code == 0, res.output
@@ -82,6 +83,7 @@ def test_bad_input_is_one_line(db, tmp_path):
     assert res.exit_code == 1 and "no athlete with runs" in res.output
 
 
+@pytest.mark.slow
 def test_write_report_files_atomic_and_private(db, tmp_path):
     from gaitrisk.store import Store
 
@@ -120,11 +122,12 @@ def test_names_that_sanitise_alike_get_their_own_file_names():
     assert len(safe_file_stem("ü" * 300).encode()) < 255 - len(".html.xxxxxxxx.tmp") - 1
 
 
+@pytest.mark.slow
 def test_two_athletes_whose_names_sanitise_alike_do_not_share_a_report_file(tmp_path):
     from gaitrisk.ingest.pipeline import import_paths
     from gaitrisk.store import Store
 
-    from .conftest import FIXTURES
+    from .helpers.paths import FIXTURES
 
     runs = sorted(str(p) for p in (FIXTURES / "runs").iterdir())
     target = tmp_path / "reports"

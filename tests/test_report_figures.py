@@ -21,7 +21,9 @@ import pytest
 from gaitrisk.report import build_athlete_report, render
 from gaitrisk.report.plots import camber_plot, gct_balance_plot, plots_for
 
-from .test_report_assemble import ATHLETE, LAST_DAY, build_demo_store
+from .helpers.demo_store import ATHLETE, LAST_DAY, build_demo_store
+
+pytestmark = pytest.mark.slow
 
 UTC = ZoneInfo("UTC")
 GENERATED = dt.datetime(2024, 4, 20, 6, 0, tzinfo=dt.UTC)
@@ -192,6 +194,7 @@ class _Dom(HTMLParser):
             self.captions[self._figure] = self.captions.get(self._figure, "") + data
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package: chromium)")
 def test_demo_report_in_headless_chromium(demo, tmp_path):
     page = tmp_path / "demo.html"

@@ -19,7 +19,9 @@ import pytest
 from gaitrisk.report import build_athlete_report, render
 from gaitrisk.report.plots import PLOT_KEYS
 
-from .test_report_assemble import ATHLETE, LAST_DAY, build_demo_store
+from .helpers.demo_store import ATHLETE, LAST_DAY, build_demo_store
+
+pytestmark = pytest.mark.slow
 
 UTC = ZoneInfo("UTC")
 GENERATED = dt.datetime(2024, 4, 20, 6, 0, tzinfo=dt.UTC)
@@ -122,6 +124,7 @@ def _console(stderr: str) -> list[str]:
     return [ln for ln in stderr.splitlines() if ":CONSOLE" in ln]
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package: chromium)")
 def test_headless_chromium_renders_every_plot_without_console_errors(pages, tmp_path):
     # The console check must be able to fail: a page with an error is caught.

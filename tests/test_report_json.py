@@ -13,7 +13,7 @@ import pytest
 from gaitrisk.report import build_athlete_report, render
 from gaitrisk.report.jsonout import SCHEMA_VERSION, schema
 
-from .test_report_assemble import ATHLETE, LAST_DAY, build_demo_store
+from .helpers.demo_store import ATHLETE, LAST_DAY, build_demo_store
 
 UTC = ZoneInfo("UTC")
 GENERATED = dt.datetime(2024, 4, 20, 6, 0, tzinfo=dt.UTC)

@@ -22,6 +22,8 @@ from gaitrisk.report.jsonout import schema
 from gaitrisk.store import Store
 from gaitrisk.synth.cohort import CohortConfig, write_cohort
 
+pytestmark = pytest.mark.slow
+
 ATHLETE = "newbie"
 RISK_LINE = re.compile(r"risk of a hip/lateral-knee pain onset in the next 7 days: [\d.]+ % "
                        r"\([\d.]+ %–[\d.]+ %\); typical for your running: [\d.]+ %")

@@ -17,13 +17,13 @@ import pytest
 
 from gaitrisk import schema as S
 from gaitrisk.report import build_athlete_report, render
-from gaitrisk.report import fmt as F
+from gaitrisk.report import wording as F
 from gaitrisk.report.assemble import camber_basis
 from gaitrisk.report.jsonout import report_json, schema
 from gaitrisk.report.runsamples import run_samples
 
-from .test_report_assemble import ATHLETE, LAST_DAY
-from .test_unjudged import DAY0, _store
+from .helpers.demo_store import ATHLETE, LAST_DAY
+from .helpers.runs_store import DAY0, daily_runs_store
 
 UTC = ZoneInfo("UTC")
 GENERATED = dt.datetime(2024, 4, 20, 6, 0, tzinfo=dt.UTC)
@@ -43,7 +43,7 @@ def demo(demo_db):
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    from .test_report_assemble import build_demo_store
+    from .helpers.demo_store import build_demo_store
 
     return build_demo_store(tmp_path_factory.mktemp("runs"))
 
@@ -97,8 +97,9 @@ def test_text_and_markdown_show_the_table_with_the_gct_source(demo):
     assert re.search(r"Fri 19 Apr\s+7\.2\s+40:00\s+5:33\s+166\s+266 measured\s+25\s+-", text)
 
 
+@pytest.mark.slow
 def test_text_shows_the_last_10_runs_json_and_html_all(tmp_path):
-    with _store(tmp_path, {d: 5.0 for d in range(40)}) as st:
+    with daily_runs_store(tmp_path, {d: 5.0 for d in range(40)}) as st:
         rep = build_athlete_report(st, "ann", UTC, today=DAY0 + dt.timedelta(days=39))
     assert len(rep.runs) > F.RUNS_SHOWN
     text = render([rep], "text", generated_at=GENERATED)
@@ -112,10 +113,11 @@ def test_text_shows_the_last_10_runs_json_and_html_all(tmp_path):
     assert len(report_json([rep], GENERATED)["athletes"][0]["runs"]) == len(rep.runs)
 
 
+@pytest.mark.slow
 def test_the_run_that_spiked_carries_the_flag(tmp_path):
     # 5 km a day for 35 days, then 7 km (+40 % over the 30-day longest run), then 5 km again.
     runs = {d: 5.0 for d in range(35)} | {35: 7.0, 36: 5.0}
-    with _store(tmp_path, runs) as st:
+    with daily_runs_store(tmp_path, runs) as st:
         rep = build_athlete_report(st, "ann", UTC, today=DAY0 + dt.timedelta(days=36))
     assert [f.code for f in rep.flags] == ["session_spike"]
     raised = {r.day: r.flags for r in rep.runs if r.flags}
@@ -131,7 +133,7 @@ def test_the_run_that_spiked_carries_the_flag(tmp_path):
 def test_return_from_break_belongs_to_the_run_that_raised_it(tmp_path):
     # 10 km runs for 5 weeks, 30 days off, then 6 km (60 % of the pre-break longest) and 3 km.
     runs = {d: 10.0 for d in range(0, 35, 2)} | {64: 6.0, 66: 3.0}
-    with _store(tmp_path, runs) as st:
+    with daily_runs_store(tmp_path, runs) as st:
         rep = build_athlete_report(st, "ann", UTC, today=DAY0 + dt.timedelta(days=66),
                                    since=DAY0 + dt.timedelta(days=60))
     assert "return_from_break" in {f.code for f in rep.flags}
@@ -184,9 +186,10 @@ def test_the_latest_run_chart_reads_the_stored_samples(demo):
     assert "samples" not in doc["athletes"][0]          # the chart's samples stay out of the JSON contract
 
 
+@pytest.mark.slow
 def test_a_period_without_runs_says_so(tmp_path):
     # Runs on days 0-9, pain logged on day 30: the last week of the report holds no run.
-    with _store(tmp_path, {d: 5.0 for d in range(10)}, pain_days=(30,)) as st:
+    with daily_runs_store(tmp_path, {d: 5.0 for d in range(10)}, pain_days=(30,)) as st:
         rep = build_athlete_report(st, "ann", UTC, today=DAY0 + dt.timedelta(days=30),
                                    since=DAY0 + dt.timedelta(days=25))
     assert rep.runs == () and rep.samples is None

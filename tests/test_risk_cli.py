@@ -14,6 +14,8 @@ from gaitrisk.cli.main import cli
 from gaitrisk.model.factors import RISK_FACTORS
 from gaitrisk.synth.cohort import CohortConfig, write_cohort
 
+pytestmark = pytest.mark.slow
+
 DAY_KEYS = {"date", "probability", "low", "high", "contributors"}
 CONTRIBUTOR_KEYS = {"factor", "value", "hazard_ratio", "low", "high", "evidence"}
 EVIDENCE_KEYS = {"grade", "source", "effect", "threshold_origin"}

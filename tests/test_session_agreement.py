@@ -13,7 +13,10 @@ import pytest
 
 from gaitrisk.ingest.frame import totals
 
-from .conftest import decode_real, real_files
+from .helpers.paths import real_files
+from .helpers.reference import decode_real, decode_real_fast
+
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 FIT_FILES = real_files("fit")
 REL_TOL = 0.005
@@ -48,7 +51,7 @@ EXCEPTIONS: dict[tuple[str, int, str], tuple[str, bool]] = {
 
 def _legs():
     for rel in FIT_FILES:
-        for act in decode_real(rel).activities:
+        for act in decode_real_fast(rel).activities:
             if act.summary is not None:
                 yield rel, act.leg_index
 

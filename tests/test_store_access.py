@@ -17,7 +17,9 @@ from click.testing import CliRunner
 from gaitrisk.cli import cli
 from gaitrisk.store import Store
 
-from .conftest import FIXTURES
+from .helpers.paths import FIXTURES
+
+pytestmark = pytest.mark.slow
 
 PAIN = ["--score", "3", "--region", "foot", "--side", "L", "--when", "at_rest", "--tz", "UTC"]
 

@@ -12,7 +12,7 @@ from gaitrisk.cli.main import cli
 from gaitrisk.ingest.pipeline import import_paths
 from gaitrisk.store import Store
 
-from .gpxgen import gpx_run
+from .helpers.gpxgen import gpx_run
 
 UTC = dt.timezone.utc
 

@@ -220,6 +220,7 @@ def _fit_messages(path: Path) -> dict[str, list[dict]]:
     return out
 
 
+@pytest.mark.slow
 def test_fit_reads_back_with_fitparse(rich: SyntheticRun, tmp_path: Path) -> None:
     msgs = _fit_messages(write_fit(rich, tmp_path / "rich.fit"))
     df, t = rich.samples, rich.truth
@@ -270,6 +271,7 @@ def test_fit_reads_back_with_fitparse(rich: SyntheticRun, tmp_path: Path) -> Non
     assert msgs["activity"][0]["num_sessions"] == 1
 
 
+@pytest.mark.slow
 def test_fit_without_dynamics_and_cycling(tmp_path: Path) -> None:
     run = generate_run(RunSpec(seed=11, distance_m=3000, speed_mps=8.0, include_dynamics=False))
     msgs = _fit_messages(write_fit(run, tmp_path / "ride.fit", sport="cycling"))
@@ -354,6 +356,7 @@ def test_tcx_reads_back_with_defusedxml(rich: SyntheticRun, tmp_path: Path) -> N
 
 # --- the committed fixtures -------------------------------------------------------------
 
+@pytest.mark.slow
 def test_committed_fixtures_match_the_generator(tmp_path: Path) -> None:
     """Regenerate into tmp_path: the committed fixtures/ must be byte-identical."""
     subprocess.run([sys.executable, str(REPO / "scripts" / "make_fixtures.py"), "--out", str(tmp_path)],

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from gaitrisk.cli.main import cli
 from gaitrisk.textsafe import markdown_inline, plain
 
-from .gpxgen import gpx_run
-from .test_report_assemble import ATHLETE, LAST_DAY, build_demo_store
+from .helpers.demo_store import ATHLETE, LAST_DAY, build_demo_store
+from .helpers.gpxgen import gpx_run
 
 CLEAR = "\x1b[2J"
 OSC8 = "\x1b]8;;https://evil.example/\x1b\\click me\x1b]8;;\x1b\\"
@@ -104,6 +104,7 @@ def test_markdown_report_escapes_html_and_links(db):
         assert note in cells
 
 
+@pytest.mark.slow
 def test_html_report_escapes_and_drops_control(db):
     res = _run(db, "report", "--athlete", ATHLETE, "--until", LAST_DAY.isoformat(), "--tz", "UTC",
                "--format", "html")

@@ -181,6 +181,7 @@ def test_oracle_7d_an_onset_in_the_window_does_not_raise_its_own_prediction():
     assert np.isnan(got[5:]).all()
 
 
+@pytest.mark.slow
 def test_bootstrap_interval_of_a_separable_case_is_degenerate():
     groups = np.repeat(np.arange(40), 10)
     y = np.tile([0, 0, 0, 0, 0, 0, 0, 1, 1, 1], 40)
@@ -189,6 +190,7 @@ def test_bootstrap_interval_of_a_separable_case_is_degenerate():
     assert (est.value, est.low, est.high) == (1.0, 1.0, 1.0)
 
 
+@pytest.mark.slow
 def test_bootstrap_interval_of_a_random_predictor_covers_one_half():
     rng = np.random.default_rng(0)
     groups = np.repeat(np.arange(300), 40)
@@ -211,6 +213,7 @@ def test_calibration_of_true_probabilities_is_intercept_0_slope_1():
     assert b < 0.95
 
 
+@pytest.mark.slow
 def test_validate_model_quick_runs_end_to_end(tmp_path):
     out = tmp_path / "tables.md"
     done = subprocess.run([sys.executable, str(SCRIPTS / "validate_model.py"), "--quick", "--seed", "2",

@@ -25,6 +25,7 @@ def _copy(demo_db: Path, tmp_path: Path) -> Path:
     return db
 
 
+@pytest.mark.slow
 def test_nightly_html_report_is_the_report_commands(demo_db, tmp_path):
     """The nightly's HTML report draws the latest run from its samples, as ``report --format html`` does."""
     db = _copy(demo_db, tmp_path)
@@ -41,6 +42,7 @@ def test_nightly_html_report_is_the_report_commands(demo_db, tmp_path):
     assert html.count("Latest run") == 1
 
 
+@pytest.mark.slow
 def test_missing_samples_are_said_in_words_not_as_an_exception_repr(demo_db, tmp_path, caplog):
     from gaitrisk.report import build_athlete_report
     from gaitrisk.store import Store
@@ -115,6 +117,7 @@ def test_model_info_on_a_file_that_is_no_model(tmp_path):
     assert "no trained model" not in res.output
 
 
+@pytest.mark.slow
 def test_export_and_delete_count_every_kind_in_plain_words(demo_db, tmp_path):
     from gaitrisk.store import Store
 
@@ -146,7 +149,7 @@ def test_demo_help_says_what_the_pain_log_covers():
     import csv
     import datetime as dt
 
-    from .conftest import FIXTURES
+    from .helpers.paths import FIXTURES
 
     with (FIXTURES / "pain" / "demo_pain.csv").open() as f:
         days = [dt.date.fromisoformat(r["date"]) for r in csv.DictReader(f)]

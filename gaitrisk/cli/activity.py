@@ -12,14 +12,15 @@ import sys
 
 import click
 
-from .main import _pass_db, cli, name_store
+from .app import name_store, pass_db
+from .outcomes import recompute
 
 # --sport choices -> (sport, sub_sport) as the readers store them (gaitrisk.ingest.sports).
 SPORTS = {"run": ("running", None), "trail": ("running", "trail"), "treadmill": ("running", "treadmill"),
           "walk": ("walking", None), "ride": ("cycling", None)}
 
 
-@cli.group("activity")
+@click.group("activity")
 def activity_group() -> None:
     """Manage one activity: exclude or include it, correct its sport, delete it.
 
@@ -36,17 +37,6 @@ def _one(store, activity_id: str):
     if len(found) > 1:
         raise click.ClickException(f"id {activity_id!r} is ambiguous ({len(found)} activities); give more characters")
     return found[0]
-
-
-def recompute(store, athlete: str) -> int:
-    """Compute the athlete's stale feature records; how many were computed (failures on stderr)."""
-    from ..features.compute import compute_and_store_features
-    from ..textsafe import plain
-
-    report = compute_and_store_features(store, athlete)
-    for f in report.failed:
-        click.echo(plain(f"  features not computed for {f['activity_id']}: {f['reason']}"), err=True)
-    return report.computed
 
 
 def _review(obj, activity_id: str, status: str, reason: str) -> None:
@@ -70,7 +60,7 @@ def _review(obj, activity_id: str, status: str, reason: str) -> None:
 @activity_group.command("exclude")
 @click.argument("activity_id")
 @click.option("--reason", default="excluded by the user", show_default=True, help="Why (shown with the activity).")
-@_pass_db
+@pass_db
 def activity_exclude(obj, activity_id: str, reason: str) -> None:
     """Keep one activity out of baselines, thresholds and load (it stays stored)."""
     _review(obj, activity_id, "excluded", reason)
@@ -78,7 +68,7 @@ def activity_exclude(obj, activity_id: str, reason: str) -> None:
 
 @activity_group.command("include")
 @click.argument("activity_id")
-@_pass_db
+@pass_db
 def activity_include(obj, activity_id: str) -> None:
     """Count one activity as a run: confirms a "not a run?" activity, undoes an exclude."""
     _review(obj, activity_id, "included", "confirmed by the user")
@@ -91,7 +81,7 @@ def activity_include(obj, activity_id: str) -> None:
 @click.option("--road-side", type=click.Choice(["left", "right", "mixed"]), default=None,
               help="The side of the road you kept to on this run, seen in your direction of running "
                    "(mixed: no one side).  Camber exposure from it counts as observed.")
-@_pass_db
+@pass_db
 def activity_set(obj, activity_id: str, sport: str | None, road_side: str | None) -> None:
     """Correct one activity's sport (trail and treadmill set its surface), or declare the road side of one run."""
     if sport is None and road_side is None:
@@ -112,7 +102,7 @@ def activity_set(obj, activity_id: str, sport: str | None, road_side: str | None
 @activity_group.command("delete")
 @click.argument("activity_id")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@_pass_db
+@pass_db
 def activity_delete(obj, activity_id: str, yes: bool) -> None:
     """Delete one activity and its samples from the store (importing its file again stores it again)."""
     with obj.store() as store:

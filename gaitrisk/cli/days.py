@@ -53,29 +53,3 @@ def data_days(store, athlete: str, zone: ZoneInfo, today: dt.date | None = None)
         raise click.ClickException(no_runs_message(athlete, store.path))
     today = today or dt.datetime.now(zone).date()
     return DataDays(athlete, *days, today)
-
-
-def zone_of(tz: str | None) -> ZoneInfo:
-    """The ``--tz`` option's zone (default: $TZ or this machine's), or one line naming the bad value."""
-    from ..times import TimeZoneError, resolve_zone
-
-    try:
-        return resolve_zone(tz)
-    except TimeZoneError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-def option_day(value: str | None, what: str) -> dt.date | None:
-    """A date option's day; refused when no data can fall on it (a typo'd year would overflow later)."""
-    from ..pain.model import parse_date
-    from ..plausible import day_problem
-
-    if value is None:
-        return None
-    try:
-        day = parse_date(value)
-    except ValueError as exc:
-        raise click.ClickException(f"{what}: {exc}") from exc
-    if (why := day_problem(day)) is not None:
-        raise click.ClickException(f"{what}: {why}")
-    return day

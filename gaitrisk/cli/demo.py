@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .main import (cli, print_feature_problems, print_import_summary, command_quiet_option, command_verbose_option,
-                   set_log_level)
+from .app import command_quiet_option, command_verbose_option, set_log_level
+from .outcomes import print_feature_problems, print_import_summary
 
 if TYPE_CHECKING:
     from ..records import DataGap
@@ -48,7 +48,7 @@ def read_demo_gaps(path: Path) -> list[DataGap]:
         raise click.ClickException(f"{path.name}: {exc}") from None
 
 
-@cli.command("demo")
+@click.command("demo")
 @click.option("--keep", type=click.Path(file_okay=False), default=None,
               help="Keep the demo store (and model) in this folder instead of a throw-away one.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,

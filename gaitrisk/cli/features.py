@@ -11,10 +11,11 @@ import sys
 
 import click
 
-from .main import _pass_db, athlete_name, cli, make_executor, name_store, scheduler_option, workers_option
+from .app import athlete_name, make_executor, name_store, pass_db, scheduler_option, workers_option
+from .outcomes import recompute
 
 
-@cli.group("athlete")
+@click.group("athlete")
 def athlete_group() -> None:
     """Athlete profile: height, leg length, mass, birth year, driving side, road-side habit.
 
@@ -41,13 +42,12 @@ def athlete_group() -> None:
 @click.option("--hr-threshold", type=float, default=None, help="Threshold heart rate, beats/min.")
 @click.option("--threshold-pace", callback=lambda _c, _p, v: pace_mps(v), default=None, metavar="M:SS",
               help="Threshold pace per km (the pace zones' reference; unset: the best 20 min of the data).")
-@_pass_db
+@pass_db
 def athlete_set(obj, athlete: str, height_cm, leg_length_cm, mass_kg, birth_year, driving_side, road_side,
                 hr_max, hr_threshold, threshold_pace) -> None:
     """Set profile values (only those given change).  The athlete's feature records are
     computed again under the new profile."""
     from ..features.profile import PLAUSIBLE, AthleteProfile
-    from .activity import recompute
 
     given = {"height_m": height_cm, "leg_length_m": leg_length_cm, "mass_kg": mass_kg, "hr_max_bpm": hr_max,
              "hr_threshold_bpm": hr_threshold}
@@ -117,7 +117,7 @@ def pace_mps(value: str | None) -> float | None:
 @athlete_group.command("show")
 @click.option("--athlete", callback=athlete_name, default="me", show_default=True, help="Whose profile.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: the stored values, the resolved ones and notes.")
-@_pass_db
+@pass_db
 def athlete_show(obj, athlete: str, as_json: bool) -> None:
     """Show the profile, the values features will use and which defaults fill the gaps."""
     from ..features.profile import AthleteProfile, resolve
@@ -171,7 +171,7 @@ def _fmt(v, spec: str = ".1f") -> str:
     return str(v)
 
 
-@cli.command("features")
+@click.command("features")
 @click.argument("activity_id", required=False)
 @click.option("--update", is_flag=True, help="Compute features for runs that have none or stale ones.")
 @click.option("--force", is_flag=True, help="With --update: recompute every run.")
@@ -179,7 +179,7 @@ def _fmt(v, spec: str = ".1f") -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the feature record; a stable contract).")
 @workers_option
 @scheduler_option
-@_pass_db
+@pass_db
 def features_cmd(obj, activity_id: str | None, update: bool, force: bool, athlete: str | None, as_json: bool,
                  workers: int, scheduler: str | None) -> None:
     """Per-run gait, terrain, camber and intensity features.

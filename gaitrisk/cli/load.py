@@ -11,18 +11,13 @@ import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
-from .days import option_day, zone_of
-from .main import Context, _pass_db, athlete_name, cli, name_store
+from .app import (DATE, Context, athlete_name, json_option, log_athlete_option, name_store, pass_db, tz_given_option,
+                  tz_option)
 
-athlete_option = click.option("--athlete", callback=athlete_name, default="me", show_default=True,
-                              help="Whose log this is.")
-tz_option = click.option(
-    "--tz", default=None, metavar="ZONE",
-    help="IANA time zone whose calendar days count, e.g. Europe/Berlin (default: $TZ or this machine's zone).")
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (a stable contract).")
 # Ids are store-wide: on a command naming one, --athlete only checks whose it is.
 owner_option = click.option("--athlete", callback=athlete_name, default=None,
                             help="Whose entry it must be (default: whoever's it is).")
@@ -44,15 +39,15 @@ def _owner(store, what: str, table: str, row_id: int, athlete: str | None) -> st
 
 
 # -- load ------------------------------------------------------------------------
-@cli.command("load")
-@athlete_option
+@click.command("load")
+@log_athlete_option
 @click.option("--weeks", type=click.IntRange(1, 520), default=12, show_default=True, help="How many weeks to show.")
-@click.option("--until", default=None, metavar="YYYY-MM-DD",
+@click.option("--until", type=DATE, default=None, metavar="YYYY-MM-DD",
               help="Last day of the table (default: the athlete's last day with a run or a pain entry).")
 @tz_option
 @json_option
-@_pass_db
-def load_cmd(obj: Context, athlete: str, weeks: int, until: str | None, tz: str | None, as_json: bool) -> None:
+@pass_db
+def load_cmd(obj: Context, athlete: str, weeks: int, until: dt.date | None, zone: ZoneInfo, as_json: bool) -> None:
     """Weekly training load: distance, change, longest run, spikes, ACWR, monotony, pain.
 
     Weeks are the 7-day blocks ending on --until (by default the last day with
@@ -68,11 +63,9 @@ def load_cmd(obj: Context, athlete: str, weeks: int, until: str | None, tz: str 
     from ..load.weekly import load_report
     from .days import data_days
 
-    zone = zone_of(tz)
-    last = option_day(until, "--until")
     with obj.reader() as store:
         days = data_days(store, athlete, zone)
-        report = load_report(store, athlete, zone, days.end(last), weeks)
+        report = load_report(store, athlete, zone, days.end(until), weeks)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
         return
@@ -134,7 +127,7 @@ _WHEN_HELP = "during_run, after_run, next_morning, at_rest, at_night"
 _BEHAVIOUR_HELP = "how it behaves during a run: warms_up, constant, worsens"
 
 
-@cli.group("pain")
+@click.group("pain")
 def pain_group() -> None:
     """The pain log: 0-10 scores by region and side, in your local time.
 
@@ -154,18 +147,17 @@ def pain_group() -> None:
 @click.option("--time", "time_", default=None, metavar="HH:MM",
               help="Local time, optionally with an offset (07:30+02:00). Default: now when --date is not given; "
                    "a --date without --time records the day only.")
-@athlete_option
+@log_athlete_option
 @tz_option
 @json_option
-@_pass_db
-def pain_add(obj: Context, score, region, side, when, behaviour, note, date, time_, athlete, tz, as_json) -> None:
+@pass_db
+def pain_add(obj: Context, score, region, side, when, behaviour, note, date, time_, athlete, zone, as_json) -> None:
     """Log how it hurts.
 
     Example: gaitrisk pain add --score 4 --region "lateral hip" --side R --when after_run
     """
-    from ..pain.model import build_entry
+    from ..pain.entry_input import build_entry
 
-    zone = zone_of(tz)
     if date is None and time_ is None:
         now = dt.datetime.now(zone)
         date, time_ = now.date().isoformat(), now.strftime("%H:%M")
@@ -185,17 +177,15 @@ def pain_add(obj: Context, score, region, side, when, behaviour, note, date, tim
 
 
 @pain_group.command("list")
-@click.option("--since", default=None, metavar="YYYY-MM-DD", help="Only entries on or after this local day.")
-@athlete_option
+@click.option("--since", type=DATE, default=None, metavar="YYYY-MM-DD", help="Only entries on or after this local day.")
+@log_athlete_option
 @tz_option
 @json_option
-@_pass_db
-def pain_list(obj: Context, since, athlete, tz, as_json) -> None:
+@pass_db
+def pain_list(obj: Context, since, athlete, zone, as_json) -> None:
     """List pain entries, oldest first."""
-    zone = zone_of(tz)
-    start = option_day(since, "--since")
     # Local midnight of that day (an aware combine: never ambiguous at midnight in practice).
-    lower = None if start is None else dt.datetime.combine(start, dt.time(0, 0), tzinfo=zone).astimezone(dt.timezone.utc)
+    lower = None if since is None else dt.datetime.combine(since, dt.time(0, 0), tzinfo=zone).astimezone(dt.timezone.utc)
     with obj.reader() as store:
         entries = store.pain_entries(athlete, since=lower)
     if as_json:
@@ -229,21 +219,21 @@ def pain_list(obj: Context, since, athlete, tz, as_json) -> None:
 @click.option("--date", default=None, metavar="YYYY-MM-DD", help="New local date.")
 @click.option("--time", "time_", default=None, metavar="HH:MM", help="New local time ('' makes it a date-only entry).")
 @owner_option
-@tz_option
+@tz_given_option
 @json_option
-@_pass_db
-def pain_edit(obj: Context, entry_id, score, region, side, when, behaviour, note, date, time_, athlete, tz,
+@pass_db
+def pain_edit(obj: Context, entry_id, score, region, side, when, behaviour, note, date, time_, athlete, zone,
               as_json) -> None:
     """Change fields of entry ENTRY_ID (see `gaitrisk pain list`); other fields stay."""
     from ..times import resolve_zone
-    from ..pain.model import build_entry
+    from ..pain.entry_input import build_entry
 
     with obj.store() as store:
         name_store(store)
         athlete = _owner(store, "pain entry", "pain_entries", entry_id, athlete)
         old = store.pain_entry(athlete, entry_id)
         # Re-enter the time in the zone it was logged in, unless the user names another.
-        zone = zone_of(tz) if tz else resolve_zone(old.zone)
+        zone = zone or resolve_zone(old.zone)
         local = old.time_utc.astimezone(zone)
         keep_time = None if old.date_only else local.strftime("%H:%M:%S")
         try:
@@ -266,7 +256,7 @@ def pain_edit(obj: Context, entry_id, score, region, side, when, behaviour, note
 @pain_group.command("delete")
 @click.argument("entry_id", type=int)
 @owner_option
-@_pass_db
+@pass_db
 def pain_delete(obj: Context, entry_id, athlete) -> None:
     """Delete entry ENTRY_ID (see `gaitrisk pain list`)."""
     with obj.store() as store:
@@ -281,11 +271,11 @@ def pain_delete(obj: Context, entry_id, athlete) -> None:
 @pain_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--strict", is_flag=True, help="All or nothing: store no row when any row is bad.")
-@athlete_option
+@log_athlete_option
 @tz_option
 @json_option
-@_pass_db
-def pain_import(obj: Context, file, strict, athlete, tz, as_json) -> None:
+@pass_db
+def pain_import(obj: Context, file, strict, athlete, zone, as_json) -> None:
     """Import pain entries from a CSV file (columns: see docs/pain_csv.md).
 
     Required columns: date, score, region, side, when; optional: time, behaviour,
@@ -295,7 +285,6 @@ def pain_import(obj: Context, file, strict, athlete, tz, as_json) -> None:
     """
     from ..pain.csvio import read_pain_file
 
-    zone = zone_of(tz)
     path = Path(file)
     parsed = read_pain_file(path, athlete, zone)
     if parsed.fatal:
@@ -322,7 +311,7 @@ def pain_import(obj: Context, file, strict, athlete, tz, as_json) -> None:
 
 
 # -- gaps --------------------------------------------------------------------------
-@cli.group("gap")
+@click.group("gap")
 def gap_group() -> None:
     """Spans without data (watch not worn, nothing uploaded).
 
@@ -337,18 +326,18 @@ def _gap_json(g) -> dict:
 
 
 @gap_group.command("add")
-@click.option("--from", "first", required=True, metavar="YYYY-MM-DD", help="First day without data (local).")
-@click.option("--to", "last", required=True, metavar="YYYY-MM-DD", help="Last day without data (inclusive).")
+@click.option("--from", "first", type=DATE, required=True, metavar="YYYY-MM-DD", help="First day without data (local).")
+@click.option("--to", "last", type=DATE, required=True, metavar="YYYY-MM-DD", help="Last day without data (inclusive).")
 @click.option("--reason", default=None, help="Why, e.g. 'watch broken'.")
-@athlete_option
+@log_athlete_option
 @json_option
-@_pass_db
+@pass_db
 def gap_add(obj: Context, first, last, reason, athlete, as_json) -> None:
     """Declare local calendar days --from .. --to (inclusive) as having no data."""
     from ..records import DataGap
 
     try:
-        gap = DataGap(athlete=athlete, first_day=option_day(first, "--from"), last_day=option_day(last, "--to"), reason=reason)
+        gap = DataGap(athlete=athlete, first_day=first, last_day=last, reason=reason)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     with obj.store() as store:
@@ -359,9 +348,9 @@ def gap_add(obj: Context, first, last, reason, athlete, as_json) -> None:
 
 
 @gap_group.command("list")
-@athlete_option
+@log_athlete_option
 @json_option
-@_pass_db
+@pass_db
 def gap_list(obj: Context, athlete, as_json) -> None:
     """List declared gaps."""
     with obj.reader() as store:
@@ -379,7 +368,7 @@ def gap_list(obj: Context, athlete, as_json) -> None:
 @gap_group.command("delete")
 @click.argument("gap_id", type=int)
 @owner_option
-@_pass_db
+@pass_db
 def gap_delete(obj: Context, gap_id, athlete) -> None:
     """Delete gap GAP_ID (see `gaitrisk gap list`)."""
     with obj.store() as store:

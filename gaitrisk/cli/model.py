@@ -6,34 +6,17 @@ inside the commands so that ``gaitrisk --help`` stays fast.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
-from .days import option_day, zone_of
-from .main import Context, _pass_db, athlete_name, cli
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (a stable contract).")
-tz_option = click.option(
-    "--tz", default=None, metavar="ZONE",
-    help="IANA time zone whose calendar days count (default: $TZ or this machine's zone).")
-model_option = click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
-                            help="Model file (default: <database>.model.skops beside the database).")
+from .app import DATE, Context, athlete_name, json_option, model_file, model_option, pass_db, tz_option
 
 
-
-
-def _model_path(obj: Context, given: str | None) -> Path:
-    from ..model.persist import default_model_path
-    from ..store.sqlite import default_db_path
-
-    if given:
-        return Path(given)
-    return default_model_path(Path(obj.db) if obj.db else default_db_path())
-
-
-@cli.group("model")
+@click.group("model")
 def model_group() -> None:
     """The risk model: update it with every athlete in the store, show its card.
 
@@ -57,8 +40,8 @@ def model_group() -> None:
                    "athlete-grouped validation loss is > 2 % lower).")
 @tz_option
 @json_option
-@_pass_db
-def model_train(obj: Context, out: str | None, folds: int, kind: str, tz: str | None, as_json: bool) -> None:
+@pass_db
+def model_train(obj: Context, out: str | None, folds: int, kind: str, zone: ZoneInfo, as_json: bool) -> None:
     """Update the risk model with every athlete in the store and save it with its model card.
 
     Days without any pain entry in the 14 days before nor in the 7 after are unknown
@@ -67,8 +50,7 @@ def model_train(obj: Context, out: str | None, folds: int, kind: str, tz: str | 
     from ..model.persist import save_model
     from ..model.update import MODEL_KIND, train_model, update_lines
 
-    zone = zone_of(tz)
-    path = Path(out) if out else _model_path(obj, None)
+    path = Path(out) if out else model_file(obj, None)
     with obj.store() as store:
         try:
             est, card = train_model(store, zone, kind, folds)
@@ -108,8 +90,8 @@ def model_train(obj: Context, out: str | None, folds: int, kind: str, tz: str | 
                    "the older feature classifier (auto also tries boosting inside every fold: slow).")
 @tz_option
 @json_option
-@_pass_db
-def model_evaluate(obj: Context, folds: int, train_share: float, kind: str, tz: str | None, as_json: bool) -> None:
+@pass_db
+def model_evaluate(obj: Context, folds: int, train_share: float, kind: str, zone: ZoneInfo, as_json: bool) -> None:
     """Validate honestly: athlete-grouped and forward-in-time splits, never shuffled days.
 
     Reports ROC-AUC, PR-AUC, Brier score and calibration (intercept, slope) of the model,
@@ -121,7 +103,6 @@ def model_evaluate(obj: Context, folds: int, train_share: float, kind: str, tz: 
     from ..model.estimator import GaitRiskClassifier
     from ..model.evaluate import evaluate
 
-    zone = zone_of(tz)
     with obj.store() as store:
         ds = build_dataset(store, None, zone)
     if kind == "prior":
@@ -203,12 +184,12 @@ def _n(v, spec: str = ".3f") -> str:
 @model_group.command("info")
 @model_option
 @json_option
-@_pass_db
+@pass_db
 def model_info(obj: Context, model_path: str | None, as_json: bool) -> None:
     """Show the model card: data range, athletes, onsets, metrics, library versions."""
     from ..model.persist import ModelFileError, card_path, read_card
 
-    path = _model_path(obj, model_path)
+    path = model_file(obj, model_path)
     try:
         card = read_card(path)
     except ModelFileError as exc:
@@ -258,17 +239,17 @@ def _prior_info(path: Path, card: dict) -> None:
 
 
 # -- flags -----------------------------------------------------------------------------
-@cli.command("flags")
+@click.command("flags")
 @click.option("--athlete", callback=athlete_name, default="me", show_default=True, help="Whose flags.")
 @click.option("--days", type=click.IntRange(1, 3660), default=7, show_default=True,
               help="Look back this many days, ending on --until.")
-@click.option("--until", default=None, metavar="YYYY-MM-DD",
+@click.option("--until", type=DATE, default=None, metavar="YYYY-MM-DD",
               help="Last day to look at (default: the athlete's last day with a run or a pain entry).")
 @model_option
 @tz_option
 @json_option
-@_pass_db
-def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_path: str | None, tz: str | None,
+@pass_db
+def flags_cmd(obj: Context, athlete: str, days: int, until: dt.date | None, model_path: str | None, zone: ZoneInfo,
               as_json: bool) -> None:
     """Risk flags: training patterns associated with a higher injury rate, with the numbers and one thing to change.
 
@@ -293,21 +274,20 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: str | None, model_pa
     from ..model.flags import assess, flag_json
     from ..model.judged import unjudged
     from ..model.risk import risk_for
-    from ..report.fmt import flag_cite
+    from ..report.wording import flag_cite
     from .days import data_days, no_runs_message
 
-    zone = zone_of(tz)
-    last = option_day(until, "--until")
+    path = model_file(obj, model_path)
     with obj.reader() as store:
         span = data_days(store, athlete, zone)
         try:
             ds = build_dataset(store, [athlete], zone)
-            a = assess(store, athlete, zone, last=span.end(last), days=days,
-                       model_path=_model_path(obj, model_path), dataset=ds)
+            a = assess(store, athlete, zone, last=span.end(until), days=days,
+                       model_path=path, dataset=ds)
         except LookupError:
             raise click.ClickException(no_runs_message(athlete, store.path))
         try:
-            risk = risk_for(store, athlete, zone, a.last, a.last, model_path=_model_path(obj, model_path),
+            risk = risk_for(store, athlete, zone, a.last, a.last, model_path=path,
                             dataset=ds)
         except LookupError:   # --until before the first day with data: no risk to show
             risk = None

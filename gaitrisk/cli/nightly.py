@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import click
 
-from .main import Context, _pass_db, athlete_name, cli, make_executor, scheduler_option, workers_option
+from .app import Context, athlete_name, make_executor, pass_db, scheduler_option, tz_option, workers_option
 
 # Exit codes (docs/nightly.md); 2 is click's usage error.
 EXIT_FAILURE = 1        # something could not be done (it is retried by the next run)
@@ -29,7 +29,7 @@ class ClickProgress:
             yield lambda item="": bar.update(1, item)
 
 
-@cli.command("nightly")
+@click.command("nightly")
 @click.option("--inbox", required=True, type=click.Path(file_okay=False),
               help="Folder to take new files from: <inbox>/<athlete>/... (files at the top: --athlete).")
 @click.option("--archive", type=click.Path(file_okay=False), default=None,
@@ -51,14 +51,13 @@ class ClickProgress:
               show_default=True,
               help="Model to update when new pain onsets arrived (as gaitrisk model train): prior, the population "
                    "prior updated with the onsets; auto, logistic, boosting: the older feature classifier.")
-@click.option("--tz", default=None, metavar="ZONE",
-              help="IANA time zone whose calendar days count (default: $TZ or this machine's zone).")
+@tz_option
 @workers_option
 @scheduler_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@_pass_db
+@pass_db
 def nightly_cmd(obj: Context, inbox, archive, quarantine, report_dir, athlete, flat, fail_on_new_high, wait_s,
-                min_age_s, model_kind, tz, workers, scheduler, as_json) -> None:
+                min_age_s, model_kind, zone, workers, scheduler, as_json) -> None:
     """Import what is new in an inbox folder, then update features, model, flags and reports.
 
     Imported files move to the archive (same layout, never overwritten), failed
@@ -75,9 +74,6 @@ def nightly_cmd(obj: Context, inbox, archive, quarantine, report_dir, athlete, f
     """
     from ..nightly import LockBusy, LockUnavailable, run_nightly
     from ..store.sqlite import StoreError, default_db_path
-    from .days import zone_of
-
-    zone = zone_of(tz)
     show = not (obj.quiet or as_json) and sys.stderr.isatty()
     executor = make_executor(workers, scheduler)
     try:

@@ -13,9 +13,7 @@ from pathlib import Path
 import click
 
 from ..vocab import REGIONS
-from .load import athlete_option, json_option, pain_group, tz_option
-from .days import option_day, zone_of
-from .main import Context, _pass_db
+from .app import DATE, Context, json_option, log_athlete_option, pass_db, tz_option
 
 _AREA_HELP = f"Body area, a pain-log region: {', '.join(REGIONS)} (labels such as 'lateral knee/ITB' work too)."
 
@@ -49,9 +47,9 @@ def _ask(area_label: str) -> dict[str, int | None]:
 _ANSWER_HELP = "Option 0-3 of question {n} ({what}); asked interactively when no answer option is given."
 
 
-@pain_group.command("week")
+@click.command("week")
 @click.option("--area", required=True, help=_AREA_HELP)
-@click.option("--week", "week_day", default=None, metavar="YYYY-MM-DD",
+@click.option("--week", "week_day", type=DATE, default=None, metavar="YYYY-MM-DD",
               help="Any day of the week the answers describe (default: this week); stored as its Monday.")
 @click.option("--participation", default=None, help=_ANSWER_HELP.format(n=1, what="participation"))
 @click.option("--training", default=None, help=_ANSWER_HELP.format(n=2, what="training modified") +
@@ -59,11 +57,11 @@ _ANSWER_HELP = "Option 0-3 of question {n} ({what}); asked interactively when no
 @click.option("--performance", default=None, help=_ANSWER_HELP.format(n=3, what="performance affected"))
 @click.option("--symptoms", default=None, help=_ANSWER_HELP.format(n=4, what="pain"))
 @click.option("--note", default=None, help="Free text.")
-@athlete_option
+@log_athlete_option
 @tz_option
 @json_option
-@_pass_db
-def pain_week(obj: Context, area, week_day, participation, training, performance, symptoms, note, athlete, tz,
+@pass_db
+def pain_week(obj: Context, area, week_day, participation, training, performance, symptoms, note, athlete, zone,
               as_json) -> None:
     """Answer the weekly OSTRC overuse-injury questionnaire (OSTRC-O2) for one body area.
 
@@ -77,8 +75,7 @@ def pain_week(obj: Context, area, week_day, participation, training, performance
     """
     from ..pain import ostrc, vocab
 
-    zone = zone_of(tz)
-    day = option_day(week_day, "--week") or dt.datetime.now(zone).date()
+    day = week_day or dt.datetime.now(zone).date()
     try:
         code = vocab.region(area)
     except ValueError as exc:
@@ -102,19 +99,18 @@ def pain_week(obj: Context, area, week_day, participation, training, performance
                f"severity {week.severity}/100, substantial problem: {'yes' if week.substantial else 'no'}")
 
 
-@pain_group.command("weeks")
-@click.option("--since", default=None, metavar="YYYY-MM-DD", help="Only weeks starting on or after this day.")
-@athlete_option
+@click.command("weeks")
+@click.option("--since", type=DATE, default=None, metavar="YYYY-MM-DD", help="Only weeks starting on or after this day.")
+@log_athlete_option
 @json_option
-@_pass_db
+@pass_db
 def pain_weeks(obj: Context, since, athlete, as_json) -> None:
     """List the weekly OSTRC answers, oldest week first, with severity and substantial problems."""
     from ..pain import vocab
     from ..textsafe import plain
 
-    start = option_day(since, "--since")
     with obj.reader() as store:
-        weeks = store.ostrc_weeks(athlete, since=start)
+        weeks = store.ostrc_weeks(athlete, since=since)
     if as_json:
         click.echo(json.dumps([week_json(w) for w in weeks], indent=2))
         return
@@ -128,12 +124,12 @@ def pain_weeks(obj: Context, since, athlete, as_json) -> None:
                    f"{'YES' if w.substantial else 'no':<11}  {plain(w.note or '')}".rstrip())
 
 
-@pain_group.command("week-import")
+@click.command("week-import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--strict", is_flag=True, help="All or nothing: store no row when any row is bad.")
-@athlete_option
+@log_athlete_option
 @json_option
-@_pass_db
+@pass_db
 def pain_week_import(obj: Context, file, strict, athlete, as_json) -> None:
     """Import weekly OSTRC answers from a CSV file (columns: see docs/pain_csv.md).
 

@@ -15,14 +15,14 @@ import sys
 
 import click
 
-from .main import Context, _pass_db, athlete_name, cli, name_store
+from .app import Context, athlete_name, name_store, pass_db
 
 
-@cli.command("export")
+@click.command("export")
 @click.option("--athlete", callback=athlete_name, default="me", show_default=True, help="Whose data to export.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
               help="Write the JSON here (created readable by you only); '-' is standard output.")
-@_pass_db
+@pass_db
 def export_cmd(obj: Context, athlete: str, output: str) -> None:
     """Export everything stored for an athlete as one JSON document.
 
@@ -57,11 +57,11 @@ def counted(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-@cli.command("delete")
+@click.command("delete")
 @click.option("--athlete", callback=athlete_name, required=True,
               help="Whose data to delete (required: there is no default here).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@_pass_db
+@pass_db
 def delete_cmd(obj: Context, athlete: str, yes: bool) -> None:
     """Delete an athlete and everything stored for them, for good.
 

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from zoneinfo import ZoneInfo
 
 import click
 
-from .main import Context, _pass_db, athlete_name, cli
+from .app import DATE, Context, athlete_name, model_file, model_option, pass_db, tz_option
 
 
-@cli.command("report")
+@click.command("report")
 @click.option("--athlete", callback=athlete_name, default=None, help="Whose report (default: me).")
 @click.option("--all", "all_athletes", is_flag=True, help="Every athlete in the store, one after the other.")
-@click.option("--since", default=None, metavar="YYYY-MM-DD",
+@click.option("--since", type=DATE, default=None, metavar="YYYY-MM-DD",
               help="First day shown (default: 8 weeks before the report day).")
-@click.option("--until", default=None, metavar="YYYY-MM-DD",
+@click.option("--until", type=DATE, default=None, metavar="YYYY-MM-DD",
               help="Report day (default: today; capped at the athlete's last day with data).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "markdown"]), default="text",
               show_default=True, help="text: terminal tables; json: the versioned contract "
@@ -29,33 +30,27 @@ from .main import Context, _pass_db, athlete_name, cli
 @click.option("--with-maps", is_flag=True,
               help="Include route sketches (HTML, JSON); the first and last 500 m of each route are cut off. "
                    "Without it the report holds no positions at all.")
-@click.option("--tz", default=None, metavar="ZONE",
-              help="IANA time zone whose calendar days count (default: $TZ or this machine's zone).")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
-              help="Model file (default: <database>.model.skops beside the database).")
-@_pass_db
-def report_cmd(obj: Context, athlete: str | None, all_athletes: bool, since: str | None, until: str | None,
-               fmt: str, output: str | None, with_maps: bool, tz: str | None, model_path: str | None) -> None:
+@tz_option
+@model_option
+@pass_db
+def report_cmd(obj: Context, athlete: str | None, all_athletes: bool, since: dt.date | None, until: dt.date | None,
+               fmt: str, output: str | None, with_maps: bool, zone: ZoneInfo, model_path: str | None) -> None:
     """An athlete's risk report: current flags (red flags first), the last 8 weeks of load
     with spikes marked, gait trends, camber/track exposure and the pain timeline.
 
     Decision support, not a diagnosis.  Colour only on a terminal.
     """
     from ..report import build_athlete_report, render, write_private
-    from .days import option_day, zone_of
-    from .model import _model_path
 
     if athlete and all_athletes:
         raise click.UsageError("give --athlete NAME or --all, not both")
-    zone = zone_of(tz)
-    first, last = option_day(since, "--since"), option_day(until, "--until")
-    path = _model_path(obj, model_path)
+    path = model_file(obj, model_path)
     reports = []
     with obj.reader() as store:
         names = store.athletes() if all_athletes else [athlete or "me"]
         for name in names:
             try:
-                reports.append(build_athlete_report(store, name, zone, since=first, today=last, model_path=path,
+                reports.append(build_athlete_report(store, name, zone, since=since, today=until, model_path=path,
                                                     with_maps=with_maps))
             except LookupError as exc:
                 if not all_athletes:

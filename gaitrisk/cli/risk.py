@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import click
 
-from .main import Context, _pass_db, athlete_name, cli
-from .days import option_day, zone_of
-from .model import _model_path, json_option, model_option, tz_option
+from .app import DATE, Context, athlete_name, json_option, model_file, model_option, pass_db, tz_option
 
 
-@cli.command("risk")
+@click.command("risk")
 @click.option("--athlete", callback=athlete_name, default="me", show_default=True, help="Whose risk.")
-@click.option("--from", "first", default=None, metavar="YYYY-MM-DD",
+@click.option("--from", "first", type=DATE, default=None, metavar="YYYY-MM-DD",
               help="First day (default: the same as --to).")
-@click.option("--to", "last", default=None, metavar="YYYY-MM-DD",
+@click.option("--to", "last", type=DATE, default=None, metavar="YYYY-MM-DD",
               help="Last day (default: the athlete's last day with a run or a pain entry).")
 @model_option
 @tz_option
 @json_option
-@_pass_db
-def risk_cmd(obj: Context, athlete: str, first: str | None, last: str | None, model_path: str | None,
-             tz: str | None, as_json: bool) -> None:
+@pass_db
+def risk_cmd(obj: Context, athlete: str, first: dt.date | None, last: dt.date | None, model_path: str | None,
+             zone: ZoneInfo, as_json: bool) -> None:
     """Probability of a hip or lateral-knee pain onset in the next 7 days, with its interval and drivers.
 
     The model starts from published effects (docs/model.md, docs/evidence.md): a base rate of
@@ -34,13 +34,11 @@ def risk_cmd(obj: Context, athlete: str, first: str | None, last: str | None, mo
     """
     from ..model.risk import risk_for
 
-    zone = zone_of(tz)
-    d_first, d_last = option_day(first, "--from"), option_day(last, "--to")
-    if d_first and d_last and d_first > d_last:
-        raise click.ClickException(f"--from {d_first} is after --to {d_last}")
+    if first and last and first > last:
+        raise click.ClickException(f"--from {first} is after --to {last}")
     with obj.reader() as store:
         try:
-            report = risk_for(store, athlete, zone, d_first, d_last, model_path=_model_path(obj, model_path))
+            report = risk_for(store, athlete, zone, first, last, model_path=model_file(obj, model_path))
         except LookupError as exc:
             hint = f". Try: gaitrisk import PATH --athlete {athlete}" if str(exc).startswith("no runs") else ""
             raise click.ClickException(f"{exc}{hint}") from None

@@ -20,13 +20,13 @@ DecodeFn = Callable[[bytes, str], DecodeResult]
 
 
 def _fit(data: bytes, name: str) -> DecodeResult:
-    from .fit_fitparse import decode_fit
+    from .fit.reference import decode_fit
 
     return decode_fit(data, name)
 
 
 def _fit_fast(data: bytes, name: str) -> DecodeResult:
-    from .fit_fast import decode_fit_fast
+    from .fit.fast import decode_fit_fast
 
     return decode_fit_fast(data, name)
 

@@ -117,7 +117,7 @@ def no_data_mask(days: pd.DatetimeIndex, gaps: Sequence[DataGap]) -> np.ndarray:
     return mask
 
 
-def load_runs(store: Store, athlete: str, zone: ZoneInfo) -> RunsFrame:
+def read_runs(store: Store, athlete: str, zone: ZoneInfo) -> RunsFrame:
     """Read an athlete's runs that count (:mod:`gaitrisk.review`), with per-run features where the
     store has them."""
     features = None

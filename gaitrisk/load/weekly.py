@@ -234,7 +234,7 @@ def _with_notes(row: WeekRow, m: pd.Series, not_available: tuple[str, ...]) -> W
 
 def load_report(store: Store, athlete: str, zone: ZoneInfo, end: dt.date, n_weeks: int) -> LoadReport:
     """Read runs, gaps and pain from the store and build the report."""
-    from .daily import load_runs
+    from .daily import read_runs
 
-    return build_report(athlete, load_runs(store, athlete, zone), store.gaps(athlete),
+    return build_report(athlete, read_runs(store, athlete, zone), store.gaps(athlete),
                         store.pain_entries(athlete), zone, end, n_weeks)

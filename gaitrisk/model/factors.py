@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -61,11 +62,9 @@ class FactorPrior:
 
 def z_score(level: float) -> float:
     """The two-sided normal quantile of ``level`` (0.95 -> 1.96)."""
-    from scipy.stats import norm
-
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must lie between 0 and 1, not {level}")
-    return float(norm.ppf(0.5 + level / 2.0))
+    return NormalDist().inv_cdf(0.5 + level / 2.0)
 
 
 def _entry(evidence_id: str) -> evidence.Factor:

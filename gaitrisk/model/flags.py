@@ -147,7 +147,7 @@ def merge_model(flags: Sequence[Flag], view: ModelView, last: dt.date) -> list[F
 
 def model_view(path: Path | None, ds: Dataset, athlete: str, day: dt.date) -> tuple[ModelView | None, str]:
     """The model's probability on ``day`` with its contributions, or None and the reason."""
-    from .persist import MIN_ONSETS, ModelFileError, load_model, read_card
+    from .persist import MIN_ONSETS, ModelFileError, read_model, read_card
     from .update import MODEL_KIND as PRIOR_KIND
 
     if path is None or not Path(path).exists():
@@ -161,7 +161,7 @@ def model_view(path: Path | None, ds: Dataset, athlete: str, day: dt.date) -> tu
     if onsets < MIN_ONSETS:
         return None, f"rules only: {onsets} labelled onset(s), the model is shown from {MIN_ONSETS}"
     try:
-        est, card = load_model(path)
+        est, card = read_model(path)
     except ModelFileError as exc:
         return None, str(exc)
     if list(card.get("features", [])) != list(FEATURES):

@@ -32,12 +32,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
 from ..privatefile import write_private
-from .dataset import FEATURES, Dataset, LabelSpec, build_dataset
-from .estimator import GaitRiskClassifier
-from .prior import PriorRiskClassifier
+
+if TYPE_CHECKING:
+    from .dataset import Dataset, LabelSpec
+    from .estimator import GaitRiskClassifier
+    from .posterior import Posterior
+    from .prior import PriorRiskClassifier
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -78,6 +79,7 @@ def card_path(model_path: str | os.PathLike) -> Path:
 
 
 def library_versions() -> dict[str, str]:
+    import numpy as np
     import pandas
     import skops
     import sklearn
@@ -124,17 +126,26 @@ def read_card(path: str | os.PathLike) -> dict:
     return card
 
 
-def load_model(path: str | os.PathLike) -> tuple[GaitRiskClassifier | PriorRiskClassifier, dict]:
-    """Load a model saved by :func:`save_model`: only trusted types, and only with its matching card."""
-    import skops.io as sio
-
-    path = Path(path)
+def _checked(path: Path) -> tuple[dict, bytes]:
+    """The card of the model at ``path`` and the model file's bytes, after the hash and archive checks."""
     card = read_card(path)
     data = read_model_bytes(path, card.get("model_sha256"))
     try:
         check_archive(data)
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
+    return card, data
+
+
+def read_model(path: str | os.PathLike) -> tuple[GaitRiskClassifier | PriorRiskClassifier, dict]:
+    """Load a model saved by :func:`save_model`: only trusted types, and only with its matching card."""
+    import skops.io as sio
+
+    from .estimator import GaitRiskClassifier
+    from .prior import PriorRiskClassifier
+
+    path = Path(path)
+    card, data = _checked(path)
     try:
         untrusted = set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
         if untrusted:
@@ -147,6 +158,73 @@ def load_model(path: str | os.PathLike) -> tuple[GaitRiskClassifier | PriorRiskC
     if not isinstance(model, (GaitRiskClassifier, PriorRiskClassifier)):
         raise ModelFileError(f"{path}: holds a {type(model).__name__}, not a gaitrisk risk model")
     return model, card
+
+
+def read_posterior(path: str | os.PathLike) -> tuple[Posterior | None, dict]:
+    """The prior model at ``path`` as a :class:`~gaitrisk.model.posterior.Posterior` with its card;
+    None for a model of another kind.
+
+    A prior model's archive holds three arrays that matter (intercept, coefficients, covariance);
+    they are read with numpy (no pickle) after the same hash and size checks as :func:`read_model`,
+    so a risk costs no scikit-learn or skops import.  An archive holding anything but what
+    :func:`save_model` writes for a prior model goes through :func:`read_model` and its checks.
+    """
+    path = Path(path)
+    card, data = _checked(path)
+    posterior = _prior_arrays(data)
+    if posterior is not None:
+        return posterior, card
+    from .prior import PriorRiskClassifier
+
+    model, card = read_model(path)
+    return (model.posterior() if isinstance(model, PriorRiskClassifier) else None), card
+
+
+# The node types of a prior model's skops archive: the estimator, plain values and numpy arrays.
+_PRIOR_NODE_TYPES = frozenset({
+    ("gaitrisk.model.prior", "PriorRiskClassifier"), ("numpy", "ndarray"),
+    *(("builtins", t) for t in ("dict", "list", "tuple", "str", "int", "float", "bool", "NoneType")),
+})
+
+
+def _node_types(node: object) -> set[tuple[object, object]]:
+    if isinstance(node, list):
+        return set().union(*(_node_types(v) for v in node))
+    if not isinstance(node, dict):
+        return set()
+    own = {(node.get("__module__"), node.get("__class__"))} if "__class__" in node else set()
+    return own.union(*(_node_types(v) for v in node.values()))
+
+
+def _prior_arrays(data: bytes) -> Posterior | None:
+    """The intercept, coefficients and covariance of a prior model's archive, or None when the
+    archive holds anything else or anything unexpected."""
+    import numpy as np
+
+    from .posterior import Posterior
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        schema = json.loads(archive.read("schema.json"))
+        if (schema.get("__module__"), schema.get("__class__")) != ("gaitrisk.model.prior", "PriorRiskClassifier"):
+            return None
+        if not _node_types(schema) <= _PRIOR_NODE_TYPES:
+            return None
+        attrs = schema["content"]["content"]
+        arrays = {}
+        for name in ("intercept_", "coef_", "covariance_"):
+            node = attrs[name]
+            if node.get("__loader__") != "NdArrayNode" or node.get("type") != "numpy":
+                return None
+            arrays[name] = np.load(io.BytesIO(archive.read(node["file"])), allow_pickle=False)
+    except (zipfile.BadZipFile, KeyError, TypeError, AttributeError, ValueError, EOFError, OSError):
+        return None
+    intercept, coef, cov = arrays["intercept_"], arrays["coef_"], arrays["covariance_"]
+    n = coef.shape[-1] if coef.ndim == 2 else -1
+    if (intercept.shape != (1,) or coef.shape != (1, n) or cov.shape != (n + 1, n + 1)
+            or not all(a.dtype == np.float64 and np.all(np.isfinite(a)) for a in (intercept, coef, cov))):
+        return None
+    return Posterior(float(intercept[0]), coef[0], cov)
 
 
 def read_model_bytes(path: Path, sha256: object) -> bytes:
@@ -196,6 +274,8 @@ def check_archive(data: bytes) -> None:
 
 
 def _jsonable(x):
+    import numpy as np
+
     if isinstance(x, dict):
         return {k: _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -218,6 +298,7 @@ def label_card(ds: Dataset) -> dict:
 
 def model_card(ds: Dataset, estimator: GaitRiskClassifier, zone: ZoneInfo, validation: list | None = None) -> dict:
     """What the model was trained on and how well it did, as plain JSON."""
+    from .dataset import FEATURES
     from .evaluate import metrics
 
     rows = ds.rows
@@ -259,6 +340,11 @@ def train(store: Store, zone: ZoneInfo, athletes: Sequence[str] | None = None, e
     card; each fold refits the model, so it costs ``folds`` extra fits.
     Raises ``ValueError`` with a one-line reason when there is nothing to learn from.
     """
+    import numpy as np
+
+    from .dataset import build_dataset
+    from .estimator import GaitRiskClassifier
+
     ds = build_dataset(store, athletes, zone, spec)
     y = ds.y
     if len(y) == 0:

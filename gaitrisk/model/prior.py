@@ -30,7 +30,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .factors import RISK_FACTORS, factor_priors, intercept_prior, z_score
+from .factors import RISK_FACTORS, factor_priors, intercept_prior
+from .posterior import Posterior
 
 NEUTRAL_SD = 1.0
 log = logging.getLogger(__name__)
@@ -172,30 +173,27 @@ class PriorRiskClassifier(ClassifierMixin, BaseEstimator):
         return X @ self.coef_[0] + self.intercept_[0]
 
     def predict_proba(self, X) -> np.ndarray:
-        p = expit(self.decision_function(X))
+        p = self.posterior().probability(validate_data(self, X, reset=False))
         return np.c_[1.0 - p, p]
 
     def predict(self, X) -> np.ndarray:
         above = self.decision_function(X) > 0
         return self.classes_[above.astype(int)]
 
+    def posterior(self) -> Posterior:
+        """The fitted intercept, coefficients and covariance, which predict without scikit-learn."""
+        check_is_fitted(self, "coef_")
+        return Posterior(float(self.intercept_[0]), self.coef_[0], self.covariance_)
+
     def predict_interval(self, X, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Per row: the (low, high) probability from the Laplace interval of its log-odds."""
-        eta = self.decision_function(X)
-        A = np.c_[np.ones(len(eta)), validate_data(self, X, reset=False)]
-        se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", A, self.covariance_, A), 0.0))
-        z = z_score(level)
-        return expit(eta - z * se), expit(eta + z * se)
+        check_is_fitted(self, "coef_")
+        return self.posterior().interval(validate_data(self, X, reset=False), level)
 
     def hazard_ratios(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per column: the hazard ratio (exp of the coefficient) and its (low, high) interval."""
-        check_is_fitted(self, "coef_")
-        beta = self.coef_[0]
-        se = np.sqrt(np.diag(self.covariance_)[1:])
-        z = z_score(level)
-        return np.exp(beta), np.exp(beta - z * se), np.exp(beta + z * se)
+        return self.posterior().hazard_ratios(level)
 
     def baseline_probability(self) -> float:
         """The probability with no factor present (every column 0)."""
-        check_is_fitted(self, "coef_")
-        return float(expit(self.intercept_[0]))
+        return self.posterior().baseline_probability()

@@ -22,7 +22,7 @@ import pandas as pd
 from .dataset import Dataset, LabelSpec, build_dataset, label_sources
 from .evidence import FlagEvidence, shipped
 from .factors import FACTOR_TITLES, RISK_FACTORS, factor_priors, risk_factors
-from .prior import PriorRiskClassifier
+from .posterior import Posterior
 from .update import label_text
 
 if TYPE_CHECKING:
@@ -188,20 +188,20 @@ def _pct(p: float) -> str:
     return f"{p * 100:.1f} %" if p < 0.1 else f"{p * 100:.0f} %"
 
 
-def load_risk_model(model_path: str | Path | None) -> tuple[PriorRiskClassifier, str]:
+def read_risk_model(model_path: str | Path | None) -> tuple[Posterior, str]:
     """The store's trained prior model when one exists and is readable, else the population prior."""
-    from .persist import ModelFileError, load_model
+    from .persist import ModelFileError, read_posterior
 
     if model_path is not None and Path(model_path).exists():
         try:
-            est, card = load_model(model_path)
+            model, card = read_posterior(model_path)
         except ModelFileError as exc:
             log.warning("%s; using the population prior", exc)
         else:
-            if isinstance(est, PriorRiskClassifier) and list(card.get("features", [])) == list(RISK_FACTORS):
+            if model is not None and list(card.get("features", [])) == list(RISK_FACTORS):
                 n = card["data"]["onsets_total"]
-                return est, f"updated with {n} onset{'' if n == 1 else 's'}"
-    return PriorRiskClassifier().from_prior(), "population prior"
+                return model, f"updated with {n} onset{'' if n == 1 else 's'}"
+    return Posterior.from_prior(), "population prior"
 
 
 def risk_for(store: Store, athlete: str, zone: ZoneInfo, first: dt.date | None = None, last: dt.date | None = None,
@@ -227,10 +227,10 @@ def risk_for(store: Store, athlete: str, zone: ZoneInfo, first: dt.date | None =
     if not keep.any():
         raise LookupError(f"no data for {athlete} between {first} and {last} "
                           f"(data from {days.min().date()} to {days.max().date()})")
-    model, which = load_risk_model(model_path)
+    model, which = read_risk_model(model_path)
     X = risk_factors(frame[keep]).to_numpy(float)
-    p = model.predict_proba(X)[:, 1]
-    low, high = model.predict_interval(X, LEVEL)
+    p = model.probability(X)
+    low, high = model.interval(X, LEVEL)
     hr, hr_low, hr_high = model.hazard_ratios(LEVEL)
     entries = {f.id: f for f in shipped().factors}
     evidence = [entries[prior.evidence_id].flag_evidence() for prior in factor_priors()]

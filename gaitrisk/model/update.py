@@ -21,7 +21,9 @@ from .dataset import Dataset, LabelSpec, build_dataset
 from .factors import (RATE_PER_1000_H, RISK_FACTORS, TARGET_SHARE, TYPICAL_WEEKLY_HOURS, base_rate,
                       factor_priors)
 from .persist import CARD_VERSION, label_card, library_versions
-from .prior import PriorRiskClassifier
+
+if TYPE_CHECKING:
+    from .prior import PriorRiskClassifier
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -108,6 +110,7 @@ def train_prior(store: Store, zone: ZoneInfo, athletes: Sequence[str] | None = N
 def fit_prior(rows, horizon_days: int) -> PriorRiskClassifier:
     """The prior updated with labelled ``rows`` (both outcomes present): the fit of :func:`train_prior`."""
     from .factors import risk_factors
+    from .prior import PriorRiskClassifier
 
     X = risk_factors(rows).to_numpy(float)
     y = rows["label"].to_numpy(int)

@@ -7,6 +7,6 @@ imports pandas, so the CLI's cold start stays fast.
 from .. import vocab
 from ..records import PainEntry
 from .csvio import CsvImport, RowError, read_pain_csv
-from .model import build_entry
+from .entry_input import build_entry
 
 __all__ = ["CsvImport", "PainEntry", "RowError", "build_entry", "read_pain_csv", "vocab"]

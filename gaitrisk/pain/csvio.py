@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from .model import PainEntry, build_entry
+from .entry_input import PainEntry, build_entry
 
 REQUIRED = ("date", "score", "region", "side", "when")
 OPTIONAL = ("time", "behaviour", "note")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ..plausible import day_problem
 from .csvio import MAX_BYTES, RowError, read_rows
-from .model import parse_date
+from .entry_input import parse_date
 from .ostrc import OstrcWeek, build_week
 
 REQUIRED = ("week", "area", "participation")

@@ -11,7 +11,7 @@ import datetime as dt
 from html import escape
 
 from ..textsafe import plain
-from . import fmt as F
+from . import wording as F
 from .assemble import AthleteReport
 from .filenames import safe_file_stem
 from .plots import plots_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..textsafe import markdown_inline as _esc
-from . import fmt as F
+from . import wording as F
 from .assemble import AthleteReport
 
 

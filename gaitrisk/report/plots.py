@@ -435,7 +435,7 @@ def pain_plot(rep: AthleteReport) -> Plot:
     fig, (ax,) = _figure(1, 2.4)
     ax.axhline(TARGET_PAIN, color="#aaaaaa", linestyle=":", linewidth=1)
     ax.axhline(PAIN_HIGH, color="#c00000", linestyle="--", linewidth=1)
-    from . import fmt as F
+    from . import wording as F
 
     for region in sorted({p.region for p in rep.pain}):
         pts = [(p.time.date(), p.score) for p in rep.pain if p.region == region]
@@ -458,7 +458,7 @@ def pain_plot(rep: AthleteReport) -> Plot:
 def ostrc_plot(rep: AthleteReport) -> Plot:
     """Weekly OSTRC severity (0-100) per area, substantial-problem weeks marked."""
     from ..pain.ostrc import SEVERITY_MAX
-    from . import fmt as F
+    from . import wording as F
 
     fig, (ax,) = _figure(1, 2.4)
     areas = sorted({w.area for w in rep.ostrc})

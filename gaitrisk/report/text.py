@@ -12,7 +12,7 @@ import datetime as dt
 import io
 
 from ..textsafe import plain
-from . import fmt as F
+from . import wording as F
 from .assemble import AthleteReport
 
 _STYLE = {"high": "bold red", "warn": "yellow", "info": "cyan"}

@@ -5,7 +5,7 @@
  * that chase costs about 0.33 us per message, which is most of the decode of a file whose
  * records interleave with other messages; here it costs a few ns.
  *
- * Optional: setup.py builds it where a compiler is present, and fit_fast.py walks in Python
+ * Optional: setup.py builds it where a compiler is present, and walk.py walks in Python
  * (the same result, tested message for message) where it is absent.  The input is untrusted
  * file bytes, so every read is bounds-checked against the buffer lengths.
  */

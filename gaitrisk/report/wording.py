@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..load.weekly import WeekRow
 from ..model.rules import Flag, flag_evidence
-from ..pain import vocab
+from .. import vocab
 
 SEVERITY_ORDER = ("high", "warn", "info")
 SPIKE_MARK = {"small": "▲", "moderate": "▲▲", "large": "▲▲▲"}

@@ -6,7 +6,7 @@ running legs by the session messages), timer pauses (timer events become
 ``timer_segment``), device-relative timestamps, and damaged files: a bad CRC
 is retried without the check, a truncated or corrupt body keeps every message
 read before the damage.  Everything after the byte work is shared with the
-fast decoder (:mod:`.fit_common`).
+fast decoder (:mod:`.common`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..records import DecodeResult
-from .fit_common import RECORD_FIELD_NAMES, FitMessages, decode_with, dev_target, device_name
+from ...records import DecodeResult
+from .common import RECORD_FIELD_NAMES, FitMessages, decode_with, dev_target, device_name
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def _collect_dev_field(msgs: _Messages, fd: Any, row: int) -> None:
 
 
 def _columns(msgs: _Messages) -> FitMessages:
-    """fitparse's per-record dicts -> the column form :mod:`.fit_common` works on."""
+    """fitparse's per-record dicts -> the column form :mod:`.common` works on."""
     recs = msgs.records
     n = len(recs)
 

@@ -41,9 +41,9 @@ DICT_MESSAGES: dict[int, str] = {
     m.mesg_num: m.name for m in MESSAGE_TYPES.values()
     if m.name in ("file_id", "session", "lap", "event", "sport", "activity")
 }
-# The keys of those dicts that :mod:`.fit_common` reads (``get_values()`` names).
+# The keys of those dicts that :mod:`.common` reads (``get_values()`` names).
 # Decoding only these fields is what makes a 70-field session message cheap; a
-# key missing here would silently read as absent, so keep it in step with fit_common.
+# key missing here would silently read as absent, so keep it in step with common.py.
 DICT_FIELDS: dict[str, frozenset[str]] = {
     "file_id": frozenset({"type", "manufacturer", "garmin_product", "product_name", "product"}),
     "session": frozenset({

@@ -21,10 +21,10 @@ from typing import Any, Callable
 import anycrc
 import numpy as np
 
-from .. import schema as S
-from ..records import DecodedActivity, DecodeResult, DeviceSummary, Lap
-from .frame import build_samples, impossible_position_problem, per_foot_to_spm
-from .sports import is_running, normalise_sport
+from ... import schema as S
+from ...records import DecodedActivity, DecodeResult, DeviceSummary, Lap
+from ..frame import build_samples, impossible_position_problem, per_foot_to_spm
+from ..sports import is_running, normalise_sport
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +276,10 @@ def build_activities(msgs: FitMessages, result: DecodeResult) -> None:
         if not mask.any():
             result.problems.append(f"{sport} leg {leg_index} has no samples")
             continue
-        samples = build_samples(ts[mask], {k: v[mask] for k, v in columns.items()})
+        if mask.all():  # the usual single leg: no copy of every column
+            samples = build_samples(ts, columns)
+        else:
+            samples = build_samples(ts[mask], {k: v[mask] for k, v in columns.items()})
         if len(samples) < _MIN_SAMPLES:
             result.problems.append(f"{sport} leg {leg_index} has only {len(samples)} sample(s); not imported")
             continue
@@ -301,14 +304,14 @@ def _record_columns(msgs: FitMessages) -> dict[str, np.ndarray]:
     fields = msgs.record_fields
 
     def column(*names: str, invalid: float | None = None) -> np.ndarray:
-        out = np.full(n, np.nan)
+        out = None
         for nm in names:  # the first name present in a record wins
             values = fields.get(nm)
             if values is not None:
                 if invalid is not None:
                     values = np.where(values == invalid, np.nan, values)
-                out = np.where(np.isnan(out), values, out)
-        return out
+                out = np.array(values, dtype=float) if out is None else np.where(np.isnan(out), values, out)
+        return np.full(n, np.nan) if out is None else out
 
     cols = {k: column(*names, invalid=INVALID_ALTITUDE_M if k == S.ALTITUDE else None)
             for k, names in RECORD_FIELDS.items()}
