@@ -11,7 +11,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-from .conftest import FIXTURES
+import pytest
+
+from .helpers.paths import FIXTURES
+
+pytestmark = pytest.mark.slow  # fresh Python processes, a few seconds each
 
 HEAVY = ("scipy", "sklearn", "matplotlib")
 REPO = Path(__file__).resolve().parents[1]

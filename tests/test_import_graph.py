@@ -91,9 +91,6 @@ def test_a_clean_package_passes_and_the_script_says_so(tmp_path):
     assert (run.returncode, run.stdout) == (1, "import cycle: pkg.a -> pkg.b -> pkg.a\n")
 
 
-# The cli package is being restructured elsewhere.
-@pytest.mark.xfail(strict=False, reason="cli/ (private _pass_db, _model_path, _print_import_summary, "
-                   "_update_features; cli.main <-> its command modules) is fixed on another branch")
 def test_gaitrisk_has_no_import_cycle_and_no_private_import():
     assert check.problems(ROOT / "gaitrisk") == []
 
