@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from .ingest.sports import is_running
-# The review record and its statuses are records (the store keeps them); they are this module's words too.
-from .records import AUTOMATIC, EXCLUDED, NOT_A_RUN, SCREENED_RUN, Review
+from .records import EXCLUDED, NOT_A_RUN, Review
 
 
 def counts(review: Review | None, sport: str | None) -> bool:

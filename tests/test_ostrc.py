@@ -16,8 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from gaitrisk.cli.main import cli
-from gaitrisk.pain import ostrc
-from gaitrisk.pain.ostrc import OstrcWeek, build_week
+from gaitrisk import records
+from gaitrisk.pain.ostrc import build_week
+from gaitrisk.records import OstrcWeek
 from gaitrisk.pain.ostrc_csv import read_ostrc_csv
 from gaitrisk.store import Store
 
@@ -43,7 +44,7 @@ def week(day: str, area: str = "lateral_hip", *answers: int | None, athlete: str
     ((2, 3, 3, 3), 92),                  # 17 + 25 + 25 + 25: the highest score short of not participating
 ])
 def test_severity_is_the_sum_of_the_published_option_scores(answers, expected):
-    assert ostrc.severity(*answers) == expected
+    assert records.severity(*answers) == expected
     assert week("2024-04-08", "lateral_hip", *answers).severity == expected
 
 

@@ -22,7 +22,7 @@ def _num(v: float | None, fmt: str) -> str:
 
 def activity_json(rec, review=None) -> dict:
     """The ``activities --json`` contract (one object per activity); ``review``: its
-    :class:`~gaitrisk.review.Review` (``null`` status: not screened yet)."""
+    :class:`~gaitrisk.records.Review` (``null`` status: not screened yet)."""
     from ..times import iso
 
     return {

@@ -40,7 +40,7 @@ def _one(store, activity_id: str):
 
 
 def _review(obj, activity_id: str, status: str, reason: str) -> None:
-    from ..review import Review
+    from ..records import Review
 
     with obj.store() as store:
         name_store(store)

@@ -32,6 +32,7 @@ def week_json(w) -> dict:
 def _ask(area_label: str) -> dict[str, int | None]:
     """The four questions as numbered prompts; questions 2-4 only when question 1 does not end it."""
     from ..pain import ostrc
+    from ..records import skips_rest
 
     answers: dict[str, int | None] = dict.fromkeys(ostrc.NAMES)
     for i, (name, stem, options) in enumerate(ostrc.QUESTIONS):
@@ -39,7 +40,7 @@ def _ask(area_label: str) -> dict[str, int | None]:
         for k, text in enumerate(options):
             click.echo(f"   {k}  {text.format(area=area_label)}")
         answers[name] = click.prompt("answer", type=click.IntRange(0, 3))
-        if i == 0 and ostrc.skips_rest(answers[name]):  # type: ignore[arg-type]
+        if i == 0 and skips_rest(answers[name]):  # type: ignore[arg-type]
             break
     return answers
 

@@ -27,7 +27,8 @@ import pandas as pd
 from .. import schema as S
 from ..executor import MapExecutor, SerialExecutor
 from ..records import ActivityRecord
-from ..review import AUTOMATIC, NOT_A_RUN, SCREENED_RUN, Review, counts
+from ..records import AUTOMATIC, NOT_A_RUN, SCREENED_RUN, Review
+from ..review import counts
 from ..store import decode_samples
 from . import FEATURE_VERSION
 from .camber import DeclaredSide, camber, path_geometry, with_run_side

@@ -23,18 +23,7 @@ import datetime as dt
 import re
 
 from .. import vocab
-# The answers' scoring is what an OstrcWeek's severity means, so it lives with the record;
-# it is part of the questionnaire's interface as well.
-from ..records import (
-    FULL_PARTICIPATION,
-    NO_PARTICIPATION,
-    SEVERITY_MAX,
-    SUBSTANTIAL_FROM,
-    OstrcWeek,
-    severity,
-    skips_rest,
-    substantial,
-)
+from ..records import OstrcWeek
 
 # (short name, question stem, answer options in score order)
 QUESTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (

@@ -176,7 +176,7 @@ class AthleteReport:
     routes: tuple[RouteTrace, ...] | None = None   # None: maps not asked for
     privacy_zone_m: float = PRIVACY_ZONE_M
     pain_log: PainLogStatus | None = None          # logging compliance and the pain_rising baseline's coverage
-    ostrc: tuple = ()                              # weekly OSTRC answers (gaitrisk.pain.ostrc.OstrcWeek) shown
+    ostrc: tuple = ()                              # weekly OSTRC answers (gaitrisk.records.OstrcWeek) shown
     not_judged: tuple[Unjudged, ...] = ()          # rules that lacked data or history on the report day
     samples: RunSamples | None = None              # the latest run's samples for the per-run chart
     risk: RiskReport | None = None                 # the risk model's days of first..last; None: no data

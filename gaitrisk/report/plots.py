@@ -457,7 +457,7 @@ def pain_plot(rep: AthleteReport) -> Plot:
 
 def ostrc_plot(rep: AthleteReport) -> Plot:
     """Weekly OSTRC severity (0-100) per area, substantial-problem weeks marked."""
-    from ..pain.ostrc import SEVERITY_MAX
+    from ..records import SEVERITY_MAX
     from . import wording as F
 
     fig, (ax,) = _figure(1, 2.4)

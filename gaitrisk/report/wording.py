@@ -73,7 +73,7 @@ def side(code: str) -> str:
 
 
 def ostrc_line(w) -> str:
-    """One week's OSTRC answer in words (:class:`gaitrisk.pain.ostrc.OstrcWeek`)."""
+    """One week's OSTRC answer in words (:class:`gaitrisk.records.OstrcWeek`)."""
     return (f"OSTRC week of {w.week.isoformat()} ({region(w.area)}): severity {w.severity}/100, "
             f"substantial problem: {'yes' if w.substantial else 'no'}")
 
