@@ -95,23 +95,22 @@ def test_the_html_report_imports_matplotlib_for_its_plots(stores, tmp_path):
     assert loaded(modules, PLOTS) == ["matplotlib"]
 
 
-def test_command_modules_import_the_app_and_helpers_never_each_other_or_main():
+def test_command_modules_import_only_the_app_never_each_other_or_main():
     """cli/app.py owns the group and the shared options; main.py registers the commands on it."""
     import ast
 
     cli_dir = REPO / "gaitrisk" / "cli"
-    helpers = {"app", "days", "outcomes"}
-    commands = sorted(p.stem for p in cli_dir.glob("*.py") if p.stem not in helpers | {"__init__", "main"})
+    commands = sorted(p.stem for p in cli_dir.glob("*.py") if p.stem not in {"app", "__init__", "main"})
     assert {"imports", "activities", "model", "report", "risk"} <= set(commands)
-    for name in sorted(helpers | set(commands)):
+    for name in ["app", *commands]:
         tree = ast.parse((cli_dir / f"{name}.py").read_text())
         siblings = {node.module for node in ast.walk(tree)
                     if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module}
         siblings |= {alias.name for node in ast.walk(tree)
                      if isinstance(node, ast.ImportFrom) and node.level == 1 and not node.module
                      for alias in node.names}
-        allowed = {"app"} if name in helpers else helpers
-        assert siblings <= allowed - {name}, f"cli/{name}.py imports {sorted(siblings - allowed)}"
+        allowed = set() if name == "app" else {"app"}
+        assert siblings <= allowed, f"cli/{name}.py imports {sorted(siblings - allowed)}"
         private = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1
                    for alias in node.names if alias.name.startswith("_")]
         assert private == [], f"cli/{name}.py imports private names {private}"

@@ -45,7 +45,7 @@ def activities_cmd(obj: Context, athlete: str | None, as_json: bool) -> None:
         recs = store.activities(athlete)
         reviews = store.reviews(athlete)
     if athlete is not None and not recs:
-        from .days import no_runs_message
+        from .app import no_runs_message
 
         raise click.ClickException(no_runs_message(athlete, obj.db_path()))
     if as_json:

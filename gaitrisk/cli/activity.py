@@ -8,12 +8,16 @@ with it at once.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sys
 
 import click
 
-from .app import name_store, pass_db
-from .outcomes import recompute
+from .app import name_store, pass_db, recompute
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 # --sport choices -> (sport, sub_sport) as the readers store them (gaitrisk.ingest.sports).
 SPORTS = {"run": ("running", None), "trail": ("running", "trail"), "treadmill": ("running", "treadmill"),
@@ -30,7 +34,7 @@ def activity_group() -> None:
     """
 
 
-def _one(store, activity_id: str):
+def _one(store: Store, activity_id: str):
     found = store.find(activity_id)
     if not found:
         raise click.ClickException(f"no activity with id {activity_id!r}")

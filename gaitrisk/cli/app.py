@@ -1,7 +1,7 @@
 """The ``gaitrisk`` command group and what its commands share: the context object, the global
 options (``--db``, ``-v``, ``-q``, before or after the command's name), the options several commands
 take (``--tz``, ``--model``, ``--json``, ``--workers``, ``--scheduler``) and the parameter types of
-days and time zones.
+days and time zones; which days the reading commands show; how the import's outcomes are printed.
 
 Command modules import this module (and packages below the CLI), never each other;
 :mod:`gaitrisk.cli.main` registers them on :data:`cli`.  Heavy libraries are imported inside
@@ -16,6 +16,7 @@ import logging
 import sqlite3
 import sys
 from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import click
@@ -24,6 +25,8 @@ from ..version import VERSION
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
+
+    from ..store import Store
 
 
 class Context:
@@ -77,7 +80,7 @@ def athlete_name(ctx: click.Context, param: click.Parameter, value: str | None) 
     return value
 
 
-def name_store(store) -> None:
+def name_store(store: Store) -> None:
     """One line on stderr naming the store a destructive command changes: ``--db`` and
     ``GAITRISK_DB`` both choose one, and the user must be able to see which was used."""
     click.echo(f"store: {store.path.resolve()}", err=True)
@@ -284,3 +287,91 @@ def model_file(obj: Context, given: str | None) -> Path:
     if given:
         return Path(given)
     return default_model_path(obj.db_path())
+
+
+# -- which days the reading commands show ---------------------------------------------------
+# One rule for ``load``, ``flags``, ``report`` and ``activities``: they end on the athlete's last day
+# with data (a run or a pain entry) unless ``--until`` says otherwise, so an old export shows its data
+# instead of empty weeks up to today; the header says "latest run: DATE" when that run is not recent;
+# and an athlete without runs is one line and exit status 1 everywhere.
+
+# A latest run older than this many days is named in the header (a week: a runner's usual cycle).
+RECENT_DAYS = 7
+
+
+@dataclass(frozen=True)
+class DataDays:
+    """An athlete's data in local calendar days."""
+
+    athlete: str
+    latest_run: dt.date
+    latest: dt.date       # the last day with a run or a pain entry
+    today: dt.date
+
+    def end(self, until: dt.date | None) -> dt.date:
+        """The last day to show: ``--until`` when given, else the last day with data."""
+        return until if until is not None else self.latest
+
+    @property
+    def stale(self) -> bool:
+        return (self.today - self.latest_run).days > RECENT_DAYS
+
+    def header_note(self) -> str:
+        """"latest run: DATE" when the latest run is not recent, else ""."""
+        return f"latest run: {self.latest_run}" if self.stale else ""
+
+
+def no_runs_message(athlete: str, store_path) -> str:
+    return f"no runs stored for athlete {athlete!r} in {store_path}. Try: gaitrisk import PATH --athlete {athlete}"
+
+
+def data_days(store: Store, athlete: str, zone: ZoneInfo, today: dt.date | None = None) -> DataDays:
+    """The athlete's :class:`DataDays`; an athlete without runs is refused in one line (exit 1)."""
+    from ..load.daily import latest_days
+
+    days = latest_days(store, athlete, zone)
+    if days is None:
+        raise click.ClickException(no_runs_message(athlete, store.path))
+    today = today or dt.datetime.now(zone).date()
+    return DataDays(athlete, *days, today)
+
+
+# -- what the import and feature workflows did, printed the CLI's way --------------------------
+# One line per problem; file names and reasons made plain for the terminal.
+
+def print_feature_problems(feats) -> None:
+    """The runs whose features failed, and the runs screened out as not a run, on stderr."""
+    from ..textsafe import plain
+
+    for f in feats.failed:
+        click.echo(plain(f"  features not computed for {f.get('activity_id', '?')}: {f.get('reason', '')}"),
+                   err=True)
+    for f in feats.not_a_run:
+        click.echo(plain(f"  not a run?: {f['activity_id'][:12]}: {f['reason']} (out of baselines and load; "
+                         f"to count it: gaitrisk activity include {f['activity_id'][:12]})"), err=True)
+
+
+def print_import_summary(report) -> None:
+    from ..textsafe import plain  # file names and reasons come from the files: no escape sequences reach the terminal
+
+    click.echo(f"{report.imported} imported, {report.duplicates} duplicate, {report.skipped} skipped "
+               f"(not a run or nothing to import), {report.partial} partial, {len(report.failed)} failed")
+    for o in report.outcomes:
+        if o.partial and o.status == "imported":
+            click.echo(plain(f"  partial: {o.file}: {'; '.join(o.problems)}"))
+    for o in report.outcomes:
+        if o.status == "skipped":
+            click.echo(plain(f"  skipped: {o.file}: {o.reason}"))
+    for f in report.failed:
+        click.echo(plain(f"  failed:  {f['file']}: {f['reason']}"), err=True)
+
+
+def recompute(store: Store, athlete: str) -> int:
+    """Compute the athlete's stale feature records; how many were computed (failures on stderr)."""
+    from ..features.compute import compute_and_store_features
+    from ..textsafe import plain
+
+    report = compute_and_store_features(store, athlete)
+    for f in report.failed:
+        click.echo(plain(f"  features not computed for {f['activity_id']}: {f['reason']}"), err=True)
+    return report.computed

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .app import command_quiet_option, command_verbose_option, set_log_level
-from .outcomes import print_feature_problems, print_import_summary
+from .app import (command_quiet_option, command_verbose_option, print_feature_problems, print_import_summary,
+                   set_log_level)
 
 if TYPE_CHECKING:
     from ..records import DataGap

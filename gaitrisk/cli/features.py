@@ -11,8 +11,7 @@ import sys
 
 import click
 
-from .app import athlete_name, make_executor, name_store, pass_db, scheduler_option, workers_option
-from .outcomes import recompute
+from .app import athlete_name, make_executor, name_store, pass_db, recompute, scheduler_option, workers_option
 
 
 @click.group("athlete")

@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from .app import Context, athlete_name, make_executor, pass_db, scheduler_option, workers_option
-from .outcomes import print_feature_problems, print_import_summary
+from .app import (Context, athlete_name, make_executor, pass_db, print_feature_problems, print_import_summary,
+                   scheduler_option, workers_option)
 
 
 @click.command("import")

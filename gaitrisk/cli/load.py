@@ -7,6 +7,8 @@ print.  pandas is imported only inside the ``load`` command so that
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import datetime as dt
 import json
 import sqlite3
@@ -18,12 +20,15 @@ import click
 from .app import (DATE, Context, athlete_name, json_option, log_athlete_option, name_store, pass_db, tz_given_option,
                   tz_option)
 
+if TYPE_CHECKING:
+    from ..store import Store
+
 # Ids are store-wide: on a command naming one, --athlete only checks whose it is.
 owner_option = click.option("--athlete", callback=athlete_name, default=None,
                             help="Whose entry it must be (default: whoever's it is).")
 
 
-def _owner(store, what: str, table: str, row_id: int, athlete: str | None) -> str:
+def _owner(store: Store, what: str, table: str, row_id: int, athlete: str | None) -> str:
     """The athlete row ``row_id`` of ``table`` belongs to; refused in one line when there is no such
     row, or when it belongs to someone other than ``athlete``."""
     owner = store.row_owner(table, row_id)
@@ -61,7 +66,7 @@ def load_cmd(obj: Context, athlete: str, weeks: int, until: dt.date | None, zone
     "longest_prev_30d_m", "spike_pct", "spike_tier"}, ...]}.
     """
     from ..load.weekly import load_report
-    from .days import data_days
+    from .app import data_days
 
     with obj.reader() as store:
         days = data_days(store, athlete, zone)

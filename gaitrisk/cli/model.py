@@ -275,7 +275,7 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: dt.date | None, mode
     from ..model.judged import unjudged
     from ..model.risk import risk_for
     from ..report.wording import flag_cite
-    from .days import data_days, no_runs_message
+    from .app import data_days, no_runs_message
 
     path = model_file(obj, model_path)
     with obj.reader() as store:

@@ -54,7 +54,7 @@ def report_cmd(obj: Context, athlete: str | None, all_athletes: bool, since: dt.
                                                     with_maps=with_maps))
             except LookupError as exc:
                 if not all_athletes:
-                    from .days import no_runs_message
+                    from .app import no_runs_message
 
                     raise click.ClickException(no_runs_message(name, store.path)) from exc
                 click.echo(f"skipped {name}: {exc}", err=True)

@@ -19,7 +19,7 @@ import bisect
 import datetime as dt
 import logging
 from dataclasses import asdict, dataclass, field, replace
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,9 @@ from .plausibility import screen
 from .profile import AthleteProfile, ResolvedProfile, profile_fingerprint, resolve
 from .record import RunFeatures
 from .terrain import terrain
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +188,7 @@ def _past(first: list, times: list[dt.datetime], i: int, counted: list[bool]) ->
     return [j for j in range(lo, hi) if first[j] is not None and counted[j]]
 
 
-def compute_and_store_features(store, athlete: str | None = None, *, force: bool = False,
+def compute_and_store_features(store: Store, athlete: str | None = None, *, force: bool = False,
                                on_run: Callable[[str], None] | None = None,
                                executor: MapExecutor | None = None,
                                passes: Mapping[str, tuple[str, bytes]] | None = None) -> FeatureReport:
@@ -213,7 +216,7 @@ def _is_stale(row: tuple[int, dict] | None, fingerprint: str) -> bool:
     return row is None or row[0] != FEATURE_VERSION or row[1].get("profile_fingerprint") != fingerprint
 
 
-def stale_count(store, athlete: str) -> int:
+def stale_count(store: Store, athlete: str) -> int:
     """How many of ``athlete``'s runs need their record (re)computed: the length of a progress bar.
 
     Every run from the first stale one on: the up-to-date ones after it are computed again
@@ -286,14 +289,14 @@ class _History:
         return replace(resolved, notes=notes), gct_scale, threshold
 
 
-def _blob(store, activity_id: str) -> tuple[str, bytes] | None:
+def _blob(store: Store, activity_id: str) -> tuple[str, bytes] | None:
     try:
         return store.samples_blob(activity_id)
     except KeyError:
         return None
 
 
-def _stale(store, recs: list[ActivityRecord], fp: str, force: bool,
+def _stale(store: Store, recs: list[ActivityRecord], fp: str, force: bool,
            reviews: Mapping[str, Review]) -> tuple[list[bool], list[dict | None]]:
     """Per run, oldest first: whether its record needs computing (a run never screened does),
     and the first pass an up-to-date record carries (``None`` where stale)."""
@@ -322,7 +325,7 @@ def _screen(r: ActivityRecord, rp: RunPass, reviews: dict[str, Review], screened
     return counts(review, r.sport)
 
 
-def _athlete(store, name: str, force: bool, report: FeatureReport, on_run: Callable[[str], None] | None,
+def _athlete(store: Store, name: str, force: bool, report: FeatureReport, on_run: Callable[[str], None] | None,
              executor: MapExecutor, passes: Mapping[str, tuple[str, bytes]]) -> None:
     recs = store.activities(name)
     if not recs:

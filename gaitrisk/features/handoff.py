@@ -19,6 +19,7 @@ from .kept import pack, unpack
 from .profile import AthleteProfile, ResolvedProfile, profile_fingerprint, resolve
 
 if TYPE_CHECKING:
+    from ..store import Store
     import pandas as pd
 
     from ..records import ActivityRecord
@@ -50,7 +51,7 @@ def loaded(kept: bytes) -> RunPass:
     return unpack(kept)
 
 
-def import_pass(store, athlete: str) -> ImportPass:
+def import_pass(store: Store, athlete: str) -> ImportPass:
     """The :class:`ImportPass` for ``athlete``'s stored profile."""
     profile = AthleteProfile.from_dict(store.profile(athlete))
     return ImportPass(resolve(profile), profile_fingerprint(profile))

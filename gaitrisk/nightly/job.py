@@ -244,8 +244,8 @@ def _analyse(night: _Night, names: list[str], data_fp: dict[str, str], model_pat
 
 
 # -- import ------------------------------------------------------------------------------
-def _import_activities(store, files: Sequence[ib.InboxFile], out: AthleteSummary, archive: Path, quarantine: Path,
-                       executor: MapExecutor, advance: Callable[[str], None],
+def _import_activities(store: Store, files: Sequence[ib.InboxFile], out: AthleteSummary, archive: Path,
+                       quarantine: Path, executor: MapExecutor, advance: Callable[[str], None],
                        checkpoint: Callable[[AthleteSummary], None] = lambda out: None) -> dict[str, Any]:
     """Imports ``files`` in chunks; returns the new runs' passes made during the import (see
     :mod:`gaitrisk.features.handoff`), for the features step."""
@@ -309,7 +309,7 @@ def _by_file(files: Sequence[ib.InboxFile], outcomes) -> dict[Path, list]:
     return found
 
 
-def _import_pain(store, files: Sequence[ib.InboxFile], out: AthleteSummary, zone: ZoneInfo, archive: Path,
+def _import_pain(store: Store, files: Sequence[ib.InboxFile], out: AthleteSummary, zone: ZoneInfo, archive: Path,
                  quarantine: Path, advance: Callable[[str], None]) -> None:
     from ..pain.csvio import read_pain_file
     from ..store import StoreError
@@ -359,7 +359,7 @@ def _move(f: ib.InboxFile, root: Path, reason: str | None, out: AthleteSummary) 
 
 
 # -- features, model, analysis -----------------------------------------------------------
-def _update_features(store, name: str, out: AthleteSummary, executor: MapExecutor,
+def _update_features(store: Store, name: str, out: AthleteSummary, executor: MapExecutor,
                      passes: dict[str, Any] | None = None) -> None:
     from ..workflow import update_features
 
@@ -369,7 +369,7 @@ def _update_features(store, name: str, out: AthleteSummary, executor: MapExecuto
         log.warning("%s: features not computed for %s: %s", name, f.get("activity_id", "?"), f.get("reason", ""))
 
 
-def _fingerprint(store, name: str, zone: ZoneInfo) -> str:
+def _fingerprint(store: Store, name: str, zone: ZoneInfo) -> str:
     """Changes whenever anything a report or a flag of ``name`` is made from changes."""
     return digest([str(zone), [repr(r) for r in store.activities(name)], [repr(e) for e in store.pain_entries(name)],
                     [repr(g) for g in store.gaps(name)], store.profile(name),
