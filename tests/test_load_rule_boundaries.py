@@ -15,34 +15,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gaitrisk import schema as S
-from gaitrisk.ingest.frame import build_samples
 from gaitrisk.load import metrics as M
 from gaitrisk.load.daily import daily_series, runs_frame
 from gaitrisk.records import DataGap
 from gaitrisk.load.weekly import load_report
 from gaitrisk.model.dataset import build_dataset
 from gaitrisk.model.flags import rule_flags
-from gaitrisk.records import ActivityRecord
-from gaitrisk.store import SourceRef, Store
+from gaitrisk.store import Store
+
+from .helpers.runs_store import DAY0, daily_runs_store
 
 UTC = ZoneInfo("UTC")
-DAY0 = dt.date(2024, 1, 1)
 LOAD_CODES = {"session_spike", "mileage_jump", "return_from_break", "downhill_load"}
 
 
 def _store(tmp_path, km_by_day: dict[int, float], gaps: tuple[tuple[int, int], ...] = ()) -> Store:
-    st = Store(tmp_path / "g.db")
-    for day, km in sorted(km_by_day.items()):
-        start = dt.datetime.combine(DAY0 + dt.timedelta(days=day), dt.time(7), tzinfo=dt.timezone.utc)
-        ts = np.datetime64(start.replace(tzinfo=None), "ns") + np.arange(10).astype("timedelta64[s]")
-        samples = build_samples(ts, {S.LAT: np.linspace(46, 46.001, 10), S.LON: np.full(10, 14.5),
-                                     S.TIMER_SEGMENT: np.zeros(10, int)})
-        rec = ActivityRecord(id=f"run{day}", athlete="ann", fmt="gpx", sport="running", sub_sport=None, device=None,
-                             name=None, start_time=start, duration_s=km * 300, moving_time_s=km * 300,
-                             distance_m=km * 1000.0, avg_cadence_spm=None, avg_stance_time_ms=None, partial=False,
-                             sources=(f"run{day}.gpx",))
-        st.add_activity(rec, samples, SourceRef(f"{day:064x}", 0, f"run{day}.gpx", "gpx", 1))
+    st = daily_runs_store(tmp_path, km_by_day)
     for first, last in gaps:
         st.add_gap(DataGap("ann", DAY0 + dt.timedelta(days=first), DAY0 + dt.timedelta(days=last)))
     return st

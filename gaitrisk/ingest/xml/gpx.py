@@ -88,14 +88,11 @@ def decode_gpx(data: bytes, name: str = "<gpx>") -> DecodeResult:
     import gpxpy.gpx
 
     result = DecodeResult()
-    try:
-        root, text, notes = safe.parse(data)
-    except ValueError as exc:  # includes UnsafeXmlError
-        result.error = str(exc)
+    parsed = safe.parse_or_problem(safe.parse, data)
+    if isinstance(parsed, str):
+        result.error = parsed
         return result
-    except LookupError as exc:  # expat: an unknown encoding in the XML declaration
-        result.error = f"not well-formed XML: {exc}"
-        return result
+    root, text, notes = parsed
     result.problems.extend(notes)
     text, positionless = _without_positionless(root, text)
     try:

@@ -107,6 +107,18 @@ def parse_fast(data: bytes) -> tuple[Element, bytes, list[str]]:
         return parse(data)
 
 
+def parse_or_problem(parse: Callable[[bytes], tuple[Element, bytes, list[str]]],
+                     data: bytes) -> tuple[Element, bytes, list[str]] | str:
+    """``parse(data)`` (:func:`parse` or :func:`parse_fast`), or the one line saying why the bytes
+    are not a document to read."""
+    try:
+        return parse(data)
+    except ValueError as exc:  # includes UnsafeXmlError
+        return str(exc)
+    except LookupError as exc:  # expat: an unknown encoding in the XML declaration
+        return f"not well-formed XML: {exc}"
+
+
 def c_parser_safe(cleaned: bytes) -> bool:
     """Whether the :func:`clean_prefix`-ed bytes are UTF-8 XML without any DTD or entity declaration
     bytes: what ElementTree's C parser may read without defusedxml's guards."""

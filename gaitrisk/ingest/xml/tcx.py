@@ -91,14 +91,11 @@ def _time(text: str | None) -> pd.Timestamp | None:
 
 def decode_tcx(data: bytes, name: str = "<tcx>") -> DecodeResult:
     result = DecodeResult()
-    try:
-        root, _text, notes = safe.parse_fast(data)
-    except ValueError as exc:
-        result.error = str(exc)
+    parsed = safe.parse_or_problem(safe.parse_fast, data)
+    if isinstance(parsed, str):
+        result.error = parsed
         return result
-    except LookupError as exc:  # expat: an unknown encoding in the XML declaration
-        result.error = f"not well-formed XML: {exc}"
-        return result
+    root, _text, notes = parsed
     result.problems.extend(notes)
     root_name = safe.local(root.tag)
     if root_name == "Activities":
