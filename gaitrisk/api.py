@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from .features.profile import AthleteProfile
 from .features.record import RunFeatures
-from .records import ActivityRecord, DecodedActivity, DecodeResult
+from .records import ActivityRecord
 from .store import StoreError
 
 if TYPE_CHECKING:
@@ -126,24 +126,11 @@ def _decode(fmt: str, data: bytes, name: str, athlete: str) -> Activities:
     elif res.skipped_reason and not res.activities:
         problems.append(f"{name}: {res.skipped_reason}")
     sha = hashlib.sha256(data).hexdigest()
-    acts = [Activity(_record(athlete, act, sha, name, res), act.samples, tuple(res.problems))
+    from .ingest.worker import record_of
+
+    acts = [Activity(record_of(athlete, act, sha, name, res), act.samples, tuple(res.problems))
             for act in res.activities]
     return Activities(acts, problems)
-
-
-def _record(athlete: str, act: DecodedActivity, sha256: str, name: str, res: DecodeResult) -> ActivityRecord:
-    """The record the store would make of ``act`` (its totals from the samples)."""
-    from .ingest.frame import totals
-    from .ingest.pipeline import activity_id
-
-    t = totals(act.samples)
-    duration, moving = t["duration_s"], t["moving_time_s"]
-    return ActivityRecord(
-        id=activity_id(athlete, sha256, act.leg_index), athlete=athlete, fmt=act.fmt, sport=act.sport,
-        sub_sport=act.sub_sport, device=act.device, name=act.name, start_time=act.start_time,
-        duration_s=duration or 0.0, moving_time_s=moving or 0.0, distance_m=t["distance_m"],
-        avg_cadence_spm=t["avg_cadence_spm"], avg_stance_time_ms=t["avg_stance_time_ms"], partial=res.partial,
-        sources=(name,), laps=act.laps, summary=act.summary, problems=tuple(res.problems))
 
 
 def run_features(activity: Activity, profile: AthleteProfile | None = None) -> RunFeatures:

@@ -130,7 +130,7 @@ def process_job(job: Job) -> Done:
             if why:
                 legs.append(Leg(act.fmt, act.leg_index, refused=why))
                 continue
-            rec = _record(job.athlete, act, sha, job.name, res, job.meta.get("activity_name"),
+            rec = record_of(job.athlete, act, sha, job.name, res, job.meta.get("activity_name"),
                           job.meta.get("activity_type"))
             legs.append(Leg(act.fmt, act.leg_index, rec, codec.encoded(act.samples), hooked=_hooked(job, rec, act)))
     return Done(job.name, sha, len(data), res.error, res.skipped_reason, res.partial, tuple(res.problems),
@@ -174,8 +174,9 @@ def _implausible(act: DecodedActivity) -> str | None:
     return None
 
 
-def _record(athlete: str, act: DecodedActivity, sha256: str, name: str, res: DecodeResult,
-            strava_name: str | None, strava_type: str | None = None) -> ActivityRecord:
+def record_of(athlete: str, act: DecodedActivity, sha256: str, name: str, res: DecodeResult,
+              strava_name: str | None = None, strava_type: str | None = None) -> ActivityRecord:
+    """The record the store keeps of one decoded activity (its totals from its samples)."""
     from .frame import totals  # numpy/pandas: only where files are decoded
 
     t = totals(act.samples)
