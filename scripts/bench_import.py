@@ -21,6 +21,9 @@ Usage:
       included), `gaitrisk import` end to end (features included) in a fresh process each time,
       the default --workers and --workers 1 taking turns (best of --real-repeats), against
       fitparse/gpxpy merely decoding the same files in this process
+  (g) the everyday commands, cold: `--help`, `activities`, `load`, `flags`, `report`, `risk` and
+      `model info` on the demo store, each in fresh processes (best of --command-repeats), beside
+      `python -c pass` and `python -c "import pandas"` timed the same way (scripts/bench_commands.py)
 
 Plain Python, no extra tools.  Generated corpora (and the nightly store) are cached under
 /tmp/gaitrisk-bench-cache and rebuilt when CORPUS_VERSION or the store schema changes.
@@ -45,6 +48,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
+import bench_commands  # noqa: E402
 from bench_decode import _files, _timed  # noqa: E402
 
 from gaitrisk.executor import make_executor  # noqa: E402
@@ -275,8 +279,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--nightly", type=int, default=10_000, help="activities in the store for (d)")
     ap.add_argument("--workers", default="1,2", help="worker counts for (c) (0: the default, work-aware)")
     ap.add_argument("--real", default=str(REPO.parent / "shared" / "real-data"))
-    ap.add_argument("--skip", default="", help="comma list of parts to skip: a,b,c,d,e,f")
+    ap.add_argument("--skip", default="", help="comma list of parts to skip: a,b,c,d,e,f,g")
     ap.add_argument("--real-repeats", type=int, default=3, help="(f): turns of default and one worker")
+    ap.add_argument("--command-repeats", type=int, default=5, help="(g): fresh processes per command, best counts")
     ap.add_argument("--skip-paths", action="store_true", help="leave out the ship=\"paths\" run of (c)")
     ap.add_argument("--ratio-runs", type=int, default=300, help="(c): runs in the alternating 1-vs-2-worker check")
     ap.add_argument("--ratio-repeats", type=int, default=3,
@@ -315,6 +320,8 @@ def main(argv: list[str]) -> int:
             rows.extend(_memory(tmp, paths))
         if "f" not in skip and real.is_dir():
             rows.extend(_real_batch(tmp, real, args.real_repeats))
+        if "g" not in skip:
+            rows.extend(_commands(tmp, args.command_repeats))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("| measure | measured | ratio | target |")
@@ -322,6 +329,20 @@ def main(argv: list[str]) -> int:
     for row in rows:
         print("| " + " | ".join(row) + " |")
     return 0
+
+
+def _commands(tmp: Path, repeat: int) -> list[tuple[str, str, str, str]]:
+    """(g): cold wall time of the everyday commands on the demo store (scripts/bench_commands.py),
+    each as a multiple of ``python -c "import pandas"`` timed beside it."""
+    env = bench_commands.child_env()
+    folder = tmp / "demo"
+    folder.mkdir(mode=0o700)
+    rows = bench_commands.measure(bench_commands.demo_store(folder, env), repeat, env, tmp)
+    pandas = next(r["best_s"] for r in rows if "pandas" in r["what"])
+    return [(f"(g) cold `{r['what']}`" if r["kind"] == "command" else f"(g) baseline {r['what']}",
+             f"{r['best_s']:.3f} s", f"{r['best_s'] / pandas:.2f}× import pandas",
+             "-" if r["target_s"] is None else f"≤ {r['target_s']} s")
+            for r in rows]
 
 
 def _end_to_end(tmp: Path, paths: list[Path], args, label: str, *, by_format: bool,

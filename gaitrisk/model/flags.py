@@ -108,10 +108,11 @@ def rule_flags(frame: pd.DataFrame, first: dt.date, last: dt.date) -> list[Flag]
     """Each rule's strongest (then latest) flag on the days first..last."""
     days = frame.index.get_level_values("day")
     window = frame[(days >= pd.Timestamp(first)) & (days <= pd.Timestamp(last))]
-    fired = rule_levels(window).sum(axis=1) > 0
+    levels = rule_levels(window)
+    fired = (levels.sum(axis=1) > 0).to_numpy()
     best: dict[str, Flag] = {}
-    for (_, day), row in window[fired.to_numpy()].iterrows():
-        for f in flags_for_day(row, day.date()):
+    for ((_, day), row), (_, lv) in zip(window[fired].iterrows(), levels[fired].iterrows()):
+        for f in flags_for_day(row, day.date(), lv):
             old = best.get(f.code)
             if old is None or (LEVEL[f.severity], f.date) >= (LEVEL[old.severity], old.date):
                 best[f.code] = f

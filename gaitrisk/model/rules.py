@@ -239,12 +239,16 @@ SUGGESTIONS = {
 }
 
 
-def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
-    """The rule flags of one athlete-day row, with explanations naming the numbers."""
-    # One float per column; a nullable column's NA (e.g. week_jump before 14 days of data) is NaN.
-    values = pd.Series([_number(v) for v in row.to_numpy()], index=row.index)
-    lv = rule_levels(values.to_frame().T.set_axis(
-        pd.MultiIndex.from_tuples([("x", pd.Timestamp(day))], names=["athlete", "day"]))).iloc[0]
+def flags_for_day(row: pd.Series, day: dt.date, levels: pd.Series | None = None) -> list[Flag]:
+    """The rule flags of one athlete-day row, with explanations naming the numbers.
+
+    ``levels``: the row's line of :func:`rule_levels` when the caller has computed it for many
+    days at once (it is computed from the row alone otherwise)."""
+    if levels is None:
+        # One float per column; a nullable column's NA (e.g. week_jump before 14 days of data) is NaN.
+        values = pd.Series([_number(v) for v in row.to_numpy()], index=row.index)
+        levels = rule_levels(values.to_frame().T.set_axis(
+            pd.MultiIndex.from_tuples([("x", pd.Timestamp(day))], names=["athlete", "day"]))).iloc[0]
     out: list[Flag] = []
     sev = {1: "info", 2: "warn", 3: "high"}
     texts = {
@@ -268,7 +272,7 @@ def flags_for_day(row: pd.Series, day: dt.date) -> list[Flag]:
         "track_direction": (track_text(row), "track_m_28d"),
         "pain_rising": (pain_rising_text(row), "pain_today"),
     }
-    for code, level in lv.items():
+    for code, level in levels.items():
         if level > 0:
             text, key = texts[code]
             factor = rule_factor(code, fallback=is_fallback(code, row))
