@@ -5,19 +5,19 @@ The library's front door is :mod:`gaitrisk.api` (docs/api.md): :func:`read`, :fu
 the CLI's start) imports neither pandas nor scikit-learn nor matplotlib.
 """
 
-import typing
+from typing import TYPE_CHECKING, Any
 
 from .version import VERSION as __version__
 
 __all__ = ["Activities", "Activity", "Athlete", "AthleteProfile", "PainLog", "RunFeatures", "Store", "StoreError",
            "read", "run_features"]
 
-if typing.TYPE_CHECKING:
+if TYPE_CHECKING:
     from .api import (Activities, Activity, Athlete, AthleteProfile, PainLog, RunFeatures, Store, StoreError,
                       read, run_features)
 
 
-def __getattr__(name: str) -> typing.Any:
+def __getattr__(name: str) -> Any:
     if name in __all__:
         from . import api
 
@@ -27,4 +27,5 @@ def __getattr__(name: str) -> typing.Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+    """The front door and the version (the subpackages are reached by importing them)."""
+    return sorted([*__all__, "__version__"])

@@ -36,7 +36,7 @@ def test_import_gaitrisk_is_light_and_lists_the_front_door():
                   "set(sys.modules))); print(sorted(n for n in dir(gaitrisk) if not n.startswith('_')))")
     heavy, names = out.splitlines()
     assert heavy == "[]"
-    assert set(gaitrisk.__all__) <= set(eval(names))  # noqa: S307 - our own printed list
+    assert eval(names) == sorted(gaitrisk.__all__)  # noqa: S307 - our own printed list
     assert {"read", "run_features", "Store", "Activity", "AthleteProfile"} <= set(gaitrisk.__all__)
 
 
