@@ -55,13 +55,14 @@ _MIN_SECONDS = 0.3
 _SLOW = 50
 
 
-def _timed(fn: Callable[[], object], min_seconds: float, min_calls: int = 3) -> float:
+def _timed(fn: Callable[[], object], min_seconds: float, min_calls: int = 3,
+           clock: Callable[[], float] = time.perf_counter) -> float:
     """Seconds per call: the best of at least ``min_calls`` calls and ``min_seconds`` in total."""
     best, spent, calls = float("inf"), 0.0, 0
     while spent < min_seconds or calls < min_calls:
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        dt = time.perf_counter() - t0
+        dt = clock() - t0
         best, spent, calls = min(best, dt), spent + dt, calls + 1
     return best
 
@@ -194,13 +195,7 @@ def _small_runs(folder: Path, records: int, count: int) -> list[Path]:
 def _cpu_timed(fn: Callable[[], object], min_seconds: float, min_calls: int = 5) -> float:
     """:func:`_timed` in this process's CPU seconds: on a machine shared with other work,
     wall time measures the others' load as much as this code."""
-    best, spent, calls = float("inf"), 0.0, 0
-    while spent < min_seconds or calls < min_calls:
-        t0 = time.process_time()
-        fn()
-        dt = time.process_time() - t0
-        best, spent, calls = min(best, dt), spent + dt, calls + 1
-    return best
+    return _timed(fn, min_seconds, min_calls, time.process_time)
 
 
 def _per_file(fn: Callable[[bytes, str], object], files: list[tuple[str, bytes]], min_seconds: float) -> float:
