@@ -26,11 +26,17 @@ if TYPE_CHECKING:
 
 
 class ImportProgress(Protocol):
-    """What a progress display hears from :func:`import_files` (every method optional in effect)."""
+    """What a progress display hears from :func:`import_files`."""
 
-    def file_done(self, outcome: FileOutcome) -> None: ...
-    def features_start(self, total: int) -> None: ...
-    def run_done(self, activity_id: str) -> None: ...
+    def file_done(self, outcome: FileOutcome) -> None:
+        """One file's outcome, committed."""
+
+    def features_start(self, stale: Callable[[], int]) -> None:
+        """The feature records are next; ``stale()`` counts the runs they are computed for (it reads
+        every stored record: call it only to show the count)."""
+
+    def run_done(self, activity_id: str) -> None:
+        """One run's feature record, computed."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ def import_files(store: Store, paths: Sequence[str], athlete: str, *, decoders: 
     if progress:
         from .features.compute import stale_count
 
-        progress.features_start(stale_count(store, athlete))
+        progress.features_start(lambda: stale_count(store, athlete))
     feats = update_features(store, athlete, passes=report.leg_results, executor=executor,
                             on_run=progress.run_done if progress else None)
     return ImportOutcome(report, feats)

@@ -86,10 +86,10 @@ class _ImportBars:
         self.files += 1
         self._bar.update(1, outcome.file)
 
-    def features_start(self, total: int) -> None:
+    def features_start(self, stale) -> None:
         self._bar.__exit__(None, None, None)
         self.in_features = True
-        self._bar = click.progressbar(length=total if self.show else 0, label="Features ", file=sys.stderr,
+        self._bar = click.progressbar(length=stale() if self.show else 0, label="Features ", file=sys.stderr,
                                       hidden=not self.show, show_pos=True)
         self._bar.__enter__()
 
