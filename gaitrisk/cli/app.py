@@ -339,13 +339,20 @@ def data_days(store: Store, athlete: str, zone: ZoneInfo, today: dt.date | None 
 # -- what the import and feature workflows did, printed the CLI's way --------------------------
 # One line per problem; file names and reasons made plain for the terminal.
 
-def print_feature_problems(feats) -> None:
-    """The runs whose features failed, and the runs screened out as not a run, on stderr."""
+def print_feature_failures(feats) -> None:
+    """The runs whose features failed, one line each on stderr."""
     from ..textsafe import plain
 
     for f in feats.failed:
         click.echo(plain(f"  features not computed for {f.get('activity_id', '?')}: {f.get('reason', '')}"),
                    err=True)
+
+
+def print_feature_problems(feats) -> None:
+    """The runs whose features failed, and the runs screened out as not a run, on stderr."""
+    from ..textsafe import plain
+
+    print_feature_failures(feats)
     for f in feats.not_a_run:
         click.echo(plain(f"  not a run?: {f['activity_id'][:12]}: {f['reason']} (out of baselines and load; "
                          f"to count it: gaitrisk activity include {f['activity_id'][:12]})"), err=True)
@@ -368,10 +375,8 @@ def print_import_summary(report) -> None:
 
 def recompute(store: Store, athlete: str) -> int:
     """Compute the athlete's stale feature records; how many were computed (failures on stderr)."""
-    from ..features.compute import compute_and_store_features
-    from ..textsafe import plain
+    from ..workflow import update_features
 
-    report = compute_and_store_features(store, athlete)
-    for f in report.failed:
-        click.echo(plain(f"  features not computed for {f['activity_id']}: {f['reason']}"), err=True)
+    report = update_features(store, athlete)
+    print_feature_failures(report)
     return report.computed
