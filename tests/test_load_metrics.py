@@ -30,7 +30,7 @@ def _run(day: int, metres: float, hour: float = 8.0, zone: ZoneInfo = UTC, base:
 def _daily(runs, gaps=(), end_day=None, zone=UTC, features=None):
     rf = runs_frame(runs, zone, features)
     end = None if end_day is None else DAY0 + dt.timedelta(days=end_day)
-    return rf, daily_series(rf.frame, gaps, end=end, not_available=rf.not_available)
+    return rf, daily_series(rf, gaps, end=end)
 
 
 def _tiers(runs, gaps=()):
@@ -79,7 +79,7 @@ def test_dst_change_keeps_seven_day_windows_seven_days(base, label):
     # change, plus one just outside the window.  A 7-day window ending on day 13 holds days 7..13.
     runs = [_run(d, m, hour=0.5, zone=zone, base=base) for d, m in [(0, 1000), (6, 2000), (7, 4000), (13, 8000)]]
     rf = runs_frame(runs, zone)
-    d = daily_series(rf.frame, not_available=rf.not_available)
+    d = daily_series(rf)
     assert len(d) == 14 and (np.diff(d.index.values) == np.timedelta64(1, "D")).all(), label
     assert d["distance_m"].loc[[pd.Timestamp(base + dt.timedelta(days=k)) for k in (0, 6, 7, 13)]].tolist() == \
         [1000, 2000, 4000, 8000]
@@ -316,3 +316,37 @@ def test_runpandas_history_spikes_and_weeks(runpandas_store):
         if w.no_data_days == 0:
             assert w.distance_m == pytest.approx(expected), w.week_start
     assert sum(w.runs for w in rep.weeks) == 18
+
+
+# -- the store's feature values, read for the load table ------------------------------------------
+def test_read_runs_takes_descent_from_the_feature_records_as_the_model_does(tmp_path, real_data):
+    """The load table reads two values of each feature record through SQLite's JSON functions; the
+    model's athlete-day table reads the whole records.  Both must give each run the same descent and
+    grade-adjusted distance, and a run without a record must stay unknown (NaN), not 0."""
+    from gaitrisk.load.daily import read_runs
+    from gaitrisk.store import Store
+    from gaitrisk.workflow import import_files
+
+    files = sorted((real_data / "gpx").glob("runpandas__session-*.gpx"))[:6]
+    if len(files) < 6:
+        pytest.skip("the runpandas GPX sessions are not in the real data")
+    with Store(tmp_path / "s.db") as store:
+        import_files(store, [str(f) for f in files], "ann")
+        whole = store.run_features("ann")
+        runs = read_runs(store, "ann", UTC)
+        assert runs.not_available == () and len(runs) == 6
+        assert np.isfinite(runs.values["descent_m"]).sum() >= 5
+        for col in ("descent_m", "gap_distance_m"):
+            np.testing.assert_array_equal(runs.values[col], whole[col].reindex(list(runs.ids)).to_numpy(float))
+        frame = runs_frame(store.activities("ann"), UTC, whole)
+        np.testing.assert_array_equal(frame.values["descent_m"], runs.values["descent_m"])
+    from gaitrisk.workflow import import_runs
+
+    with Store(tmp_path / "bare.db") as store:   # runs without feature records
+        import_runs(store, [str(f) for f in files], "ann")
+        assert set(read_runs(store, "ann", UTC).not_available) == {"descent_m", "gap_distance_m"}
+        first = store.activities("ann")[0].id
+        store.save_features(first, "ann", 1, {"activity_id": first, "descent_m": 12.5})   # one record, without gap_distance_m
+        some = read_runs(store, "ann", UTC)
+        assert some.not_available == () and some.values["descent_m"][0] == 12.5
+        assert np.isnan(some.values["descent_m"][1:]).all() and np.isnan(some.values["gap_distance_m"]).all()

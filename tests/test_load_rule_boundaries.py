@@ -84,7 +84,7 @@ def _week_change(km_by_day: dict[int, float], last_day: int) -> pd.DataFrame:
                                                                           tzinfo=dt.timezone.utc),
                             distance_m=km * 1000.0, moving_time_s=km * 300) for d, km in km_by_day.items()]
     rf = runs_frame(runs, UTC)
-    daily = daily_series(rf.frame, (), end=DAY0 + dt.timedelta(days=last_day), not_available=rf.not_available)
+    daily = daily_series(rf, (), end=DAY0 + dt.timedelta(days=last_day))
     return M.week_change(daily["distance_m"])
 
 

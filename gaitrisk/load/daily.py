@@ -7,6 +7,10 @@ never 0); a quantity that is not measured at all (descent before the per-run
 features exist) is NaN on every day.  Days before the first run are not in the
 series: they are not rest, they are unknown, and every metric that needs them
 says "not enough history".
+
+The tables are numpy arrays, so that the weekly load table needs no pandas (it is
+the quickest everyday command); :attr:`RunsFrame.frame` and :func:`daily_series`
+give the same tables as pandas frames for the model's athlete-day table.
 """
 
 from __future__ import annotations
@@ -14,16 +18,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 from ..records import DataGap
 from ..review import counted
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..store import Store
 
 log = logging.getLogger(__name__)
@@ -37,83 +43,158 @@ LONGEST = "longest_run_m"
 NO_DATA = "no_data"
 SUMMED = (DISTANCE, MOVING_TIME, GAP_DISTANCE, DESCENT)
 RUN_COLUMNS = ("start_time", "day", DISTANCE, MOVING_TIME, GAP_DISTANCE, DESCENT)
+FEATURE_COLUMNS = (GAP_DISTANCE, DESCENT)   # the per-run feature records' part of the runs table
 
 
 @dataclass(frozen=True)
 class RunsFrame:
     """The runs that make up a daily series, and what could not be measured.
 
-    ``frame``: index ``activity_id``; columns :data:`RUN_COLUMNS` (``start_time``
-    aware UTC, ``day`` the local start day as a naive midnight timestamp).
+    One entry per run, in the order given: ``ids``; ``start_time`` (aware UTC); ``day``, the
+    local start day (``datetime64[D]``); ``values`` holds the float arrays of :data:`SUMMED`.
     ``not_available``: columns that are NaN because their source does not exist yet.
     """
 
-    frame: pd.DataFrame
+    ids: tuple[str, ...]
+    start_time: tuple[dt.datetime, ...]
+    day: np.ndarray
+    values: Mapping[str, np.ndarray]
     not_available: tuple[str, ...] = ()
 
+    def __len__(self) -> int:
+        return len(self.ids)
 
-def runs_frame(records: Sequence, zone: ZoneInfo, features: pd.DataFrame | None = None) -> RunsFrame:
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The runs as a DataFrame: index ``activity_id``; columns :data:`RUN_COLUMNS` (``start_time``
+        aware UTC, ``day`` the local start day as a naive midnight timestamp)."""
+        import pandas as pd
+
+        frame = pd.DataFrame({"start_time": pd.to_datetime(list(self.start_time), utc=True),
+                              "day": pd.to_datetime(self.day.astype("datetime64[us]")),
+                              **{c: self.values[c] for c in SUMMED}},
+                             index=pd.Index(list(self.ids), name="activity_id", dtype=object))
+        return frame[list(RUN_COLUMNS)]
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    # A naive time is UTC, as the store writes it; astimezone would read it as the machine's time.
+    return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
+
+
+def _number(v: Any) -> float:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan
+
+
+def _feature_columns(features: Any, ids: Sequence[str]) -> dict[str, np.ndarray] | None:
+    """``FEATURE_COLUMNS`` for ``ids`` from a feature table (a DataFrame indexed by activity id, or
+    a mapping of id to values), or ``None`` when it holds none of these runs."""
+    if features is None:
+        return None
+    if hasattr(features, "reindex"):   # the store's DataFrame of feature records
+        if not features.index.isin(list(ids)).any():
+            return None
+        return {c: (features[c].reindex(list(ids)).to_numpy(float) if c in features.columns
+                    else np.full(len(ids), np.nan)) for c in FEATURE_COLUMNS}
+    if not any(i in features for i in ids):
+        return None
+    return {c: np.array([_number(features.get(i, {}).get(c)) for i in ids], float) for c in FEATURE_COLUMNS}
+
+
+def runs_frame(records: Sequence, zone: ZoneInfo, features: Any = None) -> RunsFrame:
     """Build the runs table from stored :class:`~gaitrisk.records.ActivityRecord` s.
 
-    ``features`` is the per-run feature table (index activity id; ``descent_m`` and
-    ``gap_distance_m``) when it exists; without it descent and grade-adjusted distance
-    are not available (NaN), never 0.  A run without a feature record has NaN there,
-    which makes its day's descent unknown.
+    ``features`` holds the per-run feature values (``descent_m`` and ``gap_distance_m``) when they
+    exist: a DataFrame indexed by activity id (``Store.run_features``) or a mapping of activity
+    id to values (``Store.run_feature_values``).  Without any for these runs, descent and
+    grade-adjusted distance are not available (NaN), never 0.  A run without a feature record has
+    NaN there, which makes its day's descent unknown.
     """
-    frame = pd.DataFrame({
-        "activity_id": [r.id for r in records],
-        "start_time": pd.to_datetime([r.start_time for r in records], utc=True),
-        DISTANCE: np.array([np.nan if r.distance_m is None else r.distance_m for r in records], float),
-        MOVING_TIME: np.array([r.moving_time_s for r in records], float),
-    }).set_index("activity_id")
+    ids = tuple(r.id for r in records)
+    starts = tuple(_utc(r.start_time) for r in records)
     # The start day in local time: a run from 23:30 to 00:40 is the earlier day's run.
-    frame["day"] = frame["start_time"].dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
-    missing: list[str] = []
+    day = np.array([t.astimezone(zone).date() for t in starts], dtype="datetime64[D]")
+    values = {DISTANCE: np.array([np.nan if r.distance_m is None else r.distance_m for r in records], float),
+              MOVING_TIME: np.array([np.nan if r.moving_time_s is None else r.moving_time_s for r in records],
+                                    float)}
     # Features computed for none of these runs (never run, or an empty table) means the
     # quantity is not available at all -- not 0 m of descent on every rest day.
-    has_features = features is not None and bool(features.index.isin(frame.index).any())
-    for col in (GAP_DISTANCE, DESCENT):
-        if has_features and col in features.columns:
-            frame[col] = features[col].reindex(frame.index).astype(float)
-        else:
-            frame[col] = np.nan
-            missing.append(col)
-    return RunsFrame(frame[list(RUN_COLUMNS)], tuple(missing))
+    found = _feature_columns(features, ids)
+    missing: tuple[str, ...] = () if found else FEATURE_COLUMNS
+    values |= found or {c: np.full(len(ids), np.nan) for c in FEATURE_COLUMNS}
+    return RunsFrame(ids, starts, day, values, missing)
 
 
-def daily_series(runs: pd.DataFrame, gaps: Sequence[DataGap] = (), *, start: dt.date | None = None,
-                 end: dt.date | None = None, not_available: Sequence[str] = ()) -> pd.DataFrame:
-    """The daily series (index: naive local dates, one per calendar day, ``freq='D'``).
+@dataclass(frozen=True)
+class Daily:
+    """The daily series: ``days`` (consecutive local ``datetime64[D]``) and one float array per
+    column of :data:`SUMMED`, :data:`RUNS` and :data:`LONGEST`; ``no_data`` is a bool array."""
 
-    ``start`` defaults to the first run's day and ``end`` to the last run's day.
-    A day's sum is NaN when any of its runs lacks that value (a run without a
-    distance makes the day's distance unknown, not smaller).  Columns named in
-    ``not_available`` (see :class:`RunsFrame`) are NaN on every day, rest days included.
+    days: np.ndarray
+    columns: Mapping[str, np.ndarray]
+    no_data: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.days)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.no_data if name == NO_DATA else self.columns[name]
+
+    def frame(self) -> pd.DataFrame:
+        """As a DataFrame indexed by the days (naive midnight timestamps, ``freq='D'``, named ``day``)."""
+        import pandas as pd
+
+        index = pd.DatetimeIndex(self.days.astype("datetime64[s]"), freq="D", name="day")
+        return pd.DataFrame({**self.columns, NO_DATA: self.no_data}, index=index)
+
+
+def daily_arrays(runs: RunsFrame, gaps: Sequence[DataGap] = (), *, start: dt.date | None = None,
+                 end: dt.date | None = None) -> Daily:
+    """The daily series of ``runs``: :class:`Daily`.
+
+    ``start`` defaults to the first run's day and ``end`` to the last run's day; runs
+    outside them are left out.  A day's sum is NaN when any of its runs lacks that value
+    (a run without a distance makes the day's distance unknown, not smaller).  Columns
+    named in ``runs.not_available`` are NaN on every day, rest days included.
     """
-    if runs.empty and (start is None or end is None):
-        return pd.DataFrame(columns=[*SUMMED, RUNS, LONGEST, NO_DATA], index=pd.DatetimeIndex([], freq="D"))
-    first = pd.Timestamp(start) if start is not None else runs["day"].min()
-    last = pd.Timestamp(end) if end is not None else runs["day"].max()
-    days = pd.date_range(first, max(first, last), freq="D", name="day")
-    by_day = runs.groupby("day")
-    out = pd.DataFrame(index=days)
+    names = (*SUMMED, RUNS, LONGEST)
+    if not len(runs) and (start is None or end is None):
+        return Daily(np.array([], "datetime64[D]"), {c: np.array([], float) for c in names}, np.array([], bool))
+    first = np.datetime64(start, "D") if start is not None else runs.day.min()
+    last = np.datetime64(end, "D") if end is not None else runs.day.max()
+    days = np.arange(first, max(first, last) + 1, dtype="datetime64[D]")
+    n = len(days)
+    pos = (runs.day - first).astype(int)
+    inside = (pos >= 0) & (pos < n)
+    pos = pos[inside]
+    out: dict[str, np.ndarray] = {}
     for col in SUMMED:
-        sums = by_day[col].sum()
-        unknown = runs[col].isna().groupby(runs["day"]).any()
-        out[col] = np.nan if col in not_available else sums.mask(unknown).reindex(days, fill_value=0.0)
-    out[RUNS] = by_day.size().reindex(days, fill_value=0).astype(float)
-    out[LONGEST] = by_day[DISTANCE].max().reindex(days, fill_value=0.0)
-    out[NO_DATA] = no_data_mask(days, gaps)
-    out.loc[out[NO_DATA], [*SUMMED, RUNS, LONGEST]] = np.nan
-    return out
+        # bincount adds NaN like any value: one run without it makes its day unknown.
+        out[col] = (np.full(n, np.nan) if col in runs.not_available
+                    else np.bincount(pos, weights=runs.values[col][inside], minlength=n))
+    out[RUNS] = np.bincount(pos, minlength=n).astype(float)
+    longest = np.zeros(n)
+    longest[pos] = np.nan   # fmax skips NaN: a run day is NaN only when none of its runs has a distance
+    np.fmax.at(longest, pos, runs.values[DISTANCE][inside])
+    out[LONGEST] = longest
+    no_data = no_data_mask(days, gaps)
+    for col in names:
+        out[col][no_data] = np.nan
+    return Daily(days, out, no_data)
 
 
-def no_data_mask(days: pd.DatetimeIndex, gaps: Sequence[DataGap]) -> np.ndarray:
-    """True on each day covered by a gap (a handful of gaps against thousands of days)."""
+def daily_series(runs: RunsFrame, gaps: Sequence[DataGap] = (), *, start: dt.date | None = None,
+                 end: dt.date | None = None) -> pd.DataFrame:
+    """:func:`daily_arrays` as a DataFrame (index: naive local dates, one per calendar day, ``freq='D'``)."""
+    return daily_arrays(runs, gaps, start=start, end=end).frame()
+
+
+def no_data_mask(days: np.ndarray, gaps: Sequence[DataGap]) -> np.ndarray:
+    """True on each day (``datetime64[D]``) covered by a gap (a handful of gaps against thousands of days)."""
+    days = np.asarray(days, "datetime64[D]")
     mask = np.zeros(len(days), bool)
-    values = days.values
     for g in gaps:
-        mask |= (values >= np.datetime64(g.first_day)) & (values <= np.datetime64(g.last_day))
+        mask |= (days >= np.datetime64(g.first_day, "D")) & (days <= np.datetime64(g.last_day, "D"))
     return mask
 
 
@@ -121,9 +202,9 @@ def read_runs(store: Store, athlete: str, zone: ZoneInfo) -> RunsFrame:
     """Read an athlete's runs that count (:mod:`gaitrisk.review`), with per-run features where the
     store has them."""
     features = None
-    if hasattr(store, "run_features"):  # a store without per-run features has no such method
+    if hasattr(store, "run_feature_values"):  # a store without per-run features has no such method
         try:
-            features = store.run_features(athlete)
+            features = store.run_feature_values(athlete, FEATURE_COLUMNS)
         except Exception as exc:  # a features bug must not take the load table down
             log.warning("per-run features unavailable: %s", exc)
     return runs_frame(counted(store.activities(athlete), store.reviews(athlete)), zone, features)

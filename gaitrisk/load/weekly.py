@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 from ..records import DataGap
 from ..times import iso
 from . import metrics as M
-from .daily import DESCENT, DISTANCE, GAP_DISTANCE, LONGEST, MOVING_TIME, NO_DATA, RUNS, RunsFrame, daily_series
+from .daily import DESCENT, DISTANCE, GAP_DISTANCE, LONGEST, MOVING_TIME, RUNS, RunsFrame, daily_arrays
 
 if TYPE_CHECKING:
     from ..records import PainEntry
@@ -118,11 +117,22 @@ def _r(v: float | None, nd: int) -> float | None:
 
 
 def _val(v: Any) -> float | None:
-    return None if v is None or pd.isna(v) else float(v)
+    return None if v is None or v != v else float(v)
 
 
 def _bool(v: Any) -> bool | None:
-    return None if v is None or pd.isna(v) else bool(v)
+    return None if v is None or v != v else bool(v)
+
+
+def _by_week(values: np.ndarray, reduce: Any) -> np.ndarray:
+    """One value per week of a window's days (oldest week first) over the days that are known;
+    NaN for a week without any."""
+    weeks = values.reshape(-1, M.WEEK_DAYS)
+    known = ~np.isnan(weeks)
+    out = np.full(len(weeks), np.nan)
+    some = known.any(axis=1)
+    out[some] = reduce(np.where(known, weeks, 0.0 if reduce is np.sum else -np.inf)[some], axis=1)
+    return out
 
 
 def build_report(athlete: str, runs: RunsFrame, gaps: Sequence[DataGap], pain: Sequence[PainEntry], zone: ZoneInfo,
@@ -130,83 +140,82 @@ def build_report(athlete: str, runs: RunsFrame, gaps: Sequence[DataGap], pain: S
     """The weekly table of the ``n_weeks`` weeks ending on ``end`` and the spikes of their runs."""
     if n_weeks < 1:
         raise ValueError("n_weeks must be at least 1")
-    frame = runs.frame
-    window = pd.date_range(pd.Timestamp(end) - pd.Timedelta(days=7 * n_weeks - 1), pd.Timestamp(end), freq="D")
-    if frame.empty or frame["day"].min() > window[-1]:
+    last_day = np.datetime64(end, "D")
+    window = np.arange(last_day - (7 * n_weeks - 1), last_day + 1, dtype="datetime64[D]")
+    if not len(runs) or runs.day.min() > last_day:
         return LoadReport(athlete, zone.key, end, (), (), runs.not_available,
                           ("no runs stored up to this date",))
-    daily = daily_series(frame, gaps, end=max(end, frame["day"].max().date()), not_available=runs.not_available)
+    daily = daily_arrays(runs, gaps, end=max(end, runs.day.max().item()))
     metrics = M.daily_metrics(daily)
-    spikes = M.run_spikes(frame["day"], frame[DISTANCE], daily[LONGEST])
+    spikes = M.spikes_of(runs.day, runs.values[DISTANCE], daily.days, daily[LONGEST])
 
-    # Days of the window before the first run are unknown, like a gap.
-    days = pd.concat([daily, metrics], axis=1).reindex(window)
-    days[NO_DATA] = days[NO_DATA].astype("boolean").fillna(True).astype(bool)
-    week = pd.Series((window[-1] - window).days // 7, index=window)
-    g = days.groupby(week)
-    sums = g[[DISTANCE, MOVING_TIME, GAP_DISTANCE, DESCENT, RUNS]].sum(min_count=1)
-    longest = g[LONGEST].max()
-    no_data = g[NO_DATA].sum()
-    last = days.loc[window[(window[-1] - window).days % 7 == 0]]  # each week's last day
-    last.index = week[last.index]
-    ret_any = days["return_to_run"].fillna(False).astype(bool).groupby(week).any()
-    ret_unknown = days["return_to_run"].isna().groupby(week).any()
+    # The window's days in the daily series; days before the first run are unknown, like a gap.
+    pos = (window - daily.days[0]).astype(int)
+    seen = pos >= 0
+    pos = np.where(seen, pos, 0)
 
-    in_window = frame["day"].between(window[0], window[-1])
-    run_week = ((window[-1] - frame.loc[in_window, "day"]).dt.days // 7)
-    tiers = spikes.loc[in_window, "spike_tier"]
-    rank = tiers.map({t: i for i, t in enumerate(SPIKE_ORDER)})
-    spike_count = tiers.isin(["small", "moderate", "large"]).groupby(run_week).sum()
-    tier_max = rank.groupby(run_week).max().map(lambda i: SPIKE_ORDER[int(i)])
+    def on_window(values: np.ndarray) -> np.ndarray:
+        return np.where(seen, values[pos], np.nan)
+
+    no_data = np.where(seen, daily.no_data[pos], True).reshape(-1, 7).sum(axis=1)
+    sums = {c: _by_week(on_window(daily[c]), np.sum) for c in (DISTANCE, MOVING_TIME, GAP_DISTANCE, DESCENT, RUNS)}
+    longest = _by_week(on_window(daily[LONGEST]), np.max)
+    last = {k: on_window(v)[6::7] for k, v in metrics.items()}   # each week's last day
+    ret = on_window(metrics["return_to_run"]).reshape(-1, 7)
+    ret_any, ret_unknown = (ret == 1.0).any(axis=1), np.isnan(ret).any(axis=1)
+
+    in_window = (runs.day >= window[0]) & (runs.day <= window[-1])
+    run_week = (runs.day[in_window] - window[0]).astype(int) // 7   # 0: the oldest week
+    rank = np.array([SPIKE_ORDER.index(t) for t in spikes["spike_tier"][in_window]], int)
+    spike_count = np.bincount(run_week, weights=rank >= SPIKE_ORDER.index("small"), minlength=n_weeks)
+    tier_max = np.full(n_weeks, -1)
+    np.maximum.at(tier_max, run_week, rank)
     pain_max = _pain_by_week(pain, zone, window)
 
     rows = []
-    for k in range(n_weeks - 1, -1, -1):
-        if k not in sums.index:
-            continue
-        m = last.loc[k]
+    for i in range(n_weeks):
+        m = {k: v[i] for k, v in last.items()}
         row = WeekRow(
-            week_start=(window[-1] - pd.Timedelta(days=7 * k + 6)).date(),
-            week_end=(window[-1] - pd.Timedelta(days=7 * k)).date(),
-            distance_m=_val(sums.at[k, DISTANCE]), no_data_days=int(no_data.at[k]),
-            runs=int(0 if pd.isna(sums.at[k, RUNS]) else sums.at[k, RUNS]),
-            moving_time_s=_val(sums.at[k, MOVING_TIME]),
-            gap_distance_m=None if GAP_DISTANCE in runs.not_available else _val(sums.at[k, GAP_DISTANCE]),
-            descent_m=None if DESCENT in runs.not_available else _val(sums.at[k, DESCENT]),
-            longest_run_m=_val(longest.at[k]),
+            week_start=window[7 * i].item(), week_end=window[7 * i + 6].item(),
+            distance_m=_val(sums[DISTANCE][i]), no_data_days=int(no_data[i]),
+            runs=int(0 if np.isnan(sums[RUNS][i]) else sums[RUNS][i]),
+            moving_time_s=_val(sums[MOVING_TIME][i]),
+            gap_distance_m=None if GAP_DISTANCE in runs.not_available else _val(sums[GAP_DISTANCE][i]),
+            descent_m=None if DESCENT in runs.not_available else _val(sums[DESCENT][i]),
+            longest_run_m=_val(longest[i]),
             change_pct=_val(m["week_change_pct"]), week_jump=_bool(m["week_jump"]),
-            spikes=int(spike_count.get(k, 0)), spike_tier_max=tier_max.get(k),
+            spikes=int(spike_count[i]), spike_tier_max=SPIKE_ORDER[tier_max[i]] if tier_max[i] >= 0 else None,
             acwr_7_21=_val(m["acwr_7_21"]), acwr_ewma_7_28=_val(m["acwr_ewma"]),
             monotony=_val(m["monotony"]), strain=_val(m["strain"]),
-            return_to_run=True if ret_any.at[k] else (None if ret_unknown.at[k] else False),
+            return_to_run=True if ret_any[i] else (None if ret_unknown[i] else False),
             descent_ratio=_val(m["descent_ratio"]), descent_spike=_bool(m["descent_spike"]),
-            pain_max=None if pd.isna(pain_max.get(k, np.nan)) else int(pain_max[k]),
+            pain_max=pain_max[i],
         )
         rows.append(_with_notes(row, m, runs.not_available))
-    shown = frame.loc[in_window].join(spikes.loc[in_window])
+    shown = sorted(np.flatnonzero(in_window).tolist(), key=lambda j: runs.start_time[j])
+    values = runs.values
     run_rows = tuple(
-        RunSpike(id=i, start_time=r.start_time.to_pydatetime(), distance_m=_val(r.distance_m),
-                 longest_prev_30d_m=_val(r.longest_prev_30d_m), spike_pct=_val(r.spike_pct),
-                 spike_tier=r.spike_tier)
-        for i, r in shown.sort_values("start_time").iterrows())
+        RunSpike(id=runs.ids[j], start_time=runs.start_time[j], distance_m=_val(values[DISTANCE][j]),
+                 longest_prev_30d_m=_val(spikes["longest_prev_30d_m"][j]), spike_pct=_val(spikes["spike_pct"][j]),
+                 spike_tier=str(spikes["spike_tier"][j]))
+        for j in shown)
     notes: tuple[str, ...] = (ACWR_CAVEAT,)
     if runs.not_available:
         notes += (f"{', '.join(runs.not_available)}: not available until per-run features are computed",)
     return LoadReport(athlete, zone.key, end, tuple(rows), run_rows, runs.not_available, notes)
 
 
-def _pain_by_week(pain: Sequence[PainEntry], zone: ZoneInfo, window: pd.DatetimeIndex) -> pd.Series:
-    """Highest pain score logged on each week's local days (any region)."""
-    if not pain:
-        return pd.Series(dtype=float)
-    times = pd.to_datetime([p.time_utc for p in pain], utc=True)
-    days = pd.DatetimeIndex(times.tz_convert(zone).tz_localize(None).normalize())
-    scores = pd.Series([p.score for p in pain], index=days, dtype=float)
-    scores = scores[(days >= window[0]) & (days <= window[-1])]
-    return scores.groupby((window[-1] - scores.index).days // 7).max()
+def _pain_by_week(pain: Sequence[PainEntry], zone: ZoneInfo, window: np.ndarray) -> list[int | None]:
+    """Highest pain score logged on each week's local days (any region), oldest week first."""
+    out: list[int | None] = [None] * (len(window) // 7)
+    for p in pain:
+        k = (np.datetime64(p.time_utc.astimezone(zone).date(), "D") - window[0]).astype(int) // 7
+        if 0 <= k < len(out):
+            out[k] = p.score if out[k] is None else max(out[k], p.score)
+    return out
 
 
-def _with_notes(row: WeekRow, m: pd.Series, not_available: tuple[str, ...]) -> WeekRow:
+def _with_notes(row: WeekRow, m: dict[str, float], not_available: tuple[str, ...]) -> WeekRow:
     """Say why each empty metric is empty (no data, not enough history, nothing to compare with)."""
     notes: list[str] = []
     if row.no_data_days:
@@ -221,12 +230,12 @@ def _with_notes(row: WeekRow, m: pd.Series, not_available: tuple[str, ...]) -> W
         ("monotony", "monotony", None, 7, None),
     )
     for name, col, den, need, zero_reason in history:
-        if pd.isna(m[col]):
-            if den is not None and not pd.isna(m[den]) and m[den] == 0:
+        if np.isnan(m[col]):
+            if den is not None and not np.isnan(m[den]) and m[den] == 0:
                 notes.append(f"{name}: {zero_reason}")
             else:
                 notes.append(f"{name}: not enough history (needs {need} days with data)")
-    if pd.isna(m["descent_ratio"]) and DESCENT not in not_available:
+    if np.isnan(m["descent_ratio"]) and DESCENT not in not_available:
         notes.append("descent_ratio: not enough history (needs 35 days with data) or no descent in the 28 days "
                      "before the last 7")
     return WeekRow(**{**row.__dict__, "notes": tuple(notes)})

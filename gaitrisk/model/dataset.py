@@ -307,8 +307,7 @@ def athlete_days(store: Store, athlete: str, zone: ZoneInfo, spec: LabelSpec) ->
         last = max(last, pd.Timestamp(max(e.time_utc for e in entries).astimezone(zone).date()))
     if weeks:  # an answer speaks for its whole week
         last = max(last, pd.Timestamp(weeks[-1].week + pd.Timedelta(days=6)))
-    daily = daily_series(runs, store.gaps(athlete), start=runs["day"].min().date(), end=last.date(),
-                         not_available=rf.not_available)
+    daily = daily_series(rf, store.gaps(athlete), start=runs["day"].min().date(), end=last.date())
     days = daily.index
     out = daily_metrics(daily)[["dist_7d", "dist_ref_7d", "week_ratio", "week_jump", "ewma_7", "ewma_28",
                                 "monotony", "descent_ratio", "descent_spike"]].copy()

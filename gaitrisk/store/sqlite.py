@@ -762,6 +762,17 @@ class Store:
             df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
         return df.set_index("activity_id")
 
+    def run_feature_values(self, athlete: str, names: Sequence[str]) -> dict[str, dict[str, object]]:
+        """A few values of the athlete's feature records, without reading the records whole:
+        ``{activity_id: {name: value}}`` (a value absent from a record is ``None``)."""
+        if any(not n.isidentifier() for n in names):
+            raise ValueError(f"not a feature name: {names!r}")
+        picks = "".join(f", json_extract(f.record_json, '$.{n}')" for n in names)
+        rows = self._conn.execute(
+            f"SELECT f.activity_id{picks} FROM run_features f JOIN athletes ath ON ath.id=f.athlete_id"
+            " WHERE ath.name=?", (athlete,))
+        return {r[0]: dict(zip(names, r[1:])) for r in rows}
+
     # -- privacy: an athlete's data out, and gone -----------------------
     def export_athlete(self, athlete: str) -> dict | None:
         """Everything stored for ``athlete`` as JSON-ready values, or ``None`` for an unknown athlete.
