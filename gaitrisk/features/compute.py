@@ -33,7 +33,7 @@ from ..store import decode_samples
 from . import FEATURE_VERSION
 from .camber import DeclaredSide, camber, path_geometry, with_run_side
 from .clean import clean, finite_column
-from .gait import CadenceBaseline, GaitCore, finish_gait, fit_personal_baseline, gait_core
+from .gait import BASELINE_DAYS, CadenceBaseline, GaitCore, finish_gait, fit_personal_baseline, gait_core
 from .intensity import (IntensityCore, best_window_speed, despike_hr, finish_intensity, intensity_core,
                         is_long_run, rolling_max_hr, surface_class)
 from .kept import unpack
@@ -47,8 +47,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# evidence.md 1.5 step 2: the personal baseline uses the rolling 60-90 days before the run.
-BASELINE_DAYS = 90
 # The data's highest 30 s heart rate stands in for an unset maximum only once this many runs
 # with heart rate precede or are the run (project convention [D]); before, the age formula or no zones.
 HR_MAX_MIN_RUNS = 10

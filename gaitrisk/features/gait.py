@@ -26,6 +26,8 @@ POP_CADENCE_SD = 8.0  # evidence.md table 0 #2: between-runner SD at a fixed spe
 # Evidence table overstriding_personal: the runner's own baseline once >= 10 earlier level runs exist
 # (the cold-start limit of evidence.md 1.5 step 3).
 MIN_PERSONAL_RUNS = 10
+# evidence.md 1.5 step 2: the personal baseline uses the rolling 60-90 days before the run.
+BASELINE_DAYS = 90
 # evidence.md table 0 #3 / 1.5 step 2: residual <= -5 % notable, <= -10 % marked (Heiderscheit 2011).
 RESIDUAL_NOTABLE_PCT = -5.0
 RESIDUAL_MARKED_PCT = -10.0

@@ -37,10 +37,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
-from ..load.daily import daily_series, runs_frame
-from ..load.metrics import daily_metrics, longest_previous, rolling_sum
-from ..pain.compliance import BASELINE_DAYS, COMPLIANCE_DAYS, logged_days
+from ..load.daily import DISTANCE, Daily, RunsFrame, daily_arrays, runs_frame
+from ..load.metrics import daily_metrics, longest_previous, rolling_sum, shift
+from ..pain.compliance import BASELINE_DAYS, COMPLIANCE_DAYS
 from ..features.camber import TRACK_LAP_M, side_evidence
 from ..review import counted
 from .rules import ABS_CADENCE_MIN_SPEED, BREAK_DAYS, BREAK_WINDOW, PRE_BREAK_DAYS
@@ -139,21 +140,12 @@ def build_dataset(store: Store, athletes: Sequence[str] | None = None, zone: Zon
     return Dataset(pd.concat(frames), spec)
 
 
-def pain_days(entries: Sequence, zone: ZoneInfo, days: pd.DatetimeIndex, regions: Sequence[str]) -> pd.DataFrame:
-    """Per local day: max target score overall, per side (L/R; 'both' counts for each), 0 without an entry."""
-    cols = ["pain_max", "pain_L", "pain_R"]
-    if not entries:
-        return pd.DataFrame(0.0, index=days, columns=cols)
-    e = pd.DataFrame({"t": pd.to_datetime([x.time_utc for x in entries], utc=True),
-                      "score": [x.score for x in entries], "region": [x.region for x in entries],
-                      "side": [x.side for x in entries]})
-    e = e[e["region"].isin(regions)]
-    e["day"] = e["t"].dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
-    out = pd.DataFrame(index=days)
-    out["pain_max"] = e.groupby("day")["score"].max()
-    for side in ("L", "R"):
-        out[f"pain_{side}"] = e[e["side"].isin([side, "both"])].groupby("day")["score"].max()
-    return out.reindex(days).fillna(0.0)
+def _pain_by_day(pos: np.ndarray, score: np.ndarray, use: np.ndarray, n: int) -> np.ndarray:
+    """Per day (positions 0..n-1): the highest score of the entries in ``use``; 0 without one."""
+    keep = use & (pos >= 0) & (pos < n)
+    out = np.zeros(n)
+    np.maximum.at(out, pos[keep], score[keep])
+    return out
 
 
 LABEL_SOURCES = {
@@ -164,19 +156,24 @@ LABEL_SOURCES = {
 }
 
 
-def ostrc_problem_days(weeks: Sequence, days: pd.DatetimeIndex, regions: Sequence[str]) -> pd.Series:
-    """Per local day, from weekly OSTRC answers: 1.0 in a week with a substantial problem in ``regions``,
-    0.0 in an answered week without one, NaN in a week without any answer (unknown).
+def ostrc_problem_days(weeks: Sequence, days: np.ndarray, regions: Sequence[str]) -> np.ndarray:
+    """Per local day (``datetime64[D]``), from weekly OSTRC answers: 1.0 in a week with a substantial
+    problem in ``regions``, 0.0 in an answered week without one, NaN in a week without any answer
+    (unknown).
 
     An answer describes its whole week (Monday to Sunday), so each of the seven days takes its value.
     """
-    answered: dict[pd.Timestamp, float] = {}
+    answered: dict[np.datetime64, float] = {}
     for w in weeks:
-        start = pd.Timestamp(w.week)
+        start = np.datetime64(w.week, "D")
         hit = 1.0 if (w.area in regions and w.substantial) else 0.0
         answered[start] = max(answered.get(start, 0.0), hit)
-    monday = pd.Series(days - pd.to_timedelta(days.day_of_week, unit="D"), index=days)
-    return monday.map(answered).astype(float)
+    days = np.asarray(days, "datetime64[D]")
+    monday = days - (days.astype(np.int64) + 3) % 7   # 1970-01-01 was a Thursday
+    out = np.full(len(days), np.nan)
+    for start, hit in answered.items():
+        out[monday == start] = hit
+    return out
 
 
 def label_sources(frame: pd.DataFrame) -> dict[str, str]:
@@ -187,34 +184,39 @@ def label_sources(frame: pd.DataFrame) -> dict[str, str]:
     return {str(a): "ostrc_substantial" if v > 0 else "nrs_onset" for a, v in used.items()}
 
 
-def _per_run(feats: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
-    """Per-run model inputs from the feature records (index: activity id)."""
-    f = feats.reindex(runs.index)
+def _per_run(feats: pd.DataFrame, runs: RunsFrame) -> dict[str, np.ndarray]:
+    """Per-run model inputs from the feature records, one array per input in the runs' order."""
+    f = feats.reindex(list(runs.ids))
+    n = len(runs)
 
-    def col(name: str) -> pd.Series:
-        return pd.to_numeric(f[name], errors="coerce") if name in f else pd.Series(np.nan, index=f.index)
+    def col(name: str) -> np.ndarray:
+        return pd.to_numeric(f[name], errors="coerce").to_numpy(float) if name in f else np.full(n, np.nan)
 
-    dist = runs["distance_m"]
-    source = f["road_low_side_source"] if "road_low_side_source" in f else pd.Series(None, index=f.index)
-    source = source.astype(object).fillna("").astype(str)
-    measured = source.str.startswith("out-and-back")
-    observed = source.map(side_evidence).eq("observed")
-    left, right = col("road_left_low_m").fillna(0.0), col("road_right_low_m").fillna(0.0)
-    road = col("road_m").fillna(0.0)
-    level_cad = col("level_cadence_spm").where(col("level_speed_mps") >= ABS_CADENCE_MIN_SPEED)
-    return pd.DataFrame({
-        "day": runs["day"], "distance_m": dist,
-        "abs_cad_w": dist.where(level_cad.notna(), 0.0), "abs_cad_x": (level_cad * dist).fillna(0.0),
-        **cadence_per_run(f),
+    def zero(values: np.ndarray) -> np.ndarray:
+        return np.nan_to_num(values, nan=0.0, posinf=np.inf, neginf=-np.inf)
+
+    dist = runs.values[DISTANCE]
+    source = [v if isinstance(v, str) else "" for v in
+              (f["road_low_side_source"].tolist() if "road_low_side_source" in f else [None] * n)]
+    measured = np.array([v.startswith("out-and-back") for v in source], bool)
+    observed = np.array([side_evidence(v) == "observed" for v in source], bool)
+    left, right = zero(col("road_left_low_m")), zero(col("road_right_low_m"))
+    road = zero(col("road_m"))
+    with np.errstate(invalid="ignore"):
+        level_cad = np.where(col("level_speed_mps") >= ABS_CADENCE_MIN_SPEED, col("level_cadence_spm"), np.nan)
+    cadence = {k: v.to_numpy(float) for k, v in cadence_per_run(f).items()}
+    return {
+        "abs_cad_w": np.where(np.isnan(level_cad), 0.0, dist), "abs_cad_x": zero(level_cad * dist),
+        **cadence,
         "dh5_m": col("distance_m_grade_le_minus5"),
-        "camber_measured_m": (left + right).where(measured, 0.0),
+        "camber_measured_m": np.where(measured, left + right, 0.0),
         "road_m": road, "road_left_low_m": left, "road_right_low_m": right,
         # Camber from observed side evidence only (out-and-back pairing or a declared side).
-        "road_obs_m": road.where(observed, 0.0), "road_obs_left_low_m": left.where(observed, 0.0),
-        "road_obs_right_low_m": right.where(observed, 0.0), "road_assumed_m": road.where(~observed, 0.0),
-        "track_ccw_m": col("track_ccw_m").fillna(0.0), "track_cw_m": col("track_cw_m").fillna(0.0),
-        "track_m": (col("track_laps") * TRACK_LAP_M).fillna(0.0),
-    }, index=runs.index)
+        "road_obs_m": np.where(observed, road, 0.0), "road_obs_left_low_m": np.where(observed, left, 0.0),
+        "road_obs_right_low_m": np.where(observed, right, 0.0), "road_assumed_m": np.where(observed, 0.0, road),
+        "track_ccw_m": zero(col("track_ccw_m")), "track_cw_m": zero(col("track_cw_m")),
+        "track_m": zero(col("track_laps") * TRACK_LAP_M),
+    }
 
 
 def cadence_per_run(f: pd.DataFrame) -> dict[str, pd.Series]:
@@ -238,7 +240,7 @@ def cadence_per_run(f: pd.DataFrame) -> dict[str, pd.Series]:
 CADENCE_SUMS = ("own_level_s", "own_low_s", "own_resid_x", "pop_level_s", "pop_low_s", "pop_resid_x")
 
 
-def cadence_window(w: dict[str, pd.Series]) -> pd.DataFrame:
+def cadence_window(w: dict) -> dict[str, np.ndarray] | pd.DataFrame:
     """The ``overstriding`` inputs of a window from its level-time sums (``CADENCE_SUMS``).
 
     Once any run in the window has the runner's own baseline, only those runs are judged (the
@@ -246,23 +248,53 @@ def cadence_window(w: dict[str, pd.Series]) -> pd.DataFrame:
     runs are.  ``cad_resid_7d`` is the level-time-weighted residual against that baseline,
     ``cad_low_share_7d`` the share of the level time in windows low for speed by its cut, and
     ``cad_personal_7d`` says which baseline (1 own, 0 population; NaN: no level time).
+    Arrays in, arrays out; pandas Series in, a DataFrame on their index out.
     """
-    own = w["own_level_s"] > 0
-    pop = w["pop_level_s"] > 0
-    level = w["own_level_s"].where(own, w["pop_level_s"].where(pop))
-    low = w["own_low_s"].where(own, w["pop_low_s"])
-    resid = w["own_resid_x"].where(own, w["pop_resid_x"])
-    return pd.DataFrame({"cad_resid_7d": resid / level, "cad_low_share_7d": low / level,
-                         "cad_personal_7d": own.astype(float).where(own | pop), "cad_level_s_7d": level})
+    index = getattr(w["own_level_s"], "index", None)
+    v = {k: np.asarray(w[k], float) for k in CADENCE_SUMS}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own = v["own_level_s"] > 0
+        pop = v["pop_level_s"] > 0
+        level = np.where(own, v["own_level_s"], np.where(pop, v["pop_level_s"], np.nan))
+        low = np.where(own, v["own_low_s"], v["pop_low_s"])
+        resid = np.where(own, v["own_resid_x"], v["pop_resid_x"])
+        out = {"cad_resid_7d": resid / level, "cad_low_share_7d": low / level,
+               "cad_personal_7d": np.where(own | pop, own.astype(float), np.nan), "cad_level_s_7d": level}
+    return out if index is None else pd.DataFrame(out, index=index)
 
 
-def camber_side_evidence(observed_m: pd.Series, assumed_m: pd.Series) -> pd.Series:
+def camber_side_evidence(observed_m: np.ndarray, assumed_m: np.ndarray) -> np.ndarray:
     """Per day, what the 28-day camber exposure rests on: "observed" (some road metres with an
     observed side), "assumed" (road metres whose side is only assumed), "none" (no road), or None
     while the 28 days are not all known."""
-    known = observed_m.notna() & assumed_m.notna()
-    kind = np.where(observed_m > 0, "observed", np.where(assumed_m > 0, "assumed", "none"))
-    return pd.Series(np.where(known, kind, None), index=observed_m.index, dtype=object)
+    known = ~np.isnan(observed_m) & ~np.isnan(assumed_m)
+    with np.errstate(invalid="ignore"):
+        kind = np.where(observed_m > 0, "observed", np.where(assumed_m > 0, "assumed", "none")).astype(object)
+    kind[~known] = None
+    return kind
+
+
+def _return_ratio(pos: np.ndarray, distance: np.ndarray, longest_run_m: np.ndarray,
+                  no_data: np.ndarray | None = None) -> np.ndarray:
+    """:func:`return_ratio` on day positions: ``pos`` (per run) indexes the daily ``longest_run_m``."""
+    unique = np.unique(pos)
+    prev = np.concatenate([[-1], unique[:-1]])     # the run day before each (-1: none)
+    free = (unique - prev - 1).astype(float)        # whole days without a run before this one
+    free[0] = np.nan
+    if no_data is not None:
+        unknown = np.cumsum(no_data.astype(float))  # gap days up to and including each day
+        free = free - (unknown[unique] - np.where(prev >= 0, unknown[np.maximum(prev, 0)], 0.0))
+    with np.errstate(invalid="ignore"):
+        back = free >= BREAK_DAYS
+    longest30 = _trailing(longest_run_m, PRE_BREAK_DAYS, np.fmax.reduce)   # the 30 days up to the last run
+    # The latest break at or before each run day, and the longest run before it.
+    latest = np.maximum.accumulate(np.where(back, np.arange(len(unique)), -1))
+    has = latest >= 0
+    first_days = has & (unique - unique[np.maximum(latest, 0)] < BREAK_WINDOW)
+    ref = np.where(first_days, longest30[prev[np.maximum(latest, 0)]], np.nan)
+    ref_run = ref[np.searchsorted(unique, pos)]
+    with np.errstate(invalid="ignore"):
+        return distance / np.where(ref_run > 0, ref_run, np.nan)
 
 
 def return_ratio(run_day: pd.Series, distance: pd.Series, longest_run_m: pd.Series,
@@ -270,131 +302,214 @@ def return_ratio(run_day: pd.Series, distance: pd.Series, longest_run_m: pd.Seri
     """Per run: distance / the longest run of the 30 days before a >= ``BREAK_DAYS`` break, for runs in
     the first ``BREAK_WINDOW`` days back (NaN otherwise; evidence table ``return_from_break``).
 
+    ``longest_run_m`` (and ``no_data``) are indexed by consecutive days covering the runs' days.
     A break counts run-free days the runner was known not to run: days in a declared data gap
-    (``no_data``, indexed by day like ``longest_run_m``) are unknown, not rest, so a gap is no break.
+    (``no_data``) are unknown, not rest, so a gap is no break.
     """
-    day = pd.DatetimeIndex(run_day)
-    unique = pd.DatetimeIndex(np.unique(day))
-    prev = unique.to_series().shift(1)
-    free = (unique.to_series() - prev).dt.days - 1          # whole days without a run before this one
-    if no_data is not None:
-        unknown = no_data.astype(float).cumsum()        # gap days up to and including each day
-        upto_now = unknown.reindex(unique).fillna(0.0).to_numpy()
-        upto_prev = unknown.reindex(pd.DatetimeIndex(prev)).fillna(0.0).to_numpy()
-        free = free - (upto_now - upto_prev)
-    back = free >= BREAK_DAYS
-    longest30 = longest_run_m.rolling(PRE_BREAK_DAYS, min_periods=1).max()   # the 30 days up to the last run
-    pre = pd.Series(longest30.reindex(pd.DatetimeIndex(prev[back])).to_numpy(), index=unique[back])
-    start = pd.Series(unique[back], index=unique[back]).reindex(unique).ffill()
-    first_days = (unique.to_series() - start).dt.days < BREAK_WINDOW
-    ref = pre.reindex(start.to_numpy()).to_numpy()
-    per_day = pd.Series(np.where(first_days.to_numpy(), ref, np.nan), index=unique)
-    ref_run = per_day.reindex(day).to_numpy()
-    return pd.Series(distance.to_numpy() / np.where(ref_run > 0, ref_run, np.nan), index=run_day.index)
+    first = longest_run_m.index[0]
+    pos = ((pd.DatetimeIndex(run_day) - first).days).to_numpy()
+    return pd.Series(_return_ratio(pos, distance.to_numpy(float), longest_run_m.to_numpy(float),
+                                   None if no_data is None else no_data.to_numpy(bool)), index=run_day.index)
+
+
+def _trailing(x: np.ndarray, days: int, reduce) -> np.ndarray:
+    """``reduce`` over the ``days`` days ending on each day (fewer at the start), on NaN-padded windows."""
+    return reduce(sliding_window_view(np.concatenate([np.full(days - 1, np.nan), x]), days), axis=1)
+
+
+def _trailing_max(x: np.ndarray, days: int) -> np.ndarray:
+    """Highest known value of the ``days`` days ending on each day; NaN when none is known."""
+    return _trailing(x, days, np.fmax.reduce)
+
+
+def _trailing_sum(x: np.ndarray, days: int, mean: bool = False) -> np.ndarray:
+    """Sum (or mean) of the known values of the ``days`` days ending on each day; NaN when none is known."""
+    windows = sliding_window_view(np.concatenate([np.full(days - 1, np.nan), x]), days)
+    count = (~np.isnan(windows)).sum(axis=1)
+    total = np.nansum(windows, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count if mean else total, np.nan)
+
+
+def _by_day(pos: np.ndarray, values: np.ndarray, n: int, how: str) -> np.ndarray:
+    """Per day (positions 0..n-1) over the runs' known values: ``sum``, ``max`` or ``last`` (in run
+    order); NaN for a day without any."""
+    known = ~np.isnan(values)
+    p, v = pos[known], values[known]
+    out = np.full(n, np.nan)
+    if how == "sum":
+        has = np.bincount(p, minlength=n) > 0
+        out[has] = np.bincount(p, weights=v, minlength=n)[has]
+    elif how == "max":
+        np.fmax.at(out, p, v)
+    else:
+        latest = np.full(n, -1)
+        np.maximum.at(latest, p, np.arange(len(p)))
+        has = latest >= 0
+        out[has] = v[latest[has]]
+    return out
+
+
+def _ffill(x: np.ndarray) -> np.ndarray:
+    idx = np.maximum.accumulate(np.where(np.isnan(x), -1, np.arange(len(x))))
+    return np.where(idx >= 0, x[np.maximum(idx, 0)], np.nan)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return num / np.where(den > 0, den, np.nan)
 
 
 def athlete_days(store: Store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.DataFrame:
     """Every day of one athlete from the first run to the last run or pain entry, all columns."""
     feats = store.run_features(athlete)
-    rf = runs_frame(counted(store.activities(athlete), store.reviews(athlete)), zone, feats)
-    runs = rf.frame
-    if runs.empty:
+    runs = runs_frame(counted(store.activities(athlete), store.reviews(athlete)), zone, feats)
+    if not len(runs):
         return pd.DataFrame()
     entries = store.pain_entries(athlete)
     weeks = store.ostrc_weeks(athlete)
-    last = runs["day"].max()
+    last = runs.day.max()
     if entries:
-        last = max(last, pd.Timestamp(max(e.time_utc for e in entries).astimezone(zone).date()))
+        last = max(last, np.datetime64(max(e.time_utc for e in entries).astimezone(zone).date(), "D"))
     if weeks:  # an answer speaks for its whole week
-        last = max(last, pd.Timestamp(weeks[-1].week + pd.Timedelta(days=6)))
-    daily = daily_series(rf, store.gaps(athlete), start=runs["day"].min().date(), end=last.date())
-    days = daily.index
-    out = daily_metrics(daily)[["dist_7d", "dist_ref_7d", "week_ratio", "week_jump", "ewma_7", "ewma_28",
-                                "monotony", "descent_ratio", "descent_spike"]].copy()
-    known = ~daily["no_data"].to_numpy(bool)
+        last = max(last, np.datetime64(weeks[-1].week, "D") + 6)
+    daily = daily_arrays(runs, store.gaps(athlete), start=runs.day.min().item(), end=last.item())
+    out = _day_columns(daily, runs, feats)
+    out.update(_pain_columns(entries, weeks, zone, daily, spec))
+    out["ran"] = (daily["runs"] > 0).astype(float)   # run days: a pain-free run breaks see_a_clinician's chain
+    days = pd.DatetimeIndex(daily.days.astype("datetime64[s]"), freq="D")
+    index = pd.MultiIndex.from_arrays([[athlete] * len(daily), days], names=["athlete", "day"])
+    # Text with None where unknown, as object: pandas would make it a string column with NaN.
+    out["camber_side_evidence"] = pd.Series(out["camber_side_evidence"], index=index, dtype=object)
+    frame = pd.DataFrame(out, index=index)
+    for flag in ("week_jump", "descent_spike"):   # nullable booleans, as the load metrics give them in frames
+        frame[flag] = frame[flag].astype("boolean")
+    return frame
+
+
+def _day_columns(daily: Daily, runs: RunsFrame, feats: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The load and per-run feature columns of the athlete-day table (days <= t only)."""
+    n = len(daily)
+    metrics = daily_metrics(daily)
+    out = {k: metrics[k] for k in ("dist_7d", "dist_ref_7d", "week_ratio", "week_jump", "ewma_7", "ewma_28",
+                                   "monotony", "descent_ratio", "descent_spike")}
+    known = ~daily.no_data
 
     # -- per-run features over trailing windows (days <= t) -------------------------------------
     pr = _per_run(feats, runs)
-    prev_longest = longest_previous(daily["longest_run_m"]).reindex(pd.DatetimeIndex(pr["day"])).to_numpy()
-    pr["spike_ratio"] = pr["distance_m"].to_numpy() / np.where(prev_longest > 0, prev_longest, np.nan)
-    pr["return_ratio"] = return_ratio(pr["day"], pr["distance_m"], daily["longest_run_m"], daily["no_data"])
+    pos = (runs.day - daily.days[0]).astype(int)
+    dist = runs.values[DISTANCE]
+    prev_longest = longest_previous(daily["longest_run_m"])[pos]
+    spike_ratio = _ratio(dist, prev_longest)
+    ret_ratio = _return_ratio(pos, dist, daily["longest_run_m"], daily.no_data)
     summed = ["abs_cad_w", "abs_cad_x", *CADENCE_SUMS, "dh5_m", "camber_measured_m", "road_m", "road_left_low_m",
               "road_right_low_m", "track_ccw_m", "track_cw_m", "road_obs_m", "road_obs_left_low_m",
               "road_obs_right_low_m", "road_assumed_m", "track_m"]
-    by_day = pr.groupby("day")
-    d = by_day[summed].sum(min_count=1).reindex(days)
-    d.loc[known, summed] = d.loc[known, summed].fillna(0.0)   # a rest day is 0; a gap day stays NaN
-    d["dh5_m"] = by_day["dh5_m"].sum(min_count=1).reindex(days).where(~known | daily["runs"].gt(0), 0.0)
-    spike = by_day["spike_ratio"].max().reindex(days)
-    out["spike_max_7d"] = spike.rolling(WEEK, min_periods=1).max()
-    out["spike_max_14d"] = spike.rolling(2 * WEEK, min_periods=1).max()
-    out["return_ratio_7d"] = by_day["return_ratio"].max().reindex(days).rolling(WEEK, min_periods=1).max()
+    d = {}
+    for c in summed:
+        day_sum = _by_day(pos, pr[c], n, "sum")
+        d[c] = np.where(known & np.isnan(day_sum), 0.0, day_sum)   # a rest day is 0; a gap day stays NaN
+    ran_today = daily["runs"] > 0
+    d["dh5_m"] = np.where(~known | ran_today, _by_day(pos, pr["dh5_m"], n, "sum"), 0.0)
+    spike = _by_day(pos, spike_ratio, n, "max")
+    out["spike_max_7d"] = _trailing_max(spike, WEEK)
+    out["spike_max_14d"] = _trailing_max(spike, 2 * WEEK)
+    out["return_ratio_7d"] = _trailing_max(_by_day(pos, ret_ratio, n, "max"), WEEK)
     w7 = {c: rolling_sum(d[c], WEEK) for c in summed}
     w28 = {c: rolling_sum(d[c], MONTH) for c in summed}
-    out = out.join(cadence_window(w7))
-    out["cad_level_7d"] = w7["abs_cad_x"] / w7["abs_cad_w"].where(w7["abs_cad_w"] > 0)   # runs at >= 2.5 m/s
+    out.update(cadence_window(w7))
+    out["cad_level_7d"] = _ratio(w7["abs_cad_x"], w7["abs_cad_w"])   # runs at >= 2.5 m/s
     for c in ("cad_base_runs", "cad_base_pct"):   # as of the latest run on or before t
-        out[c] = by_day[c].last().reindex(days).ffill()
+        out[c] = _ffill(_by_day(pos, pr[c], n, "last"))
     out["dh5_m_7d"] = w7["dh5_m"]
-    out["dh5_ratio"] = w7["dh5_m"] / (w28["dh5_m"] / 4.0).where(w28["dh5_m"] > 0)   # evidence table downhill_load
+    out["dh5_ratio"] = _ratio(w7["dh5_m"], w28["dh5_m"] / 4.0)   # evidence table downhill_load
     out["camber_measured_m_7d"] = w7["camber_measured_m"]
-    out["camber_measured_share_28d"] = w28["camber_measured_m"] / rolling_sum(daily["distance_m"], MONTH).where(
-        lambda s: s > 0)
+    dist_28d = rolling_sum(daily[DISTANCE], MONTH)
+    out["camber_measured_share_28d"] = _ratio(w28["camber_measured_m"], dist_28d)
     for c in ("road_m", "road_left_low_m", "road_right_low_m", "track_ccw_m", "track_cw_m", "road_obs_m",
               "road_obs_left_low_m", "road_obs_right_low_m", "road_assumed_m", "track_m"):
         out[f"{c}_28d"] = w28[c]
     out["camber_side_evidence"] = camber_side_evidence(out["road_obs_m_28d"], out["road_assumed_m_28d"])
-    out["dist_28d"] = rolling_sum(daily["distance_m"], MONTH)
+    out["dist_28d"] = dist_28d
     # Athlete baseline of weekly distance: the mean 7-day distance over the days before t.
-    out["dist_7d_rel"] = out["dist_7d"] / out["dist_7d"].expanding(min_periods=MONTH).mean().shift(1)
+    d7 = out["dist_7d"]
+    seen = np.cumsum(~np.isnan(d7))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        baseline = np.where(seen >= MONTH, np.cumsum(np.nan_to_num(d7)) / seen, np.nan)
+    out["dist_7d_rel"] = d7 / shift(baseline, 1)
+    return out
 
-    # -- pain: lagged features and the label ------------------------------------------------------
-    pain = pain_days(entries, zone, days, spec.regions)
-    score = pain["pain_max"]
-    out["pain_max_7d"] = score.rolling(WEEK, min_periods=1).max()
-    out["pain_mean_7d"] = score.rolling(WEEK, min_periods=1).mean()
-    for side in ("L", "R"):
-        out[f"pain_{side}_28d"] = pain[f"pain_{side}"].rolling(MONTH, min_periods=1).max()
+
+def _pain_columns(entries: Sequence, weeks: Sequence, zone: ZoneInfo, daily: Daily,
+                  spec: LabelSpec) -> dict[str, np.ndarray]:
+    """Lagged pain features and the label of the athlete-day table."""
+    days, n = daily.days, len(daily)
+    pos = np.array([(np.datetime64(e.time_utc.astimezone(zone).date(), "D") - days[0]).astype(int)
+                    for e in entries], int)
+    score = np.array([e.score for e in entries], float)
+    region = np.array([e.region for e in entries], object)
+    side = np.array([e.side for e in entries], object)
+    when = np.array([e.when for e in entries], object)
+    every = np.ones(len(entries), bool)
+
+    def in_regions(regions: Sequence[str]) -> np.ndarray:
+        return np.isin(region, list(regions)) if len(entries) else every
+
+    def on_side(s: str) -> np.ndarray:
+        return np.isin(side, [s, "both"]) if len(entries) else every
+
+    target = in_regions(spec.regions)
+    lateral = in_regions([r for r in spec.regions if r in LATERAL_REGIONS])
+    rising = in_regions(PAIN_RISING_REGIONS)
+    out: dict[str, np.ndarray] = {}
+    score_day = _pain_by_day(pos, score, target, n)
+    out["pain_max_7d"] = _trailing_max(score_day, WEEK)
+    out["pain_mean_7d"] = _trailing_sum(score_day, WEEK, mean=True)
+    for s in ("L", "R"):
+        out[f"pain_{s}_28d"] = _trailing_max(_pain_by_day(pos, score, target & on_side(s), n), MONTH)
     # Camber speaks for lateral hip and lateral knee pain only (evidence table camber_exposure).
-    lateral = pain_days(entries, zone, days, [r for r in spec.regions if r in LATERAL_REGIONS])
-    for side in ("L", "R"):
-        out[f"lat_pain_{side}_28d"] = lateral[f"pain_{side}"].rolling(MONTH, min_periods=1).max()
+    for s in ("L", "R"):
+        out[f"lat_pain_{s}_28d"] = _trailing_max(_pain_by_day(pos, score, lateral & on_side(s), n), MONTH)
     # pain_rising inputs: a day without any entry is unknown (NaN), not 0; a logged day without an
     # entry in these regions is pain-free there.
-    logged = pd.Series(days.isin(pd.DatetimeIndex(sorted(logged_days(entries, zone)))), index=days)
-    rising_pain = pain_days(entries, zone, days, PAIN_RISING_REGIONS)["pain_max"].where(logged)
-    morning = pain_days([e for e in entries if e.when == "next_morning"], zone, days, PAIN_RISING_REGIONS)
-    out["pain_morning"] = morning["pain_max"]
-    out["pain_run_today"] = pain_days([e for e in entries if e.when == "during_run"], zone, days,
-                                      PAIN_RISING_REGIONS)["pain_max"]
-    idx = np.arange(len(days))
-    last_pain = pd.Series(np.where(score.to_numpy() > 0, idx, np.nan), index=days).ffill()
-    out["days_since_pain"] = np.minimum(idx - last_pain.fillna(-90).to_numpy(), 90.0)
-    problem = ostrc_problem_days(weeks, days, spec.regions) if weeks else (score >= spec.min_score).astype(float)
-    out["label_ostrc"] = float(bool(weeks))
-    is_pain = problem.eq(1.0)
+    logged = np.zeros(n, bool)
+    logged[pos[(pos >= 0) & (pos < n)]] = True
+    rising_pain = np.where(logged, _pain_by_day(pos, score, rising, n), np.nan)
+    out["pain_morning"] = _pain_by_day(pos, score, rising & (when == "next_morning"), n)
+    out["pain_run_today"] = _pain_by_day(pos, score, rising & (when == "during_run"), n)
+    idx = np.arange(n)
+    last_pain = np.maximum.accumulate(np.where(score_day > 0, idx, -90))
+    out["days_since_pain"] = np.minimum(idx - last_pain, 90).astype(float)
+    problem = (ostrc_problem_days(weeks, days, spec.regions) if weeks
+               else (score_day >= spec.min_score).astype(float))
+    out["label_ostrc"] = np.full(n, float(bool(weeks)))
+    is_pain = problem == 1.0
     # An unanswered OSTRC week (NaN) keeps a day at risk, so the model speaks for the week not yet
     # answered; an onset needs the days before it known to be problem-free.
-    recent = problem.fillna(0.0).rolling(spec.pain_free_days, min_periods=1).sum()
-    before = problem.fillna(1.0).rolling(spec.pain_free_days, min_periods=1).sum().shift(1)
-    onset = is_pain & before.eq(0) & (idx >= spec.pain_free_days)
+    recent = _trailing_sum(np.nan_to_num(problem, nan=0.0), spec.pain_free_days)
+    before = shift(_trailing_sum(np.nan_to_num(problem, nan=1.0), spec.pain_free_days), 1)
+    onset = is_pain & (before == 0) & (idx >= spec.pain_free_days)
     out["onset"] = onset.astype(int)
     # A feature on day t sees only what is known when t is over: an NRS onset on t is, but an OSTRC
     # week's answer describes Monday to Sunday and is known on its Sunday, so its onset counts from there.
-    known_onset = onset.shift(WEEK - 1, fill_value=False) if weeks else onset
-    out["prior_onsets"] = known_onset.cumsum().astype(float)
-    out["at_risk"] = recent.eq(0).to_numpy() & (idx >= spec.pain_free_days - 1)
+    known_onset = shift(onset.astype(float), WEEK - 1) == 1.0 if weeks else onset
+    out["prior_onsets"] = np.cumsum(known_onset).astype(float)
+    out["at_risk"] = (recent == 0) & (idx >= spec.pain_free_days - 1)
     h = spec.horizon_days
-    # A horizon reaching an unanswered week (NaN) is censored like one past the last observed day.
-    future = problem[::-1].rolling(h, min_periods=h).max()[::-1].shift(-1)
-    out["label"] = future.where(future.notna())
+    # A horizon reaching an unanswered week (NaN) is censored like one past the last observed day:
+    # the highest problem value of days t+1 .. t+h, all of them known.
+    ahead_max = np.full(n, np.nan)
+    if n > h:
+        ahead_max[:n - h] = sliding_window_view(problem[1:], h).max(axis=1)
+    out["label"] = ahead_max
     out["pain_today"] = rising_pain
-    out["pain_base_7d"] = rising_pain.shift(1).rolling(BASELINE_DAYS, min_periods=1).mean()   # logged days only
-    out["pain_logged_7d"] = logged.astype(float).shift(1).rolling(BASELINE_DAYS, min_periods=1).sum()
-    out["pain_log_14d"] = logged.astype(float).rolling(COMPLIANCE_DAYS, min_periods=1).sum()
+    out["pain_base_7d"] = _trailing_sum(shift(rising_pain, 1), BASELINE_DAYS, mean=True)   # logged days only
+    logged_f = logged.astype(float)
+    out["pain_logged_7d"] = _trailing_sum(shift(logged_f, 1), BASELINE_DAYS)
+    out["pain_log_14d"] = _trailing_sum(logged_f, COMPLIANCE_DAYS)
     # Unlogged pain is unknown, not absent: no entry at all in the 14 days up to t nor in the horizon.
-    ahead = logged.astype(float)[::-1].rolling(h, min_periods=1).sum()[::-1].shift(-1).fillna(0.0)
-    out["label_unlogged"] = out["pain_log_14d"].eq(0) & ahead.eq(0)
-    out["ran"] = daily["runs"].gt(0).astype(float)   # run days: a pain-free run breaks see_a_clinician's chain
-    out.index = pd.MultiIndex.from_arrays([[athlete] * len(days), days], names=["athlete", "day"])
+    ahead = np.zeros(n)
+    if n > 1:
+        ahead[:-1] = _trailing_sum(logged_f[1:][::-1], h)[::-1]
+    out["label_unlogged"] = (out["pain_log_14d"] == 0) & (ahead == 0)
     return out

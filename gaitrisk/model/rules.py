@@ -55,7 +55,7 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 
-from ..features.compute import BASELINE_DAYS as FEATURE_BASELINE_DAYS
+from ..features.gait import BASELINE_DAYS as FEATURE_BASELINE_DAYS
 from ..features.gait import MIN_PERSONAL_RUNS, POP_LOW_SPM
 from ..load import metrics as M
 from . import evidence
@@ -148,58 +148,60 @@ def flag_evidence(code: str, *, fallback: bool = False) -> FlagEvidence:
     return rule_factor(code, fallback=fallback).flag_evidence()
 
 
-def _fires(values: pd.Series) -> pd.Series:
-    """A nullable boolean (or 0/1 float) column as True where it is true; unknown is not firing."""
-    return pd.to_numeric(values.astype("Float64"), errors="coerce").fillna(0) > 0
-
-
 def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
     """Vectorised: severity level (0 = off, 1 info, 2 warn, 3 high) of each risk rule on every row.
 
     Each rule decides whether it fires; the level is its evidence entry's severity, so no rule
     is stronger than its evidence (a "none" entry never fires).
     """
-    spike = frame["spike_max_7d"]
-    out = pd.DataFrame(index=frame.index)
-    out["session_spike"] = np.where(spike > SPIKE_FLAG, 1, 0)
-    out["return_from_break"] = np.where(_col(frame, "return_ratio_7d") >= BREAK_SHARE, 1, 0)
-    out["mileage_jump"] = np.where(_fires(_col(frame, "week_jump")), 1, 0)
-    # Each baseline's own cut is applied per window by the features; here the share of level time.
-    out["overstriding"] = np.where(_col(frame, "cad_low_share_7d") >= CADENCE_LOW_SHARE, 1, 0)
-    out["cadence_abs_low"] = np.where(_col(frame, "cad_level_7d") < ABS_CADENCE_SPM, 1, 0)
-    out["downhill_load"] = np.where(_fires(_col(frame, "descent_spike")), 1, 0)
-    left_leg, right_leg = camber_flag_legs(frame)
-    out["camber_exposure"] = np.where(left_leg | right_leg, 1, 0)
-    track = _col(frame, "track_m_28d")
-    material = (track >= TRACK_MIN_M) & (track >= TRACK_MIN_SHARE * _col(frame, "dist_28d"))
-    bends = (frame["track_ccw_m_28d"] + frame["track_cw_m_28d"]).where(lambda s: s > 0)
-    one_way = (np.maximum(frame["track_ccw_m_28d"], frame["track_cw_m_28d"]) / bends) >= TRACK_SHARE
-    side_pain = (frame["pain_L_28d"] >= TARGET_PAIN) != (frame["pain_R_28d"] >= TARGET_PAIN)
-    out["track_direction"] = np.where(material & one_way & side_pain, 1, 0)
-    today = frame["pain_today"]
-    if "pain_base_7d" in frame:
-        base, logged = frame["pain_base_7d"], _col(frame, "pain_logged_7d")
-    else:  # a frame of consecutive days per athlete; NaN = a day without an entry (unknown, not 0)
-        by_athlete = today.groupby(level="athlete")
-        base = by_athlete.transform(lambda s: s.shift(1).rolling(BASELINE_DAYS, min_periods=1).mean())
-        logged = by_athlete.transform(lambda s: s.notna().astype(float).shift(1).rolling(
-            BASELINE_DAYS, min_periods=1).sum())
-    # A rise is measured against the logged days only, and only when enough of them exist; the
-    # > 5/10 during a run limit needs no baseline.
-    judged = logged >= BASELINE_MIN_LOGGED
-    morning = _col(frame, "pain_morning")
-    rising = ((judged & (((today - base) >= PAIN_RISE_POINTS)
-                         | ((morning > 0) & (morning - base >= MORNING_RISE_POINTS))))
-              | (_col(frame, "pain_run_today") > PAIN_HIGH))
-    out["pain_rising"] = np.where(rising, 1, 0)
+    def col(name: str) -> np.ndarray:
+        return _col(frame, name).to_numpy(float, na_value=np.nan)
+
+    def fires(name: str) -> np.ndarray:   # a nullable boolean (or 0/1 float): unknown is not firing
+        return np.nan_to_num(col(name), nan=0.0) > 0
+
+    fired: dict[str, np.ndarray] = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fired["session_spike"] = frame["spike_max_7d"].to_numpy(float, na_value=np.nan) > SPIKE_FLAG
+        fired["return_from_break"] = col("return_ratio_7d") >= BREAK_SHARE
+        fired["mileage_jump"] = fires("week_jump")
+        # Each baseline's own cut is applied per window by the features; here the share of level time.
+        fired["overstriding"] = col("cad_low_share_7d") >= CADENCE_LOW_SHARE
+        fired["cadence_abs_low"] = col("cad_level_7d") < ABS_CADENCE_SPM
+        fired["downhill_load"] = fires("descent_spike")
+        left_leg, right_leg = camber_flag_legs(frame)
+        fired["camber_exposure"] = (left_leg | right_leg).to_numpy(bool)
+        track = col("track_m_28d")
+        material = (track >= TRACK_MIN_M) & (track >= TRACK_MIN_SHARE * col("dist_28d"))
+        ccw, cw = col("track_ccw_m_28d"), col("track_cw_m_28d")
+        bends = np.where(ccw + cw > 0, ccw + cw, np.nan)
+        one_way = np.maximum(ccw, cw) / bends >= TRACK_SHARE
+        side_pain = (col("pain_L_28d") >= TARGET_PAIN) != (col("pain_R_28d") >= TARGET_PAIN)
+        fired["track_direction"] = material & one_way & side_pain
+        today = col("pain_today")
+        if "pain_base_7d" in frame:
+            base, logged = col("pain_base_7d"), col("pain_logged_7d")
+        else:  # a frame of consecutive days per athlete; NaN = a day without an entry (unknown, not 0)
+            by_athlete = frame["pain_today"].groupby(level="athlete")
+            base = by_athlete.transform(lambda s: s.shift(1).rolling(BASELINE_DAYS, min_periods=1).mean()).to_numpy()
+            logged = by_athlete.transform(lambda s: s.notna().astype(float).shift(1).rolling(
+                BASELINE_DAYS, min_periods=1).sum()).to_numpy()
+        # A rise is measured against the logged days only, and only when enough of them exist; the
+        # > 5/10 during a run limit needs no baseline.
+        judged = logged >= BASELINE_MIN_LOGGED
+        morning = col("pain_morning")
+        fired["pain_rising"] = ((judged & (((today - base) >= PAIN_RISE_POINTS)
+                                           | ((morning > 0) & (morning - base >= MORNING_RISE_POINTS))))
+                                | (col("pain_run_today") > PAIN_HIGH))
+        own = col("cad_personal_7d") == 1.0
     table = evidence.shipped()
-    own = _col(frame, "cad_personal_7d") == 1.0
-    for code in out.columns:
+    out = {}
+    for code, on in fired.items():
         level = LEVEL.get(rule_factor(code, table).severity, 0)
         if code in FALLBACK_OF_CODE:
             level = np.where(own, level, LEVEL.get(rule_factor(code, table, fallback=True).severity, 0))
-        out[code] = np.where(out[code] > 0, level, 0)
-    return out
+        out[code] = np.where(on, level, 0)
+    return pd.DataFrame(out, index=frame.index)
 
 
 def camber_flag_legs(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

@@ -15,21 +15,27 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from typing import Any
+
 from ..privatefile import write_private
-from .assemble import (
-    PRIVACY_ZONE_M,
-    AthleteReport,
-    CadenceLine,
-    PainPoint,
-    RouteTrace,
-    RunPoint,
-    WeekTrend,
-    build_athlete_report,
-)
 from .filenames import safe_file_stem
 
 if TYPE_CHECKING:
     from ..store import Store
+    from .assemble import AthleteReport
+
+# Read from .assemble on first use: the flags command reads the wording of this package
+# without assembling a report.
+_ASSEMBLED = ("PRIVACY_ZONE_M", "AthleteReport", "CadenceLine", "PainPoint", "RouteTrace", "RunPoint", "WeekTrend",
+              "build_athlete_report")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ASSEMBLED:
+        from . import assemble
+
+        return getattr(assemble, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 FORMATS = ("text", "json", "html", "markdown")
 EXTENSIONS = {"text": "txt", "json": "json", "html": "html", "markdown": "md"}
@@ -85,6 +91,8 @@ def write_report_files(store: Store, athlete: str, directory: str | os.PathLike,
             raise ValueError(f"unknown report format {f!r} (use one of {', '.join(FORMATS)})")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    from .assemble import build_athlete_report
+
     rep = build_athlete_report(store, athlete, zone, since=since, today=today, model_path=model_path,
                                with_maps=with_maps)
     generated_at = generated_at or dt.datetime.now(dt.UTC)

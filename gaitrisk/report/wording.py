@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from ..load.weekly import WeekRow
+from typing import TYPE_CHECKING
+
 from ..model.rules import Flag, flag_evidence
 from .. import vocab
+
+if TYPE_CHECKING:
+    from ..load.weekly import WeekRow
 
 SEVERITY_ORDER = ("high", "warn", "info")
 SPIKE_MARK = {"small": "▲", "moderate": "▲▲", "large": "▲▲▲"}
