@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 if TYPE_CHECKING:
     from .executor import MapExecutor
-    from .features.compute import FeatureReport
+    from .features.status import FeatureReport
     from .ingest.decoders import Decoders
     from .ingest.pipeline import FileOutcome, ImportReport
     from .store import Store
@@ -65,6 +65,12 @@ def update_features(store: Store, athlete: str, *, passes: dict[str, Any] | None
                     on_run: Callable[[str], None] | None = None) -> FeatureReport:
     """Compute the feature records ``athlete``'s stored runs lack (or hold under another version
     or profile); ``passes``: the import's ``leg_results``, whose runs are not read again."""
+    from .features.status import FeatureReport, up_to_date
+
+    if not passes:   # nothing new imported: one query says whether there is anything to compute
+        runs = up_to_date(store, athlete)
+        if runs is not None:
+            return FeatureReport(up_to_date=runs)
     from .features.compute import compute_and_store_features
 
     return compute_and_store_features(store, athlete, on_run=on_run, executor=executor, passes=passes)
@@ -77,7 +83,7 @@ def import_files(store: Store, paths: Sequence[str], athlete: str, *, decoders: 
     report = import_runs(store, paths, athlete, decoders=decoders, executor=executor,
                          on_file=progress.file_done if progress else None)
     if progress:
-        from .features.compute import stale_count
+        from .features.status import stale_count
 
         progress.features_start(lambda: stale_count(store, athlete))
     feats = update_features(store, athlete, passes=report.leg_results, executor=executor,

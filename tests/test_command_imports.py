@@ -49,6 +49,8 @@ EVERYDAY = {
     "report --athlete demo --format json": MODEL_STACK + PLOTS,
     "risk --athlete demo": MODEL_STACK + PLOTS,
     "model info": MODEL_STACK + PLOTS + FRAMES,
+    # The nightly job's usual case: the same folder again, nothing new, every record up to date.
+    f"import {REPO / 'fixtures' / 'runs'} --athlete demo --json": MODEL_STACK + PLOTS + FRAMES,
 }
 
 

@@ -44,6 +44,10 @@ def test_features_are_computed_once_and_again_on_a_version_change(season, monkey
         assert compute_and_store_features(st).computed == n
         again = compute_and_store_features(st)
         assert (again.computed, again.up_to_date) == (0, n)
+        # A new version: the one the staleness check asks for and the one the computation writes.
+        from gaitrisk.features import status
+
+        monkeypatch.setattr(status, "FEATURE_VERSION", compute_mod.FEATURE_VERSION + 1)
         monkeypatch.setattr(compute_mod, "FEATURE_VERSION", compute_mod.FEATURE_VERSION + 1)
         assert compute_and_store_features(st).computed == n
         assert set(st.feature_versions("demo").values()) == {compute_mod.FEATURE_VERSION}

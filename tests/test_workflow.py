@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-import gaitrisk.features.compute as compute
+import gaitrisk.features.status as status
 from gaitrisk.store import Store
 from gaitrisk.workflow import import_files
 
@@ -51,7 +51,40 @@ def test_a_display_that_does_not_show_the_count_never_pays_for_it(tmp_path, monk
     def counted(*args, **kwargs):
         raise AssertionError("stale_count called for a display that does not show it")
 
-    monkeypatch.setattr(compute, "stale_count", counted)
+    monkeypatch.setattr(status, "stale_count", counted)
     with Store(tmp_path / "s.db") as st:
         out = import_files(st, [str(_three_runs(tmp_path))], "ann", progress=_Seen())
     assert out.features.computed == 3
+
+
+def test_an_import_with_nothing_new_asks_the_store_and_starts_no_computation(tmp_path, monkeypatch):
+    """The nightly job's usual run: every record up to date, so the feature code is not even called.
+    A changed profile, a new feature version or a record gone makes it compute again."""
+    import gaitrisk.features.compute as compute
+
+    folder = _three_runs(tmp_path)
+    with Store(tmp_path / "s.db") as st:
+        import_files(st, [str(folder)], "ann")
+        real = compute.compute_and_store_features
+
+        def refused(*args, **kwargs):
+            raise AssertionError("the feature computation started with nothing to compute")
+
+        monkeypatch.setattr(compute, "compute_and_store_features", refused)
+        again = import_files(st, [str(folder)], "ann")
+        assert again.imported.duplicates == 3 and again.features.as_json() == {
+            "computed": 0, "up_to_date": 3, "failed": [], "not_a_run": []}
+        assert status.up_to_date(st, "ann") == 3 and status.stale_count(st, "ann") == 0
+
+        monkeypatch.setattr(compute, "compute_and_store_features", real)
+        st.set_profile("ann", {"height_m": 1.9})
+        assert status.up_to_date(st, "ann") is None and status.stale_count(st, "ann") == 3
+        assert import_files(st, [str(folder)], "ann").features.computed == 3
+        assert status.up_to_date(st, "ann") == 3
+
+        monkeypatch.setattr(status, "FEATURE_VERSION", status.FEATURE_VERSION + 1)
+        assert status.up_to_date(st, "ann") is None
+        monkeypatch.undo()
+        latest = st.activities("ann")[-1].id
+        st.set_review(latest, st.reviews("ann")[latest])   # drops the records from this run on
+        assert status.up_to_date(st, "ann") is None and status.stale_count(st, "ann") == 1

@@ -192,7 +192,8 @@ def features_cmd(obj, activity_id: str | None, update: bool, force: bool, athlet
         raise click.UsageError("give an ACTIVITY_ID or --update")
     with (obj.store() if update else obj.reader()) as store:
         if update:
-            from ..features.compute import compute_and_store_features, stale_count
+            from ..features.compute import compute_and_store_features
+            from ..features.status import stale_count
 
             show = not (obj.quiet or as_json) and sys.stderr.isatty()
             names = [athlete] if athlete else store.athletes()

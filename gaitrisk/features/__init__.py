@@ -10,6 +10,7 @@ Pure functions over numpy/pandas, one job per module:
 * :mod:`.intensity` heart-rate zones, speed work, long-run marker, surface class
 * :mod:`.record`    the per-run feature record (the JSON contract)
 * :mod:`.compute`   compute every run's record and store it (recomputed on a version change)
+* :mod:`.status`    which records are stale, from the store alone (no numpy), and the computation's report
 * :mod:`.handoff`   the run pass made in the import's own task (``import_paths(leg_hook=...)``)
 * :mod:`.kept`      a run pass as kept until the records are finished (pickled, compressed)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import logging
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Callable, Mapping
 
 import numpy as np
@@ -40,6 +40,7 @@ from .kept import unpack
 from .plausibility import screen
 from .profile import AthleteProfile, ResolvedProfile, profile_fingerprint, resolve
 from .record import RunFeatures
+from .status import FIRST_PASS_KEY, FeatureReport, kept_passes, stale_runs
 from .terrain import terrain
 
 if TYPE_CHECKING:
@@ -52,8 +53,6 @@ log = logging.getLogger(__name__)
 HR_MAX_MIN_RUNS = 10
 # evidence.md 2.3: a balance shift counts over >= 3 runs, so the baseline needs at least 3.
 MIN_BALANCE_RUNS = 3
-# Where a stored record keeps its run's first-pass values (internal: not a feature column).
-FIRST_PASS_KEY = "_first_pass"
 # Records written per transaction.
 _SAVE_BATCH = 64
 
@@ -161,18 +160,6 @@ def balance_shift(balance: float | None, past: list[float]) -> dict[str, float |
     return {"gct_balance_baseline_pct": base, "gct_balance_shift_pct": balance - base}
 
 
-@dataclass
-class FeatureReport:
-    computed: int = 0
-    up_to_date: int = 0
-    failed: list[dict[str, str]] = field(default_factory=list)
-    not_a_run: list[dict[str, str]] = field(default_factory=list)  # screened out by this computation
-
-    def as_json(self) -> dict:
-        return {"computed": self.computed, "up_to_date": self.up_to_date, "failed": self.failed,
-                "not_a_run": self.not_a_run}
-
-
 def _week_distance(recs: list[ActivityRecord], times: list[dt.datetime], i: int, counted: list[bool]) -> float:
     """Distance of the counted runs in the 7 days up to run ``i`` (itself included); ``times`` sorted, as ``recs``."""
     lo = bisect.bisect_right(times, times[i] - dt.timedelta(days=7))
@@ -207,31 +194,6 @@ def compute_and_store_features(store: Store, athlete: str | None = None, *, forc
     for name in ([athlete] if athlete else store.athletes()):
         _athlete(store, name, force, report, on_run, executor, passes or {})
     return report
-
-
-def _is_stale(row: tuple[int, dict] | None, fingerprint: str) -> bool:
-    """A stored record (``Store.features``) needs computing again: none, another version or profile."""
-    return row is None or row[0] != FEATURE_VERSION or row[1].get("profile_fingerprint") != fingerprint
-
-
-def stale_count(store: Store, athlete: str) -> int:
-    """How many of ``athlete``'s runs need their record (re)computed: the length of a progress bar.
-
-    Every run from the first stale one on: the up-to-date ones after it are computed again
-    once it has a record (their history changed).
-    """
-    fp = profile_fingerprint(AthleteProfile.from_dict(store.profile(athlete)))
-    stale, _ = _stale(store, store.activities(athlete), fp, False, store.reviews(athlete))
-    return len(stale) - stale.index(True) if True in stale else 0
-
-
-@dataclass(frozen=True)
-class _RunJob:
-    """One run's pass, as shipped to a worker: its encoded samples and the athlete's profile."""
-
-    rec: ActivityRecord
-    samples: tuple[str, bytes] | None  # (format, blob); None: none stored
-    profile: ResolvedProfile
 
 
 def _run_pass(job: _RunJob) -> tuple[RunPass | None, str | None]:
@@ -294,17 +256,13 @@ def _blob(store: Store, activity_id: str) -> tuple[str, bytes] | None:
         return None
 
 
-def _stale(store: Store, recs: list[ActivityRecord], fp: str, force: bool,
-           reviews: Mapping[str, Review]) -> tuple[list[bool], list[dict | None]]:
-    """Per run, oldest first: whether its record needs computing (a run never screened does),
-    and the first pass an up-to-date record carries (``None`` where stale)."""
-    stale, kept = [], []
-    for r in recs:
-        row = store.features(r.id)
-        is_stale = force or _is_stale(row, fp) or reviews.get(r.id, Review()).status is None
-        stale.append(is_stale)
-        kept.append(None if is_stale else row[1].get(FIRST_PASS_KEY))
-    return stale, kept
+@dataclass(frozen=True)
+class _RunJob:
+    """One run's pass, as shipped to a worker: its encoded samples and the athlete's profile."""
+
+    rec: ActivityRecord
+    samples: tuple[str, bytes] | None  # (format, blob); None: none stored
+    profile: ResolvedProfile
 
 
 def _screen(r: ActivityRecord, rp: RunPass, reviews: dict[str, Review], screened: list[tuple[str, Review]],
@@ -333,10 +291,12 @@ def _athlete(store: Store, name: str, force: bool, report: FeatureReport, on_run
     reviews = dict(store.reviews(name))
     road_sides = store.road_sides(name)
     counted = [counts(reviews.get(r.id), r.sport) for r in recs]
-    stale, kept = _stale(store, recs, fp, force, reviews)
+    ids = [r.id for r in recs]
+    stale = stale_runs(store, name, ids, fp, force, reviews)
     report.up_to_date += stale.count(False)
     if not any(stale):
         return
+    kept = kept_passes(store, name, ids, stale)
 
     base = resolve(profile)
     # An up-to-date record carries its run's first pass (same version, same profile): the

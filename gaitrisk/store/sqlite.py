@@ -643,6 +643,14 @@ class Store:
             args = (athlete,)
         return {r[0]: r[1] for r in self._conn.execute(sql, args)}
 
+    def feature_states(self, athlete: str) -> dict[str, tuple[int, str | None]]:
+        """activity id -> (feature version, profile fingerprint) of its stored record, read in one
+        query without decoding the records."""
+        rows = self._conn.execute(
+            "SELECT f.activity_id, f.feature_version, json_extract(f.record_json, '$.profile_fingerprint')"
+            " FROM run_features f JOIN athletes ath ON ath.id=f.athlete_id WHERE ath.name=?", (athlete,))
+        return {r[0]: (r[1], r[2]) for r in rows}
+
     def misfiled_features(self) -> list[str]:
         """Activity ids whose stored feature record is not their own: the record names another
         activity, or the row's athlete is not the activity's.  Empty in a sound store."""
