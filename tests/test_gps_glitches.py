@@ -153,3 +153,55 @@ def test_the_plausibility_screen_still_sees_a_ride_faster_than_the_gate(tmp_path
     assert "not a run?" in res.output and "faster than the world record" in res.output, res.output
     listing = runner.invoke(cli, ["--db", db, "activities"]).output
     assert "25.17" in listing, listing  # 899 steps of 28 m
+
+
+def _gate_fix_by_fix(x, y, t, max_speed):
+    """The speed gate as its rule reads, one fix at a time (the oracle for the fast gate)."""
+    from gaitrisk.ingest.positions import GLITCH_MAX_S
+
+    out = [False] * len(x)
+    ax, ay, at, first = x[0], y[0], t[0], -1
+    for i in range(1, len(x)):
+        gap = t[i] - at
+        if gap <= GLITCH_MAX_S and (x[i] - ax) ** 2 + (y[i] - ay) ** 2 > (max_speed * max(gap, 1e-3)) ** 2:
+            out[i], first = True, (i if first < 0 else first)
+            continue
+        if first >= 0 and gap > GLITCH_MAX_S:
+            out[first:i] = [False] * (i - first)
+        ax, ay, at, first = x[i], y[i], t[i], -1
+    if first >= 0 and t[-1] - at > GLITCH_MAX_S / 2:
+        out[first:] = [False] * (len(x) - first)
+    return np.array(out)
+
+
+def test_the_speed_gate_that_jumps_between_impossible_steps_marks_what_the_fix_by_fix_gate_marks():
+    """Random tracks with spikes, excursions, bursts, long gaps, repeated and missing times: the
+    gate as built (vectorised between impossible steps) against the rule applied fix by fix."""
+    from gaitrisk.ingest.positions import reject_excursions
+
+    rng = np.random.default_rng(23)
+    marked = 0
+    for _ in range(3000):
+        n = int(rng.integers(3, 70))
+        t = np.cumsum(rng.choice([0.0, 1.0, 1.0, 2.0, 5.0, 31.0, 61.0, 200.0], size=n))
+        if rng.random() < 0.05:
+            t[int(rng.integers(0, n))] = np.nan
+        step = rng.normal(0, 3, size=(n, 2))
+        step[rng.random(n) < rng.choice([0.0, 0.05, 0.3, 0.7])] *= rng.choice([50, 500, 5000])
+        pos = np.cumsum(step, axis=0)
+        if rng.random() < 0.3:   # an excursion that comes back
+            j = int(rng.integers(0, n))
+            pos[j:j + int(rng.integers(1, 6))] += rng.normal(0, 2000, 2)
+        x, y = pos[:, 0], pos[:, 1]
+        got = reject_excursions(x, y, t)
+        fwd = _gate_fix_by_fix(x.tolist(), y.tolist(), t.tolist(), 12.5)
+        bwd = _gate_fix_by_fix(x[::-1].tolist(), y[::-1].tolist(), (-t[::-1]).tolist(), 12.5)[::-1]
+        both = np.flatnonzero(~fwd & ~bwd)
+        want = fwd.copy()
+        if both.size:
+            want[:both[0]] = bwd[:both[0]]
+        else:
+            want &= bwd
+        np.testing.assert_array_equal(got, want)
+        marked += int(got.sum())
+    assert marked > 1000   # the tracks do exercise the gate

@@ -76,23 +76,46 @@ def _unreachable(x: list[float], y: list[float], t: list[float], max_speed: floa
     """One pass of the speed gate: a fix is unreachable when getting to it from the last reachable
     fix (the anchor; the first fix starts the pass) needs more than ``max_speed``.  A stretch of
     unreachable fixes that lasts beyond :data:`GLITCH_MAX_S` is travel, not a glitch: it is
-    kept, and the pass goes on from the fix after it."""
-    out = [False] * len(x)
-    ax, ay, at = x[0], y[0], t[0]
+    kept, and the pass goes on from the fix after it.
+
+    While the anchor is the fix just before, a fix is unreachable exactly when its own step is
+    impossible, which one vectorised test finds for all fixes: the pass jumps from one impossible
+    step to the next and walks fix by fix only from there until the anchor follows again.
+    """
+    n = len(x)
+    out = [False] * n
+    xa, ya, ta = np.asarray(x, float), np.asarray(y, float), np.asarray(t, float)
+    gap = np.diff(ta)
+    # The test the loop below makes, in the same float operations, for the anchor one fix back.
+    with np.errstate(invalid="ignore"):
+        impossible = (gap <= GLITCH_MAX_S) & (np.diff(xa) ** 2 + np.diff(ya) ** 2
+                                              > (max_speed * np.maximum(gap, 1e-3)) ** 2)
+    starts = (np.flatnonzero(impossible) + 1).tolist()
+    if not starts:
+        return out
+    k, i = 0, starts[0]
+    ax, ay, at = x[i - 1], y[i - 1], t[i - 1]
     first = -1  # the first unreachable fix since the anchor, -1 for none
-    for i in range(1, len(x)):
-        gap = t[i] - at
-        if gap <= GLITCH_MAX_S and (x[i] - ax) ** 2 + (y[i] - ay) ** 2 > (max_speed * max(gap, 1e-3)) ** 2:
+    while i < n:
+        gap_i = t[i] - at
+        if gap_i <= GLITCH_MAX_S and (x[i] - ax) ** 2 + (y[i] - ay) ** 2 > (max_speed * max(gap_i, 1e-3)) ** 2:
             out[i] = True
             first = i if first < 0 else first
+            i += 1
             continue
-        if first >= 0 and gap > GLITCH_MAX_S:
+        if first >= 0 and gap_i > GLITCH_MAX_S:
             out[first:i] = [False] * (i - first)
         first = -1
-        ax, ay, at = x[i], y[i], t[i]
+        while k < len(starts) and starts[k] <= i:
+            k += 1
+        if k == len(starts):
+            ax, ay, at = x[-1], y[-1], t[-1]
+            break
+        i = starts[k]   # every fix up to it is reachable from the one before: the anchor follows
+        ax, ay, at = x[i - 1], y[i - 1], t[i - 1]
     if first >= 0 and t[-1] - at > GLITCH_MAX_S / 2:
         # A trailing stretch cannot outlast the window: half of it running to the end is travel.
-        out[first:] = [False] * (len(x) - first)
+        out[first:] = [False] * (n - first)
     return out
 
 
