@@ -280,7 +280,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--workers", default="1,2", help="worker counts for (c) (0: the default, work-aware)")
     ap.add_argument("--real", default=str(REPO.parent / "shared" / "real-data"))
     ap.add_argument("--skip", default="", help="comma list of parts to skip: a,b,c,d,e,f,g")
-    ap.add_argument("--real-repeats", type=int, default=3, help="(f): turns of default and one worker")
+    ap.add_argument("--real-repeats", type=int, default=5, help="(f): turns of default and one worker")
     ap.add_argument("--command-repeats", type=int, default=5, help="(g): fresh processes per command, best counts")
     ap.add_argument("--skip-paths", action="store_true", help="leave out the ship=\"paths\" run of (c)")
     ap.add_argument("--ratio-runs", type=int, default=300, help="(c): runs in the alternating 1-vs-2-worker check")
