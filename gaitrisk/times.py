@@ -21,6 +21,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 log = logging.getLogger(__name__)
 
 
+# The IANA aliases of UTC: a machine set to Etc/UTC and a user who typed UTC read the same name.
+_UTC_ALIASES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"})
+
+
+def zone_name(key: str) -> str:
+    """The zone's name as the reports and tables print it: the IANA key, with every alias of UTC as "UTC"."""
+    return "UTC" if key in _UTC_ALIASES else key
+
+
 def iso(t: dt.datetime) -> str:
     """An aware instant as UTC ISO 8601 text (``2024-03-01T06:30:00.25Z``): the form the store keeps."""
     # isoformat, not strftime: strftime("%Y") writes year 224 as "224", which no ISO parser reads.

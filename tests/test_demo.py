@@ -536,3 +536,7 @@ def test_the_report_names_utc_the_same_whichever_alias_the_machine_uses(kept):
     assert rep.zone == "UTC"
     assert f"{DEMO_ATHLETE}: {rep.first} to {rep.last} (UTC)" in render_text([rep], dt.datetime(2024, 7, 15,
                                                                                                tzinfo=dt.UTC))
+    # The load table names it the same way (the machine's zone is the default of every command).
+    res = CliRunner().invoke(cli, ["--db", str(kept[1] / "demo.db"), "load", "--athlete", DEMO_ATHLETE, "--tz", "Etc/UTC"])
+    assert res.exit_code == 0, res.output
+    assert "(UTC calendar days)" in res.output.splitlines()[0]

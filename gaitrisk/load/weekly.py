@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from ..records import DataGap
-from ..times import iso
+from ..times import iso, zone_name
 from . import metrics as M
 from .daily import DESCENT, DISTANCE, GAP_DISTANCE, LONGEST, MOVING_TIME, RUNS, RunsFrame, daily_arrays
 
@@ -143,7 +143,7 @@ def build_report(athlete: str, runs: RunsFrame, gaps: Sequence[DataGap], pain: S
     last_day = np.datetime64(end, "D")
     window = np.arange(last_day - (7 * n_weeks - 1), last_day + 1, dtype="datetime64[D]")
     if not len(runs) or runs.day.min() > last_day:
-        return LoadReport(athlete, zone.key, end, (), (), runs.not_available,
+        return LoadReport(athlete, zone_name(zone.key), end, (), (), runs.not_available,
                           ("no runs stored up to this date",))
     daily = daily_arrays(runs, gaps, end=max(end, runs.day.max().item()))
     metrics = M.daily_metrics(daily)
@@ -202,7 +202,7 @@ def build_report(athlete: str, runs: RunsFrame, gaps: Sequence[DataGap], pain: S
     notes: tuple[str, ...] = (ACWR_CAVEAT,)
     if runs.not_available:
         notes += (f"{', '.join(runs.not_available)}: not available until per-run features are computed",)
-    return LoadReport(athlete, zone.key, end, tuple(rows), run_rows, runs.not_available, notes)
+    return LoadReport(athlete, zone_name(zone.key), end, tuple(rows), run_rows, runs.not_available, notes)
 
 
 def _pain_by_week(pain: Sequence[PainEntry], zone: ZoneInfo, window: np.ndarray) -> list[int | None]:

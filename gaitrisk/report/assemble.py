@@ -29,6 +29,7 @@ from ..model.rules import ABS_CADENCE_MIN_SPEED, Flag, camber_flag_legs, rule_le
 from ..pain.compliance import PainLogStatus, pain_log_status
 from ..review import counted
 from ..store import Store, StoreError
+from ..times import zone_name
 from .runsamples import RunSamples, run_samples
 
 log = logging.getLogger(__name__)
@@ -262,15 +263,6 @@ def build_athlete_report(store: Store, athlete: str, zone: ZoneInfo | str, *, si
         ostrc=tuple(store.ostrc_weeks(athlete, since=first - dt.timedelta(days=6), until=last)),
         not_judged=unjudged(frame, last) if frame is not None else (),
         samples=_latest_samples(store, runs), risk=risk)
-
-
-# The IANA aliases of UTC: a machine set to Etc/UTC and a user who typed UTC read the same name.
-_UTC_ALIASES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"})
-
-
-def zone_name(key: str) -> str:
-    """The zone's name as a report prints it: the IANA key, with every alias of UTC as "UTC"."""
-    return "UTC" if key in _UTC_ALIASES else key
 
 
 def _risk(store: Store, athlete: str, zone: ZoneInfo, first: dt.date, last: dt.date, model_path, ds,
@@ -536,5 +528,4 @@ __all__ = [
     "build_athlete_report",
     "camber_basis",
     "with_run_flags",
-    "zone_name",
 ]
