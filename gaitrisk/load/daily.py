@@ -46,7 +46,7 @@ RUN_COLUMNS = ("start_time", "day", DISTANCE, MOVING_TIME, GAP_DISTANCE, DESCENT
 FEATURE_COLUMNS = (GAP_DISTANCE, DESCENT)   # the per-run feature records' part of the runs table
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # numpy fields: no field-wise equality or hash
 class RunsFrame:
     """The runs that make up a daily series, and what could not be measured.
 
@@ -125,7 +125,7 @@ def runs_frame(records: Sequence, zone: ZoneInfo, features: Any = None) -> RunsF
     return RunsFrame(ids, starts, day, values, missing)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # numpy fields: no field-wise equality or hash
 class Daily:
     """The daily series: ``days`` (consecutive local ``datetime64[D]``) and one float array per
     column of :data:`SUMMED`, :data:`RUNS` and :data:`LONGEST`; ``no_data`` is a bool array."""

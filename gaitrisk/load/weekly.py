@@ -124,14 +124,17 @@ def _bool(v: Any) -> bool | None:
     return None if v is None or v != v else bool(v)
 
 
-def _by_week(values: np.ndarray, reduce: Any) -> np.ndarray:
-    """One value per week of a window's days (oldest week first) over the days that are known;
-    NaN for a week without any."""
+def _by_week(values: np.ndarray, how: str) -> np.ndarray:
+    """The ``sum`` or ``max`` of each week of a window's days (oldest week first) over the days
+    that are known; NaN for a week without any."""
     weeks = values.reshape(-1, M.WEEK_DAYS)
     known = ~np.isnan(weeks)
     out = np.full(len(weeks), np.nan)
     some = known.any(axis=1)
-    out[some] = reduce(np.where(known, weeks, 0.0 if reduce is np.sum else -np.inf)[some], axis=1)
+    if how == "sum":
+        out[some] = np.where(known, weeks, 0.0)[some].sum(axis=1)
+    else:
+        out[some] = np.where(known, weeks, -np.inf)[some].max(axis=1)
     return out
 
 
@@ -158,8 +161,8 @@ def build_report(athlete: str, runs: RunsFrame, gaps: Sequence[DataGap], pain: S
         return np.where(seen, values[pos], np.nan)
 
     no_data = np.where(seen, daily.no_data[pos], True).reshape(-1, 7).sum(axis=1)
-    sums = {c: _by_week(on_window(daily[c]), np.sum) for c in (DISTANCE, MOVING_TIME, GAP_DISTANCE, DESCENT, RUNS)}
-    longest = _by_week(on_window(daily[LONGEST]), np.max)
+    sums = {c: _by_week(on_window(daily[c]), "sum") for c in (DISTANCE, MOVING_TIME, GAP_DISTANCE, DESCENT, RUNS)}
+    longest = _by_week(on_window(daily[LONGEST]), "max")
     last = {k: on_window(v)[6::7] for k, v in metrics.items()}   # each week's last day
     ret = on_window(metrics["return_to_run"]).reshape(-1, 7)
     ret_any, ret_unknown = (ret == 1.0).any(axis=1), np.isnan(ret).any(axis=1)
