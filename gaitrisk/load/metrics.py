@@ -119,7 +119,7 @@ def rolling_sum(x: np.ndarray, days: int) -> np.ndarray:
     return np.round(_window(x, days, np.sum), _SUM_DECIMALS)
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den, NaN where den is 0 or unknown (a ratio to nothing is not a number)."""
     with np.errstate(invalid="ignore"):
         return num / np.where(den > 0, den, np.nan)
@@ -152,7 +152,7 @@ def week_change(distance: np.ndarray) -> dict[str, np.ndarray]:
     fortnight_week = shift(rolling_sum(distance, 2 * WEEK_DAYS), WEEK_DAYS) / 2.0
     ref = np.maximum(prev, fortnight_week)          # NaN when either is unknown
     with np.errstate(invalid="ignore"):
-        ratio = _ratio(d7, np.where(prev > 0, ref, np.nan))
+        ratio = safe_ratio(d7, np.where(prev > 0, ref, np.nan))
         jump = np.where(np.isnan(ratio), np.nan, _flag(ratio, 1.0 + WEEK_JUMP) * (ref >= WEEK_JUMP_MIN_M))
     return {"dist_7d": d7, "dist_prev_7d": prev, "dist_ref_7d": ref, "week_ratio": ratio,
             "week_change_pct": (ratio - 1.0) * 100.0, "week_jump": jump}
@@ -186,7 +186,7 @@ def spikes_of(run_day: np.ndarray, run_distance: np.ndarray, days: np.ndarray,
     inside = (pos >= 0) & (pos < len(days))
     prev = np.full(len(pos), np.nan)
     prev[inside] = prev_by_day[pos[inside]]
-    ratio = _ratio(np.asarray(run_distance, float), prev)
+    ratio = safe_ratio(np.asarray(run_distance, float), prev)
     return {"longest_prev_30d_m": prev, "spike_pct": (ratio - 1.0) * 100.0, "spike_tier": spike_tier(ratio)}
 
 
@@ -218,7 +218,7 @@ def acwr_uncoupled(load: np.ndarray) -> np.ndarray:
     """
     acute = rolling_sum(load, ACUTE_DAYS) / ACUTE_DAYS
     chronic = shift(rolling_sum(load, CHRONIC_DAYS) / CHRONIC_DAYS, ACUTE_DAYS)
-    return _ratio(acute, chronic)
+    return safe_ratio(acute, chronic)
 
 
 @_on_index()
@@ -250,7 +250,7 @@ def acwr_ewma(load: np.ndarray) -> dict[str, np.ndarray]:
     """EWMA 7 and EWMA 28 and their ratio (Williams et al. 2017).  Both need 28 known days (design choice)."""
     acute = ewma(load, EWMA_ACUTE_N, warmup=EWMA_CHRONIC_N)
     chronic = ewma(load, EWMA_CHRONIC_N)
-    return {"ewma_7": acute, "ewma_28": chronic, "acwr_ewma": _ratio(acute, chronic)}
+    return {"ewma_7": acute, "ewma_28": chronic, "acwr_ewma": safe_ratio(acute, chronic)}
 
 
 @_on_index()
@@ -297,7 +297,7 @@ def descent_spike(descent: np.ndarray) -> dict[str, np.ndarray]:
     """
     d7 = rolling_sum(descent, WEEK_DAYS)
     week_mean = shift(rolling_sum(descent, DESCENT_WEEKS * WEEK_DAYS), WEEK_DAYS) / DESCENT_WEEKS
-    ratio = _ratio(d7, week_mean)
+    ratio = safe_ratio(d7, week_mean)
     return {"descent_7d": d7, "descent_ratio": ratio, "descent_spike": _flag(ratio, DESCENT_SPIKE)}
 
 

@@ -40,7 +40,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..load.daily import DISTANCE, Daily, RunsFrame, daily_arrays, runs_frame
-from ..load.metrics import daily_metrics, longest_previous, rolling_sum, shift
+from ..load.metrics import daily_metrics, longest_previous, rolling_sum, safe_ratio, shift
 from ..pain.compliance import BASELINE_DAYS, COMPLIANCE_DAYS
 from ..features.camber import TRACK_LAP_M, side_evidence
 from ..review import counted
@@ -292,9 +292,7 @@ def _return_ratio(pos: np.ndarray, distance: np.ndarray, longest_run_m: np.ndarr
     has = latest >= 0
     first_days = has & (unique - unique[np.maximum(latest, 0)] < BREAK_WINDOW)
     ref = np.where(first_days, longest30[prev[np.maximum(latest, 0)]], np.nan)
-    ref_run = ref[np.searchsorted(unique, pos)]
-    with np.errstate(invalid="ignore"):
-        return distance / np.where(ref_run > 0, ref_run, np.nan)
+    return safe_ratio(distance, ref[np.searchsorted(unique, pos)])
 
 
 def return_ratio(run_day: pd.Series, distance: pd.Series, longest_run_m: pd.Series,
@@ -312,9 +310,14 @@ def return_ratio(run_day: pd.Series, distance: pd.Series, longest_run_m: pd.Seri
                                    None if no_data is None else no_data.to_numpy(bool)), index=run_day.index)
 
 
+def _trailing_windows(x: np.ndarray, days: int) -> np.ndarray:
+    """The ``days`` days ending on each day, the first ones padded with NaN (fewer known days)."""
+    return sliding_window_view(np.concatenate([np.full(days - 1, np.nan), x]), days)
+
+
 def _trailing(x: np.ndarray, days: int, reduce) -> np.ndarray:
-    """``reduce`` over the ``days`` days ending on each day (fewer at the start), on NaN-padded windows."""
-    return reduce(sliding_window_view(np.concatenate([np.full(days - 1, np.nan), x]), days), axis=1)
+    """``reduce`` over the ``days`` days ending on each day (fewer at the start)."""
+    return reduce(_trailing_windows(x, days), axis=1)
 
 
 def _trailing_max(x: np.ndarray, days: int) -> np.ndarray:
@@ -324,7 +327,7 @@ def _trailing_max(x: np.ndarray, days: int) -> np.ndarray:
 
 def _trailing_sum(x: np.ndarray, days: int, mean: bool = False) -> np.ndarray:
     """Sum (or mean) of the known values of the ``days`` days ending on each day; NaN when none is known."""
-    windows = sliding_window_view(np.concatenate([np.full(days - 1, np.nan), x]), days)
+    windows = _trailing_windows(x, days)
     count = (~np.isnan(windows)).sum(axis=1)
     total = np.nansum(windows, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -353,11 +356,6 @@ def _by_day(pos: np.ndarray, values: np.ndarray, n: int, how: str) -> np.ndarray
 def _ffill(x: np.ndarray) -> np.ndarray:
     idx = np.maximum.accumulate(np.where(np.isnan(x), -1, np.arange(len(x))))
     return np.where(idx >= 0, x[np.maximum(idx, 0)], np.nan)
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return num / np.where(den > 0, den, np.nan)
 
 
 def athlete_days(store: Store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.DataFrame:
@@ -400,7 +398,7 @@ def _day_columns(daily: Daily, runs: RunsFrame, feats: pd.DataFrame) -> dict[str
     pos = (runs.day - daily.days[0]).astype(int)
     dist = runs.values[DISTANCE]
     prev_longest = longest_previous(daily["longest_run_m"])[pos]
-    spike_ratio = _ratio(dist, prev_longest)
+    spike_ratio = safe_ratio(dist, prev_longest)
     ret_ratio = _return_ratio(pos, dist, daily["longest_run_m"], daily.no_data)
     summed = ["abs_cad_w", "abs_cad_x", *CADENCE_SUMS, "dh5_m", "camber_measured_m", "road_m", "road_left_low_m",
               "road_right_low_m", "track_ccw_m", "track_cw_m", "road_obs_m", "road_obs_left_low_m",
@@ -418,14 +416,14 @@ def _day_columns(daily: Daily, runs: RunsFrame, feats: pd.DataFrame) -> dict[str
     w7 = {c: rolling_sum(d[c], WEEK) for c in summed}
     w28 = {c: rolling_sum(d[c], MONTH) for c in summed}
     out.update(cadence_window(w7))
-    out["cad_level_7d"] = _ratio(w7["abs_cad_x"], w7["abs_cad_w"])   # runs at >= 2.5 m/s
+    out["cad_level_7d"] = safe_ratio(w7["abs_cad_x"], w7["abs_cad_w"])   # runs at >= 2.5 m/s
     for c in ("cad_base_runs", "cad_base_pct"):   # as of the latest run on or before t
         out[c] = _ffill(_by_day(pos, pr[c], n, "last"))
     out["dh5_m_7d"] = w7["dh5_m"]
-    out["dh5_ratio"] = _ratio(w7["dh5_m"], w28["dh5_m"] / 4.0)   # evidence table downhill_load
+    out["dh5_ratio"] = safe_ratio(w7["dh5_m"], w28["dh5_m"] / 4.0)   # evidence table downhill_load
     out["camber_measured_m_7d"] = w7["camber_measured_m"]
     dist_28d = rolling_sum(daily[DISTANCE], MONTH)
-    out["camber_measured_share_28d"] = _ratio(w28["camber_measured_m"], dist_28d)
+    out["camber_measured_share_28d"] = safe_ratio(w28["camber_measured_m"], dist_28d)
     for c in ("road_m", "road_left_low_m", "road_right_low_m", "track_ccw_m", "track_cw_m", "road_obs_m",
               "road_obs_left_low_m", "road_obs_right_low_m", "road_assumed_m", "track_m"):
         out[f"{c}_28d"] = w28[c]

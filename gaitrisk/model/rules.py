@@ -174,8 +174,7 @@ def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
         track = col("track_m_28d")
         material = (track >= TRACK_MIN_M) & (track >= TRACK_MIN_SHARE * col("dist_28d"))
         ccw, cw = col("track_ccw_m_28d"), col("track_cw_m_28d")
-        bends = np.where(ccw + cw > 0, ccw + cw, np.nan)
-        one_way = np.maximum(ccw, cw) / bends >= TRACK_SHARE
+        one_way = M.safe_ratio(np.maximum(ccw, cw), ccw + cw) >= TRACK_SHARE
         side_pain = (col("pain_L_28d") >= TARGET_PAIN) != (col("pain_R_28d") >= TARGET_PAIN)
         fired["track_direction"] = material & one_way & side_pain
         today = col("pain_today")
