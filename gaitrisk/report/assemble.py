@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from ..features.camber import side_evidence
 from ..features.gait import (
     POP_CADENCE_INTERCEPT,
@@ -293,8 +295,7 @@ def _num(rec: dict, key: str) -> float | None:
 def _run_points(store: Store, athlete: str, acts, zone: ZoneInfo, load: LoadReport, first: dt.date,
                 last: dt.date) -> tuple[RunPoint, ...]:
     """The runs of first..last with their stored features and spike (one feature query for all)."""
-    feats = store.run_features(athlete)
-    records = feats.to_dict("index") if len(feats) else {}
+    records = store.run_feature_records(athlete)
     spikes = {r.id: r for r in load.runs}
     out = []
     for a in acts:
@@ -375,27 +376,24 @@ def with_run_flags(runs: tuple[RunPoint, ...], frame) -> tuple[RunPoint, ...]:
     A spike belongs to the run longer than its 30-day reference, a return from a break to the
     run whose ratio raised the 7-day maximum on its day; the 7-day rules to every run of the day.
     """
-    import pandas as pd
-
     if frame.empty:
         return runs
     levels = rule_levels(frame)
-    days = pd.DatetimeIndex(frame.index.get_level_values("day"))
-    levels.index = days
-    ratio = pd.Series(frame["return_ratio_7d"].to_numpy(float) if "return_ratio_7d" in frame else float("nan"),
-                      index=days)
-    rose = ratio.gt(ratio.shift(1).fillna(-math.inf)).fillna(False)
-    left_leg, right_leg = camber_flag_legs(frame)
-    legs = pd.Series([frozenset(leg for leg, on in (("L", lf), ("R", rt)) if on)
-                      for lf, rt in zip(left_leg.to_numpy(bool), right_leg.to_numpy(bool), strict=True)], index=days)
+    codes = list(levels.columns)
+    fired_at = levels.to_numpy() > 0
+    row_of = {day.date(): i for i, day in enumerate(frame.index.get_level_values("day"))}
+    ratio = frame["return_ratio_7d"].to_numpy(float) if "return_ratio_7d" in frame else np.full(len(frame), np.nan)
+    with np.errstate(invalid="ignore"):
+        rose = ratio > np.concatenate([[-math.inf], np.nan_to_num(ratio[:-1], nan=-math.inf)])
+    left_leg, right_leg = (leg.to_numpy(bool) for leg in camber_flag_legs(frame))
     out = []
     for r in runs:
-        key = pd.Timestamp(r.day)
-        if key not in levels.index:
+        i = row_of.get(r.day)
+        if i is None:
             out.append(r)
             continue
-        fired = tuple(code for code, lv in levels.loc[key].items()
-                      if lv > 0 and _fed(code, r, bool(rose[key]), legs[key]))
+        legs = frozenset(leg for leg, on in (("L", left_leg[i]), ("R", right_leg[i])) if on)
+        fired = tuple(code for code, on in zip(codes, fired_at[i]) if on and _fed(code, r, bool(rose[i]), legs))
         out.append(replace(r, flags=fired))
     return tuple(out)
 

@@ -756,19 +756,24 @@ class Store:
         """
         import pandas as pd
 
-        rows = self._conn.execute(
-            "SELECT f.activity_id, f.feature_version, f.record_json FROM run_features f"
-            " JOIN activities a ON a.id=f.activity_id JOIN athletes ath ON ath.id=f.athlete_id"
-            " WHERE ath.name=? ORDER BY a.start_ts, a.id", (athlete,)).fetchall()
-        # Keys starting with "_" are the feature code's own cache, not features.
-        records = [{k: v for k, v in json.loads(r[2]).items() if not k.startswith("_")}
-                   | {"activity_id": r[0], "feature_version": r[1]} for r in rows]
+        records = [rec | {"activity_id": run_id} for run_id, rec in self.run_feature_records(athlete).items()]
         df = pd.DataFrame.from_records(records, columns=None if records else ["activity_id"])
         for col in ("descent_m", "gap_distance_m", "distance_m", "moving_time_s"):
             if col not in df:
                 df[col] = pd.Series(dtype=float)
             df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
         return df.set_index("activity_id")
+
+    def run_feature_records(self, athlete: str) -> dict[str, dict[str, object]]:
+        """The athlete's feature records as ``{activity_id: record}``, oldest run first, each with its
+        ``feature_version`` (what :meth:`run_features` tabulates, without pandas)."""
+        rows = self._conn.execute(
+            "SELECT f.activity_id, f.feature_version, f.record_json FROM run_features f"
+            " JOIN activities a ON a.id=f.activity_id JOIN athletes ath ON ath.id=f.athlete_id"
+            " WHERE ath.name=? ORDER BY a.start_ts, a.id", (athlete,))
+        # Keys starting with "_" are the feature code's own cache, not features.
+        return {r[0]: {k: v for k, v in json.loads(r[2]).items() if not k.startswith("_")} | {"feature_version": r[1]}
+                for r in rows}
 
     def run_feature_values(self, athlete: str, names: Sequence[str]) -> dict[str, dict[str, object]]:
         """A few values of the athlete's feature records, without reading the records whole:
