@@ -4,7 +4,8 @@ Each command runs in a fresh interpreter (a small runner calls the click group i
 writes ``sorted(sys.modules)`` when it ends), on the demo store with and without its trained
 model: the model stack (scikit-learn, skops, scipy's statistics and optimiser) is never needed to
 read a card or to score a day, matplotlib only for an HTML report with plots, and the commands
-that read no run samples need neither pandas nor numpy; the weekly load table is numpy alone.
+that read no run samples need neither pandas nor numpy; the weekly load table, the flags, the risk
+and the report (the athlete-day table and the latest run's samples as arrays) are numpy alone.
 """
 
 from __future__ import annotations
@@ -44,10 +45,12 @@ EVERYDAY = {
     "activities": MODEL_STACK + PLOTS + FRAMES,
     "load --athlete demo": MODEL_STACK + PLOTS + PANDAS,
     "load --athlete demo --json": MODEL_STACK + PLOTS + PANDAS,
-    "flags --athlete demo": MODEL_STACK + PLOTS,
-    "report --athlete demo": MODEL_STACK + PLOTS,
-    "report --athlete demo --format json": MODEL_STACK + PLOTS,
-    "risk --athlete demo": MODEL_STACK + PLOTS,
+    "flags --athlete demo": MODEL_STACK + PLOTS + PANDAS,
+    "flags --athlete demo --json": MODEL_STACK + PLOTS + PANDAS,
+    "report --athlete demo": MODEL_STACK + PLOTS + PANDAS,
+    "report --athlete demo --format json": MODEL_STACK + PLOTS + PANDAS,
+    "risk --athlete demo": MODEL_STACK + PLOTS + PANDAS,
+    "risk --athlete demo --json": MODEL_STACK + PLOTS + PANDAS,
     "model info": MODEL_STACK + PLOTS + FRAMES,
     # The nightly job's usual case: the same folder again, nothing new, every record up to date.
     f"import {REPO / 'fixtures' / 'runs'} --athlete demo --json": MODEL_STACK + PLOTS + FRAMES,

@@ -291,7 +291,8 @@ def flags_cmd(obj: Context, athlete: str, days: int, until: dt.date | None, mode
                             dataset=ds)
         except LookupError:   # --until before the first day with data: no risk to show
             risk = None
-    not_judged = unjudged(ds.frame.loc[[athlete]], a.last)
+    table = ds.table(athlete)
+    not_judged = unjudged(table, a.last) if table is not None else ()
     if as_json:
         click.echo(json.dumps({"athlete": athlete, "from": a.first.isoformat(), "to": a.last.isoformat(),
                                "flags": [flag_json(f) for f in a.flags],

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from .clean import CleanRun
+if TYPE_CHECKING:
+    from .clean import CleanRun
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .. import schema as S
 from ..ingest.frame import cumulative_distance
 from ..ingest.positions import SPIKE_SPEED_MPS, local_xy, reject_excursions, reject_spikes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +259,8 @@ def rolling_median(v: np.ndarray, k: int) -> np.ndarray:
     v = np.asarray(v, dtype=float)
     n, h = v.size, k // 2
     if k % 2 == 0 or n < k or not np.isfinite(v).all():
+        import pandas as pd
+
         return pd.Series(v).rolling(k, center=True, min_periods=1).median().to_numpy()
     out = np.empty(n)
     out[h:n - h] = np.partition(np.lib.stride_tricks.sliding_window_view(v, k), h, axis=1)[:, h]
@@ -325,4 +330,6 @@ def windows(run: CleanRun, channels: dict[str, np.ndarray | None],
     ``steady`` (evidence.md 1.5, step 1: speed 2-5 m/s, CV <= 10 %, the first
     5 min dropped -- when the run is long enough to keep windows after it).
     """
+    import pandas as pd
+
     return pd.DataFrame(window_arrays(run, channels, window_s))

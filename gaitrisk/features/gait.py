@@ -10,14 +10,16 @@ session average they leave out stops and walking.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from .. import schema as S
 from ..ingest.frame import PAUSE_GAP_S
 from .clean import CleanRun, weighted_mean, window_arrays
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # evidence.md table 0 #1 and 1.3: population speed-expected cadence, steps/min, v in m/s.
 POP_CADENCE_INTERCEPT = 150.0

@@ -8,13 +8,15 @@ ordering) so that FIT, GPX and TCX cannot drift apart.
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
-import pandas as pd
 
 from .. import schema as S
 from .positions import EARTH_RADIUS_M, glitches_of, impossible_positions
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +193,8 @@ def build_samples(timestamps: np.ndarray, columns: Mapping[str, np.ndarray],
     features' cleaning does, and across a pause (a new timer segment) adds only the one
     interval the recorder ran on (:func:`cumulative_distance`).
     """
+    import pandas as pd
+
     # Everything is done on numpy arrays and the frame is built once at the end: each
     # pandas step (filter, sort, dedup, insert) costs ~0.1-1 ms whatever the row count,
     # which would be most of the frame's cost for a one-hour run and nearly all of a small file's.

@@ -82,7 +82,8 @@ def _utc(t: dt.datetime) -> dt.datetime:
     return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
 
 
-def _number(v: Any) -> float:
+def number(v: Any) -> float:
+    """A feature-record value as a float: NaN for anything but a number (None, a text, a bool)."""
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan
 
 
@@ -98,7 +99,7 @@ def _feature_columns(features: Any, ids: Sequence[str]) -> dict[str, np.ndarray]
                     else np.full(len(ids), np.nan)) for c in FEATURE_COLUMNS}
     if not any(i in features for i in ids):
         return None
-    return {c: np.array([_number(features.get(i, {}).get(c)) for i in ids], float) for c in FEATURE_COLUMNS}
+    return {c: np.array([number(features.get(i, {}).get(c)) for i in ids], float) for c in FEATURE_COLUMNS}
 
 
 def runs_frame(records: Sequence, zone: ZoneInfo, features: Any = None) -> RunsFrame:

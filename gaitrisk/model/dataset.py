@@ -31,22 +31,24 @@ Target-region pain is counted on the day the entry was made, in the athlete's zo
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..load.daily import DISTANCE, Daily, RunsFrame, daily_arrays, runs_frame
+from ..load.daily import DISTANCE, Daily, RunsFrame, daily_arrays, number, runs_frame
 from ..load.metrics import daily_metrics, longest_previous, rolling_sum, safe_ratio, shift
 from ..pain.compliance import BASELINE_DAYS, COMPLIANCE_DAYS
 from ..features.camber import TRACK_LAP_M, side_evidence
 from ..review import counted
+from .daytable import DayTable
 from .rules import ABS_CADENCE_MIN_SPEED, BREAK_DAYS, BREAK_WINDOW, PRE_BREAK_DAYS
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..store import Store
 
 log = logging.getLogger(__name__)
@@ -85,12 +87,37 @@ FEATURE_GROUPS: dict[str, str] = {
 FEATURES: tuple[str, ...] = tuple(FEATURE_GROUPS)
 
 
-@dataclass
 class Dataset:
-    """Rows (index: athlete, day) with ``FEATURES``, the label ``y`` and every rule input in ``frame``."""
+    """Rows (index: athlete, day) with ``FEATURES``, the label ``y`` and every rule input in ``frame``;
+    :meth:`table` gives one athlete's rows as numpy columns (what the flags and the report read).
 
-    frame: pd.DataFrame
-    spec: LabelSpec = field(default_factory=LabelSpec)
+    Built from the athletes' tables (:func:`build_dataset`), the frame is made on first use; built
+    from a frame, each athlete's table is.
+    """
+
+    def __init__(self, frame: pd.DataFrame | None = None, spec: LabelSpec | None = None,
+                 tables: Mapping[str, DayTable] | None = None) -> None:
+        self.spec = spec or LabelSpec()
+        self._frame = frame
+        self._tables = dict(tables or {})
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            import pandas as pd
+
+            frames = [t.frame for t in self._tables.values()]
+            self._frame = pd.concat(frames) if frames else pd.DataFrame(
+                columns=[*FEATURES, "label", "at_risk", "onset"],
+                index=pd.MultiIndex.from_arrays([[], []], names=["athlete", "day"]))
+        return self._frame
+
+    def table(self, athlete: str) -> DayTable | None:
+        """``athlete``'s rows, None when the dataset has none."""
+        if athlete not in self._tables and self._frame is not None and not self._frame.empty \
+                and athlete in self._frame.index.get_level_values("athlete"):
+            self._tables[athlete] = DayTable.from_frame(self._frame.loc[[athlete]])
+        return self._tables.get(athlete)
 
     @property
     def rows(self) -> pd.DataFrame:
@@ -111,6 +138,8 @@ class Dataset:
 
     @property
     def days(self) -> pd.DatetimeIndex:
+        import pandas as pd
+
         return pd.DatetimeIndex(self.rows.index.get_level_values("day"))
 
     @property
@@ -129,15 +158,12 @@ def build_dataset(store: Store, athletes: Sequence[str] | None = None, zone: Zon
     """Athlete-day rows of ``athletes`` (default: every athlete in the store with runs)."""
     zone = zone or ZoneInfo("UTC")
     spec = spec or LabelSpec()
-    frames = []
+    tables = {}
     for name in (athletes if athletes is not None else store.athletes()):
-        f = athlete_days(store, name, zone, spec)
-        if not f.empty:
-            frames.append(f)
-    if not frames:
-        return Dataset(pd.DataFrame(columns=[*FEATURES, "label", "at_risk", "onset"],
-                                    index=pd.MultiIndex.from_arrays([[], []], names=["athlete", "day"])), spec)
-    return Dataset(pd.concat(frames), spec)
+        t = day_table(store, name, zone, spec)
+        if t is not None:
+            tables[name] = t
+    return Dataset(spec=spec, tables=tables)
 
 
 def _pain_by_day(pos: np.ndarray, score: np.ndarray, use: np.ndarray, n: int) -> np.ndarray:
@@ -176,35 +202,38 @@ def ostrc_problem_days(weeks: Sequence, days: np.ndarray, regions: Sequence[str]
     return out
 
 
-def label_sources(frame: pd.DataFrame) -> dict[str, str]:
+def label_sources(frame: pd.DataFrame | DayTable) -> dict[str, str]:
     """Which label each athlete's rows use: ``ostrc_substantial`` or ``nrs_onset`` (see :data:`LABEL_SOURCES`)."""
+    if isinstance(frame, DayTable):
+        if not len(frame) or "label_ostrc" not in frame:
+            return {}
+        return {frame.athlete: "ostrc_substantial" if np.nanmax(frame.col("label_ostrc")) > 0 else "nrs_onset"}
     if frame.empty or "label_ostrc" not in frame:
         return {}
     used = frame.groupby(level="athlete")["label_ostrc"].max()
     return {str(a): "ostrc_substantial" if v > 0 else "nrs_onset" for a, v in used.items()}
 
 
-def _per_run(feats: pd.DataFrame, runs: RunsFrame) -> dict[str, np.ndarray]:
-    """Per-run model inputs from the feature records, one array per input in the runs' order."""
-    f = feats.reindex(list(runs.ids))
-    n = len(runs)
+def _per_run(records: Mapping[str, Mapping[str, Any]], runs: RunsFrame) -> dict[str, np.ndarray]:
+    """Per-run model inputs from the feature records (``{activity_id: record}``), one array per
+    input in the runs' order; a run without a record has NaN inputs."""
+    rows = [records.get(i, {}) for i in runs.ids]
 
     def col(name: str) -> np.ndarray:
-        return pd.to_numeric(f[name], errors="coerce").to_numpy(float) if name in f else np.full(n, np.nan)
+        return np.array([number(r.get(name)) for r in rows], float)
 
     def zero(values: np.ndarray) -> np.ndarray:
         return np.nan_to_num(values, nan=0.0, posinf=np.inf, neginf=-np.inf)
 
     dist = runs.values[DISTANCE]
-    source = [v if isinstance(v, str) else "" for v in
-              (f["road_low_side_source"].tolist() if "road_low_side_source" in f else [None] * n)]
+    source = [v if isinstance(v, str) else "" for v in (r.get("road_low_side_source") for r in rows)]
     measured = np.array([v.startswith("out-and-back") for v in source], bool)
     observed = np.array([side_evidence(v) == "observed" for v in source], bool)
     left, right = zero(col("road_left_low_m")), zero(col("road_right_low_m"))
     road = zero(col("road_m"))
     with np.errstate(invalid="ignore"):
         level_cad = np.where(col("level_speed_mps") >= ABS_CADENCE_MIN_SPEED, col("level_cadence_spm"), np.nan)
-    cadence = {k: v.to_numpy(float) for k, v in cadence_per_run(f).items()}
+    cadence = _cadence_per_run(col, np.array([r.get("cadence_baseline") == "personal" for r in rows], bool))
     return {
         "abs_cad_w": np.where(np.isnan(level_cad), 0.0, dist), "abs_cad_x": zero(level_cad * dist),
         **cadence,
@@ -225,15 +254,27 @@ def cadence_per_run(f: pd.DataFrame) -> dict[str, pd.Series]:
     A run's level residual and low-cadence share are against its own baseline (the features
     module's: the runner's own once enough earlier level runs exist, else the population model).
     """
-    def col(name: str) -> pd.Series:
-        return pd.to_numeric(f[name], errors="coerce") if name in f else pd.Series(np.nan, index=f.index)
+    import pandas as pd
 
-    level_s = col("level_time_s").where(col("cadence_residual_pct").notna())
-    own = (f["cadence_baseline"] == "personal") if "cadence_baseline" in f else pd.Series(False, index=f.index)
-    low_s, resid_x = col("cadence_low_share") * level_s, col("cadence_residual_pct") * level_s
-    return {"own_level_s": level_s.where(own, 0.0).fillna(0.0), "own_low_s": low_s.where(own, 0.0).fillna(0.0),
-            "own_resid_x": resid_x.where(own, 0.0).fillna(0.0), "pop_level_s": level_s.where(~own, 0.0).fillna(0.0),
-            "pop_low_s": low_s.where(~own, 0.0).fillna(0.0), "pop_resid_x": resid_x.where(~own, 0.0).fillna(0.0),
+    def col(name: str) -> np.ndarray:
+        return pd.to_numeric(f[name], errors="coerce").to_numpy(float) if name in f else np.full(len(f), np.nan)
+
+    own = (f["cadence_baseline"] == "personal").to_numpy(bool) if "cadence_baseline" in f else np.zeros(len(f), bool)
+    return {k: pd.Series(v, index=f.index) for k, v in _cadence_per_run(col, own).items()}
+
+
+def _cadence_per_run(col, own: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`cadence_per_run` on arrays: ``col(name)`` gives a record field per run, ``own`` says
+    which runs have the runner's own baseline."""
+    resid = col("cadence_residual_pct")
+    level_s = np.where(np.isnan(resid), np.nan, col("level_time_s"))
+    low_s, resid_x = col("cadence_low_share") * level_s, resid * level_s
+
+    def part(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        return np.nan_to_num(np.where(keep, values, 0.0), nan=0.0, posinf=np.inf, neginf=-np.inf)
+
+    return {"own_level_s": part(level_s, own), "own_low_s": part(low_s, own), "own_resid_x": part(resid_x, own),
+            "pop_level_s": part(level_s, ~own), "pop_low_s": part(low_s, ~own), "pop_resid_x": part(resid_x, ~own),
             "cad_base_runs": col("cadence_baseline_runs"), "cad_base_pct": col("cadence_baseline_pct")}
 
 
@@ -260,7 +301,11 @@ def cadence_window(w: dict) -> dict[str, np.ndarray] | pd.DataFrame:
         resid = np.where(own, v["own_resid_x"], v["pop_resid_x"])
         out = {"cad_resid_7d": resid / level, "cad_low_share_7d": low / level,
                "cad_personal_7d": np.where(own | pop, own.astype(float), np.nan), "cad_level_s_7d": level}
-    return out if index is None else pd.DataFrame(out, index=index)
+    if index is None:
+        return out
+    import pandas as pd   # the caller holds pandas Series
+
+    return pd.DataFrame(out, index=index)
 
 
 def camber_side_evidence(observed_m: np.ndarray, assumed_m: np.ndarray) -> np.ndarray:
@@ -304,6 +349,8 @@ def return_ratio(run_day: pd.Series, distance: pd.Series, longest_run_m: pd.Seri
     A break counts run-free days the runner was known not to run: days in a declared data gap
     (``no_data``) are unknown, not rest, so a gap is no break.
     """
+    import pandas as pd
+
     first = longest_run_m.index[0]
     pos = ((pd.DatetimeIndex(run_day) - first).days).to_numpy()
     return pd.Series(_return_ratio(pos, distance.to_numpy(float), longest_run_m.to_numpy(float),
@@ -359,11 +406,21 @@ def _ffill(x: np.ndarray) -> np.ndarray:
 
 
 def athlete_days(store: Store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> pd.DataFrame:
-    """Every day of one athlete from the first run to the last run or pain entry, all columns."""
-    feats = store.run_features(athlete)
+    """Every day of one athlete from the first run to the last run or pain entry, all columns
+    (:func:`day_table` as a DataFrame indexed by athlete and day; empty without runs)."""
+    import pandas as pd
+
+    table = day_table(store, athlete, zone, spec)
+    return table.frame if table is not None else pd.DataFrame()
+
+
+def day_table(store: Store, athlete: str, zone: ZoneInfo, spec: LabelSpec) -> DayTable | None:
+    """Every day of one athlete from the first run to the last run or pain entry, all columns; None
+    without runs."""
+    feats = store.run_feature_records(athlete)
     runs = runs_frame(counted(store.activities(athlete), store.reviews(athlete)), zone, feats)
     if not len(runs):
-        return pd.DataFrame()
+        return None
     entries = store.pain_entries(athlete)
     weeks = store.ostrc_weeks(athlete)
     last = runs.day.max()
@@ -375,17 +432,10 @@ def athlete_days(store: Store, athlete: str, zone: ZoneInfo, spec: LabelSpec) ->
     out = _day_columns(daily, runs, feats)
     out.update(_pain_columns(entries, weeks, zone, daily, spec))
     out["ran"] = (daily["runs"] > 0).astype(float)   # run days: a pain-free run breaks see_a_clinician's chain
-    days = pd.DatetimeIndex(daily.days.astype("datetime64[s]"), freq="D")
-    index = pd.MultiIndex.from_arrays([[athlete] * len(daily), days], names=["athlete", "day"])
-    # Text with None where unknown, as object: pandas would make it a string column with NaN.
-    out["camber_side_evidence"] = pd.Series(out["camber_side_evidence"], index=index, dtype=object)
-    frame = pd.DataFrame(out, index=index)
-    for flag in ("week_jump", "descent_spike"):   # nullable booleans, as the load metrics give them in frames
-        frame[flag] = frame[flag].astype("boolean")
-    return frame
+    return DayTable(athlete, daily.days, out)
 
 
-def _day_columns(daily: Daily, runs: RunsFrame, feats: pd.DataFrame) -> dict[str, np.ndarray]:
+def _day_columns(daily: Daily, runs: RunsFrame, feats: Mapping[str, Mapping[str, Any]]) -> dict[str, np.ndarray]:
     """The load and per-run feature columns of the athlete-day table (days <= t only)."""
     n = len(daily)
     metrics = daily_metrics(daily)
@@ -434,7 +484,7 @@ def _day_columns(daily: Daily, runs: RunsFrame, feats: pd.DataFrame) -> dict[str
     seen = np.cumsum(~np.isnan(d7))
     with np.errstate(invalid="ignore", divide="ignore"):
         baseline = np.where(seen >= MONTH, np.cumsum(np.nan_to_num(d7)) / seen, np.nan)
-    out["dist_7d_rel"] = d7 / shift(baseline, 1)
+        out["dist_7d_rel"] = d7 / shift(baseline, 1)   # no running at all so far: unknown
     return out
 
 

@@ -2,7 +2,7 @@
 
 :data:`RISK_FACTORS` are a few interpretable yes/no exposures of an athlete-day, each standing
 for one evidence-table entry (:data:`FACTOR_PRIORS`).  :func:`risk_factors` computes them from
-the athlete-day frame of :func:`gaitrisk.model.dataset.athlete_days` with the rules' own
+the athlete-day table of :func:`gaitrisk.model.dataset.day_table` with the rules' own
 thresholds, so a factor means what the matching flag means.  An exposure that cannot be
 computed (a gap, too little history) reads as absent: the model then falls back on the base
 rate instead of guessing an exposure.
@@ -23,12 +23,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from . import evidence
-from .rules import BREAK_SHARE, CADENCE_LOW_SHARE, CAMBER_SHARE, SPIKE_TIERS, camber_up_shares
+from .daytable import DayTable
+from .rules import BREAK_SHARE, CADENCE_LOW_SHARE, CAMBER_SHARE, SPIKE_TIERS, as_table, up_shares
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LARGE, MODERATE, SMALL = SPIKE_TIERS
 Z95 = 1.959963984540054
@@ -155,30 +159,34 @@ def intercept_prior(days: int = 7) -> tuple[float, float]:
     return math.log(p / (1.0 - p)), INTERCEPT_SD
 
 
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name in frame:
-        return pd.to_numeric(frame[name], errors="coerce")
-    return pd.Series(np.nan, index=frame.index)
-
-
 def risk_factors(frame: pd.DataFrame) -> pd.DataFrame:
     """The :data:`RISK_FACTORS` (0/1 floats) of every row of an athlete-day frame; unknown = 0."""
-    spike = _col(frame, "spike_max_7d")
-    def flag(name: str) -> pd.Series:
-        if name not in frame:
-            return pd.Series(False, index=frame.index)
-        return frame[name].astype("boolean").fillna(False).astype(bool)   # pandas NA: unknown reads as absent
+    import pandas as pd
 
-    left_up, right_up = camber_up_shares(frame)   # observed road sides only, as the camber rule reads them
-    out = pd.DataFrame({
-        "spike_small": (spike > SMALL) & (spike <= MODERATE),
-        "spike_moderate": (spike > MODERATE) & (spike <= LARGE),
-        "spike_large": spike > LARGE,
-        "week_jump": flag("week_jump"),
-        "previous_injury": _col(frame, "prior_onsets") > 0,
-        "return_after_break": _col(frame, "return_ratio_7d") >= BREAK_SHARE,
-        "low_cadence": _col(frame, "cad_low_share_7d") >= CADENCE_LOW_SHARE,
-        "downhill": flag("descent_spike"),
-        "camber": np.fmax(left_up, right_up) >= CAMBER_SHARE,
-    }, index=frame.index)
-    return out.loc[:, list(RISK_FACTORS)].astype(float)
+    return pd.DataFrame(factor_matrix(as_table(frame)), index=frame.index, columns=list(RISK_FACTORS))
+
+
+def factor_matrix(table: DayTable) -> np.ndarray:
+    """:func:`risk_factors` of a day table: one row per day, one 0/1 column per :data:`RISK_FACTORS`."""
+    col = table.col
+    spike = col("spike_max_7d")
+
+    def flag(name: str) -> np.ndarray:   # unknown reads as absent
+        return np.nan_to_num(col(name), nan=0.0) != 0
+
+    left_up, right_up = up_shares(table)   # observed road sides only, as the camber rule reads them
+    with np.errstate(invalid="ignore"):
+        factors = {
+            "spike_small": (spike > SMALL) & (spike <= MODERATE),
+            "spike_moderate": (spike > MODERATE) & (spike <= LARGE),
+            "spike_large": spike > LARGE,
+            "week_jump": flag("week_jump"),
+            "previous_injury": col("prior_onsets") > 0,
+            "return_after_break": col("return_ratio_7d") >= BREAK_SHARE,
+            "low_cadence": col("cad_low_share_7d") >= CADENCE_LOW_SHARE,
+            "downhill": flag("descent_spike"),
+            "camber": np.fmax(left_up, right_up) >= CAMBER_SHARE,
+        }
+    # Factor by factor, then transposed: the column-major layout a DataFrame's values have, so that the
+    # model's sums run in the same order whichever way the factors came.
+    return np.array([factors[name] for name in RISK_FACTORS], float).reshape(len(RISK_FACTORS), len(table)).T

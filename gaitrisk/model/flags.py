@@ -32,22 +32,25 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 from .dataset import FEATURE_GROUPS, FEATURES, Dataset, build_dataset
+from .daytable import DayTable
 from .rules import (
     LEVEL,
     SUGGESTIONS,
     Contributor,
     Flag,
+    as_table,
     clinician_flags,
     flag_evidence,
     flags_for_day,
+    levels_of,
     rule_factor,
-    rule_levels,
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..records import PainEntry
     from ..store import Store
 
@@ -104,15 +107,13 @@ def flag_json(f: Flag) -> dict[str, Any]:
             "contributors": [{"feature": c.feature, "value": c.value, "weight": c.weight} for c in f.contributors]}
 
 
-def rule_flags(frame: pd.DataFrame, first: dt.date, last: dt.date) -> list[Flag]:
-    """Each rule's strongest (then latest) flag on the days first..last."""
-    days = frame.index.get_level_values("day")
-    window = frame[(days >= pd.Timestamp(first)) & (days <= pd.Timestamp(last))]
-    levels = rule_levels(window)
-    fired = (levels.sum(axis=1) > 0).to_numpy()
+def rule_flags(frame: pd.DataFrame | DayTable, first: dt.date, last: dt.date) -> list[Flag]:
+    """Each rule's strongest (then latest) flag on the days first..last of one athlete's day table."""
+    window = as_table(frame).between(first, last)
+    levels = levels_of(window)
     best: dict[str, Flag] = {}
-    for ((_, day), row), (_, lv) in zip(window[fired].iterrows(), levels[fired].iterrows()):
-        for f in flags_for_day(row, day.date(), lv):
+    for i in np.flatnonzero(sum(levels.values()) > 0).tolist():
+        for f in flags_for_day(window.row(i), window.day(i), {code: lv[i] for code, lv in levels.items()}):
             old = best.get(f.code)
             if old is None or (LEVEL[f.severity], f.date) >= (LEVEL[old.severity], old.date):
                 best[f.code] = f
@@ -167,6 +168,8 @@ def model_view(path: Path | None, ds: Dataset, athlete: str, day: dt.date) -> tu
         return None, str(exc)
     if list(card.get("features", [])) != list(FEATURES):
         return None, "the model was trained on other features; train again"
+    import pandas as pd   # the model itself needs it
+
     key = (athlete, pd.Timestamp(day))
     if key not in ds.frame.index:
         return None, f"no data for {day}"
@@ -198,17 +201,16 @@ def assess(store: Store, athlete: str, zone: ZoneInfo, *, last: dt.date | None =
     """
     ds = dataset if dataset is not None else build_dataset(store, [athlete], zone)
     entries = pain_entries if pain_entries is not None else store.pain_entries(athlete)
-    if ds.frame.empty or athlete not in ds.frame.index.get_level_values("athlete"):
+    table = ds.table(athlete)
+    if table is None or not len(table):
         raise LookupError(f"no runs for {athlete}")
-    frame = ds.frame.loc[[athlete]]
-    all_days = frame.index.get_level_values("day")
-    end = all_days.max().date()
+    end = table.day(len(table) - 1)
     last = min(last, end) if last else end
     first = last - dt.timedelta(days=days - 1)
-    red = [f for f in clinician_flags(entries, frame, zone) if first <= f.date <= last]
-    rules = sorted(rule_flags(frame, first, last), key=lambda f: (-LEVEL[f.severity], -f.date.toordinal(), f.code))
+    red = [f for f in clinician_flags(entries, table, zone) if first <= f.date <= last]
+    rules = sorted(rule_flags(table, first, last), key=lambda f: (-LEVEL[f.severity], -f.date.toordinal(), f.code))
     flags = sorted(red, key=lambda f: f.date, reverse=True) + rules
-    if pd.Timestamp(last) < all_days.min():
+    if last < table.day(0):
         model, note = None, ""
     else:
         model, note = model_view(Path(model_path) if model_path else None, ds, athlete, last)

@@ -2,8 +2,8 @@
 
 A rule that stays silent because its input is unknown is not a rule that found nothing:
 a report that lists only the flags that fired would read "no spike" where it should read
-"too little history to tell".  :func:`unjudged` reads one athlete's day frame
-(:func:`gaitrisk.model.dataset.athlete_days`, days up to the one judged) and names every
+"too little history to tell".  :func:`unjudged` reads one athlete's day table
+(:func:`gaitrisk.model.dataset.day_table`, days up to the one judged) and names every
 rule whose input is missing on that day, with the history or data it needs and how much
 there is.  The windows are the rules' own (:mod:`gaitrisk.model.rules`,
 :mod:`gaitrisk.load.metrics`).  Rules graded "hypothesis" never flag, so they are not
@@ -15,13 +15,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..load import metrics as M
 from ..pain.compliance import BASELINE_DAYS, BASELINE_MIN_LOGGED
 from . import rules as R
+from .daytable import DayTable, number
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 WEEK_CHANGE_DAYS = 3 * M.WEEK_DAYS                        # the current 7 days, the 14 before them
 DESCENT_BASELINE_DAYS = M.DESCENT_WEEKS * M.WEEK_DAYS      # the 28 days before the current 7
@@ -53,36 +57,33 @@ class Unjudged:
         return {"code": self.code, "reason": self.reason, "have": self.have, "need": self.need}
 
 
-def _value(row: pd.Series, key: str) -> float:
-    v = row.get(key)
-    return float(v) if v is not None and pd.notna(v) else math.nan
+def _value(row: R.Row, key: str) -> float:
+    return number(row.get(key))
 
 
 def _flags_at_all(code: str) -> bool:
     return R.rule_factor(code).severity != "none"
 
 
-def unjudged(frame: pd.DataFrame, day: dt.date) -> tuple[Unjudged, ...]:
-    """The rules that could not be judged on ``day`` from one athlete's day ``frame``.
+def unjudged(frame: pd.DataFrame | DayTable, day: dt.date) -> tuple[Unjudged, ...]:
+    """The rules that could not be judged on ``day`` from one athlete's day table.
 
-    ``frame`` is indexed by day (or by athlete and day, one athlete); only rows up to ``day``
-    are read.  A day outside the frame (before the first run, after the last day with data)
-    judges nothing: every rule is listed with that reason.
+    ``frame``: the table, or a DataFrame indexed by day (or by athlete and day, one athlete); only
+    rows up to ``day`` are read.  A day outside the table (before the first run, after the last day
+    with data) judges nothing: every rule is listed with that reason.
     """
-    days = pd.DatetimeIndex(frame.index.get_level_values("day") if "day" in (frame.index.names or ())
-                            else frame.index)
-    mask = days <= pd.Timestamp(day)
-    upto = frame[mask]
+    table = R.as_table(frame)
+    upto = table.take(table.days <= np.datetime64(day, "D"))
     n = len(upto)                                   # days of history, the judged day included
     if n == 0:
         return tuple(Unjudged(code, "no runs up to this day", 0, None) for code in LABEL if _flags_at_all(code))
-    if days[mask].max() != pd.Timestamp(day):
-        end = days[mask].max().date()
+    if upto.days.max() != np.datetime64(day, "D"):
+        end = upto.days.max().item()
         return tuple(Unjudged(code, f"no data after {end}") for code in LABEL if _flags_at_all(code))
-    row = upto.iloc[-1]
+    row = upto.row(n - 1)
     out: list[Unjudged] = []
 
-    ran = pd.to_numeric(upto["ran"], errors="coerce").fillna(0).to_numpy() > 0 if "ran" in upto else None
+    ran = np.nan_to_num(upto.col("ran")) > 0 if "ran" in upto else None
     run_pos = np.flatnonzero(ran) if ran is not None else np.array([], int)
     if len(run_pos) and run_pos[-1] >= n - M.WEEK_DAYS and math.isnan(_value(row, "spike_max_7d")):
         have = int(run_pos[-1])                      # days of history before the latest run

@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 from .dataset import Dataset, LabelSpec, build_dataset, label_sources
 from .evidence import FlagEvidence, shipped
-from .factors import FACTOR_TITLES, RISK_FACTORS, factor_priors, risk_factors
+from .factors import FACTOR_TITLES, RISK_FACTORS, factor_matrix, factor_priors
 from .posterior import Posterior
 from .update import label_text
 
@@ -217,30 +216,29 @@ def risk_for(store: Store, athlete: str, zone: ZoneInfo, first: dt.date | None =
     else:
         spec = spec or LabelSpec()
         ds = build_dataset(store, [athlete], zone, spec)
-    if ds.frame.empty or athlete not in ds.frame.index.get_level_values("athlete"):
+    table = ds.table(athlete)
+    if table is None or not len(table):
         raise LookupError(f"no runs for {athlete}")
-    frame = ds.frame.loc[[athlete]]
-    days = pd.DatetimeIndex(frame.index.get_level_values("day"))
-    last = last or days.max().date()
+    last = last or table.day(len(table) - 1)
     first = first or last
-    keep = (days >= pd.Timestamp(first)) & (days <= pd.Timestamp(last))
-    if not keep.any():
+    window = table.between(first, last)
+    if not len(window):
         raise LookupError(f"no data for {athlete} between {first} and {last} "
-                          f"(data from {days.min().date()} to {days.max().date()})")
+                          f"(data from {table.day(0)} to {table.day(len(table) - 1)})")
     model, which = read_risk_model(model_path)
-    X = risk_factors(frame[keep]).to_numpy(float)
+    X = factor_matrix(window)
     p = model.probability(X)
     low, high = model.interval(X, LEVEL)
     hr, hr_low, hr_high = model.hazard_ratios(LEVEL)
     entries = {f.id: f for f in shipped().factors}
     evidence = [entries[prior.evidence_id].flag_evidence() for prior in factor_priors()]
     out = []
-    for i, day in enumerate(days[keep]):
+    for i in range(len(window)):
         present = np.flatnonzero(X[i] != 0)
         present = present[np.argsort(-hr[present])]
         contributors = tuple(RiskContributor(RISK_FACTORS[j], float(X[i, j]), float(hr[j]), float(hr_low[j]),
                                              float(hr_high[j]), evidence[j]) for j in present)
-        out.append(RiskDay(day.date(), float(p[i]), float(low[i]), float(high[i]), contributors))
-    source = label_sources(frame).get(athlete, "nrs_onset")   # weekly OSTRC answers or the 0-10 log
+        out.append(RiskDay(window.day(i), float(p[i]), float(low[i]), float(high[i]), contributors))
+    source = label_sources(table).get(athlete, "nrs_onset")   # weekly OSTRC answers or the 0-10 log
     return RiskReport(athlete, spec.horizon_days, model.baseline_probability(), label_text(spec, source), tuple(out),
                       which)

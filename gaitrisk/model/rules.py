@@ -1,7 +1,7 @@
 """Evidence-graded rules and the red flag.
 
-Every rule reads the athlete-day frame of :func:`gaitrisk.model.dataset.athlete_days`
-(days <= t only).  The evidence table (``evidence.toml``, :mod:`.evidence`; rendered as
+Every rule reads the athlete-day table of :func:`gaitrisk.model.dataset.day_table` (days <= t
+only): as numpy columns (:class:`.daytable.DayTable`), or as the model's DataFrame.  The evidence table (``evidence.toml``, :mod:`.evidence`; rendered as
 ``docs/evidence.md``) holds each rule's sources, grade, effect, threshold origin and
 severity; a rule here decides only *whether* it fires, and its severity is the table's
 (:func:`rule_levels`).  ``high`` belongs to ``see_a_clinician`` alone; a rule whose entry
@@ -50,18 +50,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from ..features.gait import BASELINE_DAYS as FEATURE_BASELINE_DAYS
 from ..features.gait import MIN_PERSONAL_RUNS, POP_LOW_SPM
 from ..load import metrics as M
 from . import evidence
+from .daytable import DayTable, number
 from .evidence import FlagEvidence
 from ..pain.compliance import BASELINE_DAYS, BASELINE_MIN_LOGGED
 from ..vocab import REGIONS, SIDES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Row = Mapping[str, Any]   # one athlete-day: DayTable.row, or a DataFrame row (a Series)
 
 Severity = Literal["info", "warn", "high"]
 LEVEL = {"info": 1, "warn": 2, "high": 3}
@@ -110,14 +115,13 @@ class Flag:
     evidence: FlagEvidence | None = None
 
 
-def _f(row: pd.Series, key: str) -> float:
-    v = row.get(key)
-    return float(v) if v is not None and pd.notna(v) else float("nan")
+def _f(row: Row, key: str) -> float:
+    return number(row.get(key))
 
 
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    """A column, or NaN (= the rule cannot fire) when the frame predates it."""
-    return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
+def as_table(frame: pd.DataFrame | DayTable) -> DayTable:
+    """An athlete-day table as numpy columns (a DataFrame's rows as they are)."""
+    return frame if isinstance(frame, DayTable) else DayTable.from_frame(frame)
 
 
 # The evidence entry of a rule whose code has more than one, by the method that fired: overstriding
@@ -138,7 +142,7 @@ def rule_factor(code: str, table: evidence.EvidenceTable | None = None, *,
     return next((f for f in entries if f.id == wanted), entries[0])
 
 
-def is_fallback(code: str, row: pd.Series) -> bool:
+def is_fallback(code: str, row: Row) -> bool:
     """Whether the row's ``code`` flag comes from its fallback method (overstriding without a personal baseline)."""
     return code in FALLBACK_OF_CODE and _f(row, "cad_personal_7d") != 1.0
 
@@ -149,42 +153,53 @@ def flag_evidence(code: str, *, fallback: bool = False) -> FlagEvidence:
 
 
 def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`levels_of` on a DataFrame, as a DataFrame on its index.
+
+    A frame without the pain baseline columns (consecutive days per athlete) gets them here: the
+    mean and the count of the logged days of the :data:`BASELINE_DAYS` before each day.
+    """
+    import pandas as pd
+
+    table = as_table(frame)
+    if "pain_base_7d" not in frame:   # NaN = a day without an entry (unknown, not 0)
+        by_athlete = frame["pain_today"].groupby(level="athlete")
+        base = by_athlete.transform(lambda s: s.shift(1).rolling(BASELINE_DAYS, min_periods=1).mean()).to_numpy()
+        logged = by_athlete.transform(lambda s: s.notna().astype(float).shift(1).rolling(
+            BASELINE_DAYS, min_periods=1).sum()).to_numpy()
+        table = DayTable(table.athlete, table.days,
+                         {**table.columns, "pain_base_7d": base, "pain_logged_7d": logged})
+    return pd.DataFrame(levels_of(table), index=frame.index)
+
+
+def levels_of(table: DayTable) -> dict[str, np.ndarray]:
     """Vectorised: severity level (0 = off, 1 info, 2 warn, 3 high) of each risk rule on every row.
 
     Each rule decides whether it fires; the level is its evidence entry's severity, so no rule
     is stronger than its evidence (a "none" entry never fires).
     """
-    def col(name: str) -> np.ndarray:
-        return _col(frame, name).to_numpy(float, na_value=np.nan)
+    col = table.col
 
-    def fires(name: str) -> np.ndarray:   # a nullable boolean (or 0/1 float): unknown is not firing
+    def fires(name: str) -> np.ndarray:   # a flag (1.0 / 0.0 / NaN): unknown is not firing
         return np.nan_to_num(col(name), nan=0.0) > 0
 
     fired: dict[str, np.ndarray] = {}
     with np.errstate(invalid="ignore", divide="ignore"):
-        fired["session_spike"] = frame["spike_max_7d"].to_numpy(float, na_value=np.nan) > SPIKE_FLAG
+        fired["session_spike"] = table["spike_max_7d"].astype(float) > SPIKE_FLAG
         fired["return_from_break"] = col("return_ratio_7d") >= BREAK_SHARE
         fired["mileage_jump"] = fires("week_jump")
         # Each baseline's own cut is applied per window by the features; here the share of level time.
         fired["overstriding"] = col("cad_low_share_7d") >= CADENCE_LOW_SHARE
         fired["cadence_abs_low"] = col("cad_level_7d") < ABS_CADENCE_SPM
         fired["downhill_load"] = fires("descent_spike")
-        left_leg, right_leg = camber_flag_legs(frame)
-        fired["camber_exposure"] = (left_leg | right_leg).to_numpy(bool)
+        left_leg, right_leg = camber_legs(table)
+        fired["camber_exposure"] = left_leg | right_leg
         track = col("track_m_28d")
         material = (track >= TRACK_MIN_M) & (track >= TRACK_MIN_SHARE * col("dist_28d"))
         ccw, cw = col("track_ccw_m_28d"), col("track_cw_m_28d")
         one_way = M.safe_ratio(np.maximum(ccw, cw), ccw + cw) >= TRACK_SHARE
         side_pain = (col("pain_L_28d") >= TARGET_PAIN) != (col("pain_R_28d") >= TARGET_PAIN)
         fired["track_direction"] = material & one_way & side_pain
-        today = col("pain_today")
-        if "pain_base_7d" in frame:
-            base, logged = col("pain_base_7d"), col("pain_logged_7d")
-        else:  # a frame of consecutive days per athlete; NaN = a day without an entry (unknown, not 0)
-            by_athlete = frame["pain_today"].groupby(level="athlete")
-            base = by_athlete.transform(lambda s: s.shift(1).rolling(BASELINE_DAYS, min_periods=1).mean()).to_numpy()
-            logged = by_athlete.transform(lambda s: s.notna().astype(float).shift(1).rolling(
-                BASELINE_DAYS, min_periods=1).sum()).to_numpy()
+        today, base, logged = col("pain_today"), col("pain_base_7d"), col("pain_logged_7d")
         # A rise is measured against the logged days only, and only when enough of them exist; the
         # > 5/10 during a run limit needs no baseline.
         judged = logged >= BASELINE_MIN_LOGGED
@@ -193,32 +208,50 @@ def rule_levels(frame: pd.DataFrame) -> pd.DataFrame:
                                            | ((morning > 0) & (morning - base >= MORNING_RISE_POINTS))))
                                 | (col("pain_run_today") > PAIN_HIGH))
         own = col("cad_personal_7d") == 1.0
-    table = evidence.shipped()
+    table_ = evidence.shipped()
     out = {}
     for code, on in fired.items():
-        level = LEVEL.get(rule_factor(code, table).severity, 0)
+        level = LEVEL.get(rule_factor(code, table_).severity, 0)
         if code in FALLBACK_OF_CODE:
-            level = np.where(own, level, LEVEL.get(rule_factor(code, table, fallback=True).severity, 0))
+            level = np.where(own, level, LEVEL.get(rule_factor(code, table_, fallback=True).severity, 0))
         out[code] = np.where(on, level, 0)
-    return pd.DataFrame(out, index=frame.index)
+    return out
 
 
 def camber_flag_legs(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """:func:`camber_legs` on a DataFrame, as Series on its index."""
+    import pandas as pd
+
+    left, right = camber_legs(as_table(frame))
+    return pd.Series(left, index=frame.index), pd.Series(right, index=frame.index)
+
+
+def camber_legs(table: DayTable) -> tuple[np.ndarray, np.ndarray]:
     """Per day, whether ``camber_exposure`` fires for the left / the right leg: that leg up-slope on
     >= 70 % of the observed road metres and lateral pain on its side."""
-    left_up, right_up = camber_up_shares(frame)
-    lat_l = frame["lat_pain_L_28d"] if "lat_pain_L_28d" in frame else frame["pain_L_28d"]
-    lat_r = frame["lat_pain_R_28d"] if "lat_pain_R_28d" in frame else frame["pain_R_28d"]
-    return (left_up >= CAMBER_SHARE) & (lat_l >= TARGET_PAIN), (right_up >= CAMBER_SHARE) & (lat_r >= TARGET_PAIN)
+    left_up, right_up = up_shares(table)
+    lat_l = table.col("lat_pain_L_28d" if "lat_pain_L_28d" in table else "pain_L_28d")
+    lat_r = table.col("lat_pain_R_28d" if "lat_pain_R_28d" in table else "pain_R_28d")
+    with np.errstate(invalid="ignore"):
+        return (left_up >= CAMBER_SHARE) & (lat_l >= TARGET_PAIN), (right_up >= CAMBER_SHARE) & (lat_r >= TARGET_PAIN)
 
 
 def camber_up_shares(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """:func:`up_shares` on a DataFrame, as Series on its index."""
+    import pandas as pd
+
+    left, right = up_shares(as_table(frame))
+    return pd.Series(left, index=frame.index), pd.Series(right, index=frame.index)
+
+
+def up_shares(table: DayTable) -> tuple[np.ndarray, np.ndarray]:
     """Shares of the 28-day road metres with an observed side that had the left / the right leg
     up-slope (NaN without observed road metres).  The up-slope leg is the one away from the low side:
     keeping to the left edge of a crowned road puts the left foot low and the right leg up-slope."""
-    observed = _col(frame, "road_obs_m_28d")
-    observed = observed.where(observed > 0)
-    return _col(frame, "road_obs_right_low_m_28d") / observed, _col(frame, "road_obs_left_low_m_28d") / observed
+    observed = table.col("road_obs_m_28d")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        observed = np.where(observed > 0, observed, np.nan)
+        return table.col("road_obs_right_low_m_28d") / observed, table.col("road_obs_left_low_m_28d") / observed
 
 
 def rule_score(frame: pd.DataFrame) -> np.ndarray:
@@ -240,16 +273,15 @@ SUGGESTIONS = {
 }
 
 
-def flags_for_day(row: pd.Series, day: dt.date, levels: pd.Series | None = None) -> list[Flag]:
+def flags_for_day(row: Row, day: dt.date, levels: Mapping[str, Any] | None = None) -> list[Flag]:
     """The rule flags of one athlete-day row, with explanations naming the numbers.
 
-    ``levels``: the row's line of :func:`rule_levels` when the caller has computed it for many
-    days at once (it is computed from the row alone otherwise)."""
+    ``levels``: the row's level per rule code (:func:`levels_of`) when the caller has computed them
+    for many days at once (they are computed from the row alone otherwise)."""
     if levels is None:
         # One float per column; a nullable column's NA (e.g. week_jump before 14 days of data) is NaN.
-        values = pd.Series([_number(v) for v in row.to_numpy()], index=row.index)
-        levels = rule_levels(values.to_frame().T.set_axis(
-            pd.MultiIndex.from_tuples([("x", pd.Timestamp(day))], names=["athlete", "day"]))).iloc[0]
+        one = DayTable("", np.array([day], "datetime64[D]"), {k: np.array([number(v)]) for k, v in row.items()})
+        levels = {code: lv[0] for code, lv in levels_of(one).items()}
     out: list[Flag] = []
     sev = {1: "info", 2: "warn", 3: "high"}
     texts = {
@@ -282,7 +314,7 @@ def flags_for_day(row: pd.Series, day: dt.date, levels: pd.Series | None = None)
     return out
 
 
-def overstriding_text(row: pd.Series) -> str:
+def overstriding_text(row: Row) -> str:
     """The ``overstriding`` explanation: the residual and baseline the flag used, and what a watch cannot see."""
     share, resid = _f(row, "cad_low_share_7d"), _f(row, "cad_resid_7d")
     if _f(row, "cad_personal_7d") == 1.0:
@@ -303,14 +335,7 @@ def overstriding_text(row: pd.Series) -> str:
                 f"{resid:+.1f} % against the population model")
     return (what + ". A watch sees cadence for speed only, a proxy: where your foot lands relative to your body "
             "is not measured")
-def _number(v) -> float:
-    """A frame value as a float; NaN for a missing one or a text column (``camber_side_evidence``)."""
-    if v is None or isinstance(v, str) or pd.isna(v):
-        return float("nan")
-    return float(v)
-
-
-def camber_text(row: pd.Series) -> str:
+def camber_text(row: Row) -> str:
     """The ``camber_exposure`` explanation: the observed exposure, the up-slope leg and the pain, as a hypothesis."""
     observed = _f(row, "road_obs_m_28d")
     observed = observed if observed > 0 else float("nan")   # the texts are built for every row, fired or not
@@ -326,7 +351,7 @@ def camber_text(row: pd.Series) -> str:
             "and your pain is not evidence that camber is involved")
 
 
-def track_text(row: pd.Series) -> str:
+def track_text(row: Row) -> str:
     """The ``track_direction`` explanation: how much track running, which way, the inside leg, the pain side."""
     ccw, cw = _f(row, "track_ccw_m_28d"), _f(row, "track_cw_m_28d")
     way, inside = ("counter-clockwise", "left") if ccw >= cw else ("clockwise", "right")
@@ -343,7 +368,7 @@ def track_text(row: pd.Series) -> str:
             "uneven ankle strength and injuries (Beukeboom 2000)")
 
 
-def pain_rising_text(row: pd.Series) -> str:
+def pain_rising_text(row: Row) -> str:
     """The ``pain_rising`` explanation with the day's numbers and the baseline it was judged against."""
     today, run, morning = _f(row, "pain_today"), _f(row, "pain_run_today"), _f(row, "pain_morning")
     base, logged = _f(row, "pain_base_7d"), _f(row, "pain_logged_7d")
@@ -385,7 +410,7 @@ def _site(region: str, side: str) -> str:
     return REGIONS.get(region, region) + ("" if side == "both" else f" ({SIDES.get(side, side)})")
 
 
-def _km(row: pd.Series, key: str) -> str:
+def _km(row: Row, key: str) -> str:
     value = _f(row, key)
     return f"{value / 1000:.1f} km" if value == value else "unknown"
 
@@ -400,11 +425,15 @@ def spike_tier_text(ratio: float) -> str:
             "rate ratios do not rise with the tier")
 
 
-def clinician_flags(entries: Sequence, frame: pd.DataFrame, zone) -> list[Flag]:
-    """``see_a_clinician`` red flags from the pain entries; never modelled, always referred."""
+def clinician_flags(entries: Sequence, frame: pd.DataFrame | DayTable, zone) -> list[Flag]:
+    """``see_a_clinician`` red flags from the pain entries; never modelled, always referred.
+
+    ``frame``: the athlete's day table (a DataFrame of several athletes is cut to the entries' one).
+    """
     names = {e.athlete for e in entries}
-    if not frame.empty and "athlete" in frame.index.names and len(names) == 1:
+    if not isinstance(frame, DayTable) and not frame.empty and "athlete" in frame.index.names and len(names) == 1:
         frame = frame[frame.index.get_level_values("athlete") == next(iter(names))]  # this athlete's days only
+    table = as_table(frame)
 
     def local(e) -> dt.date:
         return e.time_utc.astimezone(zone).date()
@@ -426,9 +455,8 @@ def clinician_flags(entries: Sequence, frame: pd.DataFrame, zone) -> list[Flag]:
     # Run days: the frame's days with a run, and any day with run pain logged (one score per day and
     # site: its highest).  A run day without pain at a site is a pain-free run there (score 0).
     run_days = {local(e) for e in entries if e.when in RUN_WHENS}
-    if not frame.empty and "ran" in frame:
-        ran = frame.index.get_level_values("day")[frame["ran"].fillna(0).to_numpy() > 0]
-        run_days |= {d.date() for d in ran}
+    if len(table) and "ran" in table:
+        run_days |= set(table.days[np.nan_to_num(table.col("ran")) > 0].tolist())
     ordered = sorted(run_days)
     by_site: dict[tuple[str, str], dict[dt.date, int]] = {}
     for e in entries:
@@ -456,10 +484,10 @@ def clinician_flags(entries: Sequence, frame: pd.DataFrame, zone) -> list[Flag]:
         if (d2 - d1).days < GROIN_RUN_DAYS_WINDOW:
             out.append(_refer(d2, f"groin pain {s1}/10 and {s2}/10 on two run days {(d2 - d1).days} days apart: "
                               "possible femoral-neck bone stress, which needs no load spike", s2, CITE_GROIN))
-    if not frame.empty:
-        spikes = frame.index.get_level_values("day")[(frame["spike_max_7d"] > SPIKE_TIERS[1]).to_numpy()
-                                                     | (frame["week_ratio"] > WEEK_JUMP).to_numpy()]
-        spike_days = {d.date() for d in spikes}
+    if len(table):
+        with np.errstate(invalid="ignore"):
+            spiked = (table["spike_max_7d"].astype(float) > SPIKE_TIERS[1]) | (table["week_ratio"].astype(float) > WEEK_JUMP)
+        spike_days = set(table.days[spiked].tolist())
         for e in entries:
             day = local(e)
             if e.region == "groin_front_hip" and e.score >= TARGET_PAIN and day in spike_days:

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -27,12 +28,16 @@ from ..load.weekly import LoadReport, WeekRow
 from ..model.flags import Assessment, ModelView
 from ..model.judged import Unjudged, unjudged
 from ..model.risk import RiskReport
-from ..model.rules import ABS_CADENCE_MIN_SPEED, Flag, camber_flag_legs, rule_levels
+from ..model.daytable import DayTable
+from ..model.rules import ABS_CADENCE_MIN_SPEED, Flag, as_table, camber_legs, levels_of
 from ..pain.compliance import PainLogStatus, pain_log_status
 from ..review import counted
 from ..store import Store, StoreError
 from ..times import zone_name
 from .runsamples import RunSamples, run_samples
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -231,12 +236,12 @@ def build_athlete_report(store: Store, athlete: str, zone: ZoneInfo | str, *, si
     first = since or (last - dt.timedelta(days=7 * n_weeks - 1))
 
     notes: list[str] = []
-    frame = None
+    table = None
     try:
         ds = build_dataset(store, [athlete], zone)
         assessment = assess(store, athlete, zone, last=last, days=FLAG_DAYS, model_path=model_path,
                             dataset=ds, pain_entries=entries)
-        frame = ds.frame.loc[[athlete]]
+        table = ds.table(athlete)
     except LookupError:
         assessment = Assessment(athlete, last, last)
     except Exception as exc:  # a bug in one rule must not cost a nightly run every athlete's report
@@ -245,11 +250,11 @@ def build_athlete_report(store: Store, athlete: str, zone: ZoneInfo | str, *, si
         assessment = Assessment(athlete, last - dt.timedelta(days=FLAG_DAYS - 1), last)
         notes.append(f"FLAGS COULD NOT BE COMPUTED ({type(exc).__name__}: {exc}); the rest of the report is "
                      "complete. Please report this as a bug.")
-    risk = _risk(store, athlete, zone, first, last, model_path, ds, notes) if frame is not None else None
+    risk = _risk(store, athlete, zone, first, last, model_path, ds, notes) if table is not None else None
     load = load_report(store, athlete, zone, last, n_weeks)
     runs = _run_points(store, athlete, acts, zone, load, first, last)
-    if frame is not None:
-        runs = with_run_flags(runs, frame)
+    if table is not None:
+        runs = with_run_flags(runs, table)
     stale = max(0, (today - latest).days)
     if stale > STALE_DAYS:
         notes.append(f"no runs or pain entries in the {stale} days up to {today}: this report shows {latest}")
@@ -263,7 +268,7 @@ def build_athlete_report(store: Store, athlete: str, zone: ZoneInfo | str, *, si
         routes=_routes(store, runs, privacy_zone_m) if with_maps else None, privacy_zone_m=privacy_zone_m,
         pain_log=pain_log_status(entries, zone, last),
         ostrc=tuple(store.ostrc_weeks(athlete, since=first - dt.timedelta(days=6), until=last)),
-        not_judged=unjudged(frame, last) if frame is not None else (),
+        not_judged=unjudged(table, last) if table is not None else (),
         samples=_latest_samples(store, runs), risk=risk)
 
 
@@ -370,22 +375,23 @@ def _fed(code: str, r: RunPoint, return_rose: bool, camber_legs: frozenset[str] 
     return False   # pain_rising and any rule not fed by a run's own numbers
 
 
-def with_run_flags(runs: tuple[RunPoint, ...], frame) -> tuple[RunPoint, ...]:
+def with_run_flags(runs: tuple[RunPoint, ...], frame: DayTable | pd.DataFrame) -> tuple[RunPoint, ...]:
     """``runs`` with the flags each one raised: a rule that fired on the run's day and that the run fed.
 
     A spike belongs to the run longer than its 30-day reference, a return from a break to the
     run whose ratio raised the 7-day maximum on its day; the 7-day rules to every run of the day.
     """
-    if frame.empty:
+    table = as_table(frame)
+    if not len(table):
         return runs
-    levels = rule_levels(frame)
-    codes = list(levels.columns)
-    fired_at = levels.to_numpy() > 0
-    row_of = {day.date(): i for i, day in enumerate(frame.index.get_level_values("day"))}
-    ratio = frame["return_ratio_7d"].to_numpy(float) if "return_ratio_7d" in frame else np.full(len(frame), np.nan)
+    levels = levels_of(table)
+    codes = list(levels)
+    fired_at = np.column_stack([levels[c] for c in codes]) > 0
+    row_of = {day: i for i, day in enumerate(table.days.tolist())}
+    ratio = table.col("return_ratio_7d")
     with np.errstate(invalid="ignore"):
         rose = ratio > np.concatenate([[-math.inf], np.nan_to_num(ratio[:-1], nan=-math.inf)])
-    left_leg, right_leg = (leg.to_numpy(bool) for leg in camber_flag_legs(frame))
+    left_leg, right_leg = camber_legs(table)
     out = []
     for r in runs:
         i = row_of.get(r.day)
@@ -404,7 +410,7 @@ def _latest_samples(store: Store, runs: tuple[RunPoint, ...]) -> RunSamples | No
         return None
     r = runs[-1]
     try:
-        samples = store.samples(r.id)
+        samples = store.sample_arrays(r.id)
     except KeyError:
         log.warning("samples of %s are not stored: the report has no latest-run chart", r.id)
         return None

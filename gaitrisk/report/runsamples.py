@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
-import pandas as pd
 
 from .. import schema as S
 
@@ -40,39 +40,63 @@ class RunSamples:
         return [(name, label, getattr(self, name)) for name, label in SERIES if getattr(self, name) is not None]
 
 
-def _values(x: pd.Series) -> tuple[float, ...] | None:
-    if x.notna().sum() == 0:
+def _values(x: np.ndarray) -> tuple[float, ...] | None:
+    if np.isnan(x).all():
         return None
-    return tuple(round(float(v), 2) if math.isfinite(v) else math.nan for v in x.to_numpy(float))
+    return tuple(round(float(v), 2) if math.isfinite(v) else math.nan for v in x)
 
 
-def run_samples(samples: pd.DataFrame, run_id: str, day: dt.date) -> RunSamples | None:
-    """Bin ``samples`` (a stored run, :data:`gaitrisk.schema.SAMPLE_COLUMNS`) by distance; None without distance."""
+def _by_bin(values: np.ndarray, bins: np.ndarray, n: int, how: str) -> np.ndarray:
+    """Per bin (0..n-1) over the values that are known: their ``mean``, ``min`` or ``max``; NaN for a
+    bin without one (as pandas' grouped mean, min and max)."""
+    known = ~np.isnan(values)
+    b, v = bins[known], values[known]
+    if how == "mean":
+        count = np.bincount(b, minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, np.bincount(b, weights=v, minlength=n) / count, np.nan)
+    out = np.full(n, np.nan)
+    (np.fmin if how == "min" else np.fmax).at(out, b, v)
+    return out
+
+
+def run_samples(samples: Mapping[str, Any], run_id: str, day: dt.date) -> RunSamples | None:
+    """Bin ``samples`` (a stored run, :data:`gaitrisk.schema.SAMPLE_COLUMNS`: one array per column, or
+    a DataFrame) by distance; None without distance."""
     if S.DISTANCE not in samples:
         return None
-    s = samples[samples[S.DISTANCE].notna()]
-    if len(s) < 2:
+    dist_all = np.asarray(samples[S.DISTANCE], float)
+    keep = ~np.isnan(dist_all)
+    if keep.sum() < 2:
         return None
-    dist = s[S.DISTANCE].to_numpy(float)
+
+    def column(name: str) -> np.ndarray:
+        return np.asarray(samples[name], float)[keep]
+
+    dist = dist_all[keep]
     total = float(dist.max() - dist.min())
     if total <= 0:
         return None
     width = max(MIN_BIN_M, total / MAX_BINS)
     key = np.floor((dist - dist.min()) / width).astype(int)
-    grouped = s.assign(_bin=key).groupby("_bin")
+    used, bins = np.unique(key, return_inverse=True)   # the bins that hold samples, in order
+    n = len(used)
 
-    def mean(col: str) -> pd.Series:
-        return grouped[col].mean() if col in s else pd.Series(np.nan, index=grouped.size().index)
+    def mean(name: str) -> np.ndarray:
+        return _by_bin(column(name), bins, n, "mean") if name in samples else np.full(n, np.nan)
 
-    centres = (grouped[S.DISTANCE].min() + grouped[S.DISTANCE].max()) / 2 - dist.min()
-    if S.SPEED in s and s[S.SPEED].notna().any():
-        speed = mean(S.SPEED)
-    elif S.ELAPSED in s:   # no speed channel: distance over time within each bin
-        span = grouped[S.ELAPSED].max() - grouped[S.ELAPSED].min()
-        speed = (grouped[S.DISTANCE].max() - grouped[S.DISTANCE].min()) / span.where(span > 0)
-    else:
-        speed = pd.Series(np.nan, index=centres.index)
-    pace = 1000.0 / speed.where(speed >= STOPPED_MPS)
+    low, high = _by_bin(dist, bins, n, "min"), _by_bin(dist, bins, n, "max")
+    centres = (low + high) / 2 - dist.min()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if S.SPEED in samples and not np.isnan(column(S.SPEED)).all():
+            speed = mean(S.SPEED)
+        elif S.ELAPSED in samples:   # no speed channel: distance over time within each bin
+            elapsed = column(S.ELAPSED)
+            span = _by_bin(elapsed, bins, n, "max") - _by_bin(elapsed, bins, n, "min")
+            speed = (high - low) / np.where(span > 0, span, np.nan)
+        else:
+            speed = np.full(n, np.nan)
+        pace = 1000.0 / np.where(speed >= STOPPED_MPS, speed, np.nan)
     return RunSamples(run_id, day, tuple(round(float(c) / 1000, 3) for c in centres), _values(pace),
                       _values(mean(S.HEART_RATE)), _values(mean(S.CADENCE)), _values(mean(S.STANCE_TIME)),
                       _values(mean(S.ALTITUDE)))

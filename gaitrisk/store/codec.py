@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from .. import schema as S
 
 if TYPE_CHECKING:  # numpy and pandas load on first use: a no-op nightly import never needs them
+    import numpy as np
     import pandas as pd
 
 FORMAT = "zcol-v1"
@@ -109,13 +110,26 @@ def column_names(blob: bytes, fmt: str = FORMAT) -> tuple[str, ...]:
 
 def decode(blob: bytes, fmt: str = FORMAT) -> pd.DataFrame:
     """The samples frame back from a blob in ``fmt`` (``zcol-v1`` or the legacy ``npz-v1``)."""
+    import pandas as pd
+
+    data = decode_columns(blob, fmt)
+    if S.TIMESTAMP in data:
+        data[S.TIMESTAMP] = pd.to_datetime(data[S.TIMESTAMP], utc=True)
+    return pd.DataFrame(data)
+
+
+def decode_columns(blob: bytes, fmt: str = FORMAT) -> dict[str, np.ndarray]:
+    """The samples back as one array per column, in :data:`gaitrisk.schema.SAMPLE_COLUMNS` order
+    (the timestamps as naive UTC ``datetime64[ns]``): :func:`decode` without pandas."""
     if fmt == FORMAT:
         data = _decode_zcol(blob)
     elif fmt == LEGACY_FORMAT:
         data = _decode_npz(blob)
     else:
         raise CodecError(f"unknown samples format {fmt!r}")
-    return _frame(data)
+    if S.TIMESTAMP in data:
+        data[S.TIMESTAMP] = data[S.TIMESTAMP].view("datetime64[ns]")
+    return {c.name: data[c.name] for c in S.SAMPLE_COLUMNS if c.name in data}
 
 
 def _zcol_header(blob: bytes) -> tuple[int, list[tuple[str, str]], int]:
@@ -172,12 +186,3 @@ def _decode_npz(blob: bytes) -> dict:
 
     with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
         return {k: npz[k] for k in npz.files}
-
-
-def _frame(data: dict) -> pd.DataFrame:
-    import pandas as pd
-
-    if S.TIMESTAMP in data:
-        data[S.TIMESTAMP] = pd.to_datetime(data[S.TIMESTAMP].view("datetime64[ns]"), utc=True)
-    order = [c.name for c in S.SAMPLE_COLUMNS if c.name in data]
-    return pd.DataFrame({k: data[k] for k in order})

@@ -92,12 +92,13 @@ class AthleteDeleted(StoreError):
     """The athlete a store was writing for was deleted by another command."""
 
 
-def decode_samples(activity_id: str, fmt: str, blob: bytes):
-    """The samples frame from :meth:`Store.samples_blob`'s bytes (pure: runs in worker processes too)."""
+def decode_samples(activity_id: str, fmt: str, blob: bytes, *, decode=codec.decode):
+    """The samples frame from :meth:`Store.samples_blob`'s bytes (pure: runs in worker processes too);
+    ``decode``: :func:`.codec.decode_columns` for one array per column instead."""
     if fmt not in codec.FORMATS:
         raise StoreError(f"samples of {activity_id} are in an unknown format {fmt!r}")
     try:
-        return codec.decode(blob, fmt)
+        return decode(blob, fmt)
     except codec.CodecError as e:
         raise StoreError(f"samples of {activity_id} are damaged: {e}") from None
 
@@ -453,6 +454,10 @@ class Store:
 
     def samples(self, activity_id: str):
         return decode_samples(activity_id, *self.samples_blob(activity_id))
+
+    def sample_arrays(self, activity_id: str) -> dict:
+        """One activity's samples as one array per column (:func:`.codec.decode_columns`), without pandas."""
+        return decode_samples(activity_id, *self.samples_blob(activity_id), decode=codec.decode_columns)
 
     def sample_columns(self, activity_id: str) -> tuple[str, ...]:
         """The columns of one activity's stored samples, from the blob's header (not the samples)."""
