@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -263,7 +263,7 @@ def cadence_per_run(f: pd.DataFrame) -> dict[str, pd.Series]:
     return {k: pd.Series(v, index=f.index) for k, v in _cadence_per_run(col, own).items()}
 
 
-def _cadence_per_run(col, own: np.ndarray) -> dict[str, np.ndarray]:
+def _cadence_per_run(col: Callable[[str], np.ndarray], own: np.ndarray) -> dict[str, np.ndarray]:
     """:func:`cadence_per_run` on arrays: ``col(name)`` gives a record field per run, ``own`` says
     which runs have the runner's own baseline."""
     resid = col("cadence_residual_pct")

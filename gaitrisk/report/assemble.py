@@ -25,10 +25,10 @@ from ..features.gait import (
     POP_CADENCE_SLOPE,
 )
 from ..load.weekly import LoadReport, WeekRow
+from ..model.daytable import DayTable
 from ..model.flags import Assessment, ModelView
 from ..model.judged import Unjudged, unjudged
 from ..model.risk import RiskReport
-from ..model.daytable import DayTable
 from ..model.rules import ABS_CADENCE_MIN_SPEED, Flag, as_table, camber_legs, levels_of
 from ..pain.compliance import PainLogStatus, pain_log_status
 from ..review import counted
