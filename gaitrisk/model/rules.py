@@ -1,12 +1,13 @@
 """Evidence-graded rules and the red flag.
 
 Every rule reads the athlete-day table of :func:`gaitrisk.model.dataset.day_table` (days <= t
-only): as numpy columns (:class:`.daytable.DayTable`), or as the model's DataFrame.  The evidence table (``evidence.toml``, :mod:`.evidence`; rendered as
-``docs/evidence.md``) holds each rule's sources, grade, effect, threshold origin and
-severity; a rule here decides only *whether* it fires, and its severity is the table's
-(:func:`rule_levels`).  ``high`` belongs to ``see_a_clinician`` alone; a rule whose entry
-is graded "hypothesis" becomes a flag only when its entry opts in to the runner's own observed
-data (``on_observed_data``, camber) and the rule then reads observed data only.
+only): as numpy columns (:class:`.daytable.DayTable`), or as the model's DataFrame.  The evidence
+table (``evidence.toml``, :mod:`.evidence`; rendered as ``docs/evidence.md``) holds each rule's
+sources, grade, effect, threshold origin and severity; a rule here decides only *whether* it
+fires, and its severity is the table's (:func:`levels_of`).  ``high`` belongs to
+``see_a_clinician`` alone; a rule whose entry is graded "hypothesis" becomes a flag only when its
+entry opts in to the runner's own observed data (``on_observed_data``, camber) and the rule then
+reads observed data only.
 
 =====================  =====================================================  ==================
 flag                   condition                                               source
@@ -208,12 +209,12 @@ def levels_of(table: DayTable) -> dict[str, np.ndarray]:
                                            | ((morning > 0) & (morning - base >= MORNING_RISE_POINTS))))
                                 | (col("pain_run_today") > PAIN_HIGH))
         own = col("cad_personal_7d") == 1.0
-    table_ = evidence.shipped()
+    entries = evidence.shipped()
     out = {}
     for code, on in fired.items():
-        level = LEVEL.get(rule_factor(code, table_).severity, 0)
+        level = LEVEL.get(rule_factor(code, entries).severity, 0)
         if code in FALLBACK_OF_CODE:
-            level = np.where(own, level, LEVEL.get(rule_factor(code, table_, fallback=True).severity, 0))
+            level = np.where(own, level, LEVEL.get(rule_factor(code, entries, fallback=True).severity, 0))
         out[code] = np.where(on, level, 0)
     return out
 
@@ -335,6 +336,8 @@ def overstriding_text(row: Row) -> str:
                 f"{resid:+.1f} % against the population model")
     return (what + ". A watch sees cadence for speed only, a proxy: where your foot lands relative to your body "
             "is not measured")
+
+
 def camber_text(row: Row) -> str:
     """The ``camber_exposure`` explanation: the observed exposure, the up-slope leg and the pain, as a hypothesis."""
     observed = _f(row, "road_obs_m_28d")
@@ -486,7 +489,7 @@ def clinician_flags(entries: Sequence, frame: pd.DataFrame | DayTable, zone) -> 
                               "possible femoral-neck bone stress, which needs no load spike", s2, CITE_GROIN))
     if len(table):
         with np.errstate(invalid="ignore"):
-            spiked = (table["spike_max_7d"].astype(float) > SPIKE_TIERS[1]) | (table["week_ratio"].astype(float) > WEEK_JUMP)
+            spiked = (table.col("spike_max_7d") > SPIKE_TIERS[1]) | (table.col("week_ratio") > WEEK_JUMP)
         spike_days = set(table.days[spiked].tolist())
         for e in entries:
             day = local(e)
