@@ -390,7 +390,7 @@ def with_run_flags(runs: tuple[RunPoint, ...], frame: DayTable | pd.DataFrame) -
     row_of = {day: i for i, day in enumerate(table.days.tolist())}
     ratio = table.col("return_ratio_7d")
     with np.errstate(invalid="ignore"):
-        rose = ratio > np.concatenate([[-math.inf], np.nan_to_num(ratio[:-1], nan=-math.inf)])
+        rose = ratio > np.concatenate([[-math.inf], np.where(np.isnan(ratio[:-1]), -math.inf, ratio[:-1])])
     left_leg, right_leg = camber_legs(table)
     out = []
     for r in runs:
