@@ -42,6 +42,7 @@ from ..load.daily import DISTANCE, Daily, RunsFrame, daily_arrays, number, runs_
 from ..load.metrics import daily_metrics, longest_previous, rolling_sum, safe_ratio, shift
 from ..pain.compliance import BASELINE_DAYS, COMPLIANCE_DAYS
 from ..features.camber import TRACK_LAP_M, side_evidence
+from ..grouped import reduce_groups
 from ..review import counted
 from .daytable import DayTable
 from .rules import ABS_CADENCE_MIN_SPEED, BREAK_DAYS, BREAK_WINDOW, PRE_BREAK_DAYS
@@ -381,25 +382,6 @@ def _trailing_sum(x: np.ndarray, days: int, mean: bool = False) -> np.ndarray:
         return np.where(count > 0, total / count if mean else total, np.nan)
 
 
-def _by_day(pos: np.ndarray, values: np.ndarray, n: int, how: str) -> np.ndarray:
-    """Per day (positions 0..n-1) over the runs' known values: ``sum``, ``max`` or ``last`` (in run
-    order); NaN for a day without any."""
-    known = ~np.isnan(values)
-    p, v = pos[known], values[known]
-    out = np.full(n, np.nan)
-    if how == "sum":
-        has = np.bincount(p, minlength=n) > 0
-        out[has] = np.bincount(p, weights=v, minlength=n)[has]
-    elif how == "max":
-        np.fmax.at(out, p, v)
-    else:
-        latest = np.full(n, -1)
-        np.maximum.at(latest, p, np.arange(len(p)))
-        has = latest >= 0
-        out[has] = v[latest[has]]
-    return out
-
-
 def _ffill(x: np.ndarray) -> np.ndarray:
     idx = np.maximum.accumulate(np.where(np.isnan(x), -1, np.arange(len(x))))
     return np.where(idx >= 0, x[np.maximum(idx, 0)], np.nan)
@@ -455,20 +437,20 @@ def _day_columns(daily: Daily, runs: RunsFrame, feats: Mapping[str, Mapping[str,
               "road_obs_right_low_m", "road_assumed_m", "track_m"]
     d = {}
     for c in summed:
-        day_sum = _by_day(pos, pr[c], n, "sum")
+        day_sum = reduce_groups(pos, pr[c], n, "sum")
         d[c] = np.where(known & np.isnan(day_sum), 0.0, day_sum)   # a rest day is 0; a gap day stays NaN
     ran_today = daily["runs"] > 0
-    d["dh5_m"] = np.where(~known | ran_today, _by_day(pos, pr["dh5_m"], n, "sum"), 0.0)
-    spike = _by_day(pos, spike_ratio, n, "max")
+    d["dh5_m"] = np.where(~known | ran_today, reduce_groups(pos, pr["dh5_m"], n, "sum"), 0.0)
+    spike = reduce_groups(pos, spike_ratio, n, "max")
     out["spike_max_7d"] = _trailing_max(spike, WEEK)
     out["spike_max_14d"] = _trailing_max(spike, 2 * WEEK)
-    out["return_ratio_7d"] = _trailing_max(_by_day(pos, ret_ratio, n, "max"), WEEK)
+    out["return_ratio_7d"] = _trailing_max(reduce_groups(pos, ret_ratio, n, "max"), WEEK)
     w7 = {c: rolling_sum(d[c], WEEK) for c in summed}
     w28 = {c: rolling_sum(d[c], MONTH) for c in summed}
     out.update(cadence_window(w7))
     out["cad_level_7d"] = safe_ratio(w7["abs_cad_x"], w7["abs_cad_w"])   # runs at >= 2.5 m/s
     for c in ("cad_base_runs", "cad_base_pct"):   # as of the latest run on or before t
-        out[c] = _ffill(_by_day(pos, pr[c], n, "last"))
+        out[c] = _ffill(reduce_groups(pos, pr[c], n, "last"))
     out["dh5_m_7d"] = w7["dh5_m"]
     out["dh5_ratio"] = safe_ratio(w7["dh5_m"], w28["dh5_m"] / 4.0)   # evidence table downhill_load
     out["camber_measured_m_7d"] = w7["camber_measured_m"]

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .. import schema as S
+from ..grouped import reduce_groups
 
 MAX_BINS = 300           # points per line: enough for a 42 km run at 150 m
 MIN_BIN_M = 25.0         # below this a bin holds a step or two at most
@@ -46,20 +47,6 @@ def _values(x: np.ndarray) -> tuple[float, ...] | None:
     return tuple(round(float(v), 2) if math.isfinite(v) else math.nan for v in x)
 
 
-def _by_bin(values: np.ndarray, bins: np.ndarray, n: int, how: str) -> np.ndarray:
-    """Per bin (0..n-1) over the values that are known: their ``mean``, ``min`` or ``max``; NaN for a
-    bin without one (as pandas' grouped mean, min and max)."""
-    known = ~np.isnan(values)
-    b, v = bins[known], values[known]
-    if how == "mean":
-        count = np.bincount(b, minlength=n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(count > 0, np.bincount(b, weights=v, minlength=n) / count, np.nan)
-    out = np.full(n, np.nan)
-    (np.fmin if how == "min" else np.fmax).at(out, b, v)
-    return out
-
-
 def run_samples(samples: Mapping[str, Any], run_id: str, day: dt.date) -> RunSamples | None:
     """Bin ``samples`` (a stored run, :data:`gaitrisk.schema.SAMPLE_COLUMNS`: one array per column, or
     a DataFrame) by distance; None without distance."""
@@ -83,16 +70,16 @@ def run_samples(samples: Mapping[str, Any], run_id: str, day: dt.date) -> RunSam
     n = len(used)
 
     def mean(name: str) -> np.ndarray:
-        return _by_bin(column(name), bins, n, "mean") if name in samples else np.full(n, np.nan)
+        return reduce_groups(bins, column(name), n, "mean") if name in samples else np.full(n, np.nan)
 
-    low, high = _by_bin(dist, bins, n, "min"), _by_bin(dist, bins, n, "max")
+    low, high = reduce_groups(bins, dist, n, "min"), reduce_groups(bins, dist, n, "max")
     centres = (low + high) / 2 - dist.min()
     with np.errstate(invalid="ignore", divide="ignore"):
         if S.SPEED in samples and not np.isnan(column(S.SPEED)).all():
             speed = mean(S.SPEED)
         elif S.ELAPSED in samples:   # no speed channel: distance over time within each bin
             elapsed = column(S.ELAPSED)
-            span = _by_bin(elapsed, bins, n, "max") - _by_bin(elapsed, bins, n, "min")
+            span = reduce_groups(bins, elapsed, n, "max") - reduce_groups(bins, elapsed, n, "min")
             speed = (high - low) / np.where(span > 0, span, np.nan)
         else:
             speed = np.full(n, np.nan)
